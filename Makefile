@@ -1,0 +1,49 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint format messages clean-demo
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	MALL_DEMO=1 $(BIN)/python manage.py migrate --noinput
+	MALL_DEMO=1 $(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Mall back office: http://127.0.0.1:8000/admin/   API docs: http://127.0.0.1:8000/api/docs/"
+	@echo "  Staff logins (password mall-demo-2026): admin, ops_east, ops_north, cs_agent,"
+	@echo "    finance, warehouse_sh, ops_lead, tech_lead"
+	@echo "  Members (password mall-demo-2026): 13900000000 … 13900000099"
+	@echo ""
+	MALL_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Uses DATABASE_URL / REDIS_URL when set (PostgreSQL, Redis, a real Celery worker);
+# SQLite, local-memory cache and eager Celery otherwise.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Needs GNU gettext (Debian: gettext); run after changing translatable strings.
+messages: install
+	for app in mall/core ops rbac catalog dispatch members orders payments risk; do \
+	  (cd $$app && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || \
+	   cd .. && true); done
+	$(BIN)/python manage.py compilemessages -v0
+
+clean-demo:
+	rm -f db.sqlite3

@@ -1,0 +1,16 @@
+"""The Celery application: configured from Django settings (``CELERY_*``)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mall.settings")
+
+app = Celery("mall")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+# Queues (DESIGN.md §6) are named in each task's decorator: ``queue="realtime"`` for
+# timers and callbacks, ``queue="heavy"`` for reconciliation, exports, RFM and
+# backups, the default queue for the rest.

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "mall.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.contrib import admin
+
+        admin.site.site_header = settings.ADMIN_SITE_HEADER
+        admin.site.site_title = settings.ADMIN_SITE_HEADER
+        admin.site.index_title = _("Operations")

@@ -1,0 +1,8 @@
+"""Test settings: the environment's settings plus what only tests want."""
+
+from .settings import *  # noqa: F403
+
+TESTING = True
+# Hashing cost is not what the tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"  # noqa: F405

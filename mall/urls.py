@@ -1,0 +1,38 @@
+"""URL map: the admin, the API (staff, storefront, finance, callbacks), the schema.
+
+Each app's ``urls.py`` holds its full paths under ``api/`` so an app can serve both
+staff (``api/v1/<app>/``) and storefront (``api/v1/store/``) endpoints.
+"""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from mall.core import auth_views
+
+handler400 = "mall.core.exceptions.json_or_html_400"
+handler403 = "mall.core.exceptions.json_or_html_403"
+handler404 = "mall.core.exceptions.json_or_html_404"
+handler500 = "mall.core.exceptions.json_or_html_500"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/auth/token/", auth_views.TokenLoginView.as_view(), name="auth-token"),
+    path("api/v1/auth/logout/", auth_views.TokenLogoutView.as_view(), name="auth-logout"),
+    path("", include("ops.urls")),
+    path("", include("rbac.urls")),
+    path("", include("catalog.urls")),
+    path("", include("dispatch.urls")),
+    path("", include("members.urls")),
+    path("", include("orders.urls")),
+    path("", include("payments.urls")),
+    path("", include("risk.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,130 @@
+"""System parameters (系统参数): typed business settings with defaults in code.
+
+Any app registers its parameters once (module level of its ``parameters.py`` or in
+``AppConfig.ready()``) and reads them through :func:`get_parameter`::
+
+    register_parameter("orders.unpaid_timeout_minutes", kind=INT, default=30,
+                       description=_("Unpaid orders are cancelled after (minutes)"), minimum=5)
+    get_parameter("orders.unpaid_timeout_minutes")  # → 30, or the approved value
+
+A value changes only through an approved change request
+(``ops.services.parameter_change_request`` → two approvals → applied atomically,
+audited). Reads are cached for ``CACHE_SECONDS`` and the cache is cleared on change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.cache import cache
+
+BOOL, INT, DECIMAL, STR, LIST = "bool", "int", "decimal", "str", "list"
+CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    key: str
+    kind: str
+    default: Any
+    description: str
+    minimum: Any = None
+    maximum: Any = None
+
+    def coerce(self, raw: Any) -> Any:
+        """Return ``raw`` as this parameter's type; raise ``ValueError`` when it is not."""
+        if self.kind == BOOL:
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in {"1", "true", "yes", "on"}:
+                return True
+            if str(raw).lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"{self.key}: not a yes/no value")
+        if self.kind == INT:
+            if isinstance(raw, bool):
+                raise ValueError(f"{self.key}: not a whole number")
+            try:
+                value = int(str(raw).strip())
+            except ValueError as exc:
+                raise ValueError(f"{self.key}: not a whole number") from exc
+        elif self.kind == DECIMAL:
+            try:
+                value = Decimal(str(raw).strip())
+            except InvalidOperation as exc:
+                raise ValueError(f"{self.key}: not a number") from exc
+            if not value.is_finite():
+                raise ValueError(f"{self.key}: not a number")
+        elif self.kind == STR:
+            value = str(raw)
+        elif self.kind == LIST:
+            if isinstance(raw, str):
+                raw = [item.strip() for item in raw.replace("，", ",").split(",")]
+            if not isinstance(raw, list | tuple):
+                raise ValueError(f"{self.key}: not a list")
+            return [str(item) for item in raw if str(item).strip()]
+        else:  # pragma: no cover - registration refuses unknown kinds
+            raise ValueError(self.kind)
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{self.key}: must be at least {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{self.key}: must be at most {self.maximum}")
+        return value
+
+    def to_json(self, value: Any) -> Any:
+        return str(value) if self.kind == DECIMAL else value
+
+
+_specs: dict[str, ParameterSpec] = {}
+
+
+def register_parameter(
+    key: str,
+    *,
+    kind: str,
+    default: Any,
+    description: str,
+    minimum: Any = None,
+    maximum: Any = None,
+) -> ParameterSpec:
+    if kind not in {BOOL, INT, DECIMAL, STR, LIST}:
+        raise ValueError(f"unknown parameter kind {kind!r}")
+    spec = ParameterSpec(key, kind, default, description, minimum, maximum)
+    spec.coerce(default)  # a default must satisfy its own rules
+    _specs[key] = spec
+    return spec
+
+
+def parameter_spec(key: str) -> ParameterSpec:
+    try:
+        return _specs[key]
+    except KeyError:
+        raise KeyError(f"unknown system parameter {key!r}") from None
+
+
+def registered_parameters() -> dict[str, ParameterSpec]:
+    return dict(sorted(_specs.items()))
+
+
+def _cache_key(key: str) -> str:
+    return f"sysparam:{key}"
+
+
+def get_parameter(key: str) -> Any:
+    """Return the parameter's current value (approved value, else the default)."""
+    spec = parameter_spec(key)
+    cached = cache.get(_cache_key(key))
+    if cached is not None:
+        return spec.coerce(cached["v"])
+    from .models import SystemParameter
+
+    row = SystemParameter.objects.filter(key=key).values_list("value", flat=True).first()
+    raw = row if row is not None else spec.to_json(spec.default)
+    cache.set(_cache_key(key), {"v": raw}, timeout=CACHE_SECONDS)
+    return spec.coerce(raw)
+
+
+def forget_cached(key: str) -> None:
+    cache.delete(_cache_key(key))

@@ -1,0 +1,63 @@
+"""Shared fixtures: staff users, API clients, helpers for PostgreSQL-only tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+PASSWORD = "mall-demo-2026"
+
+requires_postgres = pytest.mark.skipif(
+    not settings.IS_POSTGRES,
+    reason="needs PostgreSQL (set DATABASE_URL=postgres://…): real row locks and threads",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Lockout counters and throttles live in the cache; each test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_staff(db):
+    def make(username: str = "staff", *, perms: tuple[str, ...] = (), superuser: bool = False):
+        from django.contrib.auth.models import Permission
+
+        user = get_user_model().objects.create_user(
+            username=username, password=PASSWORD, is_staff=True, is_superuser=superuser
+        )
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+
+    return make
+
+
+@pytest.fixture
+def superuser(make_staff):
+    return make_staff("root", superuser=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def staff_client(api_client):
+    def login(user):
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return login
