@@ -276,3 +276,16 @@ LOGGING = {
 }
 
 ADMIN_SITE_HEADER = _("Mall back office")
+
+# --- domain secrets and retention (see docs/DEPLOY.md) ----------------------------------
+# Personal data at rest: comma-separated "key_id:base64(32 bytes)" AES-GCM keys, the first
+# encrypts, all decrypt (rotation); the lookup key makes the phone search hash.
+# Embedded/demo/test mode falls back to keys derived from SECRET_KEY (members/crypto.py);
+# `check --deploy` with DJANGO_SECURE=1 refuses to run without real keys.
+PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS")
+PII_LOOKUP_KEY = os.environ.get("PII_LOOKUP_KEY", "")
+PAYMENT_SANDBOX_SECRET = os.environ.get(
+    "PAYMENT_SANDBOX_SECRET", "sandbox-secret" if (DEMO_MODE or DEBUG or not SECURE) else ""
+)
+STAFF_TOKEN_TTL_HOURS = env_int("STAFF_TOKEN_TTL_HOURS", 12)
+AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 365), 180)

@@ -24,3 +24,11 @@ def audit_entries_purge_task(self) -> int:
         days = getattr(settings, "AUDIT_RETENTION_DAYS", 365)
         run.result = {"removed": audit_entries_purge(actor=system_actor(), retention_days=days)}
     return run.result["removed"]
+
+
+SCHEDULE = {
+    "ops: audit log retention": {
+        "task": "ops.tasks.audit_entries_purge_task",
+        "cron": "0 1 * * *",
+    },
+}

@@ -9,3 +9,11 @@ def idempotency_keys_purge_task(self) -> int:
     with job_run("idempotency_keys_purge", self.request.id) as run:
         run.result = {"removed": idempotency_keys_purge()}
     return run.result["removed"]
+
+
+SCHEDULE = {
+    "core: purge expired idempotency keys": {
+        "task": "mall.core.tasks.idempotency_keys_purge_task",
+        "cron": "30 1 * * *",
+    },
+}
