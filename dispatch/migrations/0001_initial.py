@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('rbac', '0003_roles_departments_staff'),
+        ('rbac', '0002_regions_and_provinces'),
     ]
 
     operations = [
