@@ -5,3 +5,33 @@ from django.utils.translation import gettext_lazy as _
 class RbacConfig(AppConfig):
     name = "rbac"
     verbose_name = _("Permissions")
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group, Permission
+
+        from mall.core.scoping import declare_scope, register_scoper
+
+        from . import models
+        from .scoping import scope_queryset
+
+        register_scoper(scope_queryset)
+
+        # Reference data: visible to whoever holds the function permission.
+        for model in (models.SalesRegion, models.Province, models.Department, models.Role):
+            declare_scope(model, unscoped=True)
+        declare_scope(Group, unscoped=True)
+        declare_scope(Permission, unscoped=True)
+        declare_scope(models.AccessReview, unscoped=True)
+        declare_scope(models.AccessReviewLine, unscoped=True)
+        # People and their grants: by department, and one's own rows.
+        declare_scope(get_user_model(), department="staff_profile__department", owner="pk")
+        declare_scope(models.StaffProfile, department="department", owner="user")
+        declare_scope(
+            models.RoleAssignment, department="user__staff_profile__department", owner="user"
+        )
+        declare_scope(
+            models.PermissionRequest,
+            department="requester__staff_profile__department",
+            owner="requester",
+        )
