@@ -8,8 +8,29 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         from mall.core.audit import register_recorder
+        from mall.core.scoping import declare_scope
 
-        from . import receivers  # noqa: F401 - connects the login/logout receivers
+        from . import (
+            defaults,  # noqa: F401 - registers ops parameters and SLA kinds
+            receivers,  # noqa: F401 - connects the login/logout receivers
+        )
+        from .models import (
+            ParameterChangeRequest,
+            SlaClock,
+            SlaClockExtension,
+            StaffNotification,
+            SystemParameter,
+        )
         from .services import audit_entry_record
 
         register_recorder(audit_entry_record)
+
+        # Parameters are global settings: the function permission decides.
+        declare_scope(SystemParameter, unscoped=True)
+        declare_scope(ParameterChangeRequest, unscoped=True)
+        # SLA clocks follow the subject's sales region; clocks without a region are
+        # seen only by the "all" scope (and by their owner through "self").
+        declare_scope(SlaClock, region="region", owner="owner")
+        declare_scope(SlaClockExtension, region="clock__region", owner="clock__owner")
+        # The inbox is personal: selectors also narrow to the recipient for every scope.
+        declare_scope(StaffNotification, owner="recipient")

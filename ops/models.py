@@ -1,8 +1,10 @@
-"""System management: the audit log (操作日志)."""
+"""System management: audit log (操作日志), system parameters (系统参数), SLA clocks (时效)
+and the staff notification inbox."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -109,7 +111,13 @@ class SystemParameter(models.Model):
         verbose_name = _("system parameter")
         verbose_name_plural = _("system parameters")
         ordering = ["key"]
-        permissions = [("approve_parameter_change", _("Can approve system parameter changes"))]
+        permissions = [
+            ("approve_parameter_change", _("Can approve system parameter changes")),
+            (
+                "approve_parameter_change_tech",
+                _("Can approve system parameter changes as tech lead"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key
@@ -154,7 +162,19 @@ class ParameterChangeRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    business_approved_at = models.DateTimeField(
+        _("business owner approved at"), null=True, blank=True
+    )
+    tech_approved_at = models.DateTimeField(_("tech lead approved at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
 
     class Meta:
@@ -164,3 +184,155 @@ class ParameterChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.new_value}"
+
+
+class SlaClock(models.Model):
+    """One deadline (时效) on one subject: started, due, and whether it was kept.
+
+    ``status`` is the verdict: ``open`` while running and not yet due, ``breached``
+    once the deadline passed (set by the scan, or when stopped late), ``met`` when
+    stopped in time, ``cancelled`` when stopped because the wait no longer applies.
+    ``closed_at`` is empty while the clock runs; at most one running clock exists
+    per (kind, subject).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        MET = "met", _("met")
+        BREACHED = "breached", _("breached")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Outcome(models.TextChoices):
+        MET = "met", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    kind = models.CharField(_("kind"), max_length=50)
+    subject_type = models.ForeignKey(
+        ContentType, verbose_name=_("subject type"), on_delete=models.PROTECT, related_name="+"
+    )
+    subject_id = models.CharField(_("subject id"), max_length=64)
+    subject_label = models.CharField(_("subject"), max_length=200, blank=True)
+    region = models.ForeignKey(
+        "rbac.SalesRegion",
+        verbose_name=_("sales region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"))
+    extended_minutes = models.PositiveIntegerField(_("extended by (minutes)"), default=0)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_outcome = models.CharField(
+        _("closed as"), max_length=10, choices=Outcome.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id"],
+                condition=models.Q(closed_at__isnull=True),
+                name="ops_sla_one_running_clock",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_at__gte=models.F("started_at")),
+                name="ops_sla_due_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"], name="ops_sla_subject_idx"),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="ops_sla_running_due_idx",
+            ),
+        ]
+        permissions = [
+            ("extend_slaclock", _("Can extend SLA clocks")),
+            ("receive_sla_escalation", _("Receives SLA breach escalations")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.subject_label or self.subject_id}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.closed_at is None
+
+
+class SlaClockExtension(models.Model):
+    """One extension of an SLA clock, with its reason (the clock's extension history)."""
+
+    clock = models.ForeignKey(
+        SlaClock, verbose_name=_("SLA clock"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    minutes = models.PositiveIntegerField(_("minutes"))
+    reason = models.TextField(_("reason"))
+    previous_due_at = models.DateTimeField(_("previous due time"))
+    new_due_at = models.DateTimeField(_("new due time"))
+    previous_status = models.CharField(_("status before"), max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("extended by"), on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SLA clock extension")
+        verbose_name_plural = _("SLA clock extensions")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"+{self.minutes} min"
+
+
+class StaffNotification(models.Model):
+    """One message in a staff member's in-admin inbox (low stock, review waiting, SLA breach)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="staff_notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=50, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff notification")
+        verbose_name_plural = _("my notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="ops_notification_dedupe",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="ops_notification_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,13 +1,14 @@
 """Celery entry points of ops (thin: load, call one service, record the run)."""
 
 from celery import shared_task
-from django.conf import settings
 from django.db import connection
 
 from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
+from .parameters import get_parameter
 from .services import audit_entries_purge
+from .sla import sla_scan
 
 
 @shared_task(bind=True, queue="realtime")
@@ -18,17 +19,39 @@ def heartbeat_task(self, note: str = "") -> dict:
     return {"job_run_id": run.pk, **run.result}
 
 
-@shared_task(bind=True, queue="default")
+@shared_task(bind=True, queue="default", acks_late=True)
 def audit_entries_purge_task(self) -> int:
+    """Cut audit entries older than the ``ops.audit_retention_days`` parameter."""
     with job_run("audit_entries_purge", self.request.id) as run:
-        days = getattr(settings, "AUDIT_RETENTION_DAYS", 365)
-        run.result = {"removed": audit_entries_purge(actor=system_actor(), retention_days=days)}
+        days = get_parameter("ops.audit_retention_days")
+        run.result = {
+            "retention_days": days,
+            "removed": audit_entries_purge(actor=system_actor(), retention_days=days),
+        }
     return run.result["removed"]
+
+
+@shared_task(bind=True, queue="realtime", acks_late=True)
+def sla_scan_task(self) -> dict:
+    """Mark overdue SLA clocks breached and escalate each breach once (idempotent)."""
+    with job_run("sla_scan", self.request.id) as run:
+        report = sla_scan()
+        run.result = {
+            "breached": report.breached,
+            "escalated": report.escalated,
+            "notified": report.notified,
+        }
+    return run.result
 
 
 SCHEDULE = {
     "ops: audit log retention": {
         "task": "ops.tasks.audit_entries_purge_task",
         "cron": "0 1 * * *",
+    },
+    "ops: SLA scan and escalation": {
+        "task": "ops.tasks.sla_scan_task",
+        "cron": "* * * * *",
+        "queue": "realtime",
     },
 }

@@ -1,0 +1,136 @@
+"""Staff notifications: the in-admin inbox (low stock, review waiting, SLA breached).
+
+Other apps call :func:`staff_notify`; it never raises for an empty recipient list and
+skips recipients who already hold a notification with the same ``dedupe_key``, so a
+job that runs twice does not notify twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from mall.core.actors import system_actor
+from mall.core.audit import audit
+from mall.core.scoping import scope_queryset
+
+from .exceptions import NotificationNotYours
+from .models import StaffNotification
+
+
+def _recipient_ids(recipients: Iterable) -> list[int]:
+    user_model = get_user_model()
+    ids: set[int] = set()
+    for recipient in recipients:
+        if isinstance(recipient, user_model):
+            ids.add(recipient.pk)
+        elif recipient is not None:
+            ids.add(int(recipient))
+    if not ids:
+        return []
+    # Deactivated staff (leavers) get nothing.
+    return sorted(
+        user_model.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True)
+    )
+
+
+def staff_notify(
+    *,
+    recipients: Iterable,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str = "",
+) -> int:
+    """Put one notification into each recipient's inbox; return how many were created.
+
+    ``recipients`` are users or user ids; inactive users are skipped. With a
+    ``dedupe_key``, a recipient who already has a notification with that key gets
+    no second one (enforced by a unique constraint, so concurrent callers are safe
+    too). Audited as one ``notification.send`` entry when anything was created.
+    """
+    ids = _recipient_ids(recipients)
+    if not ids:
+        return 0
+    title = str(title)[:200]
+    dedupe_key = (dedupe_key or "")[:200]
+    with transaction.atomic():
+        if dedupe_key:
+            already = set(
+                StaffNotification.objects.filter(
+                    recipient_id__in=ids, dedupe_key=dedupe_key
+                ).values_list("recipient_id", flat=True)
+            )
+            ids = [pk for pk in ids if pk not in already]
+            if not ids:
+                return 0
+        rows = [
+            StaffNotification(
+                recipient_id=pk,
+                kind=kind,
+                title=title,
+                body=str(body),
+                link=str(link)[:500],
+                dedupe_key=dedupe_key,
+            )
+            for pk in ids
+        ]
+        # A concurrent sender with the same key wins the race quietly; the unique
+        # constraint keeps one row per (recipient, key).
+        StaffNotification.objects.bulk_create(rows, ignore_conflicts=bool(dedupe_key))
+        audit(
+            actor=system_actor(),
+            action="notification.send",
+            object_type="ops.staffnotification",
+            data={"kind": kind, "dedupe_key": dedupe_key, "recipients": ids, "title": title},
+        )
+    return len(ids)
+
+
+def notification_list(*, actor) -> QuerySet[StaffNotification]:
+    """Return ``actor``'s own notifications, newest first.
+
+    The inbox is personal whatever the actor's data scope: the scope is applied
+    (so a deactivated user sees nothing) and then narrowed to the actor's rows.
+    """
+    queryset = scope_queryset(actor, StaffNotification.objects.all())
+    return queryset.filter(recipient_id=actor.pk).order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, actor) -> int:
+    if not getattr(actor, "is_authenticated", False):
+        return 0
+    return StaffNotification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).count()
+
+
+def notification_mark_read(*, actor, notification: StaffNotification) -> StaffNotification:
+    """Mark one of ``actor``'s notifications read (no-op when already read).
+
+    Raises ``NotificationNotYours`` (404) for somebody else's notification.
+    """
+    if notification.recipient_id != actor.pk:
+        raise NotificationNotYours()
+    if notification.read_at is not None:
+        return notification
+    now = timezone.now()
+    updated = StaffNotification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=now
+    )
+    notification.read_at = (
+        now
+        if updated
+        else StaffNotification.objects.values_list("read_at", flat=True).get(pk=notification.pk)
+    )
+    return notification
+
+
+def notifications_mark_all_read(*, actor) -> int:
+    """Mark every unread notification of ``actor`` read; return how many."""
+    return StaffNotification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
