@@ -18,7 +18,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -184,6 +183,9 @@ STORAGES = {
         )
     },
 }
+# Outside production, whitenoise serves straight from the apps (no collectstatic).
+WHITENOISE_USE_FINDERS = not SECURE
+WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -275,7 +277,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-ADMIN_SITE_HEADER = _("Mall back office")
 
 # --- domain secrets and retention (see docs/DEPLOY.md) ----------------------------------
 # Personal data at rest: comma-separated "key_id:base64(32 bytes)" AES-GCM keys, the first

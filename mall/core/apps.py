@@ -8,9 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from django.conf import settings
         from django.contrib import admin
 
-        admin.site.site_header = settings.ADMIN_SITE_HEADER
-        admin.site.site_title = settings.ADMIN_SITE_HEADER
+        admin.site.site_header = _("Mall back office")
+        admin.site.site_title = _("Mall back office")
         admin.site.index_title = _("Operations")
