@@ -181,6 +181,13 @@ class ParameterChangeRequest(models.Model):
         verbose_name = _("parameter change request")
         verbose_name_plural = _("parameter change requests")
         ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status="pending"),
+                name="ops_parameter_one_pending_request",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} → {self.new_value}"

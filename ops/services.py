@@ -153,3 +153,13 @@ def audit_entries_purge(*, actor, retention_days: int, now: datetime | None = No
             data={"cutoff": cutoff.isoformat(), "removed": removed},
         )
     return removed
+
+
+# System parameter change requests live in their own module; re-exported here so
+# ``ops.services`` stays the one place to look for ops writes.
+from .parameter_changes import (  # noqa: E402, F401
+    parameter_change_approve,
+    parameter_change_reject,
+    parameter_change_request,
+    parameter_change_withdraw,
+)

@@ -1,0 +1,366 @@
+"""System parameter change requests: request → business owner + tech lead → applied.
+
+Rules (DESIGN.md §4 "System parameters"):
+
+* anyone holding ``ops.add_parameterchangerequest`` may ask for a change; the new
+  value is validated by the parameter's own rules (type, minimum, maximum) and the
+  current value is recorded; one pending request per parameter at a time;
+* a **business owner** approves with ``ops.approve_parameter_change`` and a **tech
+  lead** with ``ops.approve_parameter_change_tech`` — two different people, neither
+  of them the requester;
+* the second approval applies the change in the same transaction (the
+  ``SystemParameter`` row is upserted, the cached value forgotten after commit) and
+  audits it with the value before and after; the request row is locked while it is
+  approved, so two racing approvals apply the change once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+
+from mall.core.audit import audit, snapshot
+from mall.core.scoping import scope_queryset
+
+from .exceptions import (
+    OpsPermissionDenied,
+    ParameterApprovalRefused,
+    ParameterChangeConflict,
+    ParameterChangeNotPending,
+    ParameterUnknown,
+    ParameterValueInvalid,
+)
+from .models import ParameterChangeRequest, SystemParameter
+from .parameters import ParameterSpec, forget_cached, get_parameter, parameter_spec
+from .parameters import registered_parameters as _registered
+
+REQUEST_PERMISSION = "ops.add_parameterchangerequest"
+BUSINESS_PERMISSION = "ops.approve_parameter_change"
+TECH_PERMISSION = "ops.approve_parameter_change_tech"
+ROLE_PERMISSIONS = {"business": BUSINESS_PERMISSION, "tech": TECH_PERMISSION}
+
+Status = ParameterChangeRequest.Status
+
+
+def _spec(key: str) -> ParameterSpec:
+    try:
+        return parameter_spec(key)
+    except KeyError:
+        message = _t("Unknown parameter %(key)s.") % {"key": key}
+        raise ParameterUnknown(message, fields={"key": [message]}) from None
+
+
+def _validated(spec: ParameterSpec, raw: Any) -> Any:
+    """Return ``raw`` coerced by the spec's rules, or raise ``ParameterValueInvalid``."""
+    if raw is None or (isinstance(raw, str) and not raw.strip() and spec.kind != "str"):
+        problem = _t("A value is required.")
+    elif isinstance(raw, dict):
+        problem = _t("Enter a single value, not an object.")
+    else:
+        try:
+            return spec.coerce(raw)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            problem = _describe(spec, exc)
+    raise ParameterValueInvalid(
+        _t("Invalid value for %(key)s: %(problem)s") % {"key": spec.key, "problem": problem},
+        fields={"new_value": [problem]},
+    )
+
+
+def _describe(spec: ParameterSpec, exc: Exception) -> str:
+    text = str(exc)
+    if "at least" in text:
+        return _t("must be at least %(minimum)s") % {"minimum": spec.minimum}
+    if "at most" in text:
+        return _t("must be at most %(maximum)s") % {"maximum": spec.maximum}
+    expected = {
+        "int": _t("a whole number"),
+        "decimal": _t("a number"),
+        "bool": _t("yes or no"),
+        "list": _t("a list"),
+        "str": _t("text"),
+    }[spec.kind]
+    return _t("expected %(expected)s") % {"expected": expected}
+
+
+def parameter_change_request(
+    *, actor, key: str, new_value: Any, reason: str
+) -> ParameterChangeRequest:
+    """Ask for ``key`` to become ``new_value``; return the pending request.
+
+    Raises ``OpsPermissionDenied`` (no ``ops.add_parameterchangerequest``),
+    ``ParameterUnknown``, ``ParameterValueInvalid`` (type/range, empty reason, or the
+    value already in force) and ``ParameterChangeConflict`` (a request for this
+    parameter is already pending). Audited as ``parameter.change_request``.
+    """
+    if not actor.has_perm(REQUEST_PERMISSION):
+        raise OpsPermissionDenied()
+    spec = _spec(key)
+    value = _validated(spec, new_value)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ParameterValueInvalid(
+            _t("A reason is required."), fields={"reason": [_t("A reason is required.")]}
+        )
+    current = get_parameter(key)
+    if value == current:
+        message = _t("The new value is the value already in force.")
+        raise ParameterValueInvalid(message, fields={"new_value": [message]})
+    with transaction.atomic():
+        if ParameterChangeRequest.objects.filter(key=key, status=Status.PENDING).exists():
+            raise ParameterChangeConflict()
+        try:
+            with transaction.atomic():
+                request = ParameterChangeRequest.objects.create(
+                    key=key,
+                    old_value=spec.to_json(current),
+                    new_value=spec.to_json(value),
+                    reason=reason,
+                    requested_by=actor,
+                )
+        except IntegrityError:
+            raise ParameterChangeConflict() from None
+        audit(
+            actor=actor,
+            action="parameter.change_request",
+            target=request,
+            after=snapshot(request),
+            data={"key": key, "old_value": request.old_value, "new_value": request.new_value},
+        )
+    return request
+
+
+def _lock_pending(request: ParameterChangeRequest) -> ParameterChangeRequest:
+    locked = ParameterChangeRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != Status.PENDING:
+        raise ParameterChangeNotPending()
+    return locked
+
+
+def _apply(*, actor, request: ParameterChangeRequest, now: datetime) -> None:
+    spec = _spec(request.key)
+    value = _validated(spec, request.new_value)  # rules may have tightened since the request
+    previous = SystemParameter.objects.select_for_update().filter(key=request.key).first()
+    before_value = previous.value if previous is not None else spec.to_json(spec.default)
+    row, _created = SystemParameter.objects.update_or_create(
+        key=request.key, defaults={"value": spec.to_json(value), "updated_by": actor}
+    )
+    request.status = Status.APPLIED
+    request.decided_at = now
+    request.decided_by = actor
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+    forget_cached(request.key)
+    transaction.on_commit(lambda: forget_cached(request.key))
+    audit(
+        actor=actor,
+        action="parameter.change",
+        object_type="ops.systemparameter",
+        object_id=request.key,
+        before={"value": before_value},
+        after={"value": row.value},
+        data={
+            "request": request.pk,
+            "requested_by": request.requested_by_id,
+            "business_approver": request.business_approver_id,
+            "tech_approver": request.tech_approver_id,
+        },
+    )
+
+
+def parameter_change_approve(
+    *, actor, request: ParameterChangeRequest, as_role: str
+) -> ParameterChangeRequest:
+    """Approve ``request`` as business owner (``as_role="business"``) or tech lead (``"tech"``).
+
+    Refused (``ParameterApprovalRefused``, 403) when the actor lacks the role's
+    permission, requested the change, or already approved it in the other role;
+    ``ParameterChangeConflict`` (409) when the role has already approved;
+    ``ParameterChangeNotPending`` when decided. The approval that completes the pair
+    applies the change (see the module docstring). Audited as ``parameter.change_approve``
+    (and ``parameter.change`` when applied).
+    """
+    if as_role not in ROLE_PERMISSIONS:
+        message = _t("Choose business or tech.")
+        raise ParameterValueInvalid(message, fields={"as_role": [message]})
+    if not actor.has_perm(ROLE_PERMISSIONS[as_role]):
+        raise ParameterApprovalRefused(
+            _t("You are not allowed to approve parameter changes in this role.")
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_pending(request)
+        before = snapshot(locked)
+        if locked.requested_by_id == actor.pk:
+            raise ParameterApprovalRefused(_t("You cannot approve your own change request."))
+        mine, other = (
+            ("business_approver", "tech_approver")
+            if as_role == "business"
+            else ("tech_approver", "business_approver")
+        )
+        if getattr(locked, f"{mine}_id") is not None:
+            raise ParameterChangeConflict(_t("This role has already approved the request."))
+        if getattr(locked, f"{other}_id") == actor.pk:
+            raise ParameterApprovalRefused(
+                _t("The business owner and the tech lead must be two different people.")
+            )
+        setattr(locked, mine, actor)
+        setattr(locked, f"{as_role}_approved_at", now)
+        locked.save(update_fields=[mine, f"{as_role}_approved_at"])
+        audit(
+            actor=actor,
+            action="parameter.change_approve",
+            target=locked,
+            before=before,
+            after=snapshot(locked),
+            data={"key": locked.key, "as_role": as_role},
+        )
+        if locked.business_approver_id and locked.tech_approver_id:
+            _apply(actor=actor, request=locked, now=now)
+    return locked
+
+
+def parameter_change_reject(
+    *, actor, request: ParameterChangeRequest, reason: str
+) -> ParameterChangeRequest:
+    """Reject a pending request with a reason (business owner or tech lead; never the requester).
+
+    Raises ``ParameterApprovalRefused``, ``ParameterValueInvalid`` (empty reason),
+    ``ParameterChangeNotPending``. Audited as ``parameter.change_reject``.
+    """
+    if not (actor.has_perm(BUSINESS_PERMISSION) or actor.has_perm(TECH_PERMISSION)):
+        raise ParameterApprovalRefused(_t("You are not allowed to reject parameter changes."))
+    reason = (reason or "").strip()
+    if not reason:
+        message = _t("A reason is required.")
+        raise ParameterValueInvalid(message, fields={"reason": [message]})
+    with transaction.atomic():
+        locked = _lock_pending(request)
+        if locked.requested_by_id == actor.pk:
+            raise ParameterApprovalRefused(
+                _t("You cannot reject your own change request; withdraw it instead.")
+            )
+        before = snapshot(locked)
+        locked.status = Status.REJECTED
+        locked.rejection_reason = reason
+        locked.decided_at = timezone.now()
+        locked.decided_by = actor
+        locked.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
+        audit(
+            actor=actor,
+            action="parameter.change_reject",
+            target=locked,
+            before=before,
+            after=snapshot(locked),
+            data={"key": locked.key, "reason": reason},
+        )
+    return locked
+
+
+def parameter_change_withdraw(*, actor, request: ParameterChangeRequest) -> ParameterChangeRequest:
+    """Withdraw one's own pending request. Audited as ``parameter.change_withdraw``."""
+    with transaction.atomic():
+        locked = _lock_pending(request)
+        if locked.requested_by_id != actor.pk:
+            raise ParameterApprovalRefused(_t("Only the requester can withdraw a request."))
+        before = snapshot(locked)
+        locked.status = Status.WITHDRAWN
+        locked.decided_at = timezone.now()
+        locked.decided_by = actor
+        locked.save(update_fields=["status", "decided_at", "decided_by"])
+        audit(
+            actor=actor,
+            action="parameter.change_withdraw",
+            target=locked,
+            before=before,
+            after=snapshot(locked),
+        )
+    return locked
+
+
+# --- selectors --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    key: str
+    kind: str
+    description: str
+    default: Any
+    value: Any
+    minimum: Any
+    maximum: Any
+    is_default: bool
+    updated_at: datetime | None
+    updated_by: str
+    pending_request_id: int | None
+
+
+def parameter_list(*, actor) -> list[ParameterRow]:
+    """Return every registered parameter with its current value (two queries).
+
+    Parameters never changed have no ``SystemParameter`` row; they are listed with
+    their default. Needs ``ops.view_systemparameter`` (else an empty list).
+    """
+    if not actor.has_perm("ops.view_systemparameter"):
+        return []
+    rows = {
+        row.key: row
+        for row in scope_queryset(actor, SystemParameter.objects.select_related("updated_by"))
+    }
+    pending = dict(
+        ParameterChangeRequest.objects.filter(status=Status.PENDING).values_list("key", "pk")
+    )
+    result = []
+    for key, spec in _registered().items():
+        row = rows.get(key)
+        try:
+            value = spec.coerce(row.value) if row is not None else spec.default
+        except ValueError:  # a stored value the rules no longer accept: show the default
+            value = spec.default
+        result.append(
+            ParameterRow(
+                key=key,
+                kind=spec.kind,
+                description=str(spec.description),
+                default=spec.to_json(spec.default),
+                value=spec.to_json(value),
+                minimum=spec.to_json(spec.minimum) if spec.minimum is not None else None,
+                maximum=spec.to_json(spec.maximum) if spec.maximum is not None else None,
+                is_default=row is None,
+                updated_at=row.updated_at if row else None,
+                updated_by=row.updated_by.get_username() if row and row.updated_by else "",
+                pending_request_id=pending.get(key),
+            )
+        )
+    return result
+
+
+def parameter_change_request_list(*, actor) -> QuerySet[ParameterChangeRequest]:
+    """Return the change requests ``actor`` may see (function permission), newest first."""
+    if not actor.has_perm("ops.view_parameterchangerequest"):
+        return ParameterChangeRequest.objects.none()
+    return scope_queryset(
+        actor,
+        ParameterChangeRequest.objects.select_related(
+            "requested_by", "business_approver", "tech_approver", "decided_by"
+        ),
+    ).order_by("-requested_at", "-id")
+
+
+def parameter_change_requests_awaiting(
+    *, actor, queryset: QuerySet | None = None
+) -> QuerySet[ParameterChangeRequest]:
+    """Narrow ``queryset`` to pending requests that wait for ``actor``'s approval."""
+    queryset = queryset if queryset is not None else parameter_change_request_list(actor=actor)
+    condition = Q(pk__in=[])
+    if actor.has_perm(BUSINESS_PERMISSION):
+        condition |= Q(business_approver__isnull=True) & ~Q(tech_approver=actor)
+    if actor.has_perm(TECH_PERMISSION):
+        condition |= Q(tech_approver__isnull=True) & ~Q(business_approver=actor)
+    return queryset.filter(condition, status=Status.PENDING).exclude(requested_by=actor)
