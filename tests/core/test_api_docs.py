@@ -1,0 +1,25 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_schema_is_openapi_3_and_documents_the_error_shape(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "ErrorResponse" in schema["components"]["schemas"]
+    login = schema["paths"]["/api/v1/auth/token/"]["post"]
+    assert login["responses"]["429"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorResponse"
+    }
+
+
+@pytest.mark.django_db
+def test_swagger_ui_is_served_with_local_assets(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn.jsdelivr.net" not in html
