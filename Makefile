@@ -41,9 +41,9 @@ format: install
 # Needs GNU gettext (Debian: gettext); run after changing translatable strings.
 messages: install
 	for app in mall/core ops rbac catalog dispatch members orders payments risk; do \
-	  (cd $$app && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete >/dev/null 2>&1 || \
-	   cd .. && true); done
-	$(BIN)/python manage.py compilemessages -v0
+	  (cd $$app && $(CURDIR)/$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete) || exit 1; \
+	done
+	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 clean-demo:
 	rm -f db.sqlite3
