@@ -6,3 +6,7 @@ TESTING = True
 # Hashing cost is not what the tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"  # noqa: F405
+
+# A test-only app with scoped models: the scope matrix and the browser test use it
+# (tests/scopetest; its API is mounted by tests that ask for tests.scopetest.urls).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.scopetest"]  # noqa: F405

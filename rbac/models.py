@@ -100,7 +100,11 @@ class Role(models.Model):
         verbose_name = _("role")
         verbose_name_plural = _("roles")
         ordering = ["code"]
-        permissions = [("assign_role", _("Can assign and revoke roles"))]
+        permissions = [
+            ("assign_role", _("Can assign and revoke roles")),
+            ("grant_object_permission", _("Can grant per-object permissions")),
+            ("change_user_permissions", _("Can give users extra permissions")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

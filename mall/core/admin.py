@@ -11,10 +11,13 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
 from .exceptions import ApplicationError
+from .masking import PII_PERMISSION, PiiPolicy
 from .scoping import scope_queryset
 
 
@@ -79,3 +82,92 @@ class ReadOnlyModelAdmin(ScopedModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- personal data in the admin -----------------------------------------------------------
+
+_admin_pii_policy: ContextVar[PiiPolicy | None] = ContextVar("admin_pii_policy", default=None)
+
+
+def _masked_column(field: str, kind: str, description):
+    def column(obj):
+        policy = _admin_pii_policy.get() or PiiPolicy(None)
+        return policy.value(obj, field, getattr(obj, field, ""), kind)
+
+    column.short_description = description
+    column.admin_order_field = None
+    return column
+
+
+class PiiAdminMixin:
+    """Mask personal data on the changelist and change form; audit unmasked reads.
+
+    ``pii_fields = {"phone": "phone", "name": "name"}`` maps model fields to masker
+    kinds (phone, name, id_number, address). Use ``masked_<field>`` in
+    ``list_display``. On the change form, a reader without the PII permission sees
+    the masked value read-only instead of the field; a reader with it sees the field,
+    and the reveal is audited (``pii.reveal``) once the page is rendered.
+    """
+
+    pii_fields: dict[str, str] = {}
+    pii_permission = PII_PERMISSION
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, kind in self.pii_fields.items():
+            verbose = self.model._meta.get_field(field).verbose_name
+            setattr(self, f"masked_{field}", _masked_column(field, kind, verbose))
+
+    def _policy(self, request) -> PiiPolicy:
+        return PiiPolicy(request.user, permission=self.pii_permission)
+
+    def _render_with_policy(self, request, view, *args, **kwargs):
+        policy = self._policy(request)
+        token = _admin_pii_policy.set(policy)
+        try:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        finally:
+            _admin_pii_policy.reset(token)
+        if response.status_code < 400:
+            policy.flush(context=f"admin {request.path}")
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        return self._render_with_policy(request, super().changelist_view, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        policy_user_reveals = self._policy(request).reveal
+        response = self._render_with_policy(
+            request, super().change_view, object_id, form_url, extra_context
+        )
+        if policy_user_reveals and response.status_code == 200 and request.method == "GET":
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                policy = self._policy(request)
+                for field, kind in self.pii_fields.items():
+                    policy.value(obj, field, getattr(obj, field, ""), kind)
+                policy.flush(context=f"admin {request.path}")
+        return response
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if not self._policy(request).reveal:
+            exclude += [field for field in self.pii_fields if field not in exclude]
+        return exclude
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if not self._policy(request).reveal:
+            fields = [f for f in fields if f not in self.pii_fields]
+            fields += [f"masked_{f}" for f in self.pii_fields if f"masked_{f}" not in fields]
+        else:
+            fields = [f for f in fields if not f.startswith("masked_")]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self._policy(request).reveal:
+            readonly += [f"masked_{f}" for f in self.pii_fields]
+        return readonly

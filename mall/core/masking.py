@@ -38,3 +38,85 @@ def mask_address(detail: str | None) -> str:
 
 def can_view_pii(user) -> bool:
     return bool(user and getattr(user, "is_active", False) and user.has_perm(PII_PERMISSION))
+
+
+# --- the reveal policy: one per request / export / admin page ---------------------------
+
+MASKERS = {
+    "phone": mask_phone,
+    "name": mask_name,
+    "id_number": mask_id_number,
+    "address": mask_address,
+}
+
+
+class PiiPolicy:
+    """Decide for one reader whether personal data is shown, and audit what was shown.
+
+    ``value(obj, field, raw, kind)`` returns ``raw`` for a reader holding the PII
+    permission (and remembers the record) or the masked value otherwise.
+    :meth:`flush` writes one ``pii.reveal`` audit entry per model listing the records
+    and fields shown (who, which records, why — the reason the reader gave, e.g. the
+    ``X-PII-Reason`` header or ``?reason=``). Call it once the output is produced.
+    """
+
+    def __init__(self, user, *, reason: str = "", permission: str = PII_PERMISSION):
+        self.user = user
+        self.reason = (reason or "").strip()[:500]
+        self.permission = permission
+        self.reveal = bool(
+            user is not None and getattr(user, "is_active", False) and user.has_perm(permission)
+        )
+        self._revealed: dict[str, dict[str, set]] = {}
+
+    def value(self, obj, field: str, raw, kind: str = "phone"):
+        if raw in (None, ""):
+            return raw
+        if not self.reveal:
+            return MASKERS[kind](str(raw))
+        label = obj._meta.label_lower if hasattr(obj, "_meta") else type(obj).__name__
+        entry = self._revealed.setdefault(label, {"records": set(), "fields": set()})
+        entry["records"].add(str(getattr(obj, "pk", "")))
+        entry["fields"].add(field)
+        return raw
+
+    @property
+    def revealed(self) -> dict[str, dict[str, set]]:
+        return self._revealed
+
+    def flush(self, *, context: str = "") -> int:
+        """Audit what was revealed since the last flush; return the number of entries."""
+        if not self._revealed:
+            return 0
+        from django.db import transaction
+
+        from .audit import audit
+
+        count = 0
+        with transaction.atomic():
+            for label, entry in sorted(self._revealed.items()):
+                records = sorted(entry["records"], key=lambda pk: (len(pk), pk))
+                audit(
+                    actor=self.user,
+                    action="pii.reveal",
+                    object_type=label,
+                    object_id=records[0] if len(records) == 1 else "",
+                    data={
+                        "records": records,
+                        "fields": sorted(entry["fields"]),
+                        "reason": self.reason,
+                        "context": context,
+                    },
+                )
+                count += 1
+        self._revealed = {}
+        return count
+
+
+def pii_reason_from_request(request) -> str:
+    """The reason a reader gave for seeing personal data (header or query parameter)."""
+    if request is None:
+        return ""
+    header = request.headers.get("X-PII-Reason", "") if hasattr(request, "headers") else ""
+    params = getattr(request, "query_params", None) or getattr(request, "GET", {})
+    return header or params.get("pii_reason", "")

@@ -46,3 +46,48 @@ class HasActionPermissions(IsStaffUser):
         if needed is None:
             return False
         return request.user.has_perms(needed)
+
+
+DEFAULT_ACTION_VERBS = {
+    "list": "view",
+    "retrieve": "view",
+    "export": "view",
+    "create": "add",
+    "update": "change",
+    "partial_update": "change",
+    "destroy": "delete",
+}
+
+
+def model_permission(model, verb: str) -> str:
+    """``"app_label.<verb>_<model>"`` for a model (verb: view/add/change/delete)."""
+    opts = model._meta
+    return f"{opts.app_label}.{verb}_{opts.model_name}"
+
+
+class ModelActionPermissions(HasActionPermissions):
+    """``HasActionPermissions`` with the model's own permissions as defaults.
+
+    Reads (``list``, ``retrieve``, ``export``) need ``view_<model>``, ``create`` needs
+    ``add_``, ``update``/``partial_update`` need ``change_`` and ``destroy`` ``delete_``.
+    Custom ``@action``s must be named in ``required_permissions`` (fail closed), so
+    a user who may view but not change gets 403 on every write.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if not is_staff_user(request.user):
+            return False
+        table = dict(getattr(view, "required_permissions", None) or {})
+        action = getattr(view, "action", None)
+        needed = table.get(action) if action else None
+        if needed is None and action in DEFAULT_ACTION_VERBS:
+            model = getattr(view, "scope_model", None)
+            if model is None and getattr(view, "queryset", None) is not None:
+                model = view.queryset.model
+            if model is not None:
+                needed = [model_permission(model, DEFAULT_ACTION_VERBS[action])]
+        if needed is None:
+            needed = table.get(request.method)
+        if needed is None:
+            return False
+        return request.user.has_perms(needed)
