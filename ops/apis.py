@@ -1,4 +1,4 @@
-"""Ops endpoints: the health check."""
+"""Ops endpoints: the health check, system parameters, SLA clocks, the staff inbox."""
 
 from __future__ import annotations
 
@@ -7,11 +7,39 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from mall.core.pagination import DefaultCursorPagination
+from mall.core.permissions import HasActionPermissions, IsStaffUser
+
+from .models import ParameterChangeRequest, SlaClock, StaffNotification
+from .notifications import (
+    notification_list,
+    notification_mark_read,
+    notification_unread_count,
+    notifications_mark_all_read,
+)
+from .parameter_changes import (
+    parameter_change_approve,
+    parameter_change_reject,
+    parameter_change_request,
+    parameter_change_request_list,
+    parameter_change_requests_awaiting,
+    parameter_change_withdraw,
+    parameter_list,
+)
+from .selectors import parameter_change_request_get, sla_board, sla_clock_get, sla_clock_list
+from .sla import registered_sla_kinds, sla_clock_extend
 
 
 def _check_database() -> str:
@@ -74,3 +102,427 @@ class HealthView(APIView):
             {"status": "ok" if healthy else "failing", "checks": results},
             status=200 if healthy else 503,
         )
+
+
+# --- system parameters -------------------------------------------------------------------
+
+
+class ParameterSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["bool", "int", "decimal", "str", "list"])
+    description = serializers.CharField()
+    value = serializers.JSONField()
+    default = serializers.JSONField()
+    minimum = serializers.JSONField(allow_null=True)
+    maximum = serializers.JSONField(allow_null=True)
+    is_default = serializers.BooleanField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_by = serializers.CharField()
+    pending_request_id = serializers.IntegerField(allow_null=True)
+
+
+class ParameterListView(APIView):
+    permission_classes = [HasActionPermissions]
+    required_permissions = {"GET": ["ops.view_systemparameter"]}
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ParameterList",
+            {
+                "results": ParameterSerializer(many=True),
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+            },
+        )
+    )
+    def get(self, request):
+        """List every registered system parameter with its current value and default."""
+        rows = parameter_list(actor=request.user)
+        data = ParameterSerializer([row.__dict__ for row in rows], many=True).data
+        return Response({"results": data, "next": None, "previous": None})
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+class ParameterChangeRequestSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SerializerMethodField()
+    business_approver = serializers.SerializerMethodField()
+    tech_approver = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ParameterChangeRequest
+        fields = [
+            "id",
+            "key",
+            "old_value",
+            "new_value",
+            "reason",
+            "status",
+            "requested_by",
+            "requested_at",
+            "business_approver",
+            "business_approved_at",
+            "tech_approver",
+            "tech_approved_at",
+            "decided_by",
+            "decided_at",
+            "rejection_reason",
+        ]
+        read_only_fields = fields
+
+    def get_requested_by(self, obj) -> str:
+        return obj.requested_by.get_username()
+
+    def get_business_approver(self, obj) -> str | None:
+        return _username(obj.business_approver)
+
+    def get_tech_approver(self, obj) -> str | None:
+        return _username(obj.tech_approver)
+
+    def get_decided_by(self, obj) -> str | None:
+        return _username(obj.decided_by)
+
+
+class ParameterChangeCreateSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=100)
+    new_value = serializers.JSONField(help_text="The new value (number, text, yes/no or list).")
+    reason = serializers.CharField(max_length=2000)
+
+
+class ParameterChangeApproveSerializer(serializers.Serializer):
+    as_role = serializers.ChoiceField(choices=["business", "tech"])
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ChangeRequestFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ParameterChangeRequest.Status.choices, required=False)
+    awaiting = serializers.BooleanField(required=False, default=False)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=ParameterChangeRequest.Status.values),
+            OpenApiParameter(
+                "awaiting", bool, description="Only requests waiting for my approval."
+            ),
+        ]
+    )
+)
+class ParameterChangeRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """System parameter change requests: ask, approve (business owner / tech lead), reject."""
+
+    serializer_class = ParameterChangeRequestSerializer
+    permission_classes = [HasActionPermissions]
+    pagination_class = DefaultCursorPagination
+    required_permissions = {
+        "list": ["ops.view_parameterchangerequest"],
+        "retrieve": ["ops.view_parameterchangerequest"],
+        "create": ["ops.add_parameterchangerequest"],
+        "approve": ["ops.view_parameterchangerequest"],
+        "reject": ["ops.view_parameterchangerequest"],
+        "withdraw": ["ops.view_parameterchangerequest"],
+    }
+
+    def get_queryset(self):
+        queryset = parameter_change_request_list(actor=self.request.user)
+        if self.action != "list":
+            return queryset
+        filters = ChangeRequestFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        if filters.validated_data.get("status"):
+            queryset = queryset.filter(status=filters.validated_data["status"])
+        if filters.validated_data.get("awaiting"):
+            queryset = parameter_change_requests_awaiting(
+                actor=self.request.user, queryset=queryset
+            )
+        return queryset
+
+    def get_object(self):
+        request = parameter_change_request_get(actor=self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, request)
+        return request
+
+    def _render(self, change_request, status_code=200):
+        return Response(ParameterChangeRequestSerializer(change_request).data, status=status_code)
+
+    @extend_schema(
+        request=ParameterChangeCreateSerializer,
+        responses={201: ParameterChangeRequestSerializer},
+    )
+    def create(self, request):
+        """Ask for a parameter change; the value is checked against the parameter's rules."""
+        body = ParameterChangeCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        change = parameter_change_request(actor=request.user, **body.validated_data)
+        return self._render(change, 201)
+
+    @extend_schema(
+        request=ParameterChangeApproveSerializer, responses=ParameterChangeRequestSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve as business owner or tech lead; the second approval applies the change."""
+        change = self.get_object()
+        body = ParameterChangeApproveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        change = parameter_change_approve(
+            actor=request.user, request=change, as_role=body.validated_data["as_role"]
+        )
+        return self._render(change)
+
+    @extend_schema(request=ReasonSerializer, responses=ParameterChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject a pending request with a reason."""
+        change = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        change = parameter_change_reject(
+            actor=request.user, request=change, reason=body.validated_data["reason"]
+        )
+        return self._render(change)
+
+    @extend_schema(request=None, responses=ParameterChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw one's own pending request."""
+        change = parameter_change_withdraw(actor=request.user, request=self.get_object())
+        return self._render(change)
+
+
+# --- SLA clocks ---------------------------------------------------------------------------
+
+
+class SlaClockSerializer(serializers.ModelSerializer):
+    kind_label = serializers.SerializerMethodField()
+    subject_type = serializers.SerializerMethodField()
+    region = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SlaClock
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "subject_type",
+            "subject_id",
+            "subject_label",
+            "region",
+            "owner",
+            "status",
+            "started_at",
+            "due_at",
+            "is_overdue",
+            "extended_minutes",
+            "breached_at",
+            "escalated_at",
+            "closed_at",
+            "closed_outcome",
+        ]
+        read_only_fields = fields
+
+    def get_kind_label(self, obj) -> str:
+        declared = registered_sla_kinds().get(obj.kind)
+        return str(declared.label) if declared else obj.kind
+
+    def get_subject_type(self, obj) -> str:
+        return f"{obj.subject_type.app_label}.{obj.subject_type.model}"
+
+    def get_region(self, obj) -> str | None:
+        return obj.region.code if obj.region_id else None
+
+    def get_owner(self, obj) -> str | None:
+        return _username(obj.owner)
+
+    def get_is_overdue(self, obj) -> bool:
+        if obj.status == SlaClock.Status.BREACHED:
+            return True
+        return obj.closed_at is None and obj.due_at < self.context["now"]
+
+
+class SlaExtendSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=60 * 24 * 30)
+    reason = serializers.CharField(max_length=2000)
+
+
+class SlaFilterSerializer(serializers.Serializer):
+    kind = serializers.CharField(required=False, max_length=50)
+    status = serializers.ChoiceField(choices=SlaClock.Status.choices, required=False)
+    region = serializers.CharField(required=False, max_length=20)
+    running = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class SlaCursorPagination(DefaultCursorPagination):
+    ordering = ("due_at", "id")  # the most urgent deadline first
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str),
+            OpenApiParameter("status", str, enum=SlaClock.Status.values),
+            OpenApiParameter("region", str, description="Sales region code."),
+            OpenApiParameter("running", bool),
+        ]
+    )
+)
+class SlaClockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """SLA clocks in the caller's data scope, earliest deadline first; extend with a reason."""
+
+    serializer_class = SlaClockSerializer
+    permission_classes = [HasActionPermissions]
+    pagination_class = SlaCursorPagination
+    required_permissions = {
+        "list": ["ops.view_slaclock"],
+        "retrieve": ["ops.view_slaclock"],
+        "board": ["ops.view_slaclock"],
+        "extend": ["ops.view_slaclock", "ops.extend_slaclock"],
+    }
+
+    def get_serializer_context(self):
+        from django.utils import timezone
+
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def get_queryset(self):
+        queryset = sla_clock_list(actor=self.request.user)
+        if self.action != "list":
+            return queryset
+        filters = SlaFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        if data.get("kind"):
+            queryset = queryset.filter(kind=data["kind"])
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        if data.get("region"):
+            queryset = queryset.filter(region__code=data["region"])
+        if data.get("running") is not None:
+            queryset = queryset.filter(closed_at__isnull=data["running"])
+        return queryset
+
+    def get_object(self):
+        clock = sla_clock_get(actor=self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, clock)
+        return clock
+
+    @extend_schema(
+        responses=inline_serializer(
+            "SlaBoard",
+            {
+                "results": inline_serializer(
+                    "SlaBoardRow",
+                    {
+                        "kind": serializers.CharField(),
+                        "kind_label": serializers.CharField(),
+                        "running": serializers.IntegerField(),
+                        "overdue": serializers.IntegerField(),
+                        "next_due": serializers.DateTimeField(allow_null=True),
+                    },
+                    many=True,
+                )
+            },
+        ),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def board(self, request):
+        """Running clocks per kind in the caller's scope: count, overdue, next deadline."""
+        kinds = registered_sla_kinds()
+        rows = [
+            {
+                **row,
+                "kind_label": str(kinds[row["kind"]].label)
+                if row["kind"] in kinds
+                else row["kind"],
+            }
+            for row in sla_board(actor=request.user)
+        ]
+        return Response({"results": rows})
+
+    @extend_schema(request=SlaExtendSerializer, responses=SlaClockSerializer)
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        """Move a running clock's deadline later, with a reason (audited)."""
+        clock = self.get_object()
+        body = SlaExtendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        clock = sla_clock_extend(actor=request.user, clock=clock, **body.validated_data)
+        clock = sla_clock_get(actor=request.user, pk=clock.pk)
+        return Response(SlaClockSerializer(clock, context=self.get_serializer_context()).data)
+
+
+# --- staff notifications ------------------------------------------------------------------
+
+
+class StaffNotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StaffNotification
+        fields = ["id", "kind", "title", "body", "link", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationFilterSerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, default=False)
+
+
+@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("unread", bool)]))
+class StaffNotificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The caller's own notification inbox (never anybody else's)."""
+
+    serializer_class = StaffNotificationSerializer
+    permission_classes = [IsStaffUser]
+    pagination_class = DefaultCursorPagination
+
+    def get_queryset(self):
+        queryset = notification_list(actor=self.request.user)
+        if self.action == "list":
+            filters = NotificationFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            if filters.validated_data["unread"]:
+                queryset = queryset.filter(read_at__isnull=True)
+        return queryset
+
+    def get_object(self):
+        from mall.core.exceptions import NotFound
+
+        try:
+            return notification_list(actor=self.request.user).get(pk=int(self.kwargs["pk"]))
+        except (StaffNotification.DoesNotExist, ValueError, TypeError):
+            raise NotFound() from None
+
+    @extend_schema(request=None, responses=StaffNotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark one notification read."""
+        notification = notification_mark_read(actor=request.user, notification=self.get_object())
+        return Response(StaffNotificationSerializer(notification).data)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("NotificationsRead", {"marked": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        """Mark all of the caller's notifications read."""
+        return Response({"marked": notifications_mark_all_read(actor=request.user)})
+
+    @extend_schema(
+        responses=inline_serializer("NotificationsUnread", {"unread": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["get"], url_path="unread-count", pagination_class=None)
+    def unread_count(self, request):
+        """How many of the caller's notifications are unread."""
+        return Response({"unread": notification_unread_count(actor=request.user)})

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from mall.core.actors import system_actor
 from mall.core.audit import audit
-from mall.core.scoping import scope_queryset
+from mall.core.permissions import is_staff_user
 
 from .exceptions import NotificationNotYours
 from .models import StaffNotification
@@ -95,17 +95,19 @@ def staff_notify(
 def notification_list(*, actor) -> QuerySet[StaffNotification]:
     """Return ``actor``'s own notifications, newest first.
 
-    The inbox is personal whatever the actor's data scope: the scope is applied
-    (so a deactivated user sees nothing) and then narrowed to the actor's rows.
+    The inbox is personal: whatever the actor's roles and data scope (an order-ops
+    role scoped to a region has no ``self`` scope, yet must read its own inbox),
+    an active staff member sees exactly the rows addressed to them and nobody sees
+    anybody else's. Inactive or non-staff users see nothing.
     """
-    queryset = scope_queryset(actor, StaffNotification.objects.all())
-    return queryset.filter(recipient_id=actor.pk).order_by("-created_at", "-id")
+    if not is_staff_user(actor):
+        return StaffNotification.objects.none()
+    return StaffNotification.objects.filter(recipient_id=actor.pk).order_by("-created_at", "-id")
 
 
 def notification_unread_count(*, actor) -> int:
-    if not getattr(actor, "is_authenticated", False):
-        return 0
-    return StaffNotification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).count()
+    """Return how many of ``actor``'s notifications are unread (one COUNT on an index)."""
+    return notification_list(actor=actor).filter(read_at__isnull=True).count()
 
 
 def notification_mark_read(*, actor, notification: StaffNotification) -> StaffNotification:
