@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from ops.parameters import BOOL, INT, register_parameter
 
 SYNC_DIFFERENCE_THRESHOLD = "dispatch.sync_difference_threshold"
-LOGISTICS_SILENCE_HOURS = "dispatch.logistics_silence_hours"
+# The 48 h logistics silence is ops' SLA kind "shipment.logistics_silence"
+# (parameter "sla.logistics_silence_hours"); dispatch reads that one.
+LOGISTICS_SILENCE_HOURS = "sla.logistics_silence_hours"
 AUTO_OFF_SHELF_AT_ZERO = "dispatch.auto_off_shelf_at_zero"
 SAFETY_STOCK_HELD_BACK = "dispatch.safety_stock_held_back"
 ALLOCATION_RETRIES = "dispatch.allocation_retries"
@@ -19,14 +21,6 @@ register_parameter(
         "Inventory sync: a reported quantity that differs from the ledger by more than "
         "this many units is held for review instead of being applied"
     ),
-)
-register_parameter(
-    LOGISTICS_SILENCE_HOURS,
-    kind=INT,
-    default=48,
-    minimum=1,
-    maximum=24 * 30,
-    description=_("A shipped parcel with no tracking event for this many hours is flagged"),
 )
 register_parameter(
     AUTO_OFF_SHELF_AT_ZERO,

@@ -1,0 +1,161 @@
+"""Every read of the dispatch centre served to a person: always through the data scope.
+
+A warehouse clerk holding the object grant ``dispatch.work_warehouse`` on ``WH-SH``
+sees that warehouse's stock, movements, shipments and documents only; regional
+ops see their regions' warehouses; out of scope is "not found".
+"""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
+
+from mall.core.scoping import scope_queryset
+
+from .exceptions import DispatchNotFound
+from .models import (
+    Allocation,
+    Carrier,
+    CarrierRule,
+    CoverageArea,
+    PurchaseInbound,
+    ReturnReceipt,
+    Shipment,
+    Stock,
+    StockMovement,
+    StockSnapshot,
+    StockSnapshotLine,
+    Stocktake,
+    TrackingEvent,
+    Transfer,
+    Warehouse,
+)
+
+
+def warehouse_list(actor) -> QuerySet[Warehouse]:
+    return scope_queryset(actor, Warehouse.objects.select_related("region"))
+
+
+def coverage_area_list(actor) -> QuerySet[CoverageArea]:
+    return scope_queryset(actor, CoverageArea.objects.select_related("warehouse", "province"))
+
+
+def carrier_list(actor) -> QuerySet[Carrier]:
+    return scope_queryset(actor, Carrier.objects.all())
+
+
+def carrier_rule_list(actor) -> QuerySet[CarrierRule]:
+    return scope_queryset(
+        actor, CarrierRule.objects.select_related("carrier", "warehouse", "province")
+    )
+
+
+def stock_list(actor) -> QuerySet[Stock]:
+    """Stock rows in scope with ``sellable`` (on hand − reserved, never below 0)."""
+    return scope_queryset(
+        actor,
+        Stock.objects.select_related("warehouse", "sku").annotate(
+            sellable=Greatest(F("on_hand") - F("reserved"), Value(0))
+        ),
+    )
+
+
+def stock_movement_list(actor) -> QuerySet[StockMovement]:
+    return scope_queryset(
+        actor,
+        StockMovement.objects.select_related("stock__warehouse", "stock__sku", "actor"),
+    )
+
+
+def allocation_list(actor) -> QuerySet[Allocation]:
+    return scope_queryset(actor, Allocation.objects.select_related("province"))
+
+
+def shipment_list(actor) -> QuerySet[Shipment]:
+    return scope_queryset(
+        actor,
+        Shipment.objects.select_related("warehouse", "carrier").prefetch_related("lines__sku"),
+    )
+
+
+def tracking_event_list(actor) -> QuerySet[TrackingEvent]:
+    return scope_queryset(actor, TrackingEvent.objects.select_related("shipment"))
+
+
+def purchase_inbound_list(actor) -> QuerySet[PurchaseInbound]:
+    return scope_queryset(
+        actor, PurchaseInbound.objects.select_related("warehouse").prefetch_related("lines__sku")
+    )
+
+
+def transfer_list(actor) -> QuerySet[Transfer]:
+    return scope_queryset(
+        actor,
+        Transfer.objects.select_related("from_warehouse", "to_warehouse").prefetch_related(
+            "lines__sku"
+        ),
+    )
+
+
+def stocktake_list(actor) -> QuerySet[Stocktake]:
+    return scope_queryset(
+        actor, Stocktake.objects.select_related("warehouse").prefetch_related("lines__sku")
+    )
+
+
+def return_receipt_list(actor) -> QuerySet[ReturnReceipt]:
+    return scope_queryset(
+        actor, ReturnReceipt.objects.select_related("warehouse").prefetch_related("lines__sku")
+    )
+
+
+def stock_snapshot_list(actor) -> QuerySet[StockSnapshot]:
+    return scope_queryset(
+        actor, StockSnapshot.objects.select_related("warehouse").prefetch_related("lines__sku")
+    )
+
+
+def stock_snapshot_line_list(actor) -> QuerySet[StockSnapshotLine]:
+    return scope_queryset(actor, StockSnapshotLine.objects.select_related("document", "sku"))
+
+
+def get_in_scope(queryset: QuerySet, **lookup):
+    """Return one row of a scoped queryset or raise "not found" (missing or forbidden)."""
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise DispatchNotFound()
+    return found
+
+
+def stock_ledger_mismatches() -> list[dict]:
+    """Stock rows whose figures differ from the sum of their movements (for stock_verify).
+
+    One aggregate query over the ledger joined to the stock table; rows without
+    any movement must be all zeros. Not scoped: a system check, not a screen.
+    """
+    sums = {
+        row["stock_id"]: row
+        for row in StockMovement.objects.values("stock_id").annotate(
+            on_hand=Sum("on_hand_delta"),
+            reserved=Sum("reserved_delta"),
+            in_transit=Sum("in_transit_delta"),
+        )
+    }
+    problems = []
+    for stock in Stock.objects.values(
+        "pk", "warehouse__code", "sku__code", "on_hand", "reserved", "in_transit"
+    ).iterator():
+        ledger = sums.get(stock["pk"], {"on_hand": 0, "reserved": 0, "in_transit": 0})
+        for figure in ("on_hand", "reserved", "in_transit"):
+            if (ledger[figure] or 0) != stock[figure]:
+                problems.append(
+                    {
+                        "stock_id": stock["pk"],
+                        "warehouse": stock["warehouse__code"],
+                        "sku": stock["sku__code"],
+                        "figure": figure,
+                        "stock": stock[figure],
+                        "ledger": ledger[figure] or 0,
+                    }
+                )
+    return problems

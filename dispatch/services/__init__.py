@@ -1,0 +1,69 @@
+"""Every write of the dispatch centre.
+
+* ``stock`` — the ledger primitive (conditional ``UPDATE`` + ``StockMovement``) and
+  the warehouse documents: purchase inbound, transfer, stocktake, return receipt,
+  safety stock.
+* ``allocation`` — pre-dispatch, allocate, release, ship-out, tracking events.
+* ``sync`` — inventory snapshots and their reconciliation, low-stock alerts.
+* ``setup`` — warehouses, coverage areas, carriers and their rules.
+"""
+
+from .allocation import (
+    AllocationPlan,
+    allocate,
+    allocation_release,
+    predispatch,
+    shipment_ship,
+    shipments_flag_stale,
+    tracking_event_record,
+)
+from .setup import (
+    carrier_rule_save,
+    carrier_save,
+    coverage_area_remove,
+    coverage_area_save,
+    warehouse_save,
+)
+from .stock import (
+    purchase_inbound_arrive,
+    purchase_inbound_create,
+    return_receipt_record,
+    stock_safety_set,
+    stocktake_record,
+    transfer_create,
+    transfer_receive,
+)
+from .sync import (
+    low_stock_alerts_send,
+    stock_snapshot_line_review,
+    stock_snapshot_reconcile,
+    stock_snapshot_submit,
+    stock_snapshots_reconcile_pending,
+)
+
+__all__ = [
+    "AllocationPlan",
+    "allocate",
+    "allocation_release",
+    "carrier_rule_save",
+    "carrier_save",
+    "coverage_area_remove",
+    "coverage_area_save",
+    "low_stock_alerts_send",
+    "predispatch",
+    "purchase_inbound_arrive",
+    "purchase_inbound_create",
+    "return_receipt_record",
+    "shipment_ship",
+    "shipments_flag_stale",
+    "stock_safety_set",
+    "stock_snapshot_line_review",
+    "stock_snapshot_reconcile",
+    "stock_snapshot_submit",
+    "stock_snapshots_reconcile_pending",
+    "stocktake_record",
+    "tracking_event_record",
+    "transfer_create",
+    "transfer_receive",
+    "warehouse_save",
+]

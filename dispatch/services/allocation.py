@@ -1,0 +1,567 @@
+"""Pre-dispatch, allocation (stock locking and splitting), release, ship-out, tracking.
+
+The orders app calls these by order number; dispatch never imports orders.
+
+Oversell protection: the plan is computed from a plain read, then every chosen
+quantity is locked with one conditional ``UPDATE … SET reserved = reserved + q
+WHERE id = … AND on_hand - reserved [- safety_stock] >= q`` in stock-id order. A
+refused update means a concurrent buyer took the units first: the savepoint rolls
+back and the plan is recomputed from fresh figures (a few times, then
+``OutOfStock``). PostgreSQL re-evaluates the ``WHERE`` on the locked row, so no
+interleaving can reserve more than is on hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+
+from mall.core.audit import audit, snapshot
+from ops.parameters import get_parameter
+from ops.sla import sla_clock_restart, sla_clock_start, sla_clock_stop
+from rbac.models import Province
+
+from ..allocation import Candidate, Plan, plan_allocation
+from ..exceptions import (
+    DispatchError,
+    InsufficientStock,
+    InvalidDispatchInput,
+    InvalidStateTransition,
+    NotDeliverable,
+    OutOfStock,
+)
+from ..models import (
+    Allocation,
+    Carrier,
+    CarrierRule,
+    CoverageArea,
+    Shipment,
+    ShipmentLine,
+    Stock,
+    StockMovement,
+    TrackingEvent,
+    Warehouse,
+)
+from ..parameters import ALLOCATION_RETRIES, LOGISTICS_SILENCE_HOURS, SAFETY_STOCK_HELD_BACK
+from .common import (
+    SkuLine,
+    document_no,
+    movement,
+    parse_lines,
+    require_permission,
+    require_warehouse_access,
+    stock_change,
+)
+
+LOGISTICS_SILENCE = "shipment.logistics_silence"
+Kind = StockMovement.Kind
+
+
+class _LostRace(Exception):
+    """A conditional update found fewer units than the plan expected."""
+
+
+@dataclass
+class PlannedShipmentView:
+    warehouse: Warehouse
+    carrier: Carrier | None
+    shipping_fee_amount: Decimal
+    promised_days: int
+    tier: int
+    lines: list[tuple[str, int]]  # (sku code, quantity)
+    sku_ids: dict[int, int] = field(default_factory=dict)  # sku id → quantity
+
+    @property
+    def is_supplier_order(self) -> bool:
+        return self.warehouse.is_supplier
+
+
+@dataclass
+class AllocationPlan:
+    """The answer of pre-dispatch: shipments, promised delivery date."""
+
+    shipments: list[PlannedShipmentView]
+    promised_delivery_date: date
+
+    @property
+    def is_split(self) -> bool:
+        return len(self.shipments) > 1
+
+    def as_dict(self) -> dict:
+        return {
+            "promised_delivery_date": self.promised_delivery_date.isoformat(),
+            "is_split": self.is_split,
+            "shipments": [
+                {
+                    "warehouse": s.warehouse.code,
+                    "warehouse_name": s.warehouse.name,
+                    "is_supplier_order": s.is_supplier_order,
+                    "carrier": s.carrier.code if s.carrier else None,
+                    "promised_days": s.promised_days,
+                    "tier": s.tier,
+                    "lines": [{"sku": code, "quantity": q} for code, q in s.lines],
+                }
+                for s in self.shipments
+            ],
+        }
+
+
+def _province(province) -> Province:
+    if isinstance(province, Province):
+        return province
+    found = None
+    if isinstance(province, int) and not isinstance(province, bool):
+        found = Province.objects.filter(pk=province).first()
+    elif isinstance(province, str):
+        found = Province.objects.resolve(province)
+    if found is None:
+        raise InvalidDispatchInput(fields={"province": [_t("Unknown province.")]})
+    return found
+
+
+def _snapshot_candidates(
+    province: Province, demand: list[SkuLine]
+) -> tuple[list[Candidate], dict[tuple[int, int], int]]:
+    """Read coverage and sellable stock (no locks); return candidates and stock ids."""
+    coverage = list(
+        CoverageArea.objects.filter(province=province, warehouse__is_active=True).values_list(
+            "warehouse_id", "tier", "promised_days"
+        )
+    )
+    if not coverage:
+        raise NotDeliverable()
+    held_back = bool(get_parameter(SAFETY_STOCK_HELD_BACK))
+    rows = Stock.objects.filter(
+        warehouse_id__in=[c[0] for c in coverage], sku_id__in=[ln.sku_id for ln in demand]
+    ).values_list("pk", "warehouse_id", "sku_id", "on_hand", "reserved", "safety_stock")
+    available: dict[int, dict[int, int]] = {}
+    stock_ids: dict[tuple[int, int], int] = {}
+    for pk, warehouse_id, sku_id, on_hand, reserved, safety in rows:
+        units = on_hand - reserved - (safety if held_back else 0)
+        stock_ids[(warehouse_id, sku_id)] = pk
+        if units > 0:
+            available.setdefault(warehouse_id, {})[sku_id] = units
+    candidates = [
+        Candidate(warehouse_id, tier, days, available.get(warehouse_id, {}))
+        for warehouse_id, tier, days in coverage
+    ]
+    return candidates, stock_ids
+
+
+def _plan(province: Province, demand: list[SkuLine]):
+    candidates, stock_ids = _snapshot_candidates(province, demand)
+    plan = plan_allocation(candidates, {ln.sku_id: ln.quantity for ln in demand})
+    if plan is None:
+        raise OutOfStock(extra={"skus": sorted(ln.sku_code for ln in demand)})
+    return plan, stock_ids
+
+
+def _carrier_rules() -> list[CarrierRule]:
+    return list(CarrierRule.objects.filter(carrier__is_active=True).select_related("carrier"))
+
+
+def choose_carrier(
+    rules: list[CarrierRule], *, warehouse_id: int, province_id: int, units: int
+) -> tuple[Carrier | None, Decimal]:
+    """Pick the cheapest rule that covers the route; ties: more specific, priority, id."""
+    matching = [
+        rule
+        for rule in rules
+        if rule.warehouse_id in (None, warehouse_id) and rule.province_id in (None, province_id)
+    ]
+    if not matching:
+        return None, Decimal("0.00")
+    best = min(
+        matching,
+        key=lambda r: (
+            r.cost_for(units),
+            -((r.warehouse_id is not None) + (r.province_id is not None)),
+            r.priority,
+            r.pk,
+        ),
+    )
+    return best.carrier, best.cost_for(units)
+
+
+def _plan_view(plan: Plan, province: Province, demand: list[SkuLine]) -> AllocationPlan:
+    codes = {ln.sku_id: ln.sku_code for ln in demand}
+    warehouses = Warehouse.objects.in_bulk([s.warehouse_id for s in plan.shipments])
+    rules = _carrier_rules()
+    views = []
+    for planned in plan.shipments:
+        units = sum(planned.lines.values())
+        carrier, fee = choose_carrier(
+            rules, warehouse_id=planned.warehouse_id, province_id=province.pk, units=units
+        )
+        views.append(
+            PlannedShipmentView(
+                warehouse=warehouses[planned.warehouse_id],
+                carrier=carrier,
+                shipping_fee_amount=fee,
+                promised_days=planned.promised_days,
+                tier=planned.tier,
+                lines=[(codes[sku_id], q) for sku_id, q in sorted(planned.lines.items())],
+                sku_ids=dict(planned.lines),
+            )
+        )
+    return AllocationPlan(
+        shipments=views,
+        promised_delivery_date=timezone.localdate() + timedelta(days=plan.promised_days),
+    )
+
+
+def predispatch(*, province, lines) -> AllocationPlan:
+    """Estimate warehouses, shipments and the promised delivery date. Reserves nothing.
+
+    ``province`` is an ``rbac.Province``, its id or its (short or full) name; ``lines``
+    are ``(sku or sku code, quantity)``. Raises ``InvalidDispatchInput``,
+    ``NotDeliverable`` (no active warehouse covers the province) or ``OutOfStock``.
+    """
+    province = _province(province)
+    demand = parse_lines(lines)
+    plan, _stock_ids = _plan(province, demand)
+    return _plan_view(plan, province, demand)
+
+
+def _live_allocation(order_no: str) -> Allocation | None:
+    return (
+        Allocation.objects.filter(order_no=order_no)
+        .exclude(status=Allocation.Status.RELEASED)
+        .first()
+    )
+
+
+def _lock_plan(plan: Plan, stock_ids: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+    """Reserve every planned quantity with conditional updates in stock-id order."""
+    held_back = bool(get_parameter(SAFETY_STOCK_HELD_BACK))
+    locks = sorted(
+        (stock_ids[(warehouse_id, sku_id)], quantity)
+        for (warehouse_id, sku_id), quantity in plan.quantities().items()
+    )
+    for stock_id, quantity in locks:
+        guard = Q(on_hand__gte=F("reserved") + (F("safety_stock") if held_back else 0) + quantity)
+        if not stock_change(stock_id=stock_id, reserved=quantity, extra_guard=guard):
+            raise _LostRace()
+    return stock_ids
+
+
+def allocate(*, actor, order_no: str, province, lines) -> Allocation:
+    """Lock stock for an order and split it into shipments (one per warehouse).
+
+    Warehouses are chosen by :func:`dispatch.allocation.plan_allocation` (covering
+    tier, then fewest shipments, then delivery days); each shipment gets the
+    cheapest carrier whose rules cover the route; a supplier warehouse's shipment is
+    a supplier order. Idempotent per order: an order that already holds a live
+    allocation gets it back unchanged. Raises ``OutOfStock`` (409), ``NotDeliverable``
+    (409) or ``InvalidDispatchInput`` (400). Writes one ``order_lock`` movement per
+    stock row and one audit entry, last.
+
+    Called by the orders app with its own permission checks (the buyer or the staff
+    member placing the order), so no function permission is checked here.
+    """
+    order_no = (order_no or "").strip()
+    if not order_no or len(order_no) > 40:
+        raise InvalidDispatchInput(fields={"order_no": [_t("Enter an order number.")]})
+    province = _province(province)
+    demand = parse_lines(lines)
+    existing = _live_allocation(order_no)
+    if existing is not None:
+        return existing
+    attempts = int(get_parameter(ALLOCATION_RETRIES))
+    for _attempt in range(attempts):
+        plan, stock_ids = _plan(province, demand)
+        view = _plan_view(plan, province, demand)
+        try:
+            with transaction.atomic():
+                _lock_plan(plan, stock_ids)
+                return _allocation_write(actor, order_no, province, view, stock_ids)
+        except _LostRace:
+            continue
+        except IntegrityError as exc:
+            # A concurrent call for the same order won (one live allocation per order).
+            existing = _live_allocation(order_no)
+            if existing is not None:
+                return existing
+            raise DispatchError(_t("The allocation could not be saved.")) from exc
+    raise OutOfStock(extra={"skus": sorted(ln.sku_code for ln in demand)})
+
+
+def _allocation_write(
+    actor, order_no: str, province: Province, view: AllocationPlan, stock_ids
+) -> Allocation:
+    allocation = Allocation.objects.create(
+        order_no=order_no,
+        province=province,
+        promised_delivery_date=view.promised_delivery_date,
+        created_by=actor,
+    )
+    shipments, lines, movements = [], [], []
+    for planned in view.shipments:
+        shipment = Shipment(
+            shipment_no=document_no("FH"),
+            allocation=allocation,
+            order_no=order_no,
+            warehouse=planned.warehouse,
+            carrier=planned.carrier,
+            is_supplier_order=planned.is_supplier_order,
+            promised_days=planned.promised_days,
+            shipping_fee_amount=planned.shipping_fee_amount,
+        )
+        shipments.append(shipment)
+    Shipment.objects.bulk_create(shipments)
+    for shipment, planned in zip(shipments, view.shipments, strict=True):
+        for sku_id, quantity in sorted(planned.sku_ids.items()):
+            stock_id = stock_ids[(planned.warehouse.pk, sku_id)]
+            lines.append(
+                ShipmentLine(shipment=shipment, stock_id=stock_id, sku_id=sku_id, quantity=quantity)
+            )
+            movements.append(
+                movement(
+                    stock_id=stock_id,
+                    kind=Kind.ORDER_LOCK,
+                    reference_type="order",
+                    reference_no=order_no,
+                    actor=actor,
+                    reserved=quantity,
+                )
+            )
+    ShipmentLine.objects.bulk_create(lines)
+    StockMovement.objects.bulk_create(movements)
+    audit(
+        actor=actor,
+        action="dispatch.allocate",
+        target=allocation,
+        data={"order_no": order_no, **view.as_dict()},
+    )
+    return allocation
+
+
+@transaction.atomic
+def allocation_release(*, actor, order_no: str, reason: str) -> Allocation | None:
+    """Give back the stock an order reserved and cancel its unshipped shipments.
+
+    Returns the allocation, or ``None`` when the order holds no live allocation
+    (already released, or never allocated) — safe to call twice. Shipped shipments
+    are left alone (their goods come back through a return receipt); an allocation
+    with some shipped shipments stays ``shipped``.
+    """
+    allocation = (
+        Allocation.objects.select_for_update()
+        .filter(order_no=(order_no or "").strip())
+        .exclude(status=Allocation.Status.RELEASED)
+        .first()
+    )
+    if allocation is None:
+        return None
+    before = snapshot(allocation, ["status"])
+    pending = list(
+        Shipment.objects.select_for_update()
+        .filter(allocation=allocation, status=Shipment.Status.PENDING)
+        .order_by("pk")
+    )
+    lines = sorted(
+        ShipmentLine.objects.filter(shipment__in=pending), key=lambda ln: (ln.stock_id, ln.pk)
+    )
+    movements = []
+    for line in lines:
+        if not stock_change(stock_id=line.stock_id, reserved=-line.quantity):
+            raise InsufficientStock(extra={"stock_id": line.stock_id})
+        movements.append(
+            movement(
+                stock_id=line.stock_id,
+                kind=Kind.ORDER_RELEASE,
+                reference_type="order",
+                reference_no=allocation.order_no,
+                actor=actor,
+                reserved=-line.quantity,
+                note=reason,
+            )
+        )
+    StockMovement.objects.bulk_create(movements)
+    Shipment.objects.filter(pk__in=[s.pk for s in pending]).update(
+        status=Shipment.Status.CANCELLED, updated_at=timezone.now()
+    )
+    any_shipped = allocation.shipments.exclude(status=Shipment.Status.CANCELLED).exists()
+    allocation.status = Allocation.Status.SHIPPED if any_shipped else Allocation.Status.RELEASED
+    allocation.released_reason = (reason or "")[:200]
+    allocation.save(update_fields=["status", "released_reason", "updated_at"])
+    audit(
+        actor=actor,
+        action="dispatch.allocation_release",
+        target=allocation,
+        before=before,
+        after=snapshot(allocation, ["status"]),
+        data={"reason": reason, "cancelled_shipments": [s.shipment_no for s in pending]},
+    )
+    return allocation
+
+
+@transaction.atomic
+def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrier | None = None):
+    """Ship a shipment out: stock leaves (``on_hand`` and ``reserved`` drop), clock starts.
+
+    Needs ``dispatch.change_shipment`` and the warehouse in scope. The carrier is
+    the one chosen at allocation unless another is given. Starts the logistics
+    silence SLA clock. Raises ``InvalidStateTransition`` unless the shipment waits.
+    """
+    require_permission(actor, "dispatch.change_shipment")
+    shipment = Shipment.objects.select_for_update().select_related("warehouse").get(pk=shipment.pk)
+    require_warehouse_access(actor, shipment.warehouse)
+    if shipment.status != Shipment.Status.PENDING:
+        raise InvalidStateTransition(_t("Only a shipment waiting to ship can be shipped."))
+    waybill_no = (waybill_no or "").strip()
+    if not waybill_no or len(waybill_no) > 64:
+        raise InvalidDispatchInput(fields={"waybill_no": [_t("Enter the waybill number.")]})
+    carrier = carrier or shipment.carrier
+    if carrier is None or not carrier.is_active:
+        raise InvalidDispatchInput(fields={"carrier": [_t("Choose an active carrier.")]})
+    before = snapshot(shipment, ["status", "waybill_no", "carrier_id"])
+    movements = []
+    for line in sorted(shipment.lines.all(), key=lambda ln: (ln.stock_id, ln.pk)):
+        if not stock_change(
+            stock_id=line.stock_id, on_hand=-line.quantity, reserved=-line.quantity
+        ):
+            raise InsufficientStock(extra={"stock_id": line.stock_id})
+        movements.append(
+            movement(
+                stock_id=line.stock_id,
+                kind=Kind.SHIP_OUT,
+                reference_type="shipment",
+                reference_no=shipment.shipment_no,
+                actor=actor,
+                on_hand=-line.quantity,
+                reserved=-line.quantity,
+            )
+        )
+    StockMovement.objects.bulk_create(movements)
+    now = timezone.now()
+    shipment.status = Shipment.Status.SHIPPED
+    shipment.waybill_no = waybill_no
+    shipment.carrier = carrier
+    shipment.shipped_at = now
+    shipment.last_event_at = now
+    shipment.save(
+        update_fields=[
+            "status",
+            "waybill_no",
+            "carrier",
+            "shipped_at",
+            "last_event_at",
+            "updated_at",
+        ]
+    )
+    open_left = Shipment.objects.filter(
+        allocation_id=shipment.allocation_id, status=Shipment.Status.PENDING
+    ).exists()
+    if not open_left:
+        Allocation.objects.filter(
+            pk=shipment.allocation_id, status=Allocation.Status.ALLOCATED
+        ).update(status=Allocation.Status.SHIPPED, updated_at=now)
+    sla_clock_start(
+        kind=LOGISTICS_SILENCE,
+        subject=shipment,
+        actor=actor,
+        started_at=now,
+        region=shipment.warehouse.region_id,
+    )
+    audit(
+        actor=actor,
+        action="dispatch.shipment_ship",
+        target=shipment,
+        before=before,
+        after=snapshot(shipment, ["status", "waybill_no", "carrier_id"]),
+        data={"order_no": shipment.order_no},
+    )
+    return shipment
+
+
+@transaction.atomic
+def tracking_event_record(
+    *,
+    actor,
+    shipment: Shipment,
+    occurred_at: datetime,
+    description: str,
+    location: str = "",
+    is_delivered: bool = False,
+) -> TrackingEvent:
+    """Record a carrier tracking event; restart the silence clock, or stop it on delivery."""
+    require_permission(actor, "dispatch.change_shipment")
+    shipment = Shipment.objects.select_for_update().select_related("warehouse").get(pk=shipment.pk)
+    require_warehouse_access(actor, shipment.warehouse)
+    if shipment.status != Shipment.Status.SHIPPED:
+        raise InvalidStateTransition(_t("Tracking events are recorded for shipped parcels only."))
+    description = (description or "").strip()
+    if not description:
+        raise InvalidDispatchInput(fields={"description": [_t("This field is required.")]})
+    if occurred_at > timezone.now() + timedelta(minutes=5):
+        raise InvalidDispatchInput(fields={"occurred_at": [_t("This time lies in the future.")]})
+    event = TrackingEvent.objects.create(
+        shipment=shipment,
+        occurred_at=occurred_at,
+        description=description[:255],
+        location=(location or "")[:100],
+        is_delivered=is_delivered,
+        recorded_by=actor,
+    )
+    before = snapshot(shipment, ["status", "is_stale"])
+    fields = ["updated_at"]
+    if shipment.last_event_at is None or occurred_at > shipment.last_event_at:
+        shipment.last_event_at = occurred_at
+        fields.append("last_event_at")
+    shipment.is_stale = False
+    fields.append("is_stale")
+    if is_delivered:
+        shipment.status = Shipment.Status.DELIVERED
+        shipment.delivered_at = occurred_at
+        fields += ["status", "delivered_at"]
+        sla_clock_stop(kind=LOGISTICS_SILENCE, subject=shipment, actor=actor, outcome="met")
+    else:
+        sla_clock_restart(
+            kind=LOGISTICS_SILENCE,
+            subject=shipment,
+            actor=actor,
+            started_at=shipment.last_event_at,
+            region=shipment.warehouse.region_id,
+        )
+    shipment.save(update_fields=fields)
+    audit(
+        actor=actor,
+        action="dispatch.tracking_event_record",
+        target=shipment,
+        before=before,
+        after=snapshot(shipment, ["status", "is_stale"]),
+        data={"event_id": event.pk, "description": event.description},
+    )
+    return event
+
+
+@transaction.atomic
+def shipments_flag_stale(*, actor, now: datetime | None = None) -> int:
+    """Flag shipped parcels without a tracking event for the silence period; return count.
+
+    One ``UPDATE`` (idempotent); the SLA board and escalation come from the
+    logistics silence clock in ``ops``.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=int(get_parameter(LOGISTICS_SILENCE_HOURS)))
+    stale = Shipment.objects.filter(
+        status=Shipment.Status.SHIPPED, is_stale=False, last_event_at__lt=cutoff
+    )
+    ids = list(stale.values_list("pk", flat=True)[:5000])
+    if not ids:
+        return 0
+    count = Shipment.objects.filter(pk__in=ids).update(is_stale=True, updated_at=now)
+    audit(
+        actor=actor,
+        action="dispatch.shipments_flag_stale",
+        object_type="dispatch.shipment",
+        data={"count": count, "shipment_ids": ids[:100]},
+    )
+    return count

@@ -1,0 +1,343 @@
+"""Inventory sync (库存同步) and low-stock alerts.
+
+Warehouses report what they physically hold (``on_hand``) through the API or an
+uploaded file. The hourly job compares each reported figure with the ledger *as of
+the snapshot time* (current ``on_hand`` minus movements booked after it), books
+small differences as ``sync_adjustment`` movements and holds differences above the
+threshold parameter for a person to accept or reject.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+
+from mall.core.audit import audit, snapshot
+from ops.parameters import get_parameter
+
+from ..exceptions import InsufficientStock, InvalidDispatchInput, InvalidStateTransition
+from ..models import Stock, StockMovement, StockSnapshot, StockSnapshotLine, Warehouse
+from ..parameters import AUTO_OFF_SHELF_AT_ZERO, SAFETY_STOCK_HELD_BACK, SYNC_DIFFERENCE_THRESHOLD
+from .common import (
+    apply_changes,
+    document_no,
+    parse_lines,
+    require_permission,
+    require_warehouse_access,
+    stock_rows,
+)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_LINES = 20000
+
+
+def snapshot_lines_from_file(upload) -> list[tuple[str, int]]:
+    """Read ``sku,on_hand`` rows from an uploaded CSV (UTF-8, header optional)."""
+    if upload.size > MAX_FILE_BYTES:
+        raise InvalidDispatchInput(fields={"file": [_t("The file is larger than 5 MB.")]})
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidDispatchInput(fields={"file": [_t("The file is not UTF-8 text.")]}) from exc
+    rows = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if number == 1 and row[0].strip().lower() in {"sku", "sku_code", "code"}:
+            continue
+        if len(row) < 2:
+            raise InvalidDispatchInput(
+                fields={"file": [_t("Line %(n)s: expected SKU code and quantity.") % {"n": number}]}
+            )
+        try:
+            quantity = int(row[1].strip())
+        except ValueError as exc:
+            raise InvalidDispatchInput(
+                fields={"file": [_t("Line %(n)s: the quantity is not a number.") % {"n": number}]}
+            ) from exc
+        rows.append((row[0].strip(), quantity))
+        if len(rows) > MAX_LINES:
+            raise InvalidDispatchInput(fields={"file": [_t("Too many lines in one file.")]})
+    return rows
+
+
+@transaction.atomic
+def stock_snapshot_submit(
+    *,
+    actor,
+    warehouse: Warehouse,
+    lines: Iterable,
+    taken_at: datetime | None = None,
+    source: str = "api",
+    note: str = "",
+) -> StockSnapshot:
+    """Store a warehouse's reported on-hand figures for the next reconciliation.
+
+    ``lines`` are ``(sku or code, on_hand units)``; a SKU may appear once. Needs
+    ``dispatch.add_stocksnapshot`` and the warehouse in scope.
+    """
+    require_permission(actor, "dispatch.add_stocksnapshot")
+    require_warehouse_access(actor, warehouse)
+    now = timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now + timedelta(minutes=5):
+        raise InvalidDispatchInput(fields={"taken_at": [_t("This time lies in the future.")]})
+    parsed = parse_lines(lines, allow_zero=True, merge=False)
+    document = StockSnapshot.objects.create(
+        document_no=document_no("SS"),
+        warehouse=warehouse,
+        taken_at=taken_at,
+        source=source[:20],
+        note=note[:200],
+        created_by=actor,
+    )
+    StockSnapshotLine.objects.bulk_create(
+        [
+            StockSnapshotLine(document=document, sku_id=ln.sku_id, reported_on_hand=ln.quantity)
+            for ln in parsed
+        ]
+    )
+    audit(
+        actor=actor,
+        action="dispatch.stock_snapshot_submit",
+        target=document,
+        data={"warehouse": warehouse.code, "lines": len(parsed), "source": source},
+    )
+    return document
+
+
+def _book_at(stocks: dict[int, Stock], taken_at: datetime) -> dict[int, int]:
+    """On hand per stock id as of ``taken_at``: now minus what moved since."""
+    later = dict(
+        StockMovement.objects.filter(
+            stock_id__in=[s.pk for s in stocks.values()], created_at__gt=taken_at
+        )
+        .values("stock_id")
+        .annotate(total=Sum("on_hand_delta"))
+        .values_list("stock_id", "total")
+    )
+    return {s.pk: s.on_hand - (later.get(s.pk) or 0) for s in stocks.values()}
+
+
+@transaction.atomic
+def stock_snapshot_reconcile(*, actor, snapshot_doc: StockSnapshot) -> StockSnapshot:
+    """Reconcile one pending snapshot into the ledger (idempotent: done ones are skipped).
+
+    Per line: no difference → ``matched``; a difference up to the threshold parameter
+    → a ``sync_adjustment`` movement (``adjusted``); a bigger one, or one that would
+    leave fewer units than are reserved → ``needs_review``.
+    """
+    require_permission(actor, "dispatch.change_stocksnapshot")
+    document = StockSnapshot.objects.select_for_update().get(pk=snapshot_doc.pk)
+    require_warehouse_access(actor, document.warehouse)
+    if document.status != StockSnapshot.Status.PENDING:
+        return document
+    threshold = int(get_parameter(SYNC_DIFFERENCE_THRESHOLD))
+    lines = list(document.lines.all())
+    rows = stock_rows(document.warehouse_id, [ln.sku_id for ln in lines])
+    locked = {
+        s.sku_id: s
+        for s in Stock.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in rows.values()])
+        .order_by("pk")
+    }
+    book = _book_at(locked, document.taken_at)
+    changes = []
+    for line in lines:
+        stock = locked[line.sku_id]
+        line.book_on_hand = book[stock.pk]
+        line.difference = line.reported_on_hand - line.book_on_hand
+        if line.difference == 0:
+            line.status = StockSnapshotLine.Status.MATCHED
+        elif abs(line.difference) > threshold or stock.on_hand + line.difference < stock.reserved:
+            line.status = StockSnapshotLine.Status.NEEDS_REVIEW
+        else:
+            line.status = StockSnapshotLine.Status.ADJUSTED
+            changes.append(
+                {
+                    "stock_id": stock.pk,
+                    "kind": StockMovement.Kind.SYNC_ADJUSTMENT,
+                    "on_hand": line.difference,
+                }
+            )
+    StockSnapshotLine.objects.bulk_update(lines, ["book_on_hand", "difference", "status"])
+    apply_changes(
+        changes, actor=actor, reference_type="stock_snapshot", reference_no=document.document_no
+    )
+    review = sum(1 for ln in lines if ln.status == StockSnapshotLine.Status.NEEDS_REVIEW)
+    document.status = (
+        StockSnapshot.Status.NEEDS_REVIEW if review else StockSnapshot.Status.RECONCILED
+    )
+    document.reconciled_at = timezone.now()
+    document.save(update_fields=["status", "reconciled_at", "updated_at"])
+    audit(
+        actor=actor,
+        action="dispatch.stock_snapshot_reconcile",
+        target=document,
+        data={"adjusted": len(changes), "needs_review": review, "lines": len(lines)},
+    )
+    return document
+
+
+@transaction.atomic
+def stock_snapshot_line_review(
+    *, actor, line: StockSnapshotLine, accept: bool
+) -> StockSnapshotLine:
+    """Accept (book the difference now) or reject a snapshot line held for review."""
+    require_permission(actor, "dispatch.change_stocksnapshot")
+    line = (
+        StockSnapshotLine.objects.select_for_update()
+        .select_related("document__warehouse")
+        .get(pk=line.pk)
+    )
+    require_warehouse_access(actor, line.document.warehouse)
+    if line.status != StockSnapshotLine.Status.NEEDS_REVIEW:
+        raise InvalidStateTransition(_t("This line is not waiting for review."))
+    before = snapshot(line, ["status"])
+    if accept:
+        stock = stock_rows(line.document.warehouse_id, [line.sku_id])[line.sku_id]
+        try:
+            apply_changes(
+                [
+                    {
+                        "stock_id": stock.pk,
+                        "kind": StockMovement.Kind.SYNC_ADJUSTMENT,
+                        "on_hand": line.difference,
+                        "note": _t("accepted after review"),
+                    }
+                ],
+                actor=actor,
+                reference_type="stock_snapshot",
+                reference_no=line.document.document_no,
+            )
+        except InsufficientStock as exc:
+            raise InsufficientStock(
+                _t("Booking this difference would leave fewer units than orders have reserved.")
+            ) from exc
+        line.status = StockSnapshotLine.Status.ACCEPTED
+    else:
+        line.status = StockSnapshotLine.Status.REJECTED
+    line.save(update_fields=["status"])
+    document = line.document
+    if not document.lines.filter(status=StockSnapshotLine.Status.NEEDS_REVIEW).exists():
+        StockSnapshot.objects.filter(pk=document.pk).update(
+            status=StockSnapshot.Status.RECONCILED, updated_at=timezone.now()
+        )
+    audit(
+        actor=actor,
+        action="dispatch.stock_snapshot_line_review",
+        target=line,
+        before=before,
+        after=snapshot(line, ["status"]),
+        data={"snapshot": document.document_no, "difference": line.difference},
+    )
+    return line
+
+
+def stock_snapshots_reconcile_pending(*, actor, limit: int = 500) -> dict:
+    """Reconcile every pending snapshot, oldest first, each in its own transaction."""
+    ids = list(
+        StockSnapshot.objects.filter(status=StockSnapshot.Status.PENDING)
+        .order_by("taken_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    result = {"reconciled": 0, "needs_review": 0}
+    for pk in ids:
+        document = stock_snapshot_reconcile(actor=actor, snapshot_doc=StockSnapshot(pk=pk))
+        if document.status == StockSnapshot.Status.NEEDS_REVIEW:
+            result["needs_review"] += 1
+        else:
+            result["reconciled"] += 1
+    return result
+
+
+def sellable_expression():
+    """Per-row sellable units as a database expression (never below zero)."""
+    held_back = bool(get_parameter(SAFETY_STOCK_HELD_BACK))
+    units = F("on_hand") - F("reserved")
+    if held_back:
+        units = units - F("safety_stock")
+    return Greatest(units, Value(0))
+
+
+def sellable_units_by_sku(sku_ids: Iterable[int]) -> dict[int, int]:
+    """Sellable units per SKU over active warehouses, in one aggregate query.
+
+    Registered with ``catalog.availability`` (the storefront ``available`` flag).
+    """
+    ids = sorted({int(pk) for pk in sku_ids})
+    if not ids:
+        return {}
+    rows = (
+        Stock.objects.filter(sku_id__in=ids, warehouse__is_active=True)
+        .values("sku_id")
+        .annotate(units=Coalesce(Sum(sellable_expression()), 0))
+        .values_list("sku_id", "units")
+    )
+    found = dict(rows)
+    return {pk: int(found.get(pk, 0)) for pk in ids}
+
+
+def low_stock_skus() -> list[dict]:
+    """SKUs whose sellable stock is below their total safety stock (active warehouses)."""
+    return list(
+        Stock.objects.filter(warehouse__is_active=True)
+        .values("sku_id")
+        .annotate(sellable=Coalesce(Sum(sellable_expression()), 0), safety=Sum("safety_stock"))
+        .filter(Q(safety__gt=0) & Q(sellable__lt=F("safety")))
+        .order_by("sku_id")
+    )
+
+
+def low_stock_alerts_send(*, actor) -> dict:
+    """Notify each low SKU's product owner once a day; optionally take sold-out products off shelf.
+
+    Auto off-shelf (parameter ``dispatch.auto_off_shelf_at_zero``, default off) takes
+    an on-shelf product off shelf when none of its SKUs has a sellable unit left.
+    """
+    from catalog.models import Product, Sku
+    from ops.notifications import staff_notify
+
+    low = low_stock_skus()
+    skus = Sku.objects.select_related("product").in_bulk([row["sku_id"] for row in low])
+    today = timezone.localdate().isoformat()
+    notified = 0
+    for row in low:
+        sku = skus[row["sku_id"]]
+        owner_id = sku.product.owner_id
+        if owner_id is None:
+            continue
+        notified += staff_notify(
+            recipients=[owner_id],
+            kind="low_stock",
+            title=_t("Low stock: %(sku)s") % {"sku": sku.code},
+            body=_t(
+                "%(sku)s has %(sellable)s sellable units, below the safety stock of %(safety)s."
+            )
+            % {"sku": sku.code, "sellable": row["sellable"], "safety": row["safety"]},
+            link=f"/admin/dispatch/stock/?sku__code={sku.code}",
+            dedupe_key=f"low_stock:{sku.pk}:{today}",
+        )
+    off_shelf = []
+    if get_parameter(AUTO_OFF_SHELF_AT_ZERO):
+        from catalog.services import product_off_shelf
+
+        candidates = Product.objects.filter(
+            status=Product.Status.ON_SHELF, skus__stocks__isnull=False
+        ).distinct()
+        for product in candidates:
+            sku_ids = list(product.skus.values_list("pk", flat=True))
+            if sum(sellable_units_by_sku(sku_ids).values()) == 0:
+                product_off_shelf(
+                    actor=actor, product=product, reason=_t("Sold out in every warehouse.")
+                )
+                off_shelf.append(product.pk)
+    return {"low_skus": len(low), "notified": notified, "off_shelf": off_shelf}
