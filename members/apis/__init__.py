@@ -1,0 +1,1 @@
+"""Members API: storefront (``store``) and staff (``staff``) endpoints."""

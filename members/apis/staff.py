@@ -1,0 +1,268 @@
+"""Staff endpoints under ``/api/v1/members/``: scoped, permission-checked, masked."""
+
+from __future__ import annotations
+
+from django.utils.functional import cached_property
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from mall.core.permissions import HasActionPermissions
+
+from .. import selectors, services
+from ..exceptions import CouponTemplateNotFound, InvalidLevelRule
+from ..models import CouponTemplate, Level, Member
+from ..permissions import (
+    ADD_COUPON_TEMPLATE,
+    ADJUST_MEMBER_POINTS,
+    CHANGE_COUPON_TEMPLATE,
+    CHANGE_LEVEL,
+    MANAGE_MEMBER_STATUS,
+    VIEW_ADDRESS,
+    VIEW_COUPON,
+    VIEW_COUPON_TEMPLATE,
+    VIEW_GROWTH,
+    VIEW_LEVEL,
+    VIEW_MEMBER,
+    VIEW_POINTS,
+)
+from ..pii import PiiPolicy, reason_from_request
+from ..serializers import (
+    AdjustSerializer,
+    CouponSerializer,
+    CouponTemplateSerializer,
+    GrantCouponSerializer,
+    GrowthEntrySerializer,
+    LevelSerializer,
+    LevelUpdateSerializer,
+    PointsEntrySerializer,
+    StaffAddressSerializer,
+    StaffMemberSerializer,
+    StatusChangeSerializer,
+)
+
+MEMBER_FILTERS = [
+    OpenApiParameter("phone", OpenApiTypes.STR, description="Full phone number (exact)."),
+    OpenApiParameter("level", OpenApiTypes.STR, description="Level code, e.g. VIP3."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=list(Member.Status.values)),
+    OpenApiParameter("region", OpenApiTypes.STR, description="Sales region code."),
+]
+
+
+class MemberViewSet(viewsets.GenericViewSet):
+    """Members in the caller's data scope; personal data masked without PII permission."""
+
+    permission_classes = [HasActionPermissions]
+    serializer_class = StaffMemberSerializer
+    filter_backends: list = []
+    required_permissions = {
+        "list": [VIEW_MEMBER],
+        "retrieve": [VIEW_MEMBER],
+        "addresses": [VIEW_MEMBER, VIEW_ADDRESS],
+        "points": [VIEW_MEMBER, VIEW_POINTS],
+        "growth": [VIEW_MEMBER, VIEW_GROWTH],
+        "coupons": [VIEW_MEMBER, VIEW_COUPON],
+        "set_status": [MANAGE_MEMBER_STATUS],
+        "adjust_points": [ADJUST_MEMBER_POINTS],
+    }
+
+    @cached_property
+    def pii_policy(self) -> PiiPolicy:
+        return PiiPolicy(self.request.user, reason=reason_from_request(self.request))
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "pii_policy": self.pii_policy}
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if "pii_policy" in self.__dict__ and response.status_code < 400:
+            self.pii_policy.flush(context=f"api {request.method} {request.path}")
+        return response
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.member_list(
+            actor=self.request.user,
+            phone=params.get("phone", ""),
+            level=params.get("level", ""),
+            status=params.get("status", ""),
+            region=params.get("region", ""),
+        )
+
+    def get_object(self):
+        return selectors.member_get(actor=self.request.user, member_id=self.kwargs["pk"])
+
+    def _page(self, queryset, serializer_class):
+        page = self.paginate_queryset(queryset)
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(parameters=MEMBER_FILTERS, tags=["members"])
+    def list(self, request):
+        """Members in scope; ``?phone=`` finds a member by the full phone number."""
+        return self._page(self.get_queryset(), StaffMemberSerializer)
+
+    @extend_schema(tags=["members"])
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(responses=StaffAddressSerializer(many=True), tags=["members"])
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def addresses(self, request, pk=None):
+        """The member's addresses (masked without PII permission)."""
+        member = self.get_object()
+        rows = selectors.address_visible_to(request.user).filter(member=member)
+        return Response(
+            StaffAddressSerializer(rows, many=True, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(responses=PointsEntrySerializer(many=True), tags=["members"])
+    @action(detail=True, methods=["get"])
+    def points(self, request, pk=None):
+        """The member's points ledger, newest first."""
+        member = self.get_object()
+        rows = selectors.points_entries_visible_to(request.user).filter(member=member)
+        return self._page(rows, PointsEntrySerializer)
+
+    @extend_schema(responses=GrowthEntrySerializer(many=True), tags=["members"])
+    @action(detail=True, methods=["get"])
+    def growth(self, request, pk=None):
+        """The member's growth ledger, newest first."""
+        member = self.get_object()
+        rows = selectors.growth_entries_visible_to(request.user).filter(member=member)
+        return self._page(rows, GrowthEntrySerializer)
+
+    @extend_schema(responses=CouponSerializer(many=True), tags=["members"])
+    @action(detail=True, methods=["get"])
+    def coupons(self, request, pk=None):
+        """The member's coupon wallet."""
+        member = self.get_object()
+        rows = selectors.coupons_visible_to(request.user).filter(member=member)
+        return self._page(rows, CouponSerializer)
+
+    @extend_schema(
+        request=StatusChangeSerializer, responses=StaffMemberSerializer, tags=["members"]
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, pk=None):
+        """Freeze, unfreeze or close the member (with a reason)."""
+        member = self.get_object()
+        serializer = StatusChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.member_set_status(
+            actor=request.user, member=member, **serializer.validated_data
+        )
+        return Response(self.get_serializer(member).data)
+
+    @extend_schema(
+        request=AdjustSerializer, responses={201: PointsEntrySerializer}, tags=["members"]
+    )
+    @action(detail=True, methods=["post"], url_path="adjust-points")
+    def adjust_points(self, request, pk=None):
+        """Add or remove points by hand; ``reference`` makes a retry harmless."""
+        member = self.get_object()
+        serializer = AdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        entry = services.points_adjust(
+            actor=request.user,
+            member=member,
+            points=data["amount"],
+            reference=f"staff:{request.user.pk}:{data['reference']}",
+            note=data["note"],
+        )
+        return Response(PointsEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class CouponTemplateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Coupon templates (reference data: view/add/change permissions)."""
+
+    permission_classes = [HasActionPermissions]
+    serializer_class = CouponTemplateSerializer
+    filter_backends: list = []
+    required_permissions = {
+        "list": [VIEW_COUPON_TEMPLATE],
+        "retrieve": [VIEW_COUPON_TEMPLATE],
+        "create": [ADD_COUPON_TEMPLATE],
+        "partial_update": [CHANGE_COUPON_TEMPLATE],
+        "grant": [CHANGE_COUPON_TEMPLATE, VIEW_MEMBER],
+    }
+
+    def get_queryset(self):
+        return selectors.coupon_template_list(actor=self.request.user)
+
+    def get_object(self):
+        template = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if template is None:
+            raise CouponTemplateNotFound()
+        return template
+
+    @extend_schema(tags=["members"], responses={201: CouponTemplateSerializer})
+    def create(self, request):
+        serializer = CouponTemplateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        template = services.coupon_template_create(actor=request.user, **serializer.validated_data)
+        return Response(CouponTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(tags=["members"])
+    def partial_update(self, request, pk=None):
+        template = self.get_object()
+        serializer = CouponTemplateSerializer(template, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        template = services.coupon_template_update(
+            actor=request.user, template=template, **serializer.validated_data
+        )
+        return Response(CouponTemplateSerializer(template).data)
+
+    @extend_schema(
+        request=GrantCouponSerializer, responses={201: CouponSerializer}, tags=["members"]
+    )
+    @action(detail=True, methods=["post"])
+    def grant(self, request, pk=None):
+        """Grant one coupon to a member in scope (compensation); stock is respected."""
+        template = self.get_object()
+        serializer = GrantCouponSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = selectors.member_get(
+            actor=request.user, member_id=serializer.validated_data["member"]
+        )
+        coupon = services.coupon_issue(
+            member=member, template=template, source="grant", actor=request.user
+        )
+        return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
+
+
+class LevelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Level rules (VIP1–VIP7): benefits here, thresholds are system parameters."""
+
+    permission_classes = [HasActionPermissions]
+    serializer_class = LevelSerializer
+    pagination_class = None
+    filter_backends: list = []
+    required_permissions = {"list": [VIEW_LEVEL], "partial_update": [CHANGE_LEVEL]}
+
+    def get_queryset(self):
+        return selectors.level_list()
+
+    @extend_schema(request=LevelUpdateSerializer, responses=LevelSerializer, tags=["members"])
+    def partial_update(self, request, pk=None):
+        level = self.get_queryset().filter(pk=pk).first()
+        if level is None:
+            raise InvalidLevelRule(status_code=404, code="level_not_found")
+        serializer = LevelUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "birthday_coupon" in changes and changes["birthday_coupon"] is not None:
+            template = CouponTemplate.objects.filter(pk=changes["birthday_coupon"]).first()
+            if template is None:
+                raise InvalidLevelRule(fields={"birthday_coupon": ["Unknown coupon template."]})
+            changes["birthday_coupon"] = template
+        level = services.level_rule_update(actor=request.user, level=level, **changes)
+        return Response(LevelSerializer(level).data)
+
+
+__all__ = ["CouponTemplateViewSet", "Level", "LevelViewSet", "MemberViewSet"]

@@ -1,0 +1,275 @@
+"""Storefront endpoints of the members app (member bearer tokens only)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from mall.core.context import client_ip_from_meta
+from mall.core.idempotency import idempotent
+
+from .. import selectors, services
+from ..authentication import MemberTokenAuthentication
+from ..models import Coupon
+from ..permissions import IsMember
+from ..serializers import (
+    AddressInputSerializer,
+    AddressPatchSerializer,
+    AddressSerializer,
+    ClaimableCouponTemplateSerializer,
+    CouponSerializer,
+    CredentialsSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    PointsEntrySerializer,
+    PointsLotSerializer,
+    SignInResultSerializer,
+    TokenSerializer,
+)
+
+
+class MemberView:
+    """Mixin: member token authentication and the member permission."""
+
+    authentication_classes = [MemberTokenAuthentication]
+    permission_classes = [IsMember]
+
+
+class RegisterView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "member_register"
+
+    @extend_schema(
+        auth=[],
+        request=CredentialsSerializer,
+        responses={201: TokenSerializer},
+        tags=["storefront"],
+    )
+    def post(self, request):
+        """Register by phone + password and log in: answer the new member's token."""
+        serializer = CredentialsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.member_register(**serializer.validated_data)
+        token = services.member_token_issue(member=member)
+        return Response({"token": token}, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "member_login"
+
+    @extend_schema(
+        auth=[],
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer},
+        tags=["storefront"],
+    )
+    def post(self, request):
+        """Log in by phone + password: answer a bearer token."""
+        serializer = CredentialsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _member, token = services.member_login(
+            **serializer.validated_data, client_ip=client_ip_from_meta(request.META)
+        )
+        return Response({"token": token})
+
+
+class LogoutView(MemberView, APIView):
+    @extend_schema(request=None, responses={204: None}, tags=["storefront"])
+    def post(self, request):
+        """End this token's session."""
+        services.member_logout(member=request.user, key=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(MemberView, APIView):
+    @extend_schema(responses=MeSerializer, tags=["storefront"])
+    def get(self, request):
+        """The member's own data, unmasked."""
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer, tags=["storefront"])
+    def patch(self, request):
+        """Change name, gender, birthday (once) and notification opt-outs."""
+        serializer = MeUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        opt_outs = data.pop("opt_outs", None)
+        member = request.user
+        if data:
+            member = services.member_update_profile(actor=member, member=member, **data)
+        if opt_outs is not None:
+            services.member_set_opt_outs(actor=member, member=member, kinds=opt_outs)
+        return Response(MeSerializer(member).data)
+
+
+class PointsPagination(CursorPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-id"
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        member = self.request.user
+        response.data["balance"] = member.points_balance
+        response.data["available"] = services.points_available(member)
+        response.data["expiring"] = PointsLotSerializer(
+            selectors.own_points_lots(member)[:5], many=True
+        ).data
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        result = super().get_paginated_response_schema(schema)
+        result["properties"]["balance"] = {"type": "integer"}
+        result["properties"]["available"] = {"type": "integer"}
+        result["properties"]["expiring"] = {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "reason": {"type": "string"},
+                    "points": {"type": "integer"},
+                    "remaining": {"type": "integer"},
+                    "earned_at": {"type": "string", "format": "date-time"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        }
+        result["required"] = [*result.get("required", []), "balance", "available", "expiring"]
+        return result
+
+
+class MyPointsView(MemberView, mixins.ListModelMixin, GenericAPIView):
+    serializer_class = PointsEntrySerializer
+    pagination_class = PointsPagination
+
+    def get_queryset(self):
+        return selectors.own_points_entries(self.request.user)
+
+    @extend_schema(tags=["storefront"])
+    def get(self, request, *args, **kwargs):
+        """The points balance, what expires soonest, and the points ledger (newest first)."""
+        return self.list(request, *args, **kwargs)
+
+
+class MyCouponsView(MemberView, mixins.ListModelMixin, GenericAPIView):
+    serializer_class = CouponSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        status_filter = self.request.query_params.get("status", "")
+        if status_filter and status_filter not in Coupon.Status.values:
+            return selectors.own_coupons(self.request.user).none()
+        return selectors.own_coupons(self.request.user, status=status_filter)
+
+    @extend_schema(
+        tags=["storefront"],
+        parameters=[
+            {
+                "name": "status",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": list(Coupon.Status.values)},
+            }
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        """The member's coupon wallet (``?status=available`` …)."""
+        return self.list(request, *args, **kwargs)
+
+
+class SignInView(MemberView, APIView):
+    @extend_schema(request=None, responses={201: SignInResultSerializer}, tags=["storefront"])
+    def post(self, request):
+        """Daily check-in: grants the sign-in points once a day (409 when done)."""
+        entry = services.member_sign_in(member=request.user)
+        return Response(
+            {
+                "date": timezone.localdate(entry.created_at),
+                "points": entry.points,
+                "balance": entry.balance_after,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CouponTemplateListView(MemberView, mixins.ListModelMixin, GenericAPIView):
+    serializer_class = ClaimableCouponTemplateSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.claimable_coupon_templates()
+
+    @extend_schema(tags=["storefront"])
+    def get(self, request, *args, **kwargs):
+        """Coupons members can claim now."""
+        return self.list(request, *args, **kwargs)
+
+
+class CouponClaimView(MemberView, APIView):
+    @extend_schema(request=None, responses={201: CouponSerializer}, tags=["storefront"])
+    @idempotent
+    def post(self, request, pk: int):
+        """Claim one coupon of this template into the wallet (stock and limit checked)."""
+        template = selectors.claimable_coupon_template_get(pk)
+        coupon = services.coupon_claim(member=request.user, template=template)
+        return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
+
+
+class AddressViewSet(MemberView, viewsets.GenericViewSet):
+    serializer_class = AddressSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.own_addresses(self.request.user)
+
+    @extend_schema(tags=["storefront"], responses=AddressSerializer(many=True))
+    def list(self, request):
+        """The member's addresses, the default first."""
+        return Response(AddressSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(tags=["storefront"])
+    def retrieve(self, request, pk=None):
+        return Response(AddressSerializer(selectors.own_address_get(request.user, pk)).data)
+
+    @extend_schema(
+        tags=["storefront"], request=AddressInputSerializer, responses={201: AddressSerializer}
+    )
+    def create(self, request):
+        """Add an address (its province decides the sales region)."""
+        serializer = AddressInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = services.address_create(
+            actor=request.user, member=request.user, **serializer.validated_data
+        )
+        return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(tags=["storefront"], request=AddressPatchSerializer, responses=AddressSerializer)
+    def partial_update(self, request, pk=None):
+        address = selectors.own_address_get(request.user, pk)
+        serializer = AddressPatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = services.address_update(
+            actor=request.user, address=address, **serializer.validated_data
+        )
+        return Response(AddressSerializer(address).data)
+
+    @extend_schema(tags=["storefront"], responses={204: None})
+    def destroy(self, request, pk=None):
+        address = selectors.own_address_get(request.user, pk)
+        services.address_delete(actor=request.user, address=address)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,138 @@
+"""Daily sign-in and yearly birthday benefits."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from mall.core.audit import audit
+from ops.parameters import get_parameter
+
+from ..exceptions import AlreadySignedIn, CouponNotClaimable, CouponSoldOut
+from ..models import (
+    BirthdayBenefit,
+    Coupon,
+    Member,
+    NotificationChannel,
+    NotificationKind,
+    PointsEntry,
+    PointsReason,
+)
+from .coupons import coupon_issue
+from .notifications import notification_enqueue
+from .points import points_earn
+
+
+def member_sign_in(*, member: Member, now: datetime | None = None) -> PointsEntry:
+    """Record today's check-in and grant ``members.sign_in_points`` points.
+
+    Once per member and local day: a second call raises ``AlreadySignedIn`` (409).
+    """
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    reference = f"{member.pk}:{day.isoformat()}"
+    if PointsEntry.objects.filter(reason=PointsReason.SIGN_IN, reference=reference).exists():
+        raise AlreadySignedIn()
+    points = get_parameter("members.sign_in_points")
+    if points <= 0:
+        raise AlreadySignedIn()  # sign-in switched off: nothing to grant
+    entry = points_earn(
+        member=member, reason=PointsReason.SIGN_IN, reference=reference, points=points, now=now
+    )
+    return entry
+
+
+def birthday_matches(birthday: date, today: date) -> bool:
+    """True on the birthday; members born on 29 February celebrate on the 28th in
+    years without one."""
+    if (birthday.month, birthday.day) == (today.month, today.day):
+        return True
+    return (
+        (birthday.month, birthday.day) == (2, 29)
+        and (today.month, today.day) == (2, 28)
+        and not calendar.isleap(today.year)
+    )
+
+
+def birthday_members_due(*, today: date) -> list[int]:
+    """Ids of active members whose birthday is ``today`` and not yet celebrated."""
+    condition = Q(birthday__month=today.month, birthday__day=today.day)
+    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+        condition |= Q(birthday__month=2, birthday__day=29)
+    return list(
+        Member.objects.filter(condition, status=Member.Status.ACTIVE)
+        .exclude(pk__in=BirthdayBenefit.objects.filter(year=today.year).values("member_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def birthday_benefits_grant(*, actor, member: Member, today: date) -> BirthdayBenefit | None:
+    """Grant the member's level birthday benefits once for ``today.year``.
+
+    Benefits come from the member's level: its birthday coupon template (if any stock
+    is left) and birthday points; a benefit notification is queued. The
+    ``BirthdayBenefit`` row (unique per member and year) makes a rerun a no-op and
+    returns None.
+    """
+    if member.birthday is None or not birthday_matches(member.birthday, today):
+        return None
+    try:
+        with transaction.atomic():
+            member = Member.objects.select_for_update().select_related("level").get(pk=member.pk)
+            benefit = BirthdayBenefit.objects.create(
+                member=member, year=today.year, level=member.level
+            )
+            level = member.level
+            coupon = None
+            if level.birthday_coupon_id:
+                try:
+                    with transaction.atomic():
+                        coupon = coupon_issue(
+                            member=member,
+                            template=level.birthday_coupon,
+                            source=Coupon.Source.BIRTHDAY,
+                            actor=actor,
+                        )
+                except (CouponSoldOut, CouponNotClaimable):
+                    coupon = None  # no stock left: points and message still go out
+            if level.birthday_points:
+                points_earn(
+                    member=member,
+                    reason=PointsReason.BIRTHDAY,
+                    reference=f"{member.pk}:{today.year}",
+                    points=level.birthday_points,
+                    actor=actor,
+                )
+            benefit.coupon = coupon
+            benefit.points = level.birthday_points
+            benefit.save(update_fields=["coupon", "points"])
+            notification_enqueue(
+                member=member,
+                kind=NotificationKind.BENEFIT,
+                channel=NotificationChannel.IN_APP,
+                payload={
+                    "template": "birthday",
+                    "level": level.code,
+                    "coupon": coupon.pk if coupon else None,
+                    "points": level.birthday_points,
+                },
+                dedupe_key=f"birthday:{member.pk}:{today.year}",
+            )
+            audit(
+                actor=actor,
+                action="member.birthday_benefit",
+                target=member,
+                data={
+                    "year": today.year,
+                    "coupon": coupon.pk if coupon else None,
+                    "points": level.birthday_points,
+                },
+            )
+    except IntegrityError:
+        return None
+    return benefit

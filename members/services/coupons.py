@@ -1,0 +1,390 @@
+"""Coupons (优惠券): templates, claims without over-issue, wallet lock/use/release, expiry.
+
+Stock is taken with one conditional UPDATE (``issued_count < total_stock``), so
+concurrent claims can never issue more coupons than the template holds (and a
+database CHECK backs it up). The member row is locked for the per-member limit, so
+one member's parallel claims are counted one after the other.
+
+Coupon states: ``available → locked`` (an order holds it) ``→ used`` (the order was
+paid), ``locked → available`` (the order was cancelled: :func:`coupon_release`),
+``available → expired`` (the daily job). Each move is one conditional UPDATE from the
+expected state, so a coupon can never be locked by two orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mall.core.audit import audit, snapshot
+from mall.core.money import CENT, ZERO, to_money
+
+from ..exceptions import (
+    CouponLimitReached,
+    CouponNotClaimable,
+    CouponNotUsable,
+    CouponSoldOut,
+    InvalidCouponTemplate,
+)
+from ..models import Coupon, CouponTemplate, Member
+
+TEMPLATE_FIELDS = (
+    "name",
+    "kind",
+    "discount_amount",
+    "threshold_amount",
+    "discount_rate",
+    "max_discount_amount",
+    "validity",
+    "valid_from",
+    "valid_until",
+    "valid_days",
+    "total_stock",
+    "per_member_limit",
+    "is_claimable",
+    "is_active",
+)
+
+
+def _template_errors(values: dict, issued_count: int = 0) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message) -> None:
+        errors.setdefault(field, []).append(str(message))
+
+    kind = values.get("kind")
+    if not (values.get("name") or "").strip():
+        add("name", _("This field is required."))
+    if kind not in CouponTemplate.Kind.values:
+        add("kind", _("Unknown coupon kind."))
+    threshold = values.get("threshold_amount") or ZERO
+    if to_money(threshold) < ZERO:
+        add("threshold_amount", _("Must not be negative."))
+    if kind == CouponTemplate.Kind.AMOUNT_OFF:
+        amount = values.get("discount_amount")
+        if amount is None or to_money(amount) <= ZERO:
+            add("discount_amount", _("An amount-off coupon needs a positive amount."))
+        elif to_money(threshold) > ZERO and to_money(amount) > to_money(threshold):
+            add("discount_amount", _("Cannot take off more than the minimum order amount."))
+    if kind == CouponTemplate.Kind.PERCENT_OFF:
+        rate = values.get("discount_rate")
+        if rate is None or not (Decimal(0) < Decimal(rate) < Decimal(1)):
+            add("discount_rate", _("A percentage coupon needs a rate between 0 and 1."))
+    if (
+        values.get("max_discount_amount") is not None
+        and to_money(values["max_discount_amount"]) <= ZERO
+    ):
+        add("max_discount_amount", _("Must be positive."))
+    validity = values.get("validity")
+    if validity == CouponTemplate.Validity.WINDOW:
+        start, end = values.get("valid_from"), values.get("valid_until")
+        if end is None:
+            add("valid_until", _("A fixed window needs an end."))
+        elif start is not None and end <= start:
+            add("valid_until", _("Must be after the start."))
+    elif validity == CouponTemplate.Validity.DAYS:
+        if not values.get("valid_days"):
+            add("valid_days", _("Give the number of days the coupon stays valid."))
+    else:
+        add("validity", _("Unknown validity."))
+    stock = values.get("total_stock")
+    if stock is None or int(stock) < 1:
+        add("total_stock", _("Must be at least 1."))
+    elif int(stock) < issued_count:
+        add("total_stock", _("Cannot be below the number already issued."))
+    if int(values.get("per_member_limit") or 0) < 1:
+        add("per_member_limit", _("Must be at least 1."))
+    return errors
+
+
+def coupon_template_create(
+    *, actor, categories: Iterable | None = None, **fields
+) -> CouponTemplate:
+    """Create a coupon template after checking its rules (kind, validity, stock).
+
+    ``categories`` (catalog categories) restricts it to goods of those categories;
+    empty means the whole store. Raises ``InvalidCouponTemplate``.
+    """
+    unknown = set(fields) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise InvalidCouponTemplate(fields={f: [str(_("Unknown field."))] for f in unknown})
+    values = {
+        "threshold_amount": ZERO,
+        "validity": CouponTemplate.Validity.WINDOW,
+        "per_member_limit": 1,
+        **fields,
+    }
+    errors = _template_errors(values)
+    if errors:
+        raise InvalidCouponTemplate(fields=errors)
+    with transaction.atomic():
+        template = CouponTemplate.objects.create(**values)
+        if categories is not None and hasattr(template, "categories"):
+            template.categories.set(categories)
+        audit(
+            actor=actor,
+            action="coupon_template.create",
+            target=template,
+            after=snapshot(template),
+        )
+    return template
+
+
+def coupon_template_update(
+    *, actor, template: CouponTemplate, categories: Iterable | None = None, **changes
+) -> CouponTemplate:
+    """Change a template; stock never below what was issued, kind fixed once issued."""
+    unknown = set(changes) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise InvalidCouponTemplate(fields={f: [str(_("Unknown field."))] for f in unknown})
+    with transaction.atomic():
+        template = CouponTemplate.objects.select_for_update().get(pk=template.pk)
+        before = snapshot(template)
+        if "kind" in changes and changes["kind"] != template.kind and template.issued_count:
+            raise InvalidCouponTemplate(
+                fields={"kind": [str(_("Cannot change the kind once coupons were issued."))]}
+            )
+        values = {field: getattr(template, field) for field in TEMPLATE_FIELDS} | changes
+        errors = _template_errors(values, issued_count=template.issued_count)
+        if errors:
+            raise InvalidCouponTemplate(fields=errors)
+        for field, value in changes.items():
+            setattr(template, field, value)
+        template.save()
+        if categories is not None and hasattr(template, "categories"):
+            template.categories.set(categories)
+        audit(
+            actor=actor,
+            action="coupon_template.update",
+            target=template,
+            before=before,
+            after=snapshot(template),
+        )
+    return template
+
+
+def _validity_for(template: CouponTemplate, now: datetime) -> tuple[datetime, datetime]:
+    if template.validity == CouponTemplate.Validity.DAYS:
+        return now, now + timedelta(days=template.valid_days)
+    return template.valid_from or now, template.valid_until
+
+
+def coupon_issue(
+    *,
+    member: Member,
+    template: CouponTemplate,
+    source: str = Coupon.Source.CLAIM,
+    actor=None,
+    now: datetime | None = None,
+) -> Coupon:
+    """Put one coupon of ``template`` into ``member``'s wallet.
+
+    Claims (``source=claim``) need an active, storefront-claimable template whose
+    window has not ended, and respect the per-member limit (``CouponLimitReached``);
+    system grants (birthday, compensation) skip the claimable flag and the limit.
+    Stock is taken with a conditional UPDATE: ``CouponSoldOut`` when none is left,
+    even under concurrent claims. Audited as ``coupon.claim`` / ``coupon.grant``.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked_member = Member.objects.select_for_update().get(pk=member.pk)
+        template = CouponTemplate.objects.get(pk=template.pk)
+        if not template.is_active or (
+            template.validity == CouponTemplate.Validity.WINDOW and template.valid_until <= now
+        ):
+            raise CouponNotClaimable()
+        if source == Coupon.Source.CLAIM:
+            if not template.is_claimable:
+                raise CouponNotClaimable()
+            if not locked_member.is_active:
+                raise CouponNotClaimable(_("This member account cannot claim coupons."))
+            held = Coupon.objects.filter(member=locked_member, template=template).count()
+            if held >= template.per_member_limit:
+                raise CouponLimitReached(extra={"limit": template.per_member_limit})
+        taken = CouponTemplate.objects.filter(
+            pk=template.pk, is_active=True, issued_count__lt=F("total_stock")
+        ).update(issued_count=F("issued_count") + 1)
+        if not taken:
+            raise CouponSoldOut()
+        valid_from, valid_until = _validity_for(template, now)
+        coupon = Coupon.objects.create(
+            template=template,
+            member=locked_member,
+            source=source,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        audit(
+            actor=actor or locked_member,
+            action="coupon.claim" if source == Coupon.Source.CLAIM else "coupon.grant",
+            target=coupon,
+            data={"template": template.pk, "member": locked_member.pk, "source": source},
+        )
+    return coupon
+
+
+def coupon_claim(
+    *, member: Member, template: CouponTemplate, now: datetime | None = None
+) -> Coupon:
+    """A member claims a coupon in the storefront (see :func:`coupon_issue`)."""
+    return coupon_issue(member=member, template=template, source=Coupon.Source.CLAIM, now=now)
+
+
+@dataclass(frozen=True)
+class CouponDiscount:
+    goods_discount_amount: Decimal
+    shipping_discount_amount: Decimal
+
+
+def coupon_discount(*, coupon: Coupon, goods_amount, shipping_amount=ZERO) -> CouponDiscount:
+    """Work out what ``coupon`` takes off an order's eligible goods and shipping.
+
+    ``goods_amount`` is the amount of the goods the coupon applies to (its
+    categories). Raises ``CouponNotUsable`` below the template's threshold.
+    """
+    template = coupon.template
+    goods = to_money(goods_amount)
+    shipping = to_money(shipping_amount)
+    if goods < template.threshold_amount:
+        raise CouponNotUsable(
+            _("The order does not reach the coupon's minimum amount."),
+            extra={"threshold_amount": f"{template.threshold_amount:.2f}"},
+        )
+    if template.kind == CouponTemplate.Kind.FREE_SHIPPING:
+        return CouponDiscount(ZERO, shipping)
+    if template.kind == CouponTemplate.Kind.AMOUNT_OFF:
+        off = min(template.discount_amount, goods)
+    else:
+        off = (goods * (1 - template.discount_rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if template.max_discount_amount is not None:
+        off = min(off, template.max_discount_amount)
+    return CouponDiscount(to_money(off), ZERO)
+
+
+def _move(
+    *, coupon: Coupon, member: Member, held_by: str, source: str, target: str, now, **updates
+) -> int:
+    query = Coupon.objects.filter(pk=coupon.pk, member=member, status=source)
+    if source == Coupon.Status.AVAILABLE:
+        query = query.filter(valid_from__lte=now, valid_until__gt=now)
+    else:
+        query = query.filter(order_no=held_by)
+    return query.update(status=target, **updates)
+
+
+def coupon_lock(
+    *, member: Member, coupon: Coupon, order_no: str, now: datetime | None = None
+) -> Coupon:
+    """Hold an available, currently valid coupon of ``member`` for order ``order_no``.
+
+    Idempotent for the same order. Raises ``CouponNotUsable`` when the coupon is not
+    the member's, not valid now, or held by another order.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        moved = _move(
+            coupon=coupon,
+            member=member,
+            held_by=order_no,
+            source=Coupon.Status.AVAILABLE,
+            target=Coupon.Status.LOCKED,
+            now=now,
+            order_no=order_no,
+            locked_at=now,
+        )
+        coupon = Coupon.objects.get(pk=coupon.pk)
+        if not moved:
+            if coupon.status == Coupon.Status.LOCKED and coupon.order_no == order_no:
+                return coupon
+            raise CouponNotUsable()
+        audit(actor=member, action="coupon.lock", target=coupon, data={"order_no": order_no})
+    return coupon
+
+
+def coupon_use(*, member: Member, coupon: Coupon, order_no: str, actor=None) -> Coupon:
+    """Mark a coupon locked by ``order_no`` as used (the order was paid). Idempotent."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = _move(
+            coupon=coupon,
+            member=member,
+            held_by=order_no,
+            source=Coupon.Status.LOCKED,
+            target=Coupon.Status.USED,
+            now=now,
+            used_at=now,
+        )
+        coupon = Coupon.objects.get(pk=coupon.pk)
+        if not moved:
+            if coupon.status == Coupon.Status.USED and coupon.order_no == order_no:
+                return coupon
+            raise CouponNotUsable()
+        audit(
+            actor=actor or member, action="coupon.use", target=coupon, data={"order_no": order_no}
+        )
+    return coupon
+
+
+def coupon_release(
+    *, member: Member, coupon: Coupon, order_no: str, actor=None, now: datetime | None = None
+) -> Coupon:
+    """Give a coupon held by ``order_no`` back (the order was cancelled before use).
+
+    It returns to ``available`` or, if its validity ended meanwhile, ``expired``.
+    A coupon not held by this order is left alone (idempotent: a second release is a
+    no-op).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Coupon.objects.select_for_update().get(pk=coupon.pk)
+        if (
+            current.member_id != member.pk
+            or current.status != Coupon.Status.LOCKED
+            or (current.order_no != order_no)
+        ):
+            return current
+        current.status = (
+            Coupon.Status.AVAILABLE if current.valid_until > now else Coupon.Status.EXPIRED
+        )
+        current.order_no = ""
+        current.locked_at = None
+        current.save(update_fields=["status", "order_no", "locked_at"])
+        audit(
+            actor=actor or member,
+            action="coupon.release",
+            target=current,
+            data={"order_no": order_no, "status": current.status},
+        )
+    return current
+
+
+def coupons_expire_due(*, actor, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Expire available coupons whose validity ended; return how many."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Coupon.objects.filter(status=Coupon.Status.AVAILABLE, valid_until__lte=now)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return total
+            count = Coupon.objects.filter(
+                pk__in=ids, status=Coupon.Status.AVAILABLE, valid_until__lte=now
+            ).update(status=Coupon.Status.EXPIRED)
+            total += count
+            audit(
+                actor=actor,
+                action="coupon.expire",
+                object_type="members.coupon",
+                data={"count": count, "first": ids[0], "last": ids[-1]},
+            )

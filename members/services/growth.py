@@ -1,0 +1,324 @@
+"""Growth (成长值) and levels: the growth ledger, level recomputation and level rules.
+
+Every change of a member's growth is a ``GrowthEntry`` unique per (reason,
+reference): calling a service again with the same reference (a retried job, a
+duplicated callback) returns the first entry and changes nothing. After each change
+the member's level is recomputed from the thresholds (system parameters
+``members.level_threshold_vip1`` … ``vip7``) and a ``LevelChange`` row keeps the
+history.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from mall.core.audit import audit, snapshot
+from mall.core.exceptions import InvalidInput
+from mall.core.money import to_money
+from ops.parameters import get_parameter
+
+from ..exceptions import InvalidLevelRule
+from ..models import GrowthEntry, GrowthReason, Level, LevelChange, Member
+from ..parameters import LEVEL_COUNT, level_threshold_key
+
+ROLLBACK_OF = {
+    GrowthReason.PURCHASE_ROLLBACK: GrowthReason.PURCHASE,
+    GrowthReason.REVIEW_ROLLBACK: GrowthReason.REVIEW,
+    GrowthReason.PHOTO_REVIEW_ROLLBACK: GrowthReason.PHOTO_REVIEW,
+}
+
+
+def level_thresholds() -> dict[int, int]:
+    """Return ``{rank: growth needed}`` for VIP1–VIP7 from the system parameters."""
+    return {rank: get_parameter(level_threshold_key(rank)) for rank in range(1, LEVEL_COUNT + 1)}
+
+
+def level_rank_for_growth(growth: int, thresholds: dict[int, int] | None = None) -> int:
+    """Return the highest rank whose threshold ``growth`` reaches (at least 1)."""
+    thresholds = thresholds or level_thresholds()
+    reached = [rank for rank, needed in thresholds.items() if growth >= needed]
+    return max(reached, default=1)
+
+
+def member_level_recompute(*, member: Member, reason: str = "") -> Member:
+    """Set ``member.level`` from its growth; record a ``LevelChange`` when it moves.
+
+    Call inside the transaction that changed the growth, with the member row locked.
+    Levels go down as well as up (a rolled-back purchase can cost the level).
+    """
+    rank = level_rank_for_growth(member.growth)
+    target = Level.objects.filter(rank__lte=rank).order_by("-rank").first()
+    if target is None or target.pk == member.level_id:
+        return member
+    LevelChange.objects.create(
+        member=member,
+        from_level_id=member.level_id,
+        to_level=target,
+        growth=member.growth,
+        reason=reason[:200],
+    )
+    member.level = target
+    Member.objects.filter(pk=member.pk).update(level=target)
+    return member
+
+
+def growth_record(
+    *,
+    member: Member,
+    reason: str,
+    reference: str,
+    amount: int,
+    basis_amount: Decimal | None = None,
+    note: str = "",
+    actor=None,
+) -> GrowthEntry:
+    """Add ``amount`` growth (negative to take away) once per (reason, reference).
+
+    Idempotent: if an entry with this (reason, reference) exists it is returned and
+    nothing changes. Growth never goes below zero: a negative amount larger than
+    the member's growth is cut to what is there (the entry records what was applied).
+    The level is recomputed and the change audited (``member.growth``); ``actor``
+    defaults to the member (their own activity) — pass the system actor from jobs.
+    """
+    reference = str(reference)[:100]
+    if reason not in GrowthReason.values:
+        raise InvalidInput(fields={"reason": [str(_("Unknown growth reason."))]})
+    existing = GrowthEntry.objects.filter(reason=reason, reference=reference).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            locked = Member.objects.select_for_update().get(pk=member.pk)
+            existing = GrowthEntry.objects.filter(reason=reason, reference=reference).first()
+            if existing is not None:
+                return existing
+            applied = max(int(amount), -locked.growth)
+            before = snapshot(locked, ["growth", "level_id"])
+            locked.growth += applied
+            entry = GrowthEntry.objects.create(
+                member=locked,
+                reason=reason,
+                reference=reference,
+                amount=applied,
+                balance_after=locked.growth,
+                basis_amount=basis_amount,
+                note=note[:200],
+            )
+            Member.objects.filter(pk=locked.pk).update(growth=locked.growth)
+            member_level_recompute(member=locked, reason=f"{reason}:{reference}")
+            audit(
+                actor=actor or locked,
+                action="member.growth",
+                target=locked,
+                before=before,
+                after=snapshot(locked, ["growth", "level_id"]),
+                data={"reason": reason, "reference": reference, "amount": applied},
+            )
+    except IntegrityError:
+        # Another transaction recorded the same (reason, reference) first.
+        return GrowthEntry.objects.get(reason=reason, reference=reference)
+    member.growth, member.level_id = locked.growth, locked.level_id
+    return entry
+
+
+def growth_record_daily_login(*, member: Member, day: date) -> GrowthEntry:
+    """Grant the growth of the day's first login (once per member and day)."""
+    return growth_record(
+        member=member,
+        reason=GrowthReason.LOGIN,
+        reference=f"{member.pk}:{day.isoformat()}",
+        amount=get_parameter("members.growth_daily_login"),
+    )
+
+
+def growth_amount_for_purchase(paid_amount: Decimal) -> int:
+    """Return the growth a payment earns: paid amount × coefficient, rounded down."""
+    coefficient = get_parameter("members.growth_purchase_coefficient")
+    return int((to_money(paid_amount) * coefficient).to_integral_value(rounding=ROUND_DOWN))
+
+
+def growth_record_purchase(
+    *, member: Member, order_no: str, paid_amount, actor=None
+) -> GrowthEntry:
+    """Grant purchase growth for a completed order (``paid amount × coefficient``).
+
+    For the orders app: call when the order completes; ``order_no`` is the
+    reference, so calling twice grants once.
+    """
+    paid = to_money(paid_amount)
+    if paid < 0:
+        raise InvalidInput(fields={"paid_amount": [str(_("Must not be negative."))]})
+    return growth_record(
+        member=member,
+        reason=GrowthReason.PURCHASE,
+        reference=order_no,
+        amount=growth_amount_for_purchase(paid),
+        basis_amount=paid,
+        actor=actor,
+    )
+
+
+def growth_rollback_purchase(
+    *, member: Member, order_no: str, reference: str, refunded_amount, actor=None
+) -> GrowthEntry | None:
+    """Take back the growth of the refunded part of an order (return, refund).
+
+    ``reference`` identifies the refund (after-sale number), so each refund rolls
+    back once. The amount is the original grant × refunded / paid, rounded down,
+    never more than what is left of the original grant. Returns None when the order
+    never earned growth.
+    """
+    original = GrowthEntry.objects.filter(
+        reason=GrowthReason.PURCHASE, reference=order_no, member=member
+    ).first()
+    if original is None or not original.basis_amount:
+        return None
+    refunded = min(to_money(refunded_amount), original.basis_amount)
+    share = Decimal(original.amount) * refunded / original.basis_amount
+    amount = int(share.to_integral_value(rounding=ROUND_DOWN))
+    rolled_back = -(
+        GrowthEntry.objects.filter(
+            member=member, reason=GrowthReason.PURCHASE_ROLLBACK, note=f"order:{order_no}"
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    amount = min(amount, original.amount - rolled_back)
+    return growth_record(
+        member=member,
+        reason=GrowthReason.PURCHASE_ROLLBACK,
+        reference=reference,
+        amount=-amount,
+        basis_amount=refunded,
+        note=f"order:{order_no}",
+        actor=actor,
+    )
+
+
+def growth_record_review(
+    *,
+    member: Member,
+    review_id: str | int,
+    item_price,
+    photo_rank: int | None = None,
+    is_virtual: bool = False,
+    actor=None,
+) -> list[GrowthEntry]:
+    """Grant review growth when a review passes moderation.
+
+    A review of a non-virtual item priced at least ``members.growth_review_min_price``
+    earns ``members.growth_review``; if it carries photos and is among the first
+    ``members.growth_photo_review_first_n`` photo reviews of the item
+    (``photo_rank`` counts from 1, computed by the orders app), it also earns
+    ``members.growth_photo_review``. Returns the entries granted (possibly none).
+    """
+    entries: list[GrowthEntry] = []
+    if is_virtual or to_money(item_price) < get_parameter("members.growth_review_min_price"):
+        return entries
+    entries.append(
+        growth_record(
+            member=member,
+            reason=GrowthReason.REVIEW,
+            reference=str(review_id),
+            amount=get_parameter("members.growth_review"),
+            actor=actor,
+        )
+    )
+    if photo_rank is not None and 1 <= photo_rank <= get_parameter(
+        "members.growth_photo_review_first_n"
+    ):
+        entries.append(
+            growth_record(
+                member=member,
+                reason=GrowthReason.PHOTO_REVIEW,
+                reference=str(review_id),
+                amount=get_parameter("members.growth_photo_review"),
+                actor=actor,
+            )
+        )
+    return entries
+
+
+def growth_rollback_review(
+    *, member: Member, review_id: str | int, actor=None
+) -> list[GrowthEntry]:
+    """Take back review (and photo review) growth when the review is deleted."""
+    entries = []
+    for rollback, original_reason in (
+        (GrowthReason.REVIEW_ROLLBACK, GrowthReason.REVIEW),
+        (GrowthReason.PHOTO_REVIEW_ROLLBACK, GrowthReason.PHOTO_REVIEW),
+    ):
+        original = GrowthEntry.objects.filter(
+            member=member, reason=original_reason, reference=str(review_id)
+        ).first()
+        if original is None:
+            continue
+        entries.append(
+            growth_record(
+                member=member,
+                reason=rollback,
+                reference=str(review_id),
+                amount=-original.amount,
+                actor=actor,
+            )
+        )
+    return entries
+
+
+def growth_adjust(*, actor, member: Member, amount: int, reference: str, note: str) -> GrowthEntry:
+    """Adjust growth by hand (staff), with a unique reference and a required note."""
+    if not (note or "").strip():
+        raise InvalidInput(fields={"note": [str(_("A note is required."))]})
+    if not isinstance(amount, int) or amount == 0:
+        raise InvalidInput(fields={"amount": [str(_("Must be a non-zero whole number."))]})
+    return growth_record(
+        member=member,
+        reason=GrowthReason.ADJUSTMENT,
+        reference=reference,
+        amount=amount,
+        note=note.strip(),
+        actor=actor,
+    )
+
+
+def growth_verify(member: Member) -> bool:
+    """True when the member's growth equals the sum of its growth ledger."""
+    total = GrowthEntry.objects.filter(member=member).aggregate(total=Sum("amount"))["total"] or 0
+    return Member.objects.filter(pk=member.pk, growth=total).exists()
+
+
+LEVEL_RULE_FIELDS = ("name", "discount_rate", "free_shipping", "birthday_coupon", "birthday_points")
+
+
+def level_rule_update(*, actor, level: Level, **changes) -> Level:
+    """Change a level's benefits (name, discount rate, free shipping, birthday benefits).
+
+    Thresholds are system parameters (changed through an approved change request),
+    so they are not changed here. Raises ``InvalidLevelRule`` for a discount rate
+    outside (0, 1] or a birthday coupon that is not a system-granted template.
+    """
+    unknown = set(changes) - set(LEVEL_RULE_FIELDS)
+    if unknown:
+        raise InvalidLevelRule(fields={field: [str(_("Cannot be changed."))] for field in unknown})
+    rate = changes.get("discount_rate", level.discount_rate)
+    if rate is None or not (Decimal(0) < Decimal(rate) <= Decimal(1)):
+        raise InvalidLevelRule(fields={"discount_rate": [str(_("Must be above 0 and at most 1."))]})
+    with transaction.atomic():
+        level = Level.objects.select_for_update().get(pk=level.pk)
+        before = snapshot(level)
+        for field, value in changes.items():
+            setattr(level, field, value)
+        level.full_clean()
+        level.save()
+        audit(
+            actor=actor,
+            action="member.level_rule_update",
+            target=level,
+            before=before,
+            after=snapshot(level),
+        )
+    return level

@@ -1,0 +1,456 @@
+"""Points (积分): earn into lots, spend from the lots that expire first, refund, expire.
+
+Invariants (checked by :func:`points_verify`): a member's ``points_balance`` equals
+the sum of their ``PointsEntry`` rows and the sum of their lots' ``remaining``.
+Every operation locks the member row first, so operations of one member serialise;
+each entry is unique per (reason, reference), so a retried call changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mall.core.audit import audit
+from mall.core.exceptions import InvalidInput
+from mall.core.money import CENT, ZERO, to_money
+from ops.parameters import get_parameter
+
+from ..exceptions import InsufficientPoints, InvalidPoints, PointsCapExceeded, PointsNotRefundable
+from ..models import (
+    EARN_REASONS,
+    SPEND_REASONS,
+    Member,
+    PointsEntry,
+    PointsLot,
+    PointsLotUse,
+    PointsReason,
+)
+
+
+def _check_points(points) -> int:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise InvalidPoints(fields={"points": [str(InvalidPoints.default_message)]})
+    return points
+
+
+def _existing(reason: str, reference: str) -> PointsEntry | None:
+    return PointsEntry.objects.filter(reason=reason, reference=reference).first()
+
+
+def _audit(actor, member: Member, entry: PointsEntry) -> None:
+    audit(
+        actor=actor or member,
+        action=f"member.points_{entry.reason}",
+        target=member,
+        data={
+            "entry": entry.pk,
+            "reference": entry.reference,
+            "points": entry.points,
+            "balance_after": entry.balance_after,
+        },
+    )
+
+
+def _apply(member: Member, delta: int) -> int:
+    Member.objects.filter(pk=member.pk).update(points_balance=F("points_balance") + delta)
+    member.points_balance += delta
+    return member.points_balance
+
+
+def points_earn(
+    *,
+    member: Member,
+    reason: str,
+    reference: str,
+    points: int,
+    note: str = "",
+    actor=None,
+    now: datetime | None = None,
+) -> PointsEntry:
+    """Credit ``points`` as a new lot that expires ``members.points_expiry_days`` later.
+
+    ``reason`` is one of the earn reasons (sign-in, purchase, review, share, recharge,
+    birthday, adjustment). Idempotent per (reason, reference): a repeated call returns
+    the first entry. Audited as ``member.points_<reason>``.
+    """
+    points = _check_points(points)
+    if reason not in EARN_REASONS:
+        raise InvalidInput(fields={"reason": [str(_("Not a way to earn points."))]})
+    reference = str(reference)[:100]
+    existing = _existing(reason, reference)
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            locked = Member.objects.select_for_update().get(pk=member.pk)
+            existing = _existing(reason, reference)
+            if existing is not None:
+                return existing
+            lot = PointsLot.objects.create(
+                member=locked,
+                reason=reason,
+                reference=reference,
+                points=points,
+                remaining=points,
+                earned_at=now,
+                expires_at=now + timedelta(days=get_parameter("members.points_expiry_days")),
+            )
+            balance = _apply(locked, points)
+            entry = PointsEntry.objects.create(
+                member=locked,
+                reason=reason,
+                reference=reference,
+                points=points,
+                balance_after=balance,
+                lot=lot,
+                note=note[:200],
+            )
+            _audit(actor, locked, entry)
+    except IntegrityError:
+        return PointsEntry.objects.get(reason=reason, reference=reference)
+    member.points_balance = balance
+    return entry
+
+
+def points_available(member: Member, *, now: datetime | None = None) -> int:
+    """Points the member can spend now (lots not past their expiry)."""
+    now = now or timezone.now()
+    return (
+        PointsLot.objects.filter(member=member, remaining__gt=0, expires_at__gt=now).aggregate(
+            total=Sum("remaining")
+        )["total"]
+        or 0
+    )
+
+
+def points_spend(
+    *,
+    member: Member,
+    reason: str,
+    reference: str,
+    points: int,
+    note: str = "",
+    actor=None,
+    now: datetime | None = None,
+) -> PointsEntry:
+    """Debit ``points`` from the lots that expire first (FIFO by expiry).
+
+    ``reason`` is checkout, points mall, exchange or adjustment. Lots past their
+    expiry are not spendable even before the expiry job ran. Raises
+    ``InsufficientPoints`` (409). Idempotent per (reason, reference).
+    """
+    points = _check_points(points)
+    if reason not in SPEND_REASONS | {PointsReason.ADJUSTMENT}:
+        raise InvalidInput(fields={"reason": [str(_("Not a way to spend points."))]})
+    reference = str(reference)[:100]
+    existing = _existing(reason, reference)
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            locked = Member.objects.select_for_update().get(pk=member.pk)
+            existing = _existing(reason, reference)
+            if existing is not None:
+                return existing
+            lots = list(
+                PointsLot.objects.select_for_update()
+                .filter(member=locked, remaining__gt=0, expires_at__gt=now)
+                .order_by("expires_at", "id")
+            )
+            if sum(lot.remaining for lot in lots) < points:
+                raise InsufficientPoints(extra={"available": sum(lot.remaining for lot in lots)})
+            balance = _apply(locked, -points)
+            entry = PointsEntry.objects.create(
+                member=locked,
+                reason=reason,
+                reference=reference,
+                points=-points,
+                balance_after=balance,
+                note=note[:200],
+            )
+            left = points
+            uses = []
+            for lot in lots:
+                if left == 0:
+                    break
+                take = min(lot.remaining, left)
+                PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
+                uses.append(PointsLotUse(entry=entry, lot=lot, points=take))
+                left -= take
+            PointsLotUse.objects.bulk_create(uses)
+            _audit(actor, locked, entry)
+    except IntegrityError:
+        return PointsEntry.objects.get(reason=reason, reference=reference)
+    member.points_balance = balance
+    return entry
+
+
+def points_refund(
+    *,
+    member: Member,
+    spend_reference: str,
+    reference: str,
+    points: int | None = None,
+    spend_reason: str = PointsReason.CHECKOUT,
+    actor=None,
+    now: datetime | None = None,
+) -> PointsEntry:
+    """Give back points of a spend (a cancelled or refunded order).
+
+    ``spend_reference`` is the spend's reference (the order number); ``reference``
+    identifies this refund, so it happens once. ``points`` defaults to everything
+    not yet refunded. Points go back into the lots they came from; the part whose
+    lot has expired meanwhile comes back as a new lot with the normal expiry (the
+    member did not choose the refund's timing). Raises ``PointsNotRefundable``.
+    """
+    reference = str(reference)[:100]
+    existing = _existing(PointsReason.REFUND, reference)
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            locked = Member.objects.select_for_update().get(pk=member.pk)
+            existing = _existing(PointsReason.REFUND, reference)
+            if existing is not None:
+                return existing
+            spend = PointsEntry.objects.filter(
+                member=locked, reason=spend_reason, reference=str(spend_reference)
+            ).first()
+            if spend is None:
+                raise PointsNotRefundable()
+            uses = list(
+                PointsLotUse.objects.select_for_update()
+                .filter(entry=spend, refunded_points__lt=F("points"))
+                .select_related("lot")
+                .order_by("-lot__expires_at", "-id")
+            )
+            refundable = sum(use.points - use.refunded_points for use in uses)
+            wanted = refundable if points is None else _check_points(points)
+            if refundable == 0 or wanted > refundable:
+                raise PointsNotRefundable(extra={"refundable": refundable})
+            left = wanted
+            expired_part = 0
+            for use in uses:
+                if left == 0:
+                    break
+                give = min(use.points - use.refunded_points, left)
+                PointsLotUse.objects.filter(pk=use.pk).update(
+                    refunded_points=F("refunded_points") + give
+                )
+                if use.lot.expires_at > now:
+                    PointsLot.objects.filter(pk=use.lot_id).update(remaining=F("remaining") + give)
+                else:
+                    expired_part += give
+                left -= give
+            new_lot = None
+            if expired_part:
+                new_lot = PointsLot.objects.create(
+                    member=locked,
+                    reason=PointsReason.REFUND,
+                    reference=reference,
+                    points=expired_part,
+                    remaining=expired_part,
+                    earned_at=now,
+                    expires_at=now + timedelta(days=get_parameter("members.points_expiry_days")),
+                )
+            balance = _apply(locked, wanted)
+            entry = PointsEntry.objects.create(
+                member=locked,
+                reason=PointsReason.REFUND,
+                reference=reference,
+                points=wanted,
+                balance_after=balance,
+                lot=new_lot,
+                note=f"{spend_reason}:{spend_reference}"[:200],
+            )
+            _audit(actor, locked, entry)
+    except IntegrityError:
+        return PointsEntry.objects.get(reason=PointsReason.REFUND, reference=reference)
+    member.points_balance = balance
+    return entry
+
+
+def points_expire_lot(*, lot_id: int, actor, now: datetime | None = None) -> PointsEntry | None:
+    """Expire what is left of one lot past its expiry; None when nothing to do.
+
+    Idempotent: the expiry entry's reference is the lot, and an emptied lot is skipped.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        lot = PointsLot.objects.filter(pk=lot_id).only("member_id").first()
+        if lot is None:
+            return None
+        member = Member.objects.select_for_update().get(pk=lot.member_id)
+        lot = PointsLot.objects.select_for_update().get(pk=lot_id)
+        if lot.remaining == 0 or lot.expires_at > now:
+            return None
+        reference = f"lot:{lot.pk}"
+        if _existing(PointsReason.EXPIRY, reference) is not None:
+            return None
+        expired = lot.remaining
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
+        balance = _apply(member, -expired)
+        entry = PointsEntry.objects.create(
+            member=member,
+            reason=PointsReason.EXPIRY,
+            reference=reference,
+            points=-expired,
+            balance_after=balance,
+            lot=lot,
+        )
+        _audit(actor, member, entry)
+    return entry
+
+
+def points_expire_due(*, actor, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Expire every lot past its expiry that still holds points; return how many."""
+    now = now or timezone.now()
+    expired = 0
+    last_id = 0
+    while True:
+        ids = list(
+            PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return expired
+        for lot_id in ids:
+            if points_expire_lot(lot_id=lot_id, actor=actor, now=now) is not None:
+                expired += 1
+        last_id = ids[-1]
+
+
+def points_adjust(*, actor, member: Member, points: int, reference: str, note: str) -> PointsEntry:
+    """Add (positive) or remove (negative) points by hand (staff), with a note."""
+    if not (note or "").strip():
+        raise InvalidInput(fields={"note": [str(_("A note is required."))]})
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+        raise InvalidPoints(fields={"points": [str(_("Must be a non-zero whole number."))]})
+    if points > 0:
+        return points_earn(
+            member=member,
+            reason=PointsReason.ADJUSTMENT,
+            reference=reference,
+            points=points,
+            note=note.strip(),
+            actor=actor,
+        )
+    return points_spend(
+        member=member,
+        reason=PointsReason.ADJUSTMENT,
+        reference=reference,
+        points=-points,
+        note=note.strip(),
+        actor=actor,
+    )
+
+
+# --- checkout deduction (for the orders app) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class PointsDeduction:
+    points: int
+    deduction_amount: Decimal
+    max_points: int
+
+
+def points_to_amount(points: int) -> Decimal:
+    """Money value of ``points`` at checkout, rounded down to the cent."""
+    per_yuan = get_parameter("members.points_per_yuan")
+    return (Decimal(points) / Decimal(per_yuan)).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def points_deduction_quote(
+    *, member: Member, order_amount, points: int | None = None
+) -> PointsDeduction:
+    """Work out how many points an order may use and what they take off.
+
+    The cap is ``members.points_deduction_cap_percent`` of ``order_amount`` (the
+    goods amount after coupons), at ``members.points_per_yuan`` points per yuan,
+    and never more than the member can spend. ``points=None`` asks for the
+    maximum; asking for more than the maximum raises ``PointsCapExceeded``.
+    """
+    amount = to_money(order_amount)
+    if amount < ZERO:
+        raise InvalidInput(fields={"order_amount": [str(_("Must not be negative."))]})
+    per_yuan = get_parameter("members.points_per_yuan")
+    cap_percent = get_parameter("members.points_deduction_cap_percent")
+    cap_amount = (amount * cap_percent / 100).quantize(CENT, rounding=ROUND_DOWN)
+    cap_points = int((cap_amount * per_yuan).to_integral_value(rounding=ROUND_DOWN))
+    max_points = min(cap_points, points_available(member))
+    if points is None:
+        points = max_points
+    elif isinstance(points, bool) or not isinstance(points, int) or points < 0:
+        raise InvalidPoints(fields={"points": [str(InvalidPoints.default_message)]})
+    elif points > max_points:
+        raise PointsCapExceeded(
+            fields={"points": [str(PointsCapExceeded.default_message)]},
+            extra={"max_points": max_points},
+        )
+    return PointsDeduction(
+        points=points, deduction_amount=points_to_amount(points), max_points=max_points
+    )
+
+
+def points_spend_for_checkout(
+    *, member: Member, order_no: str, points: int, order_amount, actor=None
+) -> tuple[PointsEntry, Decimal]:
+    """Spend ``points`` on order ``order_no`` within the cap; return (entry, deduction).
+
+    Call inside the order placement transaction; refund with
+    ``points_refund(member=…, spend_reference=order_no, reference=<refund/cancel id>)``.
+    """
+    quote = points_deduction_quote(member=member, order_amount=order_amount, points=points)
+    entry = points_spend(
+        member=member,
+        reason=PointsReason.CHECKOUT,
+        reference=order_no,
+        points=_check_points(quote.points),
+        actor=actor,
+    )
+    return entry, quote.deduction_amount
+
+
+# --- verification ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointsCheck:
+    member_id: int
+    balance: int
+    ledger_total: int
+    lots_total: int
+
+    @property
+    def ok(self) -> bool:
+        return self.balance == self.ledger_total == self.lots_total
+
+
+def points_verify(member: Member) -> PointsCheck:
+    """Compare the balance with the ledger's sum and the lots' remaining points."""
+    balance = Member.objects.filter(pk=member.pk).values_list("points_balance", flat=True).get()
+    ledger = PointsEntry.objects.filter(member=member).aggregate(t=Sum("points"))["t"] or 0
+    lots = PointsLot.objects.filter(member=member).aggregate(t=Sum("remaining"))["t"] or 0
+    return PointsCheck(member.pk, balance, ledger, lots)
+
+
+def points_verify_all(*, batch_size: int = 1000) -> list[PointsCheck]:
+    """Return the members whose balance differs from their ledger or lots."""
+    problems = []
+    for member in Member.objects.only("pk").order_by("pk").iterator(chunk_size=batch_size):
+        check = points_verify(member)
+        if not check.ok:
+            problems.append(check)
+    return problems

@@ -1,0 +1,88 @@
+"""Celery entry points of the members app (thin: load ids, call services, record runs)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from mall.core.actors import system_actor
+from mall.core.jobs import job_run
+
+from .models import Member
+from .services import (
+    birthday_benefits_grant,
+    birthday_members_due,
+    coupons_expire_due,
+    notification_deliver,
+    notifications_due,
+    points_expire_due,
+)
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def points_expire_due_task(self) -> int:
+    """Expire every points lot past its expiry (idempotent: emptied lots are skipped)."""
+    with job_run("members.points_expire_due", self.request.id) as run:
+        run.result = {"lots_expired": points_expire_due(actor=system_actor())}
+    return run.result["lots_expired"]
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def coupons_expire_due_task(self) -> int:
+    """Mark available coupons whose validity ended as expired."""
+    with job_run("members.coupons_expire_due", self.request.id) as run:
+        run.result = {"coupons_expired": coupons_expire_due(actor=system_actor())}
+    return run.result["coupons_expired"]
+
+
+@shared_task(bind=True, queue="realtime", acks_late=True)
+def notifications_deliver_task(self, limit: int = 500) -> dict:
+    """Deliver due outbox messages; failures are retried by later runs with backoff."""
+    with job_run("members.notifications_deliver", self.request.id) as run:
+        sent = failed = 0
+        for notification_id in notifications_due(limit=limit):
+            notification = notification_deliver(notification_id=notification_id)
+            if notification is None:
+                continue
+            if notification.status == notification.Status.SENT:
+                sent += 1
+            elif notification.status == notification.Status.FAILED:
+                failed += 1
+        run.result = {"sent": sent, "failed": failed}
+    return run.result
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def birthday_benefits_task(self) -> int:
+    """Grant today's birthday benefits (once a year per member)."""
+    with job_run("members.birthday_benefits", self.request.id) as run:
+        today = timezone.localdate()
+        actor = system_actor()
+        granted = 0
+        for member_id in birthday_members_due(today=today):
+            member = Member.objects.filter(pk=member_id).first()
+            if member and birthday_benefits_grant(actor=actor, member=member, today=today):
+                granted += 1
+        run.result = {"granted": granted, "date": today.isoformat()}
+    return granted
+
+
+SCHEDULE = {
+    "members: points expiry": {
+        "task": "members.tasks.points_expire_due_task",
+        "cron": "0 1 * * *",
+    },
+    "members: coupon expiry": {
+        "task": "members.tasks.coupons_expire_due_task",
+        "cron": "5 1 * * *",
+    },
+    "members: notification delivery": {
+        "task": "members.tasks.notifications_deliver_task",
+        "cron": "* * * * *",
+        "queue": "realtime",
+    },
+    "members: birthday benefits": {
+        "task": "members.tasks.birthday_benefits_task",
+        "cron": "0 8 * * *",
+    },
+}
