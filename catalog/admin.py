@@ -1,0 +1,636 @@
+"""Catalog admin: changelists on the scoped selectors, every write through the services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin
+from mall.core.exceptions import ApplicationError
+
+from . import permissions as perms
+from . import selectors, services
+from .excel import product_export, product_import
+from .models import (
+    Category,
+    CategoryChangeRequest,
+    Product,
+    ProductImage,
+    ProductImport,
+    PromotionPrice,
+    Sku,
+    SkuPriceChange,
+)
+from .services import PRODUCT_FIELDS
+
+
+def _error_text(exc: ApplicationError) -> str:
+    details = "; ".join(
+        f"{field}: {' '.join(str(m) for m in problems)}" for field, problems in exc.fields.items()
+    )
+    return f"{exc.message} {details}".strip()
+
+
+class ServiceErrorsAsMessages:
+    """Run the add/change view atomically; a domain error rolls back and becomes a message."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            self.message_user(request, _error_text(exc), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class ReasonActionForm(ActionForm):
+    reason = forms.CharField(
+        label=_("reason"), required=False, max_length=500, help_text=_("for reject / off shelf")
+    )
+
+
+def _staff_queryset():
+    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+
+
+# --- categories ------------------------------------------------------------------------
+
+
+@admin.register(Category)
+class CategoryAdmin(ScopedModelAdmin):
+    """The tree is read-only here: changes go through category change requests."""
+
+    list_display = ["code", "name", "level", "parent", "sort_order", "is_active"]
+    list_filter = ["level", "is_active"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CategoryChangeForm(forms.ModelForm):
+    code = forms.CharField(label=_("code"), max_length=40, required=False)
+    name = forms.CharField(label=_("name"), max_length=60, required=False)
+    parent = forms.ModelChoiceField(
+        label=_("parent category"),
+        queryset=Category.objects.filter(level__lt=Category.MAX_LEVEL, is_active=True),
+        required=False,
+    )
+    sort_order = forms.IntegerField(label=_("sort order"), required=False)
+
+    class Meta:
+        model = CategoryChangeRequest
+        fields = ["kind", "category", "reason"]
+
+
+@admin.register(CategoryChangeRequest)
+class CategoryChangeRequestAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+    form = CategoryChangeForm
+    list_display = ["id", "kind", "category", "status", "requested_by", "decided_by", "created_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["category", "requested_by", "decided_by"]
+    action_form = ReasonActionForm
+    actions = ["approve_selected", "reject_selected"]
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm(perms.APPROVE_CATEGORY_CHANGE)
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(perms.REQUEST_CATEGORY_CHANGE)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [f.name for f in CategoryChangeRequest._meta.fields]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        payload = {}
+        for name in ("code", "name", "sort_order"):
+            if data.get(name) not in (None, ""):
+                payload[name] = data[name]
+        if data.get("parent") is not None:
+            payload["parent_id"] = data["parent"].pk
+        created = services.category_change_request(
+            actor=request.user,
+            kind=data["kind"],
+            category=data.get("category"),
+            payload=payload,
+            reason=data.get("reason") or "",
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+
+    @admin.action(description=_("Approve and apply selected requests"), permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        for change in queryset:
+            self.run_service(
+                request,
+                services.category_change_approve,
+                actor=request.user,
+                change=change,
+                success=_("Request #%(id)s approved.") % {"id": change.pk},
+            )
+
+    @admin.action(
+        description=_("Reject selected requests (give a reason)"), permissions=["approve"]
+    )
+    def reject_selected(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        for change in queryset:
+            self.run_service(
+                request,
+                services.category_change_reject,
+                actor=request.user,
+                change=change,
+                note=reason,
+                success=_("Request #%(id)s rejected.") % {"id": change.pk},
+            )
+
+
+# --- products --------------------------------------------------------------------------
+
+
+class SkuInline(admin.TabularInline):
+    model = Sku
+    extra = 0
+    can_delete = False
+    fields = [
+        "code",
+        "spec",
+        "price_amount",
+        "cost_amount",
+        "weight_grams",
+        "is_available",
+        "sort_order",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ["preview", "image", "alt_text", "sort_order"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, image: ProductImage):
+        if not image.pk or not image.image:
+            return "—"
+        return format_html(
+            '<img src="{}" style="max-height:80px;max-width:120px">', image.image.url
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["code", *PRODUCT_FIELDS]
+
+
+@admin.register(Product)
+class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+    form = ProductForm
+    inlines = [SkuInline, ProductImageInline]
+    list_display = [
+        "thumbnail",
+        "code",
+        "title",
+        "category",
+        "status",
+        "owner",
+        "review_round",
+        "scheduled_listing_at",
+        "listed_at",
+    ]
+    list_display_links = ["code", "title"]
+    list_filter = [
+        "status",
+        "is_virtual",
+        "is_presale",
+        ("category", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["code", "title", "brand", "skus__code"]
+    list_select_related = ["category", "owner"]
+    readonly_fields = [
+        "status",
+        "review_round",
+        "created_by",
+        "submitted_by",
+        "submitted_at",
+        "scheduled_listing_at",
+        "listed_at",
+        "compliance",
+    ]
+    action_form = ReasonActionForm
+    actions = [
+        "submit_selected",
+        "approve_selected",
+        "reject_selected",
+        "on_shelf_selected",
+        "off_shelf_selected",
+        "export_selected",
+    ]
+    object_history_template = "admin/catalog/product/history.html"
+    change_list_template = "admin/catalog/product/change_list.html"
+
+    def get_queryset(self, request):
+        return selectors.product_visible_to(request.user).select_related("category", "owner")
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {}
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None:
+            fields.append("code")
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            kwargs["queryset"] = _staff_queryset()
+        if db_field.name == "category":
+            kwargs["queryset"] = Category.objects.filter(
+                level=Category.MAX_LEVEL, is_active=True
+            ).select_related("parent")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, product: Product):
+        images = list(product.images.all()[:1])
+        if not images:
+            return "—"
+        return format_html('<img src="{}" style="max-height:40px">', images[0].image.url)
+
+    @admin.display(description=_("listing checks"))
+    def compliance(self, product: Product):
+        if not product.pk:
+            return "—"
+        problems = services.product_compliance_problems(product)
+        if not problems:
+            return _("passes")
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in problems.items())
+
+    # permissions of the workflow actions
+    def has_submit_permission(self, request):
+        return request.user.has_perm(perms.SUBMIT_PRODUCT)
+
+    def has_review_permission(self, request):
+        return request.user.has_perm(perms.REVIEW_PRODUCT)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(perms.PUBLISH_PRODUCT)
+
+    def has_export_permission(self, request):
+        return request.user.has_perm(perms.EXPORT_PRODUCT)
+
+    def has_import_permission(self, request):
+        return request.user.has_perm(perms.IMPORT_PRODUCT)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # writes
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data[name] for name in PRODUCT_FIELDS if name in form.cleaned_data
+        }
+        if change:
+            changed = {name: data[name] for name in form.changed_data if name in data}
+            if changed:
+                services.product_update(actor=request.user, product=obj, **changed)
+            return
+        product = services.product_create(
+            actor=request.user,
+            code=form.cleaned_data["code"],
+            title=data.pop("title"),
+            category=data.pop("category"),
+            owner=data.pop("owner", None),
+            **data,
+        )
+        obj.pk = product.pk
+        obj.created_by_id = product.created_by_id
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        product = form.instance
+        if formset.model is Sku:
+            for sku_form in formset.forms:
+                if not sku_form.has_changed() or not sku_form.cleaned_data:
+                    continue
+                data = sku_form.cleaned_data
+                if sku_form.instance.pk is None:
+                    services.sku_create(
+                        actor=request.user,
+                        product=product,
+                        code=data["code"],
+                        price_amount=data["price_amount"],
+                        cost_amount=data.get("cost_amount") or 0,
+                        spec=data.get("spec") or {},
+                        weight_grams=data.get("weight_grams") or 0,
+                        is_available=data.get("is_available", True),
+                        sort_order=data.get("sort_order") or 0,
+                    )
+                else:
+                    values = {
+                        name: data[name]
+                        for name in sku_form.changed_data
+                        if name
+                        in (
+                            "spec",
+                            "price_amount",
+                            "cost_amount",
+                            "weight_grams",
+                            "is_available",
+                            "sort_order",
+                        )
+                    }
+                    services.sku_update(
+                        actor=request.user, sku=sku_form.instance, reason="admin", **values
+                    )
+        elif formset.model is ProductImage:
+            for image_form in formset.forms:
+                if not image_form.cleaned_data:
+                    continue
+                if image_form.cleaned_data.get("DELETE") and image_form.instance.pk:
+                    services.product_image_remove(actor=request.user, image=image_form.instance)
+                elif image_form.instance.pk is None and image_form.has_changed():
+                    services.product_image_add(
+                        actor=request.user,
+                        product=product,
+                        image=image_form.cleaned_data["image"],
+                        alt_text=image_form.cleaned_data.get("alt_text") or "",
+                        sort_order=image_form.cleaned_data.get("sort_order"),
+                    )
+        else:  # pragma: no cover - no other inline
+            raise PermissionDenied
+
+    # workflow actions
+    def _each(self, request, queryset, func, done_message, **kwargs):
+        count = 0
+        for product in queryset.order_by("pk"):
+            if self.run_service(request, func, actor=request.user, product=product, **kwargs):
+                count += 1
+        if count:
+            self.message_user(request, done_message % {"n": count}, level=messages.SUCCESS)
+
+    @admin.action(description=_("Submit for listing review"), permissions=["submit"])
+    def submit_selected(self, request, queryset):
+        self._each(request, queryset, services.product_submit, _("%(n)d product(s) submitted."))
+
+    @admin.action(description=_("Approve listing"), permissions=["review"])
+    def approve_selected(self, request, queryset):
+        self._each(request, queryset, services.product_approve, _("%(n)d product(s) approved."))
+
+    @admin.action(description=_("Reject listing (give a reason)"), permissions=["review"])
+    def reject_selected(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.product_reject,
+            _("%(n)d product(s) rejected."),
+            reason=request.POST.get("reason", ""),
+        )
+
+    @admin.action(description=_("Put on shelf"), permissions=["publish"])
+    def on_shelf_selected(self, request, queryset):
+        self._each(request, queryset, services.product_on_shelf, _("%(n)d product(s) on shelf."))
+
+    @admin.action(description=_("Take off shelf"), permissions=["publish"])
+    def off_shelf_selected(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.product_off_shelf,
+            _("%(n)d product(s) off shelf."),
+            reason=request.POST.get("reason", ""),
+        )
+
+    @admin.action(description=_("Export selected to Excel"), permissions=["export"])
+    def export_selected(self, request, queryset):
+        content = product_export(
+            actor=request.user,
+            products=queryset,
+            filters={"ids": list(queryset.values_list("pk", flat=True))},
+        )
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="products-{stamp}.xlsx"'
+        return response
+
+    # history tab: the product's own timeline and the price history of its SKUs
+    def history_view(self, request, object_id, extra_context=None):
+        product = self.get_object(request, object_id)
+        if product is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, product):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History: %(product)s") % {"product": product},
+            "subtitle": None,
+            "object": product,
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "events": selectors.product_history(actor=request.user, product=product),
+            "price_changes": SkuPriceChange.objects.filter(sku__product=product)
+            .select_related("sku", "changed_by")
+            .order_by("-changed_at", "-id"),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.object_history_template, context)
+
+    # Excel import page
+    def get_urls(self):
+        custom = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="catalog_product_import",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        record = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                record = product_import(
+                    actor=request.user,
+                    file=form.cleaned_data["file"],
+                    file_name=form.cleaned_data["file"].name,
+                )
+            except ApplicationError as exc:
+                form.add_error("file", _error_text(exc))
+            else:
+                if record.status == ProductImport.Status.APPLIED:
+                    self.message_user(
+                        request,
+                        _("Imported %(rows)d rows.") % {"rows": record.row_count},
+                        level=messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:catalog_product_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import products from Excel"),
+            "opts": self.opts,
+            "form": form,
+            "record": record,
+        }
+        return render(request, "admin/catalog/product/import.html", context)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+
+# --- SKUs, prices, promotions, imports -------------------------------------------------
+
+
+class PriceChangeInline(admin.TabularInline):
+    model = SkuPriceChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "old_price_amount", "new_price_amount", "changed_by", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Sku)
+class SkuAdmin(ReadOnlyModelAdmin):
+    """SKUs are edited on their product; here they are searched, with the price history."""
+
+    list_display = ["code", "product", "price_amount", "cost_amount", "is_available"]
+    search_fields = ["code", "product__code", "product__title"]
+    list_filter = ["is_available", "product__status"]
+    list_select_related = ["product"]
+    inlines = [PriceChangeInline]
+
+
+@admin.register(SkuPriceChange)
+class SkuPriceChangeAdmin(ReadOnlyModelAdmin):
+    list_display = ["sku", "old_price_amount", "new_price_amount", "changed_by", "changed_at"]
+    search_fields = ["sku__code"]
+    list_select_related = ["sku", "changed_by"]
+    date_hierarchy = "changed_at"
+
+
+class PromotionForm(forms.ModelForm):
+    class Meta:
+        model = PromotionPrice
+        fields = ["sku", "price_amount", "starts_at", "ends_at", "note"]
+
+
+@admin.register(PromotionPrice)
+class PromotionPriceAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+    form = PromotionForm
+    list_display = [
+        "sku",
+        "price_amount",
+        "reference_price_amount",
+        "starts_at",
+        "ends_at",
+        "status",
+        "created_by",
+    ]
+    list_filter = ["status"]
+    search_fields = ["sku__code"]
+    list_select_related = ["sku", "created_by"]
+    autocomplete_fields = ["sku"]
+    actions = ["cancel_selected"]
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm(perms.CHANGE_PROMOTION)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        created = services.promotion_price_create(
+            actor=request.user,
+            sku=data["sku"],
+            price_amount=data["price_amount"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            note=data.get("note") or "",
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+
+    @admin.action(description=_("Cancel selected promotion prices"), permissions=["cancel"])
+    def cancel_selected(self, request, queryset):
+        for promotion in queryset:
+            self.run_service(
+                request,
+                services.promotion_price_cancel,
+                actor=request.user,
+                promotion=promotion,
+                success=_("Promotion #%(id)s cancelled.") % {"id": promotion.pk},
+            )
+
+
+@admin.register(ProductImport)
+class ProductImportAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "id",
+        "file_name",
+        "status",
+        "row_count",
+        "error_count",
+        "created_by",
+        "created_at",
+        "report_link",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["created_by"]
+
+    @admin.display(description=_("error report"))
+    def report_link(self, record: ProductImport):
+        if not record.report:
+            return "—"
+        url = reverse("catalog-import-report", args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, _("download"))
