@@ -89,6 +89,30 @@ def _describe(spec: ParameterSpec, exc: Exception) -> str:
     return _t("expected %(expected)s") % {"expected": expected}
 
 
+def parameter_change_check(*, actor, key: str, new_value: Any, reason: str) -> tuple[Any, Any]:
+    """Check a change request without writing; return (current value, new typed value).
+
+    The rules of :func:`parameter_change_request` (the admin form runs this to show
+    errors on its fields). Raises the same errors.
+    """
+    if not actor.has_perm(REQUEST_PERMISSION):
+        raise OpsPermissionDenied()
+    spec = _spec(key)
+    value = _validated(spec, new_value)
+    if not (reason or "").strip():
+        message = _t("A reason is required.")
+        raise ParameterValueInvalid(message, fields={"reason": [message]})
+    current = get_parameter(key)
+    if value == current:
+        message = _t("The new value is the value already in force.")
+        raise ParameterValueInvalid(message, fields={"new_value": [message]})
+    if ParameterChangeRequest.objects.filter(key=key, status=Status.PENDING).exists():
+        raise ParameterChangeConflict(
+            fields={"key": [str(ParameterChangeConflict.default_message)]}
+        )
+    return current, value
+
+
 def parameter_change_request(
     *, actor, key: str, new_value: Any, reason: str
 ) -> ParameterChangeRequest:
@@ -99,29 +123,18 @@ def parameter_change_request(
     value already in force) and ``ParameterChangeConflict`` (a request for this
     parameter is already pending). Audited as ``parameter.change_request``.
     """
-    if not actor.has_perm(REQUEST_PERMISSION):
-        raise OpsPermissionDenied()
-    spec = _spec(key)
-    value = _validated(spec, new_value)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ParameterValueInvalid(
-            _t("A reason is required."), fields={"reason": [_t("A reason is required.")]}
-        )
-    current = get_parameter(key)
-    if value == current:
-        message = _t("The new value is the value already in force.")
-        raise ParameterValueInvalid(message, fields={"new_value": [message]})
     with transaction.atomic():
-        if ParameterChangeRequest.objects.filter(key=key, status=Status.PENDING).exists():
-            raise ParameterChangeConflict()
+        current, value = parameter_change_check(
+            actor=actor, key=key, new_value=new_value, reason=reason
+        )
+        spec = parameter_spec(key)
         try:
             with transaction.atomic():
                 request = ParameterChangeRequest.objects.create(
                     key=key,
                     old_value=spec.to_json(current),
                     new_value=spec.to_json(value),
-                    reason=reason,
+                    reason=reason.strip(),
                     requested_by=actor,
                 )
         except IntegrityError:
