@@ -1,4 +1,4 @@
-"""``{% staff_unread_count as count %}``: the admin header's inbox badge."""
+"""``{% staff_inbox_link %}``: the admin header link to my notifications and the unread count."""
 
 from django import template
 
@@ -7,10 +7,11 @@ from ops.notifications import notification_unread_count
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def staff_unread_count(context) -> int:
+@register.inclusion_tag("admin/ops/inbox_link.html", takes_context=True)
+def staff_inbox_link(context) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return 0
-    return notification_unread_count(actor=user)
+    unread = 0
+    if user is not None and user.is_authenticated:
+        unread = notification_unread_count(actor=user)
+    return {"unread_count": unread}
