@@ -1,0 +1,197 @@
+"""Staff API: status codes, shapes, the clerk's scope, constant query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from dispatch import services
+from dispatch.models import Shipment, Stock, StockSnapshot
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/api/v1/dispatch"
+
+
+@pytest.fixture
+def stocked(actor, warehouses, make_sku, put_stock):
+    sku = make_sku()
+    for code in ("WH-SH", "WH-BJ"):
+        put_stock(warehouses[code], sku, 5)
+    return sku
+
+
+def test_the_clerk_lists_only_their_warehouse_stock(clerk, staff_client, stocked, warehouses):
+    response = staff_client(clerk).get(f"{BASE}/stock/")
+    assert response.status_code == 200
+    assert {row["warehouse"] for row in response.json()["results"]} == {"WH-SH"}
+    row = response.json()["results"][0]
+    assert row["sku"] == stocked.code and row["on_hand"] == 5 and row["sellable"] == 5
+
+
+def test_stock_of_another_warehouse_is_not_found_for_the_clerk(
+    clerk, staff_client, stocked, warehouses
+):
+    other = Stock.objects.get(warehouse=warehouses["WH-BJ"], sku=stocked)
+    client = staff_client(clerk)
+    assert client.get(f"{BASE}/stock/{other.pk}/").status_code == 404
+    response = client.post(
+        f"{BASE}/stock/{other.pk}/safety-stock/", {"safety_stock": 3}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_clerk_ships_their_shipment_and_not_others(
+    actor, clerk, staff_client, stocked, warehouses
+):
+    mine = services.allocate(
+        actor=actor, order_no="API1", province="上海", lines=[(stocked.code, 1)]
+    )
+    theirs = services.allocate(
+        actor=actor, order_no="API2", province="北京", lines=[(stocked.code, 1)]
+    )
+    client = staff_client(clerk)
+
+    listed = client.get(f"{BASE}/shipments/").json()["results"]
+    assert [s["order_no"] for s in listed] == ["API1"]
+
+    shipment = mine.shipments.get()
+    response = client.post(
+        f"{BASE}/shipments/{shipment.pk}/ship/", {"waybill_no": "SF1"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "shipped"
+    other = theirs.shipments.get()
+    response = client.post(
+        f"{BASE}/shipments/{other.pk}/ship/", {"waybill_no": "SF2"}, format="json"
+    )
+    assert response.status_code == 404
+    assert Shipment.objects.get(pk=other.pk).status == "pending"
+
+    again = client.post(
+        f"{BASE}/shipments/{shipment.pk}/ship/", {"waybill_no": "SF3"}, format="json"
+    )
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "invalid_state"
+
+
+def test_predispatch_answers_the_plan_and_out_of_stock_is_409(superuser, staff_client, stocked):
+    client = staff_client(superuser)
+    body = {"province": "上海", "lines": [{"sku": stocked.code, "quantity": 2}]}
+    response = client.post(f"{BASE}/predispatch/", body, format="json")
+    assert response.status_code == 200
+    assert response.json()["shipments"][0]["warehouse"] == "WH-SH"
+
+    body["lines"][0]["quantity"] = 50
+    response = client.post(f"{BASE}/predispatch/", body, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "out_of_stock"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"province": "上海", "lines": []},
+        {"province": "上海", "lines": [{"sku": "NOPE", "quantity": 1}]},
+        {"province": "火星", "lines": [{"sku": "X", "quantity": 1}]},
+        {"province": "上海", "lines": [{"sku": "X", "quantity": -1}]},
+        {"province": "上海", "lines": "garbage"},
+    ],
+)
+def test_bad_predispatch_input_is_a_400(superuser, staff_client, stocked, body):
+    response = staff_client(superuser).post(f"{BASE}/predispatch/", body, format="json")
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_a_warehouse_posts_a_snapshot_as_json_or_as_a_file(
+    clerk, staff_client, stocked, warehouses
+):
+    client = staff_client(clerk)
+    body = {"warehouse": warehouses["WH-SH"].pk, "lines": [{"sku": stocked.code, "quantity": 4}]}
+    response = client.post(f"{BASE}/stock-snapshots/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "pending"
+
+    upload = SimpleUploadedFile(
+        "count.csv", f"sku,on_hand\n{stocked.code},6\n".encode(), "text/csv"
+    )
+    response = client.post(
+        f"{BASE}/stock-snapshots/",
+        {"warehouse": warehouses["WH-SH"].pk, "file": upload},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["source"] == "file"
+    assert response.json()["lines"][0]["reported_on_hand"] == 6
+
+    snapshot = StockSnapshot.objects.order_by("pk").first()
+    response = client.post(f"{BASE}/stock-snapshots/{snapshot.pk}/reconcile/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "reconciled"
+    assert Stock.objects.get(warehouse=warehouses["WH-SH"], sku=stocked).on_hand == 4
+
+
+def test_a_snapshot_for_another_warehouse_is_refused(clerk, staff_client, stocked, warehouses):
+    body = {"warehouse": warehouses["WH-BJ"].pk, "lines": [{"sku": stocked.code, "quantity": 4}]}
+    response = staff_client(clerk).post(f"{BASE}/stock-snapshots/", body, format="json")
+    assert response.status_code == 400
+    assert "warehouse" in response.json()["error"]["fields"]
+
+
+def test_a_purchase_inbound_is_idempotent_by_key(superuser, staff_client, stocked, warehouses):
+    client = staff_client(superuser)
+    body = {"warehouse": warehouses["WH-GZ"].pk, "lines": [{"sku": stocked.code, "quantity": 3}]}
+    first = client.post(
+        f"{BASE}/purchase-inbounds/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    again = client.post(
+        f"{BASE}/purchase-inbounds/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json()["document_no"] == again.json()["document_no"]
+    assert Stock.objects.get(warehouse=warehouses["WH-GZ"], sku=stocked).in_transit == 3
+    arrive = client.post(f"{BASE}/purchase-inbounds/{first.json()['id']}/arrive/")
+    assert arrive.status_code == 200 and arrive.json()["status"] == "arrived"
+
+
+def test_staff_without_dispatch_permissions_get_403(make_staff, staff_client, stocked):
+    response = staff_client(make_staff("plain")).get(f"{BASE}/stock/")
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["stock", "movements", "shipments", "allocations", "purchase-inbounds", "stock-snapshots"],
+)
+def test_list_query_counts_do_not_grow_with_the_rows(
+    actor,
+    superuser,
+    staff_client,
+    warehouses,
+    make_sku,
+    put_stock,
+    path,
+    django_assert_max_num_queries,
+):
+    client = staff_client(superuser)
+
+    def add_rows(count):
+        for _ in range(count):
+            sku = make_sku()
+            put_stock(warehouses["WH-SH"], sku, 3)
+            services.allocate(
+                actor=actor, order_no=f"Q{sku.pk}", province="上海", lines=[(sku.code, 1)]
+            )
+            services.stock_snapshot_submit(
+                actor=actor, warehouse=warehouses["WH-SH"], lines=[(sku.code, 3)]
+            )
+
+    add_rows(2)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(f"{BASE}/{path}/").status_code == 200
+    add_rows(6)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(f"{BASE}/{path}/").status_code == 200
