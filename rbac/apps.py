@@ -30,6 +30,11 @@ class RbacConfig(AppConfig):
         declare_scope(
             models.RoleAssignment, department="user__staff_profile__department", owner="user"
         )
+        from guardian.models import UserObjectPermission
+
+        declare_scope(
+            UserObjectPermission, department="user__staff_profile__department", owner="user"
+        )
         declare_scope(
             models.PermissionRequest,
             department="requester__staff_profile__department",

@@ -749,7 +749,7 @@ def permission_request_capacities(request: PermissionRequest, user) -> set[str]:
 
 @transaction.atomic
 def permission_request_approve(
-    *, actor, request: PermissionRequest, capacity: str | None = None
+    *, actor, permission_request: PermissionRequest, capacity: str | None = None
 ) -> PermissionRequest:
     """Approve as the requester's department head or as a tech lead.
 
@@ -758,7 +758,7 @@ def permission_request_approve(
     Raises ``CannotApproveOwnRequest``, ``ApproverAlreadyApproved``, ``NotAnApprover``,
     ``RequestNotPending``.
     """
-    request = PermissionRequest.objects.select_for_update().get(pk=request.pk)
+    request = PermissionRequest.objects.select_for_update().get(pk=permission_request.pk)
     if request.status != PermissionRequest.Status.PENDING:
         raise RequestNotPending()
     if actor.pk == request.requester_id:
@@ -806,10 +806,10 @@ def permission_request_approve(
 
 @transaction.atomic
 def permission_request_reject(
-    *, actor, request: PermissionRequest, reason: str
+    *, actor, permission_request: PermissionRequest, reason: str
 ) -> PermissionRequest:
     """Reject with a reason; only an approver (head or tech lead), never the requester."""
-    request = PermissionRequest.objects.select_for_update().get(pk=request.pk)
+    request = PermissionRequest.objects.select_for_update().get(pk=permission_request.pk)
     if request.status != PermissionRequest.Status.PENDING:
         raise RequestNotPending()
     if actor.pk == request.requester_id:
@@ -835,9 +835,9 @@ def permission_request_reject(
 
 
 @transaction.atomic
-def permission_request_cancel(*, actor, request: PermissionRequest) -> PermissionRequest:
+def permission_request_cancel(*, actor, permission_request: PermissionRequest) -> PermissionRequest:
     """The requester withdraws a pending request."""
-    request = PermissionRequest.objects.select_for_update().get(pk=request.pk)
+    request = PermissionRequest.objects.select_for_update().get(pk=permission_request.pk)
     if request.requester_id != actor.pk:
         raise RbacPermissionDenied()
     if request.status != PermissionRequest.Status.PENDING:
@@ -935,3 +935,66 @@ def access_review_sign_off(*, actor, review):
     review.save(update_fields=["signed_off_by", "signed_off_at"])
     audit(actor=actor, action="rbac.access_review_sign_off", target=review)
     return review
+
+
+# --- sales regions and provinces ----------------------------------------------------------
+
+
+@transaction.atomic
+def sales_region_save(
+    *, actor, region: SalesRegion | None = None, code: str, name: str, sort_order: int = 0
+) -> SalesRegion:
+    """Create or rename a sales region (reference data the admin can edit)."""
+    _require(actor, "rbac.change_salesregion" if region else "rbac.add_salesregion")
+    before = snapshot(region) if region else None
+    if SalesRegion.objects.filter(code=code).exclude(pk=getattr(region, "pk", None)).exists():
+        raise InvalidRoleConfiguration(
+            _("A region with this code exists."), fields={"code": [_("Already in use.")]}
+        )
+    region = region or SalesRegion()
+    region.code, region.name, region.sort_order = code, name, sort_order
+    region.save()
+    audit(
+        actor=actor,
+        action="rbac.sales_region_save",
+        target=region,
+        before=before,
+        after=snapshot(region),
+    )
+    return region
+
+
+@transaction.atomic
+def province_move(*, actor, province, region: SalesRegion):
+    """Move a province to another sales region (changes regional data scopes)."""
+    _require(actor, "rbac.change_province")
+    before = snapshot(province)
+    province.region = region
+    province.save(update_fields=["region"])
+    audit(
+        actor=actor,
+        action="rbac.province_move",
+        target=province,
+        before=before,
+        after=snapshot(province),
+    )
+    return province
+
+
+@transaction.atomic
+def user_account_update(*, actor, user, changed: list[str]) -> None:
+    """Save edits an administrator made to a staff account's name, email or password."""
+    _require(actor, "auth.change_user")
+    allowed = {"username", "first_name", "last_name", "email", "password", "is_staff"}
+    fields = [name for name in changed if name in allowed]
+    if fields:
+        user.save(update_fields=fields)
+    audit(
+        actor=actor,
+        action="auth.user_update",
+        target=user,
+        data={
+            "fields": sorted(f for f in fields if f != "password"),
+            "password": "password" in fields,
+        },
+    )

@@ -171,3 +171,48 @@ class PiiAdminMixin:
         if not self._policy(request).reveal:
             readonly += [f"masked_{f}" for f in self.pii_fields]
         return readonly
+
+
+# --- change forms that save through a service ---------------------------------------------
+
+
+class _ServiceFailed(Exception):
+    def __init__(self, error: ApplicationError):
+        super().__init__(error.message)
+        self.error = error
+
+
+class ServiceModelAdmin(ScopedModelAdmin):
+    """A scoped admin whose add/change form saves by calling a service.
+
+    Implement ``save_with_service(request, obj, form, change)`` returning the saved
+    object (a new one for "add"); many-to-many fields are the service's job too
+    (``save_related`` does not write them behind its back). A domain error rolls the
+    whole form back and is shown as an error message on the same form.
+    """
+
+    def save_with_service(self, request, obj, form, change):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = self.save_with_service(request, obj, form, change)
+        except ApplicationError as exc:
+            raise _ServiceFailed(exc) from exc
+        if saved is not None and saved is not obj:
+            obj.pk = saved.pk
+            obj._state.adding = False
+            obj._state.db = saved._state.db
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        from django.http import HttpResponseRedirect
+
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _ServiceFailed as failed:
+            self.message_user(request, failed.error.message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

@@ -249,6 +249,9 @@ class _XlsxFormatRenderer(JSONRenderer):
     format = "xlsx"
 
 
+EXPORT_RENDERERS = [JSONRenderer, _CsvFormatRenderer, _XlsxFormatRenderer]
+
+
 class ScopedExportMixin:
     """``GET …/export/?format=csv|xlsx`` for a :class:`ScopedViewSetMixin` viewset."""
 
@@ -272,7 +275,7 @@ class ScopedExportMixin:
         detail=False,
         methods=["get"],
         url_path="export",
-        renderer_classes=[JSONRenderer, _CsvFormatRenderer, _XlsxFormatRenderer],
+        renderer_classes=EXPORT_RENDERERS,
         pagination_class=None,
     )
     def export(self, request, *args, **kwargs):

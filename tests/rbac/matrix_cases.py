@@ -48,6 +48,7 @@ class ScopeCase:
     admin_action: str | None = None  # an admin action that changes rows
     was_touched: Callable[[Any], bool] | None = None  # did the action change this row?
     action_applies_to_all_in_scope: bool = True
+    admin_action_data: dict = field(default_factory=dict)  # extra POST data (a reason …)
     fk_admin_add: str | None = None  # add URL of an admin whose form has an FK to model
     fk_field: str | None = None
     # API (URL names)
@@ -121,6 +122,28 @@ def _cancelled(row) -> bool:
     return row.status == "cancelled"
 
 
+def _own_profile(*, region, department, owner, grant_target):
+    profile = owner.staff_profile
+    assert profile.department_id == department.pk
+    return profile
+
+
+def _deactivated(row) -> bool:
+    row.refresh_from_db()
+    return not row.is_active
+
+
+def _make_assignment(*, region, department, owner, grant_target):
+    from mall.core.actors import system_actor
+    from rbac import services
+    from rbac.models import Role
+
+    role = Role.objects.filter(code="matrix-held").first() or services.role_create(
+        actor=system_actor(), code="matrix-held", name="held"
+    )
+    return services.role_assign(actor=system_actor(), user=owner, role=role)
+
+
 CASES: list[ScopeCase] = [
     ScopeCase(
         id="scopetest.ticket",
@@ -159,6 +182,48 @@ CASES: list[ScopeCase] = [
         api_detail="scopetest-regionticket-detail",
         api_action="scopetest-regionticket-close",
         export="scopetest-regionticket-export",
+    ),
+    ScopeCase(
+        id="rbac.permission_request",
+        model="rbac.PermissionRequest",
+        make_row=_make_permission_request,
+        permissions=("rbac.view_permissionrequest",),
+        admin_changelist="admin:rbac_permissionrequest_changelist",
+        admin_change="admin:rbac_permissionrequest_change",
+        admin_action="cancel_selected",
+        was_touched=_cancelled,
+        action_applies_to_all_in_scope=False,  # only the requester may withdraw
+        api_list="rbac-permission-request-list",
+        api_detail="rbac-permission-request-detail",
+        api_action="rbac-permission-request-cancel",
+        export="rbac-permission-request-export",
+    ),
+    ScopeCase(
+        id="rbac.staff_profile",
+        model="rbac.StaffProfile",
+        make_row=_own_profile,
+        permissions=("rbac.view_staffprofile", "rbac.deactivate_staff"),
+        admin_changelist="admin:rbac_staffprofile_changelist",
+        admin_change="admin:rbac_staffprofile_change",
+        admin_action="deactivate_selected",
+        admin_action_data={"reason": "left the company"},
+        was_touched=_deactivated,
+        action_applies_to_all_in_scope=False,  # nobody deactivates themselves
+        api_list="rbac-staff-list",
+        api_detail="rbac-staff-detail",
+        api_action="rbac-staff-deactivate",
+        api_action_body={"reason": "left the company"},
+        export="rbac-staff-export",
+    ),
+    ScopeCase(
+        id="rbac.role_assignment",
+        model="rbac.RoleAssignment",
+        make_row=_make_assignment,
+        permissions=("rbac.view_roleassignment",),
+        admin_changelist="admin:rbac_roleassignment_changelist",
+        admin_change="admin:rbac_roleassignment_change",
+        api_list="rbac-assignment-list",
+        api_detail="rbac-assignment-detail",
     ),
 ]
 
