@@ -297,7 +297,7 @@ def _validate(actor, rows: list[ImportRow]) -> dict[str, dict]:
         if product is None:
             if not entry["values"].get("title"):
                 first.errors.append(_("title: required for a new product."))
-            if "category" not in entry["values"]:
+            if not any(r.values.get("category_code") for r in entry["rows"]):
                 first.errors.append(_("category_code: required for a new product."))
             continue
         content = _product_content_changes(product, entry["values"])

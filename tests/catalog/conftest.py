@@ -47,13 +47,15 @@ def leaf(tree) -> Category:
 
 
 @pytest.fixture
-def author(make_staff):
-    return make_staff("author", perms=tuple(perms.PRODUCT_OPS_PERMISSIONS))
+def author(staff_with_role):
+    """A product ops specialist: sees the products they own."""
+    return staff_with_role("author", perms=perms.PRODUCT_OPS_PERMISSIONS, scope="self")
 
 
 @pytest.fixture
-def reviewer(make_staff):
-    return make_staff("reviewer", perms=tuple(perms.OPS_LEAD_PERMISSIONS))
+def reviewer(staff_with_role):
+    """The ops lead: reviews and publishes, sees every product."""
+    return staff_with_role("reviewer", perms=perms.OPS_LEAD_PERMISSIONS, scope="all")
 
 
 @pytest.fixture
@@ -91,5 +93,30 @@ def on_shelf_product(make_product, author, reviewer):
         services.product_submit(actor=author, product=product)
         services.product_approve(actor=reviewer, product=product)
         return services.product_on_shelf(actor=reviewer, product=product)
+
+    return make
+
+
+@pytest.fixture
+def staff_with_role(db):
+    """Create staff holding a role with ``perms`` and data scope ``scope`` (self / all)."""
+    from django.contrib.auth import get_user_model
+
+    from rbac import services as rbac_services
+
+    def make(username: str, *, perms=(), scope: str = "self"):
+        actor = system_actor()
+        role = rbac_services.role_create(
+            actor=actor,
+            code=f"role-{username}",
+            name=f"role {username}",
+            scope_kind=scope,
+            permissions=list(perms),
+        )
+        user = get_user_model().objects.create_user(
+            username=username, password="mall-demo-2026", is_staff=True
+        )
+        rbac_services.role_assign(actor=actor, user=user, role=role)
+        return get_user_model().objects.get(pk=user.pk)
 
     return make
