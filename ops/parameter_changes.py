@@ -23,7 +23,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from mall.core.audit import audit, snapshot
 from mall.core.scoping import scope_queryset
@@ -52,23 +52,23 @@ def _spec(key: str) -> ParameterSpec:
     try:
         return parameter_spec(key)
     except KeyError:
-        message = _t("Unknown parameter %(key)s.") % {"key": key}
+        message = gettext("Unknown parameter %(key)s.") % {"key": key}
         raise ParameterUnknown(message, fields={"key": [message]}) from None
 
 
 def _validated(spec: ParameterSpec, raw: Any) -> Any:
     """Return ``raw`` coerced by the spec's rules, or raise ``ParameterValueInvalid``."""
     if raw is None or (isinstance(raw, str) and not raw.strip() and spec.kind != "str"):
-        problem = _t("A value is required.")
+        problem = gettext("A value is required.")
     elif isinstance(raw, dict):
-        problem = _t("Enter a single value, not an object.")
+        problem = gettext("Enter a single value, not an object.")
     else:
         try:
             return spec.coerce(raw)
         except (ValueError, TypeError, ArithmeticError) as exc:
             problem = _describe(spec, exc)
     raise ParameterValueInvalid(
-        _t("Invalid value for %(key)s: %(problem)s") % {"key": spec.key, "problem": problem},
+        gettext("Invalid value for %(key)s: %(problem)s") % {"key": spec.key, "problem": problem},
         fields={"new_value": [problem]},
     )
 
@@ -76,17 +76,17 @@ def _validated(spec: ParameterSpec, raw: Any) -> Any:
 def _describe(spec: ParameterSpec, exc: Exception) -> str:
     text = str(exc)
     if "at least" in text:
-        return _t("must be at least %(minimum)s") % {"minimum": spec.minimum}
+        return gettext("must be at least %(minimum)s") % {"minimum": spec.minimum}
     if "at most" in text:
-        return _t("must be at most %(maximum)s") % {"maximum": spec.maximum}
+        return gettext("must be at most %(maximum)s") % {"maximum": spec.maximum}
     expected = {
-        "int": _t("a whole number"),
-        "decimal": _t("a number"),
-        "bool": _t("yes or no"),
-        "list": _t("a list"),
-        "str": _t("text"),
+        "int": gettext("a whole number"),
+        "decimal": gettext("a number"),
+        "bool": gettext("yes or no"),
+        "list": gettext("a list"),
+        "str": gettext("text"),
     }[spec.kind]
-    return _t("expected %(expected)s") % {"expected": expected}
+    return gettext("expected %(expected)s") % {"expected": expected}
 
 
 def parameter_change_check(*, actor, key: str, new_value: Any, reason: str) -> tuple[Any, Any]:
@@ -100,11 +100,11 @@ def parameter_change_check(*, actor, key: str, new_value: Any, reason: str) -> t
     spec = _spec(key)
     value = _validated(spec, new_value)
     if not (reason or "").strip():
-        message = _t("A reason is required.")
+        message = gettext("A reason is required.")
         raise ParameterValueInvalid(message, fields={"reason": [message]})
     current = get_parameter(key)
     if value == current:
-        message = _t("The new value is the value already in force.")
+        message = gettext("The new value is the value already in force.")
         raise ParameterValueInvalid(message, fields={"new_value": [message]})
     if ParameterChangeRequest.objects.filter(key=key, status=Status.PENDING).exists():
         raise ParameterChangeConflict(
@@ -199,28 +199,28 @@ def parameter_change_approve(
     (and ``parameter.change`` when applied).
     """
     if as_role not in ROLE_PERMISSIONS:
-        message = _t("Choose business or tech.")
+        message = gettext("Choose business or tech.")
         raise ParameterValueInvalid(message, fields={"as_role": [message]})
     if not actor.has_perm(ROLE_PERMISSIONS[as_role]):
         raise ParameterApprovalRefused(
-            _t("You are not allowed to approve parameter changes in this role.")
+            gettext("You are not allowed to approve parameter changes in this role.")
         )
     now = timezone.now()
     with transaction.atomic():
         locked = _lock_pending(request)
         before = snapshot(locked)
         if locked.requested_by_id == actor.pk:
-            raise ParameterApprovalRefused(_t("You cannot approve your own change request."))
+            raise ParameterApprovalRefused(gettext("You cannot approve your own change request."))
         mine, other = (
             ("business_approver", "tech_approver")
             if as_role == "business"
             else ("tech_approver", "business_approver")
         )
         if getattr(locked, f"{mine}_id") is not None:
-            raise ParameterChangeConflict(_t("This role has already approved the request."))
+            raise ParameterChangeConflict(gettext("This role has already approved the request."))
         if getattr(locked, f"{other}_id") == actor.pk:
             raise ParameterApprovalRefused(
-                _t("The business owner and the tech lead must be two different people.")
+                gettext("The business owner and the tech lead must be two different people.")
             )
         setattr(locked, mine, actor)
         setattr(locked, f"{as_role}_approved_at", now)
@@ -247,16 +247,16 @@ def parameter_change_reject(
     ``ParameterChangeNotPending``. Audited as ``parameter.change_reject``.
     """
     if not (actor.has_perm(BUSINESS_PERMISSION) or actor.has_perm(TECH_PERMISSION)):
-        raise ParameterApprovalRefused(_t("You are not allowed to reject parameter changes."))
+        raise ParameterApprovalRefused(gettext("You are not allowed to reject parameter changes."))
     reason = (reason or "").strip()
     if not reason:
-        message = _t("A reason is required.")
+        message = gettext("A reason is required.")
         raise ParameterValueInvalid(message, fields={"reason": [message]})
     with transaction.atomic():
         locked = _lock_pending(request)
         if locked.requested_by_id == actor.pk:
             raise ParameterApprovalRefused(
-                _t("You cannot reject your own change request; withdraw it instead.")
+                gettext("You cannot reject your own change request; withdraw it instead.")
             )
         before = snapshot(locked)
         locked.status = Status.REJECTED
@@ -280,7 +280,7 @@ def parameter_change_withdraw(*, actor, request: ParameterChangeRequest) -> Para
     with transaction.atomic():
         locked = _lock_pending(request)
         if locked.requested_by_id != actor.pk:
-            raise ParameterApprovalRefused(_t("Only the requester can withdraw a request."))
+            raise ParameterApprovalRefused(gettext("Only the requester can withdraw a request."))
         before = snapshot(locked)
         locked.status = Status.WITHDRAWN
         locked.decided_at = timezone.now()

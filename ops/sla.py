@@ -35,7 +35,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from mall.core.audit import audit, snapshot
 from mall.core.scoping import scope_queryset
@@ -281,13 +281,13 @@ def sla_clock_extend(*, actor, clock: SlaClock, minutes: int, reason: str) -> Sl
     reason = (reason or "").strip()
     problems: dict[str, list[str]] = {}
     if isinstance(minutes, bool) or not isinstance(minutes, int):
-        problems["minutes"] = [_t("Enter a whole number of minutes.")]
+        problems["minutes"] = [gettext("Enter a whole number of minutes.")]
     elif not 1 <= minutes <= MAX_EXTENSION_MINUTES:
         problems["minutes"] = [
-            _t("Enter between 1 and %(max)s minutes.") % {"max": MAX_EXTENSION_MINUTES}
+            gettext("Enter between 1 and %(max)s minutes.") % {"max": MAX_EXTENSION_MINUTES}
         ]
     if not reason:
-        problems["reason"] = [_t("A reason is required.")]
+        problems["reason"] = [gettext("A reason is required.")]
     if problems:
         raise SlaExtensionInvalid(fields=problems)
     with transaction.atomic():
@@ -416,9 +416,9 @@ def sla_scan(*, now: datetime | None = None, batch_size: int = 500) -> ScanRepor
                 notified += staff_notify(
                     recipients=recipients,
                     kind="sla.breached",
-                    title=_t("SLA breached: %(kind)s · %(subject)s")
+                    title=gettext("SLA breached: %(kind)s · %(subject)s")
                     % {"kind": label, "subject": clock.subject_label or clock.subject_id},
-                    body=_t("Due at %(due)s.")
+                    body=gettext("Due at %(due)s.")
                     % {"due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")},
                     link=_clock_link(clock),
                     dedupe_key=f"sla-breach:{clock.pk}:{clock.due_at.timestamp():.0f}",

@@ -128,7 +128,7 @@ def test_sla_clock_list_is_ordered_by_deadline_and_filterable(superuser, staff_c
     assert board == [
         {
             "kind": "order.review",
-            "kind_label": "Order review",
+            "kind_label": "订单审核",
             "running": 2,
             "overdue": 1,
             "next_due": board[0]["next_due"],

@@ -2,6 +2,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from ops.exceptions import (
     OpsPermissionDenied,
@@ -51,6 +52,12 @@ def both_roles(make_staff):
 
 
 @pytest.fixture
+def english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def pending(requester):
     return parameter_change_request(actor=requester, key=KEY, new_value="15", reason="peak season")
 
@@ -64,7 +71,7 @@ def test_request_records_old_value_and_typed_new_value(pending):
 
 
 @pytest.mark.django_db
-def test_invalid_values_are_refused_with_a_clear_error(requester):
+def test_invalid_values_are_refused_with_a_clear_error(requester, english):
     with pytest.raises(ParameterValueInvalid) as error:
         parameter_change_request(actor=requester, key=KEY, new_value="soon", reason="x")
     assert error.value.fields == {"new_value": ["expected a whole number"]}
@@ -86,6 +93,15 @@ def test_invalid_values_are_refused_with_a_clear_error(requester):
     with pytest.raises(ParameterUnknown):
         parameter_change_request(actor=requester, key="no.such.key", new_value=1, reason="x")
     assert not ParameterChangeRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_errors_are_given_in_the_staff_language(requester):
+    with translation.override("zh-hans"), pytest.raises(ParameterValueInvalid) as error:
+        parameter_change_request(
+            actor=requester, key="ops.audit_retention_days", new_value=90, reason="x"
+        )
+    assert error.value.fields == {"new_value": ["不能小于 180"]}
 
 
 @pytest.mark.django_db
