@@ -1,0 +1,115 @@
+"""Admin screens: scoped changelists, documents and actions through the services."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from dispatch import services
+from dispatch.models import PurchaseInbound, Shipment, Stock, StockMovement
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def stocked(warehouses, make_sku, put_stock):
+    sku = make_sku()
+    put_stock(warehouses["WH-SH"], sku, 5)
+    put_stock(warehouses["WH-BJ"], sku, 5)
+    return sku
+
+
+def test_the_clerk_changelist_shows_only_their_warehouse(clerk, stocked, warehouses):
+    response = _client(clerk).get(reverse("admin:dispatch_stock_changelist"))
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert {row.warehouse.code for row in rows} == {"WH-SH"}
+    other = Stock.objects.get(warehouse=warehouses["WH-BJ"], sku=stocked)
+    response = _client(clerk).get(reverse("admin:dispatch_stock_change", args=[other.pk]))
+    assert response.status_code == 302  # Django's "does not exist" redirect, no details
+
+
+def test_every_dispatch_changelist_opens_for_a_superuser(superuser, stocked):
+    client = _client(superuser)
+    for model in (
+        "warehouse",
+        "coveragearea",
+        "carrier",
+        "carrierrule",
+        "stock",
+        "stockmovement",
+        "allocation",
+        "shipment",
+        "purchaseinbound",
+        "transfer",
+        "stocktake",
+        "returnreceipt",
+        "stocksnapshot",
+        "stocksnapshotline",
+    ):
+        assert client.get(reverse(f"admin:dispatch_{model}_changelist")).status_code == 200, model
+        assert client.get(reverse(f"admin:dispatch_{model}_add")).status_code in (200, 403), model
+
+
+def test_a_purchase_inbound_is_created_in_the_admin_through_the_service(
+    superuser, stocked, warehouses
+):
+    response = _client(superuser).post(
+        reverse("admin:dispatch_purchaseinbound_add"),
+        {
+            "warehouse": warehouses["WH-GZ"].pk,
+            "supplier_name": "苏泊尔",
+            "note": "",
+            "lines_text": f"{stocked.code} 4",
+        },
+    )
+    assert response.status_code == 302
+    document = PurchaseInbound.objects.get(warehouse=warehouses["WH-GZ"])
+    assert document.lines.get().quantity == 4
+    assert Stock.objects.get(warehouse=warehouses["WH-GZ"], sku=stocked).in_transit == 4
+
+    _client(superuser).post(
+        reverse("admin:dispatch_purchaseinbound_changelist"),
+        {"action": "arrive_selected", "_selected_action": [document.pk]},
+    )
+    assert Stock.objects.get(warehouse=warehouses["WH-GZ"], sku=stocked).on_hand == 4
+
+
+def test_a_bad_line_in_the_admin_form_is_a_form_error(superuser, stocked, warehouses):
+    response = _client(superuser).post(
+        reverse("admin:dispatch_stocktake_add"),
+        {"warehouse": warehouses["WH-SH"].pk, "note": "", "lines_text": "nonsense"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert not StockMovement.objects.filter(reference_type="stocktake").exists()
+
+
+def test_the_clerk_ships_from_the_admin_action(actor, clerk, stocked):
+    allocation = services.allocate(
+        actor=actor, order_no="ADM1", province="上海", lines=[(stocked.code, 1)]
+    )
+    shipment = allocation.shipments.get()
+    _client(clerk).post(
+        reverse("admin:dispatch_shipment_changelist"),
+        {"action": "ship_selected", "_selected_action": [shipment.pk], "waybill_no": "SF9"},
+    )
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.SHIPPED and shipment.waybill_no == "SF9"
+
+
+def test_safety_stock_is_edited_in_the_admin(superuser, stocked, warehouses):
+    stock = Stock.objects.get(warehouse=warehouses["WH-SH"], sku=stocked)
+    response = _client(superuser).post(
+        reverse("admin:dispatch_stock_change", args=[stock.pk]), {"safety_stock": 7}
+    )
+    assert response.status_code == 302
+    stock.refresh_from_db()
+    assert stock.safety_stock == 7 and stock.on_hand == 5
