@@ -34,10 +34,16 @@ def member_visible_to(actor) -> QuerySet[Member]:
     return scope_queryset(actor, Member.objects.select_related("level", "region"))
 
 
-def member_list(*, actor, phone: str = "", level: str = "", status: str = "", region: str = ""):
-    """Scoped members, filtered. ``phone`` must be the full number (lookup hash):
-    encrypted phones cannot be searched by fragments, by design."""
-    members = member_visible_to(actor)
+def member_filter(
+    members: QuerySet[Member],
+    *,
+    phone: str = "",
+    level: str = "",
+    status: str = "",
+    region: str = "",
+) -> QuerySet[Member]:
+    """Filter (already scoped) members. ``phone`` must be the full number (lookup
+    hash): encrypted phones cannot be searched by fragments, by design."""
     if phone:
         try:
             members = members.filter(phone_hash=crypto.lookup_hash(normalize_phone(phone)))
@@ -50,6 +56,11 @@ def member_list(*, actor, phone: str = "", level: str = "", status: str = "", re
     if region:
         members = members.filter(region__code=region)
     return members
+
+
+def member_list(*, actor, **filters) -> QuerySet[Member]:
+    """Members in ``actor``'s scope, filtered (see :func:`member_filter`)."""
+    return member_filter(member_visible_to(actor), **filters)
 
 
 def member_get(*, actor, member_id) -> Member:

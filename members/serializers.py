@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from mall.core.api import MaskedField
+
 from .models import (
     Address,
     Coupon,
@@ -16,7 +18,6 @@ from .models import (
     PointsEntry,
     PointsLot,
 )
-from .pii import mask
 
 # --- shared ---------------------------------------------------------------------------
 
@@ -228,46 +229,10 @@ class ClaimableCouponTemplateSerializer(CouponTemplateBriefSerializer):
 # --- staff ----------------------------------------------------------------------------
 
 
-def _policy(context):
-    return context.get("pii_policy")
-
-
-class MaskedValueField(serializers.Field):
-    """Personal data for staff: masked unless the reader holds the PII permission."""
-
-    def __init__(self, kind: str, **kwargs):
-        kwargs["read_only"] = True
-        self.kind = kind
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance):
-        return (instance, super().get_attribute(instance))
-
-    def to_representation(self, value):
-        instance, raw = value
-        policy = _policy(self.context)
-        if policy is None:
-            return mask(self.kind, raw)
-        return policy.value(instance, self.source or self.field_name, raw, self.kind)
-
-
-try:
-    from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-
-    class MaskedValueFieldExtension(OpenApiSerializerFieldExtension):
-        target_class = "members.serializers.MaskedValueField"
-
-        def map_serializer_field(self, auto_schema, direction):
-            return {"type": "string", "readOnly": True}
-
-except ImportError:  # pragma: no cover
-    pass
-
-
 class StaffMemberSerializer(serializers.ModelSerializer):
-    phone = MaskedValueField("phone")
-    name = MaskedValueField("name")
-    id_number = MaskedValueField("id_number")
+    phone = MaskedField(kind="phone")
+    name = MaskedField(kind="name")
+    id_number = MaskedField(kind="id_number")
     level = serializers.CharField(source="level.code", read_only=True)
     region = serializers.SerializerMethodField()
     registered_at = serializers.DateTimeField(source="created_at", read_only=True)
@@ -298,9 +263,9 @@ class StaffMemberSerializer(serializers.ModelSerializer):
 
 
 class StaffAddressSerializer(serializers.ModelSerializer):
-    name = MaskedValueField("name", source="recipient")
-    phone = MaskedValueField("phone")
-    detail = MaskedValueField("address")
+    name = MaskedField(kind="name", source="recipient")
+    phone = MaskedField(kind="phone")
+    detail = MaskedField(kind="address")
     province = serializers.CharField(source="province.name", read_only=True)
     region = serializers.CharField(source="region.code", read_only=True)
 

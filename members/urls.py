@@ -12,6 +12,7 @@ staff_router.register(
     basename="member-coupon-template",
 )
 staff_router.register("api/v1/members/levels", staff.LevelViewSet, basename="member-level")
+staff_router.register("api/v1/members/addresses", staff.AddressViewSet, basename="member-address")
 staff_router.register("api/v1/members", staff.MemberViewSet, basename="member")
 
 store_router = SimpleRouter()

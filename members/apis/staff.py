@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from mall.core.api import ExportColumn, ScopedExportMixin, ScopedViewSetMixin
 from mall.core.permissions import HasActionPermissions
 
 from .. import selectors, services
-from ..exceptions import CouponTemplateNotFound, InvalidLevelRule
-from ..models import CouponTemplate, Level, Member
+from ..exceptions import CouponTemplateNotFound, InvalidLevelRule, MemberNotFound
+from ..models import Address, CouponTemplate, Member
 from ..permissions import (
     ADD_COUPON_TEMPLATE,
     ADJUST_MEMBER_POINTS,
@@ -28,7 +28,7 @@ from ..permissions import (
     VIEW_MEMBER,
     VIEW_POINTS,
 )
-from ..pii import PiiPolicy, reason_from_request
+from ..selectors import member_filter
 from ..serializers import (
     AdjustSerializer,
     CouponSerializer,
@@ -51,40 +51,41 @@ MEMBER_FILTERS = [
 ]
 
 
-class MemberViewSet(viewsets.GenericViewSet):
+class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewSet):
     """Members in the caller's data scope; personal data masked without PII permission."""
 
-    permission_classes = [HasActionPermissions]
+    scope_model = Member
+    lookup_value_regex = r"\d+"
     serializer_class = StaffMemberSerializer
     filter_backends: list = []
     required_permissions = {
-        "list": [VIEW_MEMBER],
-        "retrieve": [VIEW_MEMBER],
         "addresses": [VIEW_MEMBER, VIEW_ADDRESS],
         "points": [VIEW_MEMBER, VIEW_POINTS],
         "growth": [VIEW_MEMBER, VIEW_GROWTH],
         "coupons": [VIEW_MEMBER, VIEW_COUPON],
-        "set_status": [MANAGE_MEMBER_STATUS],
-        "adjust_points": [ADJUST_MEMBER_POINTS],
+        "set_status": [VIEW_MEMBER, MANAGE_MEMBER_STATUS],
+        "adjust_points": [VIEW_MEMBER, ADJUST_MEMBER_POINTS],
     }
+    export_filename = "members"
+    export_columns = [
+        ExportColumn("id", "pk"),
+        ExportColumn("phone", "phone", pii="phone"),
+        ExportColumn("name", "name", pii="name"),
+        ExportColumn("level", "level.code"),
+        ExportColumn("growth", "growth"),
+        ExportColumn("points", "points_balance"),
+        ExportColumn("status", "status"),
+        ExportColumn("region", "region.code"),
+        ExportColumn("registered_at", "created_at"),
+    ]
 
-    @cached_property
-    def pii_policy(self) -> PiiPolicy:
-        return PiiPolicy(self.request.user, reason=reason_from_request(self.request))
+    def get_base_queryset(self):
+        return Member.objects.select_related("level", "region")
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "pii_policy": self.pii_policy}
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if "pii_policy" in self.__dict__ and response.status_code < 400:
-            self.pii_policy.flush(context=f"api {request.method} {request.path}")
-        return response
-
-    def get_queryset(self):
+    def filter_queryset(self, queryset):
         params = self.request.query_params
-        return selectors.member_list(
-            actor=self.request.user,
+        return member_filter(
+            queryset,
             phone=params.get("phone", ""),
             level=params.get("level", ""),
             status=params.get("status", ""),
@@ -92,7 +93,10 @@ class MemberViewSet(viewsets.GenericViewSet):
         )
 
     def get_object(self):
-        return selectors.member_get(actor=self.request.user, member_id=self.kwargs["pk"])
+        member = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if member is None:
+            raise MemberNotFound()
+        return member
 
     def _page(self, queryset, serializer_class):
         page = self.paginate_queryset(queryset)
@@ -102,7 +106,7 @@ class MemberViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=MEMBER_FILTERS, tags=["members"])
     def list(self, request):
         """Members in scope; ``?phone=`` finds a member by the full phone number."""
-        return self._page(self.get_queryset(), StaffMemberSerializer)
+        return self._page(self.filter_queryset(self.get_queryset()), StaffMemberSerializer)
 
     @extend_schema(tags=["members"])
     def retrieve(self, request, pk=None):
@@ -182,6 +186,7 @@ class CouponTemplateViewSet(
     """Coupon templates (reference data: view/add/change permissions)."""
 
     permission_classes = [HasActionPermissions]
+    lookup_value_regex = r"\d+"
     serializer_class = CouponTemplateSerializer
     filter_backends: list = []
     required_permissions = {
@@ -240,6 +245,7 @@ class LevelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Level rules (VIP1–VIP7): benefits here, thresholds are system parameters."""
 
     permission_classes = [HasActionPermissions]
+    lookup_value_regex = r"\d+"
     serializer_class = LevelSerializer
     pagination_class = None
     filter_backends: list = []
@@ -265,4 +271,43 @@ class LevelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(LevelSerializer(level).data)
 
 
-__all__ = ["CouponTemplateViewSet", "Level", "LevelViewSet", "MemberViewSet"]
+class AddressViewSet(
+    ScopedViewSetMixin,
+    ScopedExportMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Members' addresses in the caller's scope (by the address's province region)."""
+
+    scope_model = Address
+    lookup_value_regex = r"\d+"
+    serializer_class = StaffAddressSerializer
+    filter_backends: list = []
+    required_permissions = {
+        "list": [VIEW_ADDRESS],
+        "retrieve": [VIEW_ADDRESS],
+        "export": [VIEW_ADDRESS],
+    }
+    export_filename = "member-addresses"
+    export_columns = [
+        ExportColumn("id", "pk"),
+        ExportColumn("member", "member_id"),
+        ExportColumn("name", "recipient", pii="name"),
+        ExportColumn("phone", "phone", pii="phone"),
+        ExportColumn("province", "province.name"),
+        ExportColumn("region", "region.code"),
+        ExportColumn("city", "city"),
+        ExportColumn("detail", "detail", pii="address"),
+    ]
+
+    def get_base_queryset(self):
+        return Address.objects.select_related("province", "region")
+
+    @extend_schema(tags=["members"])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(tags=["members"])
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)

@@ -230,6 +230,7 @@ class CouponClaimView(MemberView, APIView):
 
 
 class AddressViewSet(MemberView, viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
     serializer_class = AddressSerializer
     pagination_class = None
     filter_backends: list = []

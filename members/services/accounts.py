@@ -72,6 +72,9 @@ def normalize_phone(phone: str) -> str:
 
 
 def _lowest_level() -> Level:
+    from .growth import levels_ensure
+
+    levels_ensure()
     return Level.objects.order_by("rank").first()
 
 
@@ -128,7 +131,9 @@ def member_register(
                 after=member_snapshot(member),
             )
     except IntegrityError as exc:
-        raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]}) from exc
+        if Member.objects.filter(phone_hash=member.phone_hash).exists():
+            raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]}) from exc
+        raise
     return member
 
 

@@ -1,0 +1,376 @@
+"""Admin of the members app: members (masked per RBAC), read-only ledgers, coupon
+templates and level rules. Every write goes through ``members.services``."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin
+from mall.core.masking import PII_PERMISSION, PiiPolicy
+
+from . import crypto, services
+from .exceptions import InvalidPhone
+from .models import (
+    Address,
+    Coupon,
+    CouponTemplate,
+    GrowthEntry,
+    Level,
+    LevelChange,
+    Member,
+    Notification,
+    PointsEntry,
+    PointsLot,
+)
+from .services.accounts import normalize_phone
+from .services.coupons import TEMPLATE_FIELDS, _template_errors
+
+_policy: ContextVar[PiiPolicy | None] = ContextVar("members_admin_pii_policy", default=None)
+
+
+def _pii(obj, field: str, kind: str):
+    policy = _policy.get() or PiiPolicy(None)
+    return policy.value(obj, field, getattr(obj, field, ""), kind)
+
+
+class PiiColumnsMixin:
+    """Masked personal-data columns; unmasked reads by PII holders are audited once the
+    page is rendered (``pii.reveal``, via the kernel's policy)."""
+
+    def _with_policy(self, request, view, *args, **kwargs):
+        policy = PiiPolicy(request.user, permission=PII_PERMISSION)
+        token = _policy.set(policy)
+        try:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        finally:
+            _policy.reset(token)
+        if response.status_code < 400:
+            policy.flush(context=f"admin {request.path}")
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        return self._with_policy(request, super().changelist_view, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._with_policy(request, super().change_view, object_id, form_url, extra_context)
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+    can_delete = False
+    fields = ["masked_recipient", "masked_phone", "province", "city", "masked_detail", "is_default"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("recipient"))
+    def masked_recipient(self, obj):
+        return _pii(obj, "recipient", "name")
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return _pii(obj, "phone", "phone")
+
+    @admin.display(description=_("detail"))
+    def masked_detail(self, obj):
+        return _pii(obj, "detail", "address")
+
+
+@admin.register(Member)
+class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
+    list_display = [
+        "id",
+        "masked_phone",
+        "masked_name",
+        "level",
+        "growth",
+        "points_balance",
+        "status",
+        "risk_mark",
+        "region",
+        "created_at",
+    ]
+    list_filter = ["level", "status", "risk_mark", "region", "channel"]
+    list_select_related = ["level", "region"]
+    search_fields = ["id"]
+    search_help_text = _("Search by the full phone number or the member id.")
+    ordering = ["-id"]
+    fields = [
+        "masked_phone",
+        "masked_name",
+        "masked_id_number",
+        "gender",
+        "birthday",
+        "channel",
+        "is_real_name_verified",
+        "level",
+        "growth",
+        "points_balance",
+        "status",
+        "risk_mark",
+        "region",
+        "last_login_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [AddressInline]
+    actions = ["freeze_selected", "unfreeze_selected"]
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return _pii(obj, "phone", "phone")
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj):
+        return _pii(obj, "name", "name")
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj):
+        return _pii(obj, "id_number", "id_number")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = (search_term or "").strip()
+        if not term:
+            return queryset, False
+        try:
+            phone = normalize_phone(term)
+        except InvalidPhone:
+            if term.isdigit():
+                return queryset.filter(pk=int(term)), False
+            return queryset.none(), False
+        return queryset.filter(phone_hash=crypto.lookup_hash(phone)), False
+
+    def has_add_permission(self, request):
+        return False  # members register in the storefront
+
+    def has_change_permission(self, request, obj=None):
+        return False  # changes are actions through services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_manage_member_status_permission(self, request):
+        return request.user.has_perm("members.manage_member_status")
+
+    def _set_status(self, request, queryset, status, reason):
+        changed = 0
+        for member in queryset:
+            if member.status == status:
+                continue
+            if self.run_service(
+                request,
+                services.member_set_status,
+                actor=request.user,
+                member=member,
+                status=status,
+                reason=reason,
+            ):
+                changed += 1
+        self.message_user(
+            request, _("%(count)d members changed.") % {"count": changed}, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Freeze selected members"), permissions=["manage_member_status"])
+    def freeze_selected(self, request, queryset):
+        self._set_status(
+            request, queryset, Member.Status.FROZEN, str(_("Frozen from the admin list"))
+        )
+
+    @admin.action(description=_("Unfreeze selected members"), permissions=["manage_member_status"])
+    def unfreeze_selected(self, request, queryset):
+        self._set_status(
+            request, queryset, Member.Status.ACTIVE, str(_("Unfrozen from the admin list"))
+        )
+
+
+@admin.register(Address)
+class AddressAdmin(PiiColumnsMixin, ReadOnlyModelAdmin):
+    list_display = [
+        "id",
+        "member",
+        "masked_recipient",
+        "masked_phone",
+        "province",
+        "region",
+        "city",
+        "masked_detail",
+        "is_default",
+    ]
+    list_filter = ["region"]
+    list_select_related = ["member", "province", "region"]
+    fields = [
+        "member",
+        "masked_recipient",
+        "masked_phone",
+        "province",
+        "region",
+        "city",
+        "district",
+        "masked_detail",
+        "is_default",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("recipient"))
+    def masked_recipient(self, obj):
+        return _pii(obj, "recipient", "name")
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return _pii(obj, "phone", "phone")
+
+    @admin.display(description=_("detail"))
+    def masked_detail(self, obj):
+        return _pii(obj, "detail", "address")
+
+
+@admin.register(GrowthEntry)
+class GrowthEntryAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "member", "reason", "reference", "amount", "balance_after", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["reference"]
+
+
+@admin.register(LevelChange)
+class LevelChangeAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "member", "from_level", "to_level", "growth", "reason", "created_at"]
+    list_select_related = ["from_level", "to_level"]
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "member", "reason", "reference", "points", "balance_after", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["reference"]
+
+
+@admin.register(PointsLot)
+class PointsLotAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "member", "reason", "points", "remaining", "earned_at", "expires_at"]
+    list_filter = ["reason"]
+
+
+@admin.register(Coupon)
+class CouponAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "template", "member", "status", "source", "valid_until", "order_no"]
+    list_filter = ["status", "source"]
+    list_select_related = ["template"]
+    search_fields = ["order_no"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "member", "kind", "channel", "status", "attempts", "created_at"]
+    list_filter = ["status", "kind", "channel"]
+    exclude = ["payload"]  # may carry personal data (an e-mail address)
+
+
+class CouponTemplateForm(forms.ModelForm):
+    class Meta:
+        model = CouponTemplate
+        fields = list(TEMPLATE_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {field: cleaned.get(field) for field in TEMPLATE_FIELDS}
+        issued = self.instance.issued_count if self.instance.pk else 0
+        for field, problems in _template_errors(values, issued_count=issued).items():
+            target = field if field in self.fields else None
+            for problem in problems:
+                self.add_error(target, problem)
+        return cleaned
+
+
+@admin.register(CouponTemplate)
+class CouponTemplateAdmin(ScopedModelAdmin):
+    form = CouponTemplateForm
+    list_display = [
+        "id",
+        "name",
+        "kind",
+        "threshold_amount",
+        "discount_amount",
+        "discount_rate",
+        "total_stock",
+        "issued_count",
+        "per_member_limit",
+        "is_claimable",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active", "is_claimable"]
+    search_fields = ["name"]
+    readonly_fields = ["issued_count"]
+
+    def save_model(self, request, obj, form, change):
+        values = {field: form.cleaned_data.get(field) for field in TEMPLATE_FIELDS}
+        if change:
+            changed = {f: values[f] for f in form.changed_data if f in values}
+            saved = self.run_service(
+                request,
+                services.coupon_template_update,
+                actor=request.user,
+                template=obj,
+                **changed,
+            )
+        else:
+            saved = self.run_service(
+                request, services.coupon_template_create, actor=request.user, **values
+            )
+        if saved is not None:
+            obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: wallets refer to templates
+
+
+class LevelForm(forms.ModelForm):
+    class Meta:
+        model = Level
+        fields = ["name", "discount_rate", "free_shipping", "birthday_coupon", "birthday_points"]
+
+
+@admin.register(Level)
+class LevelAdmin(ScopedModelAdmin):
+    form = LevelForm
+    list_display = [
+        "rank",
+        "code",
+        "name",
+        "discount_rate",
+        "free_shipping",
+        "birthday_coupon",
+        "birthday_points",
+    ]
+    ordering = ["rank"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "birthday_coupon":
+            kwargs["queryset"] = CouponTemplate.objects.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        changes = {f: form.cleaned_data[f] for f in form.changed_data}
+        self.run_service(
+            request,
+            services.level_rule_update,
+            actor=request.user,
+            level=Level.objects.get(pk=obj.pk),
+            **changes,
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

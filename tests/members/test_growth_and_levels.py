@@ -1,0 +1,147 @@
+"""Growth ledger rules: idempotent per (reason, reference), rollbacks, levels and history."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from members.models import GrowthEntry, GrowthReason, LevelChange, Member
+from members.services import (
+    growth_record,
+    growth_record_daily_login,
+    growth_record_purchase,
+    growth_record_review,
+    growth_rollback_purchase,
+    growth_rollback_review,
+    growth_verify,
+    level_rule_update,
+)
+from members.services.growth import level_rank_for_growth
+from ops.models import SystemParameter
+
+
+def set_parameter(key: str, value) -> None:
+    SystemParameter.objects.update_or_create(key=key, defaults={"value": value})
+    cache.delete(f"sysparam:{key}")
+
+
+def test_purchase_growth_is_paid_amount_times_coefficient_rounded_down(member):
+    set_parameter("members.growth_purchase_coefficient", "1.5")
+    entry = growth_record_purchase(member=member, order_no="DD1", paid_amount=Decimal("99.99"))
+    assert entry.amount == 149
+    member.refresh_from_db()
+    assert member.growth == 149
+
+
+def test_a_retried_purchase_grant_never_doubles(member):
+    first = growth_record_purchase(member=member, order_no="DD1", paid_amount="300.00")
+    second = growth_record_purchase(member=member, order_no="DD1", paid_amount="300.00")
+    assert first.pk == second.pk
+    member.refresh_from_db()
+    assert member.growth == 300
+    assert GrowthEntry.objects.filter(member=member).count() == 1
+
+
+def test_daily_first_login_grants_growth_once_per_day(member):
+    growth_record_daily_login(member=member, day=date(2026, 6, 1))
+    growth_record_daily_login(member=member, day=date(2026, 6, 1))
+    growth_record_daily_login(member=member, day=date(2026, 6, 2))
+    member.refresh_from_db()
+    assert member.growth == 10
+    assert GrowthEntry.objects.filter(member=member, reason=GrowthReason.LOGIN).count() == 2
+
+
+def test_levels_follow_the_thresholds_up_and_down_with_history(member):
+    assert member.level.code == "VIP1"
+    growth_record_purchase(member=member, order_no="DD1", paid_amount="2500.00")
+    member.refresh_from_db()
+    assert member.level.code == "VIP3"
+    growth_rollback_purchase(
+        member=member, order_no="DD1", reference="SH1", refunded_amount="2500.00"
+    )
+    member.refresh_from_db()
+    assert member.growth == 0
+    assert member.level.code == "VIP1"
+    history = list(LevelChange.objects.filter(member=member).order_by("id"))
+    assert [(c.from_level.code, c.to_level.code) for c in history] == [
+        ("VIP1", "VIP3"),
+        ("VIP3", "VIP1"),
+    ]
+
+
+def test_thresholds_are_system_parameters(member):
+    set_parameter("members.level_threshold_vip2", 100)
+    growth_record_purchase(member=member, order_no="DD1", paid_amount="150.00")
+    member.refresh_from_db()
+    assert member.level.code == "VIP2"
+    assert level_rank_for_growth(80000) == 7
+    assert level_rank_for_growth(0) == 1
+
+
+def test_partial_refund_rolls_back_a_proportional_share_once(member):
+    growth_record_purchase(member=member, order_no="DD1", paid_amount="1000.00")
+    growth_rollback_purchase(
+        member=member, order_no="DD1", reference="SH1", refunded_amount="250.00"
+    )
+    growth_rollback_purchase(
+        member=member, order_no="DD1", reference="SH1", refunded_amount="250.00"
+    )
+    member.refresh_from_db()
+    assert member.growth == 750
+    # More refunds can never take back more than the order granted.
+    growth_rollback_purchase(
+        member=member, order_no="DD1", reference="SH2", refunded_amount="1000.00"
+    )
+    member.refresh_from_db()
+    assert member.growth == 0
+    assert growth_verify(member)
+
+
+def test_review_growth_needs_an_item_of_at_least_twenty_yuan(member):
+    assert growth_record_review(member=member, review_id="R1", item_price="19.99") == []
+    entries = growth_record_review(member=member, review_id="R2", item_price="20.00", photo_rank=3)
+    assert [(e.reason, e.amount) for e in entries] == [("review", 20), ("photo_review", 20)]
+    late = growth_record_review(member=member, review_id="R3", item_price="50.00", photo_rank=11)
+    assert [e.reason for e in late] == ["review"]
+    assert (
+        growth_record_review(member=member, review_id="R4", item_price="99", is_virtual=True) == []
+    )
+    member.refresh_from_db()
+    assert member.growth == 60
+
+
+def test_a_deleted_review_takes_its_growth_back(member):
+    growth_record_review(member=member, review_id="R1", item_price="20.00", photo_rank=1)
+    growth_rollback_review(member=member, review_id="R1")
+    growth_rollback_review(member=member, review_id="R1")
+    member.refresh_from_db()
+    assert member.growth == 0
+    assert growth_verify(member)
+
+
+def test_growth_never_goes_below_zero(member):
+    entry = growth_record(member=member, reason=GrowthReason.ADJUSTMENT, reference="x", amount=-50)
+    assert entry.amount == 0
+    member.refresh_from_db()
+    assert member.growth == 0
+
+
+def test_same_reference_for_another_member_does_not_double(make_member):
+    first, second = make_member(), make_member()
+    growth_record(member=first, reason=GrowthReason.PURCHASE, reference="DD9", amount=10)
+    entry = growth_record(member=second, reason=GrowthReason.PURCHASE, reference="DD9", amount=10)
+    assert entry.member_id == first.pk
+    assert Member.objects.get(pk=second.pk).growth == 0
+
+
+def test_level_rules_reject_a_discount_above_one(member, superuser):
+    level = member.level
+    from members.exceptions import InvalidLevelRule
+
+    with pytest.raises(InvalidLevelRule):
+        level_rule_update(actor=superuser, level=level, discount_rate=Decimal("1.2"))
+    updated = level_rule_update(actor=superuser, level=level, free_shipping=True)
+    assert updated.free_shipping is True
