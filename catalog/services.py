@@ -540,7 +540,8 @@ def promotion_price_create(
     """Set a promotion price for ``sku`` from ``starts_at`` until ``ends_at``.
 
     Compliance rule: the price must be strictly lower than the lowest price of the
-    ``catalog.promotion_lookback_days`` days (default 30) before ``starts_at``;
+    ``catalog.promotion_lookback_days`` days (default 30) before ``starts_at`` (up to
+    now when the start is already past);
     otherwise ``PromotionPriceRefused`` names that price. Promotions of one SKU may
     not overlap (``PromotionOverlap``).
     """
@@ -565,7 +566,9 @@ def promotion_price_create(
     with transaction.atomic():
         sku = Sku.objects.select_for_update().get(pk=sku.pk)
         window_start = starts_at - timedelta(days=days)
-        lowest = sku_lowest_price(sku, start=window_start, end=starts_at)
+        # A promotion that starts now (or is entered late) is also measured against
+        # every price up to this moment.
+        lowest = sku_lowest_price(sku, start=window_start, end=max(starts_at, timezone.now()))
         if lowest is None:
             raise PromotionPriceRefused(
                 _("The SKU has no price history in the %(days)d days before the start.")

@@ -120,3 +120,17 @@ def staff_with_role(db):
         return get_user_model().objects.get(pk=user.pk)
 
     return make
+
+
+@pytest.fixture
+def stock_provider():
+    """Swap the sellable-stock provider for a test (``None`` = the SKU's own flag)."""
+    from catalog import availability
+
+    original = availability.sellable_stock_provider()
+
+    def use(provider):
+        availability.register_sellable_stock_provider(provider)
+
+    yield use
+    availability.register_sellable_stock_provider(original)
