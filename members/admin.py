@@ -279,7 +279,7 @@ class NotificationAdmin(ReadOnlyModelAdmin):
 class CouponTemplateForm(forms.ModelForm):
     class Meta:
         model = CouponTemplate
-        fields = list(TEMPLATE_FIELDS)
+        fields = [*TEMPLATE_FIELDS, "categories"]
 
     def clean(self):
         cleaned = super().clean()

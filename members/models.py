@@ -515,6 +515,13 @@ class CouponTemplate(models.Model):
         help_text=_("Off for coupons only granted by the system (birthday, compensation)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    categories = models.ManyToManyField(
+        "catalog.Category",
+        verbose_name=_("applicable categories"),
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the whole store. A category covers its sub-categories."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -24,6 +24,7 @@ from .accounts import (
 )
 from .benefits import birthday_benefits_grant, birthday_members_due, member_sign_in
 from .coupons import (
+    coupon_applicable_amount,
     coupon_claim,
     coupon_discount,
     coupon_issue,
@@ -67,6 +68,7 @@ __all__ = [
     "address_update",
     "birthday_benefits_grant",
     "birthday_members_due",
+    "coupon_applicable_amount",
     "coupon_claim",
     "coupon_discount",
     "coupon_issue",

@@ -126,7 +126,7 @@ def coupon_template_create(
         raise InvalidCouponTemplate(fields=errors)
     with transaction.atomic():
         template = CouponTemplate.objects.create(**values)
-        if categories is not None and hasattr(template, "categories"):
+        if categories is not None:
             template.categories.set(categories)
         audit(
             actor=actor,
@@ -158,7 +158,7 @@ def coupon_template_update(
         for field, value in changes.items():
             setattr(template, field, value)
         template.save()
-        if categories is not None and hasattr(template, "categories"):
+        if categories is not None:
             template.categories.set(categories)
         audit(
             actor=actor,
@@ -235,6 +235,41 @@ def coupon_claim(
 ) -> Coupon:
     """A member claims a coupon in the storefront (see :func:`coupon_issue`)."""
     return coupon_issue(member=member, template=template, source=Coupon.Source.CLAIM, now=now)
+
+
+def coupon_covered_categories(template: CouponTemplate) -> set[int] | None:
+    """Category ids the template applies to (its categories and their sub-categories),
+    or None when it applies to the whole store."""
+    from catalog.models import Category
+
+    chosen = set(template.categories.values_list("pk", flat=True))
+    if not chosen:
+        return None
+    covered = set(chosen)
+    frontier = chosen
+    for _depth in range(Category.MAX_LEVEL - 1):
+        frontier = set(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        covered |= frontier
+    return covered
+
+
+def coupon_applicable_amount(*, coupon: Coupon, lines: Iterable[tuple[int, Decimal]]) -> Decimal:
+    """Sum the amounts of order lines the coupon applies to.
+
+    ``lines`` are ``(category_id, line_amount)`` pairs (for the orders app); a coupon
+    without categories applies to every line.
+    """
+    covered = coupon_covered_categories(coupon.template)
+    return to_money(
+        sum(
+            (
+                to_money(amount)
+                for category_id, amount in lines
+                if covered is None or category_id in covered
+            ),
+            ZERO,
+        )
+    )
 
 
 @dataclass(frozen=True)

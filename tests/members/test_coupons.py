@@ -223,3 +223,21 @@ def test_one_member_claiming_in_parallel_gets_only_the_limit(template, make_memb
     assert outcomes.count("ok") == 2
     assert outcomes.count("coupon_limit_reached") == 6
     assert Coupon.objects.filter(member=member).count() == 2
+
+
+def test_category_coupons_apply_only_to_lines_of_their_category_tree(template, member, superuser):
+    from catalog.models import Category
+
+    food = Category.objects.create(code="food", name="食品", level=1)
+    snacks = Category.objects.create(code="snacks", name="零食", level=2, parent=food)
+    nuts = Category.objects.create(code="nuts", name="坚果", level=3, parent=snacks)
+    phones = Category.objects.create(code="phones", name="手机", level=1)
+    coupon_template = template()
+    coupon_template_update(actor=superuser, template=coupon_template, categories=[food])
+    coupon = coupon_claim(member=member, template=coupon_template)
+    from members.services import coupon_applicable_amount
+
+    lines = [(nuts.pk, Decimal("60.00")), (phones.pk, Decimal("999.00")), (snacks.pk, "40.5")]
+    assert coupon_applicable_amount(coupon=coupon, lines=lines) == Decimal("100.50")
+    coupon_template_update(actor=superuser, template=coupon_template, categories=[])
+    assert coupon_applicable_amount(coupon=coupon, lines=lines) == Decimal("1099.50")
