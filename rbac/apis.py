@@ -361,8 +361,6 @@ class PermissionRequestViewSet(ScopedExportMixin, mixins.CreateModelMixin, _Read
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PermissionRequest.objects.none()
-        if self.action == "export":
-            return super().get_queryset()
         return selectors.permission_request_list(user=self.request.user)
 
     @extend_schema(

@@ -38,13 +38,17 @@ def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
 
 
 def permission_request_list(*, user) -> QuerySet[PermissionRequest]:
-    """Requests the user may see: their scope, plus any they may decide."""
+    """Requests the user may see: their scope, their own, and any they may decide."""
     base = PermissionRequest.objects.select_related(
         "requester", "role", "head_approver", "tech_approver", "decided_by"
     )
     visible = scope_queryset(user, base)
     awaiting = permission_requests_awaiting(user=user)
-    return base.filter(Q(pk__in=visible.values("pk")) | Q(pk__in=awaiting.values("pk")))
+    if not (user.is_active and user.is_staff):
+        return base.none()
+    return base.filter(
+        Q(pk__in=visible.values("pk")) | Q(pk__in=awaiting.values("pk")) | Q(requester=user)
+    )
 
 
 def headed_department_ids(user) -> set[int]:

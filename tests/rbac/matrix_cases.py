@@ -49,6 +49,8 @@ class ScopeCase:
     was_touched: Callable[[Any], bool] | None = None  # did the action change this row?
     action_applies_to_all_in_scope: bool = True
     admin_action_data: dict = field(default_factory=dict)  # extra POST data (a reason …)
+    # rows the model's selector shows whatever the scope (e.g. one's own requests)
+    always_visible: frozenset = frozenset()
     fk_admin_add: str | None = None  # add URL of an admin whose form has an FK to model
     fk_field: str | None = None
     # API (URL names)
@@ -193,6 +195,7 @@ CASES: list[ScopeCase] = [
         admin_action="cancel_selected",
         was_touched=_cancelled,
         action_applies_to_all_in_scope=False,  # only the requester may withdraw
+        always_visible=frozenset({"A"}),  # a requester always sees their own request
         api_list="rbac-permission-request-list",
         api_detail="rbac-permission-request-detail",
         api_action="rbac-permission-request-cancel",

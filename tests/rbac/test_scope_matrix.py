@@ -114,7 +114,8 @@ def world(request, tree, regions, make_user, make_role):
             grant_target=other,
         ),
     }
-    return World(case, kind, fresh(subject), rows, expected_rows(rule, kind))
+    expected = expected_rows(rule, kind) | set(case.always_visible)
+    return World(case, kind, fresh(subject), rows, expected)
 
 
 def _params():
