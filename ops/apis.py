@@ -360,7 +360,7 @@ class SlaFilterSerializer(serializers.Serializer):
     kind = serializers.CharField(required=False, max_length=50)
     status = serializers.ChoiceField(choices=SlaClock.Status.choices, required=False)
     region = serializers.CharField(required=False, max_length=20)
-    running = serializers.BooleanField(required=False, allow_null=True, default=None)
+    running = serializers.BooleanField(required=False)
 
 
 class SlaCursorPagination(DefaultCursorPagination):
@@ -408,7 +408,7 @@ class SlaClockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             queryset = queryset.filter(status=data["status"])
         if data.get("region"):
             queryset = queryset.filter(region__code=data["region"])
-        if data.get("running") is not None:
+        if "running" in data:
             queryset = queryset.filter(closed_at__isnull=data["running"])
         return queryset
 
