@@ -279,8 +279,12 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
         view = _plan_view(plan, province, demand)
         try:
             with transaction.atomic():
+                # Rows first, stock lock last: the contended stock row stays locked
+                # only for the lock itself, the audit entry and the commit.
+                allocation = _allocation_write(actor, order_no, province, view, stock_ids)
                 _lock_plan(plan, stock_ids)
-                return _allocation_write(actor, order_no, province, view, stock_ids)
+                _allocation_audit(actor, allocation, view)
+                return allocation
         except _LostRace:
             continue
         except IntegrityError as exc:
@@ -333,13 +337,16 @@ def _allocation_write(
             )
     ShipmentLine.objects.bulk_create(lines)
     StockMovement.objects.bulk_create(movements)
+    return allocation
+
+
+def _allocation_audit(actor, allocation: Allocation, view: AllocationPlan) -> None:
     audit(
         actor=actor,
         action="dispatch.allocate",
         target=allocation,
-        data={"order_no": order_no, **view.as_dict()},
+        data={"order_no": allocation.order_no, **view.as_dict()},
     )
-    return allocation
 
 
 @transaction.atomic
