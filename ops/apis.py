@@ -408,7 +408,7 @@ class SlaClockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             queryset = queryset.filter(status=data["status"])
         if data.get("region"):
             queryset = queryset.filter(region__code=data["region"])
-        if "running" in data:
+        if "running" in self.request.query_params:  # a missing boolean reads as False
             queryset = queryset.filter(closed_at__isnull=data["running"])
         return queryset
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from ops.models import ParameterChangeRequest, SlaClock, StaffNotification
 from ops.notifications import staff_notify
-from ops.sla import sla_clock_start
+from ops.sla import sla_clock_start, sla_clock_stop
 from rbac.models import SalesRegion
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +103,10 @@ def test_unknown_or_malformed_request_ids_are_404(requester, staff_client):
     assert client.post(f"{CHANGES}abc/approve/", {"as_role": "tech"}).status_code == 404
 
 
+def soon_subject(clock: SlaClock):
+    return SalesRegion.objects.get(pk=clock.subject_id)
+
+
 def _clock(region_code: str, *, overdue: bool = False) -> SlaClock:
     region = SalesRegion.objects.get(code=region_code)
     started = timezone.now() - timedelta(minutes=30 if overdue else 0)
@@ -124,12 +128,17 @@ def test_sla_clock_list_is_ordered_by_deadline_and_filterable(superuser, staff_c
     only_north = client.get("/api/v1/ops/sla-clocks/", {"region": "north"}).json()["results"]
     assert [row["id"] for row in only_north] == [soon.pk]
     assert client.get("/api/v1/ops/sla-clocks/", {"status": "nonsense"}).status_code == 400
+    assert client.get("/api/v1/ops/sla-clocks/", {"running": "null"}).status_code == 400
+    sla_clock_stop(kind="order.review", subject=soon_subject(soon), actor=None)
+    closed = client.get("/api/v1/ops/sla-clocks/", {"running": "false"}).json()["results"]
+    assert [row["id"] for row in closed] == [soon.pk]
+    assert len(client.get("/api/v1/ops/sla-clocks/").json()["results"]) == 2
     board = client.get("/api/v1/ops/sla-clocks/board/").json()["results"]
     assert board == [
         {
             "kind": "order.review",
             "kind_label": "订单审核",
-            "running": 2,
+            "running": 1,
             "overdue": 1,
             "next_due": board[0]["next_due"],
         }
