@@ -5,16 +5,16 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from mall.core.exceptions import ApplicationError
+from mall.core.exceptions import ApplicationError, NotFound
 
 
 class MemberError(ApplicationError):
     code = "member_error"
 
 
-class MemberNotFound(MemberError):
-    code = "member_not_found"
-    status_code = status.HTTP_404_NOT_FOUND
+class MemberNotFound(NotFound):
+    """Missing or outside the caller's data scope: the kernel's ``not_found`` either way."""
+
     default_message = _("Member not found.")
 
 
