@@ -7,7 +7,7 @@ import re
 import secrets
 from datetime import date, timedelta
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -81,12 +81,13 @@ def _lowest_level() -> Level:
 def member_register(
     *,
     phone: str,
-    password: str,
+    password: str = "",
     channel: str = Member.Channel.PHONE,
     external_id: str = "",
     name: str = "",
     gender: str = Member.Gender.UNKNOWN,
     birthday: date | None = None,
+    password_hash: str | None = None,
     actor=None,
 ) -> Member:
     """Create a member with a hashed password and encrypted personal data.
@@ -95,25 +96,35 @@ def member_register(
     ``InvalidPhone``, ``InvalidInput`` (weak password, bad channel) or ``PhoneTaken``
     (the lookup hash is unique, so concurrent registrations of one phone cannot both
     succeed). Audited as ``member.register`` by the member itself unless ``actor``
-    (staff creating the account, the demo seeder) is given.
+    (staff creating the account, the demo seeder) is given. ``password_hash`` takes
+    an existing Django password hash instead of ``password`` (imports from another
+    system, the demo seeder); it must be a hash Django recognises.
     """
     phone = normalize_phone(phone)
     if channel not in Member.Channel.values:
         raise InvalidInput(fields={"channel": [str(_("Unknown registration channel."))]})
     if gender not in Member.Gender.values:
         raise InvalidInput(fields={"gender": [str(_("Unknown gender."))]})
-    try:
-        validate_password(password)
-    except ValidationError as exc:
-        raise InvalidInput(
-            _("The password is too weak."), code="weak_password", fields={"password": exc.messages}
-        ) from exc
+    if password_hash is not None:
+        try:
+            identify_hasher(password_hash)
+        except ValueError as exc:
+            raise InvalidInput(fields={"password": [str(_("Not a password hash."))]}) from exc
+    else:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            raise InvalidInput(
+                _("The password is too weak."),
+                code="weak_password",
+                fields={"password": exc.messages},
+            ) from exc
     if Member.objects.filter(phone_hash=crypto.lookup_hash(phone)).exists():
         raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]})
     member = Member(
         phone=phone,
         name=name,
-        password=make_password(password),
+        password=password_hash or make_password(password),
         channel=channel,
         gender=gender,
         birthday=birthday,
