@@ -35,6 +35,15 @@ def MoneyInput(**kwargs) -> serializers.DecimalField:
     )
 
 
+class Text(serializers.CharField):
+    """A ``CharField`` that refuses numbers and booleans: the schema says string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def user_name(user) -> str:
     if user is None:
         return ""
@@ -243,11 +252,11 @@ class ComplianceSerializer(serializers.Serializer):
 
 
 class SkuInput(serializers.Serializer):
-    code = serializers.CharField(max_length=40)
+    code = Text(max_length=40)
     price_amount = MoneyInput()
     cost_amount = MoneyInput(required=False, default=Decimal("0"))
     spec = serializers.DictField(
-        child=serializers.CharField(max_length=60, allow_blank=True), required=False, default=dict
+        child=Text(max_length=60, allow_blank=True), required=False, default=dict
     )
     weight_grams = serializers.IntegerField(
         min_value=0, max_value=10_000_000, required=False, default=0
@@ -261,19 +270,17 @@ class SkuInput(serializers.Serializer):
 class SkuUpdateInput(serializers.Serializer):
     price_amount = MoneyInput(required=False)
     cost_amount = MoneyInput(required=False)
-    spec = serializers.DictField(
-        child=serializers.CharField(max_length=60, allow_blank=True), required=False
-    )
+    spec = serializers.DictField(child=Text(max_length=60, allow_blank=True), required=False)
     weight_grams = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
     is_available = serializers.BooleanField(required=False)
     sort_order = serializers.IntegerField(min_value=-10000, max_value=10000, required=False)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = Text(max_length=200, required=False, allow_blank=True, default="")
 
 
 class _ProductFieldsInput(serializers.Serializer):
-    subtitle = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    description = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    brand = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    subtitle = Text(max_length=200, required=False, allow_blank=True)
+    description = Text(max_length=20000, required=False, allow_blank=True)
+    brand = Text(max_length=80, required=False, allow_blank=True)
     owner = IdField(required=False, allow_null=True)
     is_virtual = serializers.BooleanField(required=False)
     is_presale = serializers.BooleanField(required=False)
@@ -284,8 +291,8 @@ class _ProductFieldsInput(serializers.Serializer):
 
 
 class ProductCreateInput(_ProductFieldsInput):
-    code = serializers.CharField(max_length=40)
-    title = serializers.CharField(max_length=120)
+    code = Text(max_length=40)
+    title = Text(max_length=120)
     category = IdField()
     skus = SkuInput(many=True, required=False, default=list)
 
@@ -296,21 +303,21 @@ class ProductCreateInput(_ProductFieldsInput):
 
 
 class ProductUpdateInput(_ProductFieldsInput):
-    title = serializers.CharField(max_length=120, required=False)
+    title = Text(max_length=120, required=False)
     category = IdField(required=False)
 
 
 class ApproveInput(serializers.Serializer):
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = Text(max_length=500, required=False, allow_blank=True, default="")
     scheduled_listing_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = Text(max_length=500)
 
 
 class OptionalReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ScheduleInput(serializers.Serializer):
@@ -320,12 +327,12 @@ class ScheduleInput(serializers.Serializer):
 class BulkShelfInput(serializers.Serializer):
     ids = serializers.ListField(child=IdField(), min_length=1, max_length=200)
     action = serializers.ChoiceField(choices=[("on_shelf", "on_shelf"), ("off_shelf", "off_shelf")])
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ImageInput(serializers.Serializer):
     image = serializers.FileField()
-    alt_text = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    alt_text = Text(max_length=120, required=False, allow_blank=True, default="")
 
 
 class PromotionInput(serializers.Serializer):
@@ -333,12 +340,12 @@ class PromotionInput(serializers.Serializer):
     price_amount = MoneyInput()
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    note = Text(max_length=200, required=False, allow_blank=True, default="")
 
 
 class CategoryPayloadInput(serializers.Serializer):
-    code = serializers.CharField(max_length=40, required=False)
-    name = serializers.CharField(max_length=60, required=False)
+    code = Text(max_length=40, required=False)
+    name = Text(max_length=60, required=False)
     parent_id = IdField(required=False, allow_null=True)
     sort_order = serializers.IntegerField(min_value=-10000, max_value=10000, required=False)
 
@@ -347,11 +354,11 @@ class CategoryChangeInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CategoryChangeRequest.Kind.choices)
     category = IdField(required=False, allow_null=True)
     payload = CategoryPayloadInput(required=False, default=dict)
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
 class DecisionInput(serializers.Serializer):
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ImportInput(serializers.Serializer):
@@ -359,20 +366,22 @@ class ImportInput(serializers.Serializer):
 
 
 class ProductFilterInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=Product.Status.choices, required=False, allow_blank=True
+    )
     category = IdField(required=False)
     owner = IdField(required=False)
-    q = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    q = Text(max_length=100, required=False, allow_blank=True)
 
 
 class SkuFilterInput(serializers.Serializer):
     product = IdField(required=False)
-    code = serializers.CharField(max_length=40, required=False)
+    code = Text(max_length=40, required=False, allow_blank=True)
 
 
 class StoreProductFilterInput(serializers.Serializer):
     category = IdField(required=False)
-    q = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    q = Text(max_length=100, required=False, allow_blank=True)
 
 
 # --- storefront ------------------------------------------------------------------------
@@ -404,21 +413,21 @@ class StoreCategoryTreeSerializer(serializers.Serializer):
 
 
 class StoreSkuSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    spec = serializers.DictField(child=serializers.CharField())
-    price = serializers.CharField()
-    list_price = serializers.CharField()
+    code = Text()
+    spec = serializers.DictField(child=Text())
+    price = Text()
+    list_price = Text()
     available = serializers.BooleanField()
 
 
 class StoreProductSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    code = serializers.CharField()
-    title = serializers.CharField()
-    subtitle = serializers.CharField()
-    brand = serializers.CharField()
+    code = Text()
+    title = Text()
+    subtitle = Text()
+    brand = Text()
     category = serializers.IntegerField(source="category_id")
-    category_name = serializers.CharField(source="category.name")
+    category_name = Text(source="category.name")
     image = serializers.SerializerMethodField()
     price_from = serializers.SerializerMethodField()
     available = serializers.SerializerMethodField()
@@ -444,7 +453,7 @@ class StoreProductSerializer(serializers.Serializer):
 
 
 class StoreProductDetailSerializer(StoreProductSerializer):
-    description = serializers.CharField()
+    description = Text()
     images = serializers.SerializerMethodField()
     skus = serializers.SerializerMethodField()
     presale_deposit_amount = serializers.DecimalField(
