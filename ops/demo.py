@@ -29,7 +29,20 @@ TECH_LEAD_PERMISSIONS = [
     "ops.approve_parameter_change_tech",
     "ops.view_slaclock",
 ]
-ROLE_PERMISSIONS = {"ops_lead": OPS_LEAD_PERMISSIONS, "tech_lead": TECH_LEAD_PERMISSIONS}
+# Order ops work the SLA board of their region and get its breach escalations.
+ORDER_OPS_PERMISSIONS = [
+    "ops.view_slaclock",
+    "ops.extend_slaclock",
+    "ops.receive_sla_escalation",
+]
+ROLE_PERMISSIONS = {
+    "ops_lead": OPS_LEAD_PERMISSIONS,
+    "tech_lead": TECH_LEAD_PERMISSIONS,
+    "order_ops_east": ORDER_OPS_PERMISSIONS,
+    "order_ops_north": ORDER_OPS_PERMISSIONS,
+    "customer_service": ["ops.view_slaclock"],
+}
+REQUESTERS = ("ops_lead", "tech_lead")
 
 PENDING_REQUESTS = [
     # (requester, key, new value, reason)
@@ -50,7 +63,7 @@ def _grant_role_permissions(stdout) -> None:
 
 def seed(*, stdout) -> None:
     _grant_role_permissions(stdout)
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=ROLE_PERMISSIONS)}
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=REQUESTERS)}
     created = 0
     for username, key, value, reason in PENDING_REQUESTS:
         requester = users.get(username)
