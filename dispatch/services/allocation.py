@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
 from ops.parameters import get_parameter
@@ -121,7 +121,7 @@ def _province(province) -> Province:
     elif isinstance(province, str):
         found = Province.objects.resolve(province)
     if found is None:
-        raise InvalidDispatchInput(fields={"province": [_t("Unknown province.")]})
+        raise InvalidDispatchInput(fields={"province": [_("Unknown province.")]})
     return found
 
 
@@ -267,7 +267,7 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
     """
     order_no = (order_no or "").strip()
     if not order_no or len(order_no) > 40:
-        raise InvalidDispatchInput(fields={"order_no": [_t("Enter an order number.")]})
+        raise InvalidDispatchInput(fields={"order_no": [_("Enter an order number.")]})
     province = _province(province)
     demand = parse_lines(lines)
     existing = _live_allocation(order_no)
@@ -292,7 +292,7 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
             existing = _live_allocation(order_no)
             if existing is not None:
                 return existing
-            raise DispatchError(_t("The allocation could not be saved.")) from exc
+            raise DispatchError(_("The allocation could not be saved.")) from exc
     raise OutOfStock(extra={"skus": sorted(ln.sku_code for ln in demand)})
 
 
@@ -421,13 +421,13 @@ def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrie
     shipment = Shipment.objects.select_for_update().select_related("warehouse").get(pk=shipment.pk)
     require_warehouse_access(actor, shipment.warehouse)
     if shipment.status != Shipment.Status.PENDING:
-        raise InvalidStateTransition(_t("Only a shipment waiting to ship can be shipped."))
+        raise InvalidStateTransition(_("Only a shipment waiting to ship can be shipped."))
     waybill_no = (waybill_no or "").strip()
     if not waybill_no or len(waybill_no) > 64:
-        raise InvalidDispatchInput(fields={"waybill_no": [_t("Enter the waybill number.")]})
+        raise InvalidDispatchInput(fields={"waybill_no": [_("Enter the waybill number.")]})
     carrier = carrier or shipment.carrier
     if carrier is None or not carrier.is_active:
-        raise InvalidDispatchInput(fields={"carrier": [_t("Choose an active carrier.")]})
+        raise InvalidDispatchInput(fields={"carrier": [_("Choose an active carrier.")]})
     before = snapshot(shipment, ["status", "waybill_no", "carrier_id"])
     movements = []
     for line in sorted(shipment.lines.all(), key=lambda ln: (ln.stock_id, ln.pk)):
@@ -503,12 +503,12 @@ def tracking_event_record(
     shipment = Shipment.objects.select_for_update().select_related("warehouse").get(pk=shipment.pk)
     require_warehouse_access(actor, shipment.warehouse)
     if shipment.status != Shipment.Status.SHIPPED:
-        raise InvalidStateTransition(_t("Tracking events are recorded for shipped parcels only."))
+        raise InvalidStateTransition(_("Tracking events are recorded for shipped parcels only."))
     description = (description or "").strip()
     if not description:
-        raise InvalidDispatchInput(fields={"description": [_t("This field is required.")]})
+        raise InvalidDispatchInput(fields={"description": [_("This field is required.")]})
     if occurred_at > timezone.now() + timedelta(minutes=5):
-        raise InvalidDispatchInput(fields={"occurred_at": [_t("This time lies in the future.")]})
+        raise InvalidDispatchInput(fields={"occurred_at": [_("This time lies in the future.")]})
     event = TrackingEvent.objects.create(
         shipment=shipment,
         occurred_at=occurred_at,

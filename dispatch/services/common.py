@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext as _
 
 from mall.core.actors import is_system_actor
 from mall.core.scoping import scope_queryset
@@ -59,7 +59,7 @@ def _line_parts(line) -> tuple[object, object]:
         return line.get("sku"), line.get("quantity")
     if isinstance(line, list | tuple) and len(line) == 2:
         return line[0], line[1]
-    raise InvalidDispatchInput(fields={"lines": [_t("Each line needs a SKU and a quantity.")]})
+    raise InvalidDispatchInput(fields={"lines": [_("Each line needs a SKU and a quantity.")]})
 
 
 def parse_lines(lines: Iterable, *, allow_zero: bool = False, merge: bool = True) -> list[SkuLine]:
@@ -73,16 +73,16 @@ def parse_lines(lines: Iterable, *, allow_zero: bool = False, merge: bool = True
 
     raw = [_line_parts(line) for line in (lines or [])]
     if not raw:
-        raise InvalidDispatchInput(fields={"lines": [_t("At least one line is needed.")]})
+        raise InvalidDispatchInput(fields={"lines": [_("At least one line is needed.")]})
     codes, ids = set(), set()
     for sku, quantity in raw:
         if isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise InvalidDispatchInput(fields={"lines": [_t("Quantities must be whole numbers.")]})
+            raise InvalidDispatchInput(fields={"lines": [_("Quantities must be whole numbers.")]})
         if quantity < (0 if allow_zero else 1):
             raise InvalidDispatchInput(
                 fields={
                     "lines": [
-                        _t("Quantities must be at least %(n)s.") % {"n": 0 if allow_zero else 1}
+                        _("Quantities must be at least %(n)s.") % {"n": 0 if allow_zero else 1}
                     ]
                 }
             )
@@ -93,7 +93,7 @@ def parse_lines(lines: Iterable, *, allow_zero: bool = False, merge: bool = True
         elif isinstance(sku, str) and sku.strip():
             codes.add(sku.strip())
         else:
-            raise InvalidDispatchInput(fields={"lines": [_t("Each line needs a SKU code.")]})
+            raise InvalidDispatchInput(fields={"lines": [_("Each line needs a SKU code.")]})
     found = list(Sku.objects.filter(Q(code__in=codes) | Q(pk__in=ids)).values_list("pk", "code"))
     by_code = {code: pk for pk, code in found}
     by_id = dict(found)
@@ -107,13 +107,13 @@ def parse_lines(lines: Iterable, *, allow_zero: bool = False, merge: bool = True
             sku_id = by_code.get(sku.strip())
         if sku_id is None or sku_id not in by_id:
             raise InvalidDispatchInput(
-                fields={"lines": [_t("Unknown SKU: %(sku)s") % {"sku": sku}]},
+                fields={"lines": [_("Unknown SKU: %(sku)s") % {"sku": sku}]},
                 code="unknown_sku",
             )
         if sku_id in result:
             if not merge:
                 raise InvalidDispatchInput(
-                    fields={"lines": [_t("SKU %(sku)s appears twice.") % {"sku": by_id[sku_id]}]}
+                    fields={"lines": [_("SKU %(sku)s appears twice.") % {"sku": by_id[sku_id]}]}
                 )
             quantity += result[sku_id].quantity
         result[sku_id] = SkuLine(sku_id, by_id[sku_id], quantity)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
 from mall.core.money import to_money
@@ -62,11 +62,11 @@ def warehouse_save(*, actor, warehouse: Warehouse | None = None, **values) -> Wa
             "contact_phone",
             "is_active",
         }:
-            raise InvalidDispatchInput(fields={name: [_t("Unknown field.")]})
+            raise InvalidDispatchInput(fields={name: [_("Unknown field.")]})
         setattr(warehouse, name, value)
     _validated(warehouse)
     if Warehouse.objects.filter(code=warehouse.code).exclude(pk=warehouse.pk).exists():
-        raise InvalidDispatchInput(fields={"code": [_t("A warehouse with this code exists.")]})
+        raise InvalidDispatchInput(fields={"code": [_("A warehouse with this code exists.")]})
     warehouse.save()
     audit(
         actor=actor,
@@ -86,9 +86,9 @@ def coverage_area_save(
     require_permission(actor, "dispatch.change_warehouse")
     require_warehouse_access(actor, warehouse)
     if tier not in (1, 2, 3):
-        raise InvalidDispatchInput(fields={"tier": [_t("The tier is 1, 2 or 3.")]})
+        raise InvalidDispatchInput(fields={"tier": [_("The tier is 1, 2 or 3.")]})
     if isinstance(promised_days, bool) or not isinstance(promised_days, int) or promised_days < 1:
-        raise InvalidDispatchInput(fields={"promised_days": [_t("Enter a whole number ≥ 1.")]})
+        raise InvalidDispatchInput(fields={"promised_days": [_("Enter a whole number ≥ 1.")]})
     area = (
         CoverageArea.objects.select_for_update()
         .filter(warehouse=warehouse, province=province)
@@ -137,7 +137,7 @@ def carrier_save(*, actor, carrier: Carrier | None = None, **values) -> Carrier:
     before = None if creating else snapshot(Carrier.objects.get(pk=carrier.pk))
     for name, value in values.items():
         if name not in {"code", "name", "tracking_url", "is_active"}:
-            raise InvalidDispatchInput(fields={name: [_t("Unknown field.")]})
+            raise InvalidDispatchInput(fields={name: [_("Unknown field.")]})
         setattr(carrier, name, value)
     _validated(carrier)
     try:
@@ -145,7 +145,7 @@ def carrier_save(*, actor, carrier: Carrier | None = None, **values) -> Carrier:
             carrier.save()
     except IntegrityError as exc:
         raise InvalidDispatchInput(
-            fields={"code": [_t("A carrier with this code exists.")]}
+            fields={"code": [_("A carrier with this code exists.")]}
         ) from exc
     audit(
         actor=actor,
@@ -175,9 +175,9 @@ def carrier_rule_save(
         first = to_money(first_item_fee_amount)
         additional = to_money(additional_item_fee_amount)
     except (ArithmeticError, ValueError, TypeError) as exc:
-        raise InvalidDispatchInput(fields={"fee": [_t("Enter amounts like 12.00.")]}) from exc
+        raise InvalidDispatchInput(fields={"fee": [_("Enter amounts like 12.00.")]}) from exc
     if first < 0 or additional < 0:
-        raise InvalidDispatchInput(fields={"fee": [_t("Fees cannot be negative.")]})
+        raise InvalidDispatchInput(fields={"fee": [_("Fees cannot be negative.")]})
     before = snapshot(rule) if rule and rule.pk else None
     rule = rule or CarrierRule()
     rule.carrier = carrier

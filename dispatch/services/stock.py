@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
 
@@ -102,7 +102,7 @@ def purchase_inbound_arrive(*, actor, document: PurchaseInbound) -> PurchaseInbo
     document = PurchaseInbound.objects.select_for_update().get(pk=document.pk)
     require_warehouse_access(actor, document.warehouse)
     if document.status != PurchaseInbound.Status.IN_TRANSIT:
-        raise InvalidStateTransition(_t("This purchase has already arrived."))
+        raise InvalidStateTransition(_("This purchase has already arrived."))
     before = snapshot(document, ["status"])
     lines = list(document.lines.all())
     stocks = stock_rows(document.warehouse_id, [ln.sku_id for ln in lines])
@@ -147,10 +147,10 @@ def transfer_create(
     require_warehouse_access(actor, from_warehouse)
     if from_warehouse.pk == to_warehouse.pk:
         raise InvalidDispatchInput(
-            fields={"to_warehouse": [_t("Choose a different destination warehouse.")]}
+            fields={"to_warehouse": [_("Choose a different destination warehouse.")]}
         )
     if not to_warehouse.is_active:
-        raise InvalidDispatchInput(fields={"to_warehouse": [_t("This warehouse is not active.")]})
+        raise InvalidDispatchInput(fields={"to_warehouse": [_("This warehouse is not active.")]})
     parsed = parse_lines(lines)
     document = Transfer.objects.create(
         document_no=document_no("TR"),
@@ -200,7 +200,7 @@ def transfer_receive(*, actor, document: Transfer) -> Transfer:
     document = Transfer.objects.select_for_update().get(pk=document.pk)
     require_warehouse_access(actor, document.to_warehouse)
     if document.status != Transfer.Status.SHIPPED:
-        raise InvalidStateTransition(_t("This transfer has already been received."))
+        raise InvalidStateTransition(_("This transfer has already been received."))
     before = snapshot(document, ["status"])
     lines = list(document.lines.all())
     stocks = stock_rows(document.to_warehouse_id, [ln.sku_id for ln in lines])
@@ -259,7 +259,7 @@ def stocktake_record(*, actor, warehouse: Warehouse, counts: Iterable, note: str
         difference = ln.quantity - stock.on_hand
         if ln.quantity < stock.reserved:
             raise InsufficientStock(
-                _t("%(sku)s: counted %(counted)s but %(reserved)s are reserved for orders.")
+                _("%(sku)s: counted %(counted)s but %(reserved)s are reserved for orders.")
                 % {"sku": ln.sku_code, "counted": ln.quantity, "reserved": stock.reserved}
             )
         lines.append(
@@ -306,7 +306,7 @@ def return_receipt_record(
     require_warehouse_access(actor, warehouse)
     order_no = (order_no or "").strip()
     if not order_no:
-        raise InvalidDispatchInput(fields={"order_no": [_t("This field is required.")]})
+        raise InvalidDispatchInput(fields={"order_no": [_("This field is required.")]})
     parsed = parse_lines(lines)
     document = ReturnReceipt.objects.create(
         document_no=document_no("RR"),
@@ -347,7 +347,7 @@ def stock_safety_set(*, actor, stock: Stock, safety_stock: int) -> Stock:
     stock = Stock.objects.select_for_update().select_related("warehouse").get(pk=stock.pk)
     require_warehouse_access(actor, stock.warehouse)
     if isinstance(safety_stock, bool) or not isinstance(safety_stock, int) or safety_stock < 0:
-        raise InvalidDispatchInput(fields={"safety_stock": [_t("Enter a whole number ≥ 0.")]})
+        raise InvalidDispatchInput(fields={"safety_stock": [_("Enter a whole number ≥ 0.")]})
     before = snapshot(stock, ["safety_stock"])
     stock.safety_stock = safety_stock
     stock.save(update_fields=["safety_stock", "updated_at"])

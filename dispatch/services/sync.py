@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
 from ops.parameters import get_parameter
@@ -42,11 +42,11 @@ MAX_LINES = 20000
 def snapshot_lines_from_file(upload) -> list[tuple[str, int]]:
     """Read ``sku,on_hand`` rows from an uploaded CSV (UTF-8, header optional)."""
     if upload.size > MAX_FILE_BYTES:
-        raise InvalidDispatchInput(fields={"file": [_t("The file is larger than 5 MB.")]})
+        raise InvalidDispatchInput(fields={"file": [_("The file is larger than 5 MB.")]})
     try:
         text = upload.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidDispatchInput(fields={"file": [_t("The file is not UTF-8 text.")]}) from exc
+        raise InvalidDispatchInput(fields={"file": [_("The file is not UTF-8 text.")]}) from exc
     rows = []
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not any(cell.strip() for cell in row):
@@ -55,17 +55,17 @@ def snapshot_lines_from_file(upload) -> list[tuple[str, int]]:
             continue
         if len(row) < 2:
             raise InvalidDispatchInput(
-                fields={"file": [_t("Line %(n)s: expected SKU code and quantity.") % {"n": number}]}
+                fields={"file": [_("Line %(n)s: expected SKU code and quantity.") % {"n": number}]}
             )
         try:
             quantity = int(row[1].strip())
         except ValueError as exc:
             raise InvalidDispatchInput(
-                fields={"file": [_t("Line %(n)s: the quantity is not a number.") % {"n": number}]}
+                fields={"file": [_("Line %(n)s: the quantity is not a number.") % {"n": number}]}
             ) from exc
         rows.append((row[0].strip(), quantity))
         if len(rows) > MAX_LINES:
-            raise InvalidDispatchInput(fields={"file": [_t("Too many lines in one file.")]})
+            raise InvalidDispatchInput(fields={"file": [_("Too many lines in one file.")]})
     return rows
 
 
@@ -89,7 +89,7 @@ def stock_snapshot_submit(
     now = timezone.now()
     taken_at = taken_at or now
     if taken_at > now + timedelta(minutes=5):
-        raise InvalidDispatchInput(fields={"taken_at": [_t("This time lies in the future.")]})
+        raise InvalidDispatchInput(fields={"taken_at": [_("This time lies in the future.")]})
     parsed = parse_lines(lines, allow_zero=True, merge=False)
     document = StockSnapshot.objects.create(
         document_no=document_no("SS"),
@@ -200,7 +200,7 @@ def stock_snapshot_line_review(
     )
     require_warehouse_access(actor, line.document.warehouse)
     if line.status != StockSnapshotLine.Status.NEEDS_REVIEW:
-        raise InvalidStateTransition(_t("This line is not waiting for review."))
+        raise InvalidStateTransition(_("This line is not waiting for review."))
     before = snapshot(line, ["status"])
     if accept:
         stock = stock_rows(line.document.warehouse_id, [line.sku_id])[line.sku_id]
@@ -211,7 +211,7 @@ def stock_snapshot_line_review(
                         "stock_id": stock.pk,
                         "kind": StockMovement.Kind.SYNC_ADJUSTMENT,
                         "on_hand": line.difference,
-                        "note": _t("accepted after review"),
+                        "note": _("accepted after review"),
                     }
                 ],
                 actor=actor,
@@ -220,7 +220,7 @@ def stock_snapshot_line_review(
             )
         except InsufficientStock as exc:
             raise InsufficientStock(
-                _t("Booking this difference would leave fewer units than orders have reserved.")
+                _("Booking this difference would leave fewer units than orders have reserved.")
             ) from exc
         line.status = StockSnapshotLine.Status.ACCEPTED
     else:
@@ -318,8 +318,8 @@ def low_stock_alerts_send(*, actor) -> dict:
         notified += staff_notify(
             recipients=[owner_id],
             kind="low_stock",
-            title=_t("Low stock: %(sku)s") % {"sku": sku.code},
-            body=_t(
+            title=_("Low stock: %(sku)s") % {"sku": sku.code},
+            body=_(
                 "%(sku)s has %(sellable)s sellable units, below the safety stock of %(safety)s."
             )
             % {"sku": sku.code, "sellable": row["sellable"], "safety": row["safety"]},
@@ -337,7 +337,7 @@ def low_stock_alerts_send(*, actor) -> dict:
             sku_ids = list(product.skus.values_list("pk", flat=True))
             if sum(sellable_units_by_sku(sku_ids).values()) == 0:
                 product_off_shelf(
-                    actor=actor, product=product, reason=_t("Sold out in every warehouse.")
+                    actor=actor, product=product, reason=_("Sold out in every warehouse.")
                 )
                 off_shelf.append(product.pk)
     return {"low_skus": len(low), "notified": notified, "off_shelf": off_shelf}
