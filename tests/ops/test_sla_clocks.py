@@ -214,3 +214,21 @@ def test_escalation_skips_staff_who_cannot_see_the_clock(subject, make_staff):
     report = sla_scan()
     assert report.escalated == 1
     assert not StaffNotification.objects.filter(recipient__username="outsider").exists()
+
+
+def test_the_per_minute_task_scans_records_its_run_and_is_scheduled(subject, actor):
+    from mall.core.models import JobRun
+    from mall.core.schedule import collect_schedule
+    from ops.tasks import sla_scan_task
+
+    start = timezone.now() - timedelta(minutes=11)
+    sla_clock_start(kind="order.review", subject=subject, actor=actor, started_at=start)
+    result = sla_scan_task.apply().get()
+    assert result == {"breached": 1, "escalated": 1, "notified": 0}
+    assert JobRun.objects.get(name="sla_scan").result == result
+    entry = collect_schedule()["ops: SLA scan and escalation"]
+    assert (entry["task"], entry["cron"], entry["queue"]) == (
+        "ops.tasks.sla_scan_task",
+        "* * * * *",
+        "realtime",
+    )
