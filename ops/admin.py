@@ -388,10 +388,16 @@ class SlaClockExtensionInline(admin.TabularInline):
     fields = ("created_at", "actor", "minutes", "previous_due_at", "new_due_at", "reason")
     readonly_fields = fields
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("ops.view_slaclock")  # the history is part of the clock
+
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -163,6 +163,27 @@ def test_sla_board_lists_running_clocks_overdue_first_and_extends_with_a_reason(
     assert client.get(f"/admin/ops/slaclock/{fresh.pk}/change/").status_code == 200
 
 
+def test_a_clock_page_shows_its_extension_history_to_board_viewers(make_staff, superuser):
+    from django.contrib.admin import site
+    from django.test import RequestFactory
+
+    from ops.admin import SlaClockExtensionInline
+    from ops.sla import sla_clock_extend
+
+    east = SalesRegion.objects.get(code="east")
+    clock = sla_clock_start(kind="order.review", subject=east, actor=superuser, region=east)
+    sla_clock_extend(actor=superuser, clock=clock, minutes=5, reason="carrier delay noted")
+    page = login(superuser).get(f"/admin/ops/slaclock/{clock.pk}/change/")
+    assert "carrier delay noted" in page.content.decode()
+
+    request = RequestFactory().get("/")
+    inline = SlaClockExtensionInline(SlaClock, site)
+    request.user = make_staff("sla_viewer", perms=("ops.view_slaclock",))
+    assert inline.has_view_permission(request, clock)
+    request.user = make_staff("stranger")
+    assert not inline.has_view_permission(request, clock)
+
+
 def test_sla_board_is_scoped(make_staff, superuser):
     east = SalesRegion.objects.get(code="east")
     sla_clock_start(kind="order.review", subject=east, actor=superuser, region=east)
