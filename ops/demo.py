@@ -78,4 +78,4 @@ def seed(*, stdout) -> None:
             continue
         parameter_change_request(actor=requester, key=key, new_value=value, reason=reason)
         created += 1
-    stdout.write(f"  ops: {created} parameter change request(s) pending")
+    stdout.write(f"  ops: {created} parameter change request(s) created, waiting for approval")
