@@ -38,3 +38,21 @@ class MemberTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+try:  # describe the member bearer token in the OpenAPI schema
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+    class MemberTokenScheme(OpenApiAuthenticationExtension):
+        target_class = "members.authentication.MemberTokenAuthentication"
+        name = "memberToken"
+
+        def get_security_definition(self, auto_schema):
+            return {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Storefront member token from /api/v1/store/auth/login/.",
+            }
+
+except ImportError:  # pragma: no cover
+    pass

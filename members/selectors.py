@@ -28,6 +28,18 @@ from .models import (
 )
 from .services.accounts import normalize_phone
 
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value) -> int | None:
+    """Return ``value`` as a database id, or None when it cannot be one (so a huge or
+    malformed id in a URL is "not found", never a database error)."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
 
 def member_visible_to(actor) -> QuerySet[Member]:
     """Members the staff ``actor`` may see (data scope)."""
@@ -65,7 +77,8 @@ def member_list(*, actor, **filters) -> QuerySet[Member]:
 
 def member_get(*, actor, member_id) -> Member:
     """One member in ``actor``'s scope; ``MemberNotFound`` (404) otherwise."""
-    member = member_visible_to(actor).filter(pk=member_id).first()
+    pk = parse_id(member_id)
+    member = member_visible_to(actor).filter(pk=pk).first() if pk else None
     if member is None:
         raise MemberNotFound()
     return member
@@ -108,7 +121,8 @@ def own_addresses(member: Member) -> QuerySet[Address]:
 
 
 def own_address_get(member: Member, address_id) -> Address:
-    address = own_addresses(member).filter(pk=address_id).first()
+    pk = parse_id(address_id)
+    address = own_addresses(member).filter(pk=pk).first() if pk else None
     if address is None:
         raise AddressNotFound()
     return address
@@ -135,9 +149,12 @@ def own_opt_outs(member: Member) -> list[str]:
 
 def claimable_coupon_template_get(template_id) -> CouponTemplate:
     """A template a member may try to claim (active, storefront-claimable)."""
-    template = CouponTemplate.objects.filter(
-        pk=template_id, is_active=True, is_claimable=True
-    ).first()
+    pk = parse_id(template_id)
+    template = (
+        CouponTemplate.objects.filter(pk=pk, is_active=True, is_claimable=True).first()
+        if pk
+        else None
+    )
     if template is None:
         raise CouponTemplateNotFound()
     return template

@@ -18,6 +18,7 @@ from .models import (
     PointsEntry,
     PointsLot,
 )
+from .selectors import MAX_ID, parse_id
 
 # --- shared ---------------------------------------------------------------------------
 
@@ -285,6 +286,17 @@ class StaffAddressSerializer(serializers.ModelSerializer):
         ]
 
 
+class MemberFilterSerializer(serializers.Serializer):
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    level = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    status = serializers.ChoiceField(choices=Member.Status.choices, required=False)
+    region = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+
+class CouponFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Coupon.Status.choices, required=False)
+
+
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Member.Status.choices)
     reason = serializers.CharField(max_length=200)
@@ -301,7 +313,19 @@ class AdjustSerializer(serializers.Serializer):
         return value
 
 
+class SafePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key field that answers "does not exist" for ids too large for the
+    database instead of letting the database error through."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or parse_id(data) is None:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
 class CouponTemplateSerializer(serializers.ModelSerializer):
+    serializer_related_field = SafePrimaryKeyRelatedField
+
     class Meta:
         model = CouponTemplate
         fields = [
@@ -340,7 +364,7 @@ class CouponTemplateSerializer(serializers.ModelSerializer):
 
 
 class GrantCouponSerializer(serializers.Serializer):
-    member = serializers.IntegerField(min_value=1)
+    member = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class LevelUpdateSerializer(serializers.Serializer):
@@ -350,4 +374,6 @@ class LevelUpdateSerializer(serializers.Serializer):
     )
     free_shipping = serializers.BooleanField(required=False)
     birthday_points = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
-    birthday_coupon = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    birthday_coupon = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True
+    )

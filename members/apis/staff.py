@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from mall.core.api import ExportColumn, ScopedExportMixin, ScopedViewSetMixin
+from mall.core.exceptions import NotFound
 from mall.core.permissions import HasActionPermissions
 
 from .. import selectors, services
@@ -28,7 +29,7 @@ from ..permissions import (
     VIEW_MEMBER,
     VIEW_POINTS,
 )
-from ..selectors import member_filter
+from ..selectors import member_filter, parse_id
 from ..serializers import (
     AdjustSerializer,
     CouponSerializer,
@@ -37,6 +38,7 @@ from ..serializers import (
     GrowthEntrySerializer,
     LevelSerializer,
     LevelUpdateSerializer,
+    MemberFilterSerializer,
     PointsEntrySerializer,
     StaffAddressSerializer,
     StaffMemberSerializer,
@@ -83,17 +85,13 @@ class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewS
         return Member.objects.select_related("level", "region")
 
     def filter_queryset(self, queryset):
-        params = self.request.query_params
-        return member_filter(
-            queryset,
-            phone=params.get("phone", ""),
-            level=params.get("level", ""),
-            status=params.get("status", ""),
-            region=params.get("region", ""),
-        )
+        filters = MemberFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return member_filter(queryset, **filters.validated_data)
 
     def get_object(self):
-        member = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        pk = parse_id(self.kwargs["pk"])
+        member = self.get_queryset().filter(pk=pk).first() if pk else None
         if member is None:
             raise MemberNotFound()
         return member
@@ -112,7 +110,11 @@ class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewS
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(responses=StaffAddressSerializer(many=True), tags=["members"])
+    @extend_schema(
+        responses=StaffAddressSerializer(many=True),
+        tags=["members"],
+        operation_id="v1_members_member_addresses",
+    )
     @action(detail=True, methods=["get"], pagination_class=None)
     def addresses(self, request, pk=None):
         """The member's addresses (masked without PII permission)."""
@@ -201,7 +203,8 @@ class CouponTemplateViewSet(
         return selectors.coupon_template_list(actor=self.request.user)
 
     def get_object(self):
-        template = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        pk = parse_id(self.kwargs["pk"])
+        template = self.get_queryset().filter(pk=pk).first() if pk else None
         if template is None:
             raise CouponTemplateNotFound()
         return template
@@ -256,14 +259,17 @@ class LevelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=LevelUpdateSerializer, responses=LevelSerializer, tags=["members"])
     def partial_update(self, request, pk=None):
-        level = self.get_queryset().filter(pk=pk).first()
+        level_id = parse_id(pk)
+        level = self.get_queryset().filter(pk=level_id).first() if level_id else None
         if level is None:
             raise InvalidLevelRule(status_code=404, code="level_not_found")
         serializer = LevelUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if "birthday_coupon" in changes and changes["birthday_coupon"] is not None:
-            template = CouponTemplate.objects.filter(pk=changes["birthday_coupon"]).first()
+            template = CouponTemplate.objects.filter(
+                pk=parse_id(changes["birthday_coupon"])
+            ).first()
             if template is None:
                 raise InvalidLevelRule(fields={"birthday_coupon": ["Unknown coupon template."]})
             changes["birthday_coupon"] = template
@@ -303,6 +309,13 @@ class AddressViewSet(
 
     def get_base_queryset(self):
         return Address.objects.select_related("province", "region")
+
+    def get_object(self):
+        pk = parse_id(self.kwargs["pk"])
+        address = self.get_queryset().filter(pk=pk).first() if pk else None
+        if address is None:
+            raise NotFound()
+        return address
 
     @extend_schema(tags=["members"])
     def list(self, request, *args, **kwargs):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -14,16 +14,18 @@ from rest_framework.views import APIView
 
 from mall.core.context import client_ip_from_meta
 from mall.core.idempotency import idempotent
+from mall.core.pagination import DefaultCursorPagination
 
 from .. import selectors, services
 from ..authentication import MemberTokenAuthentication
-from ..models import Coupon
+from ..models import Address, Coupon, PointsEntry
 from ..permissions import IsMember
 from ..serializers import (
     AddressInputSerializer,
     AddressPatchSerializer,
     AddressSerializer,
     ClaimableCouponTemplateSerializer,
+    CouponFilterSerializer,
     CouponSerializer,
     CredentialsSerializer,
     MeSerializer,
@@ -114,12 +116,7 @@ class MeView(MemberView, APIView):
         return Response(MeSerializer(member).data)
 
 
-class PointsPagination(CursorPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = "-id"
-
+class PointsPagination(DefaultCursorPagination):
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
         member = self.request.user
@@ -157,6 +154,8 @@ class MyPointsView(MemberView, mixins.ListModelMixin, GenericAPIView):
     pagination_class = PointsPagination
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PointsEntry.objects.none()
         return selectors.own_points_entries(self.request.user)
 
     @extend_schema(tags=["storefront"])
@@ -170,20 +169,20 @@ class MyCouponsView(MemberView, mixins.ListModelMixin, GenericAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        status_filter = self.request.query_params.get("status", "")
-        if status_filter and status_filter not in Coupon.Status.values:
-            return selectors.own_coupons(self.request.user).none()
-        return selectors.own_coupons(self.request.user, status=status_filter)
+        if getattr(self, "swagger_fake_view", False):
+            return Coupon.objects.none()
+        filters = CouponFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.own_coupons(
+            self.request.user, status=filters.validated_data.get("status", "")
+        )
 
     @extend_schema(
         tags=["storefront"],
         parameters=[
-            {
-                "name": "status",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "enum": list(Coupon.Status.values)},
-            }
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, enum=list(Coupon.Status.values), required=False
+            )
         ],
     )
     def get(self, request, *args, **kwargs):
@@ -236,6 +235,8 @@ class AddressViewSet(MemberView, viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Address.objects.none()
         return selectors.own_addresses(self.request.user)
 
     @extend_schema(tags=["storefront"], responses=AddressSerializer(many=True))

@@ -33,7 +33,7 @@ from ..exceptions import (
 )
 from ..models import Address, Level, Member, MemberToken, NotificationKind, NotificationOptOut
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 MEMBER_AUDIT_FIELDS = (
     "gender",
     "birthday",
