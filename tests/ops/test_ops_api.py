@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from ops.models import ParameterChangeRequest, SlaClock, StaffNotification
 from ops.notifications import staff_notify
+from ops.parameter_changes import parameter_change_request
 from ops.sla import sla_clock_start, sla_clock_stop
 from rbac.models import SalesRegion
 
@@ -203,3 +204,34 @@ def test_notification_inbox_is_personal(make_staff, staff_client, superuser):
     )
     bobs.refresh_from_db()
     assert bobs.read_at is None
+
+
+def test_change_request_and_inbox_lists_keep_their_query_count(
+    make_staff, staff_client, django_assert_max_num_queries
+):
+    from ops.parameters import registered_parameters
+
+    requester = make_staff(
+        "counted",
+        perms=("ops.add_parameterchangerequest", "ops.view_parameterchangerequest"),
+    )
+    client = staff_client(requester)
+    specs = [spec for spec in registered_parameters().values() if spec.kind == "int"]
+
+    def add(index):
+        spec = specs[index]
+        parameter_change_request(
+            actor=requester, key=spec.key, new_value=spec.default + 1, reason="r"
+        )
+        staff_notify(recipients=[requester], kind="k", title=f"n{index}")
+
+    add(0)
+    with django_assert_max_num_queries(8) as first:
+        client.get(CHANGES)
+        client.get("/api/v1/ops/notifications/")
+    for index in range(1, 6):
+        add(index)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        changes = client.get(CHANGES).json()["results"]
+        inbox = client.get("/api/v1/ops/notifications/").json()["results"]
+    assert (len(changes), len(inbox)) == (6, 6)
