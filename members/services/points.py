@@ -120,6 +120,39 @@ def points_earn(
     return entry
 
 
+def points_earn_for_purchase(*, member: Member, order_no: str, paid_amount, actor=None):
+    """Grant purchase points (``members.points_purchase_per_yuan`` per whole yuan paid)
+    once per order; returns the entry, or None when the order earns nothing."""
+    per_yuan = get_parameter("members.points_purchase_per_yuan")
+    points = int(to_money(paid_amount).to_integral_value(rounding=ROUND_DOWN)) * per_yuan
+    if points <= 0:
+        return None
+    return points_earn(
+        member=member,
+        reason=PointsReason.PURCHASE,
+        reference=order_no,
+        points=points,
+        actor=actor,
+    )
+
+
+def points_earn_for_activity(*, member: Member, reason: str, reference: str, actor=None):
+    """Grant the fixed points of a review (``members.review_points``) or a share
+    (``members.share_points``) once per reference; None when the parameter is 0."""
+    key = {
+        PointsReason.REVIEW: "members.review_points",
+        PointsReason.SHARE: "members.share_points",
+    }.get(reason)
+    if key is None:
+        raise InvalidInput(fields={"reason": [str(_("Not a points activity."))]})
+    points = get_parameter(key)
+    if points <= 0:
+        return None
+    return points_earn(
+        member=member, reason=reason, reference=reference, points=points, actor=actor
+    )
+
+
 def points_available(member: Member, *, now: datetime | None = None) -> int:
     """Points the member can spend now (lots not past their expiry)."""
     now = now or timezone.now()

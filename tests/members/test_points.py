@@ -154,3 +154,19 @@ def test_verify_notices_a_balance_that_drifted_from_the_ledger(member):
     check = points_verify(member)
     assert not check.ok
     assert (check.balance, check.ledger_total, check.lots_total) == (90, 100, 100)
+
+
+def test_purchase_and_activity_points_follow_the_parameters(member):
+    from members.services import points_earn_for_activity, points_earn_for_purchase
+
+    set_parameter("members.points_purchase_per_yuan", 2)
+    assert (
+        points_earn_for_purchase(member=member, order_no="DD1", paid_amount="99.99").points == 198
+    )
+    assert (
+        points_earn_for_purchase(member=member, order_no="DD1", paid_amount="99.99").points == 198
+    )
+    assert points_earn_for_activity(member=member, reason="review", reference="R1").points == 20
+    assert points_earn_for_activity(member=member, reason="share", reference="S1").points == 5
+    member.refresh_from_db()
+    assert member.points_balance == 223
