@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ops.parameters import DECIMAL, INT, register_parameter
@@ -21,7 +22,7 @@ for _rank, _default in enumerate(DEFAULT_LEVEL_THRESHOLDS, start=1):
         level_threshold_key(_rank),
         kind=INT,
         default=_default,
-        description=_("Growth needed for member level VIP%(rank)d") % {"rank": _rank},
+        description=format_lazy(_("Growth needed for member level VIP{rank}"), rank=_rank),
         minimum=0,
     )
 
