@@ -261,3 +261,17 @@ def test_profile_update_and_opt_outs(member_client, member):
     assert response.json()["opt_outs"] == ["marketing"]
     again = client.patch(reverse("store-me"), {"birthday": "1996-01-01"}, format="json")
     assert again.status_code == 400
+
+
+def test_malformed_bearer_headers_are_401(client, db):
+    for header in ("Bearer", "Bearer a b", "Bearer nope"):
+        client.credentials(HTTP_AUTHORIZATION=header)
+        response = client.get(reverse("store-me"))
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] in {"authentication_failed", "not_authenticated"}
+
+
+def test_logout_ends_the_token(member_client, member):
+    client = member_client(member)
+    assert client.post(reverse("store-logout")).status_code == 204
+    assert client.get(reverse("store-me")).status_code == 401
