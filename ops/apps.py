@@ -8,6 +8,7 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         from mall.core.audit import register_recorder
+        from mall.core.models import JobRun
         from mall.core.scoping import declare_scope
 
         from . import (
@@ -15,6 +16,7 @@ class OpsConfig(AppConfig):
             receivers,  # noqa: F401 - connects the login/logout receivers
         )
         from .models import (
+            AuditEntry,
             ParameterChangeRequest,
             SlaClock,
             SlaClockExtension,
@@ -25,6 +27,11 @@ class OpsConfig(AppConfig):
 
         register_recorder(audit_entry_record)
 
+        # The audit log names objects of every scope: an "all"-scope role (auditors)
+        # sees every entry, anybody else only the entries of their own actions.
+        declare_scope(AuditEntry, owner="actor")
+        # Job runs are operational metadata without business data.
+        declare_scope(JobRun, unscoped=True)
         # Parameters are global settings: the function permission decides.
         declare_scope(SystemParameter, unscoped=True)
         declare_scope(ParameterChangeRequest, unscoped=True)
