@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core import lockout
 from mall.core.audit import audit, snapshot
+from mall.core.context import current_client_ip
 from mall.core.exceptions import InvalidInput
 from ops.parameters import get_parameter
 from rbac.models import Province
@@ -32,6 +33,7 @@ from ..exceptions import (
     UnknownProvince,
 )
 from ..models import Address, Level, Member, MemberToken, NotificationKind, NotificationOptOut
+from ..signals import member_registered, send_on_commit
 
 PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 MEMBER_AUDIT_FIELDS = (
@@ -141,6 +143,7 @@ def member_register(
                 target=member,
                 after=member_snapshot(member),
             )
+            send_on_commit(member_registered, Member, member=member, client_ip=current_client_ip())
     except IntegrityError as exc:
         if Member.objects.filter(phone_hash=member.phone_hash).exists():
             raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]}) from exc

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
+from mall.core.context import current_client_ip
 from mall.core.money import CENT, ZERO, to_money
 
 from ..exceptions import (
@@ -34,6 +35,7 @@ from ..exceptions import (
     InvalidCouponTemplate,
 )
 from ..models import Coupon, CouponTemplate, Member
+from ..signals import coupon_claimed, send_on_commit
 
 TEMPLATE_FIELDS = (
     "name",
@@ -221,6 +223,14 @@ def coupon_issue(
             valid_from=valid_from,
             valid_until=valid_until,
         )
+        if source == Coupon.Source.CLAIM:
+            send_on_commit(
+                coupon_claimed,
+                Coupon,
+                coupon=coupon,
+                member=locked_member,
+                client_ip=current_client_ip(),
+            )
         audit(
             actor=actor or locked_member,
             action="coupon.claim" if source == Coupon.Source.CLAIM else "coupon.grant",

@@ -241,3 +241,26 @@ def test_category_coupons_apply_only_to_lines_of_their_category_tree(template, m
     assert coupon_applicable_amount(coupon=coupon, lines=lines) == Decimal("100.50")
     coupon_template_update(actor=superuser, template=coupon_template, categories=[])
     assert coupon_applicable_amount(coupon=coupon, lines=lines) == Decimal("1099.50")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claims_and_registrations_signal_risk_after_commit(template, make_member):
+    from members.signals import coupon_claimed, member_registered
+
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(sorted(kwargs))
+
+    member_registered.connect(receiver)
+    coupon_claimed.connect(receiver)
+    try:
+        member = make_member()
+        coupon_claim(member=member, template=template())
+    finally:
+        member_registered.disconnect(receiver)
+        coupon_claimed.disconnect(receiver)
+    assert seen == [
+        ["client_ip", "member", "signal"],
+        ["client_ip", "coupon", "member", "signal"],
+    ]
