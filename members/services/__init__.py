@@ -20,6 +20,7 @@ from .accounts import (
     member_token_issue,
     member_token_resolve,
     member_update_profile,
+    member_verify_real_name,
     normalize_phone,
 )
 from .benefits import birthday_benefits_grant, birthday_members_due, member_sign_in
@@ -101,6 +102,7 @@ __all__ = [
     "member_token_issue",
     "member_token_resolve",
     "member_update_profile",
+    "member_verify_real_name",
     "normalize_phone",
     "notification_deliver",
     "notification_enqueue",
