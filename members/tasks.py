@@ -13,6 +13,7 @@ from .services import (
     birthday_benefits_grant,
     birthday_members_due,
     coupons_expire_due,
+    member_tokens_purge,
     notification_deliver,
     notifications_due,
     points_expire_due,
@@ -67,6 +68,14 @@ def birthday_benefits_task(self) -> int:
     return granted
 
 
+@shared_task(bind=True, queue="default", acks_late=True)
+def member_tokens_purge_task(self) -> int:
+    """Delete expired storefront tokens (they are refused anyway; this keeps the table small)."""
+    with job_run("members.member_tokens_purge", self.request.id) as run:
+        run.result = {"deleted": member_tokens_purge()}
+    return run.result["deleted"]
+
+
 SCHEDULE = {
     "members: points expiry": {
         "task": "members.tasks.points_expire_due_task",
@@ -80,6 +89,10 @@ SCHEDULE = {
         "task": "members.tasks.notifications_deliver_task",
         "cron": "* * * * *",
         "queue": "realtime",
+    },
+    "members: expired token purge": {
+        "task": "members.tasks.member_tokens_purge_task",
+        "cron": "10 1 * * *",
     },
     "members: birthday benefits": {
         "task": "members.tasks.birthday_benefits_task",

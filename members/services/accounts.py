@@ -193,6 +193,12 @@ def member_token_resolve(key: str) -> Member | None:
     return token.member
 
 
+def member_tokens_purge(*, now=None) -> int:
+    """Delete expired member tokens; return how many went."""
+    deleted, _details = MemberToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
+
+
 def member_login(*, phone: str, password: str, client_ip: str | None = None) -> tuple[Member, str]:
     """Check phone + password and return ``(member, token key)``.
 

@@ -42,3 +42,17 @@ def test_expiry_jobs_expire_points_and_coupons_and_record_runs(member, superuser
     assert member.points_balance == 0
     runs = JobRun.objects.filter(name__startswith="members.", status="succeeded")
     assert runs.count() == 3
+
+
+def test_expired_member_tokens_are_purged(member):
+    from members.models import MemberToken
+    from members.services import member_token_issue
+    from members.tasks import member_tokens_purge_task
+
+    member_token_issue(member=member)
+    member_token_issue(member=member)
+    MemberToken.objects.filter(pk=MemberToken.objects.order_by("pk").first().pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert member_tokens_purge_task.apply().get() == 1
+    assert MemberToken.objects.filter(member=member).count() == 1
