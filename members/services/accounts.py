@@ -208,7 +208,11 @@ def member_login(*, phone: str, password: str, client_ip: str | None = None) -> 
     Frozen or closed members get ``MemberInactive``. The first login of a day grants
     growth (``members.growth_daily_login``, once per member and day).
     """
-    subject = f"member:{phone}"
+    try:
+        # One lock per number, however it is spelled (+86, spaces, dashes).
+        subject = f"member:{normalize_phone(phone)}"
+    except InvalidPhone:
+        subject = f"member:{phone}"
     if lockout.is_locked(subject, client_ip):
         raise LoginLockedOut()
     member = member_find_by_phone(phone)
@@ -265,6 +269,10 @@ def member_update_profile(*, actor, member: Member, **changes) -> Member:
         before = member_snapshot(member)
         if "birthday" in changes and member.birthday and changes["birthday"] != member.birthday:
             raise InvalidInput(fields={"birthday": [str(_("The birthday can only be set once."))]})
+        if "birthday" in changes and not (
+            date(1900, 1, 1) <= changes["birthday"] <= timezone.localdate()
+        ):
+            raise InvalidInput(fields={"birthday": [str(_("Not a possible birthday."))]})
         if "gender" in changes and changes["gender"] not in Member.Gender.values:
             raise InvalidInput(fields={"gender": [str(_("Unknown gender."))]})
         update_fields = []

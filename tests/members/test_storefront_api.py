@@ -275,3 +275,29 @@ def test_logout_ends_the_token(member_client, member):
     client = member_client(member)
     assert client.post(reverse("store-logout")).status_code == 204
     assert client.get(reverse("store-me")).status_code == 401
+
+
+def test_the_phone_lock_holds_however_the_number_is_spelled(client, member):
+    spellings = [
+        "13912345678",
+        "+86 139 1234 5678",
+        "139-1234-5678",
+        "008613912345678",
+        "1391234 5678",
+    ]
+    for spelling in spellings:
+        client.post(
+            reverse("store-login"), {"phone": spelling, "password": "bad-pass-1"}, format="json"
+        )
+    response = client.post(
+        reverse("store-login"), {"phone": member.phone, "password": "mall-demo-2026"}, format="json"
+    )
+    assert response.status_code == 429
+
+
+def test_a_future_birthday_is_refused(member_client, member):
+    response = member_client(member).patch(
+        reverse("store-me"), {"birthday": "2999-01-01"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "birthday" in response.json()["error"]["fields"]
