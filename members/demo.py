@@ -64,6 +64,7 @@ ROLE_PERMISSIONS = {
         perms.VIEW_MEMBER_PII,
         perms.MANAGE_MEMBER_STATUS,
         perms.ADJUST_MEMBER_POINTS,
+        perms.ADJUST_MEMBER_GROWTH,
         perms.ADD_COUPON_TEMPLATE,
         perms.CHANGE_COUPON_TEMPLATE,
         perms.CHANGE_LEVEL,

@@ -173,6 +173,7 @@ class Member(models.Model):
             ("view_member_pii", _("Can view members' personal data")),
             ("manage_member_status", _("Can freeze and unfreeze members")),
             ("adjust_member_points", _("Can adjust members' points")),
+            ("adjust_member_growth", _("Can adjust members' growth (and so their level)")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -17,6 +17,7 @@ from ..exceptions import CouponTemplateNotFound, InvalidLevelRule, MemberNotFoun
 from ..models import Address, CouponTemplate, Member
 from ..permissions import (
     ADD_COUPON_TEMPLATE,
+    ADJUST_MEMBER_GROWTH,
     ADJUST_MEMBER_POINTS,
     CHANGE_COUPON_TEMPLATE,
     CHANGE_LEVEL,
@@ -67,6 +68,7 @@ class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewS
         "coupons": [VIEW_MEMBER, VIEW_COUPON],
         "set_status": [VIEW_MEMBER, MANAGE_MEMBER_STATUS],
         "adjust_points": [VIEW_MEMBER, ADJUST_MEMBER_POINTS],
+        "adjust_growth": [VIEW_MEMBER, ADJUST_MEMBER_GROWTH],
     }
     export_filename = "members"
     export_columns = [
@@ -180,6 +182,26 @@ class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewS
             note=data["note"],
         )
         return Response(PointsEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=AdjustSerializer, responses={201: GrowthEntrySerializer}, tags=["members"]
+    )
+    @action(detail=True, methods=["post"], url_path="adjust-growth")
+    def adjust_growth(self, request, pk=None):
+        """Add or remove growth by hand (the level follows); ``reference`` makes a retry
+        harmless."""
+        member = self.get_object()
+        serializer = AdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        entry = services.growth_adjust(
+            actor=request.user,
+            member=member,
+            amount=data["amount"],
+            reference=f"staff:{request.user.pk}:{data['reference']}",
+            note=data["note"],
+        )
+        return Response(GrowthEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
 class CouponTemplateViewSet(

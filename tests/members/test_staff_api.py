@@ -177,3 +177,17 @@ def test_member_export_is_scoped_and_masked(staff_client, regional_staff, make_m
     assert "13911112222" not in body
     assert "3333" not in body
     assert AuditEntry.objects.filter(action="data.export", object_type="members.member").exists()
+
+
+def test_growth_adjustment_moves_the_level_and_needs_its_permission(
+    staff_client, regional_staff, superuser, make_member
+):
+    member = make_member(province="上海")
+    url = reverse("member-adjust-growth", args=[member.pk])
+    body = {"amount": 2000, "reference": "complaint-7", "note": "goodwill"}
+    assert staff_client(regional_staff("viewer")).post(url, body, format="json").status_code == 403
+    client = staff_client(superuser)
+    assert client.post(url, body, format="json").status_code == 201
+    assert client.post(url, body, format="json").status_code == 201
+    member.refresh_from_db()
+    assert (member.growth, member.level.code) == (2000, "VIP3")
