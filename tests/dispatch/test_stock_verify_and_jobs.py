@@ -46,15 +46,15 @@ def test_the_reconciliation_job_runs_and_records_its_run(actor, warehouses, make
         actor=actor, warehouse=warehouses["WH-SH"], lines=[(sku.code, 4)]
     )
 
-    result = tasks.stock_snapshots_reconcile_task.delay().get()
+    result = tasks.stock_snapshots_reconcile_task.apply().get()
 
     assert result == {"reconciled": 1, "needs_review": 0}
     assert StockSnapshot.objects.get().status == "reconciled"
     assert JobRun.objects.filter(
         name="dispatch.stock_snapshots_reconcile", status="succeeded"
     ).exists()
-    assert tasks.low_stock_alerts_send_task.delay().get()["low_skus"] == 0
-    assert tasks.shipments_flag_stale_task.delay().get() == {"flagged": 0}
+    assert tasks.low_stock_alerts_send_task.apply().get()["low_skus"] == 0
+    assert tasks.shipments_flag_stale_task.apply().get() == {"flagged": 0}
 
 
 def test_auto_off_shelf_takes_a_sold_out_product_off_shelf_only_when_switched_on(
