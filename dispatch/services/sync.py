@@ -319,9 +319,7 @@ def low_stock_alerts_send(*, actor) -> dict:
             recipients=[owner_id],
             kind="low_stock",
             title=_("Low stock: %(sku)s") % {"sku": sku.code},
-            body=_(
-                "%(sku)s has %(sellable)s sellable units, below the safety stock of %(safety)s."
-            )
+            body=_("%(sku)s has %(sellable)s sellable units, below the safety stock of %(safety)s.")
             % {"sku": sku.code, "sellable": row["sellable"], "safety": row["safety"]},
             link=f"/admin/dispatch/stock/?sku__code={sku.code}",
             dedupe_key=f"low_stock:{sku.pk}:{today}",
