@@ -8,7 +8,6 @@ from django.utils import timezone
 from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
-from .models import Member
 from .services import (
     birthday_benefits_grant,
     birthday_members_due,
@@ -61,8 +60,7 @@ def birthday_benefits_task(self) -> int:
         actor = system_actor()
         granted = 0
         for member_id in birthday_members_due(today=today):
-            member = Member.objects.filter(pk=member_id).first()
-            if member and birthday_benefits_grant(actor=actor, member=member, today=today):
+            if birthday_benefits_grant(actor=actor, member_id=member_id, today=today):
                 granted += 1
         run.result = {"granted": granted, "date": today.isoformat()}
     return granted

@@ -71,19 +71,29 @@ def birthday_members_due(*, today: date) -> list[int]:
     )
 
 
-def birthday_benefits_grant(*, actor, member: Member, today: date) -> BirthdayBenefit | None:
-    """Grant the member's level birthday benefits once for ``today.year``.
+def birthday_benefits_grant(*, actor, member_id: int, today: date) -> BirthdayBenefit | None:
+    """Grant member ``member_id`` their level's birthday benefits once for ``today.year``.
 
     Benefits come from the member's level: its birthday coupon template (if any stock
-    is left) and birthday points; a benefit notification is queued. The
-    ``BirthdayBenefit`` row (unique per member and year) makes a rerun a no-op and
-    returns None.
+    is left) and birthday points; a benefit notification is queued. Returns None —
+    changing nothing — when it is not the member's birthday, the member is not
+    active or gone, or the benefits of this year were granted already (the
+    ``BirthdayBenefit`` row is unique per member and year).
     """
-    if member.birthday is None or not birthday_matches(member.birthday, today):
-        return None
     try:
         with transaction.atomic():
-            member = Member.objects.select_for_update().select_related("level").get(pk=member.pk)
+            member = (
+                Member.objects.select_for_update()
+                .select_related("level")
+                .filter(pk=member_id, status=Member.Status.ACTIVE)
+                .first()
+            )
+            if (
+                member is None
+                or member.birthday is None
+                or not birthday_matches(member.birthday, today)
+            ):
+                return None
             benefit = BirthdayBenefit.objects.create(
                 member=member, year=today.year, level=member.level
             )

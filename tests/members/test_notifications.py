@@ -130,5 +130,17 @@ def test_leap_day_birthdays_are_celebrated_on_the_28th(make_member):
     assert birthday_members_due(today=date(2027, 2, 28)) == [member.pk]
     assert birthday_members_due(today=date(2028, 2, 28)) == []
     assert (
-        birthday_benefits_grant(actor=system_actor(), member=member, today=date(2027, 3, 1)) is None
+        birthday_benefits_grant(actor=system_actor(), member_id=member.pk, today=date(2027, 3, 1))
+        is None
     )
+
+
+def test_frozen_members_get_no_birthday_benefits(make_member, superuser):
+    from members.services import member_set_status
+
+    today = timezone.localdate()
+    member = make_member(birthday=date(1990, today.month, min(today.day, 28)))
+    member_set_status(actor=superuser, member=member, status="frozen", reason="abuse")
+    day = date(today.year, today.month, min(today.day, 28))
+    assert birthday_benefits_grant(actor=system_actor(), member_id=member.pk, today=day) is None
+    assert not BirthdayBenefit.objects.exists()
