@@ -137,7 +137,9 @@ def test_product_outside_the_importers_scope_is_not_touched(
         file=workbook([row(product_code="THEIRS-1", sku_code=theirs.skus.get().code)]),
     )
     assert record.status == ProductImport.Status.FAILED
-    assert "scope" in record.errors[0]["errors"][0]
+    assert record.errors[0]["row"] == 2 and record.errors[0]["errors"][0].startswith("product_code")
+    theirs.refresh_from_db()
+    assert theirs.title == "智能电饭煲 4L"
 
 
 def test_a_file_that_is_not_a_workbook_is_refused(author):

@@ -27,14 +27,14 @@ def test_job_lists_products_whose_time_has_come_and_only_those(make_product, aut
     due = _approved(make_product, author, reviewer, now - timedelta(minutes=1))
     later = _approved(make_product, author, reviewer, now + timedelta(hours=2))
 
-    assert products_publish_scheduled_task.delay().get() == [due.pk]
+    assert products_publish_scheduled_task.apply().get() == [due.pk]
     assert Product.objects.get(pk=due.pk).status == Product.Status.ON_SHELF
     assert Product.objects.get(pk=later.pk).status == Product.Status.APPROVED
     event = ProductEvent.objects.get(product=due, kind="on_shelf")
     assert event.actor.username == "system"
     assert JobRun.objects.filter(name="catalog.products_publish_scheduled").exists()
 
-    assert products_publish_scheduled_task.delay().get() == []  # idempotent
+    assert products_publish_scheduled_task.apply().get() == []  # idempotent
 
 
 def test_job_is_scheduled_every_minute_on_the_realtime_queue():
