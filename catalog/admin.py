@@ -343,12 +343,15 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         product = form.instance
+        # The admin's change message reads these; the services did the writing.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if formset.model is Sku:
             for sku_form in formset.forms:
                 if not sku_form.has_changed() or not sku_form.cleaned_data:
                     continue
                 data = sku_form.cleaned_data
                 if sku_form.instance.pk is None:
+                    formset.new_objects.append(sku_form.instance)
                     services.sku_create(
                         actor=request.user,
                         product=product,
@@ -377,13 +380,16 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
                     services.sku_update(
                         actor=request.user, sku=sku_form.instance, reason="admin", **values
                     )
+                    formset.changed_objects.append((sku_form.instance, list(values)))
         elif formset.model is ProductImage:
             for image_form in formset.forms:
                 if not image_form.cleaned_data:
                     continue
                 if image_form.cleaned_data.get("DELETE") and image_form.instance.pk:
+                    formset.deleted_objects.append(image_form.instance)
                     services.product_image_remove(actor=request.user, image=image_form.instance)
                 elif image_form.instance.pk is None and image_form.has_changed():
+                    formset.new_objects.append(image_form.instance)
                     services.product_image_add(
                         actor=request.user,
                         product=product,

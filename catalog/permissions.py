@@ -42,6 +42,7 @@ PRODUCT_OPS_PERMISSIONS = [
     REQUEST_CATEGORY_CHANGE,
     "catalog.view_categorychangerequest",
     "catalog.view_productimport",
+    "catalog.view_skupricechange",
 ]
 OPS_LEAD_PERMISSIONS = [
     *PRODUCT_OPS_PERMISSIONS,

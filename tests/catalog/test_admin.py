@@ -1,0 +1,166 @@
+"""Catalog admin: scoped changelists, workflow actions through services, pages render."""
+
+import io
+
+import pytest
+from django.test import Client
+from openpyxl import Workbook
+
+from catalog import permissions as perms
+from catalog.models import CategoryChangeRequest, Product, ProductEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_changelist_shows_only_products_in_scope(staff_with_role, make_product, reviewer):
+    ops = staff_with_role("ops-a", perms=perms.PRODUCT_OPS_PERMISSIONS, scope="self")
+    mine = make_product(ops, code="MINE-A")
+    theirs = make_product(reviewer, code="THEIRS-A")
+    response = _client(ops).get("/admin/catalog/product/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert mine.code in content and theirs.code not in content
+    assert _client(ops).get(f"/admin/catalog/product/{theirs.pk}/change/").status_code == 302
+
+
+def test_review_actions_go_through_the_services_and_respect_the_author_rule(
+    make_product, author, reviewer
+):
+    product = make_product(author)
+    client = _client(author)
+    client.post(
+        "/admin/catalog/product/",
+        {"action": "submit_selected", "_selected_action": [product.pk]},
+    )
+    assert Product.objects.get(pk=product.pk).status == "pending_review"
+
+    # The author holds no review permission: the action is not even offered.
+    response = client.post(
+        "/admin/catalog/product/",
+        {"action": "approve_selected", "_selected_action": [product.pk]},
+    )
+    assert Product.objects.get(pk=product.pk).status == "pending_review"
+
+    response = _client(reviewer).post(
+        "/admin/catalog/product/",
+        {"action": "reject_selected", "_selected_action": [product.pk], "reason": "缺少细节图"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    event = ProductEvent.objects.get(product=product, kind="rejected")
+    assert (event.actor, event.reason) == (reviewer, "缺少细节图")
+
+
+def test_reviewer_cannot_approve_own_product_from_the_admin(make_product, reviewer):
+    product = make_product(reviewer)
+    client = _client(reviewer)
+    client.post(
+        "/admin/catalog/product/", {"action": "submit_selected", "_selected_action": [product.pk]}
+    )
+    response = client.post(
+        "/admin/catalog/product/",
+        {"action": "approve_selected", "_selected_action": [product.pk]},
+        follow=True,
+    )
+    assert Product.objects.get(pk=product.pk).status == "pending_review"
+    assert any(m.level_tag == "error" for m in response.context["messages"])
+
+
+def test_product_is_created_in_the_admin_through_the_service(author, leaf):
+    response = _client(author).post(
+        "/admin/catalog/product/add/",
+        {
+            "code": "ADM-1",
+            "title": "电饭煲 管理后台",
+            "category": leaf.pk,
+            "description": "后台创建",
+            "skus-TOTAL_FORMS": "1",
+            "skus-INITIAL_FORMS": "0",
+            "skus-0-code": "ADM-1-S",
+            "skus-0-spec": '{"容量": "3L"}',
+            "skus-0-price_amount": "199.00",
+            "skus-0-cost_amount": "100.00",
+            "skus-0-weight_grams": "2000",
+            "skus-0-is_available": "on",
+            "skus-0-sort_order": "0",
+            "images-TOTAL_FORMS": "0",
+            "images-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    product = Product.objects.get(code="ADM-1")
+    assert product.created_by == author and product.owner == author
+    assert product.skus.get().price_changes.count() == 1
+    assert ProductEvent.objects.filter(product=product, kind="created").exists()
+
+
+def test_history_page_lists_rounds_with_names(make_product, author, reviewer):
+    from catalog import services
+
+    product = make_product(author)
+    services.product_submit(actor=author, product=product)
+    services.product_reject(actor=reviewer, product=product, reason="标题不规范")
+    response = _client(reviewer).get(f"/admin/catalog/product/{product.pk}/history/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "标题不规范" in content and "reviewer" in content and "author" in content
+
+
+def test_import_page_reports_errors_and_changes_nothing(author, tree):
+    book = Workbook()
+    book.active.append(["product_code", "sku_code", "price"])
+    book.active.append(["NEW-1", "NEW-1-S", "-5"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    buffer.name = "bad.xlsx"
+    response = _client(author).post("/admin/catalog/product/import/", {"file": buffer})
+    assert response.status_code == 200
+    assert "/api/v1/catalog/imports/" in response.content.decode()
+    assert not Product.objects.filter(code="NEW-1").exists()
+
+
+def test_category_change_requested_in_admin_waits_for_the_lead(author, reviewer, tree):
+    response = _client(author).post(
+        "/admin/catalog/categorychangerequest/add/",
+        {
+            "kind": "create",
+            "code": "air-fryer",
+            "name": "空气炸锅",
+            "parent": tree["middle"].pk,
+            "reason": "新品类",
+        },
+    )
+    assert response.status_code == 302
+    change = CategoryChangeRequest.objects.get()
+    assert change.requested_by == author and change.status == "pending"
+    _client(reviewer).post(
+        "/admin/catalog/categorychangerequest/",
+        {"action": "approve_selected", "_selected_action": [change.pk]},
+    )
+    assert CategoryChangeRequest.objects.get().status == "approved"
+
+
+def test_admin_pages_render(reviewer, make_product):
+    product = make_product(reviewer)
+    client = _client(reviewer)
+    for url in [
+        "/admin/catalog/product/",
+        f"/admin/catalog/product/{product.pk}/change/",
+        "/admin/catalog/product/add/",
+        "/admin/catalog/category/",
+        "/admin/catalog/sku/",
+        "/admin/catalog/promotionprice/",
+        "/admin/catalog/promotionprice/add/",
+        "/admin/catalog/skupricechange/",
+        "/admin/catalog/productimport/",
+        "/admin/catalog/categorychangerequest/",
+        "/admin/catalog/product/import/",
+    ]:
+        assert client.get(url).status_code == 200, url
