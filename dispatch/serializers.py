@@ -379,24 +379,28 @@ class TrackingEventInput(serializers.Serializer):
 
 
 class StockFilterInput(serializers.Serializer):
-    warehouse = serializers.CharField(max_length=20, required=False)
-    sku = serializers.CharField(max_length=40, required=False)
+    warehouse = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    sku = serializers.CharField(max_length=40, required=False, allow_blank=True)
     low = serializers.BooleanField(required=False, default=False)
 
 
 class MovementFilterInput(serializers.Serializer):
-    warehouse = serializers.CharField(max_length=20, required=False)
-    sku = serializers.CharField(max_length=40, required=False)
-    kind = serializers.ChoiceField(choices=StockMovement.Kind.choices, required=False)
-    reference_no = serializers.CharField(max_length=64, required=False)
+    warehouse = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    sku = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(
+        choices=StockMovement.Kind.choices, required=False, allow_blank=True
+    )
+    reference_no = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
 class ShipmentFilterInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Shipment.Status.choices, required=False)
-    warehouse = serializers.CharField(max_length=20, required=False)
-    order_no = serializers.CharField(max_length=40, required=False)
+    status = serializers.ChoiceField(
+        choices=Shipment.Status.choices, required=False, allow_blank=True
+    )
+    warehouse = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    order_no = serializers.CharField(max_length=40, required=False, allow_blank=True)
     is_stale = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class OrderFilterInput(serializers.Serializer):
-    order_no = serializers.CharField(max_length=40, required=False)
+    order_no = serializers.CharField(max_length=40, required=False, allow_blank=True)
