@@ -207,3 +207,21 @@ def test_a_supplier_warehouse_shipment_is_a_supplier_order(
         actor=actor, order_no="DD9", province="浙江", lines=[(sku.code, 1)]
     )
     assert allocation.shipments.get().is_supplier_order is True
+
+
+def test_shipments_by_order_groups_the_shipments_of_many_orders(
+    actor, warehouses, make_sku, put_stock, django_assert_max_num_queries
+):
+    from dispatch.selectors import shipments_by_order
+
+    sku = make_sku()
+    put_stock(warehouses["WH-SH"], sku, 1)
+    put_stock(warehouses["WH-BJ"], sku, 5)
+    services.allocate(actor=actor, order_no="G1", province="上海", lines=[(sku.code, 3)])
+    services.allocate(actor=actor, order_no="G2", province="北京", lines=[(sku.code, 1)])
+    with django_assert_max_num_queries(3):
+        grouped = shipments_by_order(["G1", "G2", "G3"])
+        codes = {no: [s.warehouse.code for s in found] for no, found in grouped.items()}
+        lines = [line.quantity for s in grouped["G1"] for line in s.lines.all()]
+    assert codes == {"G1": ["WH-BJ"], "G2": ["WH-BJ"], "G3": []}
+    assert lines == [3]
