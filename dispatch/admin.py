@@ -40,6 +40,7 @@ from .models import (
     TransferLine,
     Warehouse,
 )
+from .services.sync import snapshot_lines_from_file
 
 
 def _error_text(exc: ApplicationError) -> str:
@@ -89,6 +90,32 @@ class LinesFormMixin(forms.ModelForm):
         return parse_line_text(self.cleaned_data["lines_text"])
 
 
+class SnapshotForm(LinesFormMixin):
+    """Lines typed in, or the warehouse's CSV export (``sku,on_hand``) uploaded."""
+
+    lines_text = forms.CharField(
+        label=_("lines"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 40}),
+        help_text=_("One line per SKU: SKU code and quantity, e.g. DEMO-FLASH-001 10"),
+    )
+    file = forms.FileField(
+        label=_("file"),
+        required=False,
+        help_text=_("CSV with the columns sku,on_hand (instead of lines)"),
+    )
+
+    def clean_lines_text(self):
+        text = self.cleaned_data.get("lines_text") or ""
+        return parse_line_text(text) if text.strip() else []
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("lines_text")) == bool(cleaned.get("file")):
+            raise forms.ValidationError(_("Send either lines or a file, not both or neither."))
+        return cleaned
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -104,17 +131,18 @@ class DocumentAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     """A warehouse document: created through its service, never edited afterwards."""
 
     create_fields: tuple[str, ...] = ()
+    line_fields: tuple[str, ...] = ("lines_text",)
     line_form = LinesFormMixin
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = self.line_form
-            kwargs["fields"] = [*self.create_fields, "lines_text"]
+            kwargs["fields"] = [*self.create_fields, *self.line_fields]
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": [*self.create_fields, "lines_text"]})]
+            return [(None, {"fields": [*self.create_fields, *self.line_fields]})]
         return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
@@ -570,6 +598,8 @@ class StockSnapshotAdmin(DocumentAdmin):
     list_filter = ["status", "warehouse", "source"]
     search_fields = ["document_no"]
     create_fields = ("warehouse", "taken_at", "note")
+    line_fields = ("lines_text", "file")
+    line_form = SnapshotForm
     inlines = [StockSnapshotLineInline]
     actions = ["reconcile_selected"]
 
@@ -580,12 +610,16 @@ class StockSnapshotAdmin(DocumentAdmin):
         return request.user.has_perm("dispatch.change_stocksnapshot")
 
     def create_through_service(self, request, data):
+        if data.get("file"):
+            lines, source = snapshot_lines_from_file(data["file"]), "file"
+        else:
+            lines, source = data["lines_text"], "admin"
         return services.stock_snapshot_submit(
             actor=request.user,
             warehouse=data["warehouse"],
             taken_at=data.get("taken_at"),
-            lines=data["lines_text"],
-            source="admin",
+            lines=lines,
+            source=source,
             note=data.get("note") or "",
         )
 

@@ -113,3 +113,26 @@ def test_safety_stock_is_edited_in_the_admin(superuser, stocked, warehouses):
     assert response.status_code == 302
     stock.refresh_from_db()
     assert stock.safety_stock == 7 and stock.on_hand == 5
+
+
+def test_a_snapshot_file_is_uploaded_in_the_admin(clerk, stocked, warehouses):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dispatch.models import StockSnapshot
+
+    upload = SimpleUploadedFile("wms.csv", f"sku,on_hand\n{stocked.code},4\n".encode(), "text/csv")
+    response = _client(clerk).post(
+        reverse("admin:dispatch_stocksnapshot_add"),
+        {
+            "warehouse": warehouses["WH-SH"].pk,
+            "taken_at_0": "2026-11-20",
+            "taken_at_1": "10:00:00",
+            "note": "",
+            "lines_text": "",
+            "file": upload,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    snapshot = StockSnapshot.objects.get()
+    assert snapshot.source == "file"
+    assert snapshot.lines.get().reported_on_hand == 4
