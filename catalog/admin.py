@@ -8,6 +8,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -264,7 +265,13 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     change_list_template = "admin/catalog/product/change_list.html"
 
     def get_queryset(self, request):
-        return selectors.product_visible_to(request.user).select_related("category", "owner")
+        return (
+            selectors.product_visible_to(request.user)
+            .select_related("category", "owner")
+            .prefetch_related(
+                Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id"))
+            )
+        )
 
     def get_prepopulated_fields(self, request, obj=None):
         return {}
@@ -286,7 +293,7 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
 
     @admin.display(description=_("picture"))
     def thumbnail(self, product: Product):
-        images = list(product.images.all()[:1])
+        images = list(product.images.all())
         if not images:
             return "—"
         return format_html('<img src="{}" style="max-height:40px">', images[0].image.url)

@@ -164,3 +164,18 @@ def test_admin_pages_render(reviewer, make_product):
         "/admin/catalog/product/import/",
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_product_changelist_query_count_does_not_grow_with_rows(
+    reviewer, make_product, django_assert_max_num_queries
+):
+    client = _client(reviewer)
+    make_product(reviewer)
+    client.get("/admin/catalog/product/")  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(40) as first:
+        client.get("/admin/catalog/product/")
+    for _ in range(5):
+        make_product(reviewer)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        response = client.get("/admin/catalog/product/")
+    assert response.status_code == 200
