@@ -110,7 +110,7 @@ def parse_spec(text: str) -> dict[str, str]:
         if ":" not in part:
             raise ValueError(part)
         key, value = part.split(":", 1)
-        if not key.strip():
+        if not key.strip() or len(key.strip()) > 30 or len(value.strip()) > 60:
             raise ValueError(part)
         spec[key.strip()] = value.strip()
     return spec
@@ -213,7 +213,12 @@ def _parse_row(row: ImportRow) -> None:
         try:
             values["spec"] = parse_spec(_text(raw.get("spec")))
         except ValueError:
-            errors.append(_("spec: write name:value pairs separated by ';'."))
+            errors.append(
+                _(
+                    "spec: write name:value pairs separated by ';' "
+                    "(names ≤ 30, values ≤ 60 characters)."
+                )
+            )
 
 
 def _validate(actor, rows: list[ImportRow]) -> dict[str, dict]:
