@@ -418,6 +418,12 @@ def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrie
     silence SLA clock. Raises ``InvalidStateTransition`` unless the shipment waits.
     """
     require_permission(actor, "dispatch.change_shipment")
+    # Lock order allocation → shipment, as allocation_release does (no deadlock).
+    list(
+        Allocation.objects.select_for_update().filter(
+            pk=Shipment.objects.filter(pk=shipment.pk).values("allocation_id")[:1]
+        )
+    )
     shipment = Shipment.objects.select_for_update().select_related("warehouse").get(pk=shipment.pk)
     require_warehouse_access(actor, shipment.warehouse)
     if shipment.status != Shipment.Status.PENDING:

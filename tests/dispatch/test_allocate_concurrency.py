@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -93,4 +94,53 @@ def test_buyers_racing_over_several_warehouses_never_oversell(
     assert len(refusals) == 20
     for stock in Stock.objects.filter(sku=sku):
         assert stock.reserved == stock.on_hand
+    assert stock_ledger_mismatches() == []
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_shipping_and_releasing_the_same_order_at_once_never_deadlocks(
+    actor, warehouses, make_sku, put_stock
+):
+    from dispatch.exceptions import InvalidStateTransition
+    from dispatch.models import Shipment
+
+    sku = make_sku()
+    put_stock(warehouses["WH-SH"], sku, 20)
+    orders = [f"RS{n}" for n in range(10)]
+    for order_no in orders:
+        services.allocate(actor=actor, order_no=order_no, province="上海", lines=[(sku.code, 1)])
+    crashes = []
+
+    def ship_all() -> None:
+        try:
+            for shipment in Shipment.objects.filter(order_no__in=orders).order_by("pk"):
+                with contextlib.suppress(InvalidStateTransition):
+                    services.shipment_ship(actor=actor, shipment=shipment, waybill_no="W")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            crashes.append(repr(exc))
+        finally:
+            connection.close()
+
+    def release_all() -> None:
+        try:
+            for order_no in orders:
+                services.allocation_release(actor=actor, order_no=order_no, reason="race")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            crashes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ship_all), threading.Thread(target=release_all)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert crashes == []
+    stock = Stock.objects.get(warehouse=warehouses["WH-SH"], sku=sku)
+    shipped = Shipment.objects.filter(order_no__in=orders, status="shipped").count()
+    assert stock.reserved == 0
+    assert stock.on_hand == 20 - shipped
     assert stock_ledger_mismatches() == []
