@@ -986,6 +986,8 @@ def user_account_update(*, actor, user, changed: list[str]) -> None:
     """Save edits an administrator made to a staff account's name, email or password."""
     _require(actor, "auth.change_user")
     allowed = {"username", "first_name", "last_name", "email", "password", "is_staff"}
+    if actor is not None and actor.is_superuser:
+        allowed.add("is_superuser")
     fields = [name for name in changed if name in allowed]
     if fields:
         user.save(update_fields=fields)

@@ -200,7 +200,8 @@ class ServiceModelAdmin(ScopedModelAdmin):
         except ApplicationError as exc:
             raise _ServiceFailed(exc) from exc
         if saved is not None and saved is not obj:
-            obj.pk = saved.pk
+            for field in saved._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(saved, field.attname))
             obj._state.adding = False
             obj._state.db = saved._state.db
 

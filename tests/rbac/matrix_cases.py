@@ -130,6 +130,10 @@ def _own_profile(*, region, department, owner, grant_target):
     return profile
 
 
+def _the_owner(*, region, department, owner, grant_target):
+    return owner
+
+
 def _deactivated(row) -> bool:
     row.refresh_from_db()
     return not row.is_active
@@ -217,6 +221,16 @@ CASES: list[ScopeCase] = [
         api_action="rbac-staff-deactivate",
         api_action_body={"reason": "left the company"},
         export="rbac-staff-export",
+    ),
+    ScopeCase(
+        id="auth.user",
+        model="auth.User",
+        make_row=_the_owner,
+        permissions=("auth.view_user", "rbac.assign_role"),
+        admin_changelist="admin:auth_user_changelist",
+        admin_change="admin:auth_user_change",
+        fk_admin_add="admin:rbac_roleassignment_add",
+        fk_field="user",
     ),
     ScopeCase(
         id="rbac.role_assignment",
