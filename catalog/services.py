@@ -111,7 +111,8 @@ def _notify(*, recipients, kind: str, title: str, body: str = "", link: str = ""
     def send() -> None:
         staff_notify(recipients=ids, kind=kind, title=title, body=body, link=link, dedupe_key=key)
 
-    transaction.on_commit(send)
+    # robust: a failing inbox must not turn a committed decision into an error
+    transaction.on_commit(send, robust=True)
 
 
 def _product_link(product: Product) -> str:

@@ -165,3 +165,20 @@ def test_bulk_shelf_reports_products_that_cannot_move(
     assert set(failed) == {draft.pk}
     listed.refresh_from_db()
     assert listed.status == Product.Status.OFF_SHELF
+
+
+def test_reviewers_and_authors_get_inbox_notifications(
+    make_product, author, reviewer, django_capture_on_commit_callbacks
+):
+    from ops.models import StaffNotification
+
+    product = make_product(author)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.product_submit(actor=author, product=product)
+    waiting = StaffNotification.objects.get(kind="catalog.review_waiting")
+    assert waiting.recipient == reviewer and product.title in waiting.title
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.product_reject(actor=reviewer, product=product, reason="价格标注不清")
+    rejected = StaffNotification.objects.get(kind="catalog.review_rejected")
+    assert rejected.recipient == author and rejected.body == "价格标注不清"
