@@ -244,6 +244,7 @@ class DepartmentViewSet(_ReadViewSet):
 class RoleViewSet(_ReadViewSet):
     scope_model = Role
     serializer_class = RoleSerializer
+    filterset_fields = ["scope_kind", "is_active"]
     required_permissions = {"assign": [perms.ASSIGN_ROLE], "revoke": [perms.ASSIGN_ROLE]}
 
     def get_base_queryset(self):
@@ -286,6 +287,7 @@ class RoleViewSet(_ReadViewSet):
 class StaffViewSet(ScopedExportMixin, _ReadViewSet):
     scope_model = StaffProfile
     serializer_class = StaffProfileSerializer
+    filterset_fields = ["is_active", "department"]
     required_permissions = {"deactivate": [perms.DEACTIVATE_STAFF]}
     export_filename = "staff"
     export_columns = [
@@ -321,6 +323,7 @@ class StaffViewSet(ScopedExportMixin, _ReadViewSet):
 class RoleAssignmentViewSet(_ReadViewSet):
     scope_model = RoleAssignment
     serializer_class = RoleAssignmentSerializer
+    filterset_fields = ["role", "source"]
 
     def get_base_queryset(self):
         return RoleAssignment.objects.select_related("user", "role", "granted_by")
@@ -331,6 +334,7 @@ class PermissionRequestViewSet(ScopedExportMixin, mixins.CreateModelMixin, _Read
 
     scope_model = PermissionRequest
     serializer_class = PermissionRequestSerializer
+    filterset_fields = ["status", "role"]
     required_permissions = {
         "list": [],
         "retrieve": [],

@@ -87,7 +87,7 @@ try:  # describe MaskedField as a string in the OpenAPI schema
         target_class = "mall.core.api.MaskedField"
 
         def map_serializer_field(self, auto_schema, direction):
-            return {"type": "string", "readOnly": True}
+            return {"type": "string", "nullable": True, "readOnly": True}
 
 except ImportError:  # pragma: no cover
     pass

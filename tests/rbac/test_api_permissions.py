@@ -122,3 +122,13 @@ def test_staff_phone_numbers_are_masked_in_the_staff_api(viewer, tree, make_user
     results = staff_client(viewer).get(reverse("rbac-staff-list")).json()["results"]
     phones = {row["username"]: row["phone"] for row in results}
     assert phones["someone"] == "139****5678"
+
+
+def test_staff_lists_filter_and_reject_bad_filters_with_400(viewer, tree, make_user, staff_client):
+    make_user("in-finance", tree["finance"])
+    client = staff_client(viewer)
+    rows = client.get(reverse("rbac-staff-list"), {"department": tree["finance"].pk}).json()
+    assert [row["username"] for row in rows["results"]] == ["in-finance"]
+    bad = client.get(reverse("rbac-staff-list"), {"department": "not-a-number"})
+    assert bad.status_code == 400
+    assert "department" in bad.json()["error"]["fields"]

@@ -1,0 +1,87 @@
+"""Shared helpers of the RBAC services: permission checks, lookups, snapshots."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext as _
+
+from mall.core.actors import is_system_actor
+from mall.core.audit import snapshot
+
+from ..exceptions import (
+    RbacPermissionDenied,
+    RoleDepartmentMismatch,
+    UnknownPermission,
+)
+from ..models import (
+    Department,
+    Role,
+    StaffProfile,
+)
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+ROLE_GROUP_PREFIX = "role:"
+
+
+def _require(actor, perm: str) -> None:
+    """Refuse unless ``actor`` holds ``perm`` (the system actor acts for jobs and seeds)."""
+    if actor is not None and is_system_actor(actor):
+        return
+    if actor is None or not actor.is_active or not actor.has_perm(perm):
+        raise RbacPermissionDenied()
+
+
+def permission_resolve(perm: str | Permission) -> Permission:
+    """Turn ``"app_label.codename"`` into the ``Permission`` row, or raise."""
+    if isinstance(perm, Permission):
+        return perm
+    try:
+        app_label, codename = perm.split(".", 1)
+        return Permission.objects.select_related("content_type").get(
+            content_type__app_label=app_label, codename=codename
+        )
+    except (ValueError, Permission.DoesNotExist, Permission.MultipleObjectsReturned):
+        raise UnknownPermission(
+            _("Unknown permission: %(perm)s") % {"perm": perm}, fields={"permissions": [perm]}
+        ) from None
+
+
+def permission_label(permission: Permission) -> str:
+    return f"{permission.content_type.app_label}.{permission.codename}"
+
+
+def _profile(user) -> StaffProfile | None:
+    return StaffProfile.objects.select_related("department").filter(user=user).first()
+
+
+def _department_within(department: Department | None, ancestor: Department) -> bool:
+    return department is not None and department.path.startswith(ancestor.path)
+
+
+def _check_role_department(role: Role, user) -> None:
+    if role.department_id is None:
+        return
+    profile = _profile(user)
+    department = profile.department if profile else None
+    if not _department_within(department, role.department):
+        raise RoleDepartmentMismatch(
+            _("Role %(role)s may only be held by staff of %(department)s.")
+            % {"role": role.name, "department": role.department.name}
+        )
+
+
+def _role_snapshot(role: Role) -> dict:
+    data = snapshot(role, ["code", "name", "scope_kind", "department_id", "is_active"])
+    data["regions"] = sorted(role.regions.values_list("code", flat=True))
+    data["permissions"] = sorted(
+        permission_label(p) for p in role.group.permissions.select_related("content_type")
+    )
+    return data
+
+
+_UNSET = object()

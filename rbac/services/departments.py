@@ -1,0 +1,119 @@
+"""Departments: the tree, heads and default roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from mall.core.audit import audit, snapshot
+
+from .. import permissions as perms
+from ..exceptions import (
+    InvalidDepartmentTree,
+)
+from ..models import (
+    Department,
+    Role,
+)
+from ._base import (
+    _UNSET,
+    User,
+    _require,
+)
+from .membership import _department_members_sync
+
+
+def _set_path(department: Department) -> None:
+    prefix = department.parent.path if department.parent_id else "/"
+    department.path = f"{prefix}{department.pk}/"
+
+
+@transaction.atomic
+def department_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    parent: Department | None = None,
+    head=None,
+    default_roles: Iterable[Role] = (),
+    sort_order: int = 0,
+) -> Department:
+    """Create a department under ``parent`` (or as a root)."""
+    _require(actor, perms.ADD_DEPARTMENT)
+    if Department.objects.filter(code=code).exists():
+        raise InvalidDepartmentTree(
+            _("A department with this code exists."), fields={"code": [_("Already in use.")]}
+        )
+    department = Department.objects.create(
+        code=code, name=name, parent=parent, head=head, sort_order=sort_order, path=""
+    )
+    _set_path(department)
+    department.save(update_fields=["path"])
+    department.default_roles.set(default_roles)
+    audit(
+        actor=actor, action="rbac.department_create", target=department, after=snapshot(department)
+    )
+    return department
+
+
+@transaction.atomic
+def department_update(
+    *,
+    actor,
+    department: Department,
+    name: str | None = None,
+    parent: Department | object | None = _UNSET,
+    head=_UNSET,
+    default_roles: Iterable[Role] | None = None,
+    sort_order: int | None = None,
+) -> Department:
+    """Rename, move, change the head or the default roles of a department.
+
+    Moving re-paths the whole subtree; a department cannot move under itself.
+    Changing default roles re-syncs every member's roles.
+    """
+    _require(actor, perms.CHANGE_DEPARTMENT)
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    before = snapshot(department)
+    before["default_roles"] = sorted(department.default_roles.values_list("code", flat=True))
+    if name is not None:
+        department.name = name
+    if sort_order is not None:
+        department.sort_order = sort_order
+    if head is not _UNSET:
+        department.head = head
+    old_path = department.path
+    if parent is not _UNSET:
+        if parent is not None and parent.path.startswith(old_path):
+            raise InvalidDepartmentTree(fields={"parent": [_("Not below itself.")]})
+        department.parent = parent
+        _set_path(department)
+    department.save()
+    if department.path != old_path:
+        for child in Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk):
+            child.path = department.path + child.path[len(old_path) :]
+            child.save(update_fields=["path"])
+    if default_roles is not None:
+        department.default_roles.set(default_roles)
+        _department_members_sync(department)
+    after = snapshot(department)
+    after["default_roles"] = sorted(department.default_roles.values_list("code", flat=True))
+    audit(
+        actor=actor, action="rbac.department_update", target=department, before=before, after=after
+    )
+    return department
+
+
+def department_head_for(department: Department | None):
+    """The head who approves for ``department``: its own, else the nearest ancestor's."""
+    if department is None:
+        return None
+    ids = [int(part) for part in department.path.strip("/").split("/") if part]
+    heads = dict(Department.objects.filter(pk__in=ids).values_list("pk", "head_id"))
+    for pk in reversed(ids):
+        if heads.get(pk):
+            return User.objects.filter(pk=heads[pk]).first()
+    return None

@@ -1,0 +1,192 @@
+"""Permission requests: two different approvers, neither the requester."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mall.core.audit import audit, snapshot
+
+from .. import permissions as perms
+from ..exceptions import (
+    ApproverAlreadyApproved,
+    CannotApproveOwnRequest,
+    DuplicateRequest,
+    InvalidRoleConfiguration,
+    NotAnApprover,
+    RbacPermissionDenied,
+    ReasonRequired,
+    RequestNotPending,
+    StaffInactive,
+)
+from ..models import (
+    Department,
+    PermissionRequest,
+    Role,
+    RoleAssignment,
+)
+from ._base import (
+    _check_role_department,
+    _profile,
+)
+from .departments import department_head_for
+from .roles import role_assign
+
+
+@transaction.atomic
+def permission_request_create(
+    *, actor, role: Role, reason: str, grant_expires_at: datetime | None = None
+) -> PermissionRequest:
+    """Ask for ``role`` for oneself; needs the department head's and a tech lead's approval."""
+    if not (actor.is_active and actor.is_staff):
+        raise StaffInactive()
+    if not reason or not reason.strip():
+        raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+    if grant_expires_at is not None and grant_expires_at <= timezone.now():
+        raise InvalidRoleConfiguration(
+            _("The expiry must lie in the future."),
+            fields={"grant_expires_at": [_("In the past.")]},
+        )
+    if not role.is_active:
+        raise InvalidRoleConfiguration(_("The role is not active."))
+    _check_role_department(role, actor)
+    pending = PermissionRequest.objects.filter(
+        requester=actor, role=role, status=PermissionRequest.Status.PENDING
+    )
+    if pending.exists() or RoleAssignment.objects.filter(user=actor, role=role).exists():
+        raise DuplicateRequest()
+    request = PermissionRequest.objects.create(
+        requester=actor, role=role, reason=reason.strip(), grant_expires_at=grant_expires_at
+    )
+    audit(
+        actor=actor,
+        action="rbac.permission_request_create",
+        target=request,
+        data={"role": role.code, "reason": request.reason},
+    )
+    return request
+
+
+def _requester_department(request: PermissionRequest) -> Department | None:
+    profile = _profile(request.requester)
+    return profile.department if profile else None
+
+
+def permission_request_capacities(request: PermissionRequest, user) -> set[str]:
+    """In which capacities (``head``, ``tech``) may ``user`` still approve ``request``?"""
+    if user.pk == request.requester_id or not (user.is_active and user.is_staff):
+        return set()
+    capacities: set[str] = set()
+    head = department_head_for(_requester_department(request))
+    if request.head_approver_id is None and head is not None and head.pk == user.pk:
+        capacities.add("head")
+    if request.tech_approver_id is None and user.has_perm(perms.APPROVE_PERMISSION_REQUEST):
+        capacities.add("tech")
+    if user.pk in (request.head_approver_id, request.tech_approver_id):
+        return set()
+    return capacities
+
+
+@transaction.atomic
+def permission_request_approve(
+    *, actor, permission_request: PermissionRequest, capacity: str | None = None
+) -> PermissionRequest:
+    """Approve as the requester's department head or as a tech lead.
+
+    Two different people, neither the requester: the same person cannot fill both
+    approvals. The role is assigned (with the requested expiry) once both are in.
+    Raises ``CannotApproveOwnRequest``, ``ApproverAlreadyApproved``, ``NotAnApprover``,
+    ``RequestNotPending``.
+    """
+    request = PermissionRequest.objects.select_for_update().get(pk=permission_request.pk)
+    if request.status != PermissionRequest.Status.PENDING:
+        raise RequestNotPending()
+    if actor.pk == request.requester_id:
+        raise CannotApproveOwnRequest()
+    if actor.pk in (request.head_approver_id, request.tech_approver_id):
+        raise ApproverAlreadyApproved()
+    capacities = permission_request_capacities(request, actor)
+    if capacity is not None:
+        capacities &= {capacity}
+    if not capacities:
+        raise NotAnApprover()
+    before = snapshot(request, ["status", "head_approver_id", "tech_approver_id"])
+    now = timezone.now()
+    chosen = "head" if "head" in capacities else "tech"
+    if chosen == "head":
+        request.head_approver = actor
+        request.head_approved_at = now
+    else:
+        request.tech_approver = actor
+        request.tech_approved_at = now
+    fields = [f"{chosen}_approver", f"{chosen}_approved_at"]
+    if request.head_approver_id and request.tech_approver_id:
+        role_assign(
+            actor=actor,
+            user=request.requester,
+            role=request.role,
+            expires_at=request.grant_expires_at,
+            source=RoleAssignment.Source.REQUEST,
+            _checked=True,
+        )
+        request.status = PermissionRequest.Status.APPROVED
+        request.decided_at = now
+        fields += ["status", "decided_at"]
+    request.save(update_fields=fields)
+    audit(
+        actor=actor,
+        action="rbac.permission_request_approve",
+        target=request,
+        before=before,
+        after=snapshot(request, ["status", "head_approver_id", "tech_approver_id"]),
+        data={"capacity": chosen},
+    )
+    return request
+
+
+@transaction.atomic
+def permission_request_reject(
+    *, actor, permission_request: PermissionRequest, reason: str
+) -> PermissionRequest:
+    """Reject with a reason; only an approver (head or tech lead), never the requester."""
+    request = PermissionRequest.objects.select_for_update().get(pk=permission_request.pk)
+    if request.status != PermissionRequest.Status.PENDING:
+        raise RequestNotPending()
+    if actor.pk == request.requester_id:
+        raise CannotApproveOwnRequest()
+    if not reason or not reason.strip():
+        raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+    head = department_head_for(_requester_department(request))
+    is_head = head is not None and head.pk == actor.pk
+    if not (is_head or actor.has_perm(perms.APPROVE_PERMISSION_REQUEST)):
+        raise NotAnApprover()
+    request.status = PermissionRequest.Status.REJECTED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.rejection_reason = reason.strip()
+    request.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
+    audit(
+        actor=actor,
+        action="rbac.permission_request_reject",
+        target=request,
+        data={"reason": request.rejection_reason},
+    )
+    return request
+
+
+@transaction.atomic
+def permission_request_cancel(*, actor, permission_request: PermissionRequest) -> PermissionRequest:
+    """The requester withdraws a pending request."""
+    request = PermissionRequest.objects.select_for_update().get(pk=permission_request.pk)
+    if request.requester_id != actor.pk:
+        raise RbacPermissionDenied()
+    if request.status != PermissionRequest.Status.PENDING:
+        raise RequestNotPending()
+    request.status = PermissionRequest.Status.CANCELLED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    audit(actor=actor, action="rbac.permission_request_cancel", target=request)
+    return request

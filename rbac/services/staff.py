@@ -1,0 +1,198 @@
+"""Staff accounts and profiles; deactivating leavers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mall.core.audit import audit, snapshot
+
+from .. import permissions as perms
+from ..exceptions import (
+    InvalidRoleConfiguration,
+    RbacPermissionDenied,
+    ReasonRequired,
+)
+from ..models import (
+    Department,
+    RoleAssignment,
+    StaffProfile,
+)
+from ..scoping import clear_scope_cache
+from ._base import (
+    _UNSET,
+    User,
+    _check_role_department,
+    _require,
+)
+from .membership import user_roles_sync
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    actor,
+    username: str,
+    employee_number: str,
+    department: Department | None = None,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    joined_on: date | None = None,
+):
+    """Create a staff account (``is_staff``) with its profile and department roles."""
+    _require(actor, perms.ADD_STAFF)
+    if User.objects.filter(username=username).exists():
+        raise InvalidRoleConfiguration(
+            _("This username is taken."), fields={"username": [_("Already in use.")]}
+        )
+    if StaffProfile.objects.filter(employee_number=employee_number).exists():
+        raise InvalidRoleConfiguration(
+            _("This employee number is taken."), fields={"employee_number": [_("Already in use.")]}
+        )
+    user = User(
+        username=username, first_name=first_name, last_name=last_name, email=email, is_staff=True
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    profile = StaffProfile.objects.create(
+        user=user,
+        department=department,
+        employee_number=employee_number,
+        phone=phone,
+        joined_on=joined_on or timezone.localdate(),
+    )
+    user_roles_sync(user)
+    audit(actor=actor, action="rbac.staff_create", target=profile, after=snapshot(profile))
+    return user
+
+
+@transaction.atomic
+def staff_profile_update(
+    *,
+    actor,
+    profile: StaffProfile,
+    department: Department | object | None = _UNSET,
+    phone: str | None = None,
+    employee_number: str | None = None,
+    joined_on: date | None = None,
+) -> StaffProfile:
+    """Change a staff profile; moving departments re-checks restricted roles."""
+    _require(actor, perms.CHANGE_STAFF)
+    profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    before = snapshot(profile)
+    if department is not _UNSET:
+        profile.department = department
+    if phone is not None:
+        profile.phone = phone
+    if employee_number is not None:
+        profile.employee_number = employee_number
+    if joined_on is not None:
+        profile.joined_on = joined_on
+    profile.save()
+    if department is not _UNSET:
+        for assignment in RoleAssignment.objects.filter(user=profile.user).select_related("role"):
+            _check_role_department(assignment.role, profile.user)
+        user_roles_sync(profile.user)
+    audit(
+        actor=actor,
+        action="rbac.staff_update",
+        target=profile,
+        before=before,
+        after=snapshot(profile),
+    )
+    return profile
+
+
+@transaction.atomic
+def staff_deactivate(*, actor, user, reason: str) -> dict:
+    """Deactivate a leaver: remove roles, extra permissions, object grants, tokens, sessions.
+
+    All at once, in one transaction, audited with what was removed. Idempotent.
+    """
+    from guardian.models import UserObjectPermission
+    from rest_framework.authtoken.models import Token
+
+    _require(actor, perms.DEACTIVATE_STAFF)
+    if not reason or not reason.strip():
+        raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+    if actor is not None and actor.pk == user.pk:
+        raise RbacPermissionDenied(_("Nobody may deactivate their own account."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    removed = {
+        "roles": sorted(
+            RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True)
+        ),
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "permissions": sorted(
+            f"{app}.{code}"
+            for app, code in user.user_permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        ),
+        "object_grants": UserObjectPermission.objects.filter(user=user).count(),
+    }
+    RoleAssignment.objects.filter(user=user).delete()
+    user.groups.clear()
+    user.user_permissions.clear()
+    UserObjectPermission.objects.filter(user=user).delete()
+    removed["tokens"] = Token.objects.filter(user=user).delete()[0]
+    removed["sessions"] = _sessions_delete(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    StaffProfile.objects.filter(user=user).update(
+        is_active=False,
+        left_on=timezone.localdate(),
+        deactivation_reason=reason.strip()[:500],
+    )
+    Department.objects.filter(head=user).update(head=None)
+    clear_scope_cache(user)
+    audit(
+        actor=actor,
+        action="rbac.staff_deactivate",
+        target=user,
+        data={"reason": reason, "removed": removed},
+    )
+    return removed
+
+
+def _sessions_delete(user) -> int:
+    """Delete the user's database sessions (the session store is the database)."""
+    user_pk = str(user.pk)
+    doomed = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == user_pk
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
+
+
+@transaction.atomic
+def user_account_update(*, actor, user, changed: list[str]) -> None:
+    """Save edits an administrator made to a staff account's name, email or password."""
+    _require(actor, "auth.change_user")
+    allowed = {"username", "first_name", "last_name", "email", "password", "is_staff"}
+    if actor is not None and actor.is_superuser:
+        allowed.add("is_superuser")
+    fields = [name for name in changed if name in allowed]
+    if fields:
+        user.save(update_fields=fields)
+    audit(
+        actor=actor,
+        action="auth.user_update",
+        target=user,
+        data={
+            "fields": sorted(f for f in fields if f != "password"),
+            "password": "password" in fields,
+        },
+    )
