@@ -21,12 +21,34 @@ from .masking import PII_PERMISSION, PiiPolicy
 from .scoping import scope_queryset
 
 
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A changelist filter on a relation that offers only the related rows in scope."""
+
+    def field_choices(self, field, request, model_admin):
+        queryset = scope_queryset(request.user, field.related_model._default_manager.all())
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
 class ScopedModelAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over the whole table on big lists
 
     def get_queryset(self, request):
         return scope_queryset(request.user, super().get_queryset(request))
+
+    def get_list_filter(self, request):
+        """Filters on foreign keys / many-to-many list only related rows in scope."""
+        scoped = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                field = self.model._meta.get_field(entry)
+                if field.is_relation and field.related_model is not None:
+                    entry = (entry, ScopedRelatedFieldListFilter)
+            scoped.append(entry)
+        return scoped
 
     def _scope_related(self, request, db_field, kwargs):
         if "queryset" in kwargs:

@@ -183,3 +183,25 @@ def test_a_scoped_api_list_takes_the_same_number_of_queries_for_any_page_size(
         response = client.get(reverse("scopetest-ticket-list"), {"page_size": page_size})
     assert response.status_code == 200
     assert len(response.json()["results"]) == page_size
+
+
+def test_admin_list_filters_on_relations_offer_only_related_rows_in_scope(
+    system, tree, regions, make_user, make_role
+):
+    from django.test import Client
+
+    from tests.scopetest.models import TicketNote
+
+    user = make_user("ops", tree["ops"])
+    role = make_role("east", "regions", perms=["scopetest.view_ticketnote"], region_codes=["east"])
+    services.role_assign(actor=system, user=user, role=role)
+    east = Ticket.objects.create(title="east-ticket", region=regions["east"])
+    north = Ticket.objects.create(title="north-ticket", region=regions["north"])
+    TicketNote.objects.create(ticket=east, text="e")
+    TicketNote.objects.create(ticket=north, text="n")
+    client = Client()
+    client.force_login(fresh(user))
+    response = client.get(reverse("admin:scopetest_ticketnote_changelist"))
+    html = response.content.decode()
+    assert "east-ticket" in html
+    assert "north-ticket" not in html

@@ -37,6 +37,7 @@ class RegionOnlyTicketAdmin(_CloseMixin, ScopedModelAdmin):
 @admin.register(models.TicketNote)
 class TicketNoteAdmin(ScopedModelAdmin):
     list_display = ["text", "ticket"]
+    list_filter = ["ticket"]
 
 
 @admin.register(models.Site)
