@@ -20,7 +20,11 @@ scope kinds can see it. The matrix makes three rows:
 
 and expects, per kind: all → A B C; regions(east) → A; department → A;
 department_and_below → A C; self → A; granted_objects → A; none → nothing; and a
-kind the model's rule cannot express → nothing.
+kind the model's rule cannot express → nothing. ``always_visible`` names rows a
+model's selector shows whatever the scope (a requester always sees their own
+permission request). Rows outside A, B, C (demo data, fixtures) are ignored.
+
+Entry points a model does not offer are left ``None`` and reported as skipped.
 """
 
 from __future__ import annotations
