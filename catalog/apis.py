@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from mall.core.exceptions import error_body
 from mall.core.money import money_str
+from mall.core.pagination import DefaultCursorPagination
 from mall.core.permissions import HasActionPermissions
 
 from . import permissions as perms
@@ -29,7 +30,6 @@ from .availability import sellable_stock
 from .excel import product_export, product_import
 from .exceptions import CategoryNotFound, InvalidProductData, ProductNotFound
 from .models import ProductImage, ProductImport
-from .pagination import StrictCursorPagination as DefaultCursorPagination
 from .serializers import (
     ApproveInput,
     BulkShelfInput,
