@@ -36,7 +36,7 @@ def test_the_hourly_job_revokes_expired_grants_and_keeps_the_rest(
     RoleAssignment.objects.filter(role=temporary).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
-    assert tasks.role_assignments_expire_task.delay().get() == 1
+    assert tasks.role_assignments_expire_task.apply().get() == 1
     user = fresh(user)
     assert not user.has_perm("rbac.view_role")
     assert user.has_perm("rbac.view_department")
@@ -46,7 +46,7 @@ def test_the_hourly_job_revokes_expired_grants_and_keeps_the_rest(
     entry = AuditEntry.objects.get(action="rbac.role_expire")
     assert entry.data["role"] == "temporary"
     assert JobRun.objects.filter(name="rbac.role_assignments_expire", status="succeeded").exists()
-    assert tasks.role_assignments_expire_task.delay().get() == 0  # idempotent
+    assert tasks.role_assignments_expire_task.apply().get() == 0  # idempotent
 
 
 def test_an_expired_role_no_longer_widens_the_data_scope(
