@@ -10,3 +10,6 @@ MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"  # noqa: F405
 # A test-only app with scoped models: the scope matrix and the browser test use it
 # (tests/scopetest; its API is mounted by tests that ask for tests.scopetest.urls).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.scopetest"]  # noqa: F405
+# Tests call tasks in-process even when REDIS_URL is set; the one test that proves a
+# real worker (tests/integration/test_celery_worker.py) turns eager mode off itself.
+CELERY_TASK_ALWAYS_EAGER = True

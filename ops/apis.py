@@ -62,9 +62,10 @@ def _check_cache() -> str:
 def _check_broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
-    from mall.celery import app
+    from kombu import Connection
 
-    with app.connection_for_write() as conn:
+    # A fresh connection, not the app's pool: the check must see the broker as it is now.
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
     return "ok"
 

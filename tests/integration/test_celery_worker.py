@@ -66,7 +66,12 @@ def worker(transactional_db):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    from mall.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # tests run eager by default (settings_test)
     yield process
+    app.conf.task_always_eager = eager
     process.terminate()
     try:
         process.wait(timeout=20)
