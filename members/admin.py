@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin
+from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin, ServiceModelAdmin
 from mall.core.masking import PII_PERMISSION, PiiPolicy
 
 from . import crypto, services
@@ -245,7 +245,7 @@ class GrowthEntryAdmin(ReadOnlyModelAdmin):
 @admin.register(LevelChange)
 class LevelChangeAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "member", "from_level", "to_level", "growth", "reason", "created_at"]
-    list_select_related = ["from_level", "to_level"]
+    list_select_related = ["member", "from_level", "to_level"]
 
 
 @admin.register(PointsEntry)
@@ -265,7 +265,7 @@ class PointsLotAdmin(ReadOnlyModelAdmin):
 class CouponAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "template", "member", "status", "source", "valid_until", "order_no"]
     list_filter = ["status", "source"]
-    list_select_related = ["template"]
+    list_select_related = ["template", "member"]
     search_fields = ["order_no"]
 
 
@@ -293,7 +293,7 @@ class CouponTemplateForm(forms.ModelForm):
 
 
 @admin.register(CouponTemplate)
-class CouponTemplateAdmin(ScopedModelAdmin):
+class CouponTemplateAdmin(ServiceModelAdmin):
     form = CouponTemplateForm
     list_display = [
         "id",
@@ -312,23 +312,19 @@ class CouponTemplateAdmin(ScopedModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["issued_count"]
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
+        """Save the fields and the categories in one service call (one transaction,
+        one audit entry); a refusal rolls the whole form back."""
         values = {field: form.cleaned_data.get(field) for field in TEMPLATE_FIELDS}
+        categories = form.cleaned_data.get("categories")
         if change:
             changed = {f: values[f] for f in form.changed_data if f in values}
-            saved = self.run_service(
-                request,
-                services.coupon_template_update,
-                actor=request.user,
-                template=obj,
-                **changed,
-            )
-        else:
-            saved = self.run_service(
-                request, services.coupon_template_create, actor=request.user, **values
-            )
-        if saved is not None:
-            obj.pk = saved.pk
+            if "categories" in form.changed_data:
+                changed["categories"] = list(categories or [])
+            return services.coupon_template_update(actor=request.user, template=obj, **changed)
+        return services.coupon_template_create(
+            actor=request.user, categories=list(categories or []), **values
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: wallets refer to templates
@@ -341,7 +337,7 @@ class LevelForm(forms.ModelForm):
 
 
 @admin.register(Level)
-class LevelAdmin(ScopedModelAdmin):
+class LevelAdmin(ServiceModelAdmin):
     form = LevelForm
     list_display = [
         "rank",
@@ -359,15 +355,9 @@ class LevelAdmin(ScopedModelAdmin):
             kwargs["queryset"] = CouponTemplate.objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
         changes = {f: form.cleaned_data[f] for f in form.changed_data}
-        self.run_service(
-            request,
-            services.level_rule_update,
-            actor=request.user,
-            level=Level.objects.get(pk=obj.pk),
-            **changes,
-        )
+        return services.level_rule_update(actor=request.user, level=obj, **changes)
 
     def has_add_permission(self, request):
         return False

@@ -130,3 +130,11 @@ class InvalidCouponTemplate(MemberError):
 class InvalidLevelRule(MemberError):
     code = "invalid_level_rule"
     default_message = _("The level rule is not valid.")
+
+
+class LedgerReferenceTaken(MemberError):
+    """A ledger reference (unique per reason) already belongs to another member's entry."""
+
+    code = "ledger_reference_taken"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("This reference is already used by another member's ledger entry.")

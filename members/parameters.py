@@ -11,6 +11,11 @@ from ops.parameters import DECIMAL, INT, register_parameter
 
 LEVEL_COUNT = 7
 DEFAULT_LEVEL_THRESHOLDS = (0, 500, 2000, 5000, 10000, 30000, 80000)
+# Upper bounds keep an approved value usable: growth and points live in 32-bit
+# integer columns and expiry dates must stay representable.
+MAX_GROWTH = 1_000_000_000
+MAX_GROWTH_GRANT = 100_000
+MAX_POINTS_GRANT = 1_000_000
 
 
 def level_threshold_key(rank: int) -> str:
@@ -24,6 +29,7 @@ for _rank, _default in enumerate(DEFAULT_LEVEL_THRESHOLDS, start=1):
         default=_default,
         description=format_lazy(_("Growth needed for member level VIP{rank}"), rank=_rank),
         minimum=0,
+        maximum=MAX_GROWTH,
     )
 
 # Growth (成长值) rules.
@@ -33,6 +39,7 @@ register_parameter(
     default=5,
     description=_("Growth for the first login of a day"),
     minimum=0,
+    maximum=MAX_GROWTH_GRANT,
 )
 register_parameter(
     "members.growth_purchase_coefficient",
@@ -48,6 +55,7 @@ register_parameter(
     default=20,
     description=_("Growth for a review of an item of at least the review minimum price"),
     minimum=0,
+    maximum=MAX_GROWTH_GRANT,
 )
 register_parameter(
     "members.growth_photo_review",
@@ -55,6 +63,7 @@ register_parameter(
     default=20,
     description=_("Growth for one of the first photo reviews of an item"),
     minimum=0,
+    maximum=MAX_GROWTH_GRANT,
 )
 register_parameter(
     "members.growth_review_min_price",
@@ -62,6 +71,7 @@ register_parameter(
     default=Decimal("20.00"),
     description=_("Minimum item price (yuan) for review growth"),
     minimum=Decimal("0"),
+    maximum=Decimal("1000000"),
 )
 register_parameter(
     "members.growth_photo_review_first_n",
@@ -69,6 +79,7 @@ register_parameter(
     default=10,
     description=_("Only the first N photo reviews of an item earn growth"),
     minimum=0,
+    maximum=100_000,
 )
 
 # Points (积分) rules.
@@ -78,6 +89,7 @@ register_parameter(
     default=365,
     description=_("Points expire this many days after they were earned"),
     minimum=1,
+    maximum=3650,
 )
 register_parameter(
     "members.points_per_yuan",
@@ -85,6 +97,7 @@ register_parameter(
     default=100,
     description=_("Points worth one yuan at checkout"),
     minimum=1,
+    maximum=100_000,
 )
 register_parameter(
     "members.points_deduction_cap_percent",
@@ -100,6 +113,7 @@ register_parameter(
     default=1,
     description=_("Points earned per yuan paid"),
     minimum=0,
+    maximum=1000,
 )
 register_parameter(
     "members.sign_in_points",
@@ -107,6 +121,7 @@ register_parameter(
     default=10,
     description=_("Points for the daily sign-in"),
     minimum=0,
+    maximum=MAX_POINTS_GRANT,
 )
 register_parameter(
     "members.review_points",
@@ -114,6 +129,7 @@ register_parameter(
     default=20,
     description=_("Points for a review"),
     minimum=0,
+    maximum=MAX_POINTS_GRANT,
 )
 register_parameter(
     "members.share_points",
@@ -121,6 +137,7 @@ register_parameter(
     default=5,
     description=_("Points for a share"),
     minimum=0,
+    maximum=MAX_POINTS_GRANT,
 )
 
 # Accounts and notifications.

@@ -178,7 +178,7 @@ class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewS
             actor=request.user,
             member=member,
             points=data["amount"],
-            reference=f"staff:{request.user.pk}:{data['reference']}",
+            reference=f"staff:{request.user.pk}:{member.pk}:{data['reference']}",
             note=data["note"],
         )
         return Response(PointsEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
@@ -198,7 +198,7 @@ class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewS
             actor=request.user,
             member=member,
             amount=data["amount"],
-            reference=f"staff:{request.user.pk}:{data['reference']}",
+            reference=f"staff:{request.user.pk}:{member.pk}:{data['reference']}",
             note=data["note"],
         )
         return Response(GrowthEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -106,6 +106,10 @@ def _template_errors(values: dict, issued_count: int = 0) -> dict[str, list[str]
     return errors
 
 
+def _category_ids(template: CouponTemplate) -> list[int]:
+    return sorted(template.categories.values_list("pk", flat=True))
+
+
 def coupon_template_create(
     *, actor, categories: Iterable | None = None, **fields
 ) -> CouponTemplate:
@@ -135,6 +139,7 @@ def coupon_template_create(
             action="coupon_template.create",
             target=template,
             after=snapshot(template),
+            data={"categories": _category_ids(template)},
         )
     return template
 
@@ -149,10 +154,10 @@ def coupon_template_update(
     with transaction.atomic():
         template = CouponTemplate.objects.select_for_update().get(pk=template.pk)
         before = snapshot(template)
+        categories_before = _category_ids(template)
         if "kind" in changes and changes["kind"] != template.kind and template.issued_count:
-            raise InvalidCouponTemplate(
-                fields={"kind": [str(_("Cannot change the kind once coupons were issued."))]}
-            )
+            message = str(_("Cannot change the kind once coupons were issued."))
+            raise InvalidCouponTemplate(message, fields={"kind": [message]})
         values = {field: getattr(template, field) for field in TEMPLATE_FIELDS} | changes
         errors = _template_errors(values, issued_count=template.issued_count)
         if errors:
@@ -168,6 +173,7 @@ def coupon_template_update(
             target=template,
             before=before,
             after=snapshot(template),
+            data={"categories_before": categories_before, "categories": _category_ids(template)},
         )
     return template
 

@@ -22,7 +22,7 @@ from mall.core.exceptions import InvalidInput
 from mall.core.money import to_money
 from ops.parameters import get_parameter
 
-from ..exceptions import InvalidLevelRule
+from ..exceptions import InvalidLevelRule, LedgerReferenceTaken
 from ..models import GrowthEntry, GrowthReason, Level, LevelChange, Member
 from ..parameters import LEVEL_COUNT, level_threshold_key
 
@@ -97,6 +97,15 @@ def member_level_recompute(*, member: Member, reason: str = "") -> Member:
     return member
 
 
+def _growth_existing(reason: str, reference: str, member: Member) -> GrowthEntry | None:
+    """The entry already recorded for (reason, reference); another member's entry under
+    that reference is a conflict (``LedgerReferenceTaken``), never handed back."""
+    entry = GrowthEntry.objects.filter(reason=reason, reference=reference).first()
+    if entry is not None and entry.member_id != member.pk:
+        raise LedgerReferenceTaken(extra={"reason": reason, "reference": reference})
+    return entry
+
+
 def growth_record(
     *,
     member: Member,
@@ -118,13 +127,13 @@ def growth_record(
     reference = str(reference)[:100]
     if reason not in GrowthReason.values:
         raise InvalidInput(fields={"reason": [str(_("Unknown growth reason."))]})
-    existing = GrowthEntry.objects.filter(reason=reason, reference=reference).first()
+    existing = _growth_existing(reason, reference, member)
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
             locked = Member.objects.select_for_update().get(pk=member.pk)
-            existing = GrowthEntry.objects.filter(reason=reason, reference=reference).first()
+            existing = _growth_existing(reason, reference, locked)
             if existing is not None:
                 return existing
             applied = max(int(amount), -locked.growth)
@@ -149,9 +158,12 @@ def growth_record(
                 after=snapshot(locked, ["growth", "level_id"]),
                 data={"reason": reason, "reference": reference, "amount": applied},
             )
-    except IntegrityError:
+    except IntegrityError as error:
         # Another transaction recorded the same (reason, reference) first.
-        return GrowthEntry.objects.get(reason=reason, reference=reference)
+        existing = _growth_existing(reason, reference, member)
+        if existing is None:  # another constraint: not a duplicate
+            raise error
+        return existing
     member.growth, member.level_id = locked.growth, locked.level_id
     return entry
 

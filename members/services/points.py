@@ -22,7 +22,13 @@ from mall.core.exceptions import InvalidInput
 from mall.core.money import CENT, ZERO, to_money
 from ops.parameters import get_parameter
 
-from ..exceptions import InsufficientPoints, InvalidPoints, PointsCapExceeded, PointsNotRefundable
+from ..exceptions import (
+    InsufficientPoints,
+    InvalidPoints,
+    LedgerReferenceTaken,
+    PointsCapExceeded,
+    PointsNotRefundable,
+)
 from ..models import (
     EARN_REASONS,
     SPEND_REASONS,
@@ -40,8 +46,26 @@ def _check_points(points) -> int:
     return points
 
 
-def _existing(reason: str, reference: str) -> PointsEntry | None:
-    return PointsEntry.objects.filter(reason=reason, reference=reference).first()
+def _existing(reason: str, reference: str, member: Member | None = None) -> PointsEntry | None:
+    """The entry already recorded for (reason, reference), if any.
+
+    With ``member``: an entry of another member under that reference is never handed
+    back as if it were this member's (``LedgerReferenceTaken``, 409).
+    """
+    entry = PointsEntry.objects.filter(reason=reason, reference=reference).first()
+    if entry is not None and member is not None and entry.member_id != member.pk:
+        raise LedgerReferenceTaken(extra={"reason": reason, "reference": reference})
+    return entry
+
+
+def _after_conflict(
+    reason: str, reference: str, member: Member, error: IntegrityError
+) -> PointsEntry:
+    """The entry a racing transaction recorded first (the unique constraint fired)."""
+    entry = _existing(reason, reference, member)
+    if entry is None:  # another constraint: not a duplicate, let it surface
+        raise error
+    return entry
 
 
 def _audit(actor, member: Member, entry: PointsEntry) -> None:
@@ -84,14 +108,14 @@ def points_earn(
     if reason not in EARN_REASONS:
         raise InvalidInput(fields={"reason": [str(_("Not a way to earn points."))]})
     reference = str(reference)[:100]
-    existing = _existing(reason, reference)
+    existing = _existing(reason, reference, member)
     if existing is not None:
         return existing
     now = now or timezone.now()
     try:
         with transaction.atomic():
             locked = Member.objects.select_for_update().get(pk=member.pk)
-            existing = _existing(reason, reference)
+            existing = _existing(reason, reference, locked)
             if existing is not None:
                 return existing
             lot = PointsLot.objects.create(
@@ -114,8 +138,8 @@ def points_earn(
                 note=note[:200],
             )
             _audit(actor, locked, entry)
-    except IntegrityError:
-        return PointsEntry.objects.get(reason=reason, reference=reference)
+    except IntegrityError as error:
+        return _after_conflict(reason, reference, member, error)
     member.points_balance = balance
     return entry
 
@@ -184,14 +208,14 @@ def points_spend(
     if reason not in SPEND_REASONS | {PointsReason.ADJUSTMENT}:
         raise InvalidInput(fields={"reason": [str(_("Not a way to spend points."))]})
     reference = str(reference)[:100]
-    existing = _existing(reason, reference)
+    existing = _existing(reason, reference, member)
     if existing is not None:
         return existing
     now = now or timezone.now()
     try:
         with transaction.atomic():
             locked = Member.objects.select_for_update().get(pk=member.pk)
-            existing = _existing(reason, reference)
+            existing = _existing(reason, reference, locked)
             if existing is not None:
                 return existing
             lots = list(
@@ -221,8 +245,8 @@ def points_spend(
                 left -= take
             PointsLotUse.objects.bulk_create(uses)
             _audit(actor, locked, entry)
-    except IntegrityError:
-        return PointsEntry.objects.get(reason=reason, reference=reference)
+    except IntegrityError as error:
+        return _after_conflict(reason, reference, member, error)
     member.points_balance = balance
     return entry
 
@@ -246,14 +270,14 @@ def points_refund(
     member did not choose the refund's timing). Raises ``PointsNotRefundable``.
     """
     reference = str(reference)[:100]
-    existing = _existing(PointsReason.REFUND, reference)
+    existing = _existing(PointsReason.REFUND, reference, member)
     if existing is not None:
         return existing
     now = now or timezone.now()
     try:
         with transaction.atomic():
             locked = Member.objects.select_for_update().get(pk=member.pk)
-            existing = _existing(PointsReason.REFUND, reference)
+            existing = _existing(PointsReason.REFUND, reference, locked)
             if existing is not None:
                 return existing
             spend = PointsEntry.objects.filter(
@@ -307,8 +331,8 @@ def points_refund(
                 note=f"{spend_reason}:{spend_reference}"[:200],
             )
             _audit(actor, locked, entry)
-    except IntegrityError:
-        return PointsEntry.objects.get(reason=PointsReason.REFUND, reference=reference)
+    except IntegrityError as error:
+        return _after_conflict(PointsReason.REFUND, reference, member, error)
     member.points_balance = balance
     return entry
 

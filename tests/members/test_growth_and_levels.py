@@ -132,9 +132,13 @@ def test_growth_never_goes_below_zero(member):
 def test_same_reference_for_another_member_does_not_double(make_member):
     first, second = make_member(), make_member()
     growth_record(member=first, reason=GrowthReason.PURCHASE, reference="DD9", amount=10)
-    entry = growth_record(member=second, reason=GrowthReason.PURCHASE, reference="DD9", amount=10)
-    assert entry.member_id == first.pk
+    from members.exceptions import LedgerReferenceTaken
+
+    # Another member's entry is never handed back as if it were this member's.
+    with pytest.raises(LedgerReferenceTaken):
+        growth_record(member=second, reason=GrowthReason.PURCHASE, reference="DD9", amount=10)
     assert Member.objects.get(pk=second.pk).growth == 0
+    assert Member.objects.get(pk=first.pk).growth == 10
 
 
 def test_level_rules_reject_a_discount_above_one(member, superuser):
