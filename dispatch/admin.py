@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin
 from mall.core.exceptions import ApplicationError
+from mall.core.scoping import scope_queryset
 
 from . import services
 from .models import (
@@ -377,6 +378,12 @@ class ShipActionForm(ActionForm):
 class ShipmentInline(ReadOnlyInline):
     model = Shipment
     fields = ["shipment_no", "warehouse", "carrier", "status", "waybill_no"]
+
+    def get_queryset(self, request):
+        """Only the shipments in the reader's scope (a split order spans warehouses)."""
+        return scope_queryset(request.user, super().get_queryset(request)).select_related(
+            "warehouse", "carrier"
+        )
 
 
 @admin.register(Allocation)

@@ -206,9 +206,7 @@ class AllocationViewSet(ScopedReadViewSet):
     }
 
     def get_queryset(self):
-        return selectors.allocation_list(self.request.user).prefetch_related(
-            "shipments__warehouse", "shipments__carrier", "shipments__lines__sku"
-        )
+        return selectors.allocation_list_with_shipments(self.request.user)
 
     def filter_rows(self, queryset, filters):
         if filters.get("order_no"):

@@ -7,7 +7,7 @@ ops see their regions' warehouses; out of scope is "not found".
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet, Sum, Value
+from django.db.models import F, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
 
 from mall.core.scoping import scope_queryset
@@ -69,6 +69,18 @@ def stock_movement_list(actor) -> QuerySet[StockMovement]:
 
 def allocation_list(actor) -> QuerySet[Allocation]:
     return scope_queryset(actor, Allocation.objects.select_related("province"))
+
+
+def allocation_list_with_shipments(actor) -> QuerySet[Allocation]:
+    """Allocations in scope, each with only the shipments the actor may see.
+
+    An allocation is scoped by its delivery province, a shipment by its warehouse:
+    a split order's shipment from another region's warehouse stays hidden (the
+    shipments endpoint answers 404 for it, so the allocation must not show it either).
+    """
+    return allocation_list(actor).prefetch_related(
+        Prefetch("shipments", queryset=shipment_list(actor).order_by("pk"))
+    )
 
 
 def shipment_list(actor) -> QuerySet[Shipment]:

@@ -21,9 +21,10 @@ from .models import (
     Transfer,
     Warehouse,
 )
+from .services.common import MAX_LINE_QUANTITY
 
 MAX_ID = 2**31 - 1
-MAX_QUANTITY = 1_000_000
+MAX_QUANTITY = MAX_LINE_QUANTITY
 
 
 def IdField(**kwargs) -> serializers.IntegerField:

@@ -21,6 +21,10 @@ from ..exceptions import (
 )
 from ..models import Stock, StockMovement, Warehouse
 
+# The most units one line (or one SKU of a document, after merging) may carry: far above
+# any real quantity, far below the database integer range of the stock figures.
+MAX_LINE_QUANTITY = 1_000_000
+
 
 def document_no(prefix: str) -> str:
     """Return a readable unique document number: ``PI20260601`` + 8 hex digits."""
@@ -62,11 +66,18 @@ def _line_parts(line) -> tuple[object, object]:
     raise InvalidDispatchInput(fields={"lines": [_("Each line needs a SKU and a quantity.")]})
 
 
+def _too_many() -> InvalidDispatchInput:
+    return InvalidDispatchInput(
+        fields={"lines": [_("Quantities must be at most %(n)s.") % {"n": MAX_LINE_QUANTITY}]}
+    )
+
+
 def parse_lines(lines: Iterable, *, allow_zero: bool = False, merge: bool = True) -> list[SkuLine]:
     """Resolve ``[(sku or sku code, quantity)]`` (or dicts) in one query.
 
-    Quantities must be whole numbers ≥ 1 (≥ 0 with ``allow_zero``); lines of the
-    same SKU are added up when ``merge``, else a repeated SKU is refused.
+    Quantities must be whole numbers ≥ 1 (≥ 0 with ``allow_zero``) and at most
+    ``MAX_LINE_QUANTITY`` (also after adding up); lines of the same SKU are added up
+    when ``merge``, else a repeated SKU is refused.
     Raises ``InvalidDispatchInput`` naming the offending field.
     """
     from catalog.models import Sku
@@ -86,6 +97,8 @@ def parse_lines(lines: Iterable, *, allow_zero: bool = False, merge: bool = True
                     ]
                 }
             )
+        if quantity > MAX_LINE_QUANTITY:
+            raise _too_many()
         if isinstance(sku, Sku):
             ids.add(sku.pk)
         elif isinstance(sku, int) and not isinstance(sku, bool):
@@ -116,6 +129,8 @@ def parse_lines(lines: Iterable, *, allow_zero: bool = False, merge: bool = True
                     fields={"lines": [_("SKU %(sku)s appears twice.") % {"sku": by_id[sku_id]}]}
                 )
             quantity += result[sku_id].quantity
+            if quantity > MAX_LINE_QUANTITY:
+                raise _too_many()
         result[sku_id] = SkuLine(sku_id, by_id[sku_id], quantity)
     return list(result.values())
 

@@ -47,6 +47,15 @@ def snapshot_lines_from_file(upload) -> list[tuple[str, int]]:
         text = upload.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidDispatchInput(fields={"file": [_("The file is not UTF-8 text.")]}) from exc
+    try:
+        return _csv_rows(text)
+    except csv.Error as exc:  # a field beyond the csv module's limit, a broken quote, …
+        raise InvalidDispatchInput(
+            fields={"file": [_("The file is not a readable CSV file.")]}
+        ) from exc
+
+
+def _csv_rows(text: str) -> list[tuple[str, int]]:
     rows = []
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not any(cell.strip() for cell in row):

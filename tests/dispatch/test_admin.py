@@ -136,3 +136,39 @@ def test_a_snapshot_file_is_uploaded_in_the_admin(clerk, stocked, warehouses):
     snapshot = StockSnapshot.objects.get()
     assert snapshot.source == "file"
     assert snapshot.lines.get().reported_on_hand == 4
+
+
+def test_the_allocation_screen_lists_only_the_shipments_in_the_readers_scope(
+    actor, warehouses, make_sku, put_stock
+):
+    from django.contrib.auth import get_user_model
+
+    from rbac import services as rbac_services
+    from rbac.models import SalesRegion, ScopeKind
+
+    sku = make_sku()
+    put_stock(warehouses["WH-SH"], sku, 1)
+    put_stock(warehouses["WH-BJ"], sku, 1)
+    allocation = services.allocate(
+        actor=actor, order_no="ADM-SPLIT", province="上海", lines=[(sku.code, 2)]
+    )
+    hidden = allocation.shipments.get(warehouse=warehouses["WH-BJ"])
+    shown = allocation.shipments.get(warehouse=warehouses["WH-SH"])
+    user = get_user_model().objects.create_user(
+        username="east_ops", password="mall-demo-2026", is_staff=True
+    )
+    role = rbac_services.role_create(
+        actor=actor,
+        code="east_ops_admin_t",
+        name="华东运营",
+        scope_kind=ScopeKind.REGIONS,
+        regions=[SalesRegion.objects.get(code="east")],
+        permissions=("dispatch.view_allocation", "dispatch.view_shipment"),
+    )
+    rbac_services.role_assign(actor=actor, user=user, role=role)
+
+    response = _client(user).get(reverse("admin:dispatch_allocation_change", args=[allocation.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert shown.shipment_no in page
+    assert hidden.shipment_no not in page

@@ -195,3 +195,73 @@ def test_list_query_counts_do_not_grow_with_the_rows(
     add_rows(6)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(f"{BASE}/{path}/").status_code == 200
+
+
+@pytest.fixture
+def east_ops(actor):
+    """Regional ops for 华东: sees allocations to east provinces and east warehouses only."""
+    from django.contrib.auth import get_user_model
+
+    from rbac import services as rbac_services
+    from rbac.models import SalesRegion, ScopeKind
+
+    user = get_user_model().objects.create_user(
+        username="east_ops", password="mall-demo-2026", is_staff=True
+    )
+    role = rbac_services.role_create(
+        actor=actor,
+        code="east_ops_t",
+        name="华东运营",
+        scope_kind=ScopeKind.REGIONS,
+        regions=[SalesRegion.objects.get(code="east")],
+        permissions=("dispatch.view_allocation", "dispatch.view_shipment"),
+    )
+    rbac_services.role_assign(actor=actor, user=user, role=role)
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def test_an_allocation_shows_only_the_shipments_in_the_readers_scope(
+    actor, east_ops, staff_client, warehouses, make_sku, put_stock
+):
+    sku = make_sku()
+    put_stock(warehouses["WH-SH"], sku, 1)
+    put_stock(warehouses["WH-BJ"], sku, 1)
+    allocation = services.allocate(
+        actor=actor, order_no="SPLIT1", province="上海", lines=[(sku.code, 2)]
+    )
+    assert {s.warehouse.code for s in allocation.shipments.all()} == {"WH-SH", "WH-BJ"}
+    hidden = allocation.shipments.get(warehouse=warehouses["WH-BJ"])
+    client = staff_client(east_ops)
+    assert client.get(f"{BASE}/shipments/{hidden.pk}/").status_code == 404
+
+    listed = client.get(f"{BASE}/allocations/").json()["results"]
+    assert [a["order_no"] for a in listed] == ["SPLIT1"]
+    assert [s["warehouse"] for s in listed[0]["shipments"]] == ["WH-SH"]
+    detail = client.get(f"{BASE}/allocations/{allocation.pk}/").json()
+    assert [s["warehouse"] for s in detail["shipments"]] == ["WH-SH"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{sku},100000000000000000000\n",  # beyond any database integer
+        "{sku},10000000000\n",  # beyond a PostgreSQL integer
+        "{sku},1000001\n",  # beyond the per-line maximum of the JSON input
+        "x" * 200_000 + ",1\n",  # one field beyond the csv module's limit
+    ],
+)
+def test_a_snapshot_file_with_absurd_figures_is_a_400_and_stores_nothing(
+    clerk, staff_client, stocked, warehouses, content
+):
+    upload = SimpleUploadedFile("count.csv", content.format(sku=stocked.code).encode(), "text/csv")
+    response = staff_client(clerk).post(
+        f"{BASE}/stock-snapshots/",
+        {"warehouse": warehouses["WH-SH"].pk, "file": upload},
+        format="multipart",
+    )
+    assert response.status_code == 400, response.content
+    assert (
+        "file" in response.json()["error"]["fields"]
+        or "lines" in response.json()["error"]["fields"]
+    )
+    assert not StockSnapshot.objects.exists()
