@@ -239,7 +239,12 @@ def scope_describe(user) -> list[str]:
             )
             lines.append(f"regions: {', '.join(sorted(codes))}")
         elif kind in (ScopeKind.DEPARTMENT, ScopeKind.DEPARTMENT_AND_BELOW):
-            lines.append(f"{kind}: {scope.department_path or '-'}")
+            name = (
+                Department.objects.filter(pk=scope.department_id)
+                .values_list("name", flat=True)
+                .first()
+            )
+            lines.append(f"{kind}: {name or '-'}")
         else:
             lines.append(str(kind))
     return lines or ["none"]

@@ -120,3 +120,11 @@ def test_the_api_lists_review_lines_for_auditors(staff, system, staff_client):
     )
     assert download.status_code == 200
     assert b"ops_east" in b"".join(download.streaming_content)
+
+
+def test_department_scopes_are_described_by_department_name(system, tree, make_user, make_role):
+    from rbac.scoping import scope_describe
+
+    user = make_user("lead", tree["ops"])
+    services.role_assign(actor=system, user=user, role=make_role("lead", "department_and_below"))
+    assert scope_describe(fresh(user)) == ["department_and_below: 运营部"]
