@@ -35,6 +35,7 @@ from .selectors import product_visible_to
 from .services import (
     CONTENT_EDITABLE,
     CONTENT_REOPENS,
+    MAX_WEIGHT_GRAMS,
     _require,
     product_create,
     product_update,
@@ -195,11 +196,14 @@ def _parse_row(row: ImportRow) -> None:
     if "weight_grams" in raw and text != "":
         try:
             weight = int(Decimal(text))
-            if weight < 0 or Decimal(text) != weight:
+            if not 0 <= weight <= MAX_WEIGHT_GRAMS or Decimal(text) != weight:
                 raise ValueError
             values["weight_grams"] = weight
         except (ValueError, ArithmeticError):
-            errors.append(_("weight_grams: a whole number of grams, not negative."))
+            errors.append(
+                _("weight_grams: a whole number of grams from 0 to %(max)d.")
+                % {"max": MAX_WEIGHT_GRAMS}
+            )
     for name in ("is_virtual", "is_available"):
         if name in raw:
             try:

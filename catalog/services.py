@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,6 +87,9 @@ PRODUCT_FIELDS = (
 )
 SKU_CONTENT_FIELDS = ("spec", "weight_grams", "sort_order")
 SKU_PRICE_FIELDS = ("price_amount", "cost_amount", "is_available")
+# Bounds of the whole-number SKU fields (the API serializers use the same numbers).
+MAX_WEIGHT_GRAMS = 10_000_000
+MAX_SORT_ORDER = 10_000
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -183,6 +186,41 @@ def _money(value: Any, field: str, *, allow_none: bool = False) -> Decimal | Non
     return amount
 
 
+def _whole_number(value: Any, field: str, *, minimum: int, maximum: int) -> int:
+    """Return ``value`` as an int within ``[minimum, maximum]`` or raise a field error."""
+    if isinstance(value, bool):
+        raise InvalidProductData(fields={field: [_("Enter a whole number.")]})
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidProductData(fields={field: [_("Enter a whole number.")]}) from None
+    if not minimum <= number <= maximum:
+        raise InvalidProductData(
+            fields={
+                field: [
+                    _("Enter a whole number from %(min)d to %(max)d.")
+                    % {"min": minimum, "max": maximum}
+                ]
+            }
+        )
+    return number
+
+
+def _create_unique(model, *, field: str, message: str, error=InvalidProductData, **values):
+    """Create a row whose ``code`` is unique; a concurrent taker is a field error, not a 500.
+
+    The caller checked the code first; this closes the race between that check and
+    the INSERT (another transaction committing the same code in between).
+    """
+    try:
+        with transaction.atomic():
+            return model.objects.create(**values)
+    except IntegrityError:
+        if model.objects.filter(code=values["code"]).exists():
+            raise error(fields={field: [message]}) from None
+        raise
+
+
 def _check_category(category: Category | None) -> None:
     if category is None:
         raise InvalidProductData(fields={"category": [_("This field is required.")]})
@@ -258,7 +296,14 @@ def product_create(
     with transaction.atomic():
         if Product.objects.filter(code=code).exists():
             raise InvalidProductData(fields={"code": [_("This product code is taken.")]})
-        product = Product.objects.create(code=code, created_by=actor, **cleaned)
+        product = _create_unique(
+            Product,
+            field="code",
+            message=_("This product code is taken."),
+            code=code,
+            created_by=actor,
+            **cleaned,
+        )
         ProductEvent.objects.create(
             product=product,
             kind=Kind.CREATED,
@@ -425,18 +470,19 @@ def sku_create(
     code = _clean_text(code, "code", max_length=40, required=True)
     price = _money(price_amount, "price_amount")
     cost = _money(cost_amount, "cost_amount")
-    try:
-        weight = int(weight_grams or 0)
-    except (TypeError, ValueError):
-        raise InvalidProductData(fields={"weight_grams": [_("Enter a whole number.")]}) from None
-    if weight < 0:
-        raise InvalidProductData(fields={"weight_grams": [_("The weight cannot be negative.")]})
+    weight = _whole_number(weight_grams, "weight_grams", minimum=0, maximum=MAX_WEIGHT_GRAMS)
+    sort_order = _whole_number(
+        sort_order, "sort_order", minimum=-MAX_SORT_ORDER, maximum=MAX_SORT_ORDER
+    )
     with transaction.atomic():
         product = _lock_product(product)
         _content_change(product, actor=actor, changed=["skus"])
         if Sku.objects.filter(code=code).exists():
             raise InvalidProductData(fields={"code": [_("This SKU code is taken.")]})
-        sku = Sku.objects.create(
+        sku = _create_unique(
+            Sku,
+            field="code",
+            message=_("This SKU code is taken."),
             product=product,
             code=code,
             spec=_clean_spec(spec),
@@ -444,7 +490,7 @@ def sku_create(
             price_amount=price,
             weight_grams=weight,
             is_available=bool(is_available),
-            sort_order=int(sort_order or 0),
+            sort_order=sort_order,
         )
         _record_price(sku, old=None, new=price, actor=actor, reason="created")
         audit(actor=actor, action="sku.create", target=sku, after=snapshot(sku))
@@ -466,13 +512,12 @@ def sku_update(*, actor, sku: Sku, reason: str = "", **values: Any) -> Sku:
             cleaned[name] = bool(value)
         elif name == "spec":
             cleaned[name] = _clean_spec(value)
-        elif name in ("weight_grams", "sort_order"):
-            try:
-                cleaned[name] = int(value)
-            except (TypeError, ValueError):
-                raise InvalidProductData(fields={name: [_("Enter a whole number.")]}) from None
-            if name == "weight_grams" and cleaned[name] < 0:
-                raise InvalidProductData(fields={name: [_("The weight cannot be negative.")]})
+        elif name == "weight_grams":
+            cleaned[name] = _whole_number(value, name, minimum=0, maximum=MAX_WEIGHT_GRAMS)
+        elif name == "sort_order":
+            cleaned[name] = _whole_number(
+                value, name, minimum=-MAX_SORT_ORDER, maximum=MAX_SORT_ORDER
+            )
         else:
             raise InvalidProductData(fields={name: [_("Unknown field.")]})
     with transaction.atomic():
@@ -564,9 +609,14 @@ def promotion_price_create(
     if ends_at <= timezone.now():
         raise InvalidProductData(fields={"ends_at": [_("The end must be in the future.")]})
     days = get_parameter(params.PROMOTION_LOOKBACK_DAYS)
+    try:
+        window_start = starts_at - timedelta(days=days)
+    except OverflowError:  # a start within the look-back of the year 1
+        raise InvalidProductData(
+            fields={"starts_at": [_("The start is out of the supported range.")]}
+        ) from None
     with transaction.atomic():
         sku = Sku.objects.select_for_update().get(pk=sku.pk)
-        window_start = starts_at - timedelta(days=days)
         # A promotion that starts now (or is entered late) is also measured against
         # every price up to this moment.
         lowest = sku_lowest_price(sku, start=window_start, end=max(starts_at, timezone.now()))
@@ -1038,7 +1088,11 @@ def _category_apply(change: CategoryChangeRequest) -> Category:
             raise CategoryChangeInvalid(fields={"code": [_("This category code is taken.")]})
         parent = _category_parent(payload.get("parent_id"))
         level = parent.level + 1 if parent else 1
-        return Category.objects.create(
+        return _create_unique(
+            Category,
+            field="code",
+            message=_("This category code is taken."),
+            error=CategoryChangeInvalid,
             code=payload["code"],
             name=payload["name"],
             parent=parent,

@@ -70,3 +70,53 @@ def test_overlapping_promotions_created_at_once_leave_one(make_product, author):
     outcomes = _race(promote("90.00"), promote("80.00"), promote("70.00"))
     assert sum(isinstance(o, PromotionPrice) for o in outcomes) == 1
     assert PromotionPrice.objects.filter(sku=sku).count() == 1
+
+
+def test_a_product_code_taken_by_a_concurrent_transaction_is_a_400_not_a_500(author, leaf):
+    """The code check passes while the other INSERT is uncommitted; the INSERT then fails."""
+    from django.db import transaction
+
+    from catalog.exceptions import InvalidProductData
+    from catalog.models import Product
+
+    inserted, release = threading.Event(), threading.Event()
+    outcome: list = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                services.product_create(
+                    actor=author, code="RACE-1", title="电饭煲 先到", category=leaf
+                )
+                inserted.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            inserted.wait(timeout=10)
+            # Let the first transaction commit while this one waits on the unique index.
+            threading.Timer(0.5, release.set).start()
+            outcome.append(
+                services.product_create(
+                    actor=author, code="RACE-1", title="电饭煲 后到", category=leaf
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - the test inspects what escaped
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    [result] = outcome
+    assert isinstance(result, InvalidProductData), repr(result)
+    assert list(result.fields) == ["code"]
+    assert list(Product.objects.filter(code="RACE-1").values_list("title", flat=True)) == [
+        "电饭煲 先到"
+    ]

@@ -185,3 +185,35 @@ def test_export_is_scoped_by_the_caller_selector(staff_with_role, make_product, 
         for line in list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))[1:]
     }
     assert codes == {"MINE-1"}
+
+
+@pytest.mark.parametrize("weight", ["3000000000", "99999999999999999999", "1e30"])
+def test_a_weight_beyond_the_columns_range_is_a_row_error_and_nothing_is_written(
+    author, tree, weight
+):
+    record = product_import(
+        actor=author,
+        file=workbook(
+            [row(), row(product_code="IMP-002", sku_code="IMP-002-S", weight_grams=weight)]
+        ),
+    )
+    assert record.status == ProductImport.Status.FAILED
+    assert [item["row"] for item in record.errors] == [3]
+    assert "weight_grams" in record.errors[0]["errors"][0]
+    assert not Product.objects.filter(code__startswith="IMP-").exists()
+
+
+def test_sku_services_refuse_whole_numbers_out_of_range(author, make_product):
+    from catalog.exceptions import InvalidProductData
+
+    product = make_product(author)
+    sku = product.skus.get()
+    with pytest.raises(InvalidProductData) as caught:
+        services.sku_update(actor=author, sku=sku, weight_grams=10**12)
+    assert list(caught.value.fields) == ["weight_grams"]
+    with pytest.raises(InvalidProductData) as caught:
+        services.sku_create(
+            actor=author, product=product, code="BIG-1", price_amount="1", sort_order=10**12
+        )
+    assert list(caught.value.fields) == ["sort_order"]
+    assert not Sku.objects.filter(code="BIG-1").exists()

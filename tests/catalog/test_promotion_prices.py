@@ -198,3 +198,34 @@ def test_staff_without_promotion_permission_is_refused(make_staff, sku, start):
     outsider = make_staff("cs", perms=("catalog.view_sku",))
     with pytest.raises(CatalogPermissionDenied):
         _promote(outsider, sku, "50.00", start)
+
+
+def test_a_start_whose_look_back_leaves_the_calendar_is_refused_not_a_crash(
+    author, sku, staff_client
+):
+    from datetime import UTC, datetime
+
+    very_early = datetime(1, 1, 2, tzinfo=UTC)
+    with pytest.raises(InvalidProductData) as caught:
+        services.promotion_price_create(
+            actor=author,
+            sku=sku,
+            price_amount="50.00",
+            starts_at=very_early,
+            ends_at=timezone.now() + timedelta(days=1),
+        )
+    assert list(caught.value.fields) == ["starts_at"]
+
+    response = staff_client(author).post(
+        "/api/v1/catalog/promotions/",
+        {
+            "sku": sku.pk,
+            "price_amount": "50.00",
+            "starts_at": "0001-01-01T00:00:00Z",
+            "ends_at": (timezone.now() + timedelta(days=1)).isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "starts_at" in response.json()["error"]["fields"]
+    assert not PromotionPrice.objects.filter(sku=sku).exists()
