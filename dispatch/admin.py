@@ -224,12 +224,16 @@ class CoverageAreaAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     search_fields = ["province__name", "warehouse__code"]
     fields = ["warehouse", "province", "tier", "promised_days"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A row is one (warehouse, province): another pair is another row (add it).
+        return ["warehouse", "province"] if obj is not None else []
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         saved = services.coverage_area_save(
             actor=request.user,
-            warehouse=data["warehouse"],
-            province=data["province"],
+            warehouse=obj.warehouse if change else data["warehouse"],
+            province=obj.province if change else data["province"],
             tier=data["tier"],
             promised_days=data["promised_days"],
         )

@@ -504,7 +504,12 @@ def tracking_event_record(
     location: str = "",
     is_delivered: bool = False,
 ) -> TrackingEvent:
-    """Record a carrier tracking event; restart the silence clock, or stop it on delivery."""
+    """Record a carrier tracking event; restart the silence clock, or stop it on delivery.
+
+    Needs ``dispatch.change_shipment`` and the warehouse in scope. Refuses events of a
+    shipment that is not out (``InvalidStateTransition``) and times in the future or
+    before the shipment was created (``InvalidDispatchInput``).
+    """
     require_permission(actor, "dispatch.change_shipment")
     shipment = Shipment.objects.select_for_update().select_related("warehouse").get(pk=shipment.pk)
     require_warehouse_access(actor, shipment.warehouse)
@@ -515,6 +520,10 @@ def tracking_event_record(
         raise InvalidDispatchInput(fields={"description": [_("This field is required.")]})
     if occurred_at > timezone.now() + timedelta(minutes=5):
         raise InvalidDispatchInput(fields={"occurred_at": [_("This time lies in the future.")]})
+    if occurred_at < shipment.created_at:
+        raise InvalidDispatchInput(
+            fields={"occurred_at": [_("This time lies before the shipment was created.")]}
+        )
     event = TrackingEvent.objects.create(
         shipment=shipment,
         occurred_at=occurred_at,

@@ -202,6 +202,8 @@ def stock_snapshot_line_review(
 ) -> StockSnapshotLine:
     """Accept (book the difference now) or reject a snapshot line held for review."""
     require_permission(actor, "dispatch.change_stocksnapshot")
+    # FOR UPDATE over the join locks the snapshot row too: two reviewers closing its
+    # last lines serialise, so the second sees the first's line done and closes it.
     line = (
         StockSnapshotLine.objects.select_for_update()
         .select_related("document__warehouse")

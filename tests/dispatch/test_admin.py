@@ -172,3 +172,31 @@ def test_the_allocation_screen_lists_only_the_shipments_in_the_readers_scope(
     page = response.content.decode()
     assert shown.shipment_no in page
     assert hidden.shipment_no not in page
+
+
+def test_changing_a_coverage_area_in_the_admin_changes_that_row_only(superuser, warehouses):
+    from dispatch.models import CoverageArea
+    from rbac.models import Province
+
+    area = CoverageArea.objects.get(
+        warehouse=warehouses["WH-BJ"], province=Province.objects.resolve("北京")
+    )
+    count = CoverageArea.objects.count()
+    response = _client(superuser).post(
+        reverse("admin:dispatch_coveragearea_change", args=[area.pk]),
+        {
+            "warehouse": warehouses["WH-GZ"].pk,
+            "province": Province.objects.resolve("西藏").pk,
+            "tier": 2,
+            "promised_days": 5,
+        },
+    )
+    assert response.status_code == 302
+    area.refresh_from_db()
+    assert (area.warehouse_id, area.province.name, area.tier, area.promised_days) == (
+        warehouses["WH-BJ"].pk,
+        Province.objects.resolve("北京").name,
+        2,
+        5,
+    )
+    assert CoverageArea.objects.count() == count

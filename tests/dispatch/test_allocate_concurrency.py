@@ -144,3 +144,58 @@ def test_shipping_and_releasing_the_same_order_at_once_never_deadlocks(
     assert stock.reserved == 0
     assert stock.on_hand == 20 - shipped
     assert stock_ledger_mismatches() == []
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_reviewers_closing_the_last_two_lines_at_once_close_the_snapshot(
+    actor, warehouses, make_sku, put_stock, monkeypatch
+):
+    """Each review checks "any line left?" — it must not miss the other's uncommitted review.
+
+    Both reviewers are held just before their audit entry (after that check) until the
+    other arrives or 3 s pass: without a lock on the snapshot both would pass the check
+    while the other's line still looked open, and the snapshot would never close.
+    """
+    from dispatch.models import StockSnapshot, StockSnapshotLine
+    from dispatch.services import sync
+
+    first, second = make_sku(), make_sku()
+    for sku in (first, second):
+        put_stock(warehouses["WH-SH"], sku, 50)
+    document = services.stock_snapshot_submit(
+        actor=actor, warehouse=warehouses["WH-SH"], lines=[(first.code, 5), (second.code, 6)]
+    )
+    services.stock_snapshot_reconcile(actor=actor, snapshot_doc=document)
+    lines = list(document.lines.order_by("pk"))
+    assert {line.status for line in lines} == {StockSnapshotLine.Status.NEEDS_REVIEW}
+
+    meeting = threading.Barrier(2)
+    real_audit = sync.audit
+
+    def audit_after_meeting(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait(timeout=3)
+        return real_audit(**kwargs)
+
+    monkeypatch.setattr(sync, "audit", audit_after_meeting)
+    crashes = []
+
+    def review(line) -> None:
+        try:
+            services.stock_snapshot_line_review(actor=actor, line=line, accept=False)
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+            crashes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=review, args=(line,)) for line in lines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert crashes == []
+    assert set(document.lines.values_list("status", flat=True)) == {"rejected"}
+    assert StockSnapshot.objects.get(pk=document.pk).status == StockSnapshot.Status.RECONCILED

@@ -125,3 +125,19 @@ def test_tracking_events_need_a_shipped_parcel(actor, shipment):
         services.tracking_event_record(
             actor=actor, shipment=shipment, occurred_at=timezone.now(), description="x"
         )
+
+
+def test_a_tracking_event_dated_before_the_shipment_existed_is_refused(actor, shipment):
+    services.shipment_ship(actor=actor, shipment=shipment, waybill_no="SF400")
+    with pytest.raises(InvalidDispatchInput) as refused:
+        services.tracking_event_record(
+            actor=actor,
+            shipment=shipment,
+            occurred_at=shipment.created_at - timedelta(days=30),
+            description="已签收",
+            is_delivered=True,
+        )
+    assert "occurred_at" in refused.value.fields
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.SHIPPED and shipment.delivered_at is None
+    assert not shipment.events.exists()
