@@ -202,3 +202,17 @@ def test_promotion_refusal_names_the_lowest_price(staff_client, ops, make_produc
     error = response.json()["error"]
     assert error["code"] == "promotion_price_not_lowest"
     assert error["lowest_price"] == "100.00"
+
+
+def test_export_endpoint_contains_exactly_the_products_in_the_callers_scope(
+    staff_client, ops, make_product, reviewer
+):
+    mine = make_product(ops)
+    theirs = make_product(reviewer)
+    response = staff_client(ops).get("/api/v1/catalog/products/export/")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert {row[0] for row in rows[1:]} == {mine.code}
+    everything = staff_client(reviewer).get("/api/v1/catalog/products/export/")
+    rows = list(load_workbook(io.BytesIO(everything.content)).active.iter_rows(values_only=True))
+    assert {mine.code, theirs.code} <= {row[0] for row in rows[1:]}
