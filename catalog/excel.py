@@ -213,7 +213,7 @@ def _parse_row(row: ImportRow) -> None:
                 continue
             if parsed is not None:
                 values[name] = parsed
-    if "spec" in raw:
+    if "spec" in raw and _text(raw.get("spec")) != "":  # a blank cell changes nothing
         try:
             values["spec"] = parse_spec(_text(raw.get("spec")))
         except ValueError:

@@ -217,3 +217,30 @@ def test_sku_services_refuse_whole_numbers_out_of_range(author, make_product):
         )
     assert list(caught.value.fields) == ["sort_order"]
     assert not Sku.objects.filter(code="BIG-1").exists()
+
+
+def test_blank_spec_cell_leaves_the_specification_and_a_listed_product_alone(
+    author, on_shelf_product
+):
+    product = on_shelf_product(
+        skus=[
+            {
+                "code": "SPEC-1",
+                "price_amount": "299.00",
+                "weight_grams": 3000,
+                "spec": {"颜色": "白"},
+            }
+        ]
+    )
+    record = product_import(
+        actor=author,
+        file=workbook(
+            [{"product_code": product.code, "sku_code": "SPEC-1", "price": "279.00", "spec": None}],
+            header=["product_code", "sku_code", "price", "spec"],
+        ),
+    )
+    assert record.status == ProductImport.Status.APPLIED, record.errors
+    sku = Sku.objects.get(code="SPEC-1")
+    assert sku.spec == {"颜色": "白"} and str(sku.price_amount) == "279.00"
+    product.refresh_from_db()
+    assert product.status == Product.Status.ON_SHELF
