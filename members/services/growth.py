@@ -215,30 +215,34 @@ def growth_rollback_purchase(
     never more than what is left of the original grant. Returns None when the order
     never earned growth.
     """
-    original = GrowthEntry.objects.filter(
-        reason=GrowthReason.PURCHASE, reference=order_no, member=member
-    ).first()
-    if original is None or not original.basis_amount:
-        return None
-    refunded = min(to_money(refunded_amount), original.basis_amount)
-    share = Decimal(original.amount) * refunded / original.basis_amount
-    amount = int(share.to_integral_value(rounding=ROUND_DOWN))
-    rolled_back = -(
-        GrowthEntry.objects.filter(
-            member=member, reason=GrowthReason.PURCHASE_ROLLBACK, note=f"order:{order_no}"
-        ).aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
-    amount = min(amount, original.amount - rolled_back)
-    return growth_record(
-        member=member,
-        reason=GrowthReason.PURCHASE_ROLLBACK,
-        reference=reference,
-        amount=-amount,
-        basis_amount=refunded,
-        note=f"order:{order_no}",
-        actor=actor,
-    )
+    with transaction.atomic():
+        # Lock the member first: parallel refunds of one order then see each other's
+        # rollbacks, so together they never take back more than the order earned.
+        Member.objects.select_for_update().filter(pk=member.pk).first()
+        original = GrowthEntry.objects.filter(
+            reason=GrowthReason.PURCHASE, reference=order_no, member=member
+        ).first()
+        if original is None or not original.basis_amount:
+            return None
+        refunded = min(to_money(refunded_amount), original.basis_amount)
+        share = Decimal(original.amount) * refunded / original.basis_amount
+        amount = int(share.to_integral_value(rounding=ROUND_DOWN))
+        rolled_back = -(
+            GrowthEntry.objects.filter(
+                member=member, reason=GrowthReason.PURCHASE_ROLLBACK, note=f"order:{order_no}"
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        amount = max(min(amount, original.amount - rolled_back), 0)
+        return growth_record(
+            member=member,
+            reason=GrowthReason.PURCHASE_ROLLBACK,
+            reference=reference,
+            amount=-amount,
+            basis_amount=refunded,
+            note=f"order:{order_no}",
+            actor=actor,
+        )
 
 
 def growth_record_review(

@@ -142,3 +142,29 @@ def test_parallel_spends_never_overdraw_the_points(make_member):
     assert sum(1 for r in results if isinstance(r, InsufficientPoints)) == 2
     assert Member.objects.get(pk=member.pk).points_balance == 10
     assert points_verify(member).ok
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_refunds_of_one_order_never_roll_back_more_growth_than_it_earned(make_member):
+    from members.services import growth_record_purchase, growth_rollback_purchase
+
+    member = make_member()
+    growth_record_purchase(member=member, order_no="DD77", paid_amount="100.00")
+    growth_record(member=member, reason="adjustment", reference=f"{member.pk}:extra", amount=500)
+    _in_threads(
+        6,
+        lambda i: growth_rollback_purchase(
+            member=Member.objects.get(pk=member.pk),
+            order_no="DD77",
+            reference=f"SH{i}",
+            refunded_amount="60.00",
+        ),
+    )
+    rolled_back = -sum(
+        GrowthEntry.objects.filter(member=member, reason="purchase_rollback").values_list(
+            "amount", flat=True
+        )
+    )
+    assert rolled_back == 100  # the order earned 100; six refunds of 60 take back 100
+    assert Member.objects.get(pk=member.pk).growth == 500
