@@ -8,7 +8,8 @@ return their own rows.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from mall.core.scoping import scope_queryset
 
@@ -161,4 +162,7 @@ def claimable_coupon_template_get(template_id) -> CouponTemplate:
 
 
 def claimable_coupon_templates() -> QuerySet[CouponTemplate]:
-    return CouponTemplate.objects.filter(is_active=True, is_claimable=True)
+    """Templates a member can claim now: active, storefront-claimable, window not over."""
+    return CouponTemplate.objects.filter(is_active=True, is_claimable=True).filter(
+        Q(validity=CouponTemplate.Validity.DAYS) | Q(valid_until__gt=timezone.now())
+    )

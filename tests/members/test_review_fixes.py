@@ -207,3 +207,26 @@ def test_points_expiry_at_its_maximum_still_earns(make_member, settings):
     spec = parameter_spec("members.points_expiry_days")
     assert spec.maximum is not None
     assert timezone.now() + timedelta(days=spec.maximum)
+
+
+def test_the_storefront_lists_only_coupons_that_can_still_be_claimed(
+    member_client, member, superuser
+):
+    from members.services import coupon_template_create
+
+    now = timezone.now()
+    common = {"kind": "free_shipping", "total_stock": 5}
+    running = coupon_template_create(
+        actor=superuser, name="包邮", validity="days", valid_days=3, **common
+    )
+    ended = coupon_template_create(
+        actor=superuser,
+        name="过期包邮",
+        validity="window",
+        valid_from=now - timedelta(days=10),
+        valid_until=now + timedelta(days=1),
+        **common,
+    )
+    CouponTemplate.objects.filter(pk=ended.pk).update(valid_until=now - timedelta(days=1))
+    body = member_client(member).get(reverse("store-coupons")).json()
+    assert [row["id"] for row in body["results"]] == [running.pk]
