@@ -236,6 +236,12 @@ def _validate(actor, rows: list[ImportRow]) -> dict[str, dict]:
     existing_skus = {
         s.code: s for s in Sku.objects.select_related("product").filter(code__in=sku_codes)
     }
+    # Products of existing SKUs the importer may see; others are never named in errors.
+    visible_ids |= set(
+        product_visible_to(actor)
+        .filter(pk__in={sku.product_id for sku in existing_skus.values()})
+        .values_list("pk", flat=True)
+    )
     category_codes = {row.values.get("category_code") for row in rows} - {None, ""}
     categories = {c.code: c for c in Category.objects.filter(code__in=category_codes)}
     owner_names = {row.values.get("owner") for row in rows} - {None, ""}
@@ -296,9 +302,12 @@ def _validate(actor, rows: list[ImportRow]) -> dict[str, dict]:
         if sku_code:
             sku = existing_skus.get(sku_code)
             if sku is not None and sku.product.code != code:
-                errors.append(
-                    _("sku_code: belongs to product %(code)s.") % {"code": sku.product.code}
-                )
+                if sku.product_id in visible_ids:
+                    errors.append(
+                        _("sku_code: belongs to product %(code)s.") % {"code": sku.product.code}
+                    )
+                else:
+                    errors.append(_("sku_code: this SKU code is taken."))
 
     for entry in plan.values():
         product = entry["product"]

@@ -244,3 +244,21 @@ def test_blank_spec_cell_leaves_the_specification_and_a_listed_product_alone(
     assert sku.spec == {"颜色": "白"} and str(sku.price_amount) == "279.00"
     product.refresh_from_db()
     assert product.status == Product.Status.ON_SHELF
+
+
+def test_a_sku_code_of_a_product_outside_scope_does_not_reveal_that_product(
+    staff_with_role, make_product, reviewer, tree
+):
+    from catalog import permissions as perms
+
+    theirs = make_product(reviewer, code="SECRET-PRODUCT-9")
+    importer = staff_with_role("importer2", perms=perms.PRODUCT_OPS_PERMISSIONS, scope="self")
+    record = product_import(
+        actor=importer, file=workbook([row(product_code="MINE-1", sku_code=theirs.skus.get().code)])
+    )
+    assert record.status == ProductImport.Status.FAILED
+    messages = " ".join(record.errors[0]["errors"])
+    assert "sku_code" in messages
+    assert "SECRET-PRODUCT-9" not in messages
+    report = load_workbook(record.report.open("rb")).active
+    assert "SECRET-PRODUCT-9" not in str(list(report.iter_rows(values_only=True)))
