@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin
+from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin
 from mall.core.exceptions import ApplicationError
 from mall.core.models import JobRun
 from mall.core.permissions import is_staff_user
@@ -172,7 +172,7 @@ def _intermediate(modeladmin, request, queryset, *, form, title, action, button)
 
 
 @admin.register(ParameterChangeRequest)
-class ParameterChangeRequestAdmin(ScopedModelAdmin):
+class ParameterChangeRequestAdmin(ServiceModelAdmin):
     form = ParameterChangeRequestForm
     list_display = (
         "key",
@@ -254,14 +254,15 @@ class ParameterChangeRequestAdmin(ScopedModelAdmin):
     def has_withdraw_permission(self, request):
         return request.user.has_perm("ops.add_parameterchangerequest")
 
-    def save_model(self, request, obj, form, change):
-        created = parameter_change_request(
+    def save_with_service(self, request, obj, form, change):
+        # A refusal here (a request raced in after the form's check) becomes an error
+        # message on the form, never a 500 (ServiceModelAdmin).
+        return parameter_change_request(
             actor=request.user,
             key=form.cleaned_data["key"],
             new_value=form.cleaned_data["new_value"],
             reason=form.cleaned_data["reason"],
         )
-        obj.pk = created.pk
 
     def _approve(self, request, queryset, role):
         done = 0
