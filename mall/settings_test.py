@@ -1,5 +1,8 @@
 """Test settings: the environment's settings plus what only tests want."""
 
+import os
+import re
+
 from .settings import *  # noqa: F403
 
 TESTING = True
@@ -13,3 +16,13 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.scopetest"]  # noqa: F405
 # Tests call tasks in-process even when REDIS_URL is set; the one test that proves a
 # real worker (tests/integration/test_celery_worker.py) turns eager mode off itself.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Parallel test workers (pytest-xdist) each get their own Redis database, because the
+# tests clear the cache and Redis clears a whole database at once.
+if REDIS_URL:  # noqa: F405
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    _index = int(re.sub(r"\D", "", _worker) or 0)
+    _match = re.match(r"^(redis://[^/]+)/?(\d*)$", REDIS_URL)  # noqa: F405
+    if _match:
+        _db = (int(_match.group(2) or 0) + _index) % 16
+        CACHES["default"]["LOCATION"] = f"{_match.group(1)}/{_db}"  # noqa: F405

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 
 PASSWORD = "mall-demo-2026"
@@ -13,6 +14,35 @@ requires_postgres = pytest.mark.skipif(
     not settings.IS_POSTGRES,
     reason="needs PostgreSQL (set DATABASE_URL=postgres://…): real row locks and threads",
 )
+
+
+def _reload_reference_data(sender, using="default", **kwargs):
+    """Put the regions and provinces back after a transactional test's flush.
+
+    They are loaded by a data migration, and ``flush`` (run after every
+    ``transaction=True`` test) empties every table; later tests rely on them.
+    """
+    if getattr(sender, "label", None) != "rbac":
+        return
+    from rbac.models import Province, SalesRegion
+
+    if SalesRegion.objects.using(using).exists():
+        return
+    from importlib import import_module
+
+    data = import_module("rbac.migrations.0002_regions_and_provinces")
+    regions = {}
+    for code, name, order in data.REGIONS:
+        regions[code] = SalesRegion.objects.using(using).create(
+            code=code, name=name, sort_order=order
+        )
+    Province.objects.using(using).bulk_create(
+        Province(code=code, name=name, full_name=full, region=regions[region])
+        for code, name, full, region in data.PROVINCES
+    )
+
+
+post_migrate.connect(_reload_reference_data, dispatch_uid="tests_reload_reference_data")
 
 
 @pytest.fixture(autouse=True)

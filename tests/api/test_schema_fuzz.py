@@ -15,6 +15,21 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from mall.wsgi import application
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection_open():
+    """Calls go straight into the WSGI app, which closes "obsolete" connections at
+    the end of each request; inside the test's transaction that would close the test's
+    own connection. Django's test client unhooks the same receivers."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def superuser_token(db, django_user_model):
     from rest_framework.authtoken.models import Token
