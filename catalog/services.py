@@ -527,6 +527,17 @@ def sku_update(*, actor, sku: Sku, reason: str = "", **values: Any) -> Sku:
         changed = [name for name, value in cleaned.items() if getattr(sku, name) != value]
         if not changed:
             return sku
+        if (
+            "price_amount" in changed
+            and cleaned["price_amount"] <= 0
+            and product.status not in CONTENT_EDITABLE
+        ):
+            # The listing check "price above zero" must hold after the review too.
+            raise InvalidProductData(
+                fields={
+                    "price_amount": [_("A product in review or past it needs a price above zero.")]
+                }
+            )
         content = [name for name in changed if name in SKU_CONTENT_FIELDS]
         if content:
             _content_change(product, actor=actor, changed=[f"sku.{name}" for name in content])
@@ -938,6 +949,14 @@ def product_on_shelf(*, actor, product: Product) -> Product:
         product = _lock_product(product)
         if product.status == Status.ON_SHELF:
             return product
+        category = Category.objects.get(pk=product.category_id)
+        if not category.is_active:
+            # The storefront hides inactive categories: "on shelf" would sell nothing.
+            raise InvalidTransition(
+                _("The category “%(category)s” is no longer active; move the product first.")
+                % {"category": category.name},
+                extra={"category_id": category.pk},
+            )
         before = snapshot(product)
         product.listed_at = timezone.now()
         product.scheduled_listing_at = None

@@ -182,3 +182,40 @@ def test_reviewers_and_authors_get_inbox_notifications(
         services.product_reject(actor=reviewer, product=product, reason="价格标注不清")
     rejected = StaffNotification.objects.get(kind="catalog.review_rejected")
     assert rejected.recipient == author and rejected.body == "价格标注不清"
+
+
+@pytest.mark.parametrize("stage", ["pending_review", "approved", "on_shelf"])
+def test_a_reviewed_product_cannot_have_its_price_set_to_zero_behind_the_review(
+    make_product, on_shelf_product, author, reviewer, stage
+):
+    if stage == "on_shelf":
+        product = on_shelf_product()
+    else:
+        product = make_product(author)
+        services.product_submit(actor=author, product=product)
+        if stage == "approved":
+            services.product_approve(actor=reviewer, product=product)
+    sku = product.skus.get()
+    with pytest.raises(InvalidProductData) as caught:
+        services.sku_update(actor=author, sku=sku, price_amount="0.00")
+    assert list(caught.value.fields) == ["price_amount"]
+    sku.refresh_from_db()
+    assert sku.price_amount > 0
+    assert Product.objects.get(pk=product.pk).status == stage
+
+
+def test_a_product_whose_category_was_deactivated_cannot_go_on_shelf(
+    make_product, author, reviewer, tree
+):
+    product = make_product(author)
+    services.product_submit(actor=author, product=product)
+    services.product_approve(actor=reviewer, product=product)
+    # Deactivating is allowed: the product is approved, not yet on shelf.
+    change = services.category_change_request(
+        actor=author, kind="deactivate", category=tree["leaf"], reason="合并类目"
+    )
+    services.category_change_approve(actor=reviewer, change=change)
+
+    with pytest.raises(InvalidTransition):
+        services.product_on_shelf(actor=reviewer, product=product)
+    assert Product.objects.get(pk=product.pk).status == Product.Status.APPROVED
