@@ -14,11 +14,14 @@ audited). Reads are cached for ``CACHE_SECONDS`` and the cache is cleared on cha
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 BOOL, INT, DECIMAL, STR, LIST = "bool", "int", "decimal", "str", "list"
 CACHE_SECONDS = 60
@@ -122,8 +125,16 @@ def get_parameter(key: str) -> Any:
 
     row = SystemParameter.objects.filter(key=key).values_list("value", flat=True).first()
     raw = row if row is not None else spec.to_json(spec.default)
+    try:
+        value = spec.coerce(raw)
+    except ValueError:
+        # A value approved before the rules were tightened: every reader would fail,
+        # so fall back to the default (valid by registration) and say so loudly.
+        logger.warning("stored value of %s no longer valid (%r); using the default", key, raw)
+        raw = spec.to_json(spec.default)
+        value = spec.coerce(raw)
     cache.set(_cache_key(key), {"v": raw}, timeout=CACHE_SECONDS)
-    return spec.coerce(raw)
+    return value
 
 
 def forget_cached(key: str) -> None:
