@@ -58,6 +58,7 @@ from .common import (
     require_warehouse_access,
     stock_change,
 )
+from .transitions import transition
 
 LOGISTICS_SILENCE = "shipment.logistics_silence"
 Kind = StockMovement.Kind
@@ -391,13 +392,16 @@ def allocation_release(*, actor, order_no: str, reason: str) -> Allocation | Non
             )
         )
     StockMovement.objects.bulk_create(movements)
-    Shipment.objects.filter(pk__in=[s.pk for s in pending]).update(
-        status=Shipment.Status.CANCELLED, updated_at=timezone.now()
-    )
+    for shipment in pending:
+        transition(shipment, Shipment.Status.CANCELLED)
     any_shipped = allocation.shipments.exclude(status=Shipment.Status.CANCELLED).exists()
-    allocation.status = Allocation.Status.SHIPPED if any_shipped else Allocation.Status.RELEASED
-    allocation.released_reason = (reason or "")[:200]
-    allocation.save(update_fields=["status", "released_reason", "updated_at"])
+    target = Allocation.Status.SHIPPED if any_shipped else Allocation.Status.RELEASED
+    reason_saved = (reason or "")[:200]
+    if target != allocation.status:
+        transition(allocation, target, released_reason=reason_saved)
+    else:  # already shipped in full: nothing left to give back, note the reason only
+        allocation.released_reason = reason_saved
+        allocation.save(update_fields=["released_reason", "updated_at"])
     audit(
         actor=actor,
         action="dispatch.allocation_release",
@@ -419,10 +423,10 @@ def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrie
     """
     require_permission(actor, "dispatch.change_shipment")
     # Lock order allocation → shipment, as allocation_release does (no deadlock).
-    list(
-        Allocation.objects.select_for_update().filter(
-            pk=Shipment.objects.filter(pk=shipment.pk).values("allocation_id")[:1]
-        )
+    allocation = (
+        Allocation.objects.select_for_update()
+        .filter(pk=Shipment.objects.filter(pk=shipment.pk).values("allocation_id")[:1])
+        .first()
     )
     shipment = Shipment.objects.select_for_update().select_related("warehouse").get(pk=shipment.pk)
     require_warehouse_access(actor, shipment.warehouse)
@@ -454,28 +458,19 @@ def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrie
         )
     StockMovement.objects.bulk_create(movements)
     now = timezone.now()
-    shipment.status = Shipment.Status.SHIPPED
-    shipment.waybill_no = waybill_no
-    shipment.carrier = carrier
-    shipment.shipped_at = now
-    shipment.last_event_at = now
-    shipment.save(
-        update_fields=[
-            "status",
-            "waybill_no",
-            "carrier",
-            "shipped_at",
-            "last_event_at",
-            "updated_at",
-        ]
+    transition(
+        shipment,
+        Shipment.Status.SHIPPED,
+        waybill_no=waybill_no,
+        carrier=carrier,
+        shipped_at=now,
+        last_event_at=now,
     )
     open_left = Shipment.objects.filter(
         allocation_id=shipment.allocation_id, status=Shipment.Status.PENDING
     ).exists()
-    if not open_left:
-        Allocation.objects.filter(
-            pk=shipment.allocation_id, status=Allocation.Status.ALLOCATED
-        ).update(status=Allocation.Status.SHIPPED, updated_at=now)
+    if not open_left and allocation.status == Allocation.Status.ALLOCATED:
+        transition(allocation, Allocation.Status.SHIPPED)
     sla_clock_start(
         kind=LOGISTICS_SILENCE,
         subject=shipment,
@@ -533,18 +528,16 @@ def tracking_event_record(
         recorded_by=actor,
     )
     before = snapshot(shipment, ["status", "is_stale"])
-    fields = ["updated_at"]
+    changes = {"is_stale": False}
     if shipment.last_event_at is None or occurred_at > shipment.last_event_at:
-        shipment.last_event_at = occurred_at
-        fields.append("last_event_at")
-    shipment.is_stale = False
-    fields.append("is_stale")
+        changes["last_event_at"] = occurred_at
     if is_delivered:
-        shipment.status = Shipment.Status.DELIVERED
-        shipment.delivered_at = occurred_at
-        fields += ["status", "delivered_at"]
+        transition(shipment, Shipment.Status.DELIVERED, delivered_at=occurred_at, **changes)
         sla_clock_stop(kind=LOGISTICS_SILENCE, subject=shipment, actor=actor, outcome="met")
     else:
+        for name, value in changes.items():
+            setattr(shipment, name, value)
+        shipment.save(update_fields=[*changes, "updated_at"])
         sla_clock_restart(
             kind=LOGISTICS_SILENCE,
             subject=shipment,
@@ -552,7 +545,6 @@ def tracking_event_record(
             started_at=shipment.last_event_at,
             region=shipment.warehouse.region_id,
         )
-    shipment.save(update_fields=fields)
     audit(
         actor=actor,
         action="dispatch.tracking_event_record",

@@ -36,6 +36,7 @@ from .common import (
     require_warehouse_access,
     stock_rows,
 )
+from .transitions import transition
 
 Kind = StockMovement.Kind
 
@@ -120,9 +121,7 @@ def purchase_inbound_arrive(*, actor, document: PurchaseInbound) -> PurchaseInbo
         reference_type="purchase_inbound",
         reference_no=document.document_no,
     )
-    document.status = PurchaseInbound.Status.ARRIVED
-    document.arrived_at = timezone.now()
-    document.save(update_fields=["status", "arrived_at", "updated_at"])
+    transition(document, PurchaseInbound.Status.ARRIVED, arrived_at=timezone.now())
     audit(
         actor=actor,
         action="dispatch.purchase_inbound_arrive",
@@ -218,9 +217,7 @@ def transfer_receive(*, actor, document: Transfer) -> Transfer:
         reference_type="transfer",
         reference_no=document.document_no,
     )
-    document.status = Transfer.Status.RECEIVED
-    document.received_at = timezone.now()
-    document.save(update_fields=["status", "received_at", "updated_at"])
+    transition(document, Transfer.Status.RECEIVED, received_at=timezone.now())
     audit(
         actor=actor,
         action="dispatch.transfer_receive",

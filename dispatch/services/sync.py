@@ -34,6 +34,7 @@ from .common import (
     require_warehouse_access,
     stock_rows,
 )
+from .transitions import transition
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20000
@@ -165,11 +166,11 @@ def stock_snapshot_reconcile(*, actor, snapshot_doc: StockSnapshot) -> StockSnap
         line.book_on_hand = book[stock.pk]
         line.difference = line.reported_on_hand - line.book_on_hand
         if line.difference == 0:
-            line.status = StockSnapshotLine.Status.MATCHED
+            transition(line, StockSnapshotLine.Status.MATCHED, save=False)
         elif abs(line.difference) > threshold or stock.on_hand + line.difference < stock.reserved:
-            line.status = StockSnapshotLine.Status.NEEDS_REVIEW
+            transition(line, StockSnapshotLine.Status.NEEDS_REVIEW, save=False)
         else:
-            line.status = StockSnapshotLine.Status.ADJUSTED
+            transition(line, StockSnapshotLine.Status.ADJUSTED, save=False)
             changes.append(
                 {
                     "stock_id": stock.pk,
@@ -182,11 +183,11 @@ def stock_snapshot_reconcile(*, actor, snapshot_doc: StockSnapshot) -> StockSnap
         changes, actor=actor, reference_type="stock_snapshot", reference_no=document.document_no
     )
     review = sum(1 for ln in lines if ln.status == StockSnapshotLine.Status.NEEDS_REVIEW)
-    document.status = (
-        StockSnapshot.Status.NEEDS_REVIEW if review else StockSnapshot.Status.RECONCILED
+    transition(
+        document,
+        StockSnapshot.Status.NEEDS_REVIEW if review else StockSnapshot.Status.RECONCILED,
+        reconciled_at=timezone.now(),
     )
-    document.reconciled_at = timezone.now()
-    document.save(update_fields=["status", "reconciled_at", "updated_at"])
     audit(
         actor=actor,
         action="dispatch.stock_snapshot_reconcile",
@@ -233,15 +234,12 @@ def stock_snapshot_line_review(
             raise InsufficientStock(
                 _("Booking this difference would leave fewer units than orders have reserved.")
             ) from exc
-        line.status = StockSnapshotLine.Status.ACCEPTED
+        transition(line, StockSnapshotLine.Status.ACCEPTED)
     else:
-        line.status = StockSnapshotLine.Status.REJECTED
-    line.save(update_fields=["status"])
+        transition(line, StockSnapshotLine.Status.REJECTED)
     document = line.document
     if not document.lines.filter(status=StockSnapshotLine.Status.NEEDS_REVIEW).exists():
-        StockSnapshot.objects.filter(pk=document.pk).update(
-            status=StockSnapshot.Status.RECONCILED, updated_at=timezone.now()
-        )
+        transition(document, StockSnapshot.Status.RECONCILED)
     audit(
         actor=actor,
         action="dispatch.stock_snapshot_line_review",
