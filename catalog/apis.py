@@ -141,7 +141,12 @@ class ProductViewSet(viewsets.GenericViewSet):
         return selectors.product_get(actor=self.request.user, product_id=self.kwargs["pk"])
 
     def _render(self, product, code=status.HTTP_200_OK) -> Response:
-        fresh = selectors.product_get(actor=self.request.user, product_id=product.pk)
+        try:
+            fresh = selectors.product_get(actor=self.request.user, product_id=product.pk)
+        except ProductNotFound:
+            # The write itself moved the product out of the caller's scope (a new
+            # owner): answer with what was saved, not a 404 for a committed change.
+            fresh = product
         return Response(ProductSerializer(fresh).data, status=code)
 
     @extend_schema(

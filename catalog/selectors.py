@@ -223,6 +223,7 @@ def store_category_tree() -> list[dict]:
         .order_by("level", "sort_order", "id")
         .values("id", "code", "name", "level", "parent_id", "icon")
     )
+    storage = Category._meta.get_field("icon").storage
     nodes: dict[int, dict] = {}
     roots: list[dict] = []
     for row in rows:
@@ -231,7 +232,7 @@ def store_category_tree() -> list[dict]:
             "code": row["code"],
             "name": row["name"],
             "level": row["level"],
-            "icon": row["icon"] or "",
+            "icon": storage.url(row["icon"]) if row["icon"] else "",
             "children": [],
         }
         nodes[row["id"]] = node

@@ -216,3 +216,18 @@ def test_export_endpoint_contains_exactly_the_products_in_the_callers_scope(
     everything = staff_client(reviewer).get("/api/v1/catalog/products/export/")
     rows = list(load_workbook(io.BytesIO(everything.content)).active.iter_rows(values_only=True))
     assert {mine.code, theirs.code} <= {row[0] for row in rows[1:]}
+
+
+def test_handing_a_product_to_an_owner_outside_ones_scope_answers_with_the_saved_product(
+    staff_client, ops, reviewer, make_product
+):
+    product = make_product(ops)
+    client = staff_client(ops)
+    response = client.patch(
+        f"/api/v1/catalog/products/{product.pk}/", {"owner": reviewer.pk}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["owner"] == reviewer.pk
+    assert Product.objects.get(pk=product.pk).owner == reviewer
+    # From now on the product is the new owner's: out of the old owner's scope.
+    assert client.get(f"/api/v1/catalog/products/{product.pk}/").status_code == 404

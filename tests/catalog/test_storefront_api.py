@@ -162,3 +162,16 @@ def test_product_list_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = guest.get("/api/v1/store/products/")
     assert len(response.json()["results"]) == 7
+
+
+def test_category_icons_are_served_as_urls(guest, tree):
+    from django.core.files.base import ContentFile
+
+    from tests.catalog.conftest import PNG_BYTES
+
+    root = tree["root"]
+    root.icon.save("appliance.png", ContentFile(PNG_BYTES), save=True)  # an uploaded icon
+    [node] = guest.get("/api/v1/store/categories/").json()["results"]
+    assert node["icon"] == root.icon.url
+    assert node["icon"].startswith("/media/")
+    assert node["children"][0]["icon"] == ""
