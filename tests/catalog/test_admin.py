@@ -179,3 +179,48 @@ def test_product_changelist_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(len(first.captured_queries)):
         response = client.get("/admin/catalog/product/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    ["sku", "skupricechange", "promotionprice", "categorychangerequest", "productimport"],
+)
+def test_other_changelists_query_count_does_not_grow_with_rows(
+    changelist, reviewer, author, make_product, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog import services
+    from catalog.models import ProductImport
+
+    def add_rows(number):
+        product = make_product(author)
+        start = timezone.now() + timedelta(hours=1)
+        services.promotion_price_create(
+            actor=author,
+            sku=product.skus.get(),
+            price_amount="1.00",
+            starts_at=start,
+            ends_at=start + timedelta(days=1),
+        )
+        services.category_change_request(
+            actor=author, kind="create", payload={"code": f"cl-{number}", "name": f"类 {number}"}
+        )
+        ProductImport.objects.create(
+            file_name=f"{number}.xlsx", status="failed", row_count=1, created_by=author
+        )
+
+    url = f"/admin/catalog/{changelist}/"
+    client = _client(reviewer)
+    add_rows(0)
+    client.get(url)  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(40) as first:
+        client.get(url)
+    for number in range(1, 6):
+        add_rows(number)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) >= 6
