@@ -352,7 +352,7 @@ class LevelAdmin(ServiceModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "birthday_coupon":
-            kwargs["queryset"] = CouponTemplate.objects.filter(is_active=True)
+            kwargs["queryset"] = CouponTemplate.objects.filter(is_active=True, is_claimable=False)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_with_service(self, request, obj, form, change):

@@ -353,6 +353,11 @@ def level_rule_update(*, actor, level: Level, **changes) -> Level:
     rate = changes.get("discount_rate", level.discount_rate)
     if rate is None or not (Decimal(0) < Decimal(rate) <= Decimal(1)):
         raise InvalidLevelRule(fields={"discount_rate": [str(_("Must be above 0 and at most 1."))]})
+    coupon = changes.get("birthday_coupon")
+    if coupon is not None and (not coupon.is_active or coupon.is_claimable):
+        # A claimable template would let anybody claim the birthday gift in the shop.
+        message = str(_("Choose an active coupon template that is not claimable in the shop."))
+        raise InvalidLevelRule(message, fields={"birthday_coupon": [message]})
     with transaction.atomic():
         level = Level.objects.select_for_update().get(pk=level.pk)
         before = snapshot(level)

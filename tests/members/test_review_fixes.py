@@ -230,3 +230,31 @@ def test_the_storefront_lists_only_coupons_that_can_still_be_claimed(
     CouponTemplate.objects.filter(pk=ended.pk).update(valid_until=now - timedelta(days=1))
     body = member_client(member).get(reverse("store-coupons")).json()
     assert [row["id"] for row in body["results"]] == [running.pk]
+
+
+def test_a_birthday_coupon_must_be_an_active_system_granted_template(staff_client, superuser):
+    from members.exceptions import InvalidLevelRule
+    from members.models import Level
+    from members.services import coupon_template_create, level_rule_update
+
+    common = {"kind": "free_shipping", "validity": "days", "valid_days": 7, "total_stock": 50}
+    claimable = coupon_template_create(actor=superuser, name="人人可领", **common)
+    granted_only = coupon_template_create(
+        actor=superuser, name="生日券", is_claimable=False, **common
+    )
+    level = Level.objects.get(rank=3)
+    with pytest.raises(InvalidLevelRule):
+        level_rule_update(actor=superuser, level=level, birthday_coupon=claimable)
+    response = staff_client(superuser).patch(
+        reverse("member-level-detail", args=[level.pk]),
+        {"birthday_coupon": claimable.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "birthday_coupon" in response.json()["error"]["fields"]
+    level = level_rule_update(actor=superuser, level=level, birthday_coupon=granted_only)
+    assert level.birthday_coupon_id == granted_only.pk
+    assert (
+        level_rule_update(actor=superuser, level=level, birthday_coupon=None).birthday_coupon_id
+        is None
+    )
