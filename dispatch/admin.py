@@ -7,6 +7,8 @@ the form calls the document's service, which books the ledger movements.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -41,7 +43,7 @@ from .models import (
     TransferLine,
     Warehouse,
 )
-from .services.sync import snapshot_lines_from_file
+from .services.sync import sellable_expression, snapshot_lines_from_file
 
 
 def _error_text(exc: ApplicationError) -> str:
@@ -69,7 +71,8 @@ def parse_line_text(text: str) -> list[tuple[str, int]]:
         if not row:
             continue
         parts = row.split()
-        if len(parts) != 2 or not parts[1].isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²" or "①", which int() refuses.
+        if len(parts) != 2 or not re.fullmatch(r"[0-9]{1,9}", parts[1]):
             raise forms.ValidationError(
                 _("Line %(n)s: write the SKU code and a quantity, e.g. DEMO-001 5."),
                 params={"n": number},
@@ -286,6 +289,8 @@ class CarrierRuleAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
         "priority",
     ]
     list_filter = ["carrier"]
+    # Warehouse and province may be empty ("any"): Django only follows non-null keys itself.
+    list_select_related = ["carrier", "warehouse", "province"]
     fields = [
         "carrier",
         "warehouse",
@@ -334,9 +339,12 @@ class StockAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     fields = ["warehouse", "sku", "on_hand", "reserved", "in_transit", "safety_stock", "updated_at"]
     readonly_fields = ["warehouse", "sku", "on_hand", "reserved", "in_transit", "updated_at"]
 
-    @admin.display(description=_("sellable"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(sellable=sellable_expression())
+
+    @admin.display(description=_("sellable"), ordering="sellable")
     def sellable_display(self, obj):
-        return max(obj.on_hand - obj.reserved, 0)
+        return obj.sellable
 
     def has_add_permission(self, request):
         return False

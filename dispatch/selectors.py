@@ -7,8 +7,7 @@ ops see their regions' warehouses; out of scope is "not found".
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models import Prefetch, QuerySet, Sum
 
 from mall.core.scoping import scope_queryset
 
@@ -51,12 +50,16 @@ def carrier_rule_list(actor) -> QuerySet[CarrierRule]:
 
 
 def stock_list(actor) -> QuerySet[Stock]:
-    """Stock rows in scope with ``sellable`` (on hand − reserved, never below 0)."""
+    """Stock rows in scope with ``sellable`` as the storefront counts it.
+
+    On hand − reserved (− safety stock when ``dispatch.safety_stock_held_back`` is
+    on), never below 0: the same expression as ``sellable_units_by_sku``.
+    """
+    from .services.sync import sellable_expression
+
     return scope_queryset(
         actor,
-        Stock.objects.select_related("warehouse", "sku").annotate(
-            sellable=Greatest(F("on_hand") - F("reserved"), Value(0))
-        ),
+        Stock.objects.select_related("warehouse", "sku").annotate(sellable=sellable_expression()),
     )
 
 

@@ -200,3 +200,101 @@ def test_changing_a_coverage_area_in_the_admin_changes_that_row_only(superuser, 
         5,
     )
     assert CoverageArea.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "warehouse",
+        "coveragearea",
+        "carrier",
+        "carrierrule",
+        "stock",
+        "stockmovement",
+        "allocation",
+        "shipment",
+        "purchaseinbound",
+        "transfer",
+        "stocktake",
+        "returnreceipt",
+        "stocksnapshot",
+        "stocksnapshotline",
+    ],
+)
+def test_admin_changelist_query_counts_do_not_grow_with_the_rows(
+    actor,
+    superuser,
+    warehouses,
+    make_sku,
+    put_stock,
+    province,
+    model,
+    django_assert_max_num_queries,
+):
+    client = _client(superuser)
+    numbers = iter(range(1000))
+
+    def add_rows(count):
+        for _ in range(count):
+            number = next(numbers)
+            sku = make_sku()
+            put_stock(warehouses["WH-SH"], sku, 60)
+            put_stock(warehouses["WH-BJ"], sku, 3)
+            services.allocate(
+                actor=actor, order_no=f"AQ{sku.pk}", province="上海", lines=[(sku.code, 1)]
+            )
+            snapshot = services.stock_snapshot_submit(
+                actor=actor, warehouse=warehouses["WH-SH"], lines=[(sku.code, 3)]
+            )
+            services.stock_snapshot_reconcile(actor=actor, snapshot_doc=snapshot)
+            services.transfer_create(
+                actor=actor,
+                from_warehouse=warehouses["WH-BJ"],
+                to_warehouse=warehouses["WH-SH"],
+                lines=[(sku.code, 1)],
+            )
+            services.stocktake_record(
+                actor=actor, warehouse=warehouses["WH-BJ"], counts=[(sku.code, 2)]
+            )
+            services.return_receipt_record(
+                actor=actor,
+                warehouse=warehouses["WH-SH"],
+                order_no=f"R{sku.pk}",
+                lines=[(sku.code, 1)],
+            )
+            carrier = services.carrier_save(actor=actor, code=f"cq{number}", name=f"承运商{number}")
+            services.carrier_rule_save(
+                actor=actor,
+                carrier=carrier,
+                warehouse=warehouses["WH-GZ"],
+                province=province("广东"),
+                first_item_fee_amount="10.00",
+                additional_item_fee_amount="1.00",
+            )
+
+    url = reverse(f"admin:dispatch_{model}_changelist")
+    add_rows(2)
+    with django_assert_max_num_queries(40) as few:
+        assert client.get(url).status_code == 200
+    add_rows(5)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("quantity", ["²", "①", "99999999999999999999"])
+def test_a_purchase_typed_with_an_odd_quantity_is_refused_on_the_form(
+    superuser, warehouses, make_sku, quantity
+):
+    sku = make_sku()
+    response = _client(superuser).post(
+        reverse("admin:dispatch_purchaseinbound_add"),
+        {
+            "warehouse": warehouses["WH-SH"].pk,
+            "supplier_name": "供应商",
+            "note": "",
+            "lines_text": f"{sku.code} {quantity}",
+        },
+    )
+    assert response.status_code in (200, 302)
+    assert not PurchaseInbound.objects.exists()
+    assert not StockMovement.objects.exists()

@@ -312,3 +312,24 @@ def test_a_snapshot_file_with_absurd_figures_is_a_400_and_stores_nothing(
         or "lines" in response.json()["error"]["fields"]
     )
     assert not StockSnapshot.objects.exists()
+
+
+def test_the_stock_list_shows_sellable_units_as_the_storefront_counts_them(
+    actor, superuser, staff_client, stocked, warehouses
+):
+    from django.core.cache import cache
+
+    from catalog.availability import sellable_stock
+    from dispatch.parameters import SAFETY_STOCK_HELD_BACK
+    from ops.models import SystemParameter
+
+    row = Stock.objects.get(warehouse=warehouses["WH-SH"], sku=stocked)
+    services.stock_safety_set(actor=actor, stock=row, safety_stock=2)
+    client = staff_client(superuser)
+    url = f"{BASE}/stock/{row.pk}/"
+    assert client.get(url).json()["sellable"] == 5
+
+    SystemParameter.objects.update_or_create(key=SAFETY_STOCK_HELD_BACK, defaults={"value": True})
+    cache.clear()
+    assert client.get(url).json()["sellable"] == 3
+    assert sellable_stock([stocked.pk])[stocked.pk] == 3 + 5  # WH-SH 5 − 2, WH-BJ 5 − 0
