@@ -1182,7 +1182,12 @@ def category_change_request(
         raise CategoryChangeInvalid(fields={"kind": [_("Unknown change.")]})
     cleaned = _clean_category_payload(kind, category, payload or {})
     if "parent_id" in cleaned:
-        _category_parent(cleaned["parent_id"])
+        parent = _category_parent(cleaned["parent_id"])
+        new_level = parent.level + 1 if parent else 1
+        if kind == CategoryChangeRequest.Kind.UPDATE and new_level != category.level:
+            raise CategoryChangeInvalid(
+                fields={"parent_id": [_("A category can only move within its level.")]}
+            )
     if (
         kind == CategoryChangeRequest.Kind.CREATE
         and Category.objects.filter(code=cleaned["code"]).exists()

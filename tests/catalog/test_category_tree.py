@@ -103,3 +103,20 @@ def test_api_request_and_approve(staff_client, author, reviewer, tree):
     approved = staff_client(reviewer).post(f"/api/v1/catalog/category-changes/{change_id}/approve/")
     assert approved.status_code == 200
     assert Category.objects.filter(code="toaster", level=3).exists()
+
+
+@pytest.mark.parametrize("parent", ["root", None])
+def test_a_move_to_another_level_is_refused_when_requested_not_only_at_approval(
+    author, tree, parent
+):
+    from catalog.models import CategoryChangeRequest
+
+    with pytest.raises(CategoryChangeInvalid) as caught:
+        services.category_change_request(
+            actor=author,
+            kind="update",
+            category=tree["leaf"],  # a third-level category
+            payload={"parent_id": tree[parent].pk if parent else None},
+        )
+    assert list(caught.value.fields) == ["parent_id"]
+    assert not CategoryChangeRequest.objects.exists()
