@@ -37,6 +37,7 @@ from ..exceptions import (
 from ..models import Coupon, CouponTemplate, Member
 from ..signals import coupon_claimed, send_on_commit
 
+MAX_VALID_DAYS = 3650
 TEMPLATE_FIELDS = (
     "name",
     "kind",
@@ -94,6 +95,9 @@ def _template_errors(values: dict, issued_count: int = 0) -> dict[str, list[str]
     elif validity == CouponTemplate.Validity.DAYS:
         if not values.get("valid_days"):
             add("valid_days", _("Give the number of days the coupon stays valid."))
+        elif int(values["valid_days"]) > MAX_VALID_DAYS:
+            # A claim computes its end date from this: keep it a real date.
+            add("valid_days", _("At most 3650 days (ten years)."))
     else:
         add("validity", _("Unknown validity."))
     stock = values.get("total_stock")

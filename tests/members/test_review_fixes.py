@@ -270,3 +270,28 @@ def test_a_birthday_coupon_must_be_an_active_system_granted_template(staff_clien
         level_rule_update(actor=superuser, level=level, birthday_coupon=None).birthday_coupon_id
         is None
     )
+
+
+def test_coupon_validity_days_beyond_ten_years_are_refused_by_the_service(superuser, member):
+    from members.exceptions import InvalidCouponTemplate
+    from members.services import coupon_template_create
+
+    with pytest.raises(InvalidCouponTemplate) as raised:
+        coupon_template_create(
+            actor=superuser,
+            name="永久包邮",
+            kind="free_shipping",
+            validity="days",
+            valid_days=1_000_000,
+            total_stock=5,
+        )
+    assert "valid_days" in raised.value.fields
+    assert not CouponTemplate.objects.exists()
+
+
+def test_the_admin_form_refuses_validity_days_a_claim_could_not_date(admin_client_for, superuser):
+    response = admin_client_for(superuser).post(
+        reverse("admin:members_coupontemplate_add"), _template_form(valid_days="1000000")
+    )
+    assert response.status_code == 200  # redisplayed with the error
+    assert not CouponTemplate.objects.exists()
