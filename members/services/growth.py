@@ -353,6 +353,10 @@ def level_rule_update(*, actor, level: Level, **changes) -> Level:
     rate = changes.get("discount_rate", level.discount_rate)
     if rate is None or not (Decimal(0) < Decimal(rate) <= Decimal(1)):
         raise InvalidLevelRule(fields={"discount_rate": [str(_("Must be above 0 and at most 1."))]})
+    points = changes.get("birthday_points", 0)
+    if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= 1_000_000:
+        message = str(_("Between 0 and 1,000,000 points."))
+        raise InvalidLevelRule(message, fields={"birthday_points": [message]})
     coupon = changes.get("birthday_coupon")
     if coupon is not None and (not coupon.is_active or coupon.is_claimable):
         # A claimable template would let anybody claim the birthday gift in the shop.

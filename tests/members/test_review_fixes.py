@@ -295,3 +295,15 @@ def test_the_admin_form_refuses_validity_days_a_claim_could_not_date(admin_clien
     )
     assert response.status_code == 200  # redisplayed with the error
     assert not CouponTemplate.objects.exists()
+
+
+def test_birthday_points_are_bounded_like_the_api_says(superuser):
+    from members.exceptions import InvalidLevelRule
+    from members.models import Level
+    from members.services import level_rule_update
+
+    level = Level.objects.get(rank=2)
+    with pytest.raises(InvalidLevelRule) as raised:
+        level_rule_update(actor=superuser, level=level, birthday_points=2_000_000_000)
+    assert "birthday_points" in raised.value.fields
+    assert level_rule_update(actor=superuser, level=level, birthday_points=1_000_000)
