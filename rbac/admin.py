@@ -5,11 +5,14 @@ Every screen reads through the data scope and writes through ``rbac.services``.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -20,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermission
 
 from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin
+from mall.core.exceptions import ApplicationError
 from mall.core.scoping import declared_models, scope_queryset
 
 from . import permissions as perms
@@ -398,8 +402,37 @@ class StaffProfileAdmin(ServiceModelAdmin):
         return False
 
 
+_password_actor: ContextVar = ContextVar("rbac_password_actor", default=None)
+
+
+class ServicePasswordChangeForm(AdminPasswordChangeForm):
+    """The user admin's password form, saved by ``services.user_password_set`` (audited)."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        saved = services.user_password_set(
+            actor=_password_actor.get(),
+            user=self.user,
+            password=self.cleaned_data["password1"] if usable else None,
+        )
+        self.user.password = saved.password  # keeps the changer's own session valid
+        return self.user
+
+
 class StaffUserAdmin(ServiceModelAdmin, UserAdmin):
     """Staff accounts: scoped, and roles/permissions only through the RBAC screens."""
+
+    change_password_form = ServicePasswordChangeForm
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _password_actor.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        finally:
+            _password_actor.reset(token)
 
     list_display = ["username", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_active", "is_superuser"]

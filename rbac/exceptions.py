@@ -52,6 +52,12 @@ class RequestNotPending(RbacError):
     default_message = _("The request has already been decided.")
 
 
+class RequestExpired(RbacError):
+    code = "request_expired"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("The requested grant would already have expired; ask again.")
+
+
 class CannotApproveOwnRequest(RbacError):
     code = "cannot_approve_own_request"
     status_code = status.HTTP_403_FORBIDDEN

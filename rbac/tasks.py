@@ -7,14 +7,19 @@ from celery import shared_task
 from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
-from .services import access_review_generate, role_assignments_expire
+from .services import (
+    access_review_generate,
+    permission_requests_expire,
+    role_assignments_expire,
+)
 
 SCHEDULE = {
     "rbac: revoke expired role grants": {
         "task": "rbac.tasks.role_assignments_expire_task",
         "cron": "5 * * * *",
         "queue": "default",
-        "description": "Revoke role assignments whose expiry has passed.",
+        "description": "Revoke role assignments whose expiry has passed; close pending "
+        "requests whose requested expiry has passed.",
     },
     "rbac: monthly access review": {
         "task": "rbac.tasks.access_review_generate_task",
@@ -27,10 +32,15 @@ SCHEDULE = {
 
 @shared_task(acks_late=True)
 def role_assignments_expire_task() -> int:
-    """Revoke every expired role assignment (idempotent: nothing left to do on a rerun)."""
+    """Revoke every expired role assignment and close pending requests that expired.
+
+    Idempotent: nothing left to do on a rerun. Returns the number of revoked grants.
+    """
     with job_run("rbac.role_assignments_expire", role_assignments_expire_task.request.id) as run:
-        count = role_assignments_expire(actor=system_actor())
-        run.result = {"revoked": count}
+        actor = system_actor()
+        count = role_assignments_expire(actor=actor)
+        closed = permission_requests_expire(actor=actor)
+        run.result = {"revoked": count, "requests_closed": closed}
     return count
 
 

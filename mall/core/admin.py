@@ -3,7 +3,9 @@
 * ``get_queryset`` goes through the data scope, which also covers the change,
   delete and history views and admin actions (Django loads their objects through
   ``get_queryset``): a row outside scope is "not found".
-* Foreign-key and many-to-many dropdowns are scoped too.
+* Foreign-key and many-to-many dropdowns are scoped too, and so are the labels a
+  ``raw_id_fields`` input shows and the choices of relation ``list_filter`` entries
+  (also ``a__b`` paths): a row outside scope is never named.
 * Writes go through services: ``save_model``/``delete_model`` must be overridden
   to call them; the default raises instead of writing behind the services' back.
 * ``delete_selected`` is dropped; bulk deletion has rules.
@@ -14,7 +16,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 
 from .exceptions import ApplicationError
 from .masking import PII_PERMISSION, PiiPolicy
@@ -32,6 +36,35 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in queryset]
 
 
+class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id input that names the chosen row only when the reader may see it."""
+
+    def __init__(self, rel, admin_site, attrs=None, using=None, *, user=None):
+        super().__init__(rel, admin_site, attrs, using)
+        self.user = user
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field().name
+        queryset = scope_queryset(self.user, self.rel.model._default_manager.using(self.db))
+        try:
+            visible = queryset.filter(**{key: value}).exists()
+        except (ValueError, TypeError, ValidationError):
+            return "", ""
+        if not visible:
+            return "", ""
+        return super().label_and_url_for_value(value)
+
+
+def _relation_field(model, path: str):
+    try:
+        field = get_fields_from_path(model, path)[-1]
+    except (FieldDoesNotExist, NotRelationField):
+        return None
+    if field.is_relation and field.related_model is not None:
+        return field
+    return None
+
+
 class ScopedModelAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over the whole table on big lists
@@ -43,10 +76,18 @@ class ScopedModelAdmin(admin.ModelAdmin):
         """Filters on foreign keys / many-to-many list only related rows in scope."""
         scoped = []
         for entry in super().get_list_filter(request):
-            if isinstance(entry, str) and "__" not in entry:
-                field = self.model._meta.get_field(entry)
-                if field.is_relation and field.related_model is not None:
-                    entry = (entry, ScopedRelatedFieldListFilter)
+            path = None
+            if isinstance(entry, str):
+                path = entry
+            elif (
+                isinstance(entry, tuple | list)
+                and len(entry) == 2
+                and isinstance(entry[0], str)
+                and entry[1] is admin.RelatedFieldListFilter
+            ):
+                path = entry[0]
+            if path is not None and _relation_field(self.model, path) is not None:
+                entry = (path, ScopedRelatedFieldListFilter)
             scoped.append(entry)
         return scoped
 
@@ -61,6 +102,10 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs = self._scope_related(request, db_field, kwargs)
+        if "widget" not in kwargs and db_field.name in self.raw_id_fields:
+            kwargs["widget"] = ScopedForeignKeyRawIdWidget(
+                db_field.remote_field, self.admin_site, using=kwargs.get("using"), user=request.user
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -210,7 +255,8 @@ class ServiceModelAdmin(ScopedModelAdmin):
     Implement ``save_with_service(request, obj, form, change)`` returning the saved
     object (a new one for "add"); many-to-many fields are the service's job too
     (``save_related`` does not write them behind its back). A domain error rolls the
-    whole form back and is shown as an error message on the same form.
+    whole form back and the same form is shown again with what was typed, the error
+    on the fields it names (else above the form) and as an error message.
     """
 
     def save_with_service(self, request, obj, form, change):
@@ -231,11 +277,46 @@ class ServiceModelAdmin(ScopedModelAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        from django.http import HttpResponseRedirect
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        error = getattr(request, "_service_refusal", None)
+        if error is None:
+            return form_class
+        return _refused_form(form_class, error)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except _ServiceFailed as failed:
             self.message_user(request, failed.error.message, level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            if request.method != "POST":
+                from django.http import HttpResponseRedirect
+
+                return HttpResponseRedirect(request.get_full_path())
+            # Everything was rolled back; show the same bound form again, refused.
+            request._service_refusal = failed.error
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            finally:
+                del request._service_refusal
+
+
+def _refused_form(form_class, error: ApplicationError):
+    """``form_class`` whose validation fails with the service's error (typed input kept)."""
+
+    class RefusedForm(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            placed = False
+            for name, problems in (error.fields or {}).items():
+                if name in self.fields:
+                    problems = problems if isinstance(problems, list | tuple) else [problems]
+                    for problem in problems:
+                        self.add_error(name, str(problem))
+                    placed = True
+            if not placed:
+                self.add_error(None, error.message)
+            return cleaned
+
+    RefusedForm.__name__ = form_class.__name__
+    return RefusedForm

@@ -19,6 +19,9 @@ A staff viewset built on :class:`ScopedViewSetMixin`::
 * ``get_queryset`` = ``scope_queryset(user, get_base_queryset())``; list, detail and
   every ``@action`` that calls ``get_object()`` / ``get_queryset()`` are scoped, so a
   row outside the caller's scope is 404.
+* Filters: :class:`ScopedFilterBackend` (django-filter) scopes the choices of every
+  filter on a relation, so ``?warehouse=<id of a row outside scope>`` is refused like
+  an id that does not exist (no existence leak through filter parameters).
 * Permissions: :class:`~mall.core.permissions.ModelActionPermissions` — view perm for
   reads, add/change/delete for writes, custom actions must be named.
 * Personal data: declare serializer fields as :class:`MaskedField`; the view gives
@@ -42,6 +45,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -96,10 +100,31 @@ except ImportError:  # pragma: no cover
 # --- scoped viewsets ----------------------------------------------------------------------
 
 
+class ScopedFilterBackend(DjangoFilterBackend):
+    """django-filter whose relation filters only accept related rows in the reader's scope.
+
+    Without it ``?site=<id>`` answers 200 (empty) for a row outside scope but 400 for
+    an id that does not exist, which tells the caller the row exists.
+    """
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        for declared in filterset.filters.values():
+            choices = getattr(declared, "queryset", None)  # ModelChoiceFilter & co.
+            if isinstance(choices, QuerySet):
+                declared.queryset = scope_queryset(request.user, choices)
+                declared.extra.pop("queryset", None)
+                declared.__dict__.pop("_field", None)  # rebuild the form field
+        return filterset
+
+
 class ScopedViewSetMixin:
     """Scope + function permissions + PII policy for a staff viewset (module docstring)."""
 
     permission_classes = [ModelActionPermissions]
+    filter_backends = [ScopedFilterBackend]
     scope_model = None
     pii_permission = PII_PERMISSION
     required_permissions: dict[str, list[str]] = {}

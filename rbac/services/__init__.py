@@ -36,6 +36,7 @@ from .requests import (
     permission_request_capacities,
     permission_request_create,
     permission_request_reject,
+    permission_requests_expire,
 )
 from .reviews import (
     access_review_generate,
@@ -54,6 +55,7 @@ from .staff import (
     staff_deactivate,
     staff_profile_update,
     user_account_update,
+    user_password_set,
 )
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "permission_request_capacities",
     "permission_request_create",
     "permission_request_reject",
+    "permission_requests_expire",
     "permission_resolve",
     "province_move",
     "role_assign",
@@ -84,6 +87,7 @@ __all__ = [
     "staff_deactivate",
     "staff_profile_update",
     "user_account_update",
+    "user_password_set",
     "user_permission_add",
     "user_permission_remove",
     "user_roles_sync",

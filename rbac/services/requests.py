@@ -19,6 +19,7 @@ from ..exceptions import (
     NotAnApprover,
     RbacPermissionDenied,
     ReasonRequired,
+    RequestExpired,
     RequestNotPending,
     StaffInactive,
 )
@@ -108,6 +109,8 @@ def permission_request_approve(
         raise CannotApproveOwnRequest()
     if actor.pk in (request.head_approver_id, request.tech_approver_id):
         raise ApproverAlreadyApproved()
+    if request.grant_expires_at is not None and request.grant_expires_at <= timezone.now():
+        raise RequestExpired()  # the hourly job closes it
     capacities = permission_request_capacities(request, actor)
     if capacity is not None:
         capacities &= {capacity}
@@ -190,3 +193,46 @@ def permission_request_cancel(*, actor, permission_request: PermissionRequest) -
     request.save(update_fields=["status", "decided_at"])
     audit(actor=actor, action="rbac.permission_request_cancel", target=request)
     return request
+
+
+def permission_requests_close_for_leaver(*, actor, user, reason: str) -> int:
+    """Withdraw a deactivated user's pending requests (inside ``staff_deactivate``)."""
+    pending = list(
+        PermissionRequest.objects.select_for_update().filter(
+            requester=user, status=PermissionRequest.Status.PENDING
+        )
+    )
+    now = timezone.now()
+    for request in pending:
+        request.status = PermissionRequest.Status.CANCELLED
+        request.decided_at = now
+        request.save(update_fields=["status", "decided_at"])
+        audit(
+            actor=actor,
+            action="rbac.permission_request_cancel",
+            target=request,
+            data={"reason": reason, "requester_deactivated": True},
+        )
+    return len(pending)
+
+
+@transaction.atomic
+def permission_requests_expire(*, actor, now: datetime | None = None) -> int:
+    """Close pending requests whose requested grant expiry has passed (hourly job)."""
+    now = now or timezone.now()
+    stale = list(
+        PermissionRequest.objects.select_for_update().filter(
+            status=PermissionRequest.Status.PENDING, grant_expires_at__lte=now
+        )
+    )
+    for request in stale:
+        request.status = PermissionRequest.Status.CANCELLED
+        request.decided_at = now
+        request.save(update_fields=["status", "decided_at"])
+        audit(
+            actor=actor,
+            action="rbac.permission_request_expire",
+            target=request,
+            data={"grant_expires_at": request.grant_expires_at},
+        )
+    return len(stale)

@@ -30,6 +30,7 @@ from ._base import (
     _require,
 )
 from .membership import user_roles_sync
+from .requests import permission_requests_close_for_leaver
 
 
 @transaction.atomic
@@ -155,6 +156,9 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
         deactivation_reason=reason.strip()[:500],
     )
     Department.objects.filter(head=user).update(head=None)
+    removed["requests_withdrawn"] = permission_requests_close_for_leaver(
+        actor=actor, user=user, reason=reason.strip()[:500]
+    )
     clear_scope_cache(user)
     audit(
         actor=actor,
@@ -196,3 +200,29 @@ def user_account_update(*, actor, user, changed: list[str]) -> None:
             "password": "password" in fields,
         },
     )
+
+
+@transaction.atomic
+def user_password_set(*, actor, user, password: str | None):
+    """Set (or, with ``None``, disable) a staff account's password from the user admin.
+
+    Audited as ``auth.password_change`` (never the password itself). The account's API
+    tokens are revoked so a leaked token does not outlive the old password.
+    """
+    from rest_framework.authtoken.models import Token
+
+    _require(actor, "auth.change_user")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    tokens = Token.objects.filter(user=user).delete()[0]
+    audit(
+        actor=actor,
+        action="auth.password_change",
+        target=user,
+        data={"usable": password is not None, "tokens_revoked": tokens},
+    )
+    return user

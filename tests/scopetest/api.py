@@ -48,6 +48,7 @@ class TicketViewSet(_TicketViewSetBase):
     queryset = models.Ticket.objects.select_related("region")
     serializer_class = TicketSerializer
     pii_permission = "scopetest.view_ticket_pii"
+    filterset_fields = ["site"]  # a filter on a granted relation (existence must not leak)
     export_filename = "tickets"
     export_columns = [
         ExportColumn("id", "id"),

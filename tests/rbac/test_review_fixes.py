@@ -1,0 +1,239 @@
+"""Review fixes: leaks through side doors, leavers' requests, expired requests, password audit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.filters import RelatedFieldListFilter
+from django.contrib.auth import get_user_model
+from django.test import Client, RequestFactory, override_settings
+from django.urls import clear_url_caches, reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from mall.core.admin import ScopedModelAdmin
+from ops.models import AuditEntry
+from rbac import selectors, services, tasks
+from rbac.exceptions import RequestExpired
+from rbac.models import PermissionRequest
+from tests.scopetest.models import Site, Ticket, TicketNote
+
+from .conftest import PASSWORD, fresh
+
+
+@pytest.fixture
+def east_clerk(system, tree, regions, make_user, make_role):
+    role = make_role(
+        "east-clerk",
+        "regions",
+        perms=["scopetest.view_ticket", "scopetest.view_ticketnote", "scopetest.change_ticketnote"],
+        region_codes=["east"],
+    )
+    user = make_user("east_clerk", tree["ops"])
+    services.role_assign(actor=system, user=user, role=role)
+    return fresh(user)
+
+
+def _system():
+    from mall.core.actors import system_actor
+
+    return system_actor()
+
+
+def _ticket(title, region, **kwargs):
+    return Ticket.objects.create(title=title, region=region, **kwargs)
+
+
+# --- admin side doors ---------------------------------------------------------------------
+
+
+class _RawIdNoteAdmin(ScopedModelAdmin):
+    raw_id_fields = ["ticket"]
+
+
+def test_a_raw_id_field_never_shows_the_label_of_a_row_outside_scope(east_clerk, regions):
+    inside = _ticket("inside-east", regions["east"])
+    outside = _ticket("secret-north", regions["north"])
+    model_admin = _RawIdNoteAdmin(TicketNote, admin.site)
+    request = RequestFactory().get("/")
+    request.user = east_clerk
+    formfield = model_admin.formfield_for_foreignkey(TicketNote._meta.get_field("ticket"), request)
+    widget = formfield.widget
+    assert "secret-north" not in widget.render("ticket", outside.pk)
+    assert "inside-east" in widget.render("ticket", inside.pk)
+    assert widget.label_and_url_for_value("not-a-number") == ("", "")
+
+
+class _PathFilterNoteAdmin(ScopedModelAdmin):
+    list_filter = ["ticket__site", ("ticket", RelatedFieldListFilter)]
+
+
+def test_list_filters_on_relation_paths_offer_only_related_rows_in_scope(
+    system, east_clerk, regions, make_role
+):
+    site_worker = make_role("site-worker", "granted_objects")
+    services.role_assign(actor=system, user=east_clerk, role=site_worker)
+    granted = Site.objects.create(code="WH-SH")
+    other = Site.objects.create(code="WH-BJ")
+    assign_perm("scopetest.work_site", east_clerk, granted)
+    east_clerk = fresh(east_clerk)
+    _ticket("inside-east", regions["east"], site=granted)
+    _ticket("secret-north", regions["north"], site=other)
+    model_admin = _PathFilterNoteAdmin(TicketNote, admin.site)
+    request = RequestFactory().get("/")
+    request.user = east_clerk
+    site_entry, ticket_entry = model_admin.get_list_filter(request)
+    site_filter = site_entry[1](
+        Ticket._meta.get_field("site"), request, {}, TicketNote, model_admin, site_entry[0]
+    )
+    ticket_filter = ticket_entry[1](
+        TicketNote._meta.get_field("ticket"), request, {}, TicketNote, model_admin, ticket_entry[0]
+    )
+    site_choices = site_filter.lookup_choices
+    ticket_choices = ticket_filter.lookup_choices
+    assert [label for _pk, label in site_choices] == ["WH-SH"]
+    assert [label for _pk, label in ticket_choices] == ["inside-east"]
+
+
+# --- DRF filter parameters ----------------------------------------------------------------
+
+
+@pytest.fixture
+def scopetest_urls():
+    with override_settings(ROOT_URLCONF="tests.scopetest.urls"):
+        clear_url_caches()
+        yield
+    clear_url_caches()
+
+
+def test_filtering_on_a_related_row_outside_scope_answers_like_a_missing_one(
+    east_clerk, regions, staff_client, scopetest_urls
+):
+    hidden = Site.objects.create(code="WH-BJ")
+    _ticket("secret-north", regions["north"], site=hidden)
+    _ticket("inside-east", regions["east"])
+    client = staff_client(east_clerk)
+    url = "/api/v1/scopetest/tickets/"
+    hidden_answer = client.get(url, {"site": hidden.pk})
+    missing_answer = client.get(url, {"site": hidden.pk + 1000})
+    assert missing_answer.status_code == 400
+    assert hidden_answer.status_code == missing_answer.status_code
+    assert hidden_answer.json()["error"]["code"] == missing_answer.json()["error"]["code"]
+
+
+# --- permission requests: leavers, expiry -------------------------------------------------
+
+
+@pytest.fixture
+def people(system, tree, make_user, make_role):
+    head = make_user("ops_head", tree["ops"])
+    services.department_update(actor=system, department=tree["ops"], head=head)
+    approver_role = make_role("tech-lead", perms=["rbac.approve_permission_request"])
+    tech = make_user("tech", tree["root"])
+    services.role_assign(actor=system, user=tech, role=approver_role)
+    requester = make_user("requester", tree["ops_east"])
+    wanted = make_role("wanted", "all", perms=["rbac.view_staffprofile"])
+    return {
+        "head": fresh(head),
+        "tech": fresh(tech),
+        "requester": fresh(requester),
+        "role": wanted,
+    }
+
+
+def test_deactivating_a_leaver_closes_their_pending_requests(system, people):
+    request = services.permission_request_create(
+        actor=people["requester"], role=people["role"], reason="month-end close"
+    )
+    services.staff_deactivate(actor=system, user=people["requester"], reason="left")
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.CANCELLED
+    assert not selectors.permission_requests_awaiting(user=people["head"]).exists()
+    assert AuditEntry.objects.filter(
+        action="rbac.permission_request_cancel", object_id=str(request.pk)
+    ).exists()
+
+
+def test_a_request_whose_grant_expiry_has_passed_cannot_be_approved_and_the_job_closes_it(
+    people,
+):
+    request = services.permission_request_create(
+        actor=people["requester"],
+        role=people["role"],
+        reason="stocktake",
+        grant_expires_at=timezone.now() + timedelta(hours=2),
+    )
+    services.permission_request_approve(actor=people["head"], permission_request=request)
+    PermissionRequest.objects.filter(pk=request.pk).update(
+        grant_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(RequestExpired):
+        services.permission_request_approve(actor=people["tech"], permission_request=request)
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.PENDING
+    assert not fresh(people["requester"]).has_perm("rbac.view_staffprofile")
+    tasks.role_assignments_expire_task.apply().get()
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.CANCELLED
+    assert AuditEntry.objects.filter(
+        action="rbac.permission_request_expire", object_id=str(request.pk)
+    ).exists()
+
+
+def test_approving_an_expired_request_over_the_api_is_a_409(people, staff_client):
+    request = services.permission_request_create(
+        actor=people["requester"],
+        role=people["role"],
+        reason="stocktake",
+        grant_expires_at=timezone.now() + timedelta(hours=2),
+    )
+    PermissionRequest.objects.filter(pk=request.pk).update(
+        grant_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    response = staff_client(people["head"]).post(
+        f"/api/v1/rbac/permission-requests/{request.pk}/approve/", {}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "request_expired"
+
+
+# --- password changes in the user admin ---------------------------------------------------
+
+
+def test_a_password_change_in_the_user_admin_goes_through_a_service_and_is_audited(
+    superuser, tree, make_user
+):
+    target = make_user("clerk", tree["ops"])
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:auth_user_password_change", args=[target.pk])
+    response = client.post(
+        url,
+        {
+            "password1": "N3w-secret-pass!",
+            "password2": "N3w-secret-pass!",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    target = get_user_model().objects.get(pk=target.pk)
+    assert target.check_password("N3w-secret-pass!")
+    entry = AuditEntry.objects.get(action="auth.password_change", object_id=str(target.pk))
+    assert entry.actor_id == superuser.pk
+    assert "N3w-secret-pass!" not in str(entry.data)
+
+
+def test_a_password_change_in_the_user_admin_outside_scope_is_not_found(tree, make_user, make_role):
+    role = make_role("hr-ops", "department", perms=["auth.view_user", "auth.change_user"])
+    hr = make_user("hr", tree["ops"])
+    services.role_assign(actor=_system(), user=hr, role=role)
+    outsider = make_user("fin_clerk", tree["finance"])
+    client = Client()
+    client.force_login(fresh(hr))
+    url = reverse("admin:auth_user_password_change", args=[outsider.pk])
+    response = client.post(url, {"password1": "N3w-secret-pass!", "password2": "N3w-secret-pass!"})
+    assert response.status_code in (302, 404)
+    assert get_user_model().objects.get(pk=outsider.pk).check_password(PASSWORD)
+    assert not AuditEntry.objects.filter(action="auth.password_change").exists()
