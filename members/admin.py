@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin, ServiceModelAdmin
 from mall.core.masking import PII_PERMISSION, PiiPolicy
+from mall.core.scoping import scope_queryset
 
 from . import crypto, services
 from .exceptions import InvalidPhone
@@ -67,6 +68,13 @@ class AddressInline(admin.TabularInline):
     can_delete = False
     fields = ["masked_recipient", "masked_phone", "province", "city", "masked_detail", "is_default"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # A member's addresses can lie in several regions: show only those in scope
+        # (the same rows as GET /api/v1/members/{id}/addresses/).
+        return scope_queryset(
+            request.user, super().get_queryset(request).select_related("province")
+        )
 
     def has_add_permission(self, request, obj=None):
         return False

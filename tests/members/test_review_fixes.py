@@ -307,3 +307,42 @@ def test_birthday_points_are_bounded_like_the_api_says(superuser):
         level_rule_update(actor=superuser, level=level, birthday_points=2_000_000_000)
     assert "birthday_points" in raised.value.fields
     assert level_rule_update(actor=superuser, level=level, birthday_points=1_000_000)
+
+
+def test_the_address_inline_shows_only_addresses_in_the_viewers_scope(
+    admin_client_for, make_member, make_staff
+):
+    from django.contrib.auth import get_user_model
+
+    from mall.core.actors import system_actor
+    from members.services import address_create
+    from rbac import services as rbac_services
+    from rbac.models import SalesRegion
+
+    member = make_member(province="上海")  # default address: east
+    address_create(
+        actor=member,
+        member=member,
+        name="张三",
+        phone="13911110000",
+        province="广东",  # south
+        city="深圳市",
+        detail="南山路 8 号",
+    )
+    role = rbac_services.role_create(
+        actor=system_actor(),
+        code="east-viewer",
+        name="east viewer",
+        scope_kind="regions",
+        regions=[SalesRegion.objects.get(code="east")],
+        permissions=["members.view_member", "members.view_address"],
+    )
+    user = get_user_model().objects.create_user("eastie", password="x-pass-123", is_staff=True)
+    rbac_services.role_assign(actor=system_actor(), user=user, role=role)
+    response = admin_client_for(user).get(
+        reverse("admin:members_member_change", args=[member.pk])
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "上海" in html
+    assert "深圳市" not in html  # the south address is outside the viewer's scope
