@@ -65,9 +65,14 @@ def warehouse_save(*, actor, warehouse: Warehouse | None = None, **values) -> Wa
             raise InvalidDispatchInput(fields={name: [_("Unknown field.")]})
         setattr(warehouse, name, value)
     _validated(warehouse)
+    taken = InvalidDispatchInput(fields={"code": [_("A warehouse with this code exists.")]})
     if Warehouse.objects.filter(code=warehouse.code).exclude(pk=warehouse.pk).exists():
-        raise InvalidDispatchInput(fields={"code": [_("A warehouse with this code exists.")]})
-    warehouse.save()
+        raise taken
+    try:
+        with transaction.atomic():  # a concurrent creator may take the code after the check
+            warehouse.save()
+    except IntegrityError as exc:
+        raise taken from exc
     audit(
         actor=actor,
         action="dispatch.warehouse_create" if creating else "dispatch.warehouse_change",
@@ -99,7 +104,13 @@ def coverage_area_save(
         area = CoverageArea(warehouse=warehouse, province=province)
     area.tier = tier
     area.promised_days = promised_days
-    area.save()
+    try:
+        with transaction.atomic():  # a concurrent save may add the same pair first
+            area.save()
+    except IntegrityError as exc:
+        raise InvalidDispatchInput(
+            fields={"province": [_("This warehouse already covers this province.")]}
+        ) from exc
     audit(
         actor=actor,
         action="dispatch.coverage_area_save",

@@ -199,3 +199,59 @@ def test_two_reviewers_closing_the_last_two_lines_at_once_close_the_snapshot(
     assert crashes == []
     assert set(document.lines.values_list("status", flat=True)) == {"rejected"}
     assert StockSnapshot.objects.get(pk=document.pk).status == StockSnapshot.Status.RECONCILED
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_creating_the_same_warehouse_code_at_once_get_one_warehouse_and_one_400(
+    actor, monkeypatch
+):
+    """The first creator is held before its audit entry (after its insert) for up to 3 s,
+    so the second passes the "code free?" check and runs into the unique index."""
+    from dispatch.exceptions import InvalidDispatchInput
+    from dispatch.models import Warehouse
+    from dispatch.services import setup
+    from rbac.models import SalesRegion
+
+    region = SalesRegion.objects.get(code="east")
+    meeting = threading.Barrier(2)
+    real_audit = setup.audit
+
+    def audit_after_meeting(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait(timeout=3)
+        return real_audit(**kwargs)
+
+    monkeypatch.setattr(setup, "audit", audit_after_meeting)
+    outcomes, crashes = [], []
+
+    def create() -> None:
+        try:
+            services.warehouse_save(
+                actor=actor,
+                code="WH-RACE",
+                name="并发仓",
+                type=Warehouse.Type.REGIONAL,
+                region=region,
+                address="上海",
+                contact_name="张三",
+                contact_phone="021-1",
+            )
+            outcomes.append("created")
+        except InvalidDispatchInput as exc:
+            outcomes.append(sorted(exc.fields))
+        except Exception as exc:  # noqa: BLE001 - any other failure fails the test below
+            crashes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert crashes == []
+    assert sorted(outcomes, key=str) == [["code"], "created"]
+    assert Warehouse.objects.filter(code="WH-RACE").count() == 1
