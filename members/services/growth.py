@@ -33,6 +33,8 @@ ROLLBACK_OF = {
 }
 
 
+MAX_COUNTER = 2_147_483_647  # growth and points live in 32-bit integer columns
+
 DEFAULT_LEVELS = [
     # rank, code, name, discount rate, free shipping, birthday points
     (1, "VIP1", "普通会员", Decimal("1.000"), False, 0),
@@ -137,6 +139,8 @@ def growth_record(
             if existing is not None:
                 return existing
             applied = max(int(amount), -locked.growth)
+            if locked.growth + applied > MAX_COUNTER:
+                raise InvalidInput(fields={"amount": [str(_("Too large."))]})
             before = snapshot(locked, ["growth", "level_id"])
             locked.growth += applied
             entry = GrowthEntry.objects.create(

@@ -39,10 +39,14 @@ from ..models import (
     PointsReason,
 )
 
+MAX_COUNTER = 2_147_483_647  # balances and lots live in 32-bit integer columns
+
 
 def _check_points(points) -> int:
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise InvalidPoints(fields={"points": [str(InvalidPoints.default_message)]})
+    if points > MAX_COUNTER:
+        raise InvalidPoints(fields={"points": [str(_("Too large."))]})
     return points
 
 
@@ -118,6 +122,8 @@ def points_earn(
             existing = _existing(reason, reference, locked)
             if existing is not None:
                 return existing
+            if locked.points_balance + points > MAX_COUNTER:
+                raise InvalidPoints(fields={"points": [str(_("Too large."))]})
             lot = PointsLot.objects.create(
                 member=locked,
                 reason=reason,

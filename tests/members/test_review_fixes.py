@@ -339,10 +339,23 @@ def test_the_address_inline_shows_only_addresses_in_the_viewers_scope(
     )
     user = get_user_model().objects.create_user("eastie", password="x-pass-123", is_staff=True)
     rbac_services.role_assign(actor=system_actor(), user=user, role=role)
-    response = admin_client_for(user).get(
-        reverse("admin:members_member_change", args=[member.pk])
-    )
+    response = admin_client_for(user).get(reverse("admin:members_member_change", args=[member.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "上海" in html
     assert "深圳市" not in html  # the south address is outside the viewer's scope
+
+
+def test_growth_and_points_beyond_their_columns_are_refused_not_a_database_error(
+    make_member,
+):
+    from mall.core.exceptions import ApplicationError
+    from members.services import growth_record_purchase, points_earn_for_purchase
+
+    member = make_member()
+    with pytest.raises(ApplicationError):
+        growth_record_purchase(member=member, order_no="DDHUGE", paid_amount="999999999999.00")
+    with pytest.raises(ApplicationError):
+        points_earn_for_purchase(member=member, order_no="DDHUGE", paid_amount="999999999999.00")
+    member.refresh_from_db()
+    assert (member.growth, member.points_balance) == (0, 0)
