@@ -75,6 +75,16 @@ def _check_role_department(role: Role, user) -> None:
         )
 
 
+def _check_department_roles(department: Department, roles) -> None:
+    """Refuse restricted roles whose department is not ``department`` or above it."""
+    for role in roles:
+        if role.department_id is not None and not _department_within(department, role.department):
+            raise RoleDepartmentMismatch(
+                _("Role %(role)s may only be held by staff of %(department)s.")
+                % {"role": role.name, "department": role.department.name}
+            )
+
+
 def _role_snapshot(role: Role) -> dict:
     data = snapshot(role, ["code", "name", "scope_kind", "department_id", "is_active"])
     data["regions"] = sorted(role.regions.values_list("code", flat=True))

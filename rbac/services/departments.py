@@ -16,10 +16,13 @@ from ..exceptions import (
 from ..models import (
     Department,
     Role,
+    RoleAssignment,
 )
 from ._base import (
     _UNSET,
     User,
+    _check_department_roles,
+    _check_role_department,
     _require,
 )
 from .membership import _department_members_sync
@@ -52,6 +55,8 @@ def department_create(
     )
     _set_path(department)
     department.save(update_fields=["path"])
+    default_roles = list(default_roles)
+    _check_department_roles(department, default_roles)
     department.default_roles.set(default_roles)
     audit(
         actor=actor, action="rbac.department_create", target=department, after=snapshot(department)
@@ -96,7 +101,10 @@ def department_update(
         for child in Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk):
             child.path = department.path + child.path[len(old_path) :]
             child.save(update_fields=["path"])
+        _check_moved_subtree(department)
     if default_roles is not None:
+        default_roles = list(default_roles)
+        _check_department_roles(department, default_roles)
         department.default_roles.set(default_roles)
         _department_members_sync(department)
     after = snapshot(department)
@@ -105,6 +113,21 @@ def department_update(
         actor=actor, action="rbac.department_update", target=department, before=before, after=after
     )
     return department
+
+
+def _check_moved_subtree(department: Department) -> None:
+    """After a move: restricted roles held in the subtree must still fit (else refuse)."""
+    subtree = Department.objects.filter(path__startswith=department.path).prefetch_related(
+        "default_roles__department"
+    )
+    for member in subtree:
+        _check_department_roles(member, member.default_roles.all())
+    assignments = RoleAssignment.objects.filter(
+        role__department__isnull=False,
+        user__staff_profile__department__path__startswith=department.path,
+    ).select_related("role__department", "user")
+    for assignment in assignments:
+        _check_role_department(assignment.role, assignment.user)
 
 
 def department_head_for(department: Department | None):

@@ -196,7 +196,28 @@ def permission_request_cancel(*, actor, permission_request: PermissionRequest) -
 
 
 def permission_requests_close_for_leaver(*, actor, user, reason: str) -> int:
-    """Withdraw a deactivated user's pending requests (inside ``staff_deactivate``)."""
+    """Withdraw a deactivated user's pending requests and their half-approvals.
+
+    Runs inside ``staff_deactivate``. A pending request the leaver approved (as head or
+    tech lead) loses that approval: a current approver has to give it again.
+    """
+    for capacity in ("head", "tech"):
+        approved = PermissionRequest.objects.select_for_update().filter(
+            status=PermissionRequest.Status.PENDING, **{f"{capacity}_approver": user}
+        )
+        for request in approved:
+            request_before = snapshot(request, ["head_approver_id", "tech_approver_id"])
+            setattr(request, f"{capacity}_approver", None)
+            setattr(request, f"{capacity}_approved_at", None)
+            request.save(update_fields=[f"{capacity}_approver", f"{capacity}_approved_at"])
+            audit(
+                actor=actor,
+                action="rbac.permission_request_approval_withdrawn",
+                target=request,
+                before=request_before,
+                after=snapshot(request, ["head_approver_id", "tech_approver_id"]),
+                data={"capacity": capacity, "approver": user.get_username(), "reason": reason},
+            )
     pending = list(
         PermissionRequest.objects.select_for_update().filter(
             requester=user, status=PermissionRequest.Status.PENDING

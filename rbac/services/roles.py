@@ -27,6 +27,7 @@ from ..models import (
 from ._base import (
     ROLE_GROUP_PREFIX,
     User,
+    _check_department_roles,
     _check_role_department,
     _require,
     _role_snapshot,
@@ -43,6 +44,12 @@ def _validate_role(scope_kind: str, regions: Iterable[SalesRegion]) -> None:
             _("A role scoped to regions needs at least one region."),
             fields={"regions": [_("Choose at least one region.")]},
         )
+
+
+def _check_role_defaults(role: Role) -> None:
+    """A restricted role may be a default role only of its department or those below."""
+    for department in role.default_for_departments.all():
+        _check_department_roles(department, [role])
 
 
 @transaction.atomic
@@ -119,6 +126,7 @@ def role_update(
         if department is not None:
             for holder in User.objects.filter(role_assignments__role=role):
                 _check_role_department(role, holder)
+            _check_role_defaults(role)
     if fields:
         role.save(update_fields=fields)
     if regions is not None:
