@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermission
 
-from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin
+from mall.core.admin import PiiAdminMixin, ReadOnlyModelAdmin, ServiceModelAdmin
 from mall.core.exceptions import ApplicationError
 from mall.core.scoping import declared_models, scope_queryset
 
@@ -303,7 +303,7 @@ class StaffProfileForm(forms.ModelForm):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(ServiceModelAdmin):
+class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
     form = StaffProfileForm
     action_form = ReasonActionForm
     actions = ["deactivate_selected"]
@@ -319,15 +319,37 @@ class StaffProfileAdmin(ServiceModelAdmin):
     list_filter = ["is_active", "department"]
     search_fields = ["employee_number", "user__username", "user__first_name"]
     readonly_fields = ["is_active", "left_on", "deactivation_reason"]
+    pii_fields = {"phone": "phone"}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "department")
+
+    def _masks(self, request, obj) -> bool:
+        """An existing profile's phone is shown masked (read-only) without the PII permission."""
+        return obj is not None and not self._policy(request).reveal
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if self._policy(request).reveal:
+            return fields
+        return [f for f in fields if f != "user__first_name"]  # no probing of names
+
+    def get_exclude(self, request, obj=None):
+        return ["phone"] if self._masks(request, obj) else []
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if self._masks(request, obj):
+            readonly.append("masked_phone")
+        return readonly
 
     def get_fields(self, request, obj=None):
         fields = ["username", "password", "employee_number", "department", "phone", "joined_on"]
         if obj:
             fields = [f for f in fields if f != "password"]
             fields += ["extra_permissions", "is_active", "left_on", "deactivation_reason"]
+        if self._masks(request, obj):
+            fields = ["masked_phone" if f == "phone" else f for f in fields]
         return fields
 
     @admin.display(description=_("roles"))
@@ -344,7 +366,7 @@ class StaffProfileAdmin(ServiceModelAdmin):
                 username=data["username"],
                 employee_number=data["employee_number"],
                 department=data["department"],
-                phone=data["phone"],
+                phone=data.get("phone") or "",
                 joined_on=data["joined_on"],
                 password=data["password"] or None,
             )
@@ -354,7 +376,7 @@ class StaffProfileAdmin(ServiceModelAdmin):
             actor=request.user,
             profile=original,
             department=data["department"],
-            phone=data["phone"],
+            phone=data.get("phone"),  # absent (masked) = unchanged
             employee_number=data["employee_number"],
             joined_on=data["joined_on"],
         )
@@ -419,10 +441,38 @@ class ServicePasswordChangeForm(AdminPasswordChangeForm):
         return self.user
 
 
-class StaffUserAdmin(ServiceModelAdmin, UserAdmin):
-    """Staff accounts: scoped, and roles/permissions only through the RBAC screens."""
+class StaffUserAdmin(PiiAdminMixin, ServiceModelAdmin, UserAdmin):
+    """Staff accounts: scoped, and roles/permissions only through the RBAC screens.
+
+    Names are personal data: masked (read-only) and not searchable without the PII
+    permission, like the staff API.
+    """
 
     change_password_form = ServicePasswordChangeForm
+    pii_fields = {"first_name": "name", "last_name": "name"}
+
+    def get_list_display(self, request):
+        # masked_* columns mask, or show and record the reveal for PII holders
+        columns = list(super().get_list_display(request))
+        return [f"masked_{c}" if c in self.pii_fields else c for c in columns]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if self._policy(request).reveal:
+            return fields
+        return [f for f in fields if f not in self.pii_fields]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self._policy(request).reveal:
+            return fieldsets
+        masked = []
+        for name, options in fieldsets:
+            fields = [
+                f"masked_{f}" if f in self.pii_fields else f for f in options.get("fields", ())
+            ]
+            masked.append((name, {**options, "fields": fields}))
+        return masked
 
     def user_change_password(self, request, id, form_url=""):
         token = _password_actor.set(request.user)
@@ -441,6 +491,8 @@ class StaffUserAdmin(ServiceModelAdmin, UserAdmin):
         readonly = ["groups", "user_permissions", "is_active", "last_login", "date_joined"]
         if not request.user.is_superuser:
             readonly.append("is_superuser")
+        if obj is not None and not self._policy(request).reveal:
+            readonly += [f"masked_{f}" for f in self.pii_fields]
         return readonly if obj else []
 
     def save_with_service(self, request, obj, form, change):
