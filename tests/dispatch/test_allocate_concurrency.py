@@ -53,7 +53,7 @@ def _run_buyers(actor, sku_code: str, count: int, prefix: str) -> tuple[list, li
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_fifty_buyers_of_ten_units_get_exactly_ten_allocations(
     actor, warehouses, make_sku, put_stock
 ):
@@ -77,7 +77,7 @@ def test_fifty_buyers_of_ten_units_get_exactly_ten_allocations(
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_buyers_racing_over_several_warehouses_never_oversell(
     actor, warehouses, make_sku, put_stock
 ):
@@ -99,7 +99,7 @@ def test_buyers_racing_over_several_warehouses_never_oversell(
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_shipping_and_releasing_the_same_order_at_once_never_deadlocks(
     actor, warehouses, make_sku, put_stock
 ):
@@ -148,7 +148,7 @@ def test_shipping_and_releasing_the_same_order_at_once_never_deadlocks(
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_reviewers_closing_the_last_two_lines_at_once_close_the_snapshot(
     actor, warehouses, make_sku, put_stock, monkeypatch
 ):
@@ -203,7 +203,7 @@ def test_two_reviewers_closing_the_last_two_lines_at_once_close_the_snapshot(
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_people_creating_the_same_warehouse_code_at_once_get_one_warehouse_and_one_400(
     actor, monkeypatch
 ):
