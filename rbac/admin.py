@@ -599,6 +599,8 @@ class ObjectGrantForm(forms.ModelForm):
         model = UserObjectPermission
         fields = ["user", "permission", "object_pk"]
 
+    granter = None  # set per request by ObjectGrantAdmin.get_form: objects in their scope
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["permission"].queryset = grant_permissions()
@@ -608,8 +610,9 @@ class ObjectGrantForm(forms.ModelForm):
         permission = data.get("permission")
         if permission and data.get("object_pk"):
             model = permission.content_type.model_class()
+            objects = scope_queryset(self.granter, model._default_manager.all())
             try:
-                data["object"] = model._default_manager.get(pk=data["object_pk"])
+                data["object"] = objects.get(pk=data["object_pk"])
             except (model.DoesNotExist, ValueError, TypeError):
                 raise forms.ValidationError({"object_pk": gettext("No such object.")}) from None
         return data
@@ -624,6 +627,10 @@ class ObjectGrantAdmin(ServiceModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "permission", "content_type")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        return type(form_class.__name__, (form_class,), {"granter": request.user})
 
     @admin.display(description=_("object"))
     def granted_object(self, obj):

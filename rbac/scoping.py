@@ -39,6 +39,10 @@ from mall.core.scoping import ScopeRule, scope_rule_for
 from .models import Department, Role, ScopeKind
 
 _CACHE_ATTR = "_rbac_scope_cache"
+# Bumped whenever any user's roles or grants change (clear_scope_cache): a scope cached
+# on another object of the same user (say request.user) is then recomputed, so a change
+# made earlier in the same request is never served stale.
+_generation = 0
 SELF_PATHS = {"", "pk", "id", "self"}
 
 
@@ -51,6 +55,7 @@ class UserScope:
     department_path: str | None = None
     department_id: int | None = None
     granted: dict[str, set[str]] = field(default_factory=dict)  # perm → object pks (str)
+    generation: int = -1
 
     @property
     def is_empty(self) -> bool:
@@ -63,7 +68,7 @@ def user_roles(user) -> QuerySet[Role]:
 
 
 def _resolve(user) -> UserScope:
-    scope = UserScope()
+    scope = UserScope(generation=_generation)
     rows = Role.objects.filter(is_active=True, group__user=user).values_list(
         "scope_kind", "regions__id"
     )
@@ -86,13 +91,16 @@ def _resolve(user) -> UserScope:
 def user_scope(user) -> UserScope:
     """Return (and cache on the user object) the user's resolved scope."""
     cached = getattr(user, _CACHE_ATTR, None)
-    if cached is None:
+    if cached is None or cached.generation != _generation:
         cached = _resolve(user)
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
 
 def clear_scope_cache(user) -> None:
+    """Forget ``user``'s cached scope and permissions (and any cached scope's freshness)."""
+    global _generation
+    _generation += 1
     for attr in (_CACHE_ATTR, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         if hasattr(user, attr):
             delattr(user, attr)

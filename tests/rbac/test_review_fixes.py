@@ -14,6 +14,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from mall.core.admin import ScopedModelAdmin
+from mall.core.scoping import scope_queryset
 from ops.models import AuditEntry
 from rbac import selectors, services, tasks
 from rbac.exceptions import RequestExpired, RoleDepartmentMismatch
@@ -387,3 +388,52 @@ def test_masked_staff_can_still_be_edited_without_wiping_the_phone(hr_without_pi
     profile.refresh_from_db()
     assert profile.department == tree["ops_east"]
     assert profile.phone == "13912345678"
+
+
+# --- scope cache --------------------------------------------------------------------------
+
+
+def test_a_role_change_is_seen_by_a_user_object_already_holding_a_cached_scope(
+    system, east_clerk, regions, make_role
+):
+    _ticket("inside-east", regions["east"])
+    _ticket("north", regions["north"])
+
+    def titles():
+        return set(scope_queryset(east_clerk, Ticket.objects.all()).values_list("title", flat=True))
+
+    assert titles() == {"inside-east"}  # the scope is now cached on this object
+    north = make_role("north-reader", "regions", region_codes=["north"])
+    services.role_assign(actor=system, user=fresh(east_clerk), role=north)  # another instance
+    assert titles() == {"inside-east", "north"}
+    services.staff_deactivate(actor=system, user=fresh(east_clerk), reason="left")
+    east_clerk.is_active = False  # the request's user object is reloaded per request
+    assert titles() == set()
+
+
+def test_an_object_grant_in_the_admin_only_names_objects_in_the_granters_scope(
+    system, tree, make_user, make_role
+):
+    granter_role = make_role(
+        "site-granter", "granted_objects", perms=["rbac.grant_object_permission"]
+    )
+    granter = make_user("granter", tree["root"])
+    services.role_assign(actor=system, user=granter, role=granter_role)
+    services.role_assign(actor=system, user=granter, role=make_role("root-people", "department"))
+    own = Site.objects.create(code="WH-SH")
+    other = Site.objects.create(code="WH-BJ")
+    assign_perm("scopetest.work_site", granter, own)
+    clerk = make_user("clerk", tree["root"])
+    client = Client()
+    client.force_login(fresh(granter))
+    from django.contrib.auth.models import Permission
+
+    perm = Permission.objects.get(codename="work_site")
+    url = reverse("admin:guardian_userobjectpermission_add")
+    hidden = client.post(url, {"user": clerk.pk, "permission": perm.pk, "object_pk": other.pk})
+    missing = client.post(url, {"user": clerk.pk, "permission": perm.pk, "object_pk": 99999})
+    assert hidden.status_code == missing.status_code == 200
+    assert not clerk.userobjectpermission_set.exists()
+    granted = client.post(url, {"user": clerk.pk, "permission": perm.pk, "object_pk": own.pk})
+    assert granted.status_code == 302
+    assert clerk.userobjectpermission_set.count() == 1
