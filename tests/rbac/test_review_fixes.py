@@ -437,3 +437,47 @@ def test_an_object_grant_in_the_admin_only_names_objects_in_the_granters_scope(
     granted = client.post(url, {"user": clerk.pk, "permission": perm.pk, "object_pk": own.pk})
     assert granted.status_code == 302
     assert clerk.userobjectpermission_set.count() == 1
+
+
+# --- admin side doors that were already closed (kept closed) ------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["change", "history", "delete"])
+def test_admin_pages_of_a_row_outside_scope_answer_like_a_missing_row(east_clerk, regions, suffix):
+    outside = _ticket("secret-north", regions["north"])
+    client = Client()
+    client.force_login(east_clerk)
+    hidden = client.get(f"/admin/scopetest/ticket/{outside.pk}/{suffix}/")
+    missing = client.get(f"/admin/scopetest/ticket/{outside.pk + 1000}/{suffix}/")
+    assert hidden.status_code == missing.status_code
+    assert b"secret-north" not in hidden.content
+    assert hidden.get("Location", "").replace(str(outside.pk), "X") == missing.get(
+        "Location", ""
+    ).replace(str(outside.pk + 1000), "X")
+
+
+def test_autocomplete_and_changelist_filters_never_reach_rows_outside_scope(east_clerk, regions):
+    _ticket("inside-east", regions["east"])
+    _ticket("secret-north", regions["north"])
+    client = Client()
+    client.force_login(east_clerk)
+    listed = client.get(
+        "/admin/scopetest/ticket/", {"region__id__exact": regions["north"].pk}
+    ).content
+    assert b"secret-north" not in listed
+    preserved = client.get(
+        "/admin/scopetest/ticket/",
+        {"_changelist_filters": f"region__id__exact={regions['north'].pk}"},
+    ).content
+    assert b"secret-north" not in preserved
+    found = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "scopetest",
+            "model_name": "ticketnote",
+            "field_name": "ticket",
+            "term": "",
+        },
+    )
+    assert found.status_code == 200
+    assert [row["text"] for row in found.json()["results"]] == ["inside-east"]

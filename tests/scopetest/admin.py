@@ -25,6 +25,7 @@ class _CloseMixin:
 class TicketAdmin(_CloseMixin, PiiAdminMixin, ScopedModelAdmin):
     list_display = ["title", "region", "masked_phone", "masked_customer_name", "is_closed"]
     list_filter = ["region"]
+    search_fields = ["title"]  # also makes it an autocomplete target
     pii_fields = {"phone": "phone", "customer_name": "name"}
     pii_permission = "scopetest.view_ticket_pii"
 
