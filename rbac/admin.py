@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -322,7 +323,12 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
     pii_fields = {"phone": "phone"}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "department")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "department")
+            .prefetch_related("user__groups__role")
+        )
 
     def _masks(self, request, obj) -> bool:
         """An existing profile's phone is shown masked (read-only) without the PII permission."""
@@ -354,9 +360,8 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
 
     @admin.display(description=_("roles"))
     def role_codes(self, obj):
-        return ", ".join(
-            Role.objects.filter(group__user=obj.user_id).values_list("code", flat=True)
-        )
+        roles = (getattr(group, "role", None) for group in obj.user.groups.all())
+        return ", ".join(sorted(role.code for role in roles if role is not None))
 
     def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
@@ -626,7 +631,12 @@ class ObjectGrantAdmin(ServiceModelAdmin):
     search_fields = ["user__username", "object_pk"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "permission", "content_type")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "permission__content_type", "content_type")
+            .prefetch_related("content_object")
+        )
 
     def get_form(self, request, obj=None, **kwargs):
         form_class = super().get_form(request, obj, **kwargs)
@@ -831,13 +841,22 @@ class AccessReviewAdmin(ReadOnlyModelAdmin):
     readonly_fields = ["period", "created_at", "created_by", "signed_off_by", "signed_off_at"]
     change_list_template = "admin/rbac/accessreview/change_list.html"
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("signed_off_by")
+            .annotate(line_total=Count("lines"))
+        )
+
     @admin.display(description=_("period"), ordering="period")
     def period_label(self, obj):
         return str(obj)
 
     @admin.display(description=_("staff accounts"))
     def line_count(self, obj):
-        return obj.lines.count()
+        total = getattr(obj, "line_total", None)
+        return obj.lines.count() if total is None else total
 
     @admin.display(description=_("Excel"))
     def download(self, obj):
