@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -212,6 +215,42 @@ class StaffMeSerializer(serializers.Serializer):
     scope = serializers.ListField(child=serializers.CharField())
 
 
+# --- filters ------------------------------------------------------------------------------
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` / ``false`` only: anything else is a 400, never silently "no filter"."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        if value in (True, "true", "True"):
+            return True
+        if value in (False, "false", "False"):
+            return False
+        raise forms.ValidationError(_("Must be true or false."), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class RoleFilter(django_filters.FilterSet):
+    is_active = StrictBooleanFilter()
+
+    class Meta:
+        model = Role
+        fields = ["scope_kind", "is_active"]
+
+
+class StaffFilter(django_filters.FilterSet):
+    is_active = StrictBooleanFilter()
+
+    class Meta:
+        model = StaffProfile
+        fields = ["is_active", "department"]
+
+
 def _user_by_username(username: str):
     return get_object_or_404(User.objects.filter(is_staff=True), username=username)
 
@@ -244,7 +283,7 @@ class DepartmentViewSet(_ReadViewSet):
 class RoleViewSet(_ReadViewSet):
     scope_model = Role
     serializer_class = RoleSerializer
-    filterset_fields = ["scope_kind", "is_active"]
+    filterset_class = RoleFilter
     required_permissions = {"assign": [perms.ASSIGN_ROLE], "revoke": [perms.ASSIGN_ROLE]}
 
     def get_base_queryset(self):
@@ -287,7 +326,7 @@ class RoleViewSet(_ReadViewSet):
 class StaffViewSet(ScopedExportMixin, _ReadViewSet):
     scope_model = StaffProfile
     serializer_class = StaffProfileSerializer
-    filterset_fields = ["is_active", "department"]
+    filterset_class = StaffFilter
     required_permissions = {"deactivate": [perms.DEACTIVATE_STAFF]}
     export_filename = "staff"
     export_columns = [
@@ -416,6 +455,7 @@ class PermissionRequestViewSet(ScopedExportMixin, mixins.CreateModelMixin, _Read
         queryset = selectors.permission_requests_awaiting(user=request.user).select_related(
             "head_approver", "tech_approver", "decided_by"
         )
+        queryset = self.filter_queryset(queryset)  # the documented filters apply here too
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

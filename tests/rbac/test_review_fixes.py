@@ -481,3 +481,16 @@ def test_autocomplete_and_changelist_filters_never_reach_rows_outside_scope(east
     )
     assert found.status_code == 200
     assert [row["text"] for row in found.json()["results"]] == ["inside-east"]
+
+
+def test_list_filters_refuse_values_outside_their_schema(superuser, staff_client, tree, make_user):
+    make_user("active_one", tree["ops"])
+    client = staff_client(superuser)
+    assert client.get("/api/v1/rbac/staff/", {"is_active": "null"}).status_code == 400
+    assert client.get("/api/v1/rbac/roles/", {"is_active": "maybe"}).status_code == 400
+    listed = client.get("/api/v1/rbac/staff/", {"is_active": "true"})
+    assert [row["username"] for row in listed.json()["results"]] == ["active_one"]
+    assert not client.get("/api/v1/rbac/staff/", {"is_active": "false"}).json()["results"]
+    awaiting = client.get("/api/v1/rbac/permission-requests/awaiting-me/", {"status": "AAA"})
+    assert awaiting.status_code == 400
+    assert awaiting.json()["error"]["code"]
