@@ -36,6 +36,19 @@ def _require(actor, perm: str) -> None:
         raise RbacPermissionDenied()
 
 
+def _refuse_self_grant(actor, user) -> None:
+    """Nobody but a superuser (or the system) widens their own rights directly.
+
+    More rights for oneself go through a permission request (two other approvers).
+    """
+    if actor is None or is_system_actor(actor) or actor.is_superuser:
+        return
+    if actor.pk == user.pk:
+        raise RbacPermissionDenied(
+            _("Nobody may grant rights to themselves; file a permission request.")
+        )
+
+
 def permission_resolve(perm: str | Permission) -> Permission:
     """Turn ``"app_label.codename"`` into the ``Permission`` row, or raise."""
     if isinstance(perm, Permission):

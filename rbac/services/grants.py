@@ -14,6 +14,7 @@ from ..exceptions import (
 )
 from ..scoping import clear_scope_cache
 from ._base import (
+    _refuse_self_grant,
     _require,
     permission_resolve,
 )
@@ -23,6 +24,7 @@ from ._base import (
 def user_permission_add(*, actor, user, perm: str) -> None:
     """Give one user an extra function permission outside any role (special cases)."""
     _require(actor, perms.CHANGE_USER_PERMISSIONS)
+    _refuse_self_grant(actor, user)
     permission = permission_resolve(perm)
     user.user_permissions.add(permission)
     clear_scope_cache(user)
@@ -51,6 +53,7 @@ def object_permission_grant(*, actor, user, perm: str, obj) -> None:
     from guardian.shortcuts import assign_perm
 
     _require(actor, perms.GRANT_OBJECT_PERMISSION)
+    _refuse_self_grant(actor, user)
     permission = permission_resolve(perm)
     if permission.content_type.model_class() is not type(obj)._meta.concrete_model:
         raise UnknownPermission(

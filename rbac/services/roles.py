@@ -29,6 +29,7 @@ from ._base import (
     User,
     _check_department_roles,
     _check_role_department,
+    _refuse_self_grant,
     _require,
     _role_snapshot,
     permission_resolve,
@@ -179,6 +180,7 @@ def role_assign(
     """
     if not _checked:
         _require(actor, perms.ASSIGN_ROLE)
+        _refuse_self_grant(actor, user)
     if not (user.is_active and user.is_staff):
         raise StaffInactive()
     if not role.is_active:

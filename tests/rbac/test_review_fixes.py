@@ -17,7 +17,7 @@ from mall.core.admin import ScopedModelAdmin
 from mall.core.scoping import scope_queryset
 from ops.models import AuditEntry
 from rbac import selectors, services, tasks
-from rbac.exceptions import RequestExpired, RoleDepartmentMismatch
+from rbac.exceptions import RbacPermissionDenied, RequestExpired, RoleDepartmentMismatch
 from rbac.models import PermissionRequest
 from tests.scopetest.models import Site, Ticket, TicketNote
 
@@ -494,3 +494,48 @@ def test_list_filters_refuse_values_outside_their_schema(superuser, staff_client
     awaiting = client.get("/api/v1/rbac/permission-requests/awaiting-me/", {"status": "AAA"})
     assert awaiting.status_code == 400
     assert awaiting.json()["error"]["code"]
+
+
+# --- nobody grants themselves (the two-approver rule is the way to more rights) -------------
+
+
+def test_a_role_granter_cannot_give_themselves_a_role_a_permission_or_an_object(
+    system, tree, make_user, make_role, staff_client
+):
+    granter_role = make_role(
+        "granter",
+        "all",
+        perms=[
+            "rbac.view_role",
+            "rbac.assign_role",
+            "auth.view_user",
+            "rbac.change_user_permissions",
+            "rbac.grant_object_permission",
+        ],
+    )
+    wide = make_role("wide", "all", perms=["members.view_member_pii"])
+    granter = make_user("granter", tree["ops"])
+    services.role_assign(actor=system, user=granter, role=granter_role)
+    granter = fresh(granter)
+    with pytest.raises(RbacPermissionDenied):
+        services.role_assign(actor=granter, user=fresh(granter), role=wide)
+    with pytest.raises(RbacPermissionDenied):
+        services.user_permission_add(
+            actor=granter, user=fresh(granter), perm="members.view_member_pii"
+        )
+    with pytest.raises(RbacPermissionDenied):
+        services.object_permission_grant(
+            actor=granter,
+            user=fresh(granter),
+            perm="scopetest.work_site",
+            obj=Site.objects.create(code="WH-SH"),
+        )
+    response = staff_client(granter).post(
+        f"/api/v1/rbac/roles/{wide.pk}/assign/", {"user": "granter"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not fresh(granter).has_perm("members.view_member_pii")
+    # giving it to somebody else is what the permission is for
+    other = make_user("other", tree["ops"])
+    services.role_assign(actor=granter, user=other, role=wide)
+    assert fresh(other).has_perm("members.view_member_pii")
