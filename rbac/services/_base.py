@@ -49,6 +49,16 @@ def _refuse_self_grant(actor, user) -> None:
         )
 
 
+def _refuse_own_role_widening(actor, role: Role) -> None:
+    """A role's permissions or scope cannot be changed by someone who holds it."""
+    if actor is None or is_system_actor(actor) or actor.is_superuser:
+        return
+    if actor.groups.filter(pk=role.group_id).exists():
+        raise RbacPermissionDenied(
+            _("Nobody may change the rights of a role they hold; file a permission request.")
+        )
+
+
 def permission_resolve(perm: str | Permission) -> Permission:
     """Turn ``"app_label.codename"`` into the ``Permission`` row, or raise."""
     if isinstance(perm, Permission):

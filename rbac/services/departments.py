@@ -7,16 +7,19 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mall.core.actors import is_system_actor
 from mall.core.audit import audit, snapshot
 
 from .. import permissions as perms
 from ..exceptions import (
     InvalidDepartmentTree,
+    RbacPermissionDenied,
 )
 from ..models import (
     Department,
     Role,
     RoleAssignment,
+    StaffProfile,
 )
 from ._base import (
     _UNSET,
@@ -105,6 +108,7 @@ def department_update(
     if default_roles is not None:
         default_roles = list(default_roles)
         _check_department_roles(department, default_roles)
+        _refuse_own_department_defaults(actor, department)
         department.default_roles.set(default_roles)
         _department_members_sync(department)
     after = snapshot(department)
@@ -113,6 +117,16 @@ def department_update(
         actor=actor, action="rbac.department_update", target=department, before=before, after=after
     )
     return department
+
+
+def _refuse_own_department_defaults(actor, department: Department) -> None:
+    """Default roles of one's own department are changed by someone else (no self-grant)."""
+    if actor is None or is_system_actor(actor) or actor.is_superuser:
+        return
+    if StaffProfile.objects.filter(user=actor, department=department).exists():
+        raise RbacPermissionDenied(
+            _("Nobody may change the default roles of their own department.")
+        )
 
 
 def _check_moved_subtree(department: Department) -> None:

@@ -29,6 +29,7 @@ from ._base import (
     User,
     _check_department_roles,
     _check_role_department,
+    _refuse_own_role_widening,
     _refuse_self_grant,
     _require,
     _role_snapshot,
@@ -109,6 +110,8 @@ def role_update(
     """
     _require(actor, perms.CHANGE_ROLE)
     role = Role.objects.select_for_update().get(pk=role.pk)
+    if scope_kind is not None or regions is not None or permissions is not None:
+        _refuse_own_role_widening(actor, role)
     before = _role_snapshot(role)
     new_kind = scope_kind if scope_kind is not None else role.scope_kind
     new_regions = list(regions) if regions is not None else list(role.regions.all())
@@ -153,6 +156,7 @@ def role_update(
 def role_permissions_add(*, actor, role: Role, permissions: Iterable[str | Permission]) -> Role:
     """Add function permissions to a role (idempotent)."""
     _require(actor, perms.CHANGE_ROLE)
+    _refuse_own_role_widening(actor, role)
     before = _role_snapshot(role)
     resolved = [permission_resolve(p) for p in permissions]
     role.group.permissions.add(*resolved)

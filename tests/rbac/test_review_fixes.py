@@ -539,3 +539,32 @@ def test_a_role_granter_cannot_give_themselves_a_role_a_permission_or_an_object(
     other = make_user("other", tree["ops"])
     services.role_assign(actor=granter, user=other, role=wide)
     assert fresh(other).has_perm("members.view_member_pii")
+
+
+def test_a_role_editor_cannot_widen_a_role_they_hold_or_their_own_departments_defaults(
+    system, tree, make_user, make_role
+):
+    editor_role = make_role(
+        "role-editor", "department", perms=["rbac.change_role", "rbac.change_department"]
+    )
+    editor = make_user("editor", tree["ops"])
+    services.role_assign(actor=system, user=editor, role=editor_role)
+    editor = fresh(editor)
+    with pytest.raises(RbacPermissionDenied):
+        services.role_update(
+            actor=editor, role=editor_role, permissions=["members.view_member_pii"]
+        )
+    with pytest.raises(RbacPermissionDenied):
+        services.role_update(actor=editor, role=editor_role, scope_kind="all")
+    with pytest.raises(RbacPermissionDenied):
+        services.role_permissions_add(
+            actor=editor, role=editor_role, permissions=["members.view_member_pii"]
+        )
+    wide = make_role("wide", "all", perms=["members.view_member_pii"])
+    with pytest.raises(RbacPermissionDenied):
+        services.department_update(actor=editor, department=tree["ops"], default_roles=[wide])
+    assert not fresh(editor).has_perm("members.view_member_pii")
+    # renaming one's own role, or editing roles one does not hold, stays possible
+    services.role_update(actor=editor, role=editor_role, name="Role editors")
+    services.role_update(actor=editor, role=wide, permissions=["rbac.view_role"])
+    services.department_update(actor=editor, department=tree["finance"], default_roles=[wide])
