@@ -235,6 +235,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across apps get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "CouponKindEnum": "members.models.CouponTemplate.Kind",
+        "CategoryChangeKindEnum": "catalog.models.CategoryChangeRequest.Kind",
+        "MemberStatusEnum": "members.models.Member.Status",
+        "ShipmentStatusEnum": "dispatch.models.Shipment.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "mall.core.schema.add_error_responses",

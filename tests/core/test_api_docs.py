@@ -23,3 +23,11 @@ def test_swagger_ui_is_served_with_local_assets(client):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn.jsdelivr.net" not in html
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert target.stat().st_size > 10_000
