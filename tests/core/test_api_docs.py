@@ -25,6 +25,7 @@ def test_swagger_ui_is_served_with_local_assets(client):
     assert "cdn.jsdelivr.net" not in html
 
 
+@pytest.mark.django_db
 def test_the_schema_generates_without_warnings_and_validates(tmp_path):
     from django.core.management import call_command
 
