@@ -374,6 +374,19 @@ class ProductEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.product_id} {self.kind}"
 
+    @staticmethod
+    def _status_label(value: str) -> str:
+        return str(Product.Status(value).label) if value in Product.Status.values else value
+
+    @property
+    def from_status_label(self) -> str:
+        """The status before this step, as people read it (待审核, not pending_review)."""
+        return self._status_label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        return self._status_label(self.to_status)
+
 
 class ProductImport(TimeStampedModel):
     """One Excel import: all rows applied or none, with a per-row error report."""

@@ -492,7 +492,7 @@ def sku_create(
             is_available=bool(is_available),
             sort_order=sort_order,
         )
-        _record_price(sku, old=None, new=price, actor=actor, reason="created")
+        _record_price(sku, old=None, new=price, actor=actor, reason=_("SKU created"))
         audit(actor=actor, action="sku.create", target=sku, after=snapshot(sku))
     return sku
 

@@ -224,3 +224,12 @@ def test_other_changelists_query_count_does_not_grow_with_rows(
         response = client.get(url)
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) >= 6
+
+
+def test_the_history_tab_names_statuses_as_people_read_them():
+    from catalog.models import Product, ProductEvent
+
+    event = ProductEvent(from_status=Product.Status.DRAFT, to_status=Product.Status.PENDING_REVIEW)
+    assert event.from_status_label == str(Product.Status.DRAFT.label)
+    assert event.to_status_label == str(Product.Status.PENDING_REVIEW.label)
+    assert ProductEvent(from_status="").from_status_label == ""
