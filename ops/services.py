@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mall.core.audit import diff, jsonable
@@ -145,8 +145,15 @@ def audit_entries_purge(*, actor, retention_days: int, now: datetime | None = No
     retention_days = max(int(retention_days), AUDIT_RETENTION_MIN_DAYS)
     cutoff = (now or timezone.now()) - timedelta(days=retention_days)
     with transaction.atomic():
-        # The default manager refuses bulk deletion; retention is the one sanctioned path.
+        # The default manager refuses bulk deletion and, on PostgreSQL, a trigger refuses
+        # it too (migration 0005); retention is the one sanctioned path.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL mall.audit_purge = 'on'")
         removed, _details = AuditEntry._base_manager.filter(at__lt=cutoff).delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL mall.audit_purge = 'off'")
         audit_entry_record(
             actor=actor,
             action="audit.purge",

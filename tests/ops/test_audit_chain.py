@@ -9,6 +9,7 @@ from django.db import connection
 from mall.core.audit import audit, snapshot
 from ops.models import AuditEntry
 from ops.services import audit_chain_verify, audit_entries_purge
+from tests.conftest import requires_postgres
 
 
 @pytest.fixture
@@ -26,8 +27,13 @@ def chain(db, superuser):
 
 
 def raw_sql(sql, params=()):
+    """Tamper like a database superuser would: past the append-only trigger."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 def test_entries_link_each_to_the_previous_one(chain):
@@ -141,4 +147,22 @@ def test_retention_purge_keeps_180_days_at_least_and_the_rest_verifies(chain, su
     assert audit_entries_purge(actor=superuser, retention_days=30) == 2  # 30 → raised to 180
     assert not AuditEntry.objects.filter(seq__lte=2).exists()
     assert AuditEntry.objects.filter(action="audit.purge").exists()
+    assert audit_chain_verify().ok
+
+
+@requires_postgres
+def test_on_postgresql_the_database_itself_refuses_updates_and_deletes(chain):
+    from django.db import DatabaseError, transaction
+
+    for statement in (
+        "UPDATE ops_auditentry SET action = 'forged' WHERE seq = 1",
+        "DELETE FROM ops_auditentry WHERE seq = 1",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+    assert AuditEntry.objects.get(seq=1).action == "test.write"
     assert audit_chain_verify().ok
