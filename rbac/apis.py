@@ -251,10 +251,6 @@ class StaffFilter(django_filters.FilterSet):
         fields = ["is_active", "department"]
 
 
-def _user_by_username(username: str):
-    return get_object_or_404(User.objects.filter(is_staff=True), username=username)
-
-
 # --- viewsets -----------------------------------------------------------------------------
 
 
