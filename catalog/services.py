@@ -105,7 +105,7 @@ def _require(actor, *needed: str) -> None:
 
 def _notify(*, recipients, kind: str, title: str, body: str = "", link: str = "", key: str = ""):
     """Put a staff notification into the inbox once the transaction commits."""
-    from ops.notifications import staff_notify
+    from ops.services.notifications import staff_notify
 
     ids = sorted({getattr(r, "pk", r) for r in recipients if r is not None})
     if not ids:

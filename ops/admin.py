@@ -22,8 +22,10 @@ from .models import (
     StaffNotification,
     SystemParameter,
 )
-from .notifications import notification_list, notification_mark_read
-from .parameter_changes import (
+from .parameters import registered_parameters
+from .selectors import sla_board, sla_clock_list
+from .services.notifications import notification_list, notification_mark_read
+from .services.parameters import (
     parameter_change_approve,
     parameter_change_check,
     parameter_change_reject,
@@ -33,9 +35,7 @@ from .parameter_changes import (
     parameter_change_withdraw,
     parameter_list,
 )
-from .parameters import registered_parameters
-from .selectors import sla_board, sla_clock_list
-from .sla import MAX_EXTENSION_MINUTES, registered_sla_kinds, sla_clock_extend
+from .services.sla import MAX_EXTENSION_MINUTES, registered_sla_kinds, sla_clock_extend
 
 
 @admin.register(AuditEntry)

@@ -23,13 +23,14 @@ from mall.core.pagination import DefaultCursorPagination
 from mall.core.permissions import HasActionPermissions, IsStaffUser
 
 from .models import ParameterChangeRequest, SlaClock, StaffNotification
-from .notifications import (
+from .selectors import parameter_change_request_get, sla_board, sla_clock_get, sla_clock_list
+from .services.notifications import (
     notification_list,
     notification_mark_read,
     notification_unread_count,
     notifications_mark_all_read,
 )
-from .parameter_changes import (
+from .services.parameters import (
     parameter_change_approve,
     parameter_change_reject,
     parameter_change_request,
@@ -38,8 +39,7 @@ from .parameter_changes import (
     parameter_change_withdraw,
     parameter_list,
 )
-from .selectors import parameter_change_request_get, sla_board, sla_clock_get, sla_clock_list
-from .sla import registered_sla_kinds, sla_clock_extend
+from .services.sla import registered_sla_kinds, sla_clock_extend
 
 
 def _check_database() -> str:

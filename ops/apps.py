@@ -23,7 +23,7 @@ class OpsConfig(AppConfig):
             StaffNotification,
             SystemParameter,
         )
-        from .services import audit_entry_record
+        from .services.audit import audit_entry_record
 
         register_recorder(audit_entry_record)
 

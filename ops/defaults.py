@@ -2,7 +2,7 @@
 
 SLA kinds follow DESIGN.md §4; each duration is a system parameter so ops can change
 it through an approved change request. Apps that own the waits start and stop the
-clocks by kind name (see ``ops.sla``).
+clocks by kind name (see ``ops.services.sla``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .parameters import INT, register_parameter
-from .services import AUDIT_RETENTION_MIN_DAYS
-from .sla import register_sla_kind
+from .services.audit import AUDIT_RETENTION_MIN_DAYS
+from .services.sla import register_sla_kind
 
 register_parameter(
     "ops.audit_retention_days",

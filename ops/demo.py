@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 
 from .models import ParameterChangeRequest
-from .parameter_changes import parameter_change_request
+from .services.parameters import parameter_change_request
 
 # Business owner approvals, SLA board and escalations: the ops department head.
 OPS_LEAD_PERMISSIONS = [

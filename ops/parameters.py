@@ -8,7 +8,7 @@ Any app registers its parameters once (module level of its ``parameters.py`` or 
     get_parameter("orders.unpaid_timeout_minutes")  # → 30, or the approved value
 
 A value changes only through an approved change request
-(``ops.services.parameter_change_request`` → two approvals → applied atomically,
+(``ops.services.parameters.parameter_change_request`` → two approvals → applied atomically,
 audited). Reads are cached for ``CACHE_SECONDS`` and the cache is cleared on change.
 """
 

@@ -9,7 +9,7 @@ from mall.core.exceptions import NotFound
 from mall.core.scoping import scope_queryset
 
 from .models import ParameterChangeRequest, SlaClock
-from .parameter_changes import parameter_change_request_list
+from .services.parameters import parameter_change_request_list
 
 
 def sla_clock_list(*, actor) -> QuerySet[SlaClock]:

@@ -7,8 +7,8 @@ from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
 from .parameters import get_parameter
-from .services import audit_entries_purge
-from .sla import sla_scan
+from .services.audit import audit_entries_purge
+from .services.sla import sla_scan
 
 
 @shared_task(bind=True, queue="realtime")

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
 from ops.parameters import get_parameter
-from ops.sla import sla_clock_restart, sla_clock_start, sla_clock_stop
+from ops.services.sla import sla_clock_restart, sla_clock_start, sla_clock_stop
 from rbac.models import Province
 
 from ..allocation import Candidate, Plan, plan_allocation

@@ -313,7 +313,7 @@ def low_stock_alerts_send(*, actor) -> dict:
     an on-shelf product off shelf when none of its SKUs has a sellable unit left.
     """
     from catalog.models import Product, Sku
-    from ops.notifications import staff_notify
+    from ops.services.notifications import staff_notify
 
     low = low_stock_skus()
     skus = Sku.objects.select_related("product").in_bulk([row["sku_id"] for row in low])

@@ -8,7 +8,7 @@ from django.db import connection
 
 from mall.core.audit import audit, snapshot
 from ops.models import AuditEntry
-from ops.services import audit_chain_verify, audit_entries_purge
+from ops.services.audit import audit_chain_verify, audit_entries_purge
 from tests.conftest import requires_postgres
 
 
@@ -91,7 +91,7 @@ def test_an_edited_row_is_found(chain):
 
 
 def test_an_edit_that_also_recomputes_its_own_hash_breaks_the_next_link(chain):
-    from ops.services import audit_entry_hash
+    from ops.services.audit import audit_entry_hash
 
     entry = AuditEntry.objects.get(seq=2)
     entry.action = "forged"
@@ -131,7 +131,7 @@ def test_retention_purge_keeps_180_days_at_least_and_the_rest_verifies(chain, su
     old = timezone.now() - timedelta(days=400)
     raw_sql("UPDATE ops_auditentry SET at = %s WHERE seq <= 2", [old])
     # Re-chain the two back-dated rows as if they had been written then.
-    from ops.services import audit_entry_hash
+    from ops.services.audit import audit_entry_hash
 
     previous_hash = ""
     for entry in AuditEntry.objects.order_by("seq"):

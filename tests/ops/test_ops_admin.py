@@ -6,10 +6,10 @@ from django.test import Client
 from django.utils import timezone
 
 from ops.models import AuditEntry, ParameterChangeRequest, SlaClock, StaffNotification
-from ops.notifications import staff_notify
-from ops.parameter_changes import parameter_change_request
 from ops.parameters import get_parameter
-from ops.sla import sla_clock_start
+from ops.services.notifications import staff_notify
+from ops.services.parameters import parameter_change_request
+from ops.services.sla import sla_clock_start
 from rbac.models import SalesRegion
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +168,7 @@ def test_a_clock_page_shows_its_extension_history_to_board_viewers(make_staff, s
     from django.test import RequestFactory
 
     from ops.admin import SlaClockExtensionInline
-    from ops.sla import sla_clock_extend
+    from ops.services.sla import sla_clock_extend
 
     east = SalesRegion.objects.get(code="east")
     clock = sla_clock_start(kind="order.review", subject=east, actor=superuser, region=east)

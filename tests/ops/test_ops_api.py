@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from ops.models import ParameterChangeRequest, SlaClock, StaffNotification
-from ops.notifications import staff_notify
-from ops.parameter_changes import parameter_change_request
-from ops.sla import sla_clock_start, sla_clock_stop
+from ops.services.notifications import staff_notify
+from ops.services.parameters import parameter_change_request
+from ops.services.sla import sla_clock_start, sla_clock_stop
 from rbac.models import SalesRegion
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,7 @@ def test_demo_seed_leaves_pending_requests_once(make_staff, monkeypatch):
 
 def test_demo_roles_can_work_the_approval_flow_after_seeding():
     from mall.core.management.commands.seed_demo import seed_superuser
-    from ops.parameter_changes import parameter_change_approve
+    from ops.services.parameters import parameter_change_approve
     from rbac import demo as rbac_demo
 
     seed_superuser()

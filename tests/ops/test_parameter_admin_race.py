@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from ops.models import ParameterChangeRequest
-from ops.parameter_changes import parameter_change_request
+from ops.services.parameters import parameter_change_request
 
 pytestmark = pytest.mark.django_db
 

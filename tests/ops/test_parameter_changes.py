@@ -13,7 +13,8 @@ from ops.exceptions import (
     ParameterValueInvalid,
 )
 from ops.models import AuditEntry, ParameterChangeRequest, SystemParameter
-from ops.parameter_changes import (
+from ops.parameters import get_parameter
+from ops.services.parameters import (
     parameter_change_approve,
     parameter_change_reject,
     parameter_change_request,
@@ -21,7 +22,6 @@ from ops.parameter_changes import (
     parameter_change_withdraw,
     parameter_list,
 )
-from ops.parameters import get_parameter
 from tests.conftest import requires_postgres
 
 KEY = "sla.order_review_minutes"

@@ -5,7 +5,13 @@ from django.utils import timezone
 
 from ops.exceptions import OpsPermissionDenied, SlaClockClosed, SlaExtensionInvalid, SlaKindUnknown
 from ops.models import AuditEntry, SlaClock, StaffNotification, SystemParameter
-from ops.sla import sla_clock_extend, sla_clock_restart, sla_clock_start, sla_clock_stop, sla_scan
+from ops.services.sla import (
+    sla_clock_extend,
+    sla_clock_restart,
+    sla_clock_start,
+    sla_clock_stop,
+    sla_scan,
+)
 from rbac.models import SalesRegion
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ops.models import SlaClock, StaffNotification
-from ops.sla import sla_clock_start, sla_scan
+from ops.services.sla import sla_clock_start, sla_scan
 from tests.conftest import requires_postgres
 
 

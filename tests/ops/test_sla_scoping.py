@@ -10,7 +10,7 @@ from django.utils import timezone
 from ops import demo as ops_demo
 from ops.models import StaffNotification
 from ops.selectors import sla_clock_list
-from ops.sla import sla_clock_start, sla_scan
+from ops.services.sla import sla_clock_start, sla_scan
 from rbac.models import SalesRegion
 
 pytestmark = pytest.mark.django_db

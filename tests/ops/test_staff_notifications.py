@@ -2,7 +2,7 @@ import pytest
 
 from ops.exceptions import NotificationNotYours
 from ops.models import AuditEntry, StaffNotification
-from ops.notifications import (
+from ops.services.notifications import (
     notification_list,
     notification_mark_read,
     notification_unread_count,

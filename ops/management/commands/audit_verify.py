@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ops.services import audit_chain_verify
+from ops.services.audit import audit_chain_verify
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 Other apps use this API (DESIGN.md §4 "SLA clocks")::
 
-    from ops.sla import sla_clock_start, sla_clock_stop
+    from ops.services.sla import sla_clock_start, sla_clock_stop
 
     sla_clock_start(kind="order.review", subject=order, actor=actor, region=order.region)
     ...
@@ -40,10 +40,10 @@ from django.utils.translation import gettext
 from mall.core.audit import audit, snapshot
 from mall.core.scoping import scope_queryset
 
-from .exceptions import OpsPermissionDenied, SlaClockClosed, SlaExtensionInvalid, SlaKindUnknown
-from .models import SlaClock, SlaClockExtension
+from ..exceptions import OpsPermissionDenied, SlaClockClosed, SlaExtensionInvalid, SlaKindUnknown
+from ..models import SlaClock, SlaClockExtension
+from ..parameters import get_parameter, parameter_spec
 from .notifications import staff_notify
-from .parameters import get_parameter, parameter_spec
 
 UNITS = {"minutes": "minutes", "hours": "hours", "days": "days"}
 MAX_EXTENSION_MINUTES = 60 * 24 * 30

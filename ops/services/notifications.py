@@ -18,8 +18,8 @@ from mall.core.actors import system_actor
 from mall.core.audit import audit
 from mall.core.permissions import is_staff_user
 
-from .exceptions import NotificationNotYours
-from .models import StaffNotification
+from ..exceptions import NotificationNotYours
+from ..models import StaffNotification
 
 
 def _recipient_ids(recipients: Iterable) -> list[int]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from mall.core.audit import diff, jsonable
 from mall.core.context import current_client_ip, current_request_id
 
-from .models import AuditChainHead, AuditEntry
+from ..models import AuditChainHead, AuditEntry
 
 AUDIT_RETENTION_MIN_DAYS = 180
 
@@ -160,13 +160,3 @@ def audit_entries_purge(*, actor, retention_days: int, now: datetime | None = No
             data={"cutoff": cutoff.isoformat(), "removed": removed},
         )
     return removed
-
-
-# System parameter change requests live in their own module; re-exported here so
-# ``ops.services`` stays the one place to look for ops writes.
-from .parameter_changes import (  # noqa: E402, F401
-    parameter_change_approve,
-    parameter_change_reject,
-    parameter_change_request,
-    parameter_change_withdraw,
-)

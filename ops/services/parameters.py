@@ -28,7 +28,7 @@ from django.utils.translation import gettext
 from mall.core.audit import audit, snapshot
 from mall.core.scoping import scope_queryset
 
-from .exceptions import (
+from ..exceptions import (
     OpsPermissionDenied,
     ParameterApprovalRefused,
     ParameterChangeConflict,
@@ -36,9 +36,9 @@ from .exceptions import (
     ParameterUnknown,
     ParameterValueInvalid,
 )
-from .models import ParameterChangeRequest, SystemParameter
-from .parameters import ParameterSpec, forget_cached, get_parameter, parameter_spec
-from .parameters import registered_parameters as _registered
+from ..models import ParameterChangeRequest, SystemParameter
+from ..parameters import ParameterSpec, forget_cached, get_parameter, parameter_spec
+from ..parameters import registered_parameters as _registered
 
 REQUEST_PERMISSION = "ops.add_parameterchangerequest"
 BUSINESS_PERMISSION = "ops.approve_parameter_change"
