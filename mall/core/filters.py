@@ -29,7 +29,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StrictBooleanField(forms.NullBooleanField):
-    """``true``/``false`` (any case) or absent; anything else is a validation error."""
+    """``true``/``false`` (any case) or absent; anything else is a validation error.
+
+    A plain text widget hands over the raw value (the select widget of Django's
+    ``NullBooleanField`` turns any unknown text into "no filter").
+    """
+
+    widget = forms.TextInput
 
     def to_python(self, value):
         if value in (None, ""):

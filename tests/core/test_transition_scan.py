@@ -106,7 +106,15 @@ def test_every_status_field_has_a_transition_table():
     assert missing == []
 
 
-@pytest.mark.parametrize("machine", registered_state_machines(), ids=str)
+def _machine_label(machine) -> str:
+    return f"{machine.model._meta.label}.{machine.field}"
+
+
+@pytest.mark.parametrize(
+    "machine",
+    sorted(registered_state_machines(), key=_machine_label),
+    ids=_machine_label,
+)
 def test_each_table_starts_somewhere_and_names_only_known_statuses(machine):
     choices = {value for value, _label in machine.model._meta.get_field(machine.field).flatchoices}
     assert set(machine.moves) == choices
