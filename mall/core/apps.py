@@ -10,6 +10,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
+        from . import jobs  # noqa: F401 - registers the JobRun status table
+
         admin.site.site_header = _("Mall back office")
         admin.site.site_title = _("Mall back office")
         admin.site.index_title = _("Operations")
