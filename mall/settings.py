@@ -258,6 +258,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48))
+# An in-flight key whose worker died is taken over by a retry after this lease; it
+# must exceed the longest a request may run (gunicorn timeout 30 s).
+IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS = env_int("IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS", 120)
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
