@@ -558,3 +558,38 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
         if notification is not None and response.status_code == 200:
             notification_mark_read(actor=request.user, notification=notification)
         return response
+
+
+# --- third-party admins: the kernel's lookup rule and no token secrets ---------------------
+
+
+def _harden_third_party_admins() -> None:
+    """Give the schedule admins (django-celery-beat) the kernel's declared-lookups rule.
+
+    DRF's token admin is removed: it lists API token keys, which are secrets.
+    """
+    import contextlib
+
+    from django.contrib.admin.exceptions import NotRegistered
+    from django_celery_beat import admin as beat_admin
+    from django_celery_beat import models as beat
+    from rest_framework.authtoken.models import TokenProxy
+
+    from mall.core.admin import DeclaredLookupsOnlyMixin
+
+    with contextlib.suppress(NotRegistered):
+        admin.site.unregister(TokenProxy)
+    for model, base in (
+        (beat.PeriodicTask, beat_admin.PeriodicTaskAdmin),
+        (beat.ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+        (beat.CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+        (beat.SolarSchedule, beat_admin.SolarScheduleAdmin),
+        (beat.IntervalSchedule, beat_admin.IntervalScheduleAdmin),
+    ):
+        hardened = type(base.__name__, (DeclaredLookupsOnlyMixin, base), {"__module__": __name__})
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, hardened)
+
+
+_harden_third_party_admins()

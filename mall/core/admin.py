@@ -65,7 +65,102 @@ def _relation_field(model, path: str):
     return None
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+class DeclaredLookupsOnlyMixin:
+    """Changelists accept only the parameters their own filters produce (every admin).
+
+    ``ScopedModelAdmin`` includes it; a third-party admin (django-celery-beat's) is
+    registered again with it in front (``ops/admin.py``). The whole query string is
+    checked before the changelist runs, so a custom changelist page is held to the
+    same rule.
+    """
+
+    def get_urls(self):
+        """Check the query string before any changelist view runs (custom ones too)."""
+        from functools import update_wrapper
+
+        from django.urls import URLPattern
+
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        urls = []
+        for pattern in super().get_urls():
+            if isinstance(pattern, URLPattern) and pattern.name == name:
+                view = pattern.callback
+
+                def checked(request, *args, _view=view, **kwargs):
+                    self.check_changelist_parameters(request)
+                    return _view(request, *args, **kwargs)
+
+                pattern.callback = update_wrapper(checked, view)
+            urls.append(pattern)
+        return urls
+
+    def check_changelist_parameters(self, request) -> None:
+        """Raise ``DisallowedModelAdminLookup`` (400) for any parameter not declared."""
+        from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+        from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, PAGE_VAR
+
+        for key in request.GET:
+            if key in IGNORED_PARAMS or key in (PAGE_VAR, ERROR_FLAG):
+                continue
+            for value in request.GET.getlist(key):
+                if not self.lookup_allowed(key, value, request):
+                    raise DisallowedModelAdminLookup(f"Filtering by {key} not allowed")
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        """Accept only the parameters this changelist's own filters and date hierarchy make.
+
+        Django accepts a lookup on any local field typed into the URL
+        (``?password__startswith=pbkdf2``, ``?phone_hash=…``, ``?title__regex=…``):
+        each answer (rows or none) is an oracle on a column the page never shows.
+        Here a parameter must be one that a declared ``list_filter`` or the
+        ``date_hierarchy`` produces, or the exact ``limit_choices_to`` pair of a
+        raw-id popup; anything else is refused (``DisallowedModelAdminLookup``: a
+        400 page). Search (``q``), ordering (``o``, by listed column index) and
+        paging are not lookups and are handled by the changelist itself.
+        """
+        if request is not None and lookup in self._changelist_parameters(request):
+            return True
+        return self._is_popup_limit(lookup, value)
+
+    def _changelist_parameters(self, request) -> frozenset[str]:
+        cache = request.__dict__.setdefault("_mall_changelist_parameters", {})
+        key = type(self)
+        if key not in cache:
+            cache[key] = frozenset(self._declared_parameters(request))
+        return cache[key]
+
+    def _declared_parameters(self, request) -> set[str]:
+        from django.contrib.admin.filters import FieldListFilter
+        from django.contrib.admin.utils import get_fields_from_path
+
+        names: set[str] = set()
+        for entry in self.get_list_filter(request):
+            if isinstance(entry, tuple | list):
+                path, filter_class = entry
+            elif callable(entry):
+                names.update(entry(request, {}, self.model, self).expected_parameters())
+                continue
+            else:
+                path, filter_class = entry, FieldListFilter.create
+            field = get_fields_from_path(self.model, path)[-1]
+            spec = filter_class(field, request, {}, self.model, self, field_path=path)
+            names.update(spec.expected_parameters())
+        if self.date_hierarchy:
+            names.update(f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day"))
+        return names
+
+    def _is_popup_limit(self, lookup, value) -> bool:
+        from django.contrib.admin.widgets import url_params_from_lookup_dict
+
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            if callable(fk_lookup):
+                fk_lookup = fk_lookup()
+            if (lookup, value) in url_params_from_lookup_dict(fk_lookup).items():
+                return True
+        return False
+
+
+class ScopedModelAdmin(DeclaredLookupsOnlyMixin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over the whole table on big lists
 
