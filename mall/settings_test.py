@@ -19,6 +19,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 # Parallel test workers (pytest-xdist) each get their own Redis database, because the
 # tests clear the cache and Redis clears a whole database at once.
+# ... and their own hash of cluster-wide metric counters (mall/core/metrics.py).
+METRICS_REDIS_KEY = f"mall:test-metrics:{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
 if REDIS_URL:  # noqa: F405
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     _index = int(re.sub(r"\D", "", _worker) or 0)
