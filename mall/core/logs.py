@@ -49,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or request_id_var.get() or None,
+            "request_id": request_id_var.get() or None,
         }
         task = _current_task()
         if task is not None:
