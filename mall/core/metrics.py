@@ -281,11 +281,24 @@ class _ThisProcess(_ScrapeCollector):
         yield from REGISTRY.collect()
 
 
+class _WorkerFiles(multiprocess.MultiProcessCollector):
+    """The gunicorn workers' files, read again if the master folded one away meanwhile."""
+
+    def collect(self):
+        for _attempt in range(3):
+            files = glob.glob(os.path.join(self._path, "*.db"))
+            try:
+                return self.merge(files, accumulate=True)
+            except FileNotFoundError:
+                continue  # a dead worker's file went into the archive between glob and read
+        return self.merge(glob.glob(os.path.join(self._path, "*.db")), accumulate=True)
+
+
 def scrape_registry() -> CollectorRegistry:
     """Return a registry holding everything one scrape reports."""
     registry = CollectorRegistry(auto_describe=False)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.MultiProcessCollector(registry)
+        _WorkerFiles(registry)
     else:
         registry.register(_ThisProcess())
     for collector in (SharedCountersCollector(), CeleryQueueLengthCollector()):
