@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked above
     opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with opener.open(request, timeout=8)  # compose allows 10 s as response:
+        with opener.open(request, timeout=8) as response:  # compose allows 10 s
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
