@@ -35,6 +35,7 @@ def json_worker(transactional_db, tmp_path):
         REDIS_URL=settings.REDIS_URL,
         DJANGO_SETTINGS_MODULE="mall.settings",
         LOG_FORMAT="json",
+        METRICS_REDIS_URL=settings.METRICS_REDIS_URL,
         METRICS_REDIS_KEY=settings.METRICS_REDIS_KEY,
     )
     log = tmp_path / "worker.log"
