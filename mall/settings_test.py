@@ -26,3 +26,7 @@ if REDIS_URL:  # noqa: F405
     if _match:
         _db = (int(_match.group(2) or 0) + _index) % 16
         CACHES["default"]["LOCATION"] = f"{_match.group(1)}/{_db}"  # noqa: F405
+        # Metric counters (mall/core/metrics.py) beside the cache: only this test worker
+        # flushes that database, between tests, never under another worker's test.
+        METRICS_REDIS_URL = CACHES["default"]["LOCATION"]  # noqa: F405
+METRICS_REDIS_KEY = f"mall:test-metrics:{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.core import metrics
 from mall.core.audit import audit, snapshot
 from ops.parameters import get_parameter
 from ops.services.sla import sla_clock_restart, sla_clock_start, sla_clock_stop
@@ -159,6 +160,7 @@ def _plan(province: Province, demand: list[SkuLine]):
     candidates, stock_ids = _snapshot_candidates(province, demand)
     plan = plan_allocation(candidates, {ln.sku_id: ln.quantity for ln in demand})
     if plan is None:
+        metrics.count("out_of_stock")
         raise OutOfStock(extra={"skus": sorted(ln.sku_code for ln in demand)})
     return plan, stock_ids
 
@@ -285,6 +287,7 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
                 allocation = _allocation_write(actor, order_no, province, view, stock_ids)
                 _lock_plan(plan, stock_ids)
                 _allocation_audit(actor, allocation, view)
+                transaction.on_commit(lambda: metrics.count("allocations"))
                 return allocation
         except _LostRace:
             continue
@@ -294,6 +297,7 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
             if existing is not None:
                 return existing
             raise DispatchError(_("The allocation could not be saved.")) from exc
+    metrics.count("out_of_stock")
     raise OutOfStock(extra={"skus": sorted(ln.sku_code for ln in demand)})
 
 
