@@ -26,3 +26,7 @@ if REDIS_URL:  # noqa: F405
     if _match:
         _db = (int(_match.group(2) or 0) + _index) % 16
         CACHES["default"]["LOCATION"] = f"{_match.group(1)}/{_db}"  # noqa: F405
+
+# Audit anchors of a test run stay out of the backup location (tests/conftest.py gives
+# each test its own file; this is for whatever runs outside a test).
+AUDIT_ANCHOR_PATH = BASE_DIR / "artifacts" / "test-audit-anchors.jsonl"  # noqa: F405
