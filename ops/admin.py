@@ -40,7 +40,16 @@ from .services.sla import MAX_EXTENSION_MINUTES, registered_sla_kinds, sla_clock
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
-    list_display = ("seq", "at", "actor_label", "action", "object_type", "object_id", "ip")
+    list_display = (
+        "seq",
+        "at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "ip",
+        "sealed",
+    )
     list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
     search_fields = ("actor_label", "object_id", "request_id", "action")
     date_hierarchy = "at"
@@ -48,6 +57,11 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("ops.view_auditentry")
+
+    @admin.display(description=_("sealed"), boolean=True)
+    def sealed(self, obj):
+        """Chained by the sealer (seconds after commit); unsealed entries have no seq."""
+        return obj.seq is not None
 
 
 @admin.register(JobRun)
