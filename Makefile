@@ -46,4 +46,4 @@ messages: install
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 clean-demo:
-	rm -f db.sqlite3
+	rm -f db.sqlite3 backups/audit-anchors.jsonl  # the anchors belong to that database

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.flash_sale import _ensure_database, _race, _setup_django  # noqa: E402
 
-PHONE_PREFIX = "1390000"  # + 4 digits: the bench's members
+PHONE_PREFIX = "1370000"  # + 4 digits: the bench's members
 
 
 def _bench_database_url(base_url: str, name: str) -> str:
