@@ -159,8 +159,8 @@ def _request_seal() -> None:
     A cache flag keeps at most one request waiting (a transaction that audited many
     times asks many times): the task clears it before it looks for entries, so an
     entry committed before a request that found the flag set is seen by the waiting
-    task. Never raises: the business transaction has
-    already committed, and the per-minute safety job seals what is left.
+    task. Never raises: the business transaction has already committed, and the
+    per-minute safety job seals what is left.
     """
     try:
         if not cache.add(SEAL_PENDING_KEY, 1, timeout=SEAL_PENDING_SECONDS):
