@@ -412,17 +412,20 @@ def audit_entries_purge(*, actor, retention_days: int, now: datetime | None = No
     retention_days = max(int(retention_days), AUDIT_RETENTION_MIN_DAYS)
     cutoff = (now or timezone.now()) - timedelta(days=retention_days)
     with transaction.atomic():
-        head = _head_for_update()
+        # No head lock while deleting (sealers keep going): sealed entries never change,
+        # and entries sealed meanwhile get a seq beyond the head read here.
+        head = AuditChainHead.objects.filter(pk=1).first()
         sealed = AuditEntry._base_manager.filter(seq__isnull=False)
         kept = sealed.filter(at__gte=cutoff).aggregate(first=Min("seq"))["first"]
-        first_kept = kept if kept is not None else head.seq + 1
+        first_kept = kept if kept is not None else (head.seq if head else 0) + 1
         # The default manager refuses bulk deletion and, on PostgreSQL, a trigger refuses
         # it too (migrations 0005/0006); retention is the one sanctioned path.
         _set_local("mall.audit_purge", "on")
         removed, _details = sealed.filter(seq__lt=first_kept).delete()
         _set_local("mall.audit_purge", "off")
-        if first_kept > head.first_seq:
-            AuditChainHead.objects.filter(pk=1).update(first_seq=first_kept)
+        if AuditChainHead.objects.filter(pk=1, first_seq__lt=first_kept).update(
+            first_seq=first_kept
+        ):
             transaction.on_commit(
                 partial(
                     audit_anchor_append,
