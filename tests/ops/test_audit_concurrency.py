@@ -58,7 +58,7 @@ def test_a_check_in_and_a_login_commit_at_once_while_an_audited_import_is_open()
 
     assert errors == []
     assert import_still_open
-    assert timings["both"] < 2, timings
+    assert timings["both"] < 5, timings  # the old head lock made them wait 10 s
     # The check-in and the login were sealed while the import was open; the import's
     # entry (inserted first, committed last) is chained after them.
     imported = AuditEntry.objects.order_by("seq").last()
