@@ -46,7 +46,7 @@ messages: install
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 clean-demo:
-	rm -f db.sqlite3
+	rm -f db.sqlite3 backups/audit-anchors.jsonl  # the anchors belong to that database
 
 # Locked requirements with hashes (docs/DEPLOY.md "Reproducible installs"): resolved
 # against PyPI alone, ignoring local pip configuration, so every hash is PyPI's.

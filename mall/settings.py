@@ -356,3 +356,13 @@ if SENTRY_DSN:
     from mall.core.sentry import sentry_init
 
     sentry_init(SENTRY_DSN)
+
+# Audit chain (docs/OPS.md §4): comma-separated "key_id:base64(≥ 32 bytes)" HMAC-SHA256
+# keys, the first seals, all verify (rotation). Embedded/demo/test mode falls back to a key
+# derived from SECRET_KEY (key id "dev"); `check --deploy` with DJANGO_SECURE=1 refuses
+# to run without one (ops.E001). Each seal batch appends the chain head to the anchor
+# file (append-only, outside the database; by default in the backup location).
+AUDIT_HMAC_KEYS = env_list("AUDIT_HMAC_KEYS")
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+AUDIT_ANCHOR_PATH = Path(os.environ.get("AUDIT_ANCHOR_PATH", BACKUP_DIR / "audit-anchors.jsonl"))
+AUDIT_UNSEALED_MAX_SECONDS = env_int("AUDIT_UNSEALED_MAX_SECONDS", 120)

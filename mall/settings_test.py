@@ -30,3 +30,7 @@ if REDIS_URL:  # noqa: F405
         # flushes that database, between tests, never under another worker's test.
         METRICS_REDIS_URL = CACHES["default"]["LOCATION"]  # noqa: F405
 METRICS_REDIS_KEY = f"mall:test-metrics:{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
+
+# Audit anchors of a test run stay out of the backup location (tests/conftest.py gives
+# each test its own file; this is for whatever runs outside a test).
+AUDIT_ANCHOR_PATH = BASE_DIR / "artifacts" / "test-audit-anchors.jsonl"  # noqa: F405

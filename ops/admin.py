@@ -45,7 +45,16 @@ from .sla_kinds import registered_sla_kinds
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
-    list_display = ("seq", "at", "actor_label", "action", "object_type", "object_id", "ip")
+    list_display = (
+        "seq",
+        "at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "ip",
+        "sealed",
+    )
     list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
     search_fields = ("actor_label", "object_id", "request_id", "action")
     date_hierarchy = "at"
@@ -53,6 +62,11 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("ops.view_auditentry")
+
+    @admin.display(description=_("sealed"), boolean=True)
+    def sealed(self, obj):
+        """Chained by the sealer (seconds after commit); unsealed entries have no seq."""
+        return obj.seq is not None
 
 
 @admin.register(JobRun)

@@ -7,6 +7,8 @@ class OpsConfig(AppConfig):
     verbose_name = _("System management")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from mall.core.audit import register_recorder
         from mall.core.models import JobRun
         from mall.core.scoping import declare_scope
@@ -15,6 +17,7 @@ class OpsConfig(AppConfig):
             defaults,  # noqa: F401 - registers ops parameters and SLA kinds
             receivers,  # noqa: F401 - connects the login/logout receivers
         )
+        from .checks import audit_keys_check
         from .models import (
             AuditEntry,
             ParameterChangeRequest,
@@ -26,6 +29,7 @@ class OpsConfig(AppConfig):
         from .services.audit import audit_entry_record
 
         register_recorder(audit_entry_record)
+        checks.register(audit_keys_check, checks.Tags.security, deploy=True)
 
         # The audit log names objects of every scope: an "all"-scope role (auditors)
         # sees every entry, anybody else only the entries of their own actions.

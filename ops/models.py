@@ -18,14 +18,17 @@ class AuditEntryQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """One audited event. Append-only and hash-chained by ``seq``.
+    """One audited event. Append-only; chained by a sealer after its transaction commits.
 
-    ``hash`` = SHA-256 over this entry's canonical content and ``prev_hash`` (the
-    previous entry's hash), so editing or removing any entry breaks the chain;
+    A business transaction only inserts its entry (``seq`` empty). The sealer
+    (``ops.services.audit.audit_entries_seal``) takes committed unsealed entries in
+    ``id`` order, gives each the next ``seq``, the previous entry's ``hash`` as
+    ``prev_hash`` and ``hash`` = HMAC-SHA256 (key ``key_id``) over its content and
+    those chain fields, so editing or removing any sealed entry breaks the chain;
     ``manage.py audit_verify`` finds the first broken link.
     """
 
-    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, blank=True)
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -46,21 +49,29 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
-    hash = models.CharField(_("hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
+    key_id = models.CharField(_("key id"), max_length=32, blank=True)
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
-        ordering = ["-seq"]
+        ordering = ["-id"]
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="ops_audit_object_idx"),
             models.Index(fields=["actor", "at"], name="ops_audit_actor_at_idx"),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(seq__isnull=True),
+                name="ops_audit_unsealed_idx",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        position = f"#{self.seq}" if self.seq is not None else f"({self.pk})"
+        return f"{position} {self.action} {self.object_type}:{self.object_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -70,15 +81,23 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("audit entries are append-only")
 
+    @property
+    def is_sealed(self) -> bool:
+        return self.seq is not None
+
 
 class AuditChainHead(models.Model):
-    """The chain's last link (one row), so removing the newest entries is detected too.
+    """The chain's last sealed link (one row), so removing the newest entries is found.
 
-    Its row lock also serialises appends: concurrent writers take turns at the head.
+    Its row lock serialises the sealer (never a business transaction). ``first_seq``
+    is the first sequence number kept after the retention purges, so a purge is told
+    apart from a deleted prefix (the purge also anchors it outside the database).
     """
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, blank=True)
+    first_seq = models.PositiveBigIntegerField(default=1)
+    sealed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit chain head")

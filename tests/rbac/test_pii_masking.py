@@ -37,7 +37,7 @@ def reader(system, tree, make_user, make_role):
 
 
 def _reveals():
-    return list(AuditEntry.objects.filter(action="pii.reveal").order_by("seq"))
+    return list(AuditEntry.objects.filter(action="pii.reveal").order_by("id"))
 
 
 def test_the_api_masks_phone_and_name_without_the_pii_permission(reader, ticket, staff_client):
