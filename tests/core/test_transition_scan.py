@@ -106,7 +106,9 @@ def test_every_status_field_has_a_transition_table():
     assert missing == []
 
 
-@pytest.mark.parametrize("machine", registered_state_machines(), ids=str)
+@pytest.mark.parametrize(
+    "machine", registered_state_machines(), ids=lambda m: f"{m.model._meta.label}.{m.field}"
+)
 def test_each_table_starts_somewhere_and_names_only_known_statuses(machine):
     choices = {value for value, _label in machine.model._meta.get_field(machine.field).flatchoices}
     assert set(machine.moves) == choices
