@@ -8,23 +8,20 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import ServiceModelAdmin
 
-from .. import services
+from .. import selectors, services
 from ..models import (
     Department,
 )
+from ._common import ListSelectorMixin
 
 
 @admin.register(Department)
-class DepartmentAdmin(ServiceModelAdmin):
+class DepartmentAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.department_list
     list_display = ["indented_name", "code", "head", "default_role_codes", "sort_order"]
     search_fields = ["name", "code"]
     fields = ["code", "name", "parent", "head", "default_roles", "sort_order"]
     filter_horizontal = ["default_roles"]
-
-    def get_queryset(self, request):
-        return (
-            super().get_queryset(request).select_related("head").prefetch_related("default_roles")
-        )
 
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []

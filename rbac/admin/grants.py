@@ -14,11 +14,12 @@ from mall.core.admin import ServiceModelAdmin
 from mall.core.scoping import declared_models, scope_queryset
 
 from .. import permissions as perms
-from .. import services
+from .. import selectors, services
 from ..models import (
     RoleAssignment,
 )
-from ._common import ReasonActionForm
+from ..permissions import permission_label
+from ._common import ListSelectorMixin, ReasonActionForm
 
 User = get_user_model()
 
@@ -30,7 +31,8 @@ class RoleAssignmentForm(forms.ModelForm):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(ServiceModelAdmin):
+class RoleAssignmentAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.role_assignment_list
     form = RoleAssignmentForm
     action_form = ReasonActionForm
     actions = ["revoke_selected"]
@@ -38,9 +40,6 @@ class RoleAssignmentAdmin(ServiceModelAdmin):
     list_filter = ["role", "source"]
     search_fields = ["user__username", "role__code"]
     autocomplete_fields = []
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "role", "granted_by")
 
     def get_readonly_fields(self, request, obj=None):
         return ["user", "role"] if obj else []
@@ -116,20 +115,13 @@ class ObjectGrantForm(forms.ModelForm):
         return data
 
 
-class ObjectGrantAdmin(ServiceModelAdmin):
+class ObjectGrantAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.object_grant_list
     form = ObjectGrantForm
     actions = ["revoke_selected"]
     list_display = ["user", "permission", "content_type", "object_pk", "granted_object"]
     list_filter = ["content_type"]
     search_fields = ["user__username", "object_pk"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("user", "permission__content_type", "content_type")
-            .prefetch_related("content_object")
-        )
 
     def get_form(self, request, obj=None, **kwargs):
         form_class = super().get_form(request, obj, **kwargs)
@@ -141,14 +133,11 @@ class ObjectGrantAdmin(ServiceModelAdmin):
 
     def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
-        services.object_permission_grant(
+        return services.object_permission_grant(
             actor=request.user,
             user=data["user"],
-            perm=services.permission_label(data["permission"]),
+            perm=permission_label(data["permission"]),
             obj=data["object"],
-        )
-        return UserObjectPermission.objects.get(
-            user=data["user"], permission=data["permission"], object_pk=str(data["object"].pk)
         )
 
     @admin.action(description=_("Revoke selected grants"), permissions=["grant"])
@@ -159,7 +148,7 @@ class ObjectGrantAdmin(ServiceModelAdmin):
                 services.object_permission_revoke,
                 actor=request.user,
                 user=grant.user,
-                perm=services.permission_label(grant.permission),
+                perm=permission_label(grant.permission),
                 obj=grant.content_object,
             )
 

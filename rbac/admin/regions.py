@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import ServiceModelAdmin
 
-from .. import services
+from .. import selectors, services
 from ..models import (
     Province,
     SalesRegion,
 )
+from ._common import ListSelectorMixin
 
 
 class ProvinceInline(admin.TabularInline):
@@ -26,13 +27,11 @@ class ProvinceInline(admin.TabularInline):
 
 
 @admin.register(SalesRegion)
-class SalesRegionAdmin(ServiceModelAdmin):
+class SalesRegionAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.sales_region_list
     list_display = ["code", "name", "sort_order", "province_names"]
     fields = ["code", "name", "sort_order"]
     inlines = [ProvinceInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("provinces")
 
     @admin.display(description=_("provinces"))
     def province_names(self, obj):
@@ -53,7 +52,8 @@ class SalesRegionAdmin(ServiceModelAdmin):
 
 
 @admin.register(Province)
-class ProvinceAdmin(ServiceModelAdmin):
+class ProvinceAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.province_list
     list_display = ["code", "name", "full_name", "region"]
     list_filter = ["region"]
     search_fields = ["name", "full_name"]
@@ -63,7 +63,7 @@ class ProvinceAdmin(ServiceModelAdmin):
     def save_with_service(self, request, obj, form, change):
         return services.province_move(
             actor=request.user,
-            province=Province.objects.get(pk=obj.pk),
+            province=selectors.province_get(actor=request.user, pk=obj.pk),
             region=form.cleaned_data["region"],
         )
 

@@ -13,7 +13,7 @@ from .. import selectors, services
 from ..models import (
     PermissionRequest,
 )
-from ._common import ReasonActionForm
+from ._common import ListSelectorMixin, ReasonActionForm
 
 
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
@@ -26,7 +26,7 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "me":
             return queryset.filter(
-                pk__in=selectors.permission_requests_awaiting(user=request.user).values("pk")
+                pk__in=selectors.permission_requests_awaiting(actor=request.user).values("pk")
             )
         return queryset
 
@@ -38,7 +38,8 @@ class PermissionRequestForm(forms.ModelForm):
 
 
 @admin.register(PermissionRequest)
-class PermissionRequestAdmin(ServiceModelAdmin):
+class PermissionRequestAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.permission_request_list  # approvers see what waits for them
     form = PermissionRequestForm
     action_form = ReasonActionForm
     actions = ["approve_selected", "reject_selected", "cancel_selected"]
@@ -54,10 +55,6 @@ class PermissionRequestAdmin(ServiceModelAdmin):
     ]
     list_filter = [AwaitingMyApprovalFilter, "status", "role"]
     search_fields = ["requester__username", "role__code"]
-
-    def get_queryset(self, request):
-        # Approvers see what waits for them even outside their usual data scope.
-        return selectors.permission_request_list(user=request.user)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

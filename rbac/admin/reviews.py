@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import ReadOnlyModelAdmin
+from mall.core.exceptions import NotFound
 
 from .. import permissions as perms
-from .. import services
+from .. import selectors, services
 from ..exports import access_review_export
 from ..models import (
     AccessReview,
@@ -45,12 +45,11 @@ class AccessReviewAdmin(ReadOnlyModelAdmin):
     change_list_template = "admin/rbac/accessreview/change_list.html"
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("signed_off_by")
-            .annotate(line_total=Count("lines"))
-        )
+        queryset = selectors.access_review_list(actor=request.user)
+        ordering = self.get_ordering(request)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return queryset.annotate(line_total=Count("lines"))
 
     @admin.display(description=_("period"), ordering="period")
     def period_label(self, obj):
@@ -86,7 +85,10 @@ class AccessReviewAdmin(ReadOnlyModelAdmin):
             from django.core.exceptions import PermissionDenied
 
             raise PermissionDenied
-        review = get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            review = selectors.access_review_get(actor=request.user, pk=pk)
+        except NotFound:
+            raise Http404 from None
         return access_review_export(user=request.user, review=review, fmt="xlsx")
 
     def generate_view(self, request):

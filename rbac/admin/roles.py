@@ -8,14 +8,13 @@ from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import ServiceModelAdmin
-from mall.core.scoping import scope_queryset
 
-from .. import services
+from .. import selectors, services
 from ..models import (
     Role,
     RoleAssignment,
 )
-from ._common import grantable_permissions
+from ._common import ListSelectorMixin, grantable_permissions
 
 
 class RoleForm(forms.ModelForm):
@@ -57,24 +56,18 @@ class RoleAssignmentInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return scope_queryset(request.user, super().get_queryset(request)).select_related(
-            "user", "granted_by"
-        )
+        return selectors.role_assignment_list(actor=request.user)
 
 
 @admin.register(Role)
-class RoleAdmin(ServiceModelAdmin):
+class RoleAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.role_list
     form = RoleForm
     list_display = ["code", "name", "scope_kind", "region_codes", "department", "is_active"]
     list_filter = ["scope_kind", "is_active", "department"]
     search_fields = ["code", "name"]
     filter_horizontal = ["regions"]
     inlines = [RoleAssignmentInline]
-
-    def get_queryset(self, request):
-        return (
-            super().get_queryset(request).select_related("department").prefetch_related("regions")
-        )
 
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []

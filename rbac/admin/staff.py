@@ -18,11 +18,12 @@ from mall.core.admin import PiiAdminMixin, ServiceModelAdmin
 from mall.core.exceptions import ApplicationError
 
 from .. import permissions as perms
-from .. import services
+from .. import selectors, services
 from ..models import (
     StaffProfile,
 )
-from ._common import ReasonActionForm, grantable_permissions
+from ..permissions import permission_label
+from ._common import ListSelectorMixin, ReasonActionForm, grantable_permissions
 
 User = get_user_model()
 
@@ -55,15 +56,10 @@ class StaffProfileForm(forms.ModelForm):
         else:
             self.fields["username"].required = True
 
-    def clean_username(self):
-        username = self.cleaned_data.get("username")
-        if not self.instance.pk and User.objects.filter(username=username).exists():
-            raise forms.ValidationError(gettext("This username is taken."))
-        return username
-
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
+class StaffProfileAdmin(ListSelectorMixin, PiiAdminMixin, ServiceModelAdmin):
+    list_selector = selectors.staff_profile_list
     form = StaffProfileForm
     action_form = ReasonActionForm
     actions = ["deactivate_selected"]
@@ -80,14 +76,6 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
     search_fields = ["employee_number", "user__username", "user__first_name"]
     readonly_fields = ["is_active", "left_on", "deactivation_reason"]
     pii_fields = {"phone": "phone"}
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("user", "department")
-            .prefetch_related("user__groups__role")
-        )
 
     def _masks(self, request, obj) -> bool:
         """An existing profile's phone is shown masked (read-only) without the PII permission."""
@@ -135,7 +123,7 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
                 password=data["password"] or None,
             )
             return user.staff_profile
-        original = StaffProfile.objects.get(pk=obj.pk)
+        original = selectors.staff_profile_get(actor=request.user, pk=obj.pk)
         profile = services.staff_profile_update(
             actor=request.user,
             profile=original,
@@ -150,11 +138,11 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
             wanted = set(data["extra_permissions"])
             for permission in wanted - held:
                 services.user_permission_add(
-                    actor=request.user, user=user, perm=services.permission_label(permission)
+                    actor=request.user, user=user, perm=permission_label(permission)
                 )
             for permission in held - wanted:
                 services.user_permission_remove(
-                    actor=request.user, user=user, perm=services.permission_label(permission)
+                    actor=request.user, user=user, perm=permission_label(permission)
                 )
         return profile
 
@@ -205,13 +193,14 @@ class ServicePasswordChangeForm(AdminPasswordChangeForm):
         return self.user
 
 
-class StaffUserAdmin(PiiAdminMixin, ServiceModelAdmin, UserAdmin):
+class StaffUserAdmin(ListSelectorMixin, PiiAdminMixin, ServiceModelAdmin, UserAdmin):
     """Staff accounts: scoped, and roles/permissions only through the RBAC screens.
 
     Names are personal data: masked (read-only) and not searchable without the PII
     permission, like the staff API.
     """
 
+    list_selector = selectors.user_list
     change_password_form = ServicePasswordChangeForm
     pii_fields = {"first_name": "name", "last_name": "name"}
 

@@ -159,13 +159,13 @@ def test_an_approved_grant_keeps_the_requested_expiry(people):
 
 def test_waiting_for_my_approval_lists_what_each_approver_still_has_to_do(people):
     request = _ask(people)
-    assert list(selectors.permission_requests_awaiting(user=people["head"])) == [request]
-    assert list(selectors.permission_requests_awaiting(user=people["tech"])) == [request]
-    assert list(selectors.permission_requests_awaiting(user=people["other_head"])) == []
-    assert list(selectors.permission_requests_awaiting(user=people["requester"])) == []
+    assert list(selectors.permission_requests_awaiting(actor=people["head"])) == [request]
+    assert list(selectors.permission_requests_awaiting(actor=people["tech"])) == [request]
+    assert list(selectors.permission_requests_awaiting(actor=people["other_head"])) == []
+    assert list(selectors.permission_requests_awaiting(actor=people["requester"])) == []
     services.permission_request_approve(actor=people["head"], permission_request=request)
-    assert list(selectors.permission_requests_awaiting(user=people["head"])) == []
-    assert list(selectors.permission_requests_awaiting(user=people["tech"])) == [request]
+    assert list(selectors.permission_requests_awaiting(actor=people["head"])) == []
+    assert list(selectors.permission_requests_awaiting(actor=people["tech"])) == [request]
 
 
 def test_the_admin_filter_shows_requests_waiting_for_me_and_approves_them(people):

@@ -151,7 +151,7 @@ def test_deactivating_a_leaver_closes_their_pending_requests(system, people):
     services.staff_deactivate(actor=system, user=people["requester"], reason="left")
     request.refresh_from_db()
     assert request.status == PermissionRequest.Status.CANCELLED
-    assert not selectors.permission_requests_awaiting(user=people["head"]).exists()
+    assert not selectors.permission_requests_awaiting(actor=people["head"]).exists()
     assert AuditEntry.objects.filter(
         action="rbac.permission_request_cancel", object_id=str(request.pk)
     ).exists()
