@@ -151,11 +151,16 @@ class PermissionRequestSerializer(serializers.ModelSerializer):
 
 
 class PermissionRequestCreateSerializer(serializers.Serializer):
-    role = serializers.SlugRelatedField(
-        slug_field="code", queryset=Role.objects.filter(is_active=True)
-    )
+    role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.none())
     reason = serializers.CharField(max_length=2000)
     grant_expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # active roles, read through the selector
+            roles = selectors.role_list(actor=request.user).filter(is_active=True)
+            self.fields["role"].queryset = roles
 
 
 class RbacReasonSerializer(serializers.Serializer):
