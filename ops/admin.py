@@ -42,8 +42,8 @@ from .services.sla import MAX_EXTENSION_MINUTES, registered_sla_kinds, sla_clock
 class AuditEntryAdmin(ReadOnlyModelAdmin):
     list_display = ("seq", "at", "actor_label", "action", "object_type", "object_id", "ip")
     list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
-    search_fields = ("actor_label", "object_id", "request_id", "action")
-    date_hierarchy = "at"
+    search_fields = ("=request_id", "=object_id", "^actor_label")
+    estimated_count = True
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def has_view_permission(self, request, obj=None):
@@ -55,6 +55,7 @@ class JobRunAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "status", "started_at", "finished_at")
     list_filter = ("status", "name")
     readonly_fields = [f.name for f in JobRun._meta.fields]
+    estimated_count = True
 
 
 admin.site.empty_value_display = _("(none)")
@@ -514,6 +515,7 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body")
     actions = ["mark_read"]
+    estimated_count = True
     fields = ("title", "kind", "body", "open_link", "created_at", "read_at")
     readonly_fields = fields
 

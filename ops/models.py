@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mall.core.indexes import SearchIndex
+
 
 class AuditEntryQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -57,6 +59,10 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="ops_audit_object_idx"),
             models.Index(fields=["actor", "at"], name="ops_audit_actor_at_idx"),
+            # Admin searches at a million rows: exact request id / object id, user prefix.
+            SearchIndex(field="request_id", name="ops_audit_request_search"),
+            SearchIndex(field="object_id", name="ops_audit_object_id_search"),
+            SearchIndex(field="actor_label", name="ops_audit_actor_search"),
         ]
 
     def __str__(self) -> str:
@@ -339,6 +345,10 @@ class StaffNotification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="ops_notification_unread_idx"),
+            # The inbox changelist: one recipient's rows newest first (-created_at, -id).
+            models.Index(
+                fields=["recipient", "created_at", "id"], name="ops_notification_inbox_idx"
+            ),
         ]
 
     def __str__(self) -> str:
