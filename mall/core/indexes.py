@@ -21,14 +21,21 @@ class SearchIndex(models.Index):
         super().__init__(Upper(field), name=name)
 
     def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor == "postgresql":
-            from django.contrib.postgres.indexes import OpClass
+        if schema_editor.connection.vendor != "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        # Written out: Django renders an operator class on an expression only with
+        # django.contrib.postgres installed, which this project does not need.
+        from django.db.backends.ddl_references import Statement, Table
 
-            index = models.Index(
-                OpClass(Upper(self.field), name="text_pattern_ops"), name=self.name
-            )
-            return index.create_sql(model, schema_editor, using=using, **kwargs)
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
+        quote = schema_editor.quote_name
+        return Statement(
+            "CREATE INDEX%(concurrently)s %(name)s ON %(table)s "
+            "(UPPER(%(column)s) text_pattern_ops)",
+            concurrently=" CONCURRENTLY" if kwargs.get("concurrently") else "",
+            name=quote(self.name),
+            table=Table(model._meta.db_table, quote),
+            column=quote(model._meta.get_field(self.field).column),
+        )
 
     def deconstruct(self):
         path = f"{self.__class__.__module__}.{self.__class__.__name__}"
