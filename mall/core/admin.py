@@ -34,7 +34,8 @@ from django.db.models import Min, Q
 from django.utils.functional import cached_property
 from django.utils.text import smart_split, unescape_string_literal
 
-from .counts import COUNT_CAP, RowCount, count_rows
+from . import counts
+from .counts import RowCount, count_rows
 from .exceptions import ApplicationError
 from .masking import PII_PERMISSION, PiiPolicy
 from .scoping import scope_queryset
@@ -92,9 +93,9 @@ class EstimatedCountPaginator(Paginator):
     empty when the count is exact.
     """
 
-    def __init__(self, *args, cap: int = COUNT_CAP, **kwargs):
+    def __init__(self, *args, cap: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.cap = cap
+        self.cap = cap if cap is not None else counts.COUNT_CAP
 
     @cached_property
     def row_count(self) -> RowCount:
