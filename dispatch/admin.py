@@ -373,6 +373,7 @@ class StockMovementAdmin(ReadOnlyModelAdmin):
     ]
     list_filter = ["kind", "reference_type"]
     search_fields = ["^reference_no", "=stock__sku__code"]
+    search_help_text = _("Search by the beginning of a document number or a whole SKU code.")
     list_select_related = ["stock", "actor"]
     estimated_count = True
 
