@@ -30,7 +30,7 @@ from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.text import smart_split, unescape_string_literal
 
@@ -134,15 +134,16 @@ class IndexedValuesListFilter(admin.AllValuesFieldListFilter):
         super().__init__(field, request, params, model, model_admin, field_path)
         if field_path != field.name or not _leads_an_index(model, field):
             return
-        queryset = model_admin.get_queryset(request).order_by()
+        name = field.name
+        # ORDER BY col LIMIT 1 rather than MIN(col): PostgreSQL turns MIN into an index
+        # probe only on a single table, and a scope often joins (stock → warehouse).
+        column = model_admin.get_queryset(request).order_by(name).values_list(name, flat=True)
         values: list = []
-        current = queryset.aggregate(value=Min(field.name))["value"]
+        current = column.filter(**{f"{name}__isnull": False}).first()
         while current is not None and len(values) < self.max_choices:
             values.append(current)
-            current = queryset.filter(**{f"{field.name}__gt": current}).aggregate(
-                value=Min(field.name)
-            )["value"]
-        if field.null and queryset.filter(**{f"{field.name}__isnull": True}).exists():
+            current = column.filter(**{f"{name}__gt": current}).first()
+        if field.null and column.filter(**{f"{name}__isnull": True}).exists():
             values.append(None)
         self.lookup_choices = values
 

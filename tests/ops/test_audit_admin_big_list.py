@@ -80,3 +80,17 @@ def test_the_changelist_runs_no_distinct_over_the_whole_log(client, entries, sup
     audit_sql = [q["sql"] for q in queries if "ops_auditentry" in q["sql"]]
     assert audit_sql
     assert not any("DISTINCT" in sql.upper() for sql in audit_sql)
+
+
+def test_entries_are_found_by_the_start_of_the_users_name_through_the_user_table(
+    client, entries, superuser
+):
+    _clerk, other = entries
+    client.force_login(superuser)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/ops/auditentry/", {"q": "OTH"})
+    rows = list(response.context["cl"].result_list)
+    assert len(rows) == 5
+    assert {row.actor_id for row in rows} == {other.pk}
+    page_sql = [q["sql"] for q in queries if 'FROM "ops_auditentry"' in q["sql"]]
+    assert page_sql and not any("auth_user" in sql for sql in page_sql)  # ids, no join
