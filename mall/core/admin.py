@@ -123,9 +123,11 @@ class IndexedValuesListFilter(admin.AllValuesFieldListFilter):
     """ "All values" of a column, read by walking its index instead of ``DISTINCT``.
 
     Django's filter runs ``SELECT DISTINCT col`` over the (scoped) table: a full scan
-    at a million rows. Here each choice is one ``MIN(col) WHERE col > previous`` over
-    the same scoped queryset — an index probe when an index leads with the column
-    (without one, Django's query is kept). At most ``max_choices`` values are listed.
+    at a million rows. Here each choice is one ``… WHERE col > previous ORDER BY col
+    LIMIT 1`` over the same scoped queryset — an index probe when an index leads with
+    the column (without one, Django's query is kept). At most ``max_choices`` values.
+    For readers whose scope is one column (own rows: ``actor``), an index on
+    ``(scope column, col)`` keeps each probe short when values and owners correlate.
     """
 
     max_choices = 100
