@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from contextvars import ContextVar
 
 from django.contrib import admin, messages
@@ -27,7 +28,13 @@ from django.contrib.admin.utils import (
     lookup_spawns_duplicates,
 )
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.cache import cache
+from django.core.exceptions import (
+    EmptyResultSet,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
@@ -131,15 +138,34 @@ class IndexedValuesListFilter(admin.AllValuesFieldListFilter):
     """
 
     max_choices = 100
+    # The choices are kept this long, keyed by the exact scoped query (its SQL and
+    # parameters): readers with the same scope share them, any other scope — a region
+    # more or less, another owner — is another key. A new value shows within this time.
+    cache_seconds = 300
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         if field_path != field.name or not _leads_an_index(model, field):
             return
         name = field.name
+        column = model_admin.get_queryset(request).order_by(name).values_list(name, flat=True)
+        try:
+            sql, sql_params = column.query.sql_with_params()
+        except EmptyResultSet:
+            self.lookup_choices = []
+            return
+        query = f"{column.db}|{sql}|{sql_params!r}|{self.max_choices}"
+        key = "admin-filter-values:" + hashlib.sha256(query.encode()).hexdigest()
+        values = cache.get(key)
+        if values is None:
+            values = self._walk(column, field)
+            cache.set(key, values, self.cache_seconds)
+        self.lookup_choices = values
+
+    def _walk(self, column, field) -> list:
         # ORDER BY col LIMIT 1 rather than MIN(col): PostgreSQL turns MIN into an index
         # probe only on a single table, and a scope often joins (stock → warehouse).
-        column = model_admin.get_queryset(request).order_by(name).values_list(name, flat=True)
+        name = field.name
         values: list = []
         current = column.filter(**{f"{name}__isnull": False}).first()
         while current is not None and len(values) < self.max_choices:
@@ -147,7 +173,7 @@ class IndexedValuesListFilter(admin.AllValuesFieldListFilter):
             current = column.filter(**{f"{name}__gt": current}).first()
         if field.null and column.filter(**{f"{name}__isnull": True}).exists():
             values.append(None)
-        self.lookup_choices = values
+        return values
 
 
 # Related lookups (``stock__sku__code``) on a big table are resolved first on the small

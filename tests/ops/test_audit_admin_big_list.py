@@ -94,3 +94,16 @@ def test_entries_are_found_by_the_start_of_the_users_name_through_the_user_table
     assert {row.actor_id for row in rows} == {other.pk}
     page_sql = [q["sql"] for q in queries if 'FROM "ops_auditentry"' in q["sql"]]
     assert page_sql and not any("auth_user" in sql for sql in page_sql)  # ids, no join
+
+
+def test_cached_filter_choices_are_never_shared_with_a_reader_of_another_scope(
+    client, entries, superuser
+):
+    clerk, _other = entries
+    client.force_login(superuser)
+    everything = _filter_choices(client.get("/admin/ops/auditentry/").context["cl"], "操作")
+    assert "test.theirs" in everything  # now cached for the superuser's (whole) log
+    client.force_login(clerk)
+    own = _filter_choices(client.get("/admin/ops/auditentry/").context["cl"], "操作")
+    assert "test.mine" in own
+    assert "test.theirs" not in own
