@@ -347,10 +347,12 @@ class StaffNotification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="ops_notification_unread_idx"),
-            # The inbox changelist: one recipient's rows newest first (-created_at, -id).
+            # The inbox changelist: one recipient's rows newest first (-created_at, -id),
+            # and the kinds in their inbox (the "kind" filter's choices).
             models.Index(
                 fields=["recipient", "created_at", "id"], name="ops_notification_inbox_idx"
             ),
+            models.Index(fields=["recipient", "kind"], name="ops_notification_kind_idx"),
         ]
 
     def __str__(self) -> str:
