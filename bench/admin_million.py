@@ -529,6 +529,8 @@ def main() -> int:
         f"\nadmin at a million rows: {rows['members']:,} members, {rows['movements']:,} "
         f"movements, {rows['audit']:,} audit entries; {args.requests} GETs per page"
     )
+    if load.get("loaded"):
+        print(f"load: {load}")
     print(
         f"{'page / reader':38} {'after p50/p95 (SQL p50) ms':>28} "
         f"{'before p50/p95 (SQL p50) ms':>29} {'ratio':>6}"
