@@ -43,6 +43,7 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
     list_display = ("seq", "at", "actor_label", "action", "object_type", "object_id", "ip")
     list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
     search_fields = ("=request_id", "=object_id", "^actor__username")
+    ordering = ("-id",)  # newest first on the primary key, whatever seq becomes
     search_help_text = _("Search by a whole request id or object id, or the start of a user name.")
     estimated_count = True
     readonly_fields = [f.name for f in AuditEntry._meta.fields]

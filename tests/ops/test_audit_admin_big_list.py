@@ -107,3 +107,11 @@ def test_cached_filter_choices_are_never_shared_with_a_reader_of_another_scope(
     own = _filter_choices(client.get("/admin/ops/auditentry/").context["cl"], "操作")
     assert "test.mine" in own
     assert "test.theirs" not in own
+
+
+def test_the_log_lists_the_newest_entry_first_by_its_primary_key(client, entries, superuser):
+    client.force_login(superuser)
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(client.get("/admin/ops/auditentry/").context["cl"].result_list)
+    assert [row.pk for row in rows] == sorted((row.pk for row in rows), reverse=True)
+    assert any('ORDER BY "ops_auditentry"."id" DESC' in q["sql"] for q in queries)
