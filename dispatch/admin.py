@@ -372,8 +372,10 @@ class StockMovementAdmin(ReadOnlyModelAdmin):
         "actor",
     ]
     list_filter = ["kind", "reference_type"]
-    search_fields = ["reference_no", "stock__sku__code"]
+    search_fields = ["^reference_no", "=stock__sku__code"]
+    search_help_text = _("Search by the beginning of a document number or a whole SKU code.")
     list_select_related = ["stock", "actor"]
+    estimated_count = True
 
 
 # --- allocations and shipments ----------------------------------------------------------

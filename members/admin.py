@@ -114,6 +114,7 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
     search_fields = ["id"]
     search_help_text = _("Search by the full phone number or the member id.")
     ordering = ["-id"]
+    estimated_count = True
     fields = [
         "masked_phone",
         "masked_name",

@@ -56,8 +56,10 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
         "sealed",
     )
     list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
-    search_fields = ("actor_label", "object_id", "request_id", "action")
-    date_hierarchy = "at"
+    search_fields = ("=request_id", "=object_id", "^actor__username")
+    ordering = ("-id",)  # newest first on the primary key, whatever seq becomes
+    search_help_text = _("Search by a whole request id or object id, or the start of a user name.")
+    estimated_count = True
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def has_view_permission(self, request, obj=None):
@@ -74,6 +76,7 @@ class JobRunAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "status", "started_at", "finished_at")
     list_filter = ("status", "name")
     readonly_fields = [f.name for f in JobRun._meta.fields]
+    estimated_count = True
 
 
 admin.site.empty_value_display = _("(none)")
@@ -533,6 +536,7 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body")
     actions = ["mark_read"]
+    estimated_count = True
     fields = ("title", "kind", "body", "open_link", "created_at", "read_at")
     readonly_fields = fields
 

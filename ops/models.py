@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mall.core.indexes import SearchIndex
+
 
 class AuditEntryQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -67,6 +69,12 @@ class AuditEntry(models.Model):
                 condition=models.Q(seq__isnull=True),
                 name="ops_audit_unsealed_idx",
             ),
+            # The admin at a million rows: exact request id / object id searches, and
+            # filter choices of a reader who sees only their own entries.
+            SearchIndex(field="request_id", name="ops_audit_request_search"),
+            SearchIndex(field="object_id", name="ops_audit_object_id_search"),
+            models.Index(fields=["actor", "action"], name="ops_audit_actor_action_idx"),
+            models.Index(fields=["actor", "object_type"], name="ops_audit_actor_type_idx"),
         ]
 
     def __str__(self) -> str:
@@ -358,6 +366,12 @@ class StaffNotification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="ops_notification_unread_idx"),
+            # The inbox changelist: one recipient's rows newest first (-created_at, -id),
+            # and the kinds in their inbox (the "kind" filter's choices).
+            models.Index(
+                fields=["recipient", "created_at", "id"], name="ops_notification_inbox_idx"
+            ),
+            models.Index(fields=["recipient", "kind"], name="ops_notification_kind_idx"),
         ]
 
     def __str__(self) -> str:
