@@ -5,18 +5,18 @@ concurrent claims can never issue more coupons than the template holds (and a
 database CHECK backs it up). The member row is locked for the per-member limit, so
 one member's parallel claims are counted one after the other.
 
-Coupon states: ``available → locked`` (an order holds it) ``→ used`` (the order was
-paid), ``locked → available`` (the order was cancelled: :func:`coupon_release`),
-``available → expired`` (the daily job). Each move is one conditional UPDATE from the
+Coupon states (table in ``services/transitions.py``): ``available → locked`` (an
+order holds it) ``→ used`` (the order was paid), ``locked → available`` (the order
+was cancelled: :func:`coupon_release`), ``available → expired`` (the daily job).
+Each move is one conditional UPDATE (``transition_update``) from the
 expected state, so a coupon can never be locked by two orders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip
-from mall.core.money import CENT, ZERO, to_money
+from mall.core.money import ZERO, to_money
+from mall.core.transitions import transition, transition_update
 
 from ..exceptions import (
     CouponLimitReached,
@@ -168,7 +169,7 @@ def coupon_template_update(
             raise InvalidCouponTemplate(fields=errors)
         for field, value in changes.items():
             setattr(template, field, value)
-        template.save()
+        template.save(update_fields=[*changes, "updated_at"])
         if categories is not None:
             template.categories.set(categories)
         audit(
@@ -190,10 +191,10 @@ def _validity_for(template: CouponTemplate, now: datetime) -> tuple[datetime, da
 
 def coupon_issue(
     *,
+    actor,
     member: Member,
     template: CouponTemplate,
     source: str = Coupon.Source.CLAIM,
-    actor=None,
     now: datetime | None = None,
 ) -> Coupon:
     """Put one coupon of ``template`` into ``member``'s wallet.
@@ -202,7 +203,8 @@ def coupon_issue(
     window has not ended, and respect the per-member limit (``CouponLimitReached``);
     system grants (birthday, compensation) skip the claimable flag and the limit.
     Stock is taken with a conditional UPDATE: ``CouponSoldOut`` when none is left,
-    even under concurrent claims. Audited as ``coupon.claim`` / ``coupon.grant``.
+    even under concurrent claims. Audited as ``coupon.claim`` / ``coupon.grant``
+    (by ``actor``: the member claiming, the staff user or the system granting).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -251,96 +253,40 @@ def coupon_issue(
 
 
 def coupon_claim(
-    *, member: Member, template: CouponTemplate, now: datetime | None = None
+    *, actor, member: Member, template: CouponTemplate, now: datetime | None = None
 ) -> Coupon:
-    """A member claims a coupon in the storefront (see :func:`coupon_issue`)."""
-    return coupon_issue(member=member, template=template, source=Coupon.Source.CLAIM, now=now)
-
-
-def coupon_covered_categories(template: CouponTemplate) -> set[int] | None:
-    """Category ids the template applies to (its categories and their sub-categories),
-    or None when it applies to the whole store."""
-    from catalog.models import Category
-
-    chosen = set(template.categories.values_list("pk", flat=True))
-    if not chosen:
-        return None
-    covered = set(chosen)
-    frontier = chosen
-    for _depth in range(Category.MAX_LEVEL - 1):
-        frontier = set(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        covered |= frontier
-    return covered
-
-
-def coupon_applicable_amount(*, coupon: Coupon, lines: Iterable[tuple[int, Decimal]]) -> Decimal:
-    """Sum the amounts of order lines the coupon applies to.
-
-    ``lines`` are ``(category_id, line_amount)`` pairs (for the orders app); a coupon
-    without categories applies to every line.
-    """
-    covered = coupon_covered_categories(coupon.template)
-    return to_money(
-        sum(
-            (
-                to_money(amount)
-                for category_id, amount in lines
-                if covered is None or category_id in covered
-            ),
-            ZERO,
-        )
+    """A member claims a coupon in the storefront (see :func:`coupon_issue`);
+    ``actor`` is the member."""
+    return coupon_issue(
+        actor=actor, member=member, template=template, source=Coupon.Source.CLAIM, now=now
     )
-
-
-@dataclass(frozen=True)
-class CouponDiscount:
-    goods_discount_amount: Decimal
-    shipping_discount_amount: Decimal
-
-
-def coupon_discount(*, coupon: Coupon, goods_amount, shipping_amount=ZERO) -> CouponDiscount:
-    """Work out what ``coupon`` takes off an order's eligible goods and shipping.
-
-    ``goods_amount`` is the amount of the goods the coupon applies to (its
-    categories). Raises ``CouponNotUsable`` below the template's threshold.
-    """
-    template = coupon.template
-    goods = to_money(goods_amount)
-    shipping = to_money(shipping_amount)
-    if goods < template.threshold_amount:
-        raise CouponNotUsable(
-            _("The order does not reach the coupon's minimum amount."),
-            extra={"threshold_amount": f"{template.threshold_amount:.2f}"},
-        )
-    if template.kind == CouponTemplate.Kind.FREE_SHIPPING:
-        return CouponDiscount(ZERO, shipping)
-    if template.kind == CouponTemplate.Kind.AMOUNT_OFF:
-        off = min(template.discount_amount, goods)
-    else:
-        off = (goods * (1 - template.discount_rate)).quantize(CENT, rounding=ROUND_HALF_UP)
-    if template.max_discount_amount is not None:
-        off = min(off, template.max_discount_amount)
-    return CouponDiscount(to_money(off), ZERO)
 
 
 def _move(
     *, coupon: Coupon, member: Member, held_by: str, source: str, target: str, now, **updates
 ) -> int:
+    """Move the coupon from ``source`` to ``target`` in one conditional UPDATE.
+
+    ``transition_update`` only moves rows in a status the table allows to reach
+    ``target``; the ``status=source`` filter narrows that to the one expected state,
+    so two orders can never both lock (or use) one coupon.
+    """
     query = Coupon.objects.filter(pk=coupon.pk, member=member, status=source)
     if source == Coupon.Status.AVAILABLE:
         query = query.filter(valid_from__lte=now, valid_until__gt=now)
     else:
         query = query.filter(order_no=held_by)
-    return query.update(status=target, **updates)
+    return transition_update(query, target, **updates)
 
 
 def coupon_lock(
-    *, member: Member, coupon: Coupon, order_no: str, now: datetime | None = None
+    *, actor, member: Member, coupon: Coupon, order_no: str, now: datetime | None = None
 ) -> Coupon:
     """Hold an available, currently valid coupon of ``member`` for order ``order_no``.
 
-    Idempotent for the same order. Raises ``CouponNotUsable`` when the coupon is not
-    the member's, not valid now, or held by another order.
+    ``actor`` is whoever places the order (the member). Idempotent for the same
+    order. Raises ``CouponNotUsable`` when the coupon is not the member's, not
+    valid now, or held by another order.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -359,11 +305,13 @@ def coupon_lock(
             if coupon.status == Coupon.Status.LOCKED and coupon.order_no == order_no:
                 return coupon
             raise CouponNotUsable()
-        audit(actor=member, action="coupon.lock", target=coupon, data={"order_no": order_no})
+        audit(
+            actor=actor or member, action="coupon.lock", target=coupon, data={"order_no": order_no}
+        )
     return coupon
 
 
-def coupon_use(*, member: Member, coupon: Coupon, order_no: str, actor=None) -> Coupon:
+def coupon_use(*, actor, member: Member, coupon: Coupon, order_no: str) -> Coupon:
     """Mark a coupon locked by ``order_no`` as used (the order was paid). Idempotent."""
     now = timezone.now()
     with transaction.atomic():
@@ -388,7 +336,7 @@ def coupon_use(*, member: Member, coupon: Coupon, order_no: str, actor=None) -> 
 
 
 def coupon_release(
-    *, member: Member, coupon: Coupon, order_no: str, actor=None, now: datetime | None = None
+    *, actor, member: Member, coupon: Coupon, order_no: str, now: datetime | None = None
 ) -> Coupon:
     """Give a coupon held by ``order_no`` back (the order was cancelled before use).
 
@@ -405,17 +353,15 @@ def coupon_release(
             or (current.order_no != order_no)
         ):
             return current
-        current.status = (
-            Coupon.Status.AVAILABLE if current.valid_until > now else Coupon.Status.EXPIRED
-        )
-        current.order_no = ""
-        current.locked_at = None
-        current.save(update_fields=["status", "order_no", "locked_at"])
-        audit(
+        target = Coupon.Status.AVAILABLE if current.valid_until > now else Coupon.Status.EXPIRED
+        transition(
+            current,
+            target,
             actor=actor or member,
             action="coupon.release",
-            target=current,
-            data={"order_no": order_no, "status": current.status},
+            data={"order_no": order_no},
+            order_no="",
+            locked_at=None,
         )
     return current
 
@@ -433,9 +379,12 @@ def coupons_expire_due(*, actor, now: datetime | None = None, batch_size: int = 
             )
             if not ids:
                 return total
-            count = Coupon.objects.filter(
-                pk__in=ids, status=Coupon.Status.AVAILABLE, valid_until__lte=now
-            ).update(status=Coupon.Status.EXPIRED)
+            count = transition_update(
+                Coupon.objects.filter(
+                    pk__in=ids, status=Coupon.Status.AVAILABLE, valid_until__lte=now
+                ),
+                Coupon.Status.EXPIRED,
+            )
             total += count
             audit(
                 actor=actor,

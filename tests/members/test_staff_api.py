@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from mall.core.actors import system_actor
-from members.models import Member
+from members.models import Member, PointsEntry
 from ops.models import AuditEntry
 from rbac import services as rbac_services
 from rbac.models import SalesRegion
@@ -191,3 +191,29 @@ def test_growth_adjustment_moves_the_level_and_needs_its_permission(
     assert client.post(url, body, format="json").status_code == 201
     member.refresh_from_db()
     assert (member.growth, member.level.code) == (2000, "VIP3")
+
+
+def test_one_staff_reference_on_two_members_adjusts_both_points(
+    staff_client, superuser, make_member
+):
+    first, second = make_member(), make_member()
+    client = staff_client(superuser)
+    body = {"amount": 300, "reference": "ticket-7", "note": "compensation"}
+    one = client.post(reverse("member-adjust-points", args=[first.pk]), body, format="json")
+    two = client.post(reverse("member-adjust-points", args=[second.pk]), body, format="json")
+    assert one.status_code == two.status_code == 201
+    assert one.json()["id"] != two.json()["id"]
+    assert Member.objects.get(pk=second.pk).points_balance == 300
+    assert PointsEntry.objects.filter(member=second).count() == 1
+
+
+def test_one_staff_reference_on_two_members_adjusts_both_growth(
+    staff_client, superuser, make_member
+):
+    first, second = make_member(), make_member()
+    client = staff_client(superuser)
+    body = {"amount": 40, "reference": "ticket-8", "note": "goodwill"}
+    client.post(reverse("member-adjust-growth", args=[first.pk]), body, format="json")
+    response = client.post(reverse("member-adjust-growth", args=[second.pk]), body, format="json")
+    assert response.status_code == 201
+    assert Member.objects.get(pk=second.pk).growth == 40
