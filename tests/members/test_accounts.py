@@ -13,6 +13,7 @@ from members.services import (
     address_create,
     address_delete,
     member_register,
+    member_set_risk_mark,
     member_set_status,
     member_token_issue,
     member_update_profile,
@@ -94,3 +95,47 @@ def test_deleting_the_default_address_promotes_the_newest(make_member):
     second.refresh_from_db()
     assert (third.is_default, second.is_default) == (True, False)
     assert Member.objects.get(pk=member.pk).region.code == "north"
+
+
+def test_a_status_change_is_one_audited_transition_with_its_reason(member, superuser):
+    member_set_status(actor=superuser, member=member, status="frozen", reason="refund abuse")
+    entry = AuditEntry.objects.get(action="member.set_status")
+    assert entry.actor_id == superuser.pk
+    assert (entry.before["status"], entry.after["status"]) == ("active", "frozen")
+    assert entry.data["reason"] == "refund abuse"
+
+
+def test_a_reason_too_long_is_refused_not_cut(member, superuser):
+    with pytest.raises(InvalidInput):
+        member_set_status(actor=superuser, member=member, status="frozen", reason="x" * 201)
+    with pytest.raises(InvalidInput):
+        member_set_risk_mark(actor=superuser, member=member, risk_mark="watch", reason="x" * 201)
+    member.refresh_from_db()
+    assert (member.status, member.risk_mark) == ("active", "none")
+
+
+def test_the_risk_mark_moves_through_its_table_and_an_unchanged_mark_writes_nothing(
+    member, superuser
+):
+    member_set_risk_mark(actor=superuser, member=member, risk_mark="watch", reason="chargebacks")
+    member_set_risk_mark(actor=superuser, member=member, risk_mark="watch", reason="again")
+    member.refresh_from_db()
+    assert member.risk_mark == "watch"
+    entries = AuditEntry.objects.filter(action="member.set_risk_mark")
+    assert [(e.before["risk_mark"], e.after["risk_mark"]) for e in entries] == [("none", "watch")]
+
+
+def test_an_address_district_too_long_is_refused_not_cut(member):
+    with pytest.raises(InvalidInput) as refused:
+        address_create(
+            actor=member,
+            member=member,
+            name="张三",
+            phone=member.phone,
+            province="上海",
+            city="上海",
+            district="区" * 51,
+            detail="人民路 1 号",
+        )
+    assert "district" in refused.value.fields
+    assert not member.addresses.exists()

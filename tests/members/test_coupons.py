@@ -287,3 +287,23 @@ def test_coupon_validity_days_beyond_ten_years_are_refused_by_the_service(superu
         )
     assert "valid_days" in raised.value.fields
     assert not CouponTemplate.objects.exists()
+
+
+def test_coupon_moves_follow_the_table_and_release_is_audited_once(template, member):
+    from mall.core.transitions import state_machine
+    from ops.models import AuditEntry
+
+    table = state_machine(Coupon)
+    assert table.allows("available", "locked") and not table.allows("used", "available")
+    coupon = coupon_claim(actor=member, member=member, template=template())
+    coupon_lock(actor=member, member=member, coupon=coupon, order_no="DD1")
+    coupon_release(actor=member, member=member, coupon=coupon, order_no="DD1")
+    release = AuditEntry.objects.get(action="coupon.release")
+    assert (release.before["status"], release.after["status"]) == ("locked", "available")
+    assert release.data["order_no"] == "DD1"
+    coupon_lock(actor=member, member=member, coupon=coupon, order_no="DD2")
+    coupon_use(actor=member, member=member, coupon=coupon, order_no="DD2")
+    # A used coupon is final: neither the expiry job nor a lock moves it.
+    Coupon.objects.filter(pk=coupon.pk).update(valid_until=timezone.now())
+    assert coupons_expire_due(actor=None) == 0
+    assert Coupon.objects.get(pk=coupon.pk).status == "used"

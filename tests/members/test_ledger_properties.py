@@ -217,3 +217,42 @@ def test_growth_and_points_beyond_their_columns_are_refused_not_a_database_error
         )
     member.refresh_from_db()
     assert (member.growth, member.points_balance) == (0, 0)
+
+
+def test_a_ledger_reference_or_note_too_long_is_refused_not_cut(make_member):
+    from mall.core.exceptions import InvalidInput
+    from members.services import points_adjust
+
+    member = make_member()
+    long_reference = "DD" + "9" * 99  # 101 characters: cutting it would merge two orders
+    with pytest.raises(InvalidInput):
+        points_earn(actor=member, member=member, reason="share", reference=long_reference, points=5)
+    with pytest.raises(InvalidInput):
+        growth_record(
+            actor=member, member=member, reason="purchase", reference=long_reference, amount=5
+        )
+    with pytest.raises(InvalidInput):
+        points_adjust(actor=None, member=member, points=5, reference="r1", note="x" * 201)
+    member.refresh_from_db()
+    assert (member.points_balance, member.growth) == (0, 0)
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_check_ins_of_one_member_grant_the_day_once(make_member):
+    from members.exceptions import AlreadySignedIn
+    from members.services import member_sign_in
+
+    member = make_member()
+
+    def check_in(index):
+        fresh = Member.objects.get(pk=member.pk)
+        return member_sign_in(actor=fresh, member=fresh)
+
+    results = _in_threads(6, check_in)
+    entries = [r for r in results if not isinstance(r, AlreadySignedIn)]
+    assert entries and all(not isinstance(r, Exception) for r in entries)
+    assert len({entry.pk for entry in entries}) == 1
+    assert PointsLot.objects.filter(member=member).count() == 1
+    assert Member.objects.get(pk=member.pk).points_balance == 10
+    assert points_verify(actor=member, member=member).ok

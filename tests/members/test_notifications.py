@@ -158,3 +158,20 @@ def test_frozen_members_get_no_birthday_benefits(make_member, superuser):
     day = date(today.year, today.month, min(today.day, 28))
     assert birthday_benefits_grant(actor=system_actor(), member_id=member.pk, today=day) is None
     assert not BirthdayBenefit.objects.exists()
+
+
+def test_each_delivery_outcome_is_an_audited_transition(member):
+    from ops.models import AuditEntry
+
+    adapters.register_adapter("sms", FlakyAdapter(failures=0))
+    notification = notification_enqueue(
+        actor=None, member=member, kind="order", channel="sms", payload={}
+    )
+    system = system_actor()
+    delivered = notification_deliver(actor=system, notification_id=notification.pk)
+    assert delivered.status == "sent"
+    entry = AuditEntry.objects.get(action="notification.sent")
+    assert entry.actor_id == system.pk
+    assert (entry.before["status"], entry.after["status"]) == ("pending", "sent")
+    # A sent message is final: delivering it again does nothing.
+    assert notification_deliver(actor=system, notification_id=notification.pk) is None

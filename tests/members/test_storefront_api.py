@@ -326,3 +326,31 @@ def test_the_storefront_lists_only_coupons_that_can_still_be_claimed(
     CouponTemplate.objects.filter(pk=ended.pk).update(valid_until=now - timedelta(days=1))
     body = member_client(member).get(reverse("store-coupons")).json()
     assert [row["id"] for row in body["results"]] == [running.pk]
+
+
+def test_the_points_ledger_and_the_wallet_filter_with_filtersets(member_client, member):
+    points_earn(actor=member, member=member, reason="share", reference="S1", points=10)
+    points_earn(actor=member, member=member, reason="review", reference="R1", points=20)
+    client = member_client(member)
+    shares = client.get(reverse("store-me-points"), {"reason": "share"}).json()["results"]
+    assert [row["reference"] for row in shares] == ["S1"]
+    bad_reason = client.get(reverse("store-me-points"), {"reason": "lottery"})
+    assert bad_reason.status_code == 400
+    assert "reason" in bad_reason.json()["error"]["fields"]
+    assert client.get(reverse("store-me-coupons"), {"status": "lost"}).status_code == 400
+
+
+def test_a_member_reading_through_the_selectors_sees_only_their_own_rows(make_member):
+    from members import selectors
+    from members.exceptions import AddressNotFound, MemberNotFound
+
+    mine, other = make_member(province="上海"), make_member(province="北京")
+    points_earn(actor=other, member=other, reason="share", reference="O1", points=5)
+    assert list(selectors.member_list(actor=mine)) == [mine]
+    assert selectors.points_entry_list(actor=mine).count() == 0
+    assert selectors.address_list(actor=mine).count() == 1
+    with pytest.raises(MemberNotFound):
+        selectors.member_get(actor=mine, pk=other.pk)
+    with pytest.raises(AddressNotFound):
+        selectors.address_get(actor=mine, pk=other.addresses.get().pk)
+    assert selectors.member_get_by_phone(actor=mine, phone=other.phone) is None
