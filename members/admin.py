@@ -25,7 +25,7 @@ from .models import (
     PointsEntry,
     PointsLot,
 )
-from .services.coupons import TEMPLATE_FIELDS, _template_errors
+from .validators import TEMPLATE_FIELDS, coupon_template_errors
 
 _policy: ContextVar[PiiPolicy | None] = ContextVar("members_admin_pii_policy", default=None)
 
@@ -306,7 +306,7 @@ class CouponTemplateForm(forms.ModelForm):
         cleaned = super().clean()
         values = {field: cleaned.get(field) for field in TEMPLATE_FIELDS}
         issued = self.instance.issued_count if self.instance.pk else 0
-        for field, problems in _template_errors(values, issued_count=issued).items():
+        for field, problems in coupon_template_errors(values, issued_count=issued).items():
             target = field if field in self.fields else None
             for problem in problems:
                 self.add_error(target, problem)

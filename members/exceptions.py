@@ -54,7 +54,9 @@ class InvalidStatusChange(MemberError):
 
 
 class AddressNotFound(NotFound):
-    code = "address_not_found"
+    """Missing, another member's, or outside the caller's data scope: the kernel's
+    ``not_found`` in every case (like ``MemberNotFound``)."""
+
     default_message = _("Address not found.")
 
 

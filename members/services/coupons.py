@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip
-from mall.core.money import ZERO, to_money
+from mall.core.money import ZERO
 from mall.core.transitions import transition, transition_update
 
 from ..exceptions import (
@@ -37,78 +36,7 @@ from ..exceptions import (
 )
 from ..models import Coupon, CouponTemplate, Member
 from ..signals import coupon_claimed, send_on_commit
-
-MAX_VALID_DAYS = 3650
-TEMPLATE_FIELDS = (
-    "name",
-    "kind",
-    "discount_amount",
-    "threshold_amount",
-    "discount_rate",
-    "max_discount_amount",
-    "validity",
-    "valid_from",
-    "valid_until",
-    "valid_days",
-    "total_stock",
-    "per_member_limit",
-    "is_claimable",
-    "is_active",
-)
-
-
-def _template_errors(values: dict, issued_count: int = 0) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-
-    def add(field: str, message) -> None:
-        errors.setdefault(field, []).append(str(message))
-
-    kind = values.get("kind")
-    if not (values.get("name") or "").strip():
-        add("name", _("This field is required."))
-    if kind not in CouponTemplate.Kind.values:
-        add("kind", _("Unknown coupon kind."))
-    threshold = values.get("threshold_amount") or ZERO
-    if to_money(threshold) < ZERO:
-        add("threshold_amount", _("Must not be negative."))
-    if kind == CouponTemplate.Kind.AMOUNT_OFF:
-        amount = values.get("discount_amount")
-        if amount is None or to_money(amount) <= ZERO:
-            add("discount_amount", _("An amount-off coupon needs a positive amount."))
-        elif to_money(threshold) > ZERO and to_money(amount) > to_money(threshold):
-            add("discount_amount", _("Cannot take off more than the minimum order amount."))
-    if kind == CouponTemplate.Kind.PERCENT_OFF:
-        rate = values.get("discount_rate")
-        if rate is None or not (Decimal(0) < Decimal(rate) < Decimal(1)):
-            add("discount_rate", _("A percentage coupon needs a rate between 0 and 1."))
-    if (
-        values.get("max_discount_amount") is not None
-        and to_money(values["max_discount_amount"]) <= ZERO
-    ):
-        add("max_discount_amount", _("Must be positive."))
-    validity = values.get("validity")
-    if validity == CouponTemplate.Validity.WINDOW:
-        start, end = values.get("valid_from"), values.get("valid_until")
-        if end is None:
-            add("valid_until", _("A fixed window needs an end."))
-        elif start is not None and end <= start:
-            add("valid_until", _("Must be after the start."))
-    elif validity == CouponTemplate.Validity.DAYS:
-        if not values.get("valid_days"):
-            add("valid_days", _("Give the number of days the coupon stays valid."))
-        elif int(values["valid_days"]) > MAX_VALID_DAYS:
-            # A claim computes its end date from this: keep it a real date.
-            add("valid_days", _("At most 3650 days (ten years)."))
-    else:
-        add("validity", _("Unknown validity."))
-    stock = values.get("total_stock")
-    if stock is None or int(stock) < 1:
-        add("total_stock", _("Must be at least 1."))
-    elif int(stock) < issued_count:
-        add("total_stock", _("Cannot be below the number already issued."))
-    if int(values.get("per_member_limit") or 0) < 1:
-        add("per_member_limit", _("Must be at least 1."))
-    return errors
+from ..validators import TEMPLATE_FIELDS, coupon_template_errors
 
 
 def _category_ids(template: CouponTemplate) -> list[int]:
@@ -132,7 +60,7 @@ def coupon_template_create(
         "per_member_limit": 1,
         **fields,
     }
-    errors = _template_errors(values)
+    errors = coupon_template_errors(values)
     if errors:
         raise InvalidCouponTemplate(fields=errors)
     with transaction.atomic():
@@ -164,7 +92,7 @@ def coupon_template_update(
             message = str(_("Cannot change the kind once coupons were issued."))
             raise InvalidCouponTemplate(message, fields={"kind": [message]})
         values = {field: getattr(template, field) for field in TEMPLATE_FIELDS} | changes
-        errors = _template_errors(values, issued_count=template.issued_count)
+        errors = coupon_template_errors(values, issued_count=template.issued_count)
         if errors:
             raise InvalidCouponTemplate(fields=errors)
         for field, value in changes.items():
