@@ -90,10 +90,10 @@ class CouponFilter(FilterSet):
 
 
 class CouponTemplateFilter(FilterSet):
-    """``?kind=``, ``?is_active=true|false``, ``?is_claimable=true|false``."""
+    """``?kind=amount_off|percent_off|free_shipping``."""
 
     kind = django_filters.ChoiceFilter(choices=CouponTemplate.Kind.choices)
 
     class Meta:
         model = CouponTemplate
-        fields = ["kind", "is_active", "is_claimable"]
+        fields = ["kind"]

@@ -229,7 +229,7 @@ class CouponTemplateViewSet(ScopedViewSet):
         return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(list=extend_schema(tags=TAGS))
+@extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
 class LevelViewSet(ScopedViewSet):
     """Level rules (VIP1–VIP7): benefits here, thresholds are system parameters."""
 
@@ -237,7 +237,6 @@ class LevelViewSet(ScopedViewSet):
     list_selector = selectors.level_list
     get_selector = selectors.level_get
     pagination_class = None
-    retrieve = None
     required_permissions = {"list": [VIEW_LEVEL], "partial_update": [CHANGE_LEVEL]}
 
     @extend_schema(request=LevelUpdateSerializer, responses=LevelSerializer, tags=TAGS)
