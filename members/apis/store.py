@@ -105,7 +105,8 @@ class MeView(MemberView, APIView):
     @extend_schema(responses=MeSerializer, tags=["storefront"])
     def get(self, request):
         """The member's own data, unmasked."""
-        return Response(MeSerializer(request.user).data)
+        member = selectors.member_get(actor=request.user, pk=request.user.pk)
+        return Response(MeSerializer(member).data)
 
     @extend_schema(request=MeUpdateSerializer, responses=MeSerializer, tags=["storefront"])
     def patch(self, request):
