@@ -68,7 +68,9 @@ def _members(count: int) -> list:
     for index in range(count):
         phone = f"{PHONE_PREFIX}{index:04d}"
         member = Member.objects.filter(phone_hash=crypto.lookup_hash(phone)).first()
-        members.append(member or member_register(phone=phone, password_hash=password_hash))
+        members.append(
+            member or member_register(actor=None, phone=phone, password_hash=password_hash)
+        )
     return members
 
 
@@ -189,7 +191,7 @@ def main() -> int:
             member = members[index % len(members)]
             when = start_day + timedelta(days=index // len(members))
             try:
-                member_sign_in(member=member, now=when)
+                member_sign_in(actor=member, member=member, now=when)
             except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
                 return f"error: {exc!r}"
             return "ok"

@@ -25,7 +25,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -147,6 +147,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
     * Export: add :class:`ScopedExportMixin` and ``export_columns``.
     * An endpoint that is not a row resource (a report, a plan) is an ``@action``
       with ``detail=False`` on the viewset of the rows it reads.
+    * A resource read only as a list (or only by id) names what it offers in
+      ``read_actions``; the other read answers 405 (the router keeps its route).
     """
 
     permission_classes = [ModelActionPermissions]
@@ -158,6 +160,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
     scope_model = None
     pii_permission = PII_PERMISSION
     required_permissions: dict[str, list[str]] = {}
+    read_actions: tuple[str, ...] = ("list", "retrieve")
 
     # --- reads ------------------------------------------------------------------------
 
@@ -186,6 +189,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return instance
 
     def list(self, request, *args, **kwargs):
+        if "list" not in self.read_actions:
+            raise MethodNotAllowed(request.method)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is not None:
@@ -193,6 +198,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(queryset, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
+        if "retrieve" not in self.read_actions:
+            raise MethodNotAllowed(request.method)
         return Response(self.get_serializer(self.get_object()).data)
 
     # --- writes -----------------------------------------------------------------------
