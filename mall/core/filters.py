@@ -31,6 +31,10 @@ from django.utils.translation import gettext_lazy as _
 class StrictBooleanField(forms.NullBooleanField):
     """``true``/``false`` (any case) or absent; anything else is a validation error."""
 
+    # A plain text input: NullBooleanField's select widget maps every unknown value
+    # (``maybe``, ``1``) to None before to_python() sees it, i.e. "no filter".
+    widget = forms.TextInput
+
     def to_python(self, value):
         if value in (None, ""):
             return None
