@@ -107,7 +107,12 @@ def stock_move(
     for change in ordered:
         if len(change.note) > MOVEMENT_NOTE_LENGTH:
             raise InvalidDispatchInput(
-                fields={"note": [_("At most %(n)s characters.") % {"n": MOVEMENT_NOTE_LENGTH}]}
+                fields={
+                    "note": [
+                        _("Ensure this value has at most %(n)s characters.")
+                        % {"n": MOVEMENT_NOTE_LENGTH}
+                    ]
+                }
             )
     movements = StockMovement.objects.bulk_create(
         [

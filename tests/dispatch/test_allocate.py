@@ -226,3 +226,18 @@ def test_shipments_by_order_groups_the_shipments_of_many_orders(
         lines = [line.quantity for s in grouped["G1"] for line in s.lines.all()]
     assert codes == {"G1": ["WH-BJ"], "G2": ["WH-BJ"], "G3": []}
     assert lines == [3]
+
+
+def test_a_release_reason_too_long_is_refused_and_the_reservation_kept(
+    actor, warehouses, make_sku, put_stock
+):
+    sku = make_sku()
+    put_stock(warehouses["WH-SH"], sku, 3)
+    services.allocate(actor=actor, order_no="RL1", province="上海", lines=[(sku.code, 2)])
+
+    with pytest.raises(InvalidDispatchInput) as refused:
+        services.allocation_release(actor=actor, order_no="RL1", reason="因" * 201)
+
+    assert "released_reason" in refused.value.fields
+    assert Stock.objects.get(warehouse=warehouses["WH-SH"], sku=sku).reserved == 2
+    assert Allocation.objects.get(order_no="RL1").status == Allocation.Status.ALLOCATED

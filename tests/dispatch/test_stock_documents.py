@@ -135,3 +135,40 @@ def test_safety_stock_is_set_through_the_service(actor, warehouses, make_sku, pu
     services.stock_safety_set(actor=actor, stock=stock, safety_stock=5)
     stock.refresh_from_db()
     assert stock.safety_stock == 5
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("supplier_name", {"supplier_name": "供" * 101}),
+        ("note", {"note": "备" * 201}),
+    ],
+)
+def test_a_purchase_with_a_text_too_long_is_refused_not_cut(
+    actor, warehouses, make_sku, field, values
+):
+    from dispatch.exceptions import InvalidDispatchInput
+    from dispatch.models import PurchaseInbound
+
+    sku = make_sku()
+    with pytest.raises(InvalidDispatchInput) as refused:
+        services.purchase_inbound_create(
+            actor=actor, warehouse=warehouses["WH-SH"], lines=[(sku.code, 1)], **values
+        )
+    assert field in refused.value.fields
+    assert not PurchaseInbound.objects.exists()
+    assert not StockMovement.objects.exists()
+
+
+def test_a_return_receipt_with_an_order_number_too_long_is_refused_not_cut(
+    actor, warehouses, make_sku
+):
+    from dispatch.exceptions import InvalidDispatchInput
+
+    sku = make_sku()
+    with pytest.raises(InvalidDispatchInput) as refused:
+        services.return_receipt_record(
+            actor=actor, warehouse=warehouses["WH-SH"], order_no="D" * 41, lines=[(sku.code, 1)]
+        )
+    assert "order_no" in refused.value.fields
+    assert not StockMovement.objects.exists()
