@@ -27,7 +27,6 @@ from .models import (
     StockSnapshot,
     StockSnapshotLine,
     Stocktake,
-    TrackingEvent,
     Transfer,
     Warehouse,
 )
@@ -127,10 +126,6 @@ def shipment_get(*, actor, pk: int) -> Shipment:
     if found is None:
         raise DispatchNotFound()
     return found
-
-
-def tracking_event_list(*, actor) -> QuerySet[TrackingEvent]:
-    return scope_queryset(actor, TrackingEvent.objects.select_related("shipment"))
 
 
 def purchase_inbound_list(*, actor) -> QuerySet[PurchaseInbound]:
