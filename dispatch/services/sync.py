@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.db import transaction
 from django.db.models import Sum
@@ -253,7 +254,7 @@ def low_stock_alerts_send(*, actor) -> dict:
             title=_("Low stock: %(sku)s") % {"sku": sku.code},
             body=_("%(sku)s has %(sellable)s sellable units, below the safety stock of %(safety)s.")
             % {"sku": sku.code, "sellable": row["sellable"], "safety": row["safety"]},
-            link=f"/admin/dispatch/stock/?sku__code={sku.code}",
+            link=f"/admin/dispatch/stock/?q={quote(sku.code)}",  # the stock list searches SKU codes
             dedupe_key=f"low_stock:{sku.pk}:{today}",
         )
     off_shelf = []

@@ -250,44 +250,6 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return response
 
 
-class ScopedViewSetMixin:
-    """TRANSITIONAL: the old staff viewset mixin, removed once every app uses ScopedViewSet."""
-
-    permission_classes = [ModelActionPermissions]
-    filter_backends = [ScopedFilterBackend]
-    scope_model = None
-    pii_permission = PII_PERMISSION
-    required_permissions: dict[str, list[str]] = {}
-
-    def get_base_queryset(self) -> QuerySet:
-        """The unscoped rows (a selector's base); defaults to ``queryset``."""
-        if getattr(self, "queryset", None) is not None:
-            return self.queryset.all()
-        return self.scope_model._default_manager.all()
-
-    def get_queryset(self) -> QuerySet:
-        return scope_queryset(self.request.user, self.get_base_queryset())
-
-    @cached_property
-    def pii_policy(self) -> PiiPolicy:
-        return PiiPolicy(
-            self.request.user,
-            reason=pii_reason_from_request(self.request),
-            permission=self.pii_permission,
-        )
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["pii_policy"] = self.pii_policy
-        return context
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if "pii_policy" in self.__dict__ and response.status_code < 400:
-            self.pii_policy.flush(context=f"api {request.method} {request.path}")
-        return response
-
-
 # --- exports ------------------------------------------------------------------------------
 
 
