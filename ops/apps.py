@@ -17,6 +17,7 @@ class OpsConfig(AppConfig):
             defaults,  # noqa: F401 - registers ops parameters and SLA kinds
             receivers,  # noqa: F401 - connects the login/logout receivers
         )
+        from .audit_chain import audit_entry_record
         from .checks import audit_keys_check
         from .models import (
             AuditEntry,
@@ -26,7 +27,6 @@ class OpsConfig(AppConfig):
             StaffNotification,
             SystemParameter,
         )
-        from .services.audit import audit_entry_record
 
         register_recorder(audit_entry_record)
         checks.register(audit_keys_check, checks.Tags.security, deploy=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .audit_chain import AUDIT_RETENTION_MIN_DAYS
 from .parameters import INT, register_parameter
-from .services.audit import AUDIT_RETENTION_MIN_DAYS
 from .sla_kinds import register_sla_kind
 
 register_parameter(
