@@ -254,8 +254,8 @@ class ServiceModelAdmin(ScopedModelAdmin):
 
     Implement ``save_with_service(request, obj, form, change)`` returning the saved
     object (a new one for "add"); many-to-many fields are the service's job too
-    (``save_related`` does not write them behind its back). Inline rows are saved
-    by ``save_formset`` calling services; a domain error there is handled the same way. A domain error rolls the
+    (``save_related`` does not write them behind its back); inline rows are saved
+    by ``save_formset`` calling services. A domain error (of either) rolls the
     whole form back and the same form is shown again with what was typed, the error
     on the fields it names (else above the form) and as an error message.
     """
