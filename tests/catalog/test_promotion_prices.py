@@ -189,9 +189,9 @@ def test_running_promotion_is_the_current_price_until_cancelled(author, sku, rev
         starts_at=now - timedelta(minutes=1),
         ends_at=now + timedelta(days=1),
     )
-    assert sku_current_prices([sku.pk]) == {sku.pk: Decimal("88.00")}
+    assert sku_current_prices(actor=author, sku_ids=[sku.pk]) == {sku.pk: Decimal("88.00")}
     services.promotion_price_cancel(actor=author, promotion=promotion, reason="活动取消")
-    assert sku_current_prices([sku.pk]) == {sku.pk: Decimal("100.00")}
+    assert sku_current_prices(actor=author, sku_ids=[sku.pk]) == {sku.pk: Decimal("100.00")}
 
 
 def test_staff_without_promotion_permission_is_refused(make_staff, sku, start):
