@@ -100,9 +100,7 @@ def test_product_is_created_in_the_admin_through_the_service(author, leaf):
     assert ProductEvent.objects.filter(product=product, kind="created").exists()
 
 
-def test_a_sku_the_service_refuses_rolls_the_whole_add_form_back_and_shows_it_again(
-    author, leaf
-):
+def test_a_sku_the_service_refuses_rolls_the_whole_add_form_back_and_shows_it_again(author, leaf):
     too_long_name = "规格" * 16  # the service allows names of at most 30 characters
     response = _client(author).post(
         "/admin/catalog/product/add/",
