@@ -54,7 +54,8 @@ class ProductFilter(FilterSet):
         queryset=Category.objects.all(), method="filter_category", label=_("category")
     )
     owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.filter(is_staff=True), label=_("owner")
+        queryset=get_user_model().objects.filter(is_staff=True),
+        label=_("owner (ops specialist)"),
     )
     q = django_filters.CharFilter(
         method="filter_q", max_length=SEARCH_MAX_LENGTH, label=_("search")
