@@ -31,6 +31,10 @@ from django.utils.translation import gettext_lazy as _
 class StrictBooleanField(forms.NullBooleanField):
     """``true``/``false`` (any case) or absent; anything else is a validation error."""
 
+    # NullBooleanField's select widget maps every unknown value to None ("no
+    # filter") before ``to_python`` sees it; a text input hands over what was sent.
+    widget = forms.TextInput
+
     def to_python(self, value):
         if value in (None, ""):
             return None
