@@ -28,8 +28,8 @@ from .models import (
 SEARCH_MAX_LENGTH = 100
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A whole positive number (``1.5`` and ``0`` are 400, not rounded)."""
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A whole number (``1.5`` is a 400, not rounded; django-filter's default is decimal)."""
 
     field_class = forms.IntegerField
 
@@ -98,6 +98,8 @@ class PromotionFilter(FilterSet):
 
 
 class CategoryFilter(FilterSet):
+    level = WholeNumberFilter(min_value=1, max_value=Category.MAX_LEVEL, label=_("level"))
+
     class Meta:
         model = Category
         fields = ["level", "parent", "is_active"]
@@ -123,7 +125,7 @@ class StoreProductFilter(FilterSet):
     as before, not an error.
     """
 
-    category = IdFilter(
+    category = WholeNumberFilter(
         method="filter_category", min_value=1, max_value=2**31 - 1, label=_("category")
     )
     q = django_filters.CharFilter(

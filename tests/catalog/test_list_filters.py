@@ -136,3 +136,13 @@ def test_storefront_refuses_malformed_filters_with_400(params):
     response = APIClient().get("/api/v1/store/products/", params)
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == set(params)
+
+
+def test_the_category_tree_filters_by_level_as_a_whole_number(lead_client, tree):
+    response = lead_client.get("/api/v1/catalog/categories/", {"level": 3})
+    assert {row["code"] for row in response.json()} == {"rice-cooker", "kettle"}
+    for value in ("0.5", "4", "x"):
+        response = lead_client.get("/api/v1/catalog/categories/", {"level": value})
+        assert response.status_code == 400, value
+    response = lead_client.get("/api/v1/catalog/skus/", {"is_available": "null"})
+    assert response.status_code == 400
