@@ -231,14 +231,14 @@ def _validate(actor, rows: list[ImportRow]) -> dict[str, dict]:
     sku_codes = [row.values["sku_code"] for row in rows if row.values.get("sku_code")]
     existing_products = {p.code: p for p in Product.objects.filter(code__in=product_codes)}
     visible_ids = set(
-        product_visible_to(actor).filter(code__in=product_codes).values_list("pk", flat=True)
+        product_visible_to(actor=actor).filter(code__in=product_codes).values_list("pk", flat=True)
     )
     existing_skus = {
         s.code: s for s in Sku.objects.select_related("product").filter(code__in=sku_codes)
     }
     # Products of existing SKUs the importer may see; others are never named in errors.
     visible_ids |= set(
-        product_visible_to(actor)
+        product_visible_to(actor=actor)
         .filter(pk__in={sku.product_id for sku in existing_skus.values()})
         .values_list("pk", flat=True)
     )
