@@ -105,3 +105,12 @@ def test_an_unknown_api_route_is_a_json_404_in_debug_mode_too(api_client):
     response = api_client.get("/api/v1/nothing-here/")
     assert_error_shape(response, 404, "not_found")
     assert b"URLconf" not in response.content  # Django's debug page lists every route
+
+
+def test_a_post_to_an_unknown_api_route_is_a_json_404_not_a_csrf_page(superuser):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    response = client.post("/api/v1/catalog/category-changes/%C2%84/approve/", {})
+    assert_error_shape(response, 404, "not_found")
