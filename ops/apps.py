@@ -9,6 +9,7 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from mall.core.audit import register_recorder
         from mall.core.models import JobRun
+        from mall.core.parameters import register_parameter_reader
         from mall.core.scoping import declare_scope
 
         from . import (
@@ -23,9 +24,11 @@ class OpsConfig(AppConfig):
             StaffNotification,
             SystemParameter,
         )
+        from .parameters import get_parameter
         from .services.audit import audit_entry_record
 
         register_recorder(audit_entry_record)
+        register_parameter_reader(get_parameter)
 
         # The audit log names objects of every scope: an "all"-scope role (auditors)
         # sees every entry, anybody else only the entries of their own actions.

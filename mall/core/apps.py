@@ -10,6 +10,12 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
+        from .models import FileJob
+        from .scoping import declare_scope
+
+        # Export/import jobs are personal: the selectors also narrow to the requester.
+        declare_scope(FileJob, owner="requested_by")
+
         admin.site.site_header = _("Mall back office")
         admin.site.site_title = _("Mall back office")
         admin.site.index_title = _("Operations")
