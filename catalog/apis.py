@@ -19,7 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mall.core.exceptions import error_body
+from mall.core.job_apis import FileJobSerializer, file_job_accepted_body
 from mall.core.money import money_str
 from mall.core.pagination import DefaultCursorPagination
 from mall.core.permissions import HasActionPermissions
@@ -27,9 +27,9 @@ from mall.core.permissions import HasActionPermissions
 from . import permissions as perms
 from . import selectors, services
 from .availability import sellable_stock
-from .excel import product_export, product_import
+from .excel import product_export, product_import_request
 from .exceptions import CategoryNotFound, InvalidProductData, ProductNotFound
-from .models import ProductImage, ProductImport
+from .models import ProductImage
 from .serializers import (
     ApproveInput,
     BulkShelfInput,
@@ -338,11 +338,15 @@ class ProductViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request={"multipart/form-data": ImportInput},
-        responses={201: ProductImportSerializer},
-        summary="Import products from Excel: all rows or none",
+        responses={202: FileJobSerializer},
+        summary="Import products from Excel (a job): all rows or none",
         description=(
-            "A file with problems changes nothing and answers 400 `import_rejected` with "
-            "`fields` per row and `import` (the record, with `report_url` of the error report)."
+            "A file that is not a workbook with the columns, or with no or too many rows, "
+            "answers 400 `import_file_invalid` at once. Otherwise the import runs as a job: "
+            "202 with `job` and `status_url` (`/api/v1/jobs/{id}/`: progress, then `result` "
+            "with `import`, the record id, and the counts). A file with problems changes "
+            "nothing: the job ends `failed` with the per-row `result.errors` and the error "
+            "report at `download_url`."
         ),
     )
     @action(
@@ -353,18 +357,10 @@ class ProductViewSet(viewsets.GenericViewSet):
     )
     def import_file(self, request):
         data = _valid(ImportInput, request.data)
-        record = product_import(actor=request.user, file=data["file"], file_name=data["file"].name)
-        body = ProductImportSerializer(record).data
-        if record.status == ProductImport.Status.APPLIED:
-            return Response(body, status=status.HTTP_201_CREATED)
-        fields = {f"row {item['row']}": item["errors"] for item in record.errors}
-        error = error_body(
-            "import_rejected",
-            _("The file has errors; nothing was imported. Download the error report."),
-            fields,
-            **{"import": body},
+        job = product_import_request(
+            actor=request.user, file=data["file"], file_name=data["file"].name
         )
-        return Response(error, status=status.HTTP_400_BAD_REQUEST)
+        return Response(file_job_accepted_body(job, request), status=status.HTTP_202_ACCEPTED)
 
 
 # --- staff: SKUs and promotions --------------------------------------------------------

@@ -10,6 +10,7 @@ exported file can be edited and imported again.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,8 @@ from openpyxl import Workbook, load_workbook
 
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
+from mall.core.filejobs import file_job_create, file_job_fail, file_job_succeed
+from mall.core.models import FileJob
 from mall.core.money import to_money
 from ops.parameters import get_parameter
 
@@ -69,6 +72,8 @@ PRODUCT_COLUMNS = (
     "is_virtual",
     "owner",
 )
+
+Progress = Callable[[int], None]
 
 _TRUE = {"1", "true", "yes", "y", "是", "Y"}
 _FALSE = {"0", "false", "no", "n", "否", "N"}
@@ -363,8 +368,9 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _apply(actor, plan: dict[str, dict]) -> dict[str, int]:
+def _apply(actor, plan: dict[str, dict], progress: Progress | None = None) -> dict[str, int]:
     counts = {"products_created": 0, "products_updated": 0, "skus_created": 0, "skus_updated": 0}
+    done = 0
     for code, entry in plan.items():
         product = entry["product"]
         values = dict(entry["values"])
@@ -396,15 +402,21 @@ def _apply(actor, plan: dict[str, dict]) -> dict[str, int]:
                 before = sku.updated_at
                 sku = sku_update(actor=actor, sku=sku, reason="excel import", **sku_values)
                 counts["skus_updated"] += int(sku.updated_at != before)
+            done += 1
+            if progress is not None:
+                progress(done)
     return counts
 
 
-def product_import(*, actor, file, file_name: str = "") -> ProductImport:
+def product_import(
+    *, actor, file, file_name: str = "", progress: Progress | None = None
+) -> ProductImport:
     """Import products and SKUs from an Excel file: every row or none.
 
     Raises ``ImportFileInvalid`` when the file is not a workbook with the columns.
     Returns the ``ProductImport``: ``applied`` with counts, or ``failed`` with the
-    per-row errors and a downloadable report. Audited either way.
+    per-row errors and a downloadable report. Audited either way. ``progress(rows
+    done)`` is called after each row is applied (a job shows it to the importer).
     """
     _require(actor, perms.IMPORT_PRODUCT)
     file_name = (file_name or getattr(file, "name", "") or "import.xlsx")[:200]
@@ -416,7 +428,7 @@ def product_import(*, actor, file, file_name: str = "") -> ProductImport:
     if not bad:
         try:
             with transaction.atomic():
-                counts = _apply(actor, plan)
+                counts = _apply(actor, plan, progress)
                 record = ProductImport.objects.create(
                     file_name=file_name,
                     status=ProductImport.Status.APPLIED,
@@ -458,6 +470,75 @@ def product_import(*, actor, file, file_name: str = "") -> ProductImport:
             target=record,
             data={"file": file_name, "rows": len(rows), "rows_with_errors": len(bad)},
         )
+    return record
+
+
+IMPORT_JOB_NAME = "catalog.product_import"
+
+
+def product_import_request(*, actor, file, file_name: str = "") -> FileJob:
+    """Check the file's shape and queue its import as a job; return the ``FileJob``.
+
+    A file that is not a workbook with the columns, has no rows or too many is
+    refused at once (``ImportFileInvalid``); the rows themselves are checked and
+    applied by :func:`product_import_job_run` on the ``heavy`` queue.
+    """
+    from .tasks import product_import_job_task
+
+    _require(actor, perms.IMPORT_PRODUCT)
+    file_name = (file_name or getattr(file, "name", "") or "import.xlsx")[:200]
+    _header, rows = _read_rows(file)
+    file.seek(0)
+    return file_job_create(
+        actor=actor,
+        kind=FileJob.Kind.IMPORT,
+        name=IMPORT_JOB_NAME,
+        task=product_import_job_task,
+        parameters={"model": "catalog.product", "file_name": file_name, "rows": len(rows)},
+        input_file=file,
+        input_name=file_name,
+    )
+
+
+def product_import_job_run(*, job: FileJob, progress) -> ProductImport:
+    """Run a queued import as the person who uploaded it (permission checked again).
+
+    An applied import ends the job ``succeeded`` with the counts; a rejected one ends
+    it ``failed`` with the per-row errors and the error report as the job's file.
+    """
+    actor = get_user_model().objects.get(pk=job.requested_by_id)  # fresh permissions
+    progress.rows_total = job.parameters.get("rows")
+    progress(0)
+    with job.input_file.open("rb") as handle:
+        record = product_import(
+            actor=actor,
+            file=handle,
+            file_name=job.parameters.get("file_name", ""),
+            progress=progress,
+        )
+    result = {
+        "import": record.pk,
+        "status": record.status,
+        "rows": record.row_count,
+        "rows_with_errors": record.error_count,
+        **record.summary,
+    }
+    if record.status == ProductImport.Status.APPLIED:
+        job.rows_total = record.row_count
+        file_job_succeed(job=job, result=result)
+        return record
+    report = None
+    if record.report:
+        with record.report.open("rb") as source:
+            report = ContentFile(source.read())
+    file_job_fail(
+        job=job,
+        error=_("%(n)d row(s) have errors; nothing was imported. Download the error report.")
+        % {"n": record.error_count},
+        result={**result, "code": "import_rejected", "errors": record.errors[:100]},
+        file=report,
+        file_name=f"import-{record.pk}-errors.xlsx",
+    )
     return record
 
 

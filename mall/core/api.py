@@ -249,6 +249,7 @@ class ScopedExportMixin:
                     for value in values
                 ],
                 reason=pii_reason_from_request(request),
+                model=queryset.model._meta.label_lower,
             )
             return Response(file_job_accepted_body(job, request), status=202)
         return export_response(

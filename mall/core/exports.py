@@ -207,12 +207,19 @@ def export_view_class(name: str) -> type:
 
 
 def export_job_request(
-    *, actor, export_name: str, fmt: str, query: list[tuple[str, str]], reason: str = ""
+    *,
+    actor,
+    export_name: str,
+    fmt: str,
+    query: list[tuple[str, str]],
+    reason: str = "",
+    model: str = "",
 ):
     """Queue a large export as a job for ``actor``; return the ``FileJob``.
 
     ``query`` is the request's query string as pairs (the filters, replayed by the
-    job); ``reason`` the reason given for seeing personal data.
+    job); ``reason`` the reason given for seeing personal data; ``model`` the
+    exported model's label (for the job list).
     """
     from .filejobs import file_job_create
     from .models import FileJob
@@ -223,7 +230,12 @@ def export_job_request(
         kind=FileJob.Kind.EXPORT,
         name=export_name,
         task=export_job_run_task,
-        parameters={"format": fmt, "query": [list(pair) for pair in query], "reason": reason},
+        parameters={
+            "model": model,
+            "format": fmt,
+            "query": [list(pair) for pair in query],
+            "reason": reason,
+        },
     )
 
 

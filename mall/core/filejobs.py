@@ -311,6 +311,11 @@ class ProgressReporter:
             self._side = None
 
 
+# Task limits of every file job: a hard limit well above the largest file accepted, and a
+# soft one that lets the job record its failure before the worker kills the task.
+FILE_JOB_SOFT_TIME_LIMIT = 50 * 60
+FILE_JOB_TIME_LIMIT = 55 * 60
+
 GENERIC_FAILURE = _("The job failed unexpectedly; it has been logged. Try again or ask support.")
 
 

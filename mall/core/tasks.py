@@ -1,13 +1,13 @@
 from celery import shared_task
 
-from .filejobs import file_job_execute, file_jobs_purge_expired
+from .filejobs import (
+    FILE_JOB_SOFT_TIME_LIMIT,
+    FILE_JOB_TIME_LIMIT,
+    file_job_execute,
+    file_jobs_purge_expired,
+)
 from .idempotency import idempotency_keys_purge
 from .jobs import job_run
-
-# Exports and imports: a hard limit well above the largest file we accept, and a soft
-# one that lets the job record "took too long" before the worker is killed.
-FILE_JOB_SOFT_TIME_LIMIT = 50 * 60
-FILE_JOB_TIME_LIMIT = 55 * 60
 
 
 @shared_task(bind=True, queue="default")
