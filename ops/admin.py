@@ -110,7 +110,7 @@ class FileJobAdmin(ReadOnlyModelAdmin):
             obj is None or obj.requested_by_id == request.user.pk
         )
 
-    @admin.display(description=_("subject"))
+    @admin.display(description=_("data"))
     def subject(self, job: FileJob):
         label = job.parameters.get("model", "")
         try:

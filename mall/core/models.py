@@ -103,7 +103,7 @@ class FileJob(models.Model):
     name = models.CharField(_("job"), max_length=150)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
+        verbose_name=_("started by"),
         on_delete=models.PROTECT,
         related_name="+",
     )

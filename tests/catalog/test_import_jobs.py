@@ -78,7 +78,7 @@ def test_an_import_with_errors_fails_its_job_and_offers_the_error_report_to_its_
     body = _post(client, django_capture_on_commit_callbacks, _file(rows)).json()
     job = client.get(body["status_url"]).json()
     assert job["status"] == "failed"
-    assert "nothing was imported" in job["error"] or "未导入" in job["error"]
+    assert job["error"] == "2 行有错误，未导入任何数据。请下载错误报告。"
     assert [item["row"] for item in job["result"]["errors"]] == [3, 4]
     report = client.get(job["download_url"])
     assert report.status_code == 200

@@ -37,6 +37,7 @@ def test_the_changelist_shows_only_the_readers_jobs_with_a_progress_bar(db):
     response = _client(me).get("/admin/core/filejob/")
     assert response.status_code == 200
     content = response.content.decode()
+    assert "我的任务" in content  # the changelist speaks Chinese
     assert '<progress value="40" max="100"' in content
     assert "400 / 1000" in content
     assert 'http-equiv="refresh"' in content  # a running job: the page reloads itself
