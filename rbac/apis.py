@@ -320,6 +320,8 @@ class RoleViewSet(_ReadViewSet):
 
 
 class StaffViewSet(ScopedExportMixin, _ReadViewSet):
+    """Staff profiles in your data scope; `deactivate` a leaver; export the list."""
+
     scope_model = StaffProfile
     serializer_class = StaffProfileSerializer
     filterset_class = StaffFilter

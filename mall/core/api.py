@@ -226,6 +226,11 @@ class ScopedExportMixin:
         pagination_class=None,
     )
     def export(self, request, *args, **kwargs):
+        """Download the rows in your data scope as CSV or Excel, with the list's filters.
+
+        Up to `core.export_sync_max_rows` rows the file comes at once; above, the answer
+        is 202 with the job: poll `status_url`, then fetch `download_url`.
+        """
         queryset = self.filter_queryset(self.get_queryset())
         fmt = request.query_params.get("format", "csv")
         if fmt not in EXPORT_FORMATS:
