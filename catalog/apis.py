@@ -22,12 +22,18 @@ from rest_framework.views import APIView
 from mall.core.job_apis import FileJobSerializer, file_job_accepted_body
 from mall.core.money import money_str
 from mall.core.pagination import DefaultCursorPagination
+from mall.core.parameters import EXPORT_SYNC_MAX_ROWS, kernel_parameter
 from mall.core.permissions import HasActionPermissions
 
 from . import permissions as perms
 from . import selectors, services
 from .availability import sellable_stock
-from .excel import product_export, product_import_request
+from .excel import (
+    product_export,
+    product_export_request,
+    product_export_rows,
+    product_import_request,
+)
 from .exceptions import CategoryNotFound, InvalidProductData, ProductNotFound
 from .models import ProductImage
 from .serializers import (
@@ -319,8 +325,12 @@ class ProductViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[ProductFilterInput],
-        responses={(200, XLSX): OpenApiTypes.BINARY},
+        responses={(200, XLSX): OpenApiTypes.BINARY, 202: FileJobSerializer},
         summary="Export the products in scope as Excel (one row per SKU)",
+        description=(
+            "More SKU rows than `core.export_sync_max_rows`: 202 with the job; poll "
+            "`status_url`, then fetch `download_url`."
+        ),
     )
     @action(detail=False, methods=["get"])
     def export(self, request):
@@ -332,6 +342,9 @@ class ProductViewSet(viewsets.GenericViewSet):
             owner_id=filters.get("owner"),
             q=filters.get("q"),
         )
+        if product_export_rows(products) > kernel_parameter(EXPORT_SYNC_MAX_ROWS):
+            job = product_export_request(actor=request.user, filters=dict(filters))
+            return Response(file_job_accepted_body(job, request), status=status.HTTP_202_ACCEPTED)
         content = product_export(actor=request.user, products=products, filters=filters)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return _xlsx_response(content, f"products-{stamp}.xlsx")

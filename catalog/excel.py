@@ -10,13 +10,14 @@ exported file can be edited and imported again.
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -34,7 +35,7 @@ from . import parameters as params
 from . import permissions as perms
 from .exceptions import ImportFileInvalid
 from .models import Category, Product, ProductImport, Sku
-from .selectors import product_visible_to
+from .selectors import product_list, product_visible_to
 from .services import (
     CONTENT_EDITABLE,
     CONTENT_REOPENS,
@@ -547,6 +548,25 @@ def product_export(*, actor, products: QuerySet[Product], filters: dict | None =
 
     Audited with the filters and the row count.
     """
+    buffer = io.BytesIO()
+    product_export_write(actor=actor, products=products, out=buffer, filters=filters)
+    return buffer.getvalue()
+
+
+def product_export_write(
+    *,
+    actor,
+    products: QuerySet[Product],
+    out,
+    filters: dict | None = None,
+    progress: Progress | None = None,
+    job_id: int | None = None,
+) -> int:
+    """Write the products as an Excel file into ``out`` (one row per SKU); return the rows.
+
+    ``progress(rows)`` is called after each row. Audited (``product.export``) with the
+    filters, the row count and the job, if any.
+    """
     _require(actor, perms.EXPORT_PRODUCT)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("products")
@@ -574,12 +594,68 @@ def product_export(*, actor, products: QuerySet[Product], filters: dict | None =
                 ]
             )
             count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    audit(
+            if progress is not None:
+                progress(count)
+    workbook.save(out)
+    data = {"filters": filters or {}, "rows": count}
+    if job_id is not None:
+        data["job"] = job_id
+    audit(actor=actor, action="product.export", object_type="catalog.product", data=data)
+    return count
+
+
+EXPORT_JOB_NAME = "catalog.product_export"
+
+
+def product_export_rows(products: QuerySet[Product]) -> int:
+    """The rows an export of ``products`` would write (one per SKU)."""
+    return Sku.objects.filter(product__in=products.values("pk")).count()
+
+
+def product_export_request(*, actor, filters: dict) -> FileJob:
+    """Queue a large product export as a job for ``actor``; return the ``FileJob``.
+
+    ``filters`` are the validated list filters (status, category, owner, q): ids and
+    words, no personal data.
+    """
+    from .tasks import product_export_job_task
+
+    _require(actor, perms.EXPORT_PRODUCT)
+    return file_job_create(
         actor=actor,
-        action="product.export",
-        object_type="catalog.product",
-        data={"filters": filters or {}, "rows": count},
+        kind=FileJob.Kind.EXPORT,
+        name=EXPORT_JOB_NAME,
+        task=product_export_job_task,
+        parameters={"model": "catalog.product", "format": "xlsx", "filters": filters},
     )
-    return buffer.getvalue()
+
+
+def product_export_job_run(*, job: FileJob, progress) -> int:
+    """Write a queued product export as its owner would get it now (scope, permission)."""
+    actor = get_user_model().objects.get(pk=job.requested_by_id)  # fresh permissions
+    filters = job.parameters.get("filters", {})
+    products = product_list(
+        actor=actor,
+        status=filters.get("status"),
+        category_id=filters.get("category"),
+        owner_id=filters.get("owner"),
+        q=filters.get("q"),
+    )
+    progress.rows_total = product_export_rows(products)
+    progress(0)
+    with tempfile.TemporaryFile() as out:
+        rows = product_export_write(
+            actor=actor,
+            products=products,
+            out=out,
+            filters=filters,
+            progress=progress,
+            job_id=job.pk,
+        )
+        out.seek(0)
+        job.rows_total = rows
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        file_job_succeed(
+            job=job, result={"rows": rows}, file=File(out), file_name=f"products-{stamp}.xlsx"
+        )
+    return rows

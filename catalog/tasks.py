@@ -36,6 +36,24 @@ def product_import_job_task(self, job_id: int) -> None:
     )
 
 
+@shared_task(
+    bind=True,
+    queue="heavy",
+    ignore_result=True,
+    soft_time_limit=FILE_JOB_SOFT_TIME_LIMIT,
+    time_limit=FILE_JOB_TIME_LIMIT,
+)
+def product_export_job_task(self, job_id: int) -> None:
+    """Write a large product export for the person who asked."""
+    from .excel import product_export_job_run
+
+    file_job_execute(
+        job_id=job_id,
+        task_id=self.request.id or "",
+        work=lambda job, progress: product_export_job_run(job=job, progress=progress),
+    )
+
+
 SCHEDULE = {
     "catalog: publish scheduled listings": {
         "task": "catalog.tasks.products_publish_scheduled_task",
