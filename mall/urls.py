@@ -7,11 +7,12 @@ staff (``api/v1/<app>/``) and storefront (``api/v1/store/``) endpoints.
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from mall.core import auth_views, job_apis
+from mall.core.exceptions import api_route_not_found
 
 jobs_router = SimpleRouter()
 jobs_router.register("jobs", job_apis.FileJobViewSet, basename="file-job")
@@ -37,6 +38,9 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("risk.urls")),
+    # Last: any other path under /api/ is a 404 in the API error shape, in DEBUG too
+    # (Django's debug 404 page would otherwise list every route to a stranger).
+    re_path(r"^api/", api_route_not_found),
 ]
 
 if settings.DEBUG:

@@ -26,19 +26,24 @@ from .models import (
     SystemParameter,
 )
 from .parameters import registered_parameters
-from .selectors import sla_board, sla_clock_list
-from .services.notifications import notification_list, notification_mark_read
+from .selectors import (
+    notification_list,
+    parameter_change_request_list,
+    parameter_change_requests_awaiting,
+    parameter_list,
+    sla_board,
+    sla_clock_list,
+)
+from .services.notifications import notification_mark_read
 from .services.parameters import (
     parameter_change_approve,
     parameter_change_check,
     parameter_change_reject,
     parameter_change_request,
-    parameter_change_request_list,
-    parameter_change_requests_awaiting,
     parameter_change_withdraw,
-    parameter_list,
 )
-from .services.sla import MAX_EXTENSION_MINUTES, registered_sla_kinds, sla_clock_extend
+from .services.sla import MAX_EXTENSION_MINUTES, sla_clock_extend
+from .sla_kinds import registered_sla_kinds
 
 
 @admin.register(AuditEntry)

@@ -7,39 +7,43 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
-    extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mall.core.api import ScopedViewSet
 from mall.core.pagination import DefaultCursorPagination
-from mall.core.permissions import HasActionPermissions, IsStaffUser
+from mall.core.permissions import HasActionPermissions
 
+from .filters import ParameterChangeRequestFilter, SlaClockFilter, StaffNotificationFilter
 from .models import ParameterChangeRequest, SlaClock, StaffNotification
-from .selectors import parameter_change_request_get, sla_board, sla_clock_get, sla_clock_list
-from .services.notifications import (
+from .selectors import (
+    notification_get,
     notification_list,
-    notification_mark_read,
     notification_unread_count,
-    notifications_mark_all_read,
+    parameter_change_request_get,
+    parameter_change_request_list,
+    parameter_list,
+    sla_board,
+    sla_clock_get,
+    sla_clock_list,
 )
+from .services.notifications import notification_mark_read, notifications_mark_all_read
 from .services.parameters import (
     parameter_change_approve,
     parameter_change_reject,
     parameter_change_request,
-    parameter_change_request_list,
-    parameter_change_requests_awaiting,
     parameter_change_withdraw,
-    parameter_list,
 )
-from .services.sla import registered_sla_kinds, sla_clock_extend
+from .services.sla import sla_clock_extend
+from .sla_kinds import registered_sla_kinds
 
 
 def _check_database() -> str:
@@ -201,29 +205,13 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class ChangeRequestFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ParameterChangeRequest.Status.choices, required=False)
-    awaiting = serializers.BooleanField(required=False, default=False)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=ParameterChangeRequest.Status.values),
-            OpenApiParameter(
-                "awaiting", bool, description="Only requests waiting for my approval."
-            ),
-        ]
-    )
-)
-class ParameterChangeRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class ParameterChangeRequestViewSet(ScopedViewSet):
     """System parameter change requests: ask, approve (business owner / tech lead), reject."""
 
     serializer_class = ParameterChangeRequestSerializer
-    permission_classes = [HasActionPermissions]
-    pagination_class = DefaultCursorPagination
+    list_selector = parameter_change_request_list
+    get_selector = parameter_change_request_get
+    filterset_class = ParameterChangeRequestFilter
     required_permissions = {
         "list": ["ops.view_parameterchangerequest"],
         "retrieve": ["ops.view_parameterchangerequest"],
@@ -233,38 +221,15 @@ class ParameterChangeRequestViewSet(
         "withdraw": ["ops.view_parameterchangerequest"],
     }
 
-    def get_queryset(self):
-        queryset = parameter_change_request_list(actor=self.request.user)
-        if self.action != "list":
-            return queryset
-        filters = ChangeRequestFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        if filters.validated_data.get("status"):
-            queryset = queryset.filter(status=filters.validated_data["status"])
-        if filters.validated_data.get("awaiting"):
-            queryset = parameter_change_requests_awaiting(
-                actor=self.request.user, queryset=queryset
-            )
-        return queryset
-
-    def get_object(self):
-        request = parameter_change_request_get(actor=self.request.user, pk=self.kwargs["pk"])
-        self.check_object_permissions(self.request, request)
-        return request
-
-    def _render(self, change_request, status_code=200):
-        return Response(ParameterChangeRequestSerializer(change_request).data, status=status_code)
-
     @extend_schema(
         request=ParameterChangeCreateSerializer,
         responses={201: ParameterChangeRequestSerializer},
     )
     def create(self, request):
         """Ask for a parameter change; the value is checked against the parameter's rules."""
-        body = ParameterChangeCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        change = parameter_change_request(actor=request.user, **body.validated_data)
-        return self._render(change, 201)
+        data = self.validated(ParameterChangeCreateSerializer)
+        change = parameter_change_request(actor=request.user, **data)
+        return self.respond(change, 201)
 
     @extend_schema(
         request=ParameterChangeApproveSerializer, responses=ParameterChangeRequestSerializer
@@ -272,32 +237,28 @@ class ParameterChangeRequestViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve as business owner or tech lead; the second approval applies the change."""
-        change = self.get_object()
-        body = ParameterChangeApproveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = self.validated(ParameterChangeApproveSerializer)
         change = parameter_change_approve(
-            actor=request.user, request=change, as_role=body.validated_data["as_role"]
+            actor=request.user, request=self.get_object(), as_role=data["as_role"]
         )
-        return self._render(change)
+        return self.respond(change)
 
     @extend_schema(request=ReasonSerializer, responses=ParameterChangeRequestSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject a pending request with a reason."""
-        change = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = self.validated(ReasonSerializer)
         change = parameter_change_reject(
-            actor=request.user, request=change, reason=body.validated_data["reason"]
+            actor=request.user, request=self.get_object(), reason=data["reason"]
         )
-        return self._render(change)
+        return self.respond(change)
 
     @extend_schema(request=None, responses=ParameterChangeRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """Withdraw one's own pending request."""
         change = parameter_change_withdraw(actor=request.user, request=self.get_object())
-        return self._render(change)
+        return self.respond(change)
 
 
 # --- SLA clocks ---------------------------------------------------------------------------
@@ -357,32 +318,17 @@ class SlaExtendSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class SlaFilterSerializer(serializers.Serializer):
-    kind = serializers.CharField(required=False, max_length=50)
-    status = serializers.ChoiceField(choices=SlaClock.Status.choices, required=False)
-    region = serializers.CharField(required=False, max_length=20)
-    running = serializers.BooleanField(required=False)
-
-
 class SlaCursorPagination(DefaultCursorPagination):
     ordering = ("due_at", "id")  # the most urgent deadline first
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("kind", str),
-            OpenApiParameter("status", str, enum=SlaClock.Status.values),
-            OpenApiParameter("region", str, description="Sales region code."),
-            OpenApiParameter("running", bool),
-        ]
-    )
-)
-class SlaClockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SlaClockViewSet(ScopedViewSet):
     """SLA clocks in the caller's data scope, earliest deadline first; extend with a reason."""
 
     serializer_class = SlaClockSerializer
-    permission_classes = [HasActionPermissions]
+    list_selector = sla_clock_list
+    get_selector = sla_clock_get
+    filterset_class = SlaClockFilter
     pagination_class = SlaCursorPagination
     required_permissions = {
         "list": ["ops.view_slaclock"],
@@ -392,31 +338,7 @@ class SlaClockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     }
 
     def get_serializer_context(self):
-        from django.utils import timezone
-
         return {**super().get_serializer_context(), "now": timezone.now()}
-
-    def get_queryset(self):
-        queryset = sla_clock_list(actor=self.request.user)
-        if self.action != "list":
-            return queryset
-        filters = SlaFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        if data.get("kind"):
-            queryset = queryset.filter(kind=data["kind"])
-        if data.get("status"):
-            queryset = queryset.filter(status=data["status"])
-        if data.get("region"):
-            queryset = queryset.filter(region__code=data["region"])
-        if "running" in self.request.query_params:  # a missing boolean reads as False
-            queryset = queryset.filter(closed_at__isnull=data["running"])
-        return queryset
-
-    def get_object(self):
-        clock = sla_clock_get(actor=self.request.user, pk=self.kwargs["pk"])
-        self.check_object_permissions(self.request, clock)
-        return clock
 
     @extend_schema(
         responses=inline_serializer(
@@ -455,12 +377,9 @@ class SlaClockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
         """Move a running clock's deadline later, with a reason (audited)."""
-        clock = self.get_object()
-        body = SlaExtendSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        clock = sla_clock_extend(actor=request.user, clock=clock, **body.validated_data)
-        clock = sla_clock_get(actor=request.user, pk=clock.pk)
-        return Response(SlaClockSerializer(clock, context=self.get_serializer_context()).data)
+        data = self.validated(SlaExtendSerializer)
+        clock = sla_clock_extend(actor=request.user, clock=self.get_object(), **data)
+        return self.respond(clock)
 
 
 # --- staff notifications ------------------------------------------------------------------
@@ -473,43 +392,28 @@ class StaffNotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class NotificationFilterSerializer(serializers.Serializer):
-    unread = serializers.BooleanField(required=False, default=False)
-
-
-@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("unread", bool)]))
-class StaffNotificationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class StaffNotificationViewSet(ScopedViewSet):
     """The caller's own notification inbox (never anybody else's)."""
 
     serializer_class = StaffNotificationSerializer
-    permission_classes = [IsStaffUser]
-    pagination_class = DefaultCursorPagination
-
-    def get_queryset(self):
-        queryset = notification_list(actor=self.request.user)
-        if self.action == "list":
-            filters = NotificationFilterSerializer(data=self.request.query_params)
-            filters.is_valid(raise_exception=True)
-            if filters.validated_data["unread"]:
-                queryset = queryset.filter(read_at__isnull=True)
-        return queryset
-
-    def get_object(self):
-        from mall.core.exceptions import NotFound
-
-        try:
-            return notification_list(actor=self.request.user).get(pk=int(self.kwargs["pk"]))
-        except (StaffNotification.DoesNotExist, ValueError, TypeError):
-            raise NotFound() from None
+    list_selector = notification_list
+    get_selector = notification_get
+    filterset_class = StaffNotificationFilter
+    # the inbox is personal: any active staff member reads and marks their own
+    required_permissions = {
+        "list": [],
+        "retrieve": [],
+        "read": [],
+        "read_all": [],
+        "unread_count": [],
+    }
 
     @extend_schema(request=None, responses=StaffNotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         """Mark one notification read."""
         notification = notification_mark_read(actor=request.user, notification=self.get_object())
-        return Response(StaffNotificationSerializer(notification).data)
+        return self.respond(notification)
 
     @extend_schema(
         request=None,

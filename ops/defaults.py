@@ -14,7 +14,7 @@ from mall.core import parameters as kernel_parameters
 
 from .parameters import INT, register_parameter
 from .services.audit import AUDIT_RETENTION_MIN_DAYS
-from .services.sla import register_sla_kind
+from .sla_kinds import register_sla_kind
 
 register_parameter(
     "ops.audit_retention_days",

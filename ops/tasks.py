@@ -35,7 +35,7 @@ def audit_entries_purge_task(self) -> int:
 def sla_scan_task(self) -> dict:
     """Mark overdue SLA clocks breached and escalate each breach once (idempotent)."""
     with job_run("sla_scan", self.request.id) as run:
-        report = sla_scan()
+        report = sla_scan(actor=system_actor())
         run.result = {
             "breached": report.breached,
             "escalated": report.escalated,

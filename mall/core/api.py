@@ -1,51 +1,31 @@
 """DRF bases for staff endpoints: data scope, function permissions, masking, exports.
 
-A staff viewset built on :class:`ScopedViewSetMixin`::
-
-    class TicketViewSet(ScopedViewSetMixin, mixins.ListModelMixin,
-                        mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-        scope_model = Ticket
-        serializer_class = TicketSerializer
-        required_permissions = {"close": ["app.close_ticket"]}
-
-        def get_base_queryset(self):
-            return ticket_list_base()          # a selector, unscoped part
-
-        @action(detail=True, methods=["post"])
-        def close(self, request, pk=None):
-            ticket = self.get_object()         # out of scope → 404
-            ...
-
-* ``get_queryset`` = ``scope_queryset(user, get_base_queryset())``; list, detail and
-  every ``@action`` that calls ``get_object()`` / ``get_queryset()`` are scoped, so a
-  row outside the caller's scope is 404.
-* Filters: :class:`ScopedFilterBackend` (django-filter) scopes the choices of every
-  filter on a relation, so ``?warehouse=<id of a row outside scope>`` is refused like
-  an id that does not exist (no existence leak through filter parameters).
-* Permissions: :class:`~mall.core.permissions.ModelActionPermissions` — view perm for
-  reads, add/change/delete for writes, custom actions must be named.
-* Personal data: declare serializer fields as :class:`MaskedField`; the view gives
-  the serializer a :class:`~mall.core.masking.PiiPolicy` and audits reveals once the
-  response is built.
-* Exports: add :class:`ScopedExportMixin` and ``export_columns``; ``GET …/export/
-  ?format=csv|xlsx&<filters>`` streams the scoped, filtered, masked rows and audits
-  the export (who, filters, row count); above ``core.export_sync_max_rows`` rows it
-  answers ``202`` and runs as a job (mall/core/exports.py, mall/core/filejobs.py).
+:class:`ScopedViewSet` is the one base of a staff endpoint (its docstring shows a
+complete example); :class:`ScopedFilterBackend` validates and scopes the app's
+FilterSet (:mod:`mall.core.filters`); :class:`MaskedField` masks personal data in
+serializers; :class:`ScopedExportMixin` adds ``GET …/export/?format=csv|xlsx``.
+Above ``core.export_sync_max_rows`` rows an export answers ``202`` and runs as a job
+(mall/core/exports.py, mall/core/filejobs.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .exceptions import NotFound
 from .exports import (
     EXPORT_FORMATS,
     ExportColumn,
@@ -55,6 +35,7 @@ from .exports import (
 )
 from .job_apis import FileJobSerializer, file_job_accepted_body
 from .masking import PII_PERMISSION, PiiPolicy, pii_reason_from_request
+from .pagination import DefaultCursorPagination
 from .parameters import EXPORT_SYNC_MAX_ROWS, kernel_parameter
 from .permissions import ModelActionPermissions
 from .scoping import scope_queryset
@@ -121,8 +102,153 @@ class ScopedFilterBackend(DjangoFilterBackend):
         return filterset
 
 
+ID_REGEX = r"[0-9]{1,18}"
+
+
+def parse_pk(value) -> int | None:
+    """Return ``value`` as a positive database id, or ``None`` for anything else."""
+    text = str(value)
+    if not text.isdigit() or len(text) > 18:
+        return None
+    number = int(text)
+    return number if number > 0 else None
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """The one base of a staff endpoint: a scoped selector, permissions per action.
+
+    A subclass names its selectors and serializer; list and retrieve come for free,
+    every write is an action that validates input with a serializer, calls one
+    service and answers with :meth:`respond`::
+
+        class ShipmentViewSet(ScopedExportMixin, ScopedViewSet):
+            serializer_class = ShipmentSerializer
+            list_selector = selectors.shipment_list      # (*, actor) -> scoped QuerySet
+            get_selector = selectors.shipment_get        # (*, actor, pk) -> row or NotFound
+            filterset_class = ShipmentFilter             # dispatch/filters.py
+            required_permissions = {"ship": ["dispatch.ship_shipment"]}
+
+            @action(detail=True, methods=["post"])
+            def ship(self, request, pk=None):
+                data = self.validated(ShipInput)
+                shipment = services.shipment_ship(actor=request.user,
+                                                  shipment=self.get_object(), **data)
+                return self.respond(shipment)
+
+    * Reads: ``get_queryset()`` is ``list_selector(actor=user)``; ``get_object()`` is
+      ``get_selector(actor=user, pk=…)`` (or the list selector filtered by id), so a
+      row outside the caller's scope — or an id that is not a number — is 404 like a
+      missing one, in every ``detail=True`` action too.
+    * Filters: ``filterset_class`` from the app's ``filters.py`` (see
+      :mod:`mall.core.filters`); relation choices are scoped by the backend.
+    * Permissions: :class:`~mall.core.permissions.ModelActionPermissions` — view for
+      reads, add/change/delete for create/update/destroy, every custom action named
+      in ``required_permissions`` (fail closed). The service checks again.
+    * Paging: cursor pagination (``?page_size=`` 1–200); set ``pagination_class =
+      None`` on an action that answers a short fixed list.
+    * Personal data: serializer fields declared as :class:`MaskedField` are masked
+      unless the reader holds ``pii_permission``; reveals are audited.
+    * Export: add :class:`ScopedExportMixin` and ``export_columns``.
+    * An endpoint that is not a row resource (a report, a plan) is an ``@action``
+      with ``detail=False`` on the viewset of the rows it reads.
+    """
+
+    permission_classes = [ModelActionPermissions]
+    filter_backends = [ScopedFilterBackend]
+    pagination_class = DefaultCursorPagination
+    lookup_value_regex = ID_REGEX
+    list_selector: Callable[..., QuerySet] | None = None
+    get_selector: Callable[..., Any] | None = None
+    scope_model = None
+    pii_permission = PII_PERMISSION
+    required_permissions: dict[str, list[str]] = {}
+
+    # --- reads ------------------------------------------------------------------------
+
+    def get_queryset(self) -> QuerySet:
+        selector = type(self).list_selector
+        if selector is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} names no list_selector")
+        return selector(actor=self.request.user)
+
+    def get_object(self):
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        instance = self.get_row(parse_pk(lookup))
+        self.check_object_permissions(self.request, instance)
+        return instance
+
+    def get_row(self, pk: int | None):
+        """The row ``pk`` in the caller's scope, or ``NotFound``."""
+        if pk is None:
+            raise NotFound()
+        selector = type(self).get_selector
+        if selector is not None:
+            return selector(actor=self.request.user, pk=pk)
+        instance = self.get_queryset().filter(pk=pk).first()
+        if instance is None:
+            raise NotFound()
+        return instance
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    # --- writes -----------------------------------------------------------------------
+
+    def validated(self, serializer_class, data=None, **kwargs) -> dict:
+        """Validate ``data`` (default: the request body) with an input serializer."""
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            context=self.get_serializer_context(),
+            **kwargs,
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def respond(self, instance, code: int = 200, serializer_class=None) -> Response:
+        """Answer with ``instance`` as the caller now sees it (re-read through the selector).
+
+        A write that moved the row out of the caller's scope (handed to another owner)
+        answers with what was saved rather than a 404 for a committed change.
+        """
+        try:
+            fresh = self.get_row(instance.pk)
+        except NotFound:
+            fresh = instance
+        serializer_class = serializer_class or self.get_serializer_class()
+        data = serializer_class(fresh, context=self.get_serializer_context()).data
+        return Response(data, status=code)
+
+    # --- personal data ----------------------------------------------------------------
+
+    @cached_property
+    def pii_policy(self) -> PiiPolicy:
+        return PiiPolicy(
+            self.request.user,
+            reason=pii_reason_from_request(self.request),
+            permission=self.pii_permission,
+        )
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["pii_policy"] = self.pii_policy
+        return context
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if "pii_policy" in self.__dict__ and response.status_code < 400:
+            self.pii_policy.flush(context=f"api {request.method} {request.path}")
+        return response
+
+
 class ScopedViewSetMixin:
-    """Scope + function permissions + PII policy for a staff viewset (module docstring)."""
+    """TRANSITIONAL: the old staff viewset mixin, removed once every app uses ScopedViewSet."""
 
     permission_classes = [ModelActionPermissions]
     filter_backends = [ScopedFilterBackend]
@@ -179,7 +305,7 @@ EXPORT_RENDERERS = [JSONRenderer, _CsvFormatRenderer, _XlsxFormatRenderer]
 
 
 class ScopedExportMixin:
-    """``GET …/export/?format=csv|xlsx`` for a :class:`ScopedViewSetMixin` viewset.
+    """``GET …/export/?format=csv|xlsx`` for a :class:`ScopedViewSet`.
 
     Up to ``core.export_sync_max_rows`` rows the file is streamed at once; above, the
     export becomes a job: ``202 {"job": id, "status_url", …}`` and the file is fetched

@@ -10,6 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
+        from . import (
+            filejobs,  # noqa: F401 - registers the FileJob status table
+            jobs,  # noqa: F401 - registers the JobRun status table
+        )
         from .models import FileJob
         from .scoping import declare_scope
 

@@ -21,7 +21,10 @@ from .permissions import IsStaffUser
 
 
 class InvalidCredentials(ApplicationError):
+    """Wrong username or password: 401, like the member login (never says which was wrong)."""
+
     code = "invalid_credentials"
+    status_code = status.HTTP_401_UNAUTHORIZED
     default_message = _("Username or password is incorrect.")
 
 

@@ -6,6 +6,7 @@ passing the request around; Celery tasks run with an empty context.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from contextvars import ContextVar
 
@@ -21,20 +22,36 @@ def current_client_ip() -> str | None:
     return client_ip_var.get()
 
 
-def client_ip_from_meta(meta: dict) -> str | None:
-    """Return the client's IP: REMOTE_ADDR, or the proxy's header when configured.
+def _valid_ip(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
 
-    ``X-Forwarded-For`` is trusted only behind our own proxy (``DJANGO_SECURE=1``
-    sets ``SECURE_PROXY_SSL_HEADER``); otherwise a client could forge it to dodge
-    the per-IP lockout.
+
+def client_ip_from_meta(meta: dict) -> str | None:
+    """Return the client's IP — the one function throttles, lockout and audit all use.
+
+    With ``TRUSTED_PROXY_COUNT = 0`` (the default: the app faces clients directly)
+    it is ``REMOTE_ADDR`` and ``X-Forwarded-For`` is ignored. Behind N proxies of
+    our own, each appending the address it saw, the client is the N-th entry from
+    the right of ``X-Forwarded-For``; entries further left were written by the
+    client and are ignored, so a forged header can neither dodge a per-IP limit nor
+    put a made-up address into the audit log. A header with fewer entries than
+    proxies (the request did not come through them) falls back to ``REMOTE_ADDR``.
+    Anything that is not an IP address is never returned.
     """
     from django.conf import settings
 
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return meta.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return _valid_ip(forwarded[-proxies])
+    return _valid_ip(meta.get("REMOTE_ADDR"))
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -121,7 +121,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         set_rollback()
         body = error_body(exc.code, exc.message, exc.fields, **exc.extra)
-        return Response(body, status=exc.status_code)
+        headers = {"WWW-Authenticate": "Token"} if exc.status_code == 401 else None
+        return Response(body, status=exc.status_code, headers=headers)
 
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
@@ -173,6 +174,11 @@ def json_or_html_404(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def api_route_not_found(request, *args, **kwargs):
+    """Any path under ``/api/`` that no route matched: a 404 in the API error shape."""
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
 def json_or_html_500(request):

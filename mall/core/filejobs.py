@@ -4,9 +4,10 @@
   exports above ``core.export_sync_max_rows``; catalog for every Excel import). The
   Celery task is enqueued on the ``heavy`` queue after commit and receives the job id
   only — never a queryset or a file.
-* The task moves the job ``queued → running → succeeded | failed`` through
-  :func:`_transition` (the only place that sets ``status``), reports progress with a
-  :class:`ProgressReporter` and stores the result in private storage
+* The task moves the job ``queued → running → succeeded | failed`` through the
+  kernel's ``transition()`` and ``FILE_JOB_TRANSITIONS`` (audited as the owner),
+  reports progress with a :class:`ProgressReporter` and stores the result in private
+  storage
   (``PRIVATE_MEDIA_ROOT``, never under ``MEDIA_URL``).
 * Only the person who asked sees the job and downloads its file
   (:func:`file_job_get`: anybody else gets "not found"); the download is audited
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from django.core.files.base import File
 from django.db import DatabaseError, connections, transaction
@@ -32,18 +32,22 @@ from .exceptions import ApplicationError, Conflict, NotFound
 from .models import FileJob
 from .parameters import FILE_JOB_RETENTION_HOURS, kernel_parameter
 from .permissions import is_staff_user
+from .transitions import register_transitions, transition
 
 logger = logging.getLogger(__name__)
 
 Status = FileJob.Status
 
 # A redelivered task (worker lost: acks_late) finds its job running and starts it over.
-ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    Status.QUEUED: {Status.RUNNING, Status.FAILED},
-    Status.RUNNING: {Status.RUNNING, Status.SUCCEEDED, Status.FAILED},
-    Status.SUCCEEDED: set(),
-    Status.FAILED: set(),
-}
+FILE_JOB_TRANSITIONS = register_transitions(
+    FileJob,
+    {
+        Status.QUEUED: {Status.RUNNING, Status.FAILED},
+        Status.RUNNING: {Status.RUNNING, Status.SUCCEEDED, Status.FAILED},
+        Status.SUCCEEDED: set(),
+        Status.FAILED: set(),
+    },
+)
 
 
 class FileJobNotFound(NotFound):
@@ -62,20 +66,9 @@ class FileJobFileExpired(ApplicationError):
     default_message = _("The file of this job has been deleted; start the job again.")
 
 
-class FileJobTransitionRefused(Conflict):
-    code = "job_transition_refused"
-
-
-def _transition(job: FileJob, to: str, **fields: Any) -> FileJob:
-    """Move ``job`` to status ``to`` if the table allows it; save the named fields too."""
-    if to not in ALLOWED_TRANSITIONS[job.status]:
-        raise FileJobTransitionRefused(
-            _("A job cannot go from %(from)s to %(to)s.") % {"from": job.status, "to": to}
-        )
-    job.status = to
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.save(update_fields=["status", *fields])
+def _transition(job: FileJob, to: str, *, action: str, data: dict | None = None, **fields):
+    """Move ``job`` to ``to`` through the kernel helper, as the job's owner (audited)."""
+    transition(job, to, actor=job.requested_by, action=action, data=data, **fields)
     return job
 
 
@@ -153,6 +146,7 @@ def file_job_start(*, job_id: int, task_id: str = "") -> FileJob | None:
         return _transition(
             job,
             Status.RUNNING,
+            action="file_job.start",
             started_at=timezone.now(),
             task_id=(task_id or "")[:64],
             progress=0,
@@ -176,6 +170,7 @@ def file_job_succeed(
         return _transition(
             job,
             Status.SUCCEEDED,
+            action="file_job.succeed",
             result=jsonable(result),
             progress=100,
             rows_done=rows,
@@ -206,6 +201,7 @@ def file_job_fail(
         return _transition(
             job,
             Status.FAILED,
+            action="file_job.fail",
             error=str(error)[:4000],
             result=jsonable(result or {}),
             finished_at=timezone.now(),

@@ -7,12 +7,20 @@ response (header ``Idempotent-Replayed: true``); the same key with another body 
 ``IDEMPOTENCY_KEY_TTL`` (≥ 24 h). A 5xx or crash forgets the key so the client may
 retry. The claim row is committed before the view runs (its own transaction), so a
 concurrent duplicate sees it.
+
+A claim is a lease: when the process holding it died without answering (killed
+worker, lost container), the key stays "in flight". After
+``IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS`` (120 s by default — longer than any request
+may run: gunicorn's timeout is 30 s) a retry with the same body takes the claim over
+with one conditional UPDATE, so exactly one retry runs, instead of 409 until the key
+expires two days later.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
@@ -58,6 +66,16 @@ def request_fingerprint(request) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def _lease_lapsed(record: IdempotencyKey, fingerprint: str, now) -> bool:
+    """True when ``record`` is an in-flight claim of the same request whose holder is gone."""
+    lease = timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS)
+    return (
+        record.state == IdempotencyKey.State.IN_FLIGHT
+        and record.request_hash == fingerprint
+        and record.created_at <= now - lease
+    )
+
+
 def _claim(owner: str, key: str, request, fingerprint: str) -> tuple[IdempotencyKey, bool]:
     now = timezone.now()
     for _attempt in range(3):
@@ -80,6 +98,16 @@ def _claim(owner: str, key: str, request, fingerprint: str) -> tuple[Idempotency
             if existing.expires_at <= now:
                 IdempotencyKey.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
                 continue
+            if _lease_lapsed(existing, fingerprint, now):
+                taken = IdempotencyKey.objects.filter(
+                    pk=existing.pk,
+                    state=IdempotencyKey.State.IN_FLIGHT,
+                    created_at=existing.created_at,
+                ).update(created_at=now, expires_at=now + settings.IDEMPOTENCY_KEY_TTL)
+                if taken:
+                    existing.created_at = now
+                    return existing, True
+                continue  # another retry took it first: read it again
             return existing, False
     raise IdempotencyInFlight()
 

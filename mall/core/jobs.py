@@ -8,6 +8,17 @@ from django.utils import timezone
 
 from .audit import jsonable
 from .models import JobRun
+from .transitions import register_transitions, transition_update
+
+JOB_RUN_TRANSITIONS = register_transitions(
+    JobRun,
+    {
+        JobRun.Status.RUNNING: {JobRun.Status.SUCCEEDED, JobRun.Status.FAILED},
+        JobRun.Status.SUCCEEDED: set(),
+        JobRun.Status.FAILED: set(),
+    },
+    initial=[JobRun.Status.RUNNING],
+)
 
 
 @contextmanager
@@ -20,12 +31,16 @@ def job_run(name: str, task_id: str | None = None):
     try:
         yield run
     except Exception as exc:
-        JobRun.objects.filter(pk=run.pk).update(
-            status=JobRun.Status.FAILED, finished_at=timezone.now(), error=repr(exc)[:4000]
+        transition_update(
+            JobRun.objects.filter(pk=run.pk),
+            JobRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=repr(exc)[:4000],  # a diagnostic excerpt, not data anybody typed
         )
         raise
-    JobRun.objects.filter(pk=run.pk).update(
-        status=JobRun.Status.SUCCEEDED,
+    transition_update(
+        JobRun.objects.filter(pk=run.pk),
+        JobRun.Status.SUCCEEDED,
         finished_at=timezone.now(),
         result=jsonable(run.result) if run.result is not None else None,
     )

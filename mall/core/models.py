@@ -84,7 +84,8 @@ def private_storage():
 class FileJob(models.Model):
     """An export or import run in the background for one staff member.
 
-    Status moves only through ``mall.core.filejobs`` (its ``ALLOWED_TRANSITIONS``).
+    Status moves only through ``mall.core.transitions`` (``FILE_JOB_TRANSITIONS`` in
+    ``mall.core.filejobs``).
     ``parameters`` holds what is needed to redo the work — export name, format and
     the filters as the caller sent them — never personal data in plain text.
     """

@@ -84,6 +84,8 @@ class ModelActionPermissions(HasActionPermissions):
             model = getattr(view, "scope_model", None)
             if model is None and getattr(view, "queryset", None) is not None:
                 model = view.queryset.model
+            if model is None and getattr(view, "list_selector", None) is not None:
+                model = view.get_queryset().model
             if model is not None:
                 needed = [model_permission(model, DEFAULT_ACTION_VERBS[action])]
         if needed is None:

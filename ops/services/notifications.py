@@ -11,12 +11,9 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from mall.core.actors import system_actor
 from mall.core.audit import audit
-from mall.core.permissions import is_staff_user
 
 from ..exceptions import NotificationNotYours
 from ..models import StaffNotification
@@ -40,6 +37,7 @@ def _recipient_ids(recipients: Iterable) -> list[int]:
 
 def staff_notify(
     *,
+    actor,
     recipients: Iterable,
     kind: str,
     title: str,
@@ -52,13 +50,23 @@ def staff_notify(
     ``recipients`` are users or user ids; inactive users are skipped. With a
     ``dedupe_key``, a recipient who already has a notification with that key gets
     no second one (enforced by a unique constraint, so concurrent callers are safe
-    too). Audited as one ``notification.send`` entry when anything was created.
+    too). Audited as one ``notification.send`` entry, by ``actor`` (the staff member
+    or job whose work caused it), when anything was created.
+
+    The title is a label the caller derives (often from a product title): one longer
+    than the column is shortened with an ellipsis. A ``dedupe_key`` or ``link`` that
+    does not fit is a programming error (``ValueError``): cutting either would merge
+    distinct notices or break the link.
     """
+    dedupe_key = dedupe_key or ""
+    if len(dedupe_key) > 200 or len(str(link)) > 500:
+        raise ValueError("staff_notify: dedupe_key (200) or link (500) too long")
     ids = _recipient_ids(recipients)
     if not ids:
         return 0
-    title = str(title)[:200]
-    dedupe_key = (dedupe_key or "")[:200]
+    title = str(title)
+    if len(title) > 200:
+        title = title[:199] + "…"
     with transaction.atomic():
         if dedupe_key:
             already = set(
@@ -75,7 +83,7 @@ def staff_notify(
                 kind=kind,
                 title=title,
                 body=str(body),
-                link=str(link)[:500],
+                link=str(link),
                 dedupe_key=dedupe_key,
             )
             for pk in ids
@@ -84,30 +92,12 @@ def staff_notify(
         # constraint keeps one row per (recipient, key).
         StaffNotification.objects.bulk_create(rows, ignore_conflicts=bool(dedupe_key))
         audit(
-            actor=system_actor(),
+            actor=actor,
             action="notification.send",
             object_type="ops.staffnotification",
             data={"kind": kind, "dedupe_key": dedupe_key, "recipients": ids, "title": title},
         )
     return len(ids)
-
-
-def notification_list(*, actor) -> QuerySet[StaffNotification]:
-    """Return ``actor``'s own notifications, newest first.
-
-    The inbox is personal: whatever the actor's roles and data scope (an order-ops
-    role scoped to a region has no ``self`` scope, yet must read its own inbox),
-    an active staff member sees exactly the rows addressed to them and nobody sees
-    anybody else's. Inactive or non-staff users see nothing.
-    """
-    if not is_staff_user(actor):
-        return StaffNotification.objects.none()
-    return StaffNotification.objects.filter(recipient_id=actor.pk).order_by("-created_at", "-id")
-
-
-def notification_unread_count(*, actor) -> int:
-    """Return how many of ``actor``'s notifications are unread (one COUNT on an index)."""
-    return notification_list(actor=actor).filter(read_at__isnull=True).count()
 
 
 def notification_mark_read(*, actor, notification: StaffNotification) -> StaffNotification:

@@ -16,17 +16,15 @@ Rules (DESIGN.md §4 "System parameters"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from mall.core.audit import audit, snapshot
-from mall.core.scoping import scope_queryset
+from mall.core.transitions import register_transitions, transition
 
 from ..exceptions import (
     OpsPermissionDenied,
@@ -38,7 +36,6 @@ from ..exceptions import (
 )
 from ..models import ParameterChangeRequest, SystemParameter
 from ..parameters import ParameterSpec, forget_cached, get_parameter, parameter_spec
-from ..parameters import registered_parameters as _registered
 
 REQUEST_PERMISSION = "ops.add_parameterchangerequest"
 BUSINESS_PERMISSION = "ops.approve_parameter_change"
@@ -46,6 +43,16 @@ TECH_PERMISSION = "ops.approve_parameter_change_tech"
 ROLE_PERMISSIONS = {"business": BUSINESS_PERMISSION, "tech": TECH_PERMISSION}
 
 Status = ParameterChangeRequest.Status
+
+PARAMETER_CHANGE_TRANSITIONS = register_transitions(
+    ParameterChangeRequest,
+    {
+        Status.PENDING: {Status.APPLIED, Status.REJECTED, Status.WITHDRAWN},
+        Status.APPLIED: set(),
+        Status.REJECTED: set(),
+        Status.WITHDRAWN: set(),
+    },
+)
 
 
 def _spec(key: str) -> ParameterSpec:
@@ -164,10 +171,15 @@ def _apply(*, actor, request: ParameterChangeRequest, now: datetime) -> None:
     row, _created = SystemParameter.objects.update_or_create(
         key=request.key, defaults={"value": spec.to_json(value), "updated_by": actor}
     )
-    request.status = Status.APPLIED
-    request.decided_at = now
-    request.decided_by = actor
-    request.save(update_fields=["status", "decided_at", "decided_by"])
+    transition(
+        request,
+        Status.APPLIED,
+        actor=actor,
+        action="parameter.change_apply",
+        data={"key": request.key},
+        decided_at=now,
+        decided_by=actor,
+    )
     forget_cached(request.key)
     transaction.on_commit(lambda: forget_cached(request.key))
     audit(
@@ -258,19 +270,16 @@ def parameter_change_reject(
             raise ParameterApprovalRefused(
                 gettext("You cannot reject your own change request; withdraw it instead.")
             )
-        before = snapshot(locked)
-        locked.status = Status.REJECTED
-        locked.rejection_reason = reason
-        locked.decided_at = timezone.now()
-        locked.decided_by = actor
-        locked.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
-        audit(
+        transition(
+            locked,
+            Status.REJECTED,
             actor=actor,
             action="parameter.change_reject",
-            target=locked,
-            before=before,
-            after=snapshot(locked),
-            data={"key": locked.key, "reason": reason},
+            reason=reason,
+            data={"key": locked.key},
+            rejection_reason=reason,
+            decided_at=timezone.now(),
+            decided_by=actor,
         )
     return locked
 
@@ -281,99 +290,13 @@ def parameter_change_withdraw(*, actor, request: ParameterChangeRequest) -> Para
         locked = _lock_pending(request)
         if locked.requested_by_id != actor.pk:
             raise ParameterApprovalRefused(gettext("Only the requester can withdraw a request."))
-        before = snapshot(locked)
-        locked.status = Status.WITHDRAWN
-        locked.decided_at = timezone.now()
-        locked.decided_by = actor
-        locked.save(update_fields=["status", "decided_at", "decided_by"])
-        audit(
+        transition(
+            locked,
+            Status.WITHDRAWN,
             actor=actor,
             action="parameter.change_withdraw",
-            target=locked,
-            before=before,
-            after=snapshot(locked),
+            data={"key": locked.key},
+            decided_at=timezone.now(),
+            decided_by=actor,
         )
     return locked
-
-
-# --- selectors --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParameterRow:
-    key: str
-    kind: str
-    description: str
-    default: Any
-    value: Any
-    minimum: Any
-    maximum: Any
-    is_default: bool
-    updated_at: datetime | None
-    updated_by: str
-    pending_request_id: int | None
-
-
-def parameter_list(*, actor) -> list[ParameterRow]:
-    """Return every registered parameter with its current value (two queries).
-
-    Parameters never changed have no ``SystemParameter`` row; they are listed with
-    their default. Needs ``ops.view_systemparameter`` (else an empty list).
-    """
-    if not actor.has_perm("ops.view_systemparameter"):
-        return []
-    rows = {
-        row.key: row
-        for row in scope_queryset(actor, SystemParameter.objects.select_related("updated_by"))
-    }
-    pending = dict(
-        ParameterChangeRequest.objects.filter(status=Status.PENDING).values_list("key", "pk")
-    )
-    result = []
-    for key, spec in _registered().items():
-        row = rows.get(key)
-        try:
-            value = spec.coerce(row.value) if row is not None else spec.default
-        except ValueError:  # a stored value the rules no longer accept: show the default
-            value = spec.default
-        result.append(
-            ParameterRow(
-                key=key,
-                kind=spec.kind,
-                description=str(spec.description),
-                default=spec.to_json(spec.default),
-                value=spec.to_json(value),
-                minimum=spec.to_json(spec.minimum) if spec.minimum is not None else None,
-                maximum=spec.to_json(spec.maximum) if spec.maximum is not None else None,
-                is_default=row is None,
-                updated_at=row.updated_at if row else None,
-                updated_by=row.updated_by.get_username() if row and row.updated_by else "",
-                pending_request_id=pending.get(key),
-            )
-        )
-    return result
-
-
-def parameter_change_request_list(*, actor) -> QuerySet[ParameterChangeRequest]:
-    """Return the change requests ``actor`` may see (function permission), newest first."""
-    if not actor.has_perm("ops.view_parameterchangerequest"):
-        return ParameterChangeRequest.objects.none()
-    return scope_queryset(
-        actor,
-        ParameterChangeRequest.objects.select_related(
-            "requested_by", "business_approver", "tech_approver", "decided_by"
-        ),
-    ).order_by("-requested_at", "-id")
-
-
-def parameter_change_requests_awaiting(
-    *, actor, queryset: QuerySet | None = None
-) -> QuerySet[ParameterChangeRequest]:
-    """Narrow ``queryset`` to pending requests that wait for ``actor``'s approval."""
-    queryset = queryset if queryset is not None else parameter_change_request_list(actor=actor)
-    condition = Q(pk__in=[])
-    if actor.has_perm(BUSINESS_PERMISSION):
-        condition |= Q(business_approver__isnull=True) & ~Q(tech_approver=actor)
-    if actor.has_perm(TECH_PERMISSION):
-        condition |= Q(tech_approver__isnull=True) & ~Q(business_approver=actor)
-    return queryset.filter(condition, status=Status.PENDING).exclude(requested_by=actor)

@@ -10,7 +10,7 @@ Other apps use this API (DESIGN.md §4 "SLA clocks")::
     sla_clock_stop(kind="order.review", subject=order, actor=actor, outcome="cancelled")
 
 Durations are system parameters (never literals): each kind names the parameter and
-its unit when registered with :func:`register_sla_kind`. The per-minute job
+its unit when registered with :func:`ops.sla_kinds.register_sla_kind`. The per-minute job
 (:func:`sla_scan`) marks overdue clocks ``breached`` and escalates each breach once.
 
 Verdicts (``SlaClock.status``):
@@ -39,66 +39,28 @@ from django.utils.translation import gettext
 
 from mall.core.audit import audit, snapshot
 from mall.core.scoping import scope_queryset
+from mall.core.transitions import register_transitions, transition
 
-from ..exceptions import OpsPermissionDenied, SlaClockClosed, SlaExtensionInvalid, SlaKindUnknown
+from ..exceptions import OpsPermissionDenied, SlaClockClosed, SlaExtensionInvalid
 from ..models import SlaClock, SlaClockExtension
-from ..parameters import get_parameter, parameter_spec
+from ..sla_kinds import registered_sla_kinds, sla_kind
 from .notifications import staff_notify
 
-UNITS = {"minutes": "minutes", "hours": "hours", "days": "days"}
 MAX_EXTENSION_MINUTES = 60 * 24 * 30
+
+_Clock = SlaClock.Status
+SLA_CLOCK_TRANSITIONS = register_transitions(
+    SlaClock,
+    {
+        _Clock.OPEN: {_Clock.MET, _Clock.CANCELLED, _Clock.BREACHED},
+        # an extension past "now" opens a breached clock again
+        _Clock.BREACHED: {_Clock.OPEN},
+        _Clock.MET: set(),
+        _Clock.CANCELLED: set(),
+    },
+)
 ESCALATION_PERMISSION = "ops.receive_sla_escalation"
 EXTEND_PERMISSION = "ops.extend_slaclock"
-
-
-@dataclass(frozen=True)
-class SlaKind:
-    kind: str
-    label: str
-    parameter: str
-    unit: str
-    promotion_parameter: str | None = None
-
-    def duration(self, *, promotion: bool = False) -> timedelta:
-        """Return the allowed time, read from the kind's system parameter now."""
-        key = self.promotion_parameter if promotion and self.promotion_parameter else self.parameter
-        return timedelta(**{self.unit: int(get_parameter(key))})
-
-
-_kinds: dict[str, SlaKind] = {}
-
-
-def register_sla_kind(
-    kind: str,
-    *,
-    label,
-    parameter: str,
-    unit: str,
-    promotion_parameter: str | None = None,
-) -> SlaKind:
-    """Declare an SLA kind whose duration is ``parameter`` (a registered INT) in ``unit``.
-
-    ``promotion_parameter`` (optional) is used instead when a clock is started with
-    ``promotion=True`` (shipping: 24 h, 48 h during a promotion).
-    """
-    if unit not in UNITS:
-        raise ValueError(f"unknown SLA unit {unit!r}; use minutes, hours or days")
-    for key in filter(None, (parameter, promotion_parameter)):
-        parameter_spec(key)  # KeyError for an unregistered parameter: fail at start-up
-    declared = SlaKind(kind, label, parameter, unit, promotion_parameter)
-    _kinds[kind] = declared
-    return declared
-
-
-def sla_kind(kind: str) -> SlaKind:
-    try:
-        return _kinds[kind]
-    except KeyError:
-        raise SlaKindUnknown(fields={"kind": [kind]}) from None
-
-
-def registered_sla_kinds() -> dict[str, SlaKind]:
-    return dict(sorted(_kinds.items()))
 
 
 def _subject_ref(subject: models.Model) -> tuple[ContentType, str]:
@@ -117,40 +79,28 @@ def _running(kind: str, subject: models.Model, *, lock: bool = False) -> SlaCloc
     return queryset.first()
 
 
-def sla_clock_running(*, kind: str, subject: models.Model) -> SlaClock | None:
-    """Return the running clock of ``kind`` on ``subject``, if any (no scope: for services)."""
-    return _running(kind, subject)
-
-
-def sla_clocks_for(*, subject: models.Model) -> models.QuerySet[SlaClock]:
-    """Return every clock (running and closed) on ``subject``, oldest first (for services)."""
-    content_type, object_id = _subject_ref(subject)
-    return SlaClock.objects.filter(subject_type=content_type, subject_id=object_id).order_by(
-        "started_at", "id"
-    )
+def _clock_data(clock: SlaClock, **data) -> dict:
+    subject = f"{clock.subject_type.app_label}.{clock.subject_type.model}:{clock.subject_id}"
+    return {"kind": clock.kind, "subject": subject, **data}
 
 
 def _audit_clock(actor, action: str, clock: SlaClock, before: dict | None, **data) -> None:
+    """Audit a change of a clock that is not a status move (start, escalation)."""
     audit(
         actor=actor,
         action=action,
         target=clock,
         before=before,
         after=snapshot(clock),
-        data={
-            "kind": clock.kind,
-            "subject": f"{clock.subject_type.app_label}.{clock.subject_type.model}:"
-            f"{clock.subject_id}",
-            **data,
-        },
+        data=_clock_data(clock, **data),
     )
 
 
 def sla_clock_start(
     *,
+    actor,
     kind: str,
     subject: models.Model,
-    actor,
     started_at: datetime | None = None,
     region=None,
     owner=None,
@@ -194,24 +144,45 @@ def sla_clock_start(
     return clock
 
 
-def _close(clock: SlaClock, *, outcome: str, at: datetime) -> None:
-    if at > clock.due_at or clock.status == SlaClock.Status.BREACHED:
-        clock.status = SlaClock.Status.BREACHED
-        clock.breached_at = clock.breached_at or clock.due_at
-    elif outcome == SlaClock.Outcome.MET:
-        clock.status = SlaClock.Status.MET
+def _close(actor, clock: SlaClock, *, outcome: str, at: datetime) -> None:
+    """Close ``clock`` with its verdict (module docstring); audited as ``sla.stop``."""
+    data = {**_clock_data(clock), "outcome": outcome}
+    closing = {"closed_at": at, "closed_outcome": outcome}
+    if clock.status == SlaClock.Status.BREACHED:  # the verdict stands; only close it
+        before = snapshot(clock, ["closed_at", "closed_outcome"])
+        for name, value in closing.items():
+            setattr(clock, name, value)
+        clock.save(update_fields=list(closing))
+        audit(
+            actor=actor,
+            action="sla.stop",
+            target=clock,
+            before=before,
+            after=snapshot(clock, ["closed_at", "closed_outcome"]),
+            data=data,
+        )
+    elif at > clock.due_at:
+        transition(
+            clock,
+            SlaClock.Status.BREACHED,
+            actor=actor,
+            action="sla.stop",
+            data=data,
+            breached_at=clock.breached_at or clock.due_at,
+            **closing,
+        )
     else:
-        clock.status = SlaClock.Status.CANCELLED
-    clock.closed_at = at
-    clock.closed_outcome = outcome
-    clock.save(update_fields=["status", "breached_at", "closed_at", "closed_outcome"])
+        verdict = (
+            SlaClock.Status.MET if outcome == SlaClock.Outcome.MET else SlaClock.Status.CANCELLED
+        )
+        transition(clock, verdict, actor=actor, action="sla.stop", data=data, **closing)
 
 
 def sla_clock_stop(
     *,
+    actor,
     kind: str,
     subject: models.Model,
-    actor,
     outcome: str = "met",
     at: datetime | None = None,
 ) -> SlaClock | None:
@@ -229,17 +200,15 @@ def sla_clock_stop(
         clock = _running(kind, subject, lock=True)
         if clock is None:
             return None
-        before = snapshot(clock)
-        _close(clock, outcome=outcome, at=at or timezone.now())
-        _audit_clock(actor, "sla.stop", clock, before, outcome=outcome)
+        _close(actor, clock, outcome=outcome, at=at or timezone.now())
     return clock
 
 
 def sla_clock_restart(
     *,
+    actor,
     kind: str,
     subject: models.Model,
-    actor,
     started_at: datetime | None = None,
     region=None,
     owner=None,
@@ -294,17 +263,34 @@ def sla_clock_extend(*, actor, clock: SlaClock, minutes: int, reason: str) -> Sl
         locked = SlaClock.objects.select_for_update().get(pk=clock.pk)
         if not locked.is_running:
             raise SlaClockClosed()
-        before = snapshot(locked)
         previous_due, previous_status = locked.due_at, locked.status
-        locked.due_at = previous_due + timedelta(minutes=minutes)
-        locked.extended_minutes += minutes
-        if locked.status == SlaClock.Status.BREACHED and locked.due_at > timezone.now():
-            locked.status = SlaClock.Status.OPEN
-            locked.breached_at = None
-            locked.escalated_at = None
-        locked.save(
-            update_fields=["due_at", "extended_minutes", "status", "breached_at", "escalated_at"]
-        )
+        new_due = previous_due + timedelta(minutes=minutes)
+        changes = {"due_at": new_due, "extended_minutes": locked.extended_minutes + minutes}
+        data = _clock_data(locked, minutes=minutes, reason=reason)
+        if locked.status == SlaClock.Status.BREACHED and new_due > timezone.now():
+            transition(
+                locked,
+                SlaClock.Status.OPEN,
+                actor=actor,
+                action="sla.extend",
+                data=data,
+                breached_at=None,
+                escalated_at=None,
+                **changes,
+            )
+        else:
+            before = snapshot(locked, list(changes))
+            for name, value in changes.items():
+                setattr(locked, name, value)
+            locked.save(update_fields=list(changes))
+            audit(
+                actor=actor,
+                action="sla.extend",
+                target=locked,
+                before=before,
+                after=snapshot(locked, list(changes)),
+                data=data,
+            )
         SlaClockExtension.objects.create(
             clock=locked,
             minutes=minutes,
@@ -314,7 +300,6 @@ def sla_clock_extend(*, actor, clock: SlaClock, minutes: int, reason: str) -> Sl
             previous_status=previous_status,
             actor=actor,
         )
-        _audit_clock(actor, "sla.extend", locked, before, minutes=minutes, reason=reason)
     return locked
 
 
@@ -348,7 +333,7 @@ def _clock_link(clock: SlaClock) -> str:
         return ""
 
 
-def sla_scan(*, now: datetime | None = None, batch_size: int = 500) -> ScanReport:
+def sla_scan(*, actor, now: datetime | None = None, batch_size: int = 500) -> ScanReport:
     """Mark overdue running clocks breached and escalate each breach once.
 
     1. Every running ``open`` clock past ``due_at`` becomes ``breached`` (audited as
@@ -359,12 +344,9 @@ def sla_scan(*, now: datetime | None = None, batch_size: int = 500) -> ScanRepor
        set in the same transaction, so a second scan (or a concurrent one: rows are
        taken with ``SKIP LOCKED``) does not escalate again. The notification's
        dedupe key names the clock and its deadline as a second guard.
-    Returns counts. Safe to run twice.
+    Returns counts. Safe to run twice. ``actor`` is the system actor when run as a job.
     """
-    from mall.core.actors import system_actor
-
     now = now or timezone.now()
-    actor = system_actor()
     breached = escalated = notified = 0
 
     while True:
@@ -376,16 +358,20 @@ def sla_scan(*, now: datetime | None = None, batch_size: int = 500) -> ScanRepor
                 .order_by("pk")[:batch_size]
             )
             for clock in clocks:
-                before = snapshot(clock)
-                clock.status = SlaClock.Status.BREACHED
-                clock.breached_at = clock.due_at
-                clock.save(update_fields=["status", "breached_at"])
-                _audit_clock(actor, "sla.breach", clock, before)
+                transition(
+                    clock,
+                    SlaClock.Status.BREACHED,
+                    actor=actor,
+                    action="sla.breach",
+                    data=_clock_data(clock),
+                    breached_at=clock.due_at,
+                )
             breached += len(clocks)
         if len(clocks) < batch_size:
             break
 
     candidates = _escalation_candidates()
+    kinds = registered_sla_kinds()
     while True:
         with transaction.atomic():
             clocks = list(
@@ -412,8 +398,9 @@ def sla_scan(*, now: datetime | None = None, batch_size: int = 500) -> ScanRepor
                 recipients = {user.pk for user in candidates if clock.pk in visible[user.pk]}
                 if clock.owner_id:
                     recipients.add(clock.owner_id)
-                label = str(sla_kind(clock.kind).label) if clock.kind in _kinds else clock.kind
+                label = str(sla_kind(clock.kind).label) if clock.kind in kinds else clock.kind
                 notified += staff_notify(
+                    actor=actor,
                     recipients=recipients,
                     kind="sla.breached",
                     title=gettext("SLA breached: %(kind)s · %(subject)s")

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ops.services.notifications import notification_unread_count
+from ops.selectors import notification_unread_count
 
 register = template.Library()
 

@@ -145,3 +145,91 @@ def test_concurrent_identical_requests_act_exactly_once():
     assert JobRun.objects.filter(name="race").count() == 1
     assert statuses.count(201) == 1
     assert set(statuses) <= {201, 409}
+
+
+def _stuck_claim(body: dict, *, age_seconds: int, key: str = "key-1") -> IdempotencyKey:
+    """An in-flight claim left behind by a worker that died ``age_seconds`` ago."""
+    from django.test import RequestFactory
+    from rest_framework.parsers import JSONParser
+    from rest_framework.request import Request
+
+    from mall.core.idempotency import request_fingerprint
+
+    raw = RequestFactory().post(URL, body, content_type="application/json")
+    fingerprint = request_fingerprint(Request(raw, parsers=[JSONParser()]))
+    record = IdempotencyKey.objects.create(
+        owner="anon:127.0.0.1",
+        key=key,
+        method="POST",
+        path=URL,
+        request_hash=fingerprint,
+        state=IdempotencyKey.State.IN_FLIGHT,
+        expires_at=timezone.now() + timedelta(hours=48),
+    )
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - timedelta(seconds=age_seconds)
+    )
+    return record
+
+
+@pytest.mark.django_db
+def test_a_claim_whose_worker_died_is_taken_over_after_the_lease(api_client, settings):
+    settings.IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS = 60
+    _stuck_claim({"name": "a"}, age_seconds=61)
+
+    retry = post(api_client, {"name": "a"})
+    again = post(api_client, {"name": "a"})
+
+    assert retry.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert JobRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_within_its_lease_is_still_in_flight(api_client, settings):
+    settings.IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS = 60
+    _stuck_claim({"name": "a"}, age_seconds=30)
+
+    response = post(api_client, {"name": "a"})
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_in_flight"
+    assert JobRun.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_lapsed_claim_is_not_taken_over_with_another_body(api_client, settings):
+    settings.IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS = 60
+    _stuck_claim({"name": "a"}, age_seconds=120)
+
+    assert post(api_client, {"name": "b"}).status_code == 422
+    assert JobRun.objects.count() == 0
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_a_lapsed_claim_act_exactly_once(settings):
+    settings.IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS = 60
+    _stuck_claim({"name": "race", "delay": 0.3}, age_seconds=61)
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def worker():
+        try:
+            barrier.wait()
+            code = post(APIClient(), {"name": "race", "delay": 0.3}).status_code
+            with lock:
+                statuses.append(code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert JobRun.objects.filter(name="race").count() == 1
+    assert statuses.count(201) == 1
+    assert set(statuses) <= {201, 409}

@@ -33,11 +33,12 @@ def test_staff_exchanges_password_for_a_token_that_authenticates(api_client, mak
 
 
 @pytest.mark.django_db
-def test_wrong_password_is_refused_and_audited(api_client, make_staff):
+def test_wrong_password_is_a_401_and_audited(api_client, make_staff):
     make_staff("clerk")
     response = login(api_client, "clerk", "wrong")
 
-    assert response.status_code == 400
+    assert response.status_code == 401  # like the member login
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json()["error"]["code"] == "invalid_credentials"
     failed = AuditEntry.objects.get(action="auth.login_failed")
     assert failed.data["username"] == "clerk"
@@ -47,7 +48,7 @@ def test_wrong_password_is_refused_and_audited(api_client, make_staff):
 @pytest.mark.django_db
 def test_non_staff_users_get_no_token(api_client, django_user_model):
     django_user_model.objects.create_user("shopper", password=PASSWORD, is_staff=False)
-    assert login(api_client, "shopper", PASSWORD).status_code == 400
+    assert login(api_client, "shopper", PASSWORD).status_code == 401
     assert not Token.objects.exists()
 
 
@@ -58,7 +59,7 @@ def test_username_is_locked_after_repeated_failures_even_with_the_right_password
 ):
     make_staff("clerk")
     codes = [login(api_client, "clerk", "wrong").status_code for _ in range(3)]
-    assert codes == [400, 400, 429]
+    assert codes == [401, 401, 429]
 
     locked = login(api_client, "clerk", PASSWORD)
     assert locked.status_code == 429

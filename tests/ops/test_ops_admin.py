@@ -5,6 +5,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.utils import timezone
 
+from mall.core.actors import system_actor
 from ops.models import AuditEntry, ParameterChangeRequest, SlaClock, StaffNotification
 from ops.parameters import get_parameter
 from ops.services.notifications import staff_notify
@@ -197,7 +198,9 @@ def test_sla_board_is_scoped(make_staff, superuser):
 
 def test_my_notifications_shows_own_rows_and_the_header_counts_unread(make_staff):
     alice, bob = make_staff("alice"), make_staff("bob")
-    staff_notify(recipients=[alice, bob], kind="k", title="Stock low on SKU-1")
+    staff_notify(
+        actor=system_actor(), recipients=[alice, bob], kind="k", title="Stock low on SKU-1"
+    )
     client = login(alice)
     index = client.get("/admin/")
     assert index.status_code == 200

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from mall.core.actors import system_actor
 from ops.models import ParameterChangeRequest, SlaClock, StaffNotification
 from ops.services.notifications import staff_notify
 from ops.services.parameters import parameter_change_request
@@ -185,7 +186,12 @@ def test_sla_extend_validates_input(superuser, staff_client):
 def test_notification_inbox_is_personal(make_staff, staff_client, superuser):
     alice = make_staff("alice")
     bob = make_staff("bob")
-    staff_notify(recipients=[alice, bob, superuser], kind="stock.low", title="Low stock")
+    staff_notify(
+        actor=system_actor(),
+        recipients=[alice, bob, superuser],
+        kind="stock.low",
+        title="Low stock",
+    )
     alice_client = staff_client(alice)
     inbox = alice_client.get("/api/v1/ops/notifications/").json()["results"]
     assert len(inbox) == 1
@@ -223,7 +229,7 @@ def test_change_request_and_inbox_lists_keep_their_query_count(
         parameter_change_request(
             actor=requester, key=spec.key, new_value=spec.default + 1, reason="r"
         )
-        staff_notify(recipients=[requester], kind="k", title=f"n{index}")
+        staff_notify(actor=system_actor(), recipients=[requester], kind="k", title=f"n{index}")
 
     add(0)
     with django_assert_max_num_queries(8) as first:

@@ -14,13 +14,12 @@ from ops.exceptions import (
 )
 from ops.models import AuditEntry, ParameterChangeRequest, SystemParameter
 from ops.parameters import get_parameter
+from ops.selectors import parameter_change_requests_awaiting, parameter_list
 from ops.services.parameters import (
     parameter_change_approve,
     parameter_change_reject,
     parameter_change_request,
-    parameter_change_requests_awaiting,
     parameter_change_withdraw,
-    parameter_list,
 )
 from tests.conftest import requires_postgres
 

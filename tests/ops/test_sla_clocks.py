@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from mall.core.actors import system_actor
 from ops.exceptions import OpsPermissionDenied, SlaClockClosed, SlaExtensionInvalid, SlaKindUnknown
 from ops.models import AuditEntry, SlaClock, StaffNotification, SystemParameter
 from ops.services.sla import (
@@ -164,7 +165,7 @@ def test_scan_marks_overdue_clocks_breached_and_escalates_once(subject, east, ma
     )
     in_time = sla_clock_start(kind="order.review", subject=east, actor=owner)
 
-    report = sla_scan()
+    report = sla_scan(actor=system_actor())
     assert (report.breached, report.escalated) == (1, 1)
     overdue.refresh_from_db()
     in_time.refresh_from_db()
@@ -176,7 +177,7 @@ def test_scan_marks_overdue_clocks_breached_and_escalates_once(subject, east, ma
         "lead",
     }
 
-    again = sla_scan()
+    again = sla_scan(actor=system_actor())
     assert (again.breached, again.escalated, again.notified) == (0, 0, 0)
     assert StaffNotification.objects.count() == 2
     assert AuditEntry.objects.filter(action="sla.escalate").count() == 1
@@ -190,15 +191,15 @@ def test_extending_a_breached_clock_reopens_it_and_a_new_breach_escalates_again(
     clock = sla_clock_start(
         kind="order.review", subject=subject, actor=owner, started_at=start, owner=owner
     )
-    sla_scan()
+    sla_scan(actor=system_actor())
     clock = sla_clock_extend(actor=owner, clock=clock, minutes=10, reason="waiting for stock")
     assert clock.status == SlaClock.Status.OPEN
     assert clock.escalated_at is None
     assert clock.extensions.get().previous_status == SlaClock.Status.BREACHED
-    assert sla_scan().escalated == 0
+    assert sla_scan(actor=system_actor()).escalated == 0
 
     later = timezone.now() + timedelta(minutes=15)
-    report = sla_scan(now=later)
+    report = sla_scan(actor=system_actor(), now=later)
     assert (report.breached, report.escalated) == (1, 1)
     assert StaffNotification.objects.filter(recipient=owner).count() == 2
 
@@ -207,7 +208,7 @@ def test_a_clock_closed_late_before_the_scan_is_not_escalated(subject, actor):
     start = timezone.now() - timedelta(minutes=30)
     sla_clock_start(kind="order.review", subject=subject, actor=actor, started_at=start)
     sla_clock_stop(kind="order.review", subject=subject, actor=actor)
-    assert sla_scan().escalated == 0
+    assert sla_scan(actor=system_actor()).escalated == 0
     assert not StaffNotification.objects.exists()
 
 
@@ -217,7 +218,7 @@ def test_escalation_skips_staff_who_cannot_see_the_clock(subject, make_staff):
     actor = make_staff("starter")
     start = timezone.now() - timedelta(minutes=11)
     sla_clock_start(kind="order.review", subject=subject, actor=actor, started_at=start)
-    report = sla_scan()
+    report = sla_scan(actor=system_actor())
     assert report.escalated == 1
     assert not StaffNotification.objects.filter(recipient__username="outsider").exists()
 

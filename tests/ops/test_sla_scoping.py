@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from mall.core.actors import system_actor
 from ops import demo as ops_demo
 from ops.models import StaffNotification
 from ops.selectors import sla_clock_list
@@ -58,7 +59,7 @@ def test_regional_staff_see_their_regions_clocks_only(staff, clocks):
 
 
 def test_breach_escalations_reach_the_regions_staff_and_the_leads(staff, clocks):
-    sla_scan()
+    sla_scan(actor=system_actor())
 
     def inbox(username):
         return set(

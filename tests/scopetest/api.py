@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from mall.core.api import ExportColumn, MaskedField, ScopedExportMixin, ScopedViewSetMixin
+from mall.core.api import ExportColumn, MaskedField, ScopedExportMixin, ScopedViewSet
 
-from . import models, services
+from . import models, selectors, services
+from .filters import TicketFilter
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -27,28 +28,20 @@ class RegionOnlyTicketSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "is_closed"]
 
 
-class _TicketViewSetBase(
-    ScopedViewSetMixin,
-    ScopedExportMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class _TicketViewSetBase(ScopedExportMixin, ScopedViewSet):
     required_permissions = {"close": ["scopetest.close_ticket"]}
 
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        ticket = self.get_object()
-        services.ticket_close(actor=request.user, ticket=ticket)
+        ticket = services.ticket_close(actor=request.user, ticket=self.get_object())
         return Response({"id": ticket.pk, "is_closed": True})
 
 
 class TicketViewSet(_TicketViewSetBase):
-    scope_model = models.Ticket
-    queryset = models.Ticket.objects.select_related("region")
+    list_selector = selectors.ticket_list
     serializer_class = TicketSerializer
     pii_permission = "scopetest.view_ticket_pii"
-    filterset_fields = ["site"]  # a filter on a granted relation (existence must not leak)
+    filterset_class = TicketFilter
     export_filename = "tickets"
     export_columns = [
         ExportColumn("id", "id"),
@@ -60,8 +53,7 @@ class TicketViewSet(_TicketViewSetBase):
 
 
 class RegionOnlyTicketViewSet(_TicketViewSetBase):
-    scope_model = models.RegionOnlyTicket
-    queryset = models.RegionOnlyTicket.objects.all()
+    list_selector = selectors.region_only_ticket_list
     serializer_class = RegionOnlyTicketSerializer
     export_filename = "region-tickets"
     export_columns = [ExportColumn("id", "id"), ExportColumn("title", "title")]

@@ -11,9 +11,11 @@ from .models import RegionOnlyTicket, Ticket
 
 
 @transaction.atomic
-def ticket_close(*, actor, ticket: Ticket | RegionOnlyTicket) -> None:
+def ticket_close(*, actor, ticket: Ticket | RegionOnlyTicket) -> Ticket | RegionOnlyTicket:
     """Close a ticket (needs ``scopetest.close_ticket``)."""
     if not actor.has_perm("scopetest.close_ticket"):
         raise PermissionDeniedError()
-    type(ticket).objects.filter(pk=ticket.pk).update(is_closed=True)
+    ticket.is_closed = True
+    ticket.save(update_fields=["is_closed"])
     audit(actor=actor, action="scopetest.ticket_close", target=ticket)
+    return ticket

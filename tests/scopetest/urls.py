@@ -15,4 +15,5 @@ router.register(
     basename="scopetest-regionticket",
 )
 
-urlpatterns = [*project_urlpatterns, path("", include(router.urls))]
+# First: the project's last pattern answers every other /api/ path with a 404.
+urlpatterns = [path("", include(router.urls)), *project_urlpatterns]
