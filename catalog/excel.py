@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from mall.core.actors import system_actor
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
 from mall.core.filejobs import file_job_create, file_job_fail, file_job_succeed
@@ -526,13 +527,14 @@ def product_import_job_run(*, job: FileJob, progress) -> ProductImport:
     }
     if record.status == ProductImport.Status.APPLIED:
         job.rows_total = record.row_count
-        file_job_succeed(job=job, result=result)
+        file_job_succeed(actor=system_actor(), job=job, result=result)
         return record
     report = None
     if record.report:
         with record.report.open("rb") as source:
             report = ContentFile(source.read())
     file_job_fail(
+        actor=system_actor(),
         job=job,
         error=_("%(n)d row(s) have errors; nothing was imported. Download the error report.")
         % {"n": record.error_count},
@@ -656,6 +658,10 @@ def product_export_job_run(*, job: FileJob, progress) -> int:
         job.rows_total = rows
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         file_job_succeed(
-            job=job, result={"rows": rows}, file=File(out), file_name=f"products-{stamp}.xlsx"
+            actor=system_actor(),
+            job=job,
+            result={"rows": rows},
+            file=File(out),
+            file_name=f"products-{stamp}.xlsx",
         )
     return rows

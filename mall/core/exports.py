@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
+from .actors import system_actor
 from .audit import audit
 from .exceptions import ApplicationError, PermissionDeniedError
 from .masking import PII_PERMISSION, PiiPolicy
@@ -303,6 +304,7 @@ def export_job_run(*, job, progress) -> dict:
         out.seek(0)
         job.rows_total = written
         file_job_succeed(
+            actor=system_actor(),
             job=job,
             result={"rows": written, "format": fmt},
             file=File(out),

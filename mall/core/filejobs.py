@@ -5,7 +5,7 @@
   Celery task is enqueued on the ``heavy`` queue after commit and receives the job id
   only — never a queryset or a file.
 * The task moves the job ``queued → running → succeeded | failed`` through the
-  kernel's ``transition()`` and ``FILE_JOB_TRANSITIONS`` (audited as the owner),
+  kernel's ``transition()`` and ``FILE_JOB_TRANSITIONS`` (audited, system actor),
   reports progress with a :class:`ProgressReporter` and stores the result in private
   storage
   (``PRIVATE_MEDIA_ROOT``, never under ``MEDIA_URL``).
@@ -27,6 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .actors import system_actor
 from .audit import audit, jsonable
 from .exceptions import ApplicationError, Conflict, NotFound
 from .models import FileJob
@@ -66,9 +67,9 @@ class FileJobFileExpired(ApplicationError):
     default_message = _("The file of this job has been deleted; start the job again.")
 
 
-def _transition(job: FileJob, to: str, *, action: str, data: dict | None = None, **fields):
-    """Move ``job`` to ``to`` through the kernel helper, as the job's owner (audited)."""
-    transition(job, to, actor=job.requested_by, action=action, data=data, **fields)
+def _transition(job: FileJob, to: str, *, actor, action: str, **fields) -> FileJob:
+    """Move ``job`` to ``to`` through the kernel helper (checks the table, audits)."""
+    transition(job, to, actor=actor, action=action, **fields)
     return job
 
 
@@ -132,8 +133,12 @@ def file_job_create(
     return job
 
 
-def file_job_start(*, job_id: int, task_id: str = "") -> FileJob | None:
-    """Mark the job running and return it; ``None`` when it already ended (idempotent)."""
+def file_job_start(*, actor, job_id: int, task_id: str = "") -> FileJob | None:
+    """Mark the job running and return it; ``None`` when it already ended (idempotent).
+
+    ``actor`` is the system actor: the bookkeeping is the job runner's; the work
+    itself acts as the job's owner.
+    """
     with transaction.atomic():
         job = (
             FileJob.objects.select_for_update()
@@ -146,6 +151,7 @@ def file_job_start(*, job_id: int, task_id: str = "") -> FileJob | None:
         return _transition(
             job,
             Status.RUNNING,
+            actor=actor,
             action="file_job.start",
             started_at=timezone.now(),
             task_id=(task_id or "")[:64],
@@ -159,7 +165,7 @@ def _expiry():
 
 
 def file_job_succeed(
-    *, job: FileJob, result: dict, file: File | None = None, file_name: str = ""
+    *, actor, job: FileJob, result: dict, file: File | None = None, file_name: str = ""
 ) -> FileJob:
     """Store the result (and its file) and mark the job succeeded at 100 %."""
     with transaction.atomic():
@@ -170,6 +176,7 @@ def file_job_succeed(
         return _transition(
             job,
             Status.SUCCEEDED,
+            actor=actor,
             action="file_job.succeed",
             result=jsonable(result),
             progress=100,
@@ -184,6 +191,7 @@ def file_job_succeed(
 
 def file_job_fail(
     *,
+    actor,
     job: FileJob,
     error: str,
     result: dict | None = None,
@@ -201,6 +209,7 @@ def file_job_fail(
         return _transition(
             job,
             Status.FAILED,
+            actor=actor,
             action="file_job.fail",
             error=str(error)[:4000],
             result=jsonable(result or {}),
@@ -237,18 +246,29 @@ def file_job_download(*, actor, job: FileJob) -> tuple[File, str]:
     return handle, job.result_name or f"job-{job.pk}"
 
 
-def file_jobs_purge_expired(*, now=None) -> int:
-    """Delete the files of jobs past ``expires_at``; keep the rows. Return the jobs purged."""
+def file_jobs_purge_expired(*, actor, now=None) -> int:
+    """Delete the files of jobs past ``expires_at``; keep the rows. Return the jobs purged.
+
+    Audited once per run (``file_job.purge``, the job ids) when anything was deleted.
+    """
     now = now or timezone.now()
-    purged = 0
     expired = FileJob.objects.filter(expires_at__lte=now).exclude(result_file="", input_file="")
+    purged_ids = []
     for job in expired.iterator(chunk_size=200):
         for field in (job.result_file, job.input_file):
             if field:
                 field.delete(save=False)
         FileJob.objects.filter(pk=job.pk).update(result_file="", input_file="")
-        purged += 1
-    return purged
+        purged_ids.append(job.pk)
+    if purged_ids:
+        with transaction.atomic():
+            audit(
+                actor=actor,
+                action="file_job.purge",
+                object_type=FileJob._meta.label_lower,
+                data={"jobs": purged_ids},
+            )
+    return len(purged_ids)
 
 
 class ProgressReporter:
@@ -324,17 +344,20 @@ def file_job_execute(*, job_id: int, task_id: str, work) -> FileJob | None:
     sees the outcome on the job, so nothing is re-raised to the broker (a retry would
     not fix a bad file or a lost permission).
     """
-    job = file_job_start(job_id=job_id, task_id=task_id)
+    system = system_actor()
+    job = file_job_start(actor=system, job_id=job_id, task_id=task_id)
     if job is None:
         return None
     progress = ProgressReporter(job)
     try:
         work(job, progress)
     except ApplicationError as exc:
-        file_job_fail(job=job, error=exc.message, result={"code": exc.code})
+        file_job_fail(actor=system, job=job, error=exc.message, result={"code": exc.code})
     except Exception:  # a task records its final failure
         logger.exception("file job %s (%s) failed", job.pk, job.name)
-        file_job_fail(job=job, error=str(GENERIC_FAILURE), result={"code": "job_failed"})
+        file_job_fail(
+            actor=system, job=job, error=str(GENERIC_FAILURE), result={"code": "job_failed"}
+        )
     finally:
         progress.close()
     job.refresh_from_db()

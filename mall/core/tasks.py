@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from .actors import system_actor
 from .filejobs import (
     FILE_JOB_SOFT_TIME_LIMIT,
     FILE_JOB_TIME_LIMIT,
@@ -39,7 +40,7 @@ def export_job_run_task(self, job_id: int) -> None:
 def file_jobs_purge_task(self) -> int:
     """Delete export/import files past their retention time."""
     with job_run("file_jobs_purge", self.request.id) as run:
-        run.result = {"purged": file_jobs_purge_expired()}
+        run.result = {"purged": file_jobs_purge_expired(actor=system_actor())}
     return run.result["purged"]
 
 

@@ -104,14 +104,13 @@ def test_a_file_that_is_not_a_workbook_is_refused_at_once_without_a_job(
 
 
 def test_the_import_job_reports_progress_row_by_row(importer, tree):
-    from catalog.excel import product_import_job_run
+    from catalog.excel import product_import_job_run, product_import_request
+    from mall.core.actors import system_actor
     from mall.core.filejobs import file_job_start
 
     buffer = _file([_row(i) for i in range(4)])
-    from catalog.excel import product_import_request
-
     job = product_import_request(actor=importer, file=buffer, file_name="p.xlsx")
-    job = file_job_start(job_id=job.pk)
+    job = file_job_start(actor=system_actor(), job_id=job.pk)
     seen: list[tuple[int, int | None]] = []
 
     class Recorder:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.test import Client
 
+from mall.core.actors import system_actor
 from mall.core.filejobs import file_job_start, file_job_succeed
 from mall.core.models import FileJob
 from ops.models import AuditEntry
@@ -49,8 +50,14 @@ def test_the_changelist_shows_only_the_readers_jobs_with_a_progress_bar(db):
 def test_the_owner_downloads_the_file_from_the_admin_and_the_download_is_audited(db):
     me, other = _staff("me"), _staff("other")
     job = FileJob.objects.create(kind="export", name="x", requested_by=me)
-    job = file_job_start(job_id=job.pk)
-    file_job_succeed(job=job, result={"rows": 1}, file=ContentFile(b"id\n1\n"), file_name="x.csv")
+    job = file_job_start(actor=system_actor(), job_id=job.pk)
+    file_job_succeed(
+        actor=system_actor(),
+        job=job,
+        result={"rows": 1},
+        file=ContentFile(b"id\n1\n"),
+        file_name="x.csv",
+    )
     url = f"/admin/core/filejob/{job.pk}/download/"
     response = _client(me).get(url)
     assert response.status_code == 200
