@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format messages clean-demo
+.PHONY: install demo test lint format messages clean-demo lock
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,4 +46,13 @@ messages: install
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 clean-demo:
-	rm -f db.sqlite3
+	rm -f db.sqlite3 backups/audit-anchors.jsonl  # the anchors belong to that database
+
+# Locked requirements with hashes (docs/DEPLOY.md "Reproducible installs"): resolved
+# against PyPI alone, ignoring local pip configuration, so every hash is PyPI's.
+PIP_COMPILE := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--index-url https://pypi.org/simple
+lock: install
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --output-file requirements-dev.lock requirements-dev.txt

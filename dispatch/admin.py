@@ -12,15 +12,13 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin
-from mall.core.exceptions import ApplicationError
-from mall.core.scoping import scope_queryset
+from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin
 
-from . import services
+from . import selectors, services
+from .inputs import snapshot_lines_from_file
 from .models import (
     Allocation,
     Carrier,
@@ -43,24 +41,27 @@ from .models import (
     TransferLine,
     Warehouse,
 )
-from .services.sync import sellable_expression, snapshot_lines_from_file
 
 
-def _error_text(exc: ApplicationError) -> str:
-    details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
-    return f"{exc.message} {details}".strip()
+class SelectorQuerysetMixin:
+    """The changelist, change, delete and action views read through the app's selector.
+
+    ``list_selector(*, actor)`` is the same scoped read the API uses (with its
+    ``select_related``), so the admin builds no base queryset of its own.
+    """
+
+    list_selector = None
+
+    def get_queryset(self, request):
+        return type(self).list_selector(actor=request.user)
 
 
-class ServiceErrorsAsMessages:
-    """Run the add/change view atomically; a domain error rolls back and becomes a message."""
+class DispatchAdmin(SelectorQuerysetMixin, ServiceModelAdmin):
+    """A dispatch screen whose form saves through a service (``save_with_service``)."""
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            with transaction.atomic():
-                return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:
-            self.message_user(request, _error_text(exc), level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+
+class DispatchReadOnlyAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+    """A read-only dispatch screen; its actions call services through ``run_service``."""
 
 
 def parse_line_text(text: str) -> list[tuple[str, int]]:
@@ -131,7 +132,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class DocumentAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class DocumentAdmin(DispatchAdmin):
     """A warehouse document: created through its service, never edited afterwards."""
 
     create_fields: tuple[str, ...] = ()
@@ -160,10 +161,8 @@ class DocumentAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        created = self.create_through_service(request, form.cleaned_data)
-        obj.pk = created.pk
-        obj._state.adding = False
+    def save_with_service(self, request, obj, form, change):
+        return self.create_through_service(request, form.cleaned_data)
 
     def save_related(self, request, form, formsets, change):
         """Lines are written by the service."""
@@ -189,7 +188,8 @@ class CoverageAreaInline(ReadOnlyInline):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class WarehouseAdmin(DispatchAdmin):
+    list_selector = selectors.warehouse_list
     list_display = ["code", "name", "type", "region", "contact_name", "contact_phone", "is_active"]
     list_filter = ["type", "region", "is_active"]
     search_fields = ["code", "name"]
@@ -208,20 +208,19 @@ class WarehouseAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
         values = {name: form.cleaned_data[name] for name in self.fields}
-        saved = services.warehouse_save(
+        return services.warehouse_save(
             actor=request.user, warehouse=obj if change else None, **values
         )
-        obj.pk = saved.pk
-        obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
         """Coverage is edited on its own screen (through its service)."""
 
 
 @admin.register(CoverageArea)
-class CoverageAreaAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class CoverageAreaAdmin(DispatchAdmin):
+    list_selector = selectors.coverage_area_list
     list_display = ["warehouse", "province", "tier", "promised_days"]
     list_filter = ["tier", "warehouse"]
     search_fields = ["province__name", "warehouse__code"]
@@ -231,17 +230,15 @@ class CoverageAreaAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
         # A row is one (warehouse, province): another pair is another row (add it).
         return ["warehouse", "province"] if obj is not None else []
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
-        saved = services.coverage_area_save(
+        return services.coverage_area_save(
             actor=request.user,
             warehouse=obj.warehouse if change else data["warehouse"],
             province=obj.province if change else data["province"],
             tier=data["tier"],
             promised_days=data["promised_days"],
         )
-        obj.pk = saved.pk
-        obj._state.adding = False
 
     def delete_model(self, request, obj):
         services.coverage_area_remove(actor=request.user, area=obj)
@@ -259,7 +256,8 @@ class CarrierRuleInline(ReadOnlyInline):
 
 
 @admin.register(Carrier)
-class CarrierAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class CarrierAdmin(DispatchAdmin):
+    list_selector = selectors.carrier_list
     list_display = ["code", "name", "is_active"]
     search_fields = ["code", "name"]
     fields = ["code", "name", "tracking_url", "is_active"]
@@ -268,18 +266,17 @@ class CarrierAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
         values = {name: form.cleaned_data[name] for name in self.fields}
-        saved = services.carrier_save(actor=request.user, carrier=obj if change else None, **values)
-        obj.pk = saved.pk
-        obj._state.adding = False
+        return services.carrier_save(actor=request.user, carrier=obj if change else None, **values)
 
     def save_related(self, request, form, formsets, change):
         """Rules are edited on their own screen (through their service)."""
 
 
 @admin.register(CarrierRule)
-class CarrierRuleAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class CarrierRuleAdmin(DispatchAdmin):
+    list_selector = selectors.carrier_rule_list
     list_display = [
         "carrier",
         "warehouse",
@@ -289,8 +286,6 @@ class CarrierRuleAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
         "priority",
     ]
     list_filter = ["carrier"]
-    # Warehouse and province may be empty ("any"): Django only follows non-null keys itself.
-    list_select_related = ["carrier", "warehouse", "province"]
     fields = [
         "carrier",
         "warehouse",
@@ -303,9 +298,9 @@ class CarrierRuleAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
-        saved = services.carrier_rule_save(
+        return services.carrier_rule_save(
             actor=request.user,
             carrier=data["carrier"],
             rule=obj if change else None,
@@ -315,15 +310,14 @@ class CarrierRuleAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
             additional_item_fee_amount=data["additional_item_fee_amount"],
             priority=data["priority"],
         )
-        obj.pk = saved.pk
-        obj._state.adding = False
 
 
 # --- stock and ledger -------------------------------------------------------------------
 
 
 @admin.register(Stock)
-class StockAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class StockAdmin(DispatchAdmin):
+    list_selector = selectors.stock_list
     list_display = [
         "warehouse",
         "sku",
@@ -335,12 +329,8 @@ class StockAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     ]
     list_filter = ["warehouse"]
     search_fields = ["sku__code"]
-    list_select_related = ["warehouse", "sku"]
     fields = ["warehouse", "sku", "on_hand", "reserved", "in_transit", "safety_stock", "updated_at"]
     readonly_fields = ["warehouse", "sku", "on_hand", "reserved", "in_transit", "updated_at"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(sellable=sellable_expression())
 
     @admin.display(description=_("sellable"), ordering="sellable")
     def sellable_display(self, obj):
@@ -352,14 +342,15 @@ class StockAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        services.stock_safety_set(
+    def save_with_service(self, request, obj, form, change):
+        return services.stock_safety_set(
             actor=request.user, stock=obj, safety_stock=form.cleaned_data["safety_stock"]
         )
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyModelAdmin):
+class StockMovementAdmin(DispatchReadOnlyAdmin):
+    list_selector = selectors.stock_movement_list
     list_display = [
         "created_at",
         "stock",
@@ -372,8 +363,10 @@ class StockMovementAdmin(ReadOnlyModelAdmin):
         "actor",
     ]
     list_filter = ["kind", "reference_type"]
-    search_fields = ["reference_no", "stock__sku__code"]
+    search_fields = ["^reference_no", "=stock__sku__code"]
+    search_help_text = _("Search by the beginning of a document number or a whole SKU code.")
     list_select_related = ["stock", "actor"]
+    estimated_count = True
 
 
 # --- allocations and shipments ----------------------------------------------------------
@@ -393,13 +386,12 @@ class ShipmentInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         """Only the shipments in the reader's scope (a split order spans warehouses)."""
-        return scope_queryset(request.user, super().get_queryset(request)).select_related(
-            "warehouse", "carrier"
-        )
+        return selectors.shipment_list(actor=request.user)
 
 
 @admin.register(Allocation)
-class AllocationAdmin(ReadOnlyModelAdmin):
+class AllocationAdmin(DispatchReadOnlyAdmin):
+    list_selector = selectors.allocation_list
     list_display = ["order_no", "province", "status", "promised_delivery_date", "created_at"]
     list_filter = ["status"]
     search_fields = ["order_no"]
@@ -434,7 +426,8 @@ class TrackingEventInline(ReadOnlyInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ReadOnlyModelAdmin):
+class ShipmentAdmin(DispatchReadOnlyAdmin):
+    list_selector = selectors.shipment_list
     list_display = [
         "shipment_no",
         "order_no",
@@ -448,7 +441,6 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
     ]
     list_filter = ["status", "is_stale", "is_supplier_order", "warehouse"]
     search_fields = ["shipment_no", "order_no", "waybill_no"]
-    list_select_related = ["warehouse", "carrier"]
     inlines = [ShipmentLineInline, TrackingEventInline]
     action_form = ShipActionForm
     actions = ["ship_selected"]
@@ -483,6 +475,7 @@ class PurchaseInboundLineInline(ReadOnlyInline):
 
 @admin.register(PurchaseInbound)
 class PurchaseInboundAdmin(DocumentAdmin):
+    list_selector = selectors.purchase_inbound_list
     list_display = ["document_no", "warehouse", "supplier_name", "status", "created_at"]
     list_filter = ["status", "warehouse"]
     search_fields = ["document_no", "supplier_name"]
@@ -517,6 +510,7 @@ class TransferLineInline(ReadOnlyInline):
 
 @admin.register(Transfer)
 class TransferAdmin(DocumentAdmin):
+    list_selector = selectors.transfer_list
     list_display = ["document_no", "from_warehouse", "to_warehouse", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["document_no"]
@@ -529,7 +523,7 @@ class TransferAdmin(DocumentAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "to_warehouse":  # the destination may be any active warehouse
-            kwargs["queryset"] = Warehouse.objects.filter(is_active=True)
+            kwargs["queryset"] = selectors.transfer_destination_list(actor=request.user)
             return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -562,6 +556,7 @@ class StocktakeLineInline(ReadOnlyInline):
 
 @admin.register(Stocktake)
 class StocktakeAdmin(DocumentAdmin):
+    list_selector = selectors.stocktake_list
     list_display = ["document_no", "warehouse", "created_at", "created_by"]
     list_filter = ["warehouse"]
     search_fields = ["document_no"]
@@ -587,6 +582,7 @@ class ReturnReceiptLineInline(ReadOnlyInline):
 
 @admin.register(ReturnReceipt)
 class ReturnReceiptAdmin(DocumentAdmin):
+    list_selector = selectors.return_receipt_list
     list_display = ["document_no", "warehouse", "order_no", "created_at"]
     list_filter = ["warehouse"]
     search_fields = ["document_no", "order_no"]
@@ -613,6 +609,7 @@ class StockSnapshotLineInline(ReadOnlyInline):
 
 @admin.register(StockSnapshot)
 class StockSnapshotAdmin(DocumentAdmin):
+    list_selector = selectors.stock_snapshot_list
     list_display = ["document_no", "warehouse", "taken_at", "source", "status"]
     list_filter = ["status", "warehouse", "source"]
     search_fields = ["document_no"]
@@ -654,13 +651,13 @@ class StockSnapshotAdmin(DocumentAdmin):
 
 
 @admin.register(StockSnapshotLine)
-class StockSnapshotLineAdmin(ReadOnlyModelAdmin):
+class StockSnapshotLineAdmin(DispatchReadOnlyAdmin):
     """The review queue: reported figures too far from the ledger."""
 
+    list_selector = selectors.stock_snapshot_line_list
     list_display = ["document", "sku", "reported_on_hand", "book_on_hand", "difference", "status"]
     list_filter = ["status"]
     search_fields = ["sku__code", "document__document_no"]
-    list_select_related = ["document", "sku"]
     actions = ["accept_selected", "reject_selected"]
 
     def has_review_permission(self, request):

@@ -12,7 +12,8 @@ class DispatchConfig(AppConfig):
 
         from . import models as m
         from . import parameters  # noqa: F401 - registers the system parameters
-        from .services.sync import sellable_units_by_sku
+        from .availability import sellable_units_by_sku
+        from .services import transitions  # noqa: F401 - registers the status tables
 
         grant = "dispatch.work_warehouse"
         declare_scope(m.Warehouse, region="region", grant=("self", grant))

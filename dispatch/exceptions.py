@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from mall.core.exceptions import ApplicationError
+from mall.core.exceptions import ApplicationError, NotFound
 
 
 class DispatchError(ApplicationError):
@@ -55,7 +55,9 @@ class DispatchPermissionDenied(DispatchError):
     default_message = _("You do not have permission to perform this action.")
 
 
-class DispatchNotFound(DispatchError):
+class DispatchNotFound(NotFound, DispatchError):
+    """Missing or outside the caller's data scope (the same answer for both)."""
+
     code = "not_found"
     status_code = status.HTTP_404_NOT_FOUND
     default_message = _("Not found.")

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from mall.core.indexes import SearchIndex
 from mall.core.models import TimeStampedModel
 from mall.core.money import MoneyField
 
@@ -258,7 +259,12 @@ class StockMovement(models.Model):
         verbose_name = _("stock movement")
         verbose_name_plural = _("stock movements")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["stock", "id"], name="dispatch_movement_stock_id")]
+        indexes = [
+            models.Index(fields=["stock", "id"], name="dispatch_movement_stock_id"),
+            # Admin changelist at a million rows: ^reference_no search, filter choices.
+            SearchIndex(field="reference_no", name="dispatch_movement_ref_search"),
+            models.Index(fields=["reference_type"], name="dispatch_movement_ref_type"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.reference_type}:{self.reference_no}"

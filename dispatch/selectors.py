@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet, Sum
 
+from mall.core.actors import is_system_actor
 from mall.core.scoping import scope_queryset
 
+from .availability import sellable_expression
 from .exceptions import DispatchNotFound
 from .models import (
     Allocation,
@@ -25,79 +27,86 @@ from .models import (
     StockSnapshot,
     StockSnapshotLine,
     Stocktake,
-    TrackingEvent,
     Transfer,
     Warehouse,
 )
 
 
-def warehouse_list(actor) -> QuerySet[Warehouse]:
+def warehouse_list(*, actor) -> QuerySet[Warehouse]:
     return scope_queryset(actor, Warehouse.objects.select_related("region"))
 
 
-def coverage_area_list(actor) -> QuerySet[CoverageArea]:
+def transfer_destination_list(*, actor) -> QuerySet[Warehouse]:
+    """Active warehouses a transfer may go to: any region, not only the actor's.
+
+    A sender ships to another region's warehouse (which then receives the goods);
+    choosing one names it, nothing more (its stock stays out of the sender's scope).
+    """
+    return Warehouse.objects.filter(is_active=True).select_related("region")
+
+
+def coverage_area_list(*, actor) -> QuerySet[CoverageArea]:
     return scope_queryset(actor, CoverageArea.objects.select_related("warehouse", "province"))
 
 
-def carrier_list(actor) -> QuerySet[Carrier]:
+def carrier_list(*, actor) -> QuerySet[Carrier]:
     return scope_queryset(actor, Carrier.objects.all())
 
 
-def carrier_rule_list(actor) -> QuerySet[CarrierRule]:
+def carrier_rule_list(*, actor) -> QuerySet[CarrierRule]:
     return scope_queryset(
         actor, CarrierRule.objects.select_related("carrier", "warehouse", "province")
     )
 
 
-def stock_list(actor) -> QuerySet[Stock]:
+def stock_list(*, actor) -> QuerySet[Stock]:
     """Stock rows in scope with ``sellable`` as the storefront counts it.
 
     On hand − reserved (− safety stock when ``dispatch.safety_stock_held_back`` is
     on), never below 0: the same expression as ``sellable_units_by_sku``.
     """
-    from .services.sync import sellable_expression
-
     return scope_queryset(
         actor,
         Stock.objects.select_related("warehouse", "sku").annotate(sellable=sellable_expression()),
     )
 
 
-def stock_movement_list(actor) -> QuerySet[StockMovement]:
+def stock_movement_list(*, actor) -> QuerySet[StockMovement]:
     return scope_queryset(
         actor,
         StockMovement.objects.select_related("stock__warehouse", "stock__sku", "actor"),
     )
 
 
-def allocation_list(actor) -> QuerySet[Allocation]:
+def allocation_list(*, actor) -> QuerySet[Allocation]:
     return scope_queryset(actor, Allocation.objects.select_related("province"))
 
 
-def allocation_list_with_shipments(actor) -> QuerySet[Allocation]:
+def allocation_list_with_shipments(*, actor) -> QuerySet[Allocation]:
     """Allocations in scope, each with only the shipments the actor may see.
 
     An allocation is scoped by its delivery province, a shipment by its warehouse:
     a split order's shipment from another region's warehouse stays hidden (the
     shipments endpoint answers 404 for it, so the allocation must not show it either).
     """
-    return allocation_list(actor).prefetch_related(
-        Prefetch("shipments", queryset=shipment_list(actor).order_by("pk"))
+    return allocation_list(actor=actor).prefetch_related(
+        Prefetch("shipments", queryset=shipment_list(actor=actor).order_by("pk"))
     )
 
 
-def shipment_list(actor) -> QuerySet[Shipment]:
+def shipment_list(*, actor) -> QuerySet[Shipment]:
     return scope_queryset(
         actor,
         Shipment.objects.select_related("warehouse", "carrier").prefetch_related("lines__sku"),
     )
 
 
-def shipments_by_order(order_nos) -> dict[str, list[Shipment]]:
+def shipments_by_order(*, actor, order_nos) -> dict[str, list[Shipment]]:
     """Return ``{order_no: [shipments, oldest first]}`` with lines and carriers, in 3 queries.
 
-    Not scoped: for embedding in an order the caller already loaded through its
-    own scoped selector (the orders API shows an order's shipments).
+    Not narrowed to ``actor``'s warehouses: for embedding in orders the caller
+    already loaded through its own scoped selector for ``actor`` (the orders API
+    shows an order's shipments; a buyer sees every parcel of their order).
     """
     result: dict[str, list[Shipment]] = {no: [] for no in order_nos}
     shipments = (
@@ -111,17 +120,21 @@ def shipments_by_order(order_nos) -> dict[str, list[Shipment]]:
     return result
 
 
-def tracking_event_list(actor) -> QuerySet[TrackingEvent]:
-    return scope_queryset(actor, TrackingEvent.objects.select_related("shipment"))
+def shipment_get(*, actor, pk: int) -> Shipment:
+    """One shipment in scope with its lines and tracking events; else ``DispatchNotFound``."""
+    found = shipment_list(actor=actor).prefetch_related("events").filter(pk=pk).first()
+    if found is None:
+        raise DispatchNotFound()
+    return found
 
 
-def purchase_inbound_list(actor) -> QuerySet[PurchaseInbound]:
+def purchase_inbound_list(*, actor) -> QuerySet[PurchaseInbound]:
     return scope_queryset(
         actor, PurchaseInbound.objects.select_related("warehouse").prefetch_related("lines__sku")
     )
 
 
-def transfer_list(actor) -> QuerySet[Transfer]:
+def transfer_list(*, actor) -> QuerySet[Transfer]:
     return scope_queryset(
         actor,
         Transfer.objects.select_related("from_warehouse", "to_warehouse").prefetch_related(
@@ -130,41 +143,35 @@ def transfer_list(actor) -> QuerySet[Transfer]:
     )
 
 
-def stocktake_list(actor) -> QuerySet[Stocktake]:
+def stocktake_list(*, actor) -> QuerySet[Stocktake]:
     return scope_queryset(
-        actor, Stocktake.objects.select_related("warehouse").prefetch_related("lines__sku")
+        actor,
+        Stocktake.objects.select_related("warehouse", "created_by").prefetch_related("lines__sku"),
     )
 
 
-def return_receipt_list(actor) -> QuerySet[ReturnReceipt]:
+def return_receipt_list(*, actor) -> QuerySet[ReturnReceipt]:
     return scope_queryset(
         actor, ReturnReceipt.objects.select_related("warehouse").prefetch_related("lines__sku")
     )
 
 
-def stock_snapshot_list(actor) -> QuerySet[StockSnapshot]:
+def stock_snapshot_list(*, actor) -> QuerySet[StockSnapshot]:
     return scope_queryset(
         actor, StockSnapshot.objects.select_related("warehouse").prefetch_related("lines__sku")
     )
 
 
-def stock_snapshot_line_list(actor) -> QuerySet[StockSnapshotLine]:
+def stock_snapshot_line_list(*, actor) -> QuerySet[StockSnapshotLine]:
     return scope_queryset(actor, StockSnapshotLine.objects.select_related("document", "sku"))
 
 
-def get_in_scope(queryset: QuerySet, **lookup):
-    """Return one row of a scoped queryset or raise "not found" (missing or forbidden)."""
-    found = queryset.filter(**lookup).first()
-    if found is None:
-        raise DispatchNotFound()
-    return found
-
-
-def stock_ledger_mismatches() -> list[dict]:
+def stock_ledger_mismatches(*, actor) -> list[dict]:
     """Stock rows whose figures differ from the sum of their movements (for stock_verify).
 
     One aggregate query over the ledger joined to the stock table; rows without
-    any movement must be all zeros. Not scoped: a system check, not a screen.
+    any movement must be all zeros. Every warehouse for the system actor (the
+    ``stock_verify`` command); the actor's warehouses for anyone else.
     """
     sums = {
         row["stock_id"]: row
@@ -175,7 +182,8 @@ def stock_ledger_mismatches() -> list[dict]:
         )
     }
     problems = []
-    for stock in Stock.objects.values(
+    stocks = Stock.objects.all() if is_system_actor(actor) else scope_queryset(actor, Stock.objects)
+    for stock in stocks.values(
         "pk", "warehouse__code", "sku__code", "on_hand", "reserved", "in_transit"
     ).iterator():
         ledger = sums.get(stock["pk"], {"on_hand": 0, "reserved": 0, "in_transit": 0})

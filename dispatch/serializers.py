@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .inputs import MAX_LINE_QUANTITY
 from .models import (
     Allocation,
     Carrier,
@@ -21,7 +22,6 @@ from .models import (
     Transfer,
     Warehouse,
 )
-from .services.common import MAX_LINE_QUANTITY
 
 MAX_ID = 2**31 - 1
 MAX_QUANTITY = MAX_LINE_QUANTITY
@@ -377,31 +377,3 @@ class TrackingEventInput(serializers.Serializer):
     description = serializers.CharField(max_length=255)
     location = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     is_delivered = serializers.BooleanField(required=False, default=False)
-
-
-class StockFilterInput(serializers.Serializer):
-    warehouse = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    sku = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    low = serializers.BooleanField(required=False, default=False)
-
-
-class MovementFilterInput(serializers.Serializer):
-    warehouse = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    sku = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    kind = serializers.ChoiceField(
-        choices=StockMovement.Kind.choices, required=False, allow_blank=True
-    )
-    reference_no = serializers.CharField(max_length=64, required=False, allow_blank=True)
-
-
-class ShipmentFilterInput(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=Shipment.Status.choices, required=False, allow_blank=True
-    )
-    warehouse = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    order_no = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    is_stale = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-
-class OrderFilterInput(serializers.Serializer):
-    order_no = serializers.CharField(max_length=40, required=False, allow_blank=True)

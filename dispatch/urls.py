@@ -20,9 +20,13 @@ router.register("stock-snapshots", apis.StockSnapshotViewSet, basename="dispatch
 
 urlpatterns = [
     path("api/v1/dispatch/", include(router.urls)),
+    # Pre-dispatch keeps the contract's path: an action of AllocationViewSet, mapped
+    # here rather than by the router (a plan is not an allocation row).
     path(
         "api/v1/dispatch/predispatch/",
-        apis.PredispatchView.as_view(),
+        apis.AllocationViewSet.as_view(
+            {"post": "predispatch"}, detail=False, basename="dispatch-allocation"
+        ),
         name="dispatch-predispatch",
     ),
 ]

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times everything below it and answers /metrics before the host/HTTPS checks.
+    "mall.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mall.core.middleware.RequestContextMiddleware",
@@ -289,19 +291,39 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Limits and recycling (docs/DEPLOY.md "Celery"). The soft limit raises
+# SoftTimeLimitExceeded inside the task so job_run records the failure; the hard limit
+# kills a task that ignores it; a child process is replaced after N tasks to cap leaks.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200)
+# Results nobody reads are not stored (outcomes live in JobRun rows); a task whose
+# caller reads the result opts in here. The worker integration test reads heartbeat's.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ANNOTATIONS = {"ops.tasks.heartbeat_task": {"ignore_result": False}}
+# Workers log through LOGGING below (JSON with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- logging --------------------------------------------------------------------------
+# LOG_FORMAT: "json" (one object per line with the request id; default in production)
+# or "plain" (readable; default in development and the demo). mall/core/logs.py.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or (
+    "json" if SECURE and not DEMO_MODE else "plain"
+)
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ValueError(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "mall.core.context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {"()": "mall.core.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
@@ -322,3 +344,32 @@ PAYMENT_SANDBOX_SECRET = os.environ.get(
 )
 STAFF_TOKEN_TTL_HOURS = env_int("STAFF_TOKEN_TTL_HOURS", 12)
 AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 365), 180)
+
+
+# --- operations: metrics and error reporting (docs/DEPLOY.md "Operations") --------------
+# /metrics (mall/core/metrics.py): allowed when the scraper sends METRICS_TOKEN as a
+# bearer token and/or comes from METRICS_ALLOWED_IPS (comma-separated addresses or
+# CIDRs); with neither set it answers 404 — the production default.
+METRICS_PATH = "/metrics"
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "" if SECURE else "127.0.0.1,::1")
+# Cluster-wide counters (business events, Celery outcomes) live in one Redis hash.
+METRICS_REDIS_URL = os.environ.get("METRICS_REDIS_URL", REDIS_URL)
+METRICS_REDIS_KEY = os.environ.get("METRICS_REDIS_KEY", "mall:metrics")
+
+# Sentry, only when SENTRY_DSN is set; personal data is not sent (mall/core/sentry.py).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from mall.core.sentry import sentry_init
+
+    sentry_init(SENTRY_DSN)
+
+# Audit chain (docs/OPS.md §4): comma-separated "key_id:base64(≥ 32 bytes)" HMAC-SHA256
+# keys, the first seals, all verify (rotation). Embedded/demo/test mode falls back to a key
+# derived from SECRET_KEY (key id "dev"); `check --deploy` with DJANGO_SECURE=1 refuses
+# to run without one (ops.E001). Each seal batch appends the chain head to the anchor
+# file (append-only, outside the database; by default in the backup location).
+AUDIT_HMAC_KEYS = env_list("AUDIT_HMAC_KEYS")
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+AUDIT_ANCHOR_PATH = Path(os.environ.get("AUDIT_ANCHOR_PATH", BACKUP_DIR / "audit-anchors.jsonl"))
+AUDIT_UNSEALED_MAX_SECONDS = env_int("AUDIT_UNSEALED_MAX_SECONDS", 120)

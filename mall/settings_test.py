@@ -30,3 +30,11 @@ if REDIS_URL:  # noqa: F405
     if _match:
         _db = (int(_match.group(2) or 0) + _index) % 16
         CACHES["default"]["LOCATION"] = f"{_match.group(1)}/{_db}"  # noqa: F405
+        # Metric counters (mall/core/metrics.py) beside the cache: only this test worker
+        # flushes that database, between tests, never under another worker's test.
+        METRICS_REDIS_URL = CACHES["default"]["LOCATION"]  # noqa: F405
+METRICS_REDIS_KEY = f"mall:test-metrics:{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
+
+# Audit anchors of a test run stay out of the backup location (tests/conftest.py gives
+# each test its own file; this is for whatever runs outside a test).
+AUDIT_ANCHOR_PATH = BASE_DIR / "artifacts" / "test-audit-anchors.jsonl"  # noqa: F405

@@ -11,10 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin, ServiceModelAdmin
 from mall.core.masking import PII_PERMISSION, PiiPolicy
-from mall.core.scoping import scope_queryset
 
-from . import crypto, services
-from .exceptions import InvalidPhone
+from . import selectors, services
 from .models import (
     Address,
     Coupon,
@@ -27,8 +25,7 @@ from .models import (
     PointsEntry,
     PointsLot,
 )
-from .services.accounts import normalize_phone
-from .services.coupons import TEMPLATE_FIELDS, _template_errors
+from .validators import TEMPLATE_FIELDS, coupon_template_errors
 
 _policy: ContextVar[PiiPolicy | None] = ContextVar("members_admin_pii_policy", default=None)
 
@@ -36,6 +33,17 @@ _policy: ContextVar[PiiPolicy | None] = ContextVar("members_admin_pii_policy", d
 def _pii(obj, field: str, kind: str):
     policy = _policy.get() or PiiPolicy(None)
     return policy.value(obj, field, getattr(obj, field, ""), kind)
+
+
+class SelectorQuerysetMixin:
+    """``get_queryset`` is the app's list selector (scope and ``select_related``
+    come from it), so the changelist, change, delete and action views read exactly
+    the rows the API serves."""
+
+    list_selector = None
+
+    def get_queryset(self, request):
+        return type(self).list_selector(actor=request.user)
 
 
 class PiiColumnsMixin:
@@ -72,9 +80,7 @@ class AddressInline(admin.TabularInline):
     def get_queryset(self, request):
         # A member's addresses can lie in several regions: show only those in scope
         # (the same rows as GET /api/v1/members/{id}/addresses/).
-        return scope_queryset(
-            request.user, super().get_queryset(request).select_related("province")
-        )
+        return selectors.address_list(actor=request.user)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -96,7 +102,8 @@ class AddressInline(admin.TabularInline):
 
 
 @admin.register(Member)
-class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
+class MemberAdmin(SelectorQuerysetMixin, PiiColumnsMixin, ScopedModelAdmin):
+    list_selector = selectors.member_list
     list_display = [
         "id",
         "masked_phone",
@@ -114,6 +121,7 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
     search_fields = ["id"]
     search_help_text = _("Search by the full phone number or the member id.")
     ordering = ["-id"]
+    estimated_count = True
     fields = [
         "masked_phone",
         "masked_name",
@@ -151,13 +159,12 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        try:
-            phone = normalize_phone(term)
-        except InvalidPhone:
-            if term.isdigit():
-                return queryset.filter(pk=int(term)), False
-            return queryset.none(), False
-        return queryset.filter(phone_hash=crypto.lookup_hash(phone)), False
+        member = selectors.member_get_by_phone(actor=request.user, phone=term)
+        if member is not None:
+            return queryset.filter(pk=member.pk), False
+        if term.isdigit() and len(term) <= 18:
+            return queryset.filter(pk=int(term)), False
+        return queryset.none(), False
 
     def has_add_permission(self, request):
         return False  # members register in the storefront
@@ -203,7 +210,8 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(PiiColumnsMixin, ReadOnlyModelAdmin):
+class AddressAdmin(SelectorQuerysetMixin, PiiColumnsMixin, ReadOnlyModelAdmin):
+    list_selector = selectors.address_list
     list_display = [
         "id",
         "member",
@@ -244,33 +252,38 @@ class AddressAdmin(PiiColumnsMixin, ReadOnlyModelAdmin):
 
 
 @admin.register(GrowthEntry)
-class GrowthEntryAdmin(ReadOnlyModelAdmin):
+class GrowthEntryAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+    list_selector = selectors.growth_entry_list
     list_display = ["id", "member", "reason", "reference", "amount", "balance_after", "created_at"]
     list_filter = ["reason"]
     search_fields = ["reference"]
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(ReadOnlyModelAdmin):
+class LevelChangeAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+    list_selector = selectors.level_change_list
     list_display = ["id", "member", "from_level", "to_level", "growth", "reason", "created_at"]
     list_select_related = ["member", "from_level", "to_level"]
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyModelAdmin):
+class PointsEntryAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+    list_selector = selectors.points_entry_list
     list_display = ["id", "member", "reason", "reference", "points", "balance_after", "created_at"]
     list_filter = ["reason"]
     search_fields = ["reference"]
 
 
 @admin.register(PointsLot)
-class PointsLotAdmin(ReadOnlyModelAdmin):
+class PointsLotAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+    list_selector = selectors.points_lot_list
     list_display = ["id", "member", "reason", "points", "remaining", "earned_at", "expires_at"]
     list_filter = ["reason"]
 
 
 @admin.register(Coupon)
-class CouponAdmin(ReadOnlyModelAdmin):
+class CouponAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+    list_selector = selectors.coupon_list
     list_display = ["id", "template", "member", "status", "source", "valid_until", "order_no"]
     list_filter = ["status", "source"]
     list_select_related = ["template", "member"]
@@ -278,7 +291,8 @@ class CouponAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyModelAdmin):
+class NotificationAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+    list_selector = selectors.notification_list
     list_display = ["id", "member", "kind", "channel", "status", "attempts", "created_at"]
     list_filter = ["status", "kind", "channel"]
     exclude = ["payload"]  # may carry personal data (an e-mail address)
@@ -293,7 +307,7 @@ class CouponTemplateForm(forms.ModelForm):
         cleaned = super().clean()
         values = {field: cleaned.get(field) for field in TEMPLATE_FIELDS}
         issued = self.instance.issued_count if self.instance.pk else 0
-        for field, problems in _template_errors(values, issued_count=issued).items():
+        for field, problems in coupon_template_errors(values, issued_count=issued).items():
             target = field if field in self.fields else None
             for problem in problems:
                 self.add_error(target, problem)
@@ -301,7 +315,8 @@ class CouponTemplateForm(forms.ModelForm):
 
 
 @admin.register(CouponTemplate)
-class CouponTemplateAdmin(ServiceModelAdmin):
+class CouponTemplateAdmin(SelectorQuerysetMixin, ServiceModelAdmin):
+    list_selector = selectors.coupon_template_list
     form = CouponTemplateForm
     list_display = [
         "id",
@@ -345,7 +360,8 @@ class LevelForm(forms.ModelForm):
 
 
 @admin.register(Level)
-class LevelAdmin(ServiceModelAdmin):
+class LevelAdmin(SelectorQuerysetMixin, ServiceModelAdmin):
+    list_selector = selectors.level_list
     form = LevelForm
     list_display = [
         "rank",
@@ -360,7 +376,9 @@ class LevelAdmin(ServiceModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "birthday_coupon":
-            kwargs["queryset"] = CouponTemplate.objects.filter(is_active=True, is_claimable=False)
+            kwargs["queryset"] = selectors.coupon_template_list(actor=request.user).filter(
+                is_active=True, is_claimable=False
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_with_service(self, request, obj, form, change):

@@ -29,6 +29,7 @@ class MembersConfig(AppConfig):
             PointsLot,
             PointsLotUse,
         )
+        from .services import transitions  # noqa: F401 - registers the status tables
 
         checks.register(pii_keys_check, checks.Tags.security, deploy=True)
 

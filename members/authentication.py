@@ -29,7 +29,7 @@ class MemberTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
         from .services import member_token_resolve
 
-        member = member_token_resolve(key)
+        member = member_token_resolve(actor=None, key=key)
         if member is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         if not member.is_active:

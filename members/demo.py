@@ -20,19 +20,19 @@ from rbac.models import Province
 
 from . import permissions as perms
 from .exceptions import CouponLimitReached, CouponSoldOut
+from .levels import level_thresholds, levels_ensure
 from .models import Coupon, CouponTemplate, GrowthReason, Level, Member, PointsReason
+from .selectors import member_get_by_phone
 from .services import (
     address_create,
     coupon_claim,
     coupon_template_create,
     growth_record,
     level_rule_update,
-    member_find_by_phone,
     member_register,
     points_earn,
     points_spend,
 )
-from .services.growth import level_thresholds, levels_ensure
 
 DEMO_PASSWORD = "mall-demo-2026"  # noqa: S105 - the documented demo password
 MEMBER_COUNT = 100
@@ -137,7 +137,7 @@ def _birthday_coupons(actor, template: CouponTemplate) -> None:
 
 def _member(index: int, provinces: list[Province], password_hash: str, actor) -> Member:
     phone = f"139{index:08d}"
-    member = member_find_by_phone(phone)
+    member = member_get_by_phone(actor=actor, phone=phone)
     if member is None:
         today = timezone.localdate()
         # A few members have their birthday today, so the birthday job has work.
@@ -218,5 +218,5 @@ def seed(*, stdout) -> None:
                 member=member, template=templates[name]
             ).exists():
                 with contextlib.suppress(CouponLimitReached, CouponSoldOut):
-                    coupon_claim(member=member, template=templates[name])
+                    coupon_claim(actor=member, member=member, template=templates[name])
     stdout.write(f"  members: {MEMBER_COUNT} demo members (13900000000 … 13900000099)")

@@ -53,9 +53,10 @@ class InvalidStatusChange(MemberError):
     default_message = _("The member's status cannot change this way.")
 
 
-class AddressNotFound(MemberError):
-    code = "address_not_found"
-    status_code = status.HTTP_404_NOT_FOUND
+class AddressNotFound(NotFound):
+    """Missing, another member's, or outside the caller's data scope: the kernel's
+    ``not_found`` in every case (like ``MemberNotFound``)."""
+
     default_message = _("Address not found.")
 
 
@@ -92,10 +93,14 @@ class AlreadySignedIn(MemberError):
     default_message = _("Already signed in today.")
 
 
-class CouponTemplateNotFound(MemberError):
+class CouponTemplateNotFound(NotFound):
     code = "coupon_template_not_found"
-    status_code = status.HTTP_404_NOT_FOUND
     default_message = _("Coupon not found.")
+
+
+class LevelNotFound(NotFound):
+    code = "level_not_found"
+    default_message = _("Level not found.")
 
 
 class CouponSoldOut(MemberError):

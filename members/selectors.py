@@ -1,168 +1,294 @@
-"""Every read of the members app served to a person; staff reads are always scoped.
+"""Every read of the members app served to a person (or a job); always scoped.
 
-Staff selectors start from :func:`member_visible_to` (the RBAC data scope: a member
-belongs to the sales region of their default address); a member outside the
-caller's scope is "not found". Storefront selectors take the member and only ever
-return their own rows.
+Each selector takes ``actor`` first and starts from :func:`_visible`:
+
+* a **member** (storefront, ``request.user`` is a ``Member``) sees only their own
+  rows;
+* a **staff user** sees the rows in their RBAC data scope (a member belongs to the
+  sales region of their default address); outside the scope is "not found";
+* the **system actor** (Celery jobs, management commands) sees every row.
+
+``*_get`` selectors raise a ``NotFound`` subclass for a missing row, a row outside
+the scope and an id that is not a number alike.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from mall.core.actors import is_system_actor
+from mall.core.api import parse_pk
 from mall.core.scoping import scope_queryset
 
 from . import crypto
-from .exceptions import AddressNotFound, CouponTemplateNotFound, InvalidPhone, MemberNotFound
+from .exceptions import (
+    AddressNotFound,
+    CouponTemplateNotFound,
+    InvalidPhone,
+    LevelNotFound,
+    MemberNotFound,
+)
 from .models import (
     Address,
+    BirthdayBenefit,
     Coupon,
     CouponTemplate,
     GrowthEntry,
     Level,
     LevelChange,
     Member,
+    Notification,
     NotificationOptOut,
     PointsEntry,
     PointsLot,
 )
-from .services.accounts import normalize_phone
-
-MAX_ID = 2**63 - 1
+from .validators import normalize_phone
 
 
-def parse_id(value) -> int | None:
-    """Return ``value`` as a database id, or None when it cannot be one (so a huge or
-    malformed id in a URL is "not found", never a database error)."""
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
+def _visible(actor, queryset: QuerySet, member_path: str | None = "member") -> QuerySet:
+    """The rows of ``queryset`` ``actor`` may read (see the module docstring)."""
+    if isinstance(actor, Member):
+        if member_path is None:
+            return queryset.none()
+        return queryset.filter(**{member_path: actor.pk})
+    if is_system_actor(actor):
+        return queryset
+    return scope_queryset(actor, queryset)
 
 
-def member_visible_to(actor) -> QuerySet[Member]:
-    """Members the staff ``actor`` may see (data scope)."""
-    return scope_queryset(actor, Member.objects.select_related("level", "region"))
+def _of_member(queryset: QuerySet, member: Member | None) -> QuerySet:
+    return queryset if member is None else queryset.filter(member=member)
 
 
-def member_filter(
-    members: QuerySet[Member],
-    *,
-    phone: str = "",
-    level: str = "",
-    status: str = "",
-    region: str = "",
-) -> QuerySet[Member]:
-    """Filter (already scoped) members. ``phone`` must be the full number (lookup
-    hash): encrypted phones cannot be searched by fragments, by design."""
-    if phone:
-        try:
-            members = members.filter(phone_hash=crypto.lookup_hash(normalize_phone(phone)))
-        except InvalidPhone:  # an invalid phone simply matches nobody
-            members = members.none()
-    if level:
-        members = members.filter(level__code=level)
-    if status:
-        members = members.filter(status=status)
-    if region:
-        members = members.filter(region__code=region)
-    return members
+# --- members ----------------------------------------------------------------------------
 
 
-def member_list(*, actor, **filters) -> QuerySet[Member]:
-    """Members in ``actor``'s scope, filtered (see :func:`member_filter`)."""
-    return member_filter(member_visible_to(actor), **filters)
+def member_list(*, actor) -> QuerySet[Member]:
+    """Members ``actor`` may see, with their level and region (a member: themself)."""
+    return _visible(actor, Member.objects.select_related("level", "region"), member_path="pk")
 
 
-def member_get(*, actor, member_id) -> Member:
-    """One member in ``actor``'s scope; ``MemberNotFound`` (404) otherwise."""
-    pk = parse_id(member_id)
-    member = member_visible_to(actor).filter(pk=pk).first() if pk else None
+def member_get(*, actor, pk) -> Member:
+    """One member ``actor`` may see; ``MemberNotFound`` (404) otherwise."""
+    number = parse_pk(pk)
+    member = member_list(actor=actor).filter(pk=number).first() if number else None
     if member is None:
         raise MemberNotFound()
     return member
 
 
-def address_visible_to(actor) -> QuerySet[Address]:
-    return scope_queryset(actor, Address.objects.select_related("province", "region"))
+def member_get_by_phone(*, actor, phone: str) -> Member | None:
+    """The member ``actor`` may see whose phone is exactly ``phone``, or None.
+
+    Phones are stored encrypted; the search goes through the lookup hash of the
+    normalised number, so only the full number finds anybody (an invalid or partial
+    number finds nobody).
+    """
+    try:
+        normalised = normalize_phone(phone)
+    except InvalidPhone:
+        return None
+    return member_list(actor=actor).filter(phone_hash=crypto.lookup_hash(normalised)).first()
 
 
-def growth_entries_visible_to(actor) -> QuerySet[GrowthEntry]:
-    return scope_queryset(actor, GrowthEntry.objects.all())
+def member_opt_outs(*, actor, member: Member) -> list[str]:
+    """The notification kinds ``member`` opted out of, sorted."""
+    rows = _visible(actor, NotificationOptOut.objects.filter(member=member))
+    return sorted(rows.values_list("kind", flat=True))
 
 
-def points_entries_visible_to(actor) -> QuerySet[PointsEntry]:
-    return scope_queryset(actor, PointsEntry.objects.all())
+def birthday_members_due(*, actor, today: date) -> list[int]:
+    """Ids of active members whose birthday is ``today`` and not yet celebrated
+    (for the birthday job, ``actor`` the system)."""
+    condition = Q(birthday__month=today.month, birthday__day=today.day)
+    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+        condition |= Q(birthday__month=2, birthday__day=29)
+    return list(
+        _visible(actor, Member.objects.all(), member_path="pk")
+        .filter(condition, status=Member.Status.ACTIVE)
+        .exclude(pk__in=BirthdayBenefit.objects.filter(year=today.year).values("member_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
-def coupons_visible_to(actor) -> QuerySet[Coupon]:
-    return scope_queryset(actor, Coupon.objects.select_related("template"))
+# --- addresses --------------------------------------------------------------------------
 
 
-def level_changes_visible_to(actor) -> QuerySet[LevelChange]:
-    return scope_queryset(actor, LevelChange.objects.select_related("from_level", "to_level"))
+def address_list(*, actor, member: Member | None = None) -> QuerySet[Address]:
+    """Addresses ``actor`` may see (staff: by the address's own region), optionally
+    of one member; the default first."""
+    rows = Address.objects.select_related("member", "province", "region")
+    return _of_member(_visible(actor, rows), member)
 
 
-def coupon_template_list(*, actor) -> QuerySet[CouponTemplate]:
-    """Coupon templates (reference data: every holder of the view permission)."""
-    return scope_queryset(actor, CouponTemplate.objects.all())
-
-
-def level_list() -> QuerySet[Level]:
-    return Level.objects.select_related("birthday_coupon").order_by("rank")
-
-
-# --- the storefront: a member's own rows ------------------------------------------------
-
-
-def own_addresses(member: Member) -> QuerySet[Address]:
-    return Address.objects.filter(member=member).select_related("province", "region")
-
-
-def own_address_get(member: Member, address_id) -> Address:
-    pk = parse_id(address_id)
-    address = own_addresses(member).filter(pk=pk).first() if pk else None
+def address_get(*, actor, pk) -> Address:
+    """One address ``actor`` may see; ``AddressNotFound`` (404) otherwise."""
+    number = parse_pk(pk)
+    address = address_list(actor=actor).filter(pk=number).first() if number else None
     if address is None:
         raise AddressNotFound()
     return address
 
 
-def own_points_entries(member: Member) -> QuerySet[PointsEntry]:
-    return PointsEntry.objects.filter(member=member)
+# --- ledgers ----------------------------------------------------------------------------
 
 
-def own_points_lots(member: Member) -> QuerySet[PointsLot]:
-    return PointsLot.objects.filter(member=member, remaining__gt=0).order_by("expires_at", "id")
+def points_entry_list(*, actor, member: Member | None = None) -> QuerySet[PointsEntry]:
+    """Points ledger entries ``actor`` may see, newest first."""
+    return _of_member(_visible(actor, PointsEntry.objects.all()), member)
 
 
-def own_coupons(member: Member, *, status: str = "") -> QuerySet[Coupon]:
-    coupons = Coupon.objects.filter(member=member).select_related("template")
-    if status:
-        coupons = coupons.filter(status=status)
-    return coupons
+def points_lot_list(
+    *, actor, member: Member | None = None, holding_only: bool = False
+) -> QuerySet[PointsLot]:
+    """Points lots ``actor`` may see, the soonest to expire first; ``holding_only``:
+    only lots that still hold points."""
+    rows = PointsLot.objects.order_by("expires_at", "id")
+    if holding_only:
+        rows = rows.filter(remaining__gt=0)
+    return _of_member(_visible(actor, rows), member)
 
 
-def own_opt_outs(member: Member) -> list[str]:
-    return sorted(NotificationOptOut.objects.filter(member=member).values_list("kind", flat=True))
+def points_available(*, actor, member: Member, now: datetime | None = None) -> int:
+    """Points ``member`` can spend now (lots not past their expiry)."""
+    now = now or timezone.now()
+    lots = points_lot_list(actor=actor, member=member, holding_only=True)
+    return lots.filter(expires_at__gt=now).aggregate(total=Sum("remaining"))["total"] or 0
 
 
-def claimable_coupon_template_get(template_id) -> CouponTemplate:
-    """A template a member may try to claim (active, storefront-claimable)."""
-    pk = parse_id(template_id)
-    template = (
-        CouponTemplate.objects.filter(pk=pk, is_active=True, is_claimable=True).first()
-        if pk
-        else None
+def level_change_list(*, actor, member: Member | None = None) -> QuerySet[LevelChange]:
+    """Level history rows ``actor`` may see, newest first."""
+    rows = LevelChange.objects.select_related("member", "from_level", "to_level")
+    return _of_member(_visible(actor, rows), member)
+
+
+def growth_entry_list(*, actor, member: Member | None = None) -> QuerySet[GrowthEntry]:
+    """Growth ledger entries ``actor`` may see, newest first."""
+    return _of_member(_visible(actor, GrowthEntry.objects.all()), member)
+
+
+@dataclass(frozen=True)
+class PointsCheck:
+    member_id: int
+    balance: int
+    ledger_total: int
+    lots_total: int
+
+    @property
+    def ok(self) -> bool:
+        return self.balance == self.ledger_total == self.lots_total
+
+
+def points_verify(*, actor, member: Member) -> PointsCheck:
+    """Compare the balance with the ledger's sum and the lots' remaining points."""
+    balance = member_list(actor=actor).filter(pk=member.pk).values_list("points_balance", flat=True)
+    entries = points_entry_list(actor=actor, member=member)
+    lots = points_lot_list(actor=actor, member=member)
+    return PointsCheck(
+        member.pk,
+        balance.first() or 0,
+        entries.aggregate(t=Sum("points"))["t"] or 0,
+        lots.aggregate(t=Sum("remaining"))["t"] or 0,
     )
+
+
+def points_verify_all(*, actor, batch_size: int = 1000) -> list[PointsCheck]:
+    """Return the members whose balance differs from their ledger or lots."""
+    problems = []
+    members = member_list(actor=actor).select_related(None).only("pk").order_by("pk")
+    for member in members.iterator(chunk_size=batch_size):
+        check = points_verify(actor=actor, member=member)
+        if not check.ok:
+            problems.append(check)
+    return problems
+
+
+def growth_verify(*, actor, member: Member) -> bool:
+    """True when the member's growth equals the sum of its growth ledger."""
+    total = growth_entry_list(actor=actor, member=member).aggregate(total=Sum("amount"))["total"]
+    return member_list(actor=actor).filter(pk=member.pk, growth=total or 0).exists()
+
+
+# --- coupons ----------------------------------------------------------------------------
+
+
+def coupon_list(*, actor, member: Member | None = None) -> QuerySet[Coupon]:
+    """Coupons ``actor`` may see (a member: their wallet), with their template."""
+    rows = Coupon.objects.select_related("template", "member")
+    return _of_member(_visible(actor, rows), member)
+
+
+def _claimable_templates() -> QuerySet[CouponTemplate]:
+    return CouponTemplate.objects.filter(is_active=True, is_claimable=True)
+
+
+def coupon_template_list(*, actor) -> QuerySet[CouponTemplate]:
+    """Coupon templates ``actor`` may see.
+
+    Staff: every template (reference data, gated by the view permission). A member:
+    the templates they can claim now (active, storefront-claimable, window not over).
+    """
+    if isinstance(actor, Member):
+        return _claimable_templates().filter(
+            Q(validity=CouponTemplate.Validity.DAYS) | Q(valid_until__gt=timezone.now())
+        )
+    return _visible(actor, CouponTemplate.objects.all())
+
+
+def coupon_template_get(*, actor, pk) -> CouponTemplate:
+    """One template ``actor`` may see; ``CouponTemplateNotFound`` (404) otherwise.
+
+    A member may fetch any active claimable template — whether its window is still
+    open is the claim's answer (409), not a 404.
+    """
+    number = parse_pk(pk)
+    if isinstance(actor, Member):
+        rows = _claimable_templates()
+    else:
+        rows = coupon_template_list(actor=actor)
+    template = rows.filter(pk=number).first() if number else None
     if template is None:
         raise CouponTemplateNotFound()
     return template
 
 
-def claimable_coupon_templates() -> QuerySet[CouponTemplate]:
-    """Templates a member can claim now: active, storefront-claimable, window not over."""
-    return CouponTemplate.objects.filter(is_active=True, is_claimable=True).filter(
-        Q(validity=CouponTemplate.Validity.DAYS) | Q(valid_until__gt=timezone.now())
+# --- levels -----------------------------------------------------------------------------
+
+
+def level_list(*, actor) -> QuerySet[Level]:
+    """The level rules (reference data), by rank."""
+    return _visible(actor, Level.objects.select_related("birthday_coupon"), member_path=None)
+
+
+def level_get(*, actor, pk) -> Level:
+    """One level rule; ``LevelNotFound`` (404) otherwise."""
+    number = parse_pk(pk)
+    level = level_list(actor=actor).filter(pk=number).first() if number else None
+    if level is None:
+        raise LevelNotFound()
+    return level
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+def notification_list(*, actor, member: Member | None = None) -> QuerySet[Notification]:
+    """Outbox rows ``actor`` may see, newest first."""
+    return _of_member(_visible(actor, Notification.objects.select_related("member")), member)
+
+
+def notifications_due(*, actor, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of pending notifications due for an attempt, oldest first (for the job)."""
+    now = now or timezone.now()
+    return list(
+        _visible(actor, Notification.objects.filter(status=Notification.Status.PENDING))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from mall.core.api import MaskedField
+from mall.core.api import MaskedField, parse_pk
 
+from .levels import level_thresholds
 from .models import (
     Address,
     Coupon,
@@ -18,7 +19,9 @@ from .models import (
     PointsEntry,
     PointsLot,
 )
-from .selectors import MAX_ID, parse_id
+from .selectors import member_opt_outs
+
+MAX_ID = 2**63 - 1  # the largest id a bigint primary key holds
 
 # --- shared ---------------------------------------------------------------------------
 
@@ -42,8 +45,6 @@ class LevelSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "rank", "code", "threshold"]
 
     def get_threshold(self, level: Level) -> int:
-        from .services.growth import level_thresholds
-
         thresholds = self.context.setdefault("_thresholds", None) or level_thresholds()
         self.context["_thresholds"] = thresholds
         return thresholds.get(level.rank, 0)
@@ -147,9 +148,7 @@ class MeSerializer(serializers.ModelSerializer):
         ]
 
     def get_opt_outs(self, member: Member) -> list[str]:
-        from .selectors import own_opt_outs
-
-        return own_opt_outs(member)
+        return member_opt_outs(actor=member, member=member)
 
 
 class MeUpdateSerializer(serializers.Serializer):
@@ -286,17 +285,6 @@ class StaffAddressSerializer(serializers.ModelSerializer):
         ]
 
 
-class MemberFilterSerializer(serializers.Serializer):
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
-    level = serializers.CharField(required=False, allow_blank=True, max_length=10)
-    status = serializers.ChoiceField(choices=Member.Status.choices, required=False)
-    region = serializers.CharField(required=False, allow_blank=True, max_length=20)
-
-
-class CouponFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Coupon.Status.choices, required=False)
-
-
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Member.Status.choices)
     reason = serializers.CharField(max_length=200)
@@ -318,7 +306,7 @@ class SafePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     database instead of letting the database error through."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or parse_id(data) is None:
+        if isinstance(data, bool) or parse_pk(data) is None:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
 

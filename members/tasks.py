@@ -8,13 +8,12 @@ from django.utils import timezone
 from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
+from .selectors import birthday_members_due, notifications_due
 from .services import (
     birthday_benefits_grant,
-    birthday_members_due,
     coupons_expire_due,
     member_tokens_purge,
     notification_deliver,
-    notifications_due,
     points_expire_due,
 )
 
@@ -40,8 +39,9 @@ def notifications_deliver_task(self, limit: int = 500) -> dict:
     """Deliver due outbox messages; failures are retried by later runs with backoff."""
     with job_run("members.notifications_deliver", self.request.id) as run:
         sent = failed = 0
-        for notification_id in notifications_due(limit=limit):
-            notification = notification_deliver(notification_id=notification_id)
+        actor = system_actor()
+        for notification_id in notifications_due(actor=actor, limit=limit):
+            notification = notification_deliver(actor=actor, notification_id=notification_id)
             if notification is None:
                 continue
             if notification.status == notification.Status.SENT:
@@ -59,7 +59,7 @@ def birthday_benefits_task(self) -> int:
         today = timezone.localdate()
         actor = system_actor()
         granted = 0
-        for member_id in birthday_members_due(today=today):
+        for member_id in birthday_members_due(actor=actor, today=today):
             if birthday_benefits_grant(actor=actor, member_id=member_id, today=today):
                 granted += 1
         run.result = {"granted": granted, "date": today.isoformat()}
@@ -70,7 +70,7 @@ def birthday_benefits_task(self) -> int:
 def member_tokens_purge_task(self) -> int:
     """Delete expired storefront tokens (they are refused anyway; this keeps the table small)."""
     with job_run("members.member_tokens_purge", self.request.id) as run:
-        run.result = {"deleted": member_tokens_purge()}
+        run.result = {"deleted": member_tokens_purge(actor=system_actor())}
     return run.result["deleted"]
 
 

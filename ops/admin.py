@@ -48,14 +48,30 @@ from .sla_kinds import registered_sla_kinds
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
-    list_display = ("seq", "at", "actor_label", "action", "object_type", "object_id", "ip")
+    list_display = (
+        "seq",
+        "at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "ip",
+        "sealed",
+    )
     list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
-    search_fields = ("actor_label", "object_id", "request_id", "action")
-    date_hierarchy = "at"
+    search_fields = ("=request_id", "=object_id", "^actor__username")
+    ordering = ("-id",)  # newest first on the primary key, whatever seq becomes
+    search_help_text = _("Search by a whole request id or object id, or the start of a user name.")
+    estimated_count = True
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("ops.view_auditentry")
+
+    @admin.display(description=_("sealed"), boolean=True)
+    def sealed(self, obj):
+        """Chained by the sealer (seconds after commit); unsealed entries have no seq."""
+        return obj.seq is not None
 
 
 @admin.register(JobRun)
@@ -63,6 +79,7 @@ class JobRunAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "status", "started_at", "finished_at")
     list_filter = ("status", "name")
     readonly_fields = [f.name for f in JobRun._meta.fields]
+    estimated_count = True
 
 
 @admin.register(FileJob)
@@ -86,6 +103,7 @@ class FileJobAdmin(ReadOnlyModelAdmin):
     )
     list_display_links = ("id", "subject")
     list_filter = ("kind", "status")
+    estimated_count = True  # grows without bound (a capped count of the reader's jobs)
     fields = (
         "kind",
         "subject",
@@ -655,6 +673,7 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body")
     actions = ["mark_read"]
+    estimated_count = True
     fields = ("title", "kind", "body", "open_link", "created_at", "read_at")
     readonly_fields = fields
 
@@ -694,3 +713,38 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
         if notification is not None and response.status_code == 200:
             notification_mark_read(actor=request.user, notification=notification)
         return response
+
+
+# --- third-party admins: the kernel's lookup rule and no token secrets ---------------------
+
+
+def _harden_third_party_admins() -> None:
+    """Give the schedule admins (django-celery-beat) the kernel's declared-lookups rule.
+
+    DRF's token admin is removed: it lists API token keys, which are secrets.
+    """
+    import contextlib
+
+    from django.contrib.admin.exceptions import NotRegistered
+    from django_celery_beat import admin as beat_admin
+    from django_celery_beat import models as beat
+    from rest_framework.authtoken.models import TokenProxy
+
+    from mall.core.admin import DeclaredLookupsOnlyMixin
+
+    with contextlib.suppress(NotRegistered):
+        admin.site.unregister(TokenProxy)
+    for model, base in (
+        (beat.PeriodicTask, beat_admin.PeriodicTaskAdmin),
+        (beat.ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+        (beat.CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+        (beat.SolarSchedule, beat_admin.SolarScheduleAdmin),
+        (beat.IntervalSchedule, beat_admin.IntervalScheduleAdmin),
+    ):
+        hardened = type(base.__name__, (DeclaredLookupsOnlyMixin, base), {"__module__": __name__})
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, hardened)
+
+
+_harden_third_party_admins()

@@ -7,6 +7,8 @@ class OpsConfig(AppConfig):
     verbose_name = _("System management")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from mall.core.audit import register_recorder
         from mall.core.models import JobRun
         from mall.core.parameters import register_parameter_reader
@@ -16,6 +18,7 @@ class OpsConfig(AppConfig):
             defaults,  # noqa: F401 - registers ops parameters and SLA kinds
             receivers,  # noqa: F401 - connects the login/logout receivers
         )
+        from .checks import audit_keys_check
         from .models import (
             AuditEntry,
             ParameterChangeRequest,
@@ -29,6 +32,7 @@ class OpsConfig(AppConfig):
 
         register_recorder(audit_entry_record)
         register_parameter_reader(get_parameter)
+        checks.register(audit_keys_check, checks.Tags.security, deploy=True)
 
         # The audit log names objects of every scope: an "all"-scope role (auditors)
         # sees every entry, anybody else only the entries of their own actions.

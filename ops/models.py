@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mall.core.indexes import SearchIndex
+
 
 class AuditEntryQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -18,14 +20,17 @@ class AuditEntryQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """One audited event. Append-only and hash-chained by ``seq``.
+    """One audited event. Append-only; chained by a sealer after its transaction commits.
 
-    ``hash`` = SHA-256 over this entry's canonical content and ``prev_hash`` (the
-    previous entry's hash), so editing or removing any entry breaks the chain;
+    A business transaction only inserts its entry (``seq`` empty). The sealer
+    (``ops.services.audit.audit_entries_seal``) takes committed unsealed entries in
+    ``id`` order, gives each the next ``seq``, the previous entry's ``hash`` as
+    ``prev_hash`` and ``hash`` = HMAC-SHA256 (key ``key_id``) over its content and
+    those chain fields, so editing or removing any sealed entry breaks the chain;
     ``manage.py audit_verify`` finds the first broken link.
     """
 
-    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, blank=True)
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -46,21 +51,35 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
-    hash = models.CharField(_("hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
+    key_id = models.CharField(_("key id"), max_length=32, blank=True)
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
-        ordering = ["-seq"]
+        ordering = ["-id"]
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="ops_audit_object_idx"),
             models.Index(fields=["actor", "at"], name="ops_audit_actor_at_idx"),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(seq__isnull=True),
+                name="ops_audit_unsealed_idx",
+            ),
+            # The admin at a million rows: exact request id / object id searches, and
+            # filter choices of a reader who sees only their own entries.
+            SearchIndex(field="request_id", name="ops_audit_request_search"),
+            SearchIndex(field="object_id", name="ops_audit_object_id_search"),
+            models.Index(fields=["actor", "action"], name="ops_audit_actor_action_idx"),
+            models.Index(fields=["actor", "object_type"], name="ops_audit_actor_type_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        position = f"#{self.seq}" if self.seq is not None else f"({self.pk})"
+        return f"{position} {self.action} {self.object_type}:{self.object_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -70,15 +89,23 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("audit entries are append-only")
 
+    @property
+    def is_sealed(self) -> bool:
+        return self.seq is not None
+
 
 class AuditChainHead(models.Model):
-    """The chain's last link (one row), so removing the newest entries is detected too.
+    """The chain's last sealed link (one row), so removing the newest entries is found.
 
-    Its row lock also serialises appends: concurrent writers take turns at the head.
+    Its row lock serialises the sealer (never a business transaction). ``first_seq``
+    is the first sequence number kept after the retention purges, so a purge is told
+    apart from a deleted prefix (the purge also anchors it outside the database).
     """
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, blank=True)
+    first_seq = models.PositiveBigIntegerField(default=1)
+    sealed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit chain head")
@@ -339,6 +366,12 @@ class StaffNotification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="ops_notification_unread_idx"),
+            # The inbox changelist: one recipient's rows newest first (-created_at, -id),
+            # and the kinds in their inbox (the "kind" filter's choices).
+            models.Index(
+                fields=["recipient", "created_at", "id"], name="ops_notification_inbox_idx"
+            ),
+            models.Index(fields=["recipient", "kind"], name="ops_notification_kind_idx"),
         ]
 
     def __str__(self) -> str:

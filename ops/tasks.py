@@ -7,7 +7,12 @@ from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
 from .parameters import get_parameter
-from .services.audit import audit_entries_purge
+from .services.audit import (
+    audit_entries_purge,
+    audit_entries_seal,
+    audit_seal_request_clear,
+    audit_unsealed_status,
+)
 from .services.sla import sla_scan
 
 
@@ -31,6 +36,31 @@ def audit_entries_purge_task(self) -> int:
     return run.result["removed"]
 
 
+@shared_task(queue="realtime", acks_late=True, ignore_result=True)
+def audit_entries_seal_task() -> int:
+    """Seal committed audit entries: requested on commit by every audited transaction.
+
+    Not recorded as a job run (it runs after every audited write); idempotent.
+    """
+    audit_seal_request_clear()  # before looking: a request arriving now enqueues anew
+    return audit_entries_seal()
+
+
+@shared_task(bind=True, queue="realtime", acks_late=True)
+def audit_entries_seal_safety_task(self) -> dict:
+    """The per-minute safety net: seal whatever the on-commit requests left over."""
+    with job_run("audit_entries_seal", self.request.id) as run:
+        sealed = audit_entries_seal()
+        unsealed, overdue, oldest = audit_unsealed_status()
+        run.result = {
+            "sealed": sealed,
+            "unsealed": unsealed,
+            "overdue": overdue,
+            "oldest_unsealed_seconds": round(oldest, 1),
+        }
+    return run.result
+
+
 @shared_task(bind=True, queue="realtime", acks_late=True)
 def sla_scan_task(self) -> dict:
     """Mark overdue SLA clocks breached and escalate each breach once (idempotent)."""
@@ -48,6 +78,11 @@ SCHEDULE = {
     "ops: audit log retention": {
         "task": "ops.tasks.audit_entries_purge_task",
         "cron": "0 1 * * *",
+    },
+    "ops: audit chain sealing (safety net)": {
+        "task": "ops.tasks.audit_entries_seal_safety_task",
+        "cron": "* * * * *",
+        "queue": "realtime",
     },
     "ops: SLA scan and escalation": {
         "task": "ops.tasks.sla_scan_task",

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import django_filters
-from django import forms
-from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +15,7 @@ from mall.core.api import (
     ExportColumn,
     MaskedField,
     ScopedExportMixin,
-    ScopedViewSetMixin,
+    ScopedViewSet,
 )
 from mall.core.pagination import DefaultCursorPagination
 from mall.core.permissions import IsStaffUser
@@ -28,6 +23,12 @@ from mall.core.permissions import IsStaffUser
 from . import permissions as perms
 from . import selectors, services
 from .exports import access_review_export
+from .filters import (
+    PermissionRequestFilter,
+    RoleAssignmentFilter,
+    RoleFilter,
+    StaffProfileFilter,
+)
 from .models import (
     AccessReview,
     AccessReviewLine,
@@ -38,10 +39,6 @@ from .models import (
     SalesRegion,
     StaffProfile,
 )
-from .scoping import scope_describe, user_roles
-
-User = get_user_model()
-
 
 # --- serializers --------------------------------------------------------------------------
 
@@ -154,11 +151,16 @@ class PermissionRequestSerializer(serializers.ModelSerializer):
 
 
 class PermissionRequestCreateSerializer(serializers.Serializer):
-    role = serializers.SlugRelatedField(
-        slug_field="code", queryset=Role.objects.filter(is_active=True)
-    )
+    role = serializers.SlugRelatedField(slug_field="code", queryset=Role.objects.none())
     reason = serializers.CharField(max_length=2000)
     grant_expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # active roles, read through the selector
+            roles = selectors.role_list(actor=request.user).filter(is_active=True)
+            self.fields["role"].queryset = roles
 
 
 class RbacReasonSerializer(serializers.Serializer):
@@ -215,116 +217,68 @@ class StaffMeSerializer(serializers.Serializer):
     scope = serializers.ListField(child=serializers.CharField())
 
 
-# --- filters ------------------------------------------------------------------------------
-
-
-class StrictBooleanField(forms.Field):
-    """``true`` / ``false`` only: anything else is a 400, never silently "no filter"."""
-
-    def to_python(self, value):
-        if value is None:
-            return None
-        if value in (True, "true", "True"):
-            return True
-        if value in (False, "false", "False"):
-            return False
-        raise forms.ValidationError(_("Must be true or false."), code="invalid")
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-
-class RoleFilter(django_filters.FilterSet):
-    is_active = StrictBooleanFilter()
-
-    class Meta:
-        model = Role
-        fields = ["scope_kind", "is_active"]
-
-
-class StaffFilter(django_filters.FilterSet):
-    is_active = StrictBooleanFilter()
-
-    class Meta:
-        model = StaffProfile
-        fields = ["is_active", "department"]
-
-
 # --- viewsets -----------------------------------------------------------------------------
 
 
-class _ReadViewSet(
-    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
-    pass
+class SalesRegionViewSet(ScopedViewSet):
+    """Sales regions and their provinces: reference data every staff member may read."""
 
-
-class SalesRegionViewSet(_ReadViewSet):
-    scope_model = SalesRegion
-    queryset = SalesRegion.objects.prefetch_related("provinces")
     serializer_class = SalesRegionSerializer
-    pagination_class = None
-    required_permissions = {"list": [], "retrieve": []}  # reference data for every staff
+    list_selector = selectors.sales_region_list
+    get_selector = selectors.sales_region_get
+    pagination_class = None  # a short fixed list
+    required_permissions = {"list": [], "retrieve": []}
 
 
-class DepartmentViewSet(_ReadViewSet):
-    scope_model = Department
+class DepartmentViewSet(ScopedViewSet):
     serializer_class = DepartmentSerializer
+    list_selector = selectors.department_list
+    get_selector = selectors.department_get
 
-    def get_base_queryset(self):
-        return Department.objects.select_related("parent", "head").prefetch_related("default_roles")
 
-
-class RoleViewSet(_ReadViewSet):
-    scope_model = Role
+class RoleViewSet(ScopedViewSet):
     serializer_class = RoleSerializer
+    list_selector = selectors.role_list
+    get_selector = selectors.role_get
     filterset_class = RoleFilter
     required_permissions = {"assign": [perms.ASSIGN_ROLE], "revoke": [perms.ASSIGN_ROLE]}
-
-    def get_base_queryset(self):
-        return Role.objects.select_related("department").prefetch_related(
-            "regions", "group__permissions__content_type"
-        )
 
     @extend_schema(request=RoleAssignBodySerializer, responses={201: RoleAssignmentSerializer})
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         role = self.get_object()
-        body = RoleAssignBodySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        user = get_object_or_404(
-            selectors.user_list(user=request.user), username=body.validated_data["user"]
-        )
+        data = self.validated(RoleAssignBodySerializer)
         assignment = services.role_assign(
             actor=request.user,
-            user=user,
+            user=selectors.user_get(actor=request.user, username=data["user"]),
             role=role,
-            expires_at=body.validated_data.get("expires_at"),
+            expires_at=data.get("expires_at"),
         )
-        return Response(RoleAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+        # Not self.respond(): that re-reads through this viewset's (role) selector.
+        data = RoleAssignmentSerializer(assignment, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RoleRevokeBodySerializer, responses={204: None})
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         role = self.get_object()
-        body = RoleRevokeBodySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        user = get_object_or_404(
-            selectors.user_list(user=request.user), username=body.validated_data["user"]
-        )
+        data = self.validated(RoleRevokeBodySerializer)
         services.role_revoke(
-            actor=request.user, user=user, role=role, reason=body.validated_data.get("reason", "")
+            actor=request.user,
+            user=selectors.user_get(actor=request.user, username=data["user"]),
+            role=role,
+            reason=data.get("reason", ""),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StaffViewSet(ScopedExportMixin, _ReadViewSet):
-    """Staff profiles in your data scope; `deactivate` a leaver; export the list."""
+class StaffProfileViewSet(ScopedExportMixin, ScopedViewSet):
+    """Staff profiles (``/staff/``): names and phones masked without the PII permission."""
 
-    scope_model = StaffProfile
     serializer_class = StaffProfileSerializer
-    filterset_class = StaffFilter
+    list_selector = selectors.staff_profile_list
+    get_selector = selectors.staff_profile_get
+    filterset_class = StaffProfileFilter
     required_permissions = {"deactivate": [perms.DEACTIVATE_STAFF]}
     export_filename = "staff"
     export_columns = [
@@ -339,39 +293,29 @@ class StaffViewSet(ScopedExportMixin, _ReadViewSet):
         ExportColumn("is_active", "is_active"),
     ]
 
-    def get_base_queryset(self):
-        return StaffProfile.objects.select_related("user", "department").prefetch_related(
-            "user__groups__role"
-        )
-
     @extend_schema(request=RbacReasonSerializer, responses={200: StaffProfileSerializer})
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         profile = self.get_object()
-        body = RbacReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.staff_deactivate(
-            actor=request.user, user=profile.user, reason=body.validated_data["reason"]
-        )
-        profile = self.get_base_queryset().get(pk=profile.pk)
-        return Response(self.get_serializer(profile).data)
+        data = self.validated(RbacReasonSerializer)
+        services.staff_deactivate(actor=request.user, user=profile.user, reason=data["reason"])
+        return self.respond(profile)
 
 
-class RoleAssignmentViewSet(_ReadViewSet):
-    scope_model = RoleAssignment
+class RoleAssignmentViewSet(ScopedViewSet):
     serializer_class = RoleAssignmentSerializer
-    filterset_fields = ["role", "source"]
+    list_selector = selectors.role_assignment_list
+    get_selector = selectors.role_assignment_get
+    filterset_class = RoleAssignmentFilter
 
-    def get_base_queryset(self):
-        return RoleAssignment.objects.select_related("user", "role", "granted_by")
 
-
-class PermissionRequestViewSet(ScopedExportMixin, mixins.CreateModelMixin, _ReadViewSet):
+class PermissionRequestViewSet(ScopedExportMixin, ScopedViewSet):
     """Requests: every staff member may ask; approvers see what waits for them."""
 
-    scope_model = PermissionRequest
     serializer_class = PermissionRequestSerializer
-    filterset_fields = ["status", "role"]
+    list_selector = selectors.permission_request_list
+    get_selector = selectors.permission_request_get
+    filterset_class = PermissionRequestFilter
     required_permissions = {
         "list": [],
         "retrieve": [],
@@ -394,24 +338,13 @@ class PermissionRequestViewSet(ScopedExportMixin, mixins.CreateModelMixin, _Read
         ExportColumn("created_at", "created_at"),
     ]
 
-    def get_base_queryset(self):
-        return PermissionRequest.objects.select_related(
-            "requester", "role", "head_approver", "tech_approver", "decided_by"
-        )
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return PermissionRequest.objects.none()
-        return selectors.permission_request_list(user=self.request.user)
-
     @extend_schema(
         request=PermissionRequestCreateSerializer, responses={201: PermissionRequestSerializer}
     )
     def create(self, request, *args, **kwargs):
-        body = PermissionRequestCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        created = services.permission_request_create(actor=request.user, **body.validated_data)
-        return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
+        data = self.validated(PermissionRequestCreateSerializer)
+        created = services.permission_request_create(actor=request.user, **data)
+        return self.respond(created, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=PermissionRequestApproveSerializer, responses={200: PermissionRequestSerializer}
@@ -419,25 +352,21 @@ class PermissionRequestViewSet(ScopedExportMixin, mixins.CreateModelMixin, _Read
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         item = self.get_object()
-        body = PermissionRequestApproveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = self.validated(PermissionRequestApproveSerializer)
         item = services.permission_request_approve(
-            actor=request.user,
-            permission_request=item,
-            capacity=body.validated_data.get("capacity"),
+            actor=request.user, permission_request=item, capacity=data.get("capacity")
         )
-        return Response(self.get_serializer(item).data)
+        return self.respond(item)
 
     @extend_schema(request=RbacReasonSerializer, responses={200: PermissionRequestSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         item = self.get_object()
-        body = RbacReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = self.validated(RbacReasonSerializer)
         item = services.permission_request_reject(
-            actor=request.user, permission_request=item, reason=body.validated_data["reason"]
+            actor=request.user, permission_request=item, reason=data["reason"]
         )
-        return Response(self.get_serializer(item).data)
+        return self.respond(item)
 
     @extend_schema(request=None, responses={200: PermissionRequestSerializer})
     @action(detail=True, methods=["post"])
@@ -445,35 +374,31 @@ class PermissionRequestViewSet(ScopedExportMixin, mixins.CreateModelMixin, _Read
         item = services.permission_request_cancel(
             actor=request.user, permission_request=self.get_object()
         )
-        return Response(self.get_serializer(item).data)
+        return self.respond(item)
 
     @extend_schema(responses={200: PermissionRequestSerializer(many=True)})
     @action(detail=False, methods=["get"], url_path="awaiting-me")
     def awaiting_me(self, request):
-        queryset = selectors.permission_requests_awaiting(user=request.user).select_related(
-            "head_approver", "tech_approver", "decided_by"
-        )
-        queryset = self.filter_queryset(queryset)  # the documented filters apply here too
+        """Pending requests waiting for the caller's approval (the documented filters apply)."""
+        queryset = self.filter_queryset(selectors.permission_requests_awaiting(actor=request.user))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class AccessReviewViewSet(_ReadViewSet):
-    scope_model = AccessReview
+class AccessReviewViewSet(ScopedViewSet):
     serializer_class = AccessReviewSerializer
+    list_selector = selectors.access_review_list
+    get_selector = selectors.access_review_get
     required_permissions = {
         "lines": [perms.VIEW_ACCESS_REVIEW],
         "download": [perms.VIEW_ACCESS_REVIEW],
     }
 
-    def get_base_queryset(self):
-        return AccessReview.objects.select_related("signed_off_by")
-
     @extend_schema(responses={200: AccessReviewLineSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def lines(self, request, pk=None):
         review = self.get_object()
-        queryset = selectors.access_review_lines(user=request.user, review=review)
+        queryset = selectors.access_review_line_list(actor=request.user, review=review)
         paginator = DefaultCursorPagination()
         paginator.ordering = "username"
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -503,19 +428,14 @@ class AccessReviewViewSet(_ReadViewSet):
 
 
 class MeView(APIView):
-    """The caller's own roles, effective permissions and data scope."""
+    """The caller's own roles, effective permissions and data scope.
+
+    Not a row resource (it describes the caller, and every staff member may read it
+    whatever their function permissions), so it stays a plain view over a selector.
+    """
 
     permission_classes = [IsStaffUser]
 
     @extend_schema(responses={200: StaffMeSerializer})
     def get(self, request):
-        user = request.user
-        profile = StaffProfile.objects.select_related("department").filter(user=user).first()
-        data = {
-            "username": user.get_username(),
-            "department": profile.department.code if profile and profile.department else None,
-            "roles": sorted(user_roles(user).values_list("code", flat=True)),
-            "permissions": sorted(user.get_all_permissions()),
-            "scope": scope_describe(user),
-        }
-        return Response(StaffMeSerializer(data).data)
+        return Response(StaffMeSerializer(selectors.staff_access_get(actor=request.user)).data)

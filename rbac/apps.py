@@ -40,3 +40,5 @@ class RbacConfig(AppConfig):
             department="requester__staff_profile__department",
             owner="requester",
         )
+
+        from . import services  # noqa: F401  (declares the status transition tables)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from mall.core.exceptions import ApplicationError
+from mall.core.exceptions import ApplicationError, NotFound
 
 
 class RbacError(ApplicationError):
@@ -86,3 +86,48 @@ class InvalidDepartmentTree(RbacError):
 class ReasonRequired(RbacError):
     code = "reason_required"
     default_message = _("A reason is required.")
+
+
+class TextTooLong(RbacError):
+    code = "text_too_long"
+    default_message = _("The text is too long.")
+
+
+# Not found: a row outside the reader's data scope answers exactly like a missing one,
+# with the generic ``not_found`` code every client already handles.
+
+
+class SalesRegionNotFound(NotFound):
+    pass
+
+
+class ProvinceNotFound(NotFound):
+    pass
+
+
+class DepartmentNotFound(NotFound):
+    pass
+
+
+class RoleNotFound(NotFound):
+    pass
+
+
+class UserNotFound(NotFound):
+    pass
+
+
+class StaffProfileNotFound(NotFound):
+    pass
+
+
+class RoleAssignmentNotFound(NotFound):
+    pass
+
+
+class PermissionRequestNotFound(NotFound):
+    pass
+
+
+class AccessReviewNotFound(NotFound):
+    pass

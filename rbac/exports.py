@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.api import ExportColumn, export_response
 
+from . import selectors
 from .models import AccessReview, AccessReviewLine
 
 
@@ -37,9 +38,10 @@ def access_review_export(*, user, review: AccessReview, fmt: str = "xlsx"):
     """Return the review as a download; scoped and audited like every export."""
     return export_response(
         user=user,
-        queryset=AccessReviewLine.objects.filter(review=review).order_by("username"),
+        queryset=selectors.access_review_line_list(actor=user, review=review).order_by("username"),
         columns=ACCESS_REVIEW_COLUMNS,
         filename=f"access-review-{review}",
         fmt=fmt,
         filters={"review": review.pk},
+        scoped=True,
     )

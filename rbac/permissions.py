@@ -1,4 +1,11 @@
-"""RBAC permission codenames, declared once (STYLE.md)."""
+"""RBAC permission codenames, declared once (STYLE.md), and how a codename names a row.
+
+``permission_resolve`` / ``permission_label`` translate between ``"app_label.codename"``
+(how services, roles and the scope rules name a permission) and Django's
+``Permission`` rows. They are lookups, not services: they change nothing.
+"""
+
+from __future__ import annotations
 
 ASSIGN_ROLE = "rbac.assign_role"
 ADD_ROLE = "rbac.add_role"
@@ -19,3 +26,28 @@ APPROVE_PERMISSION_REQUEST = "rbac.approve_permission_request"
 VIEW_ACCESS_REVIEW = "rbac.view_accessreview"
 ADD_ACCESS_REVIEW = "rbac.add_accessreview"
 SIGN_OFF_ACCESS_REVIEW = "rbac.sign_off_access_review"
+
+
+def permission_resolve(perm):
+    """Turn ``"app_label.codename"`` into the ``Permission`` row, or raise ``UnknownPermission``."""
+    from django.contrib.auth.models import Permission
+    from django.utils.translation import gettext as _
+
+    from .exceptions import UnknownPermission
+
+    if isinstance(perm, Permission):
+        return perm
+    try:
+        app_label, codename = perm.split(".", 1)
+        return Permission.objects.select_related("content_type").get(
+            content_type__app_label=app_label, codename=codename
+        )
+    except (ValueError, Permission.DoesNotExist, Permission.MultipleObjectsReturned):
+        raise UnknownPermission(
+            _("Unknown permission: %(perm)s") % {"perm": perm}, fields={"permissions": [perm]}
+        ) from None
+
+
+def permission_label(permission) -> str:
+    """``"app_label.codename"`` of a ``Permission`` row."""
+    return f"{permission.content_type.app_label}.{permission.codename}"

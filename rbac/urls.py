@@ -9,7 +9,7 @@ router = SimpleRouter()
 router.register("regions", apis.SalesRegionViewSet, basename="rbac-region")
 router.register("departments", apis.DepartmentViewSet, basename="rbac-department")
 router.register("roles", apis.RoleViewSet, basename="rbac-role")
-router.register("staff", apis.StaffViewSet, basename="rbac-staff")
+router.register("staff", apis.StaffProfileViewSet, basename="rbac-staff")
 router.register("role-assignments", apis.RoleAssignmentViewSet, basename="rbac-assignment")
 router.register(
     "permission-requests", apis.PermissionRequestViewSet, basename="rbac-permission-request"

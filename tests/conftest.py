@@ -91,3 +91,10 @@ def staff_client(api_client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_file(settings, tmp_path):
+    """Each test anchors its audit chain in its own file (the chain is per database)."""
+    settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchors.jsonl"
+    return settings.AUDIT_ANCHOR_PATH

@@ -1,11 +1,18 @@
 """Every write of the dispatch centre.
 
-* ``stock`` — the ledger primitive (conditional ``UPDATE`` + ``StockMovement``) and
-  the warehouse documents: purchase inbound, transfer, stocktake, return receipt,
-  safety stock.
+* ``ledger`` — the one stock primitive, :func:`stock_move`: a conditional ``UPDATE``
+  of each stock row and its ``StockMovement``, written together.
+* ``stock`` — the warehouse documents: purchase inbound, transfer, stocktake, return
+  receipt, safety stock.
 * ``allocation`` — pre-dispatch, allocate, release, ship-out, tracking events.
 * ``sync`` — inventory snapshots and their reconciliation, low-stock alerts.
 * ``setup`` — warehouses, coverage areas, carriers and their rules.
+* ``transitions`` — the status tables (``mall.core.transitions``).
+
+Helpers that are not services live beside the package: ``dispatch.inputs`` (lines,
+files, document numbers), ``dispatch.access`` (permission and scope checks),
+``dispatch.planner`` (the pure warehouse and carrier choice) and
+``dispatch.availability`` (sellable units).
 """
 
 from .allocation import (
@@ -17,6 +24,7 @@ from .allocation import (
     shipments_flag_stale,
     tracking_event_record,
 )
+from .ledger import StockChange, stock_move
 from .setup import (
     carrier_rule_save,
     carrier_save,
@@ -43,6 +51,7 @@ from .sync import (
 
 __all__ = [
     "AllocationPlan",
+    "StockChange",
     "allocate",
     "allocation_release",
     "carrier_rule_save",
@@ -56,6 +65,7 @@ __all__ = [
     "return_receipt_record",
     "shipment_ship",
     "shipments_flag_stale",
+    "stock_move",
     "stock_safety_set",
     "stock_snapshot_line_review",
     "stock_snapshot_reconcile",

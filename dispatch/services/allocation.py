@@ -3,9 +3,10 @@
 The orders app calls these by order number; dispatch never imports orders.
 
 Oversell protection: the plan is computed from a plain read, then every chosen
-quantity is locked with one conditional ``UPDATE … SET reserved = reserved + q
-WHERE id = … AND on_hand - reserved [- safety_stock] >= q`` in stock-id order. A
-refused update means a concurrent buyer took the units first: the savepoint rolls
+quantity is locked through the ledger primitive (:func:`.ledger.stock_move`): one
+conditional ``UPDATE … SET reserved = reserved + q WHERE id = … AND on_hand -
+reserved [- safety_stock] >= q`` per stock row, in stock-id order. A refused
+update means a concurrent buyer took the units first: the savepoint rolls
 back and the plan is recomputed from fresh figures (a few times, then
 ``OutOfStock``). PostgreSQL re-evaluates the ``WHERE`` on the locked row, so no
 interleaving can reserve more than is on hand.
@@ -18,16 +19,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall.core import metrics
 from mall.core.audit import audit, snapshot
+from mall.core.transitions import transition
 from ops.parameters import get_parameter
 from ops.services.sla import sla_clock_restart, sla_clock_start, sla_clock_stop
 from rbac.models import Province
 
-from ..allocation import Candidate, Plan, plan_allocation
+from ..access import require_permission, require_warehouse_access
 from ..exceptions import (
     DispatchError,
     InsufficientStock,
@@ -36,6 +38,7 @@ from ..exceptions import (
     NotDeliverable,
     OutOfStock,
 )
+from ..inputs import SkuLine, checked_text, document_no, parse_lines
 from ..models import (
     Allocation,
     Carrier,
@@ -49,16 +52,8 @@ from ..models import (
     Warehouse,
 )
 from ..parameters import ALLOCATION_RETRIES, LOGISTICS_SILENCE_HOURS, SAFETY_STOCK_HELD_BACK
-from .common import (
-    SkuLine,
-    document_no,
-    movement,
-    parse_lines,
-    require_permission,
-    require_warehouse_access,
-    stock_change,
-)
-from .transitions import transition
+from ..planner import Candidate, Plan, choose_carrier, plan_allocation
+from .ledger import StockChange, stock_move
 
 LOGISTICS_SILENCE = "shipment.logistics_silence"
 Kind = StockMovement.Kind
@@ -159,35 +154,13 @@ def _plan(province: Province, demand: list[SkuLine]):
     candidates, stock_ids = _snapshot_candidates(province, demand)
     plan = plan_allocation(candidates, {ln.sku_id: ln.quantity for ln in demand})
     if plan is None:
+        metrics.count("out_of_stock")
         raise OutOfStock(extra={"skus": sorted(ln.sku_code for ln in demand)})
     return plan, stock_ids
 
 
 def _carrier_rules() -> list[CarrierRule]:
     return list(CarrierRule.objects.filter(carrier__is_active=True).select_related("carrier"))
-
-
-def choose_carrier(
-    rules: list[CarrierRule], *, warehouse_id: int, province_id: int, units: int
-) -> tuple[Carrier | None, Decimal]:
-    """Pick the cheapest rule that covers the route; ties: more specific, priority, id."""
-    matching = [
-        rule
-        for rule in rules
-        if rule.warehouse_id in (None, warehouse_id) and rule.province_id in (None, province_id)
-    ]
-    if not matching:
-        return None, Decimal("0.00")
-    best = min(
-        matching,
-        key=lambda r: (
-            r.cost_for(units),
-            -((r.warehouse_id is not None) + (r.province_id is not None)),
-            r.priority,
-            r.pk,
-        ),
-    )
-    return best.carrier, best.cost_for(units)
 
 
 def _plan_view(plan: Plan, province: Province, demand: list[SkuLine]) -> AllocationPlan:
@@ -217,12 +190,16 @@ def _plan_view(plan: Plan, province: Province, demand: list[SkuLine]) -> Allocat
     )
 
 
-def predispatch(*, province, lines) -> AllocationPlan:
+def predispatch(*, actor, province, lines) -> AllocationPlan:
     """Estimate warehouses, shipments and the promised delivery date. Reserves nothing.
 
     ``province`` is an ``rbac.Province``, its id or its (short or full) name; ``lines``
     are ``(sku or sku code, quantity)``. Raises ``InvalidDispatchInput``,
     ``NotDeliverable`` (no active warehouse covers the province) or ``OutOfStock``.
+
+    ``actor`` is who asks (the buyer at checkout, a staff member through the API).
+    The plan is computed over every covering warehouse, as allocation would do, and
+    is not yet narrowed to the actor's scope (issue 10 asks for that).
     """
     province = _province(province)
     demand = parse_lines(lines)
@@ -238,24 +215,31 @@ def _live_allocation(order_no: str) -> Allocation | None:
     )
 
 
-def _lock_plan(plan: Plan, stock_ids: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
-    """Reserve every planned quantity with conditional updates in stock-id order."""
+def _lock_plan(actor, order_no: str, plan: Plan, stock_ids: dict[tuple[int, int], int]) -> None:
+    """Reserve every planned quantity through the ledger (``order_lock`` movements).
+
+    Raises ``_LostRace`` when a concurrent buyer took the units first.
+    """
     held_back = bool(get_parameter(SAFETY_STOCK_HELD_BACK))
-    locks = sorted(
-        (stock_ids[(warehouse_id, sku_id)], quantity)
+    changes = [
+        StockChange(
+            stock_ids[(warehouse_id, sku_id)],
+            Kind.ORDER_LOCK,
+            reserved=quantity,
+            respect_safety_stock=held_back,
+        )
         for (warehouse_id, sku_id), quantity in plan.quantities().items()
-    )
-    for stock_id, quantity in locks:
-        guard = Q(on_hand__gte=F("reserved") + (F("safety_stock") if held_back else 0) + quantity)
-        if not stock_change(stock_id=stock_id, reserved=quantity, extra_guard=guard):
-            raise _LostRace()
-    return stock_ids
+    ]
+    try:
+        stock_move(actor=actor, changes=changes, reference_type="order", reference_no=order_no)
+    except InsufficientStock as exc:
+        raise _LostRace() from exc
 
 
 def allocate(*, actor, order_no: str, province, lines) -> Allocation:
     """Lock stock for an order and split it into shipments (one per warehouse).
 
-    Warehouses are chosen by :func:`dispatch.allocation.plan_allocation` (covering
+    Warehouses are chosen by :func:`dispatch.planner.plan_allocation` (covering
     tier, then fewest shipments, then delivery days); each shipment gets the
     cheapest carrier whose rules cover the route; a supplier warehouse's shipment is
     a supplier order. Idempotent per order: an order that already holds a live
@@ -283,8 +267,9 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
                 # Rows first, stock lock last: the contended stock row stays locked
                 # only for the lock itself, the audit entry and the commit.
                 allocation = _allocation_write(actor, order_no, province, view, stock_ids)
-                _lock_plan(plan, stock_ids)
+                _lock_plan(actor, order_no, plan, stock_ids)
                 _allocation_audit(actor, allocation, view)
+                transaction.on_commit(lambda: metrics.count("allocations"))
                 return allocation
         except _LostRace:
             continue
@@ -294,6 +279,7 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
             if existing is not None:
                 return existing
             raise DispatchError(_("The allocation could not be saved.")) from exc
+    metrics.count("out_of_stock")
     raise OutOfStock(extra={"skus": sorted(ln.sku_code for ln in demand)})
 
 
@@ -306,7 +292,7 @@ def _allocation_write(
         promised_delivery_date=view.promised_delivery_date,
         created_by=actor,
     )
-    shipments, lines, movements = [], [], []
+    shipments, lines = [], []
     for planned in view.shipments:
         shipment = Shipment(
             shipment_no=document_no("FH"),
@@ -326,18 +312,7 @@ def _allocation_write(
             lines.append(
                 ShipmentLine(shipment=shipment, stock_id=stock_id, sku_id=sku_id, quantity=quantity)
             )
-            movements.append(
-                movement(
-                    stock_id=stock_id,
-                    kind=Kind.ORDER_LOCK,
-                    reference_type="order",
-                    reference_no=order_no,
-                    actor=actor,
-                    reserved=quantity,
-                )
-            )
     ShipmentLine.objects.bulk_create(lines)
-    StockMovement.objects.bulk_create(movements)
     return allocation
 
 
@@ -367,49 +342,54 @@ def allocation_release(*, actor, order_no: str, reason: str) -> Allocation | Non
     )
     if allocation is None:
         return None
-    before = snapshot(allocation, ["status"])
+    reason = checked_text(Allocation, "released_reason", reason)
     pending = list(
         Shipment.objects.select_for_update()
         .filter(allocation=allocation, status=Shipment.Status.PENDING)
         .order_by("pk")
     )
-    lines = sorted(
-        ShipmentLine.objects.filter(shipment__in=pending), key=lambda ln: (ln.stock_id, ln.pk)
+    stock_move(
+        actor=actor,
+        changes=[
+            StockChange(line.stock_id, Kind.ORDER_RELEASE, reserved=-line.quantity, note=reason)
+            for line in ShipmentLine.objects.filter(shipment__in=pending)
+        ],
+        reference_type="order",
+        reference_no=allocation.order_no,
     )
-    movements = []
-    for line in lines:
-        if not stock_change(stock_id=line.stock_id, reserved=-line.quantity):
-            raise InsufficientStock(extra={"stock_id": line.stock_id})
-        movements.append(
-            movement(
-                stock_id=line.stock_id,
-                kind=Kind.ORDER_RELEASE,
-                reference_type="order",
-                reference_no=allocation.order_no,
-                actor=actor,
-                reserved=-line.quantity,
-                note=reason,
-            )
-        )
-    StockMovement.objects.bulk_create(movements)
     for shipment in pending:
-        transition(shipment, Shipment.Status.CANCELLED)
+        transition(
+            shipment,
+            Shipment.Status.CANCELLED,
+            actor=actor,
+            action="dispatch.shipment_cancel",
+            reason=reason,
+            data={"order_no": allocation.order_no},
+        )
     any_shipped = allocation.shipments.exclude(status=Shipment.Status.CANCELLED).exists()
     target = Allocation.Status.SHIPPED if any_shipped else Allocation.Status.RELEASED
-    reason_saved = (reason or "")[:200]
+    data = {"reason": reason, "cancelled_shipments": [s.shipment_no for s in pending]}
     if target != allocation.status:
-        transition(allocation, target, released_reason=reason_saved)
+        transition(
+            allocation,
+            target,
+            actor=actor,
+            action="dispatch.allocation_release",
+            data=data,
+            released_reason=reason,
+        )
     else:  # already shipped in full: nothing left to give back, note the reason only
-        allocation.released_reason = reason_saved
+        before = snapshot(allocation, ["released_reason"])
+        allocation.released_reason = reason
         allocation.save(update_fields=["released_reason", "updated_at"])
-    audit(
-        actor=actor,
-        action="dispatch.allocation_release",
-        target=allocation,
-        before=before,
-        after=snapshot(allocation, ["status"]),
-        data={"reason": reason, "cancelled_shipments": [s.shipment_no for s in pending]},
-    )
+        audit(
+            actor=actor,
+            action="dispatch.allocation_release",
+            target=allocation,
+            before=before,
+            after=snapshot(allocation, ["released_reason"]),
+            data=data,
+        )
     return allocation
 
 
@@ -438,29 +418,24 @@ def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrie
     carrier = carrier or shipment.carrier
     if carrier is None or not carrier.is_active:
         raise InvalidDispatchInput(fields={"carrier": [_("Choose an active carrier.")]})
-    before = snapshot(shipment, ["status", "waybill_no", "carrier_id"])
-    movements = []
-    for line in sorted(shipment.lines.all(), key=lambda ln: (ln.stock_id, ln.pk)):
-        if not stock_change(
-            stock_id=line.stock_id, on_hand=-line.quantity, reserved=-line.quantity
-        ):
-            raise InsufficientStock(extra={"stock_id": line.stock_id})
-        movements.append(
-            movement(
-                stock_id=line.stock_id,
-                kind=Kind.SHIP_OUT,
-                reference_type="shipment",
-                reference_no=shipment.shipment_no,
-                actor=actor,
-                on_hand=-line.quantity,
-                reserved=-line.quantity,
+    stock_move(
+        actor=actor,
+        changes=[
+            StockChange(
+                line.stock_id, Kind.SHIP_OUT, on_hand=-line.quantity, reserved=-line.quantity
             )
-        )
-    StockMovement.objects.bulk_create(movements)
+            for line in shipment.lines.all()
+        ],
+        reference_type="shipment",
+        reference_no=shipment.shipment_no,
+    )
     now = timezone.now()
     transition(
         shipment,
         Shipment.Status.SHIPPED,
+        actor=actor,
+        action="dispatch.shipment_ship",
+        data={"order_no": shipment.order_no},
         waybill_no=waybill_no,
         carrier=carrier,
         shipped_at=now,
@@ -470,21 +445,19 @@ def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrie
         allocation_id=shipment.allocation_id, status=Shipment.Status.PENDING
     ).exists()
     if not open_left and allocation.status == Allocation.Status.ALLOCATED:
-        transition(allocation, Allocation.Status.SHIPPED)
+        transition(
+            allocation,
+            Allocation.Status.SHIPPED,
+            actor=actor,
+            action="dispatch.allocation_shipped",
+            data={"last_shipment": shipment.shipment_no},
+        )
     sla_clock_start(
         kind=LOGISTICS_SILENCE,
         subject=shipment,
         actor=actor,
         started_at=now,
         region=shipment.warehouse.region_id,
-    )
-    audit(
-        actor=actor,
-        action="dispatch.shipment_ship",
-        target=shipment,
-        before=before,
-        after=snapshot(shipment, ["status", "waybill_no", "carrier_id"]),
-        data={"order_no": shipment.order_no},
     )
     return shipment
 
@@ -510,7 +483,8 @@ def tracking_event_record(
     require_warehouse_access(actor, shipment.warehouse)
     if shipment.status != Shipment.Status.SHIPPED:
         raise InvalidStateTransition(_("Tracking events are recorded for shipped parcels only."))
-    description = (description or "").strip()
+    description = checked_text(TrackingEvent, "description", (description or "").strip())
+    location = checked_text(TrackingEvent, "location", location)
     if not description:
         raise InvalidDispatchInput(fields={"description": [_("This field is required.")]})
     if occurred_at > timezone.now() + timedelta(minutes=5):
@@ -522,36 +496,45 @@ def tracking_event_record(
     event = TrackingEvent.objects.create(
         shipment=shipment,
         occurred_at=occurred_at,
-        description=description[:255],
-        location=(location or "")[:100],
+        description=description,
+        location=location,
         is_delivered=is_delivered,
         recorded_by=actor,
     )
-    before = snapshot(shipment, ["status", "is_stale"])
     changes = {"is_stale": False}
     if shipment.last_event_at is None or occurred_at > shipment.last_event_at:
         changes["last_event_at"] = occurred_at
+    data = {"event_id": event.pk, "description": event.description}
     if is_delivered:
-        transition(shipment, Shipment.Status.DELIVERED, delivered_at=occurred_at, **changes)
-        sla_clock_stop(kind=LOGISTICS_SILENCE, subject=shipment, actor=actor, outcome="met")
-    else:
-        for name, value in changes.items():
-            setattr(shipment, name, value)
-        shipment.save(update_fields=[*changes, "updated_at"])
-        sla_clock_restart(
-            kind=LOGISTICS_SILENCE,
-            subject=shipment,
+        transition(
+            shipment,
+            Shipment.Status.DELIVERED,
             actor=actor,
-            started_at=shipment.last_event_at,
-            region=shipment.warehouse.region_id,
+            action="dispatch.tracking_event_record",
+            data=data,
+            delivered_at=occurred_at,
+            **changes,
         )
+        sla_clock_stop(kind=LOGISTICS_SILENCE, subject=shipment, actor=actor, outcome="met")
+        return event
+    before = snapshot(shipment, ["is_stale", "last_event_at"])
+    for name, value in changes.items():
+        setattr(shipment, name, value)
+    shipment.save(update_fields=[*changes, "updated_at"])
+    sla_clock_restart(
+        kind=LOGISTICS_SILENCE,
+        subject=shipment,
+        actor=actor,
+        started_at=shipment.last_event_at,
+        region=shipment.warehouse.region_id,
+    )
     audit(
         actor=actor,
         action="dispatch.tracking_event_record",
         target=shipment,
         before=before,
-        after=snapshot(shipment, ["status", "is_stale"]),
-        data={"event_id": event.pk, "description": event.description},
+        after=snapshot(shipment, ["is_stale", "last_event_at"]),
+        data=data,
     )
     return event
 

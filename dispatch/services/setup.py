@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from mall.core.audit import audit, snapshot
 from mall.core.money import to_money
 
+from ..access import require_permission, require_warehouse_access
 from ..exceptions import InvalidDispatchInput
 from ..models import Carrier, CarrierRule, CoverageArea, Warehouse
-from .common import require_permission, require_warehouse_access
 
 WAREHOUSE_FIELDS = [
     "code",
@@ -24,6 +24,24 @@ WAREHOUSE_FIELDS = [
     "contact_phone",
     "is_active",
 ]
+
+
+CARRIER_RULE_FIELDS = [
+    "carrier",
+    "warehouse",
+    "province",
+    "first_item_fee_amount",
+    "additional_item_fee_amount",
+    "priority",
+]
+
+
+def _save(instance, creating: bool, fields: list[str]) -> None:
+    """Insert a new row, or write only ``fields`` of an existing one."""
+    if creating:
+        instance.save(force_insert=True)
+    else:
+        instance.save(update_fields=fields)
 
 
 def _validated(instance) -> None:
@@ -70,7 +88,7 @@ def warehouse_save(*, actor, warehouse: Warehouse | None = None, **values) -> Wa
         raise taken
     try:
         with transaction.atomic():  # a concurrent creator may take the code after the check
-            warehouse.save()
+            _save(warehouse, creating, [*values, "updated_at"])
     except IntegrityError as exc:
         raise taken from exc
     audit(
@@ -100,13 +118,14 @@ def coverage_area_save(
         .first()
     )
     before = snapshot(area, ["tier", "promised_days"]) if area else None
-    if area is None:
+    creating = area is None
+    if creating:
         area = CoverageArea(warehouse=warehouse, province=province)
     area.tier = tier
     area.promised_days = promised_days
     try:
         with transaction.atomic():  # a concurrent save may add the same pair first
-            area.save()
+            _save(area, creating, ["tier", "promised_days"])
     except IntegrityError as exc:
         raise InvalidDispatchInput(
             fields={"province": [_("This warehouse already covers this province.")]}
@@ -153,7 +172,7 @@ def carrier_save(*, actor, carrier: Carrier | None = None, **values) -> Carrier:
     _validated(carrier)
     try:
         with transaction.atomic():
-            carrier.save()
+            _save(carrier, creating, [*values, "updated_at"])
     except IntegrityError as exc:
         raise InvalidDispatchInput(
             fields={"code": [_("A carrier with this code exists.")]}
@@ -189,7 +208,8 @@ def carrier_rule_save(
         raise InvalidDispatchInput(fields={"fee": [_("Enter amounts like 12.00.")]}) from exc
     if first < 0 or additional < 0:
         raise InvalidDispatchInput(fields={"fee": [_("Fees cannot be negative.")]})
-    before = snapshot(rule) if rule and rule.pk else None
+    creating = rule is None or rule.pk is None
+    before = None if creating else snapshot(rule)
     rule = rule or CarrierRule()
     rule.carrier = carrier
     rule.warehouse = warehouse
@@ -197,7 +217,7 @@ def carrier_rule_save(
     rule.first_item_fee_amount = first
     rule.additional_item_fee_amount = additional
     rule.priority = priority
-    rule.save()
+    _save(rule, creating, [*CARRIER_RULE_FIELDS])
     audit(
         actor=actor,
         action="dispatch.carrier_rule_save",

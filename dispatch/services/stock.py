@@ -1,7 +1,8 @@
 """Warehouse documents: purchase inbound, transfer, stocktake, return receipt, safety stock.
 
 Each service checks the function permission and the warehouse scope, writes the
-document, changes stock through the ledger (``apply_changes``) and audits last.
+document, changes stock through the one ledger primitive (:func:`.ledger.stock_move`)
+and audits last (a status change is audited by its transition).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
+from mall.core.transitions import transition
 
+from ..access import require_permission, require_warehouse_access
 from ..exceptions import InsufficientStock, InvalidDispatchInput, InvalidStateTransition
+from ..inputs import checked_text, document_no, parse_lines
 from ..models import (
     PurchaseInbound,
     PurchaseInboundLine,
@@ -28,15 +32,7 @@ from ..models import (
     TransferLine,
     Warehouse,
 )
-from .common import (
-    apply_changes,
-    document_no,
-    parse_lines,
-    require_permission,
-    require_warehouse_access,
-    stock_rows,
-)
-from .transitions import transition
+from .ledger import StockChange, _stock_rows, stock_move
 
 Kind = StockMovement.Kind
 
@@ -59,8 +55,8 @@ def purchase_inbound_create(
     document = PurchaseInbound.objects.create(
         document_no=document_no("PI"),
         warehouse=warehouse,
-        supplier_name=supplier_name[:100],
-        note=note[:200],
+        supplier_name=checked_text(PurchaseInbound, "supplier_name", supplier_name),
+        note=checked_text(PurchaseInbound, "note", note),
         created_by=actor,
     )
     PurchaseInboundLine.objects.bulk_create(
@@ -69,17 +65,13 @@ def purchase_inbound_create(
             for ln in parsed
         ]
     )
-    stocks = stock_rows(warehouse.pk, [ln.sku_id for ln in parsed])
-    apply_changes(
-        [
-            {
-                "stock_id": stocks[ln.sku_id].pk,
-                "kind": Kind.PURCHASE_IN_TRANSIT,
-                "in_transit": ln.quantity,
-            }
+    stocks = _stock_rows(warehouse.pk, [ln.sku_id for ln in parsed])
+    stock_move(
+        actor=actor,
+        changes=[
+            StockChange(stocks[ln.sku_id].pk, Kind.PURCHASE_IN_TRANSIT, in_transit=ln.quantity)
             for ln in parsed
         ],
-        actor=actor,
         reference_type="purchase_inbound",
         reference_no=document.document_no,
     )
@@ -104,30 +96,28 @@ def purchase_inbound_arrive(*, actor, document: PurchaseInbound) -> PurchaseInbo
     require_warehouse_access(actor, document.warehouse)
     if document.status != PurchaseInbound.Status.IN_TRANSIT:
         raise InvalidStateTransition(_("This purchase has already arrived."))
-    before = snapshot(document, ["status"])
     lines = list(document.lines.all())
-    stocks = stock_rows(document.warehouse_id, [ln.sku_id for ln in lines])
-    apply_changes(
-        [
-            {
-                "stock_id": stocks[ln.sku_id].pk,
-                "kind": Kind.PURCHASE_ARRIVAL,
-                "in_transit": -ln.quantity,
-                "on_hand": ln.quantity,
-            }
+    stocks = _stock_rows(document.warehouse_id, [ln.sku_id for ln in lines])
+    stock_move(
+        actor=actor,
+        changes=[
+            StockChange(
+                stocks[ln.sku_id].pk,
+                Kind.PURCHASE_ARRIVAL,
+                in_transit=-ln.quantity,
+                on_hand=ln.quantity,
+            )
             for ln in lines
         ],
-        actor=actor,
         reference_type="purchase_inbound",
         reference_no=document.document_no,
     )
-    transition(document, PurchaseInbound.Status.ARRIVED, arrived_at=timezone.now())
-    audit(
+    transition(
+        document,
+        PurchaseInbound.Status.ARRIVED,
         actor=actor,
         action="dispatch.purchase_inbound_arrive",
-        target=document,
-        before=before,
-        after=snapshot(document, ["status"]),
+        arrived_at=timezone.now(),
     )
     return document
 
@@ -155,29 +145,23 @@ def transfer_create(
         document_no=document_no("TR"),
         from_warehouse=from_warehouse,
         to_warehouse=to_warehouse,
-        note=note[:200],
+        note=checked_text(Transfer, "note", note),
         created_by=actor,
     )
     TransferLine.objects.bulk_create(
         [TransferLine(document=document, sku_id=ln.sku_id, quantity=ln.quantity) for ln in parsed]
     )
     sku_ids = [ln.sku_id for ln in parsed]
-    source = stock_rows(from_warehouse.pk, sku_ids)
-    destination = stock_rows(to_warehouse.pk, sku_ids)
+    source = _stock_rows(from_warehouse.pk, sku_ids)
+    destination = _stock_rows(to_warehouse.pk, sku_ids)
     changes = []
     for ln in parsed:
+        changes.append(StockChange(source[ln.sku_id].pk, Kind.TRANSFER_OUT, on_hand=-ln.quantity))
         changes.append(
-            {"stock_id": source[ln.sku_id].pk, "kind": Kind.TRANSFER_OUT, "on_hand": -ln.quantity}
+            StockChange(destination[ln.sku_id].pk, Kind.TRANSFER_OUT, in_transit=ln.quantity)
         )
-        changes.append(
-            {
-                "stock_id": destination[ln.sku_id].pk,
-                "kind": Kind.TRANSFER_OUT,
-                "in_transit": ln.quantity,
-            }
-        )
-    apply_changes(
-        changes, actor=actor, reference_type="transfer", reference_no=document.document_no
+    stock_move(
+        actor=actor, changes=changes, reference_type="transfer", reference_no=document.document_no
     )
     audit(
         actor=actor,
@@ -200,30 +184,25 @@ def transfer_receive(*, actor, document: Transfer) -> Transfer:
     require_warehouse_access(actor, document.to_warehouse)
     if document.status != Transfer.Status.SHIPPED:
         raise InvalidStateTransition(_("This transfer has already been received."))
-    before = snapshot(document, ["status"])
     lines = list(document.lines.all())
-    stocks = stock_rows(document.to_warehouse_id, [ln.sku_id for ln in lines])
-    apply_changes(
-        [
-            {
-                "stock_id": stocks[ln.sku_id].pk,
-                "kind": Kind.TRANSFER_IN,
-                "in_transit": -ln.quantity,
-                "on_hand": ln.quantity,
-            }
+    stocks = _stock_rows(document.to_warehouse_id, [ln.sku_id for ln in lines])
+    stock_move(
+        actor=actor,
+        changes=[
+            StockChange(
+                stocks[ln.sku_id].pk, Kind.TRANSFER_IN, in_transit=-ln.quantity, on_hand=ln.quantity
+            )
             for ln in lines
         ],
-        actor=actor,
         reference_type="transfer",
         reference_no=document.document_no,
     )
-    transition(document, Transfer.Status.RECEIVED, received_at=timezone.now())
-    audit(
+    transition(
+        document,
+        Transfer.Status.RECEIVED,
         actor=actor,
         action="dispatch.transfer_receive",
-        target=document,
-        before=before,
-        after=snapshot(document, ["status"]),
+        received_at=timezone.now(),
     )
     return document
 
@@ -240,7 +219,7 @@ def stocktake_record(*, actor, warehouse: Warehouse, counts: Iterable, note: str
     require_permission(actor, "dispatch.add_stocktake")
     require_warehouse_access(actor, warehouse)
     parsed = parse_lines(counts, allow_zero=True, merge=False)
-    rows = stock_rows(warehouse.pk, [ln.sku_id for ln in parsed])
+    rows = _stock_rows(warehouse.pk, [ln.sku_id for ln in parsed])
     locked = {
         stock.sku_id: stock
         for stock in Stock.objects.select_for_update()
@@ -248,7 +227,10 @@ def stocktake_record(*, actor, warehouse: Warehouse, counts: Iterable, note: str
         .order_by("pk")
     }
     document = Stocktake.objects.create(
-        document_no=document_no("ST"), warehouse=warehouse, note=note[:200], created_by=actor
+        document_no=document_no("ST"),
+        warehouse=warehouse,
+        note=checked_text(Stocktake, "note", note),
+        created_by=actor,
     )
     lines, changes = [], []
     for ln in parsed:
@@ -269,16 +251,11 @@ def stocktake_record(*, actor, warehouse: Warehouse, counts: Iterable, note: str
             )
         )
         if difference:
-            changes.append(
-                {
-                    "stock_id": stock.pk,
-                    "kind": Kind.STOCKTAKE_GAIN if difference > 0 else Kind.STOCKTAKE_LOSS,
-                    "on_hand": difference,
-                }
-            )
+            kind = Kind.STOCKTAKE_GAIN if difference > 0 else Kind.STOCKTAKE_LOSS
+            changes.append(StockChange(stock.pk, kind, on_hand=difference))
     StocktakeLine.objects.bulk_create(lines)
-    apply_changes(
-        changes, actor=actor, reference_type="stocktake", reference_no=document.document_no
+    stock_move(
+        actor=actor, changes=changes, reference_type="stocktake", reference_no=document.document_no
     )
     audit(
         actor=actor,
@@ -301,15 +278,16 @@ def return_receipt_record(
     """Receive returned goods of an order back into ``warehouse`` (``on_hand`` grows)."""
     require_permission(actor, "dispatch.add_returnreceipt")
     require_warehouse_access(actor, warehouse)
-    order_no = (order_no or "").strip()
+    order_no = checked_text(ReturnReceipt, "order_no", (order_no or "").strip())
     if not order_no:
         raise InvalidDispatchInput(fields={"order_no": [_("This field is required.")]})
+    note = checked_text(ReturnReceipt, "note", note)
     parsed = parse_lines(lines)
     document = ReturnReceipt.objects.create(
         document_no=document_no("RR"),
         warehouse=warehouse,
-        order_no=order_no[:40],
-        note=note[:200],
+        order_no=order_no,
+        note=note,
         created_by=actor,
     )
     ReturnReceiptLine.objects.bulk_create(
@@ -318,13 +296,12 @@ def return_receipt_record(
             for ln in parsed
         ]
     )
-    stocks = stock_rows(warehouse.pk, [ln.sku_id for ln in parsed])
-    apply_changes(
-        [
-            {"stock_id": stocks[ln.sku_id].pk, "kind": Kind.RETURN_IN, "on_hand": ln.quantity}
-            for ln in parsed
-        ],
+    stocks = _stock_rows(warehouse.pk, [ln.sku_id for ln in parsed])
+    stock_move(
         actor=actor,
+        changes=[
+            StockChange(stocks[ln.sku_id].pk, Kind.RETURN_IN, on_hand=ln.quantity) for ln in parsed
+        ],
         reference_type="return_receipt",
         reference_no=document.document_no,
     )

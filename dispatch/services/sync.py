@@ -9,74 +9,26 @@ threshold parameter for a person to accept or reject.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.db import transaction
-from django.db.models import F, Q, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mall.core.audit import audit, snapshot
+from mall.core.audit import audit
+from mall.core.transitions import transition, transition_update
 from ops.parameters import get_parameter
 
+from ..access import require_permission, require_warehouse_access
+from ..availability import low_stock_skus, sellable_units_by_sku
 from ..exceptions import InsufficientStock, InvalidDispatchInput, InvalidStateTransition
+from ..inputs import checked_text, document_no, parse_lines
 from ..models import Stock, StockMovement, StockSnapshot, StockSnapshotLine, Warehouse
-from ..parameters import AUTO_OFF_SHELF_AT_ZERO, SAFETY_STOCK_HELD_BACK, SYNC_DIFFERENCE_THRESHOLD
-from .common import (
-    apply_changes,
-    document_no,
-    parse_lines,
-    require_permission,
-    require_warehouse_access,
-    stock_rows,
-)
-from .transitions import transition
-
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_LINES = 20000
-
-
-def snapshot_lines_from_file(upload) -> list[tuple[str, int]]:
-    """Read ``sku,on_hand`` rows from an uploaded CSV (UTF-8, header optional)."""
-    if upload.size > MAX_FILE_BYTES:
-        raise InvalidDispatchInput(fields={"file": [_("The file is larger than 5 MB.")]})
-    try:
-        text = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidDispatchInput(fields={"file": [_("The file is not UTF-8 text.")]}) from exc
-    try:
-        return _csv_rows(text)
-    except csv.Error as exc:  # a field beyond the csv module's limit, a broken quote, …
-        raise InvalidDispatchInput(
-            fields={"file": [_("The file is not a readable CSV file.")]}
-        ) from exc
-
-
-def _csv_rows(text: str) -> list[tuple[str, int]]:
-    rows = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if number == 1 and row[0].strip().lower() in {"sku", "sku_code", "code"}:
-            continue
-        if len(row) < 2:
-            raise InvalidDispatchInput(
-                fields={"file": [_("Line %(n)s: expected SKU code and quantity.") % {"n": number}]}
-            )
-        try:
-            quantity = int(row[1].strip())
-        except ValueError as exc:
-            raise InvalidDispatchInput(
-                fields={"file": [_("Line %(n)s: the quantity is not a number.") % {"n": number}]}
-            ) from exc
-        rows.append((row[0].strip(), quantity))
-        if len(rows) > MAX_LINES:
-            raise InvalidDispatchInput(fields={"file": [_("Too many lines in one file.")]})
-    return rows
+from ..parameters import AUTO_OFF_SHELF_AT_ZERO, SYNC_DIFFERENCE_THRESHOLD
+from .ledger import StockChange, _stock_rows, stock_move
 
 
 @transaction.atomic
@@ -105,8 +57,8 @@ def stock_snapshot_submit(
         document_no=document_no("SS"),
         warehouse=warehouse,
         taken_at=taken_at,
-        source=source[:20],
-        note=note[:200],
+        source=checked_text(StockSnapshot, "source", source),
+        note=checked_text(StockSnapshot, "note", note),
         created_by=actor,
     )
     StockSnapshotLine.objects.bulk_create(
@@ -122,6 +74,13 @@ def stock_snapshot_submit(
         data={"warehouse": warehouse.code, "lines": len(parsed), "source": source},
     )
     return document
+
+
+_LINE_OUTCOMES = (
+    StockSnapshotLine.Status.MATCHED,
+    StockSnapshotLine.Status.ADJUSTED,
+    StockSnapshotLine.Status.NEEDS_REVIEW,
+)
 
 
 def _book_at(stocks: dict[int, Stock], taken_at: datetime) -> dict[int, int]:
@@ -152,7 +111,7 @@ def stock_snapshot_reconcile(*, actor, snapshot_doc: StockSnapshot) -> StockSnap
         return document
     threshold = int(get_parameter(SYNC_DIFFERENCE_THRESHOLD))
     lines = list(document.lines.all())
-    rows = stock_rows(document.warehouse_id, [ln.sku_id for ln in lines])
+    rows = _stock_rows(document.warehouse_id, [ln.sku_id for ln in lines])
     locked = {
         s.sku_id: s
         for s in Stock.objects.select_for_update()
@@ -161,38 +120,40 @@ def stock_snapshot_reconcile(*, actor, snapshot_doc: StockSnapshot) -> StockSnap
     }
     book = _book_at(locked, document.taken_at)
     changes = []
+    outcome: dict[str, list[int]] = {status: [] for status in _LINE_OUTCOMES}
     for line in lines:
         stock = locked[line.sku_id]
         line.book_on_hand = book[stock.pk]
         line.difference = line.reported_on_hand - line.book_on_hand
         if line.difference == 0:
-            transition(line, StockSnapshotLine.Status.MATCHED, save=False)
+            outcome[StockSnapshotLine.Status.MATCHED].append(line.pk)
         elif abs(line.difference) > threshold or stock.on_hand + line.difference < stock.reserved:
-            transition(line, StockSnapshotLine.Status.NEEDS_REVIEW, save=False)
+            outcome[StockSnapshotLine.Status.NEEDS_REVIEW].append(line.pk)
         else:
-            transition(line, StockSnapshotLine.Status.ADJUSTED, save=False)
+            outcome[StockSnapshotLine.Status.ADJUSTED].append(line.pk)
             changes.append(
-                {
-                    "stock_id": stock.pk,
-                    "kind": StockMovement.Kind.SYNC_ADJUSTMENT,
-                    "on_hand": line.difference,
-                }
+                StockChange(stock.pk, StockMovement.Kind.SYNC_ADJUSTMENT, on_hand=line.difference)
             )
-    StockSnapshotLine.objects.bulk_update(lines, ["book_on_hand", "difference", "status"])
-    apply_changes(
-        changes, actor=actor, reference_type="stock_snapshot", reference_no=document.document_no
+    StockSnapshotLine.objects.bulk_update(lines, ["book_on_hand", "difference"])
+    # The lines move in three conditional UPDATEs (the snapshot row is locked, so
+    # they are all pending); the snapshot's transition below audits the outcome.
+    for status, ids in outcome.items():
+        if ids:
+            transition_update(StockSnapshotLine.objects.filter(pk__in=ids), status)
+    stock_move(
+        actor=actor,
+        changes=changes,
+        reference_type="stock_snapshot",
+        reference_no=document.document_no,
     )
-    review = sum(1 for ln in lines if ln.status == StockSnapshotLine.Status.NEEDS_REVIEW)
+    review = len(outcome[StockSnapshotLine.Status.NEEDS_REVIEW])
     transition(
         document,
         StockSnapshot.Status.NEEDS_REVIEW if review else StockSnapshot.Status.RECONCILED,
-        reconciled_at=timezone.now(),
-    )
-    audit(
         actor=actor,
         action="dispatch.stock_snapshot_reconcile",
-        target=document,
         data={"adjusted": len(changes), "needs_review": review, "lines": len(lines)},
+        reconciled_at=timezone.now(),
     )
     return document
 
@@ -213,41 +174,42 @@ def stock_snapshot_line_review(
     require_warehouse_access(actor, line.document.warehouse)
     if line.status != StockSnapshotLine.Status.NEEDS_REVIEW:
         raise InvalidStateTransition(_("This line is not waiting for review."))
-    before = snapshot(line, ["status"])
+    document = line.document
     if accept:
-        stock = stock_rows(line.document.warehouse_id, [line.sku_id])[line.sku_id]
+        stock = _stock_rows(document.warehouse_id, [line.sku_id])[line.sku_id]
         try:
-            apply_changes(
-                [
-                    {
-                        "stock_id": stock.pk,
-                        "kind": StockMovement.Kind.SYNC_ADJUSTMENT,
-                        "on_hand": line.difference,
-                        "note": _("accepted after review"),
-                    }
-                ],
+            stock_move(
                 actor=actor,
+                changes=[
+                    StockChange(
+                        stock.pk,
+                        StockMovement.Kind.SYNC_ADJUSTMENT,
+                        on_hand=line.difference,
+                        note=_("accepted after review"),
+                    )
+                ],
                 reference_type="stock_snapshot",
-                reference_no=line.document.document_no,
+                reference_no=document.document_no,
             )
         except InsufficientStock as exc:
             raise InsufficientStock(
                 _("Booking this difference would leave fewer units than orders have reserved.")
             ) from exc
-        transition(line, StockSnapshotLine.Status.ACCEPTED)
-    else:
-        transition(line, StockSnapshotLine.Status.REJECTED)
-    document = line.document
-    if not document.lines.filter(status=StockSnapshotLine.Status.NEEDS_REVIEW).exists():
-        transition(document, StockSnapshot.Status.RECONCILED)
-    audit(
+    transition(
+        line,
+        StockSnapshotLine.Status.ACCEPTED if accept else StockSnapshotLine.Status.REJECTED,
         actor=actor,
         action="dispatch.stock_snapshot_line_review",
-        target=line,
-        before=before,
-        after=snapshot(line, ["status"]),
         data={"snapshot": document.document_no, "difference": line.difference},
     )
+    if not document.lines.filter(status=StockSnapshotLine.Status.NEEDS_REVIEW).exists():
+        transition(
+            document,
+            StockSnapshot.Status.RECONCILED,
+            actor=actor,
+            action="dispatch.stock_snapshot_reconcile",
+            data={"closed_by_review_of_line": line.pk},
+        )
     return line
 
 
@@ -266,44 +228,6 @@ def stock_snapshots_reconcile_pending(*, actor, limit: int = 500) -> dict:
         else:
             result["reconciled"] += 1
     return result
-
-
-def sellable_expression():
-    """Per-row sellable units as a database expression (never below zero)."""
-    held_back = bool(get_parameter(SAFETY_STOCK_HELD_BACK))
-    units = F("on_hand") - F("reserved")
-    if held_back:
-        units = units - F("safety_stock")
-    return Greatest(units, Value(0))
-
-
-def sellable_units_by_sku(sku_ids: Iterable[int]) -> dict[int, int]:
-    """Sellable units per SKU over active warehouses, in one aggregate query.
-
-    Registered with ``catalog.availability`` (the storefront ``available`` flag).
-    """
-    ids = sorted({int(pk) for pk in sku_ids})
-    if not ids:
-        return {}
-    rows = (
-        Stock.objects.filter(sku_id__in=ids, warehouse__is_active=True)
-        .values("sku_id")
-        .annotate(units=Coalesce(Sum(sellable_expression()), 0))
-        .values_list("sku_id", "units")
-    )
-    found = dict(rows)
-    return {pk: int(found.get(pk, 0)) for pk in ids}
-
-
-def low_stock_skus() -> list[dict]:
-    """SKUs whose sellable stock is below their total safety stock (active warehouses)."""
-    return list(
-        Stock.objects.filter(warehouse__is_active=True)
-        .values("sku_id")
-        .annotate(sellable=Coalesce(Sum(sellable_expression()), 0), safety=Sum("safety_stock"))
-        .filter(Q(safety__gt=0) & Q(sellable__lt=F("safety")))
-        .order_by("sku_id")
-    )
 
 
 def low_stock_alerts_send(*, actor) -> dict:
@@ -330,7 +254,7 @@ def low_stock_alerts_send(*, actor) -> dict:
             title=_("Low stock: %(sku)s") % {"sku": sku.code},
             body=_("%(sku)s has %(sellable)s sellable units, below the safety stock of %(safety)s.")
             % {"sku": sku.code, "sellable": row["sellable"], "safety": row["safety"]},
-            link=f"/admin/dispatch/stock/?sku__code={sku.code}",
+            link=f"/admin/dispatch/stock/?q={quote(sku.code)}",  # the stock list searches SKU codes
             dedupe_key=f"low_stock:{sku.pk}:{today}",
         )
     off_shelf = []

@@ -9,17 +9,40 @@
 * Writes go through services: ``save_model``/``delete_model`` must be overridden
   to call them; the default raises instead of writing behind the services' back.
 * ``delete_selected`` is dropped; bulk deletion has rules.
+* ``estimated_count = True`` is the one switch for tables that grow without bound
+  (members, stock movements, the audit log, job runs, notifications, orders): no
+  ``COUNT(*)`` over the table, searches that use indexes, list-filter choices read
+  from an index (see "Tables that grow without bound" below and docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 from contextvars import ContextVar
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.options import ShowFacets
+from django.contrib.admin.utils import (
+    NotRelationField,
+    get_fields_from_path,
+    lookup_spawns_duplicates,
+)
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.cache import cache
+from django.core.exceptions import (
+    EmptyResultSet,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import cached_property
+from django.utils.text import smart_split, unescape_string_literal
 
+from . import counts
+from .counts import RowCount, count_rows
 from .exceptions import ApplicationError
 from .masking import PII_PERMISSION, PiiPolicy
 from .scoping import scope_queryset
@@ -65,17 +88,281 @@ def _relation_field(model, path: str):
     return None
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+# --- tables that grow without bound -------------------------------------------------------
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator whose count never runs ``COUNT(*)`` over a big table.
+
+    ``count`` comes from :func:`mall.core.counts.count_rows` (the table estimate for a
+    whole-table list, a capped count for anything filtered or scoped, the exact count
+    on SQLite); ``count_label`` is what the page shows ("约 1,000,000", "超过 10,000"),
+    empty when the count is exact.
+    """
+
+    def __init__(self, *args, cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cap = cap if cap is not None else counts.COUNT_CAP
+
+    @cached_property
+    def row_count(self) -> RowCount:
+        return count_rows(self.object_list, cap=self.cap)
+
+    @cached_property
+    def count(self) -> int:
+        return self.row_count.value
+
+    @property
+    def count_label(self) -> str:
+        return "" if self.row_count.is_exact else self.row_count.label()
+
+
+def _leads_an_index(model, field) -> bool:
+    if field.db_index or field.unique or field.primary_key:
+        return True
+    for index in model._meta.indexes:
+        if index.fields and index.fields[0].lstrip("-") == field.name:
+            return True
+    return False
+
+
+class IndexedValuesListFilter(admin.AllValuesFieldListFilter):
+    """ "All values" of a column, read by walking its index instead of ``DISTINCT``.
+
+    Django's filter runs ``SELECT DISTINCT col`` over the (scoped) table: a full scan
+    at a million rows. Here each choice is one ``… WHERE col > previous ORDER BY col
+    LIMIT 1`` over the same scoped queryset — an index probe when an index leads with
+    the column (without one, Django's query is kept). At most ``max_choices`` values.
+    For readers whose scope is one column (own rows: ``actor``), an index on
+    ``(scope column, col)`` keeps each probe short when values and owners correlate.
+    """
+
+    max_choices = 100
+    # The choices are kept this long, keyed by the exact scoped query (its SQL and
+    # parameters): readers with the same scope share them, any other scope — a region
+    # more or less, another owner — is another key. A new value shows within this time.
+    cache_seconds = 300
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        if field_path != field.name or not _leads_an_index(model, field):
+            return
+        name = field.name
+        column = model_admin.get_queryset(request).order_by(name).values_list(name, flat=True)
+        try:
+            sql, sql_params = column.query.sql_with_params()
+        except EmptyResultSet:
+            self.lookup_choices = []
+            return
+        query = f"{column.db}|{sql}|{sql_params!r}|{self.max_choices}"
+        key = "admin-filter-values:" + hashlib.sha256(query.encode()).hexdigest()
+        values = cache.get(key)
+        if values is None:
+            values = self._walk(column, field)
+            cache.set(key, values, self.cache_seconds)
+        self.lookup_choices = values
+
+    def _walk(self, column, field) -> list:
+        # ORDER BY col LIMIT 1 rather than MIN(col): PostgreSQL turns MIN into an index
+        # probe only on a single table, and a scope often joins (stock → warehouse).
+        name = field.name
+        values: list = []
+        current = column.filter(**{f"{name}__isnull": False}).first()
+        while current is not None and len(values) < self.max_choices:
+            values.append(current)
+            current = column.filter(**{f"{name}__gt": current}).first()
+        if field.null and column.filter(**{f"{name}__isnull": True}).exists():
+            values.append(None)
+        return values
+
+
+# Related lookups (``stock__sku__code``) on a big table are resolved first on the small
+# related table; up to this many ids go into the query as a list (an index probe each).
+SEARCH_RELATED_IDS = 1_000
+
+
+def _search_lookup(spec: str) -> str:
+    if spec.startswith("^"):
+        return f"{spec[1:]}__istartswith"
+    if spec.startswith("="):
+        return f"{spec[1:]}__iexact"
+    if spec.startswith("@"):
+        return f"{spec[1:]}__search"
+    return spec if _has_lookup(spec) else f"{spec}__icontains"
+
+
+def _has_lookup(spec: str) -> bool:
+    *path, last = spec.split("__")
+    if not path:
+        return False
+    return last in {"exact", "iexact", "startswith", "istartswith", "icontains", "contains"}
+
+
+class DeclaredLookupsOnlyMixin:
+    """Changelists accept only the parameters their own filters produce (every admin).
+
+    ``ScopedModelAdmin`` includes it; a third-party admin (django-celery-beat's) is
+    registered again with it in front (``ops/admin.py``). The whole query string is
+    checked before the changelist runs, so a custom changelist page is held to the
+    same rule.
+    """
+
+    def get_urls(self):
+        """Check the query string before any changelist view runs (custom ones too)."""
+        from functools import update_wrapper
+
+        from django.urls import URLPattern
+
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        urls = []
+        for pattern in super().get_urls():
+            if isinstance(pattern, URLPattern) and pattern.name == name:
+                view = pattern.callback
+
+                def checked(request, *args, _view=view, **kwargs):
+                    self.check_changelist_parameters(request)
+                    return _view(request, *args, **kwargs)
+
+                pattern.callback = update_wrapper(checked, view)
+            urls.append(pattern)
+        return urls
+
+    def check_changelist_parameters(self, request) -> None:
+        """Raise ``DisallowedModelAdminLookup`` (400) for any parameter not declared."""
+        from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+        from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, PAGE_VAR
+
+        for key in request.GET:
+            if key in IGNORED_PARAMS or key in (PAGE_VAR, ERROR_FLAG):
+                continue
+            for value in request.GET.getlist(key):
+                if not self.lookup_allowed(key, value, request):
+                    raise DisallowedModelAdminLookup(f"Filtering by {key} not allowed")
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        """Accept only the parameters this changelist's own filters and date hierarchy make.
+
+        Django accepts a lookup on any local field typed into the URL
+        (``?password__startswith=pbkdf2``, ``?phone_hash=…``, ``?title__regex=…``):
+        each answer (rows or none) is an oracle on a column the page never shows.
+        Here a parameter must be one that a declared ``list_filter`` or the
+        ``date_hierarchy`` produces, or the exact ``limit_choices_to`` pair of a
+        raw-id popup; anything else is refused (``DisallowedModelAdminLookup``: a
+        400 page). Search (``q``), ordering (``o``, by listed column index) and
+        paging are not lookups and are handled by the changelist itself.
+        """
+        if request is not None and lookup in self._changelist_parameters(request):
+            return True
+        return self._is_popup_limit(lookup, value)
+
+    def _changelist_parameters(self, request) -> frozenset[str]:
+        cache = request.__dict__.setdefault("_mall_changelist_parameters", {})
+        key = type(self)
+        if key not in cache:
+            cache[key] = frozenset(self._declared_parameters(request))
+        return cache[key]
+
+    def _declared_parameters(self, request) -> set[str]:
+        from django.contrib.admin.filters import FieldListFilter
+        from django.contrib.admin.utils import get_fields_from_path
+
+        names: set[str] = set()
+        for entry in self.get_list_filter(request):
+            if isinstance(entry, tuple | list):
+                path, filter_class = entry
+            elif callable(entry):
+                names.update(entry(request, {}, self.model, self).expected_parameters())
+                continue
+            else:
+                path, filter_class = entry, FieldListFilter.create
+            field = get_fields_from_path(self.model, path)[-1]
+            spec = filter_class(field, request, {}, self.model, self, field_path=path)
+            names.update(spec.expected_parameters())
+        if self.date_hierarchy:
+            names.update(f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day"))
+        return names
+
+    def _is_popup_limit(self, lookup, value) -> bool:
+        from django.contrib.admin.widgets import url_params_from_lookup_dict
+
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            if callable(fk_lookup):
+                fk_lookup = fk_lookup()
+            if (lookup, value) in url_params_from_lookup_dict(fk_lookup).items():
+                return True
+        return False
+
+
+class ScopedModelAdmin(DeclaredLookupsOnlyMixin, admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over the whole table on big lists
+    # The switch for tables that grow without bound: estimated/capped counts, indexed
+    # searches and list-filter choices, no facet counts (see the module doc).
+    estimated_count = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.estimated_count:
+            # Facets run one COUNT per filter choice over the table; "select all N"
+            # across pages would name an estimate, not the rows the action touches.
+            self.show_facets = ShowFacets.NEVER
+            self.actions_selection_counter = False
 
     def get_queryset(self, request):
         return scope_queryset(request.user, super().get_queryset(request))
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if not self.estimated_count:
+            return super().get_paginator(
+                request, queryset, per_page, orphans, allow_empty_first_page
+            )
+        return EstimatedCountPaginator(queryset, per_page, orphans, allow_empty_first_page)
+
+    def get_search_results(self, request, queryset, search_term):
+        """On big tables, resolve related lookups on the related (small) table first.
+
+        ``reference_no OR stock.sku.code`` as one query joins the big table to the
+        related ones and scans it; ``reference_no LIKE 'X%' OR stock_id IN (1, 2, …)``
+        is two index probes. Only the related table's ids are read this way: the
+        result is still filtered by the caller's (scoped) queryset.
+        """
+        if not self.estimated_count:
+            return super().get_search_results(request, queryset, search_term)
+        search_fields = self.get_search_fields(request)
+        if not search_fields or not search_term:
+            return queryset, False
+        lookups = [_search_lookup(str(spec)) for spec in search_fields]
+        terms = []
+        for bit in smart_split(search_term):
+            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+                bit = unescape_string_literal(bit)
+            terms.append(Q.create([self._search_term(lookup, bit) for lookup in lookups], "OR"))
+        queryset = queryset.filter(Q.create(terms))
+        return queryset, any(lookup_spawns_duplicates(self.opts, lookup) for lookup in lookups)
+
+    def _search_term(self, lookup: str, value: str) -> Q:
+        first, _sep, rest = lookup.partition("__")
+        try:
+            field = self.model._meta.get_field(first)
+        except FieldDoesNotExist:
+            return Q(**{lookup: value})
+        if not (field.many_to_one and rest.count("__") >= 1):
+            return Q(**{lookup: value})
+        related = field.related_model._default_manager.filter(**{rest: value})
+        ids = list(related.values_list("pk", flat=True)[: SEARCH_RELATED_IDS + 1])
+        if len(ids) <= SEARCH_RELATED_IDS:
+            return Q(**{f"{first}__in": ids})
+        return Q(**{f"{first}__in": related.values("pk")})
+
     def get_list_filter(self, request):
-        """Filters on foreign keys / many-to-many list only related rows in scope."""
+        """Filters on foreign keys / many-to-many list only related rows in scope.
+
+        With ``estimated_count``, a plain column's "all values" come from its index.
+        """
         scoped = []
         for entry in super().get_list_filter(request):
+            if self.estimated_count and isinstance(entry, str):
+                entry = self._indexed_values_filter(entry)
             path = None
             if isinstance(entry, str):
                 path = entry
@@ -90,6 +377,18 @@ class ScopedModelAdmin(admin.ModelAdmin):
                 entry = (path, ScopedRelatedFieldListFilter)
             scoped.append(entry)
         return scoped
+
+    def _indexed_values_filter(self, path: str):
+        try:
+            field = self.model._meta.get_field(path)
+        except FieldDoesNotExist:
+            return path
+        plain = (
+            not field.is_relation
+            and not field.flatchoices
+            and not isinstance(field, models.BooleanField | models.DateField)
+        )
+        return (path, IndexedValuesListFilter) if plain else path
 
     def _scope_related(self, request, db_field, kwargs):
         if "queryset" in kwargs:

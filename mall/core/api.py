@@ -21,7 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -151,6 +151,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
     * Export: add :class:`ScopedExportMixin` and ``export_columns``.
     * An endpoint that is not a row resource (a report, a plan) is an ``@action``
       with ``detail=False`` on the viewset of the rows it reads.
+    * A resource read only as a list (or only by id) names what it offers in
+      ``read_actions``; the other read answers 405 (the router keeps its route).
     """
 
     permission_classes = [ModelActionPermissions]
@@ -162,6 +164,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
     scope_model = None
     pii_permission = PII_PERMISSION
     required_permissions: dict[str, list[str]] = {}
+    read_actions: tuple[str, ...] = ("list", "retrieve")
 
     # --- reads ------------------------------------------------------------------------
 
@@ -190,6 +193,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return instance
 
     def list(self, request, *args, **kwargs):
+        if "list" not in self.read_actions:
+            raise MethodNotAllowed(request.method)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is not None:
@@ -197,6 +202,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(queryset, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
+        if "retrieve" not in self.read_actions:
+            raise MethodNotAllowed(request.method)
         return Response(self.get_serializer(self.get_object()).data)
 
     # --- writes -----------------------------------------------------------------------
@@ -226,44 +233,6 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return Response(data, status=code)
 
     # --- personal data ----------------------------------------------------------------
-
-    @cached_property
-    def pii_policy(self) -> PiiPolicy:
-        return PiiPolicy(
-            self.request.user,
-            reason=pii_reason_from_request(self.request),
-            permission=self.pii_permission,
-        )
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["pii_policy"] = self.pii_policy
-        return context
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if "pii_policy" in self.__dict__ and response.status_code < 400:
-            self.pii_policy.flush(context=f"api {request.method} {request.path}")
-        return response
-
-
-class ScopedViewSetMixin:
-    """TRANSITIONAL: the old staff viewset mixin, removed once every app uses ScopedViewSet."""
-
-    permission_classes = [ModelActionPermissions]
-    filter_backends = [ScopedFilterBackend]
-    scope_model = None
-    pii_permission = PII_PERMISSION
-    required_permissions: dict[str, list[str]] = {}
-
-    def get_base_queryset(self) -> QuerySet:
-        """The unscoped rows (a selector's base); defaults to ``queryset``."""
-        if getattr(self, "queryset", None) is not None:
-            return self.queryset.all()
-        return self.scope_model._default_manager.all()
-
-    def get_queryset(self) -> QuerySet:
-        return scope_queryset(self.request.user, self.get_base_queryset())
 
     @cached_property
     def pii_policy(self) -> PiiPolicy:

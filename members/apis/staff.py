@@ -1,20 +1,30 @@
-"""Staff endpoints under ``/api/v1/members/``: scoped, permission-checked, masked."""
+"""Staff endpoints under ``/api/v1/members/``: scoped, permission-checked, masked.
+
+Every viewset is a kernel :class:`~mall.core.api.ScopedViewSet` over the app's
+selectors (``members/selectors.py``) with a FilterSet from ``members/filters.py``;
+writes are actions that validate with a serializer and call one service.
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from mall.core.api import ExportColumn, ScopedExportMixin, ScopedViewSetMixin
-from mall.core.exceptions import NotFound
-from mall.core.permissions import HasActionPermissions
+from mall.core.api import ExportColumn, ScopedExportMixin, ScopedViewSet
 
 from .. import selectors, services
-from ..exceptions import CouponTemplateNotFound, InvalidLevelRule, MemberNotFound
-from ..models import Address, CouponTemplate, Member
+from ..exceptions import CouponTemplateNotFound, InvalidLevelRule
+from ..filters import (
+    AddressFilter,
+    CouponFilter,
+    CouponTemplateFilter,
+    GrowthEntryFilter,
+    MemberFilter,
+    PointsEntryFilter,
+)
 from ..permissions import (
     ADD_COUPON_TEMPLATE,
     ADJUST_MEMBER_GROWTH,
@@ -30,7 +40,6 @@ from ..permissions import (
     VIEW_MEMBER,
     VIEW_POINTS,
 )
-from ..selectors import member_filter, parse_id
 from ..serializers import (
     AdjustSerializer,
     CouponSerializer,
@@ -39,28 +48,28 @@ from ..serializers import (
     GrowthEntrySerializer,
     LevelSerializer,
     LevelUpdateSerializer,
-    MemberFilterSerializer,
     PointsEntrySerializer,
     StaffAddressSerializer,
     StaffMemberSerializer,
     StatusChangeSerializer,
 )
 
-MEMBER_FILTERS = [
-    OpenApiParameter("phone", OpenApiTypes.STR, description="Full phone number (exact)."),
-    OpenApiParameter("level", OpenApiTypes.STR, description="Level code, e.g. VIP3."),
-    OpenApiParameter("status", OpenApiTypes.STR, enum=list(Member.Status.values)),
-    OpenApiParameter("region", OpenApiTypes.STR, description="Sales region code."),
-]
+TAGS = ["members"]
 
 
-class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewSet):
+def _staff_reference(request, member, reference: str) -> str:
+    """A hand adjustment's ledger reference: unique per staff user and member."""
+    return f"staff:{request.user.pk}:{member.pk}:{reference}"
+
+
+@extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
+class MemberViewSet(ScopedExportMixin, ScopedViewSet):
     """Members in the caller's data scope; personal data masked without PII permission."""
 
-    scope_model = Member
-    lookup_value_regex = r"\d+"
     serializer_class = StaffMemberSerializer
-    filter_backends: list = []
+    list_selector = selectors.member_list
+    get_selector = selectors.member_get
+    filterset_class = MemberFilter
     required_permissions = {
         "addresses": [VIEW_MEMBER, VIEW_ADDRESS],
         "points": [VIEW_MEMBER, VIEW_POINTS],
@@ -84,136 +93,109 @@ class MemberViewSet(ScopedViewSetMixin, ScopedExportMixin, viewsets.GenericViewS
         ExportColumn("registered_at", "created_at"),
     ]
 
-    def get_base_queryset(self):
-        return Member.objects.select_related("level", "region")
+    # The per-member lists are actions reading through these selectors (one member's
+    # rows, in the caller's scope); ``get_queryset`` answers with them for those
+    # actions, so their FilterSets and the schema see the right model.
+    sub_list_selectors = {
+        "addresses": selectors.address_list,
+        "points": selectors.points_entry_list,
+        "growth": selectors.growth_entry_list,
+        "coupons": selectors.coupon_list,
+    }
 
-    def filter_queryset(self, queryset):
-        filters = MemberFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return member_filter(queryset, **filters.validated_data)
+    def get_queryset(self):
+        selector = self.sub_list_selectors.get(self.action)
+        if selector is None:
+            return super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return selector(actor=self.request.user).none()
+        return selector(actor=self.request.user, member=self.get_object())
 
-    def get_object(self):
-        pk = parse_id(self.kwargs["pk"])
-        member = self.get_queryset().filter(pk=pk).first() if pk else None
-        if member is None:
-            raise MemberNotFound()
-        return member
-
-    def _page(self, queryset, serializer_class):
-        page = self.paginate_queryset(queryset)
-        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
-
-    @extend_schema(parameters=MEMBER_FILTERS, tags=["members"])
-    def list(self, request):
-        """Members in scope; ``?phone=`` finds a member by the full phone number."""
-        return self._page(self.filter_queryset(self.get_queryset()), StaffMemberSerializer)
-
-    @extend_schema(tags=["members"])
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
+    def _sub_list(self, serializer_class):
+        """Answer a page of the member's rows (``get_queryset`` for this action)."""
+        rows = self.filter_queryset(self.get_queryset())
+        context = self.get_serializer_context()
+        if self.paginator is None:
+            return Response(serializer_class(rows, many=True, context=context).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
     @extend_schema(
         responses=StaffAddressSerializer(many=True),
-        tags=["members"],
+        tags=TAGS,
         operation_id="v1_members_member_addresses",
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def addresses(self, request, pk=None):
-        """The member's addresses (masked without PII permission)."""
-        member = self.get_object()
-        rows = selectors.address_visible_to(request.user).filter(member=member)
-        return Response(
-            StaffAddressSerializer(rows, many=True, context=self.get_serializer_context()).data
-        )
+        """The member's addresses in the caller's scope (masked without PII permission)."""
+        return self._sub_list(StaffAddressSerializer)
 
-    @extend_schema(responses=PointsEntrySerializer(many=True), tags=["members"])
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=PointsEntrySerializer(many=True), tags=TAGS, filters=True)
+    @action(detail=True, methods=["get"], filterset_class=PointsEntryFilter)
     def points(self, request, pk=None):
-        """The member's points ledger, newest first."""
-        member = self.get_object()
-        rows = selectors.points_entries_visible_to(request.user).filter(member=member)
-        return self._page(rows, PointsEntrySerializer)
+        """The member's points ledger, newest first (``?reason=``)."""
+        return self._sub_list(PointsEntrySerializer)
 
-    @extend_schema(responses=GrowthEntrySerializer(many=True), tags=["members"])
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=GrowthEntrySerializer(many=True), tags=TAGS, filters=True)
+    @action(detail=True, methods=["get"], filterset_class=GrowthEntryFilter)
     def growth(self, request, pk=None):
-        """The member's growth ledger, newest first."""
-        member = self.get_object()
-        rows = selectors.growth_entries_visible_to(request.user).filter(member=member)
-        return self._page(rows, GrowthEntrySerializer)
+        """The member's growth ledger, newest first (``?reason=``)."""
+        return self._sub_list(GrowthEntrySerializer)
 
-    @extend_schema(responses=CouponSerializer(many=True), tags=["members"])
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=CouponSerializer(many=True), tags=TAGS, filters=True)
+    @action(detail=True, methods=["get"], filterset_class=CouponFilter)
     def coupons(self, request, pk=None):
-        """The member's coupon wallet."""
-        member = self.get_object()
-        rows = selectors.coupons_visible_to(request.user).filter(member=member)
-        return self._page(rows, CouponSerializer)
+        """The member's coupon wallet (``?status=``)."""
+        return self._sub_list(CouponSerializer)
 
-    @extend_schema(
-        request=StatusChangeSerializer, responses=StaffMemberSerializer, tags=["members"]
-    )
-    @action(detail=True, methods=["post"], url_path="status")
+    @extend_schema(request=StatusChangeSerializer, responses=StaffMemberSerializer, tags=TAGS)
+    @action(detail=True, methods=["post"], url_path="status", filterset_class=None)
     def set_status(self, request, pk=None):
         """Freeze, unfreeze or close the member (with a reason)."""
-        member = self.get_object()
-        serializer = StatusChangeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        member = services.member_set_status(
-            actor=request.user, member=member, **serializer.validated_data
-        )
-        return Response(self.get_serializer(member).data)
+        data = self.validated(StatusChangeSerializer)
+        member = services.member_set_status(actor=request.user, member=self.get_object(), **data)
+        return self.respond(member)
 
-    @extend_schema(
-        request=AdjustSerializer, responses={201: PointsEntrySerializer}, tags=["members"]
-    )
-    @action(detail=True, methods=["post"], url_path="adjust-points")
+    @extend_schema(request=AdjustSerializer, responses={201: PointsEntrySerializer}, tags=TAGS)
+    @action(detail=True, methods=["post"], url_path="adjust-points", filterset_class=None)
     def adjust_points(self, request, pk=None):
         """Add or remove points by hand; ``reference`` makes a retry harmless."""
         member = self.get_object()
-        serializer = AdjustSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(AdjustSerializer)
         entry = services.points_adjust(
             actor=request.user,
             member=member,
             points=data["amount"],
-            reference=f"staff:{request.user.pk}:{member.pk}:{data['reference']}",
+            reference=_staff_reference(request, member, data["reference"]),
             note=data["note"],
         )
         return Response(PointsEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        request=AdjustSerializer, responses={201: GrowthEntrySerializer}, tags=["members"]
-    )
-    @action(detail=True, methods=["post"], url_path="adjust-growth")
+    @extend_schema(request=AdjustSerializer, responses={201: GrowthEntrySerializer}, tags=TAGS)
+    @action(detail=True, methods=["post"], url_path="adjust-growth", filterset_class=None)
     def adjust_growth(self, request, pk=None):
         """Add or remove growth by hand (the level follows); ``reference`` makes a retry
         harmless."""
         member = self.get_object()
-        serializer = AdjustSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(AdjustSerializer)
         entry = services.growth_adjust(
             actor=request.user,
             member=member,
             amount=data["amount"],
-            reference=f"staff:{request.user.pk}:{member.pk}:{data['reference']}",
+            reference=_staff_reference(request, member, data["reference"]),
             note=data["note"],
         )
         return Response(GrowthEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class CouponTemplateViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+@extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
+class CouponTemplateViewSet(ScopedViewSet):
     """Coupon templates (reference data: view/add/change permissions)."""
 
-    permission_classes = [HasActionPermissions]
-    lookup_value_regex = r"\d+"
     serializer_class = CouponTemplateSerializer
-    filter_backends: list = []
+    list_selector = selectors.coupon_template_list
+    get_selector = selectors.coupon_template_get
+    filterset_class = CouponTemplateFilter
     required_permissions = {
         "list": [VIEW_COUPON_TEMPLATE],
         "retrieve": [VIEW_COUPON_TEMPLATE],
@@ -222,97 +204,66 @@ class CouponTemplateViewSet(
         "grant": [CHANGE_COUPON_TEMPLATE, VIEW_MEMBER],
     }
 
-    def get_queryset(self):
-        return selectors.coupon_template_list(actor=self.request.user)
-
-    def get_object(self):
-        pk = parse_id(self.kwargs["pk"])
-        template = self.get_queryset().filter(pk=pk).first() if pk else None
-        if template is None:
-            raise CouponTemplateNotFound()
-        return template
-
-    @extend_schema(tags=["members"], responses={201: CouponTemplateSerializer})
+    @extend_schema(tags=TAGS, responses={201: CouponTemplateSerializer})
     def create(self, request):
-        serializer = CouponTemplateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        template = services.coupon_template_create(actor=request.user, **serializer.validated_data)
-        return Response(CouponTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+        data = self.validated(CouponTemplateSerializer)
+        template = services.coupon_template_create(actor=request.user, **data)
+        return self.respond(template, status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["members"])
+    @extend_schema(tags=TAGS)
     def partial_update(self, request, pk=None):
         template = self.get_object()
-        serializer = CouponTemplateSerializer(template, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        template = services.coupon_template_update(
-            actor=request.user, template=template, **serializer.validated_data
-        )
-        return Response(CouponTemplateSerializer(template).data)
+        data = self.validated(CouponTemplateSerializer, instance=template, partial=True)
+        template = services.coupon_template_update(actor=request.user, template=template, **data)
+        return self.respond(template)
 
-    @extend_schema(
-        request=GrantCouponSerializer, responses={201: CouponSerializer}, tags=["members"]
-    )
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=GrantCouponSerializer, responses={201: CouponSerializer}, tags=TAGS)
+    @action(detail=True, methods=["post"], filterset_class=None)
     def grant(self, request, pk=None):
         """Grant one coupon to a member in scope (compensation); stock is respected."""
         template = self.get_object()
-        serializer = GrantCouponSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        member = selectors.member_get(
-            actor=request.user, member_id=serializer.validated_data["member"]
-        )
+        data = self.validated(GrantCouponSerializer)
+        member = selectors.member_get(actor=request.user, pk=data["member"])
         coupon = services.coupon_issue(
-            member=member, template=template, source="grant", actor=request.user
+            actor=request.user, member=member, template=template, source="grant"
         )
         return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
 
 
-class LevelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
+class LevelViewSet(ScopedViewSet):
     """Level rules (VIP1–VIP7): benefits here, thresholds are system parameters."""
 
-    permission_classes = [HasActionPermissions]
-    lookup_value_regex = r"\d+"
     serializer_class = LevelSerializer
+    list_selector = selectors.level_list
+    get_selector = selectors.level_get
     pagination_class = None
-    filter_backends: list = []
     required_permissions = {"list": [VIEW_LEVEL], "partial_update": [CHANGE_LEVEL]}
 
-    def get_queryset(self):
-        return selectors.level_list()
-
-    @extend_schema(request=LevelUpdateSerializer, responses=LevelSerializer, tags=["members"])
+    @extend_schema(request=LevelUpdateSerializer, responses=LevelSerializer, tags=TAGS)
     def partial_update(self, request, pk=None):
-        level_id = parse_id(pk)
-        level = self.get_queryset().filter(pk=level_id).first() if level_id else None
-        if level is None:
-            raise InvalidLevelRule(status_code=404, code="level_not_found")
-        serializer = LevelUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        if "birthday_coupon" in changes and changes["birthday_coupon"] is not None:
-            template = CouponTemplate.objects.filter(
-                pk=parse_id(changes["birthday_coupon"])
-            ).first()
-            if template is None:
-                raise InvalidLevelRule(fields={"birthday_coupon": ["Unknown coupon template."]})
-            changes["birthday_coupon"] = template
+        level = self.get_object()
+        changes = dict(self.validated(LevelUpdateSerializer))
+        if changes.get("birthday_coupon") is not None:
+            try:
+                changes["birthday_coupon"] = selectors.coupon_template_get(
+                    actor=request.user, pk=changes["birthday_coupon"]
+                )
+            except CouponTemplateNotFound as exc:
+                message = str(_("Unknown coupon template."))
+                raise InvalidLevelRule(message, fields={"birthday_coupon": [message]}) from exc
         level = services.level_rule_update(actor=request.user, level=level, **changes)
-        return Response(LevelSerializer(level).data)
+        return self.respond(level)
 
 
-class AddressViewSet(
-    ScopedViewSetMixin,
-    ScopedExportMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+@extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
+class AddressViewSet(ScopedExportMixin, ScopedViewSet):
     """Members' addresses in the caller's scope (by the address's province region)."""
 
-    scope_model = Address
-    lookup_value_regex = r"\d+"
     serializer_class = StaffAddressSerializer
-    filter_backends: list = []
+    list_selector = selectors.address_list
+    get_selector = selectors.address_get
+    filterset_class = AddressFilter
     required_permissions = {
         "list": [VIEW_ADDRESS],
         "retrieve": [VIEW_ADDRESS],
@@ -329,21 +280,3 @@ class AddressViewSet(
         ExportColumn("city", "city"),
         ExportColumn("detail", "detail", pii="address"),
     ]
-
-    def get_base_queryset(self):
-        return Address.objects.select_related("province", "region")
-
-    def get_object(self):
-        pk = parse_id(self.kwargs["pk"])
-        address = self.get_queryset().filter(pk=pk).first() if pk else None
-        if address is None:
-            raise NotFound()
-        return address
-
-    @extend_schema(tags=["members"])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(tags=["members"])
-    def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)

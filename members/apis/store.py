@@ -1,10 +1,15 @@
-"""Storefront endpoints of the members app (member bearer tokens only)."""
+"""Storefront endpoints of the members app (member bearer tokens only).
+
+Every read goes through a selector with ``actor=`` the member (who sees only their
+own rows); every write is a service called with ``actor=`` the member (None for
+the anonymous register and login). Query filters are FilterSets
+(``members/filters.py``).
+"""
 
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -12,20 +17,21 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from mall.core.api import ScopedFilterBackend
 from mall.core.context import client_ip_from_meta
 from mall.core.idempotency import idempotent
 from mall.core.pagination import DefaultCursorPagination
 
 from .. import selectors, services
 from ..authentication import MemberTokenAuthentication
-from ..models import Address, Coupon, PointsEntry
+from ..filters import CouponFilter, PointsEntryFilter
+from ..models import Address, Coupon, CouponTemplate, PointsEntry
 from ..permissions import IsMember
 from ..serializers import (
     AddressInputSerializer,
     AddressPatchSerializer,
     AddressSerializer,
     ClaimableCouponTemplateSerializer,
-    CouponFilterSerializer,
     CouponSerializer,
     CredentialsSerializer,
     MeSerializer,
@@ -60,8 +66,8 @@ class RegisterView(APIView):
         """Register by phone + password and log in: answer the new member's token."""
         serializer = CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.member_register(**serializer.validated_data)
-        token = services.member_token_issue(member=member)
+        member = services.member_register(actor=None, **serializer.validated_data)
+        token = services.member_token_issue(actor=member, member=member)
         return Response({"token": token}, status=status.HTTP_201_CREATED)
 
 
@@ -82,7 +88,7 @@ class LoginView(APIView):
         serializer = CredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _member, token = services.member_login(
-            **serializer.validated_data, client_ip=client_ip_from_meta(request.META)
+            actor=None, **serializer.validated_data, client_ip=client_ip_from_meta(request.META)
         )
         return Response({"token": token})
 
@@ -91,7 +97,7 @@ class LogoutView(MemberView, APIView):
     @extend_schema(request=None, responses={204: None}, tags=["storefront"])
     def post(self, request):
         """End this token's session."""
-        services.member_logout(member=request.user, key=request.auth)
+        services.member_logout(actor=request.user, member=request.user, key=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -99,7 +105,8 @@ class MeView(MemberView, APIView):
     @extend_schema(responses=MeSerializer, tags=["storefront"])
     def get(self, request):
         """The member's own data, unmasked."""
-        return Response(MeSerializer(request.user).data)
+        member = selectors.member_get(actor=request.user, pk=request.user.pk)
+        return Response(MeSerializer(member).data)
 
     @extend_schema(request=MeUpdateSerializer, responses=MeSerializer, tags=["storefront"])
     def patch(self, request):
@@ -121,9 +128,9 @@ class PointsPagination(DefaultCursorPagination):
         response = super().get_paginated_response(data)
         member = self.request.user
         response.data["balance"] = member.points_balance
-        response.data["available"] = services.points_available(member)
+        response.data["available"] = selectors.points_available(actor=member, member=member)
         response.data["expiring"] = PointsLotSerializer(
-            selectors.own_points_lots(member)[:5], many=True
+            selectors.points_lot_list(actor=member, member=member, holding_only=True)[:5], many=True
         ).data
         return response
 
@@ -152,39 +159,32 @@ class PointsPagination(DefaultCursorPagination):
 class MyPointsView(MemberView, mixins.ListModelMixin, GenericAPIView):
     serializer_class = PointsEntrySerializer
     pagination_class = PointsPagination
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = PointsEntryFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PointsEntry.objects.none()
-        return selectors.own_points_entries(self.request.user)
+        return selectors.points_entry_list(actor=self.request.user)
 
     @extend_schema(tags=["storefront"])
     def get(self, request, *args, **kwargs):
-        """The points balance, what expires soonest, and the points ledger (newest first)."""
+        """The points balance, what expires soonest, and the points ledger (newest
+        first; ``?reason=sign_in`` …)."""
         return self.list(request, *args, **kwargs)
 
 
 class MyCouponsView(MemberView, mixins.ListModelMixin, GenericAPIView):
     serializer_class = CouponSerializer
-    filter_backends: list = []
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = CouponFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Coupon.objects.none()
-        filters = CouponFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.own_coupons(
-            self.request.user, status=filters.validated_data.get("status", "")
-        )
+        return selectors.coupon_list(actor=self.request.user)
 
-    @extend_schema(
-        tags=["storefront"],
-        parameters=[
-            OpenApiParameter(
-                "status", OpenApiTypes.STR, enum=list(Coupon.Status.values), required=False
-            )
-        ],
-    )
+    @extend_schema(tags=["storefront"])
     def get(self, request, *args, **kwargs):
         """The member's coupon wallet (``?status=available`` …)."""
         return self.list(request, *args, **kwargs)
@@ -194,7 +194,7 @@ class SignInView(MemberView, APIView):
     @extend_schema(request=None, responses={201: SignInResultSerializer}, tags=["storefront"])
     def post(self, request):
         """Daily check-in: grants the sign-in points once a day (409 when done)."""
-        entry = services.member_sign_in(member=request.user)
+        entry = services.member_sign_in(actor=request.user, member=request.user)
         return Response(
             {
                 "date": timezone.localdate(entry.created_at),
@@ -210,7 +210,9 @@ class CouponTemplateListView(MemberView, mixins.ListModelMixin, GenericAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        return selectors.claimable_coupon_templates()
+        if getattr(self, "swagger_fake_view", False):
+            return CouponTemplate.objects.none()
+        return selectors.coupon_template_list(actor=self.request.user)
 
     @extend_schema(tags=["storefront"])
     def get(self, request, *args, **kwargs):
@@ -223,8 +225,8 @@ class CouponClaimView(MemberView, APIView):
     @idempotent
     def post(self, request, pk: int):
         """Claim one coupon of this template into the wallet (stock and limit checked)."""
-        template = selectors.claimable_coupon_template_get(pk)
-        coupon = services.coupon_claim(member=request.user, template=template)
+        template = selectors.coupon_template_get(actor=request.user, pk=pk)
+        coupon = services.coupon_claim(actor=request.user, member=request.user, template=template)
         return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
 
 
@@ -237,7 +239,7 @@ class AddressViewSet(MemberView, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Address.objects.none()
-        return selectors.own_addresses(self.request.user)
+        return selectors.address_list(actor=self.request.user)
 
     @extend_schema(tags=["storefront"], responses=AddressSerializer(many=True))
     def list(self, request):
@@ -246,7 +248,7 @@ class AddressViewSet(MemberView, viewsets.GenericViewSet):
 
     @extend_schema(tags=["storefront"])
     def retrieve(self, request, pk=None):
-        return Response(AddressSerializer(selectors.own_address_get(request.user, pk)).data)
+        return Response(AddressSerializer(selectors.address_get(actor=request.user, pk=pk)).data)
 
     @extend_schema(
         tags=["storefront"], request=AddressInputSerializer, responses={201: AddressSerializer}
@@ -262,7 +264,7 @@ class AddressViewSet(MemberView, viewsets.GenericViewSet):
 
     @extend_schema(tags=["storefront"], request=AddressPatchSerializer, responses=AddressSerializer)
     def partial_update(self, request, pk=None):
-        address = selectors.own_address_get(request.user, pk)
+        address = selectors.address_get(actor=request.user, pk=pk)
         serializer = AddressPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         address = services.address_update(
@@ -272,6 +274,6 @@ class AddressViewSet(MemberView, viewsets.GenericViewSet):
 
     @extend_schema(tags=["storefront"], responses={204: None})
     def destroy(self, request, pk=None):
-        address = selectors.own_address_get(request.user, pk)
+        address = selectors.address_get(actor=request.user, pk=pk)
         services.address_delete(actor=request.user, address=address)
         return Response(status=status.HTTP_204_NO_CONTENT)

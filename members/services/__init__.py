@@ -3,14 +3,16 @@
 Split by topic: ``accounts`` (registration, login, profile, addresses, opt-outs),
 ``growth`` (growth ledger, levels), ``points`` (points ledger with lots),
 ``coupons`` (templates, wallet), ``notifications`` (outbox), ``benefits``
-(sign-in, birthday).
+(sign-in, birthday); ``transitions`` declares the status tables. Every service
+takes ``actor`` first (the member in the storefront, None for an anonymous
+register/login, the system actor in jobs). Reads are in ``members.selectors``;
+pure calculations in ``members.pricing``, ``members.levels``, ``members.validators``.
 """
 
 from .accounts import (
     address_create,
     address_delete,
     address_update,
-    member_find_by_phone,
     member_login,
     member_logout,
     member_register,
@@ -22,13 +24,10 @@ from .accounts import (
     member_tokens_purge,
     member_update_profile,
     member_verify_real_name,
-    normalize_phone,
 )
-from .benefits import birthday_benefits_grant, birthday_members_due, member_sign_in
+from .benefits import birthday_benefits_grant, member_sign_in
 from .coupons import (
-    coupon_applicable_amount,
     coupon_claim,
-    coupon_discount,
     coupon_issue,
     coupon_lock,
     coupon_release,
@@ -45,14 +44,11 @@ from .growth import (
     growth_record_review,
     growth_rollback_purchase,
     growth_rollback_review,
-    growth_verify,
     level_rule_update,
-    member_level_recompute,
 )
-from .notifications import notification_deliver, notification_enqueue, notifications_due
+from .notifications import notification_deliver, notification_enqueue
 from .points import (
     points_adjust,
-    points_available,
     points_deduction_quote,
     points_earn,
     points_earn_for_activity,
@@ -62,8 +58,6 @@ from .points import (
     points_refund,
     points_spend,
     points_spend_for_checkout,
-    points_verify,
-    points_verify_all,
 )
 
 __all__ = [
@@ -71,10 +65,7 @@ __all__ = [
     "address_delete",
     "address_update",
     "birthday_benefits_grant",
-    "birthday_members_due",
-    "coupon_applicable_amount",
     "coupon_claim",
-    "coupon_discount",
     "coupon_issue",
     "coupon_lock",
     "coupon_release",
@@ -89,10 +80,7 @@ __all__ = [
     "growth_record_review",
     "growth_rollback_purchase",
     "growth_rollback_review",
-    "growth_verify",
     "level_rule_update",
-    "member_find_by_phone",
-    "member_level_recompute",
     "member_login",
     "member_logout",
     "member_register",
@@ -105,12 +93,9 @@ __all__ = [
     "member_tokens_purge",
     "member_update_profile",
     "member_verify_real_name",
-    "normalize_phone",
     "notification_deliver",
     "notification_enqueue",
-    "notifications_due",
     "points_adjust",
-    "points_available",
     "points_deduction_quote",
     "points_earn",
     "points_earn_for_activity",
@@ -120,6 +105,4 @@ __all__ = [
     "points_refund",
     "points_spend",
     "points_spend_for_checkout",
-    "points_verify",
-    "points_verify_all",
 ]

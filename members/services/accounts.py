@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import date, timedelta
 
@@ -18,6 +17,7 @@ from mall.core import lockout
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip
 from mall.core.exceptions import InvalidInput
+from mall.core.transitions import transition
 from ops.parameters import get_parameter
 from rbac.models import Province
 
@@ -32,10 +32,12 @@ from ..exceptions import (
     PhoneTaken,
     UnknownProvince,
 )
+from ..levels import levels_ensure
 from ..models import Address, Level, Member, MemberToken, NotificationKind, NotificationOptOut
 from ..signals import member_registered, send_on_commit
+from ..validators import id_number_is_valid, normalize_phone
+from .transitions import MEMBER_STATUS
 
-PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 MEMBER_AUDIT_FIELDS = (
     "gender",
     "birthday",
@@ -48,40 +50,25 @@ MEMBER_AUDIT_FIELDS = (
     "risk_mark",
     "region_id",
 )
+MAX_REASON_LENGTH = 200
 # A dummy hash to compare against when the phone is unknown, so a login for an unknown
 # phone costs the same time as a wrong password (no phone enumeration by timing).
 _DUMMY_PASSWORD_HASH = make_password("not-a-real-password-0")
 
 
-def member_snapshot(member: Member) -> dict:
+def _member_snapshot(member: Member) -> dict:
     """Audit snapshot of a member: no personal data, not even as ciphertext."""
     return snapshot(member, MEMBER_AUDIT_FIELDS)
 
 
-def normalize_phone(phone: str) -> str:
-    """Return the 11-digit mainland mobile number (``+86``/spaces/dashes removed).
-
-    Raises ``InvalidPhone`` when it is not one.
-    """
-    digits = re.sub(r"[\s-]", "", str(phone or ""))
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    if not PHONE_RE.match(digits):
-        raise InvalidPhone(fields={"phone": [str(InvalidPhone.default_message)]})
-    return digits
-
-
 def _lowest_level() -> Level:
-    from .growth import levels_ensure
-
     levels_ensure()
     return Level.objects.order_by("rank").first()
 
 
 def member_register(
     *,
+    actor,
     phone: str,
     password: str = "",
     channel: str = Member.Channel.PHONE,
@@ -90,15 +77,15 @@ def member_register(
     gender: str = Member.Gender.UNKNOWN,
     birthday: date | None = None,
     password_hash: str | None = None,
-    actor=None,
 ) -> Member:
     """Create a member with a hashed password and encrypted personal data.
 
     The member starts at the lowest level with zero growth and points. Raises
     ``InvalidPhone``, ``InvalidInput`` (weak password, bad channel) or ``PhoneTaken``
     (the lookup hash is unique, so concurrent registrations of one phone cannot both
-    succeed). Audited as ``member.register`` by the member itself unless ``actor``
-    (staff creating the account, the demo seeder) is given. ``password_hash`` takes
+    succeed). ``actor`` is None for a storefront registration (anonymous: the entry
+    ``member.register`` then names the new member), or the staff user / seeder
+    creating the account. ``password_hash`` takes
     an existing Django password hash instead of ``password`` (imports from another
     system, the demo seeder); it must be a hash Django recognises.
     """
@@ -141,7 +128,7 @@ def member_register(
                 actor=actor or member,
                 action="member.register",
                 target=member,
-                after=member_snapshot(member),
+                after=_member_snapshot(member),
             )
             send_on_commit(member_registered, Member, member=member, client_ip=current_client_ip())
     except IntegrityError as exc:
@@ -151,8 +138,8 @@ def member_register(
     return member
 
 
-def member_find_by_phone(phone: str) -> Member | None:
-    """Return the member with exactly this phone (through the lookup hash), or None."""
+def _member_by_phone(phone: str) -> Member | None:
+    """The member with exactly this phone (through the lookup hash), or None."""
     try:
         phone = normalize_phone(phone)
     except InvalidPhone:
@@ -164,8 +151,12 @@ def _token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def member_token_issue(*, member: Member) -> str:
-    """Create a bearer token for ``member`` and return its key (stored only hashed)."""
+def member_token_issue(*, actor, member: Member) -> str:
+    """Create a bearer token for ``member`` and return its key (stored only hashed).
+
+    ``actor`` is the member logging in (or None right after an anonymous
+    registration); not audited on its own: login and registration are.
+    """
     key = secrets.token_urlsafe(32)
     ttl = timedelta(days=get_parameter("members.token_ttl_days"))
     MemberToken.objects.create(
@@ -174,9 +165,10 @@ def member_token_issue(*, member: Member) -> str:
     return key
 
 
-def member_token_resolve(key: str) -> Member | None:
-    """Return the active member a token key belongs to, or None (unknown/expired).
+def member_token_resolve(*, actor, key: str) -> Member | None:
+    """Return the member a token key belongs to, or None (unknown/expired).
 
+    ``actor`` is None: the caller is the anonymous request presenting the key.
     Expired tokens are deleted on sight.
     """
     if not key:
@@ -193,14 +185,18 @@ def member_token_resolve(key: str) -> Member | None:
     return token.member
 
 
-def member_tokens_purge(*, now=None) -> int:
-    """Delete expired member tokens; return how many went."""
+def member_tokens_purge(*, actor, now=None) -> int:
+    """Delete expired member tokens; return how many went (``actor``: the system)."""
     deleted, _details = MemberToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
     return deleted
 
 
-def member_login(*, phone: str, password: str, client_ip: str | None = None) -> tuple[Member, str]:
+def member_login(
+    *, actor, phone: str, password: str, client_ip: str | None = None
+) -> tuple[Member, str]:
     """Check phone + password and return ``(member, token key)``.
+
+    ``actor`` is None (an anonymous caller); the entries name the member.
 
     Repeated failures lock the phone (and the IP) for a while (``mall.core.lockout``),
     even with the right password: ``LoginLockedOut`` (429). Wrong phone or password
@@ -215,7 +211,7 @@ def member_login(*, phone: str, password: str, client_ip: str | None = None) -> 
         subject = f"member:{phone}"
     if lockout.is_locked(subject, client_ip):
         raise LoginLockedOut()
-    member = member_find_by_phone(phone)
+    member = _member_by_phone(phone)
     if member is None or not check_password(password, member.password):
         if member is None:
             check_password(password, _DUMMY_PASSWORD_HASH)
@@ -238,18 +234,18 @@ def member_login(*, phone: str, password: str, client_ip: str | None = None) -> 
         now = timezone.now()
         Member.objects.filter(pk=member.pk).update(last_login_at=now)
         member.last_login_at = now
-        key = member_token_issue(member=member)
-        growth_record_daily_login(member=member, day=timezone.localdate(now))
+        key = member_token_issue(actor=member, member=member)
+        growth_record_daily_login(actor=member, member=member, day=timezone.localdate(now))
         audit(actor=member, action="member.login", target=member)
     member.refresh_from_db()
     return member, key
 
 
-def member_logout(*, member: Member, key: str) -> None:
-    """Delete the token ``key`` of ``member``."""
+def member_logout(*, actor, member: Member, key: str) -> None:
+    """Delete the token ``key`` of ``member`` (``actor``: the member)."""
     with transaction.atomic():
         MemberToken.objects.filter(member=member, key_hash=_token_hash(key)).delete()
-        audit(actor=member, action="member.logout", target=member)
+        audit(actor=actor or member, action="member.logout", target=member)
 
 
 PROFILE_FIELDS = {"name", "gender", "birthday"}
@@ -266,7 +262,7 @@ def member_update_profile(*, actor, member: Member, **changes) -> Member:
         raise InvalidInput(fields={field: [str(_("Cannot be changed."))] for field in unknown})
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
-        before = member_snapshot(member)
+        before = _member_snapshot(member)
         if "birthday" in changes and member.birthday and changes["birthday"] != member.birthday:
             raise InvalidInput(fields={"birthday": [str(_("The birthday can only be set once."))]})
         if "birthday" in changes and not (
@@ -285,28 +281,10 @@ def member_update_profile(*, actor, member: Member, **changes) -> Member:
             action="member.update_profile",
             target=member,
             before=before,
-            after=member_snapshot(member),
+            after=_member_snapshot(member),
             data={"fields": sorted(changes)},
         )
     return member
-
-
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CODES = "10X98765432"
-
-
-def id_number_is_valid(number: str) -> bool:
-    """True for an 18-character PRC resident ID with a correct check character
-    (GB 11643) and a real birth date."""
-    number = (number or "").strip().upper()
-    if len(number) != 18 or not number[:17].isdigit() or not number[:17].isascii():
-        return False
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    total = sum(int(digit) * weight for digit, weight in zip(number[:17], ID_WEIGHTS, strict=True))
-    return ID_CHECK_CODES[total % 11] == number[17]
 
 
 def member_verify_real_name(*, actor, member: Member, name: str, id_number: str) -> Member:
@@ -327,7 +305,7 @@ def member_verify_real_name(*, actor, member: Member, name: str, id_number: str)
         raise InvalidInput(fields=problems)
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
-        before = member_snapshot(member)
+        before = _member_snapshot(member)
         member.name = name
         member.id_number = id_number
         member.is_real_name_verified = True
@@ -344,62 +322,56 @@ def member_verify_real_name(*, actor, member: Member, name: str, id_number: str)
             action="member.verify_real_name",
             target=member,
             before=before,
-            after=member_snapshot(member),
+            after=_member_snapshot(member),
         )
     return member
-
-
-ALLOWED_STATUS_CHANGES = {
-    Member.Status.ACTIVE: {Member.Status.FROZEN, Member.Status.CLOSED},
-    Member.Status.FROZEN: {Member.Status.ACTIVE, Member.Status.CLOSED},
-    Member.Status.CLOSED: set(),
-}
 
 
 def member_set_status(*, actor, member: Member, status: str, reason: str) -> Member:
     """Freeze, unfreeze or close a member (staff); a reason is required.
 
-    Allowed moves are in ``ALLOWED_STATUS_CHANGES``; closing is final. Freezing or
-    closing deletes the member's tokens, so storefront sessions end at once.
+    Allowed moves are in ``MEMBER_STATUS`` (``services/transitions.py``); closing is
+    final (``InvalidStatusChange``, 409). Freezing or closing deletes the member's
+    tokens, so storefront sessions end at once. A reason longer than 200 characters
+    is refused (``InvalidInput``), never cut.
     """
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    if not reason:
         raise InvalidInput(fields={"reason": [str(_("A reason is required."))]})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(fields={"reason": [str(_("At most 200 characters."))]})
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
-        if status not in ALLOWED_STATUS_CHANGES.get(member.status, set()):
+        if not MEMBER_STATUS.allows(member.status, status):
             raise InvalidStatusChange()
-        before = member_snapshot(member)
-        member.status = status
-        member.save(update_fields=["status", "updated_at"])
+        transition(member, status, actor=actor, action="member.set_status", reason=reason)
         if status != Member.Status.ACTIVE:
             MemberToken.objects.filter(member=member).delete()
-        audit(
-            actor=actor,
-            action="member.set_status",
-            target=member,
-            before=before,
-            after=member_snapshot(member),
-            data={"reason": reason.strip()[:200]},
-        )
     return member
 
 
 def member_set_risk_mark(*, actor, member: Member, risk_mark: str, reason: str) -> Member:
-    """Set the member's risk mark (used by risk control and staff)."""
+    """Set the member's risk mark (used by risk control and staff).
+
+    Setting the mark the member already has changes nothing and writes no entry.
+    A reason longer than 200 characters is refused (``InvalidInput``).
+    """
     if risk_mark not in Member.RiskMark.values:
         raise InvalidInput(fields={"risk_mark": [str(_("Unknown risk mark."))]})
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(fields={"reason": [str(_("At most 200 characters."))]})
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
-        before = member_snapshot(member)
-        member.risk_mark = risk_mark
-        member.save(update_fields=["risk_mark", "updated_at"])
-        audit(
+        if member.risk_mark == risk_mark:
+            return member
+        transition(
+            member,
+            risk_mark,
+            field="risk_mark",
             actor=actor,
             action="member.set_risk_mark",
-            target=member,
-            before=before,
-            after=member_snapshot(member),
-            data={"reason": (reason or "").strip()[:200]},
+            reason=reason,
         )
     return member
 
@@ -425,7 +397,9 @@ def _resolve_province(province) -> Province:
     return found
 
 
-def _validate_address_fields(recipient: str, phone: str, city: str, detail: str) -> str:
+def _validate_address_fields(
+    recipient: str, phone: str, city: str, detail: str, district: str = ""
+) -> str:
     problems: dict[str, list[str]] = {}
     for field, value, limit in (
         ("name", recipient, 50),
@@ -436,6 +410,8 @@ def _validate_address_fields(recipient: str, phone: str, city: str, detail: str)
             problems[field] = [str(_("This field is required."))]
         elif len(value) > limit:
             problems[field] = [str(_("Too long."))]
+    if len((district or "").strip()) > 50:
+        problems["district"] = [str(_("Too long."))]
     if problems:
         raise InvalidInput(fields=problems)
     return normalize_phone(phone)
@@ -461,7 +437,7 @@ def address_create(
     The province (short or full name) decides the address's sales region, and the
     default address decides the member's region (data scope of staff).
     """
-    phone = _validate_address_fields(name, phone, city, detail)
+    phone = _validate_address_fields(name, phone, city, detail, district)
     province = _resolve_province(province)
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
@@ -476,7 +452,7 @@ def address_create(
             province=province,
             region_id=province.region_id,
             city=city.strip(),
-            district=(district or "").strip()[:50],
+            district=(district or "").strip(),
             detail=detail.strip(),
             is_default=make_default,
         )
@@ -507,6 +483,7 @@ def address_update(*, actor, address: Address, **changes) -> Address:
             changes.get("phone", address.phone),
             changes.get("city", address.city),
             changes.get("detail", address.detail),
+            changes.get("district", address.district),
         )
         if "name" in changes:
             address.recipient = changes["name"].strip()
@@ -519,7 +496,7 @@ def address_update(*, actor, address: Address, **changes) -> Address:
         if "city" in changes:
             address.city = changes["city"].strip()
         if "district" in changes:
-            address.district = (changes["district"] or "").strip()[:50]
+            address.district = (changes["district"] or "").strip()
         if "detail" in changes:
             address.detail = changes["detail"].strip()
         if changes.get("is_default") and not address.is_default:
@@ -527,7 +504,19 @@ def address_update(*, actor, address: Address, **changes) -> Address:
                 is_default=False
             )
             address.is_default = True
-        address.save()
+        address.save(
+            update_fields=[
+                "recipient_encrypted",
+                "phone_encrypted",
+                "province",
+                "region",
+                "city",
+                "district",
+                "detail_encrypted",
+                "is_default",
+                "updated_at",
+            ]
+        )
         _refresh_member_region(address.member)
         audit(
             actor=actor,

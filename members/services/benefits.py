@@ -6,7 +6,6 @@ import calendar
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from mall.core.audit import audit
@@ -27,10 +26,11 @@ from .notifications import notification_enqueue
 from .points import points_earn
 
 
-def member_sign_in(*, member: Member, now: datetime | None = None) -> PointsEntry:
+def member_sign_in(*, actor, member: Member, now: datetime | None = None) -> PointsEntry:
     """Record today's check-in and grant ``members.sign_in_points`` points.
 
-    Once per member and local day: a second call raises ``AlreadySignedIn`` (409).
+    ``actor`` is the member checking in. Once per member and local day: a second
+    call raises ``AlreadySignedIn`` (409).
     """
     now = now or timezone.now()
     day = timezone.localdate(now)
@@ -41,12 +41,17 @@ def member_sign_in(*, member: Member, now: datetime | None = None) -> PointsEntr
     if points <= 0:
         raise AlreadySignedIn()  # sign-in switched off: nothing to grant
     entry = points_earn(
-        member=member, reason=PointsReason.SIGN_IN, reference=reference, points=points, now=now
+        actor=actor,
+        member=member,
+        reason=PointsReason.SIGN_IN,
+        reference=reference,
+        points=points,
+        now=now,
     )
     return entry
 
 
-def birthday_matches(birthday: date, today: date) -> bool:
+def _birthday_matches(birthday: date, today: date) -> bool:
     """True on the birthday; members born on 29 February celebrate on the 28th in
     years without one."""
     if (birthday.month, birthday.day) == (today.month, today.day):
@@ -55,19 +60,6 @@ def birthday_matches(birthday: date, today: date) -> bool:
         (birthday.month, birthday.day) == (2, 29)
         and (today.month, today.day) == (2, 28)
         and not calendar.isleap(today.year)
-    )
-
-
-def birthday_members_due(*, today: date) -> list[int]:
-    """Ids of active members whose birthday is ``today`` and not yet celebrated."""
-    condition = Q(birthday__month=today.month, birthday__day=today.day)
-    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
-        condition |= Q(birthday__month=2, birthday__day=29)
-    return list(
-        Member.objects.filter(condition, status=Member.Status.ACTIVE)
-        .exclude(pk__in=BirthdayBenefit.objects.filter(year=today.year).values("member_id"))
-        .order_by("pk")
-        .values_list("pk", flat=True)
     )
 
 
@@ -91,7 +83,7 @@ def birthday_benefits_grant(*, actor, member_id: int, today: date) -> BirthdayBe
             if (
                 member is None
                 or member.birthday is None
-                or not birthday_matches(member.birthday, today)
+                or not _birthday_matches(member.birthday, today)
             ):
                 return None
             benefit = BirthdayBenefit.objects.create(
@@ -103,25 +95,26 @@ def birthday_benefits_grant(*, actor, member_id: int, today: date) -> BirthdayBe
                 try:
                     with transaction.atomic():
                         coupon = coupon_issue(
+                            actor=actor,
                             member=member,
                             template=level.birthday_coupon,
                             source=Coupon.Source.BIRTHDAY,
-                            actor=actor,
                         )
                 except (CouponSoldOut, CouponNotClaimable):
                     coupon = None  # no stock left: points and message still go out
             if level.birthday_points:
                 points_earn(
+                    actor=actor,
                     member=member,
                     reason=PointsReason.BIRTHDAY,
                     reference=f"{member.pk}:{today.year}",
                     points=level.birthday_points,
-                    actor=actor,
                 )
             benefit.coupon = coupon
             benefit.points = level.birthday_points
             benefit.save(update_fields=["coupon", "points"])
             notification_enqueue(
+                actor=actor,
                 member=member,
                 kind=NotificationKind.BENEFIT,
                 channel=NotificationChannel.IN_APP,

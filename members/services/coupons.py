@@ -5,18 +5,17 @@ concurrent claims can never issue more coupons than the template holds (and a
 database CHECK backs it up). The member row is locked for the per-member limit, so
 one member's parallel claims are counted one after the other.
 
-Coupon states: ``available → locked`` (an order holds it) ``→ used`` (the order was
-paid), ``locked → available`` (the order was cancelled: :func:`coupon_release`),
-``available → expired`` (the daily job). Each move is one conditional UPDATE from the
+Coupon states (table in ``services/transitions.py``): ``available → locked`` (an
+order holds it) ``→ used`` (the order was paid), ``locked → available`` (the order
+was cancelled: :func:`coupon_release`), ``available → expired`` (the daily job).
+Each move is one conditional UPDATE (``transition_update``) from the
 expected state, so a coupon can never be locked by two orders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -25,7 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip
-from mall.core.money import CENT, ZERO, to_money
+from mall.core.money import ZERO
+from mall.core.transitions import transition, transition_update
 
 from ..exceptions import (
     CouponLimitReached,
@@ -36,78 +36,7 @@ from ..exceptions import (
 )
 from ..models import Coupon, CouponTemplate, Member
 from ..signals import coupon_claimed, send_on_commit
-
-MAX_VALID_DAYS = 3650
-TEMPLATE_FIELDS = (
-    "name",
-    "kind",
-    "discount_amount",
-    "threshold_amount",
-    "discount_rate",
-    "max_discount_amount",
-    "validity",
-    "valid_from",
-    "valid_until",
-    "valid_days",
-    "total_stock",
-    "per_member_limit",
-    "is_claimable",
-    "is_active",
-)
-
-
-def _template_errors(values: dict, issued_count: int = 0) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-
-    def add(field: str, message) -> None:
-        errors.setdefault(field, []).append(str(message))
-
-    kind = values.get("kind")
-    if not (values.get("name") or "").strip():
-        add("name", _("This field is required."))
-    if kind not in CouponTemplate.Kind.values:
-        add("kind", _("Unknown coupon kind."))
-    threshold = values.get("threshold_amount") or ZERO
-    if to_money(threshold) < ZERO:
-        add("threshold_amount", _("Must not be negative."))
-    if kind == CouponTemplate.Kind.AMOUNT_OFF:
-        amount = values.get("discount_amount")
-        if amount is None or to_money(amount) <= ZERO:
-            add("discount_amount", _("An amount-off coupon needs a positive amount."))
-        elif to_money(threshold) > ZERO and to_money(amount) > to_money(threshold):
-            add("discount_amount", _("Cannot take off more than the minimum order amount."))
-    if kind == CouponTemplate.Kind.PERCENT_OFF:
-        rate = values.get("discount_rate")
-        if rate is None or not (Decimal(0) < Decimal(rate) < Decimal(1)):
-            add("discount_rate", _("A percentage coupon needs a rate between 0 and 1."))
-    if (
-        values.get("max_discount_amount") is not None
-        and to_money(values["max_discount_amount"]) <= ZERO
-    ):
-        add("max_discount_amount", _("Must be positive."))
-    validity = values.get("validity")
-    if validity == CouponTemplate.Validity.WINDOW:
-        start, end = values.get("valid_from"), values.get("valid_until")
-        if end is None:
-            add("valid_until", _("A fixed window needs an end."))
-        elif start is not None and end <= start:
-            add("valid_until", _("Must be after the start."))
-    elif validity == CouponTemplate.Validity.DAYS:
-        if not values.get("valid_days"):
-            add("valid_days", _("Give the number of days the coupon stays valid."))
-        elif int(values["valid_days"]) > MAX_VALID_DAYS:
-            # A claim computes its end date from this: keep it a real date.
-            add("valid_days", _("At most 3650 days (ten years)."))
-    else:
-        add("validity", _("Unknown validity."))
-    stock = values.get("total_stock")
-    if stock is None or int(stock) < 1:
-        add("total_stock", _("Must be at least 1."))
-    elif int(stock) < issued_count:
-        add("total_stock", _("Cannot be below the number already issued."))
-    if int(values.get("per_member_limit") or 0) < 1:
-        add("per_member_limit", _("Must be at least 1."))
-    return errors
+from ..validators import TEMPLATE_FIELDS, coupon_template_errors
 
 
 def _category_ids(template: CouponTemplate) -> list[int]:
@@ -131,7 +60,7 @@ def coupon_template_create(
         "per_member_limit": 1,
         **fields,
     }
-    errors = _template_errors(values)
+    errors = coupon_template_errors(values)
     if errors:
         raise InvalidCouponTemplate(fields=errors)
     with transaction.atomic():
@@ -163,12 +92,12 @@ def coupon_template_update(
             message = str(_("Cannot change the kind once coupons were issued."))
             raise InvalidCouponTemplate(message, fields={"kind": [message]})
         values = {field: getattr(template, field) for field in TEMPLATE_FIELDS} | changes
-        errors = _template_errors(values, issued_count=template.issued_count)
+        errors = coupon_template_errors(values, issued_count=template.issued_count)
         if errors:
             raise InvalidCouponTemplate(fields=errors)
         for field, value in changes.items():
             setattr(template, field, value)
-        template.save()
+        template.save(update_fields=[*changes, "updated_at"])
         if categories is not None:
             template.categories.set(categories)
         audit(
@@ -190,10 +119,10 @@ def _validity_for(template: CouponTemplate, now: datetime) -> tuple[datetime, da
 
 def coupon_issue(
     *,
+    actor,
     member: Member,
     template: CouponTemplate,
     source: str = Coupon.Source.CLAIM,
-    actor=None,
     now: datetime | None = None,
 ) -> Coupon:
     """Put one coupon of ``template`` into ``member``'s wallet.
@@ -202,7 +131,8 @@ def coupon_issue(
     window has not ended, and respect the per-member limit (``CouponLimitReached``);
     system grants (birthday, compensation) skip the claimable flag and the limit.
     Stock is taken with a conditional UPDATE: ``CouponSoldOut`` when none is left,
-    even under concurrent claims. Audited as ``coupon.claim`` / ``coupon.grant``.
+    even under concurrent claims. Audited as ``coupon.claim`` / ``coupon.grant``
+    (by ``actor``: the member claiming, the staff user or the system granting).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -251,96 +181,40 @@ def coupon_issue(
 
 
 def coupon_claim(
-    *, member: Member, template: CouponTemplate, now: datetime | None = None
+    *, actor, member: Member, template: CouponTemplate, now: datetime | None = None
 ) -> Coupon:
-    """A member claims a coupon in the storefront (see :func:`coupon_issue`)."""
-    return coupon_issue(member=member, template=template, source=Coupon.Source.CLAIM, now=now)
-
-
-def coupon_covered_categories(template: CouponTemplate) -> set[int] | None:
-    """Category ids the template applies to (its categories and their sub-categories),
-    or None when it applies to the whole store."""
-    from catalog.models import Category
-
-    chosen = set(template.categories.values_list("pk", flat=True))
-    if not chosen:
-        return None
-    covered = set(chosen)
-    frontier = chosen
-    for _depth in range(Category.MAX_LEVEL - 1):
-        frontier = set(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        covered |= frontier
-    return covered
-
-
-def coupon_applicable_amount(*, coupon: Coupon, lines: Iterable[tuple[int, Decimal]]) -> Decimal:
-    """Sum the amounts of order lines the coupon applies to.
-
-    ``lines`` are ``(category_id, line_amount)`` pairs (for the orders app); a coupon
-    without categories applies to every line.
-    """
-    covered = coupon_covered_categories(coupon.template)
-    return to_money(
-        sum(
-            (
-                to_money(amount)
-                for category_id, amount in lines
-                if covered is None or category_id in covered
-            ),
-            ZERO,
-        )
+    """A member claims a coupon in the storefront (see :func:`coupon_issue`);
+    ``actor`` is the member."""
+    return coupon_issue(
+        actor=actor, member=member, template=template, source=Coupon.Source.CLAIM, now=now
     )
-
-
-@dataclass(frozen=True)
-class CouponDiscount:
-    goods_discount_amount: Decimal
-    shipping_discount_amount: Decimal
-
-
-def coupon_discount(*, coupon: Coupon, goods_amount, shipping_amount=ZERO) -> CouponDiscount:
-    """Work out what ``coupon`` takes off an order's eligible goods and shipping.
-
-    ``goods_amount`` is the amount of the goods the coupon applies to (its
-    categories). Raises ``CouponNotUsable`` below the template's threshold.
-    """
-    template = coupon.template
-    goods = to_money(goods_amount)
-    shipping = to_money(shipping_amount)
-    if goods < template.threshold_amount:
-        raise CouponNotUsable(
-            _("The order does not reach the coupon's minimum amount."),
-            extra={"threshold_amount": f"{template.threshold_amount:.2f}"},
-        )
-    if template.kind == CouponTemplate.Kind.FREE_SHIPPING:
-        return CouponDiscount(ZERO, shipping)
-    if template.kind == CouponTemplate.Kind.AMOUNT_OFF:
-        off = min(template.discount_amount, goods)
-    else:
-        off = (goods * (1 - template.discount_rate)).quantize(CENT, rounding=ROUND_HALF_UP)
-    if template.max_discount_amount is not None:
-        off = min(off, template.max_discount_amount)
-    return CouponDiscount(to_money(off), ZERO)
 
 
 def _move(
     *, coupon: Coupon, member: Member, held_by: str, source: str, target: str, now, **updates
 ) -> int:
+    """Move the coupon from ``source`` to ``target`` in one conditional UPDATE.
+
+    ``transition_update`` only moves rows in a status the table allows to reach
+    ``target``; the ``status=source`` filter narrows that to the one expected state,
+    so two orders can never both lock (or use) one coupon.
+    """
     query = Coupon.objects.filter(pk=coupon.pk, member=member, status=source)
     if source == Coupon.Status.AVAILABLE:
         query = query.filter(valid_from__lte=now, valid_until__gt=now)
     else:
         query = query.filter(order_no=held_by)
-    return query.update(status=target, **updates)
+    return transition_update(query, target, **updates)
 
 
 def coupon_lock(
-    *, member: Member, coupon: Coupon, order_no: str, now: datetime | None = None
+    *, actor, member: Member, coupon: Coupon, order_no: str, now: datetime | None = None
 ) -> Coupon:
     """Hold an available, currently valid coupon of ``member`` for order ``order_no``.
 
-    Idempotent for the same order. Raises ``CouponNotUsable`` when the coupon is not
-    the member's, not valid now, or held by another order.
+    ``actor`` is whoever places the order (the member). Idempotent for the same
+    order. Raises ``CouponNotUsable`` when the coupon is not the member's, not
+    valid now, or held by another order.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -359,11 +233,13 @@ def coupon_lock(
             if coupon.status == Coupon.Status.LOCKED and coupon.order_no == order_no:
                 return coupon
             raise CouponNotUsable()
-        audit(actor=member, action="coupon.lock", target=coupon, data={"order_no": order_no})
+        audit(
+            actor=actor or member, action="coupon.lock", target=coupon, data={"order_no": order_no}
+        )
     return coupon
 
 
-def coupon_use(*, member: Member, coupon: Coupon, order_no: str, actor=None) -> Coupon:
+def coupon_use(*, actor, member: Member, coupon: Coupon, order_no: str) -> Coupon:
     """Mark a coupon locked by ``order_no`` as used (the order was paid). Idempotent."""
     now = timezone.now()
     with transaction.atomic():
@@ -388,7 +264,7 @@ def coupon_use(*, member: Member, coupon: Coupon, order_no: str, actor=None) -> 
 
 
 def coupon_release(
-    *, member: Member, coupon: Coupon, order_no: str, actor=None, now: datetime | None = None
+    *, actor, member: Member, coupon: Coupon, order_no: str, now: datetime | None = None
 ) -> Coupon:
     """Give a coupon held by ``order_no`` back (the order was cancelled before use).
 
@@ -405,17 +281,15 @@ def coupon_release(
             or (current.order_no != order_no)
         ):
             return current
-        current.status = (
-            Coupon.Status.AVAILABLE if current.valid_until > now else Coupon.Status.EXPIRED
-        )
-        current.order_no = ""
-        current.locked_at = None
-        current.save(update_fields=["status", "order_no", "locked_at"])
-        audit(
+        target = Coupon.Status.AVAILABLE if current.valid_until > now else Coupon.Status.EXPIRED
+        transition(
+            current,
+            target,
             actor=actor or member,
             action="coupon.release",
-            target=current,
-            data={"order_no": order_no, "status": current.status},
+            data={"order_no": order_no},
+            order_no="",
+            locked_at=None,
         )
     return current
 
@@ -433,9 +307,12 @@ def coupons_expire_due(*, actor, now: datetime | None = None, batch_size: int = 
             )
             if not ids:
                 return total
-            count = Coupon.objects.filter(
-                pk__in=ids, status=Coupon.Status.AVAILABLE, valid_until__lte=now
-            ).update(status=Coupon.Status.EXPIRED)
+            count = transition_update(
+                Coupon.objects.filter(
+                    pk__in=ids, status=Coupon.Status.AVAILABLE, valid_until__lte=now
+                ),
+                Coupon.Status.EXPIRED,
+            )
             total += count
             audit(
                 actor=actor,

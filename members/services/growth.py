@@ -23,8 +23,9 @@ from mall.core.money import to_money
 from ops.parameters import get_parameter
 
 from ..exceptions import InvalidLevelRule, LedgerReferenceTaken
+from ..levels import level_rank_for_growth
 from ..models import GrowthEntry, GrowthReason, Level, LevelChange, Member
-from ..parameters import LEVEL_COUNT, level_threshold_key
+from ..pricing import growth_for_purchase
 
 ROLLBACK_OF = {
     GrowthReason.PURCHASE_ROLLBACK: GrowthReason.PURCHASE,
@@ -34,54 +35,16 @@ ROLLBACK_OF = {
 
 
 MAX_COUNTER = 2_147_483_647  # growth and points live in 32-bit integer columns
-
-DEFAULT_LEVELS = [
-    # rank, code, name, discount rate, free shipping, birthday points
-    (1, "VIP1", "普通会员", Decimal("1.000"), False, 0),
-    (2, "VIP2", "铜牌会员", Decimal("0.990"), False, 50),
-    (3, "VIP3", "银牌会员", Decimal("0.980"), False, 100),
-    (4, "VIP4", "金牌会员", Decimal("0.970"), True, 200),
-    (5, "VIP5", "铂金会员", Decimal("0.950"), True, 300),
-    (6, "VIP6", "钻石会员", Decimal("0.930"), True, 500),
-    (7, "VIP7", "至尊会员", Decimal("0.900"), True, 1000),
-]
+MAX_REFERENCE_LENGTH = 100
+MAX_NOTE_LENGTH = 200
 
 
-def levels_ensure() -> None:
-    """Create any missing level row with its default benefits (migration 0002 does it
-    on a fresh database; a flushed test database needs it again)."""
-    if Level.objects.count() >= LEVEL_COUNT:
-        return
-    for rank, code, name, rate, free_shipping, points in DEFAULT_LEVELS:
-        Level.objects.get_or_create(
-            rank=rank,
-            defaults={
-                "code": code,
-                "name": name,
-                "discount_rate": rate,
-                "free_shipping": free_shipping,
-                "birthday_points": points,
-            },
-        )
-
-
-def level_thresholds() -> dict[int, int]:
-    """Return ``{rank: growth needed}`` for VIP1–VIP7 from the system parameters."""
-    return {rank: get_parameter(level_threshold_key(rank)) for rank in range(1, LEVEL_COUNT + 1)}
-
-
-def level_rank_for_growth(growth: int, thresholds: dict[int, int] | None = None) -> int:
-    """Return the highest rank whose threshold ``growth`` reaches (at least 1)."""
-    thresholds = thresholds or level_thresholds()
-    reached = [rank for rank, needed in thresholds.items() if growth >= needed]
-    return max(reached, default=1)
-
-
-def member_level_recompute(*, member: Member, reason: str = "") -> Member:
+def _member_level_recompute(member: Member, reason: str = "") -> Member:
     """Set ``member.level`` from its growth; record a ``LevelChange`` when it moves.
 
-    Call inside the transaction that changed the growth, with the member row locked.
-    Levels go down as well as up (a rolled-back purchase can cost the level).
+    Call inside the transaction that changed the growth, with the member row locked
+    (the caller audits the growth change, levels included). Levels go down as well
+    as up (a rolled-back purchase can cost the level).
     """
     rank = level_rank_for_growth(member.growth)
     target = Level.objects.filter(rank__lte=rank).order_by("-rank").first()
@@ -92,7 +55,7 @@ def member_level_recompute(*, member: Member, reason: str = "") -> Member:
         from_level_id=member.level_id,
         to_level=target,
         growth=member.growth,
-        reason=reason[:200],
+        reason=reason[:200],  # derived "<reason>:<reference>", a label
     )
     member.level = target
     Member.objects.filter(pk=member.pk).update(level=target)
@@ -110,23 +73,29 @@ def _growth_existing(reason: str, reference: str, member: Member) -> GrowthEntry
 
 def growth_record(
     *,
+    actor,
     member: Member,
     reason: str,
     reference: str,
     amount: int,
     basis_amount: Decimal | None = None,
     note: str = "",
-    actor=None,
 ) -> GrowthEntry:
     """Add ``amount`` growth (negative to take away) once per (reason, reference).
 
     Idempotent: if an entry with this (reason, reference) exists it is returned and
     nothing changes. Growth never goes below zero: a negative amount larger than
     the member's growth is cut to what is there (the entry records what was applied).
-    The level is recomputed and the change audited (``member.growth``); ``actor``
-    defaults to the member (their own activity) — pass the system actor from jobs.
+    The level is recomputed and the change audited (``member.growth``) by ``actor``
+    (the member for their own activity, the system actor from jobs; None counts as
+    the member). A reference over 100 or a note over 200 characters is refused
+    (``InvalidInput``), never cut.
     """
-    reference = str(reference)[:100]
+    reference = str(reference or "")
+    if not reference or len(reference) > MAX_REFERENCE_LENGTH:
+        raise InvalidInput(fields={"reference": [str(_("Give a reference of 1–100 characters."))]})
+    if len(note or "") > MAX_NOTE_LENGTH:
+        raise InvalidInput(fields={"note": [str(_("At most 200 characters."))]})
     if reason not in GrowthReason.values:
         raise InvalidInput(fields={"reason": [str(_("Unknown growth reason."))]})
     existing = _growth_existing(reason, reference, member)
@@ -150,10 +119,10 @@ def growth_record(
                 amount=applied,
                 balance_after=locked.growth,
                 basis_amount=basis_amount,
-                note=note[:200],
+                note=note or "",
             )
             Member.objects.filter(pk=locked.pk).update(growth=locked.growth)
-            member_level_recompute(member=locked, reason=f"{reason}:{reference}")
+            _member_level_recompute(locked, f"{reason}:{reference}")
             audit(
                 actor=actor or locked,
                 action="member.growth",
@@ -172,9 +141,10 @@ def growth_record(
     return entry
 
 
-def growth_record_daily_login(*, member: Member, day: date) -> GrowthEntry:
+def growth_record_daily_login(*, actor, member: Member, day: date) -> GrowthEntry:
     """Grant the growth of the day's first login (once per member and day)."""
     return growth_record(
+        actor=actor,
         member=member,
         reason=GrowthReason.LOGIN,
         reference=f"{member.pk}:{day.isoformat()}",
@@ -182,15 +152,7 @@ def growth_record_daily_login(*, member: Member, day: date) -> GrowthEntry:
     )
 
 
-def growth_amount_for_purchase(paid_amount: Decimal) -> int:
-    """Return the growth a payment earns: paid amount × coefficient, rounded down."""
-    coefficient = get_parameter("members.growth_purchase_coefficient")
-    return int((to_money(paid_amount) * coefficient).to_integral_value(rounding=ROUND_DOWN))
-
-
-def growth_record_purchase(
-    *, member: Member, order_no: str, paid_amount, actor=None
-) -> GrowthEntry:
+def growth_record_purchase(*, actor, member: Member, order_no: str, paid_amount) -> GrowthEntry:
     """Grant purchase growth for a completed order (``paid amount × coefficient``).
 
     For the orders app: call when the order completes; ``order_no`` is the
@@ -200,17 +162,17 @@ def growth_record_purchase(
     if paid < 0:
         raise InvalidInput(fields={"paid_amount": [str(_("Must not be negative."))]})
     return growth_record(
+        actor=actor,
         member=member,
         reason=GrowthReason.PURCHASE,
         reference=order_no,
-        amount=growth_amount_for_purchase(paid),
+        amount=growth_for_purchase(paid),
         basis_amount=paid,
-        actor=actor,
     )
 
 
 def growth_rollback_purchase(
-    *, member: Member, order_no: str, reference: str, refunded_amount, actor=None
+    *, actor, member: Member, order_no: str, reference: str, refunded_amount
 ) -> GrowthEntry | None:
     """Take back the growth of the refunded part of an order (return, refund).
 
@@ -239,24 +201,24 @@ def growth_rollback_purchase(
         )
         amount = max(min(amount, original.amount - rolled_back), 0)
         return growth_record(
+            actor=actor,
             member=member,
             reason=GrowthReason.PURCHASE_ROLLBACK,
             reference=reference,
             amount=-amount,
             basis_amount=refunded,
             note=f"order:{order_no}",
-            actor=actor,
         )
 
 
 def growth_record_review(
     *,
+    actor,
     member: Member,
     review_id: str | int,
     item_price,
     photo_rank: int | None = None,
     is_virtual: bool = False,
-    actor=None,
 ) -> list[GrowthEntry]:
     """Grant review growth when a review passes moderation.
 
@@ -271,11 +233,11 @@ def growth_record_review(
         return entries
     entries.append(
         growth_record(
+            actor=actor,
             member=member,
             reason=GrowthReason.REVIEW,
             reference=str(review_id),
             amount=get_parameter("members.growth_review"),
-            actor=actor,
         )
     )
     if photo_rank is not None and 1 <= photo_rank <= get_parameter(
@@ -283,19 +245,17 @@ def growth_record_review(
     ):
         entries.append(
             growth_record(
+                actor=actor,
                 member=member,
                 reason=GrowthReason.PHOTO_REVIEW,
                 reference=str(review_id),
                 amount=get_parameter("members.growth_photo_review"),
-                actor=actor,
             )
         )
     return entries
 
 
-def growth_rollback_review(
-    *, member: Member, review_id: str | int, actor=None
-) -> list[GrowthEntry]:
+def growth_rollback_review(*, actor, member: Member, review_id: str | int) -> list[GrowthEntry]:
     """Take back review (and photo review) growth when the review is deleted."""
     entries = []
     for rollback, original_reason in (
@@ -309,11 +269,11 @@ def growth_rollback_review(
             continue
         entries.append(
             growth_record(
+                actor=actor,
                 member=member,
                 reason=rollback,
                 reference=str(review_id),
                 amount=-original.amount,
-                actor=actor,
             )
         )
     return entries
@@ -326,19 +286,13 @@ def growth_adjust(*, actor, member: Member, amount: int, reference: str, note: s
     if not isinstance(amount, int) or amount == 0:
         raise InvalidInput(fields={"amount": [str(_("Must be a non-zero whole number."))]})
     return growth_record(
+        actor=actor,
         member=member,
         reason=GrowthReason.ADJUSTMENT,
         reference=reference,
         amount=amount,
         note=note.strip(),
-        actor=actor,
     )
-
-
-def growth_verify(member: Member) -> bool:
-    """True when the member's growth equals the sum of its growth ledger."""
-    total = GrowthEntry.objects.filter(member=member).aggregate(total=Sum("amount"))["total"] or 0
-    return Member.objects.filter(pk=member.pk, growth=total).exists()
 
 
 LEVEL_RULE_FIELDS = ("name", "discount_rate", "free_shipping", "birthday_coupon", "birthday_points")
@@ -372,7 +326,7 @@ def level_rule_update(*, actor, level: Level, **changes) -> Level:
         for field, value in changes.items():
             setattr(level, field, value)
         level.full_clean()
-        level.save()
+        level.save(update_fields=[*changes, "updated_at"])
         audit(
             actor=actor,
             action="member.level_rule_update",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mall.core.exceptions import InvalidInput
+from mall.core.transitions import transition
 from ops.parameters import get_parameter
 
 from ..models import (
@@ -26,6 +27,7 @@ RETRY_BASE_SECONDS = 60
 
 def notification_enqueue(
     *,
+    actor,
     member: Member,
     kind: str,
     channel: str,
@@ -37,7 +39,8 @@ def notification_enqueue(
     A member who opted out of ``kind`` gets a row with status ``skipped`` (so the
     outbox shows why nothing went out). ``dedupe_key`` makes the call idempotent:
     the same key returns the first row. Other apps (orders, after-sales) call this
-    for their messages; it does not send anything itself.
+    for their messages; it does not send anything itself. ``actor`` (the service
+    or job asking) is not audited: the outbox row is the record.
     """
     if kind not in NotificationKind.values:
         raise InvalidInput(fields={"kind": [str(_("Unknown notification kind."))]})
@@ -64,14 +67,16 @@ def notification_enqueue(
 
 
 def notification_deliver(
-    *, notification_id: int, now: datetime | None = None
+    *, actor, notification_id: int, now: datetime | None = None
 ) -> Notification | None:
     """Try to deliver one pending notification; return it, or None if not due/taken.
 
     The row is locked with ``SKIP LOCKED`` so two workers never send one message. An
     opt-out made after enqueueing still wins (status ``skipped``). A
     ``DeliveryError`` schedules a retry with exponential backoff; after
-    ``members.notification_max_attempts`` attempts the row is ``failed``.
+    ``members.notification_max_attempts`` attempts the row is ``failed``. Every
+    status change is a transition audited as ``notification.<status>`` by ``actor``
+    (the delivery job's system actor).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -86,10 +91,15 @@ def notification_deliver(
         if NotificationOptOut.objects.filter(
             member_id=notification.member_id, kind=notification.kind
         ).exists():
-            notification.status = Notification.Status.SKIPPED
-            notification.save(update_fields=["status"])
+            transition(
+                notification,
+                Notification.Status.SKIPPED,
+                actor=actor,
+                action="notification.skipped",
+                next_attempt_at=None,
+            )
             return notification
-        notification.attempts += 1
+        attempts = notification.attempts + 1
         message = OutgoingMessage(
             notification_id=notification.pk,
             member_id=notification.member_id,
@@ -100,37 +110,32 @@ def notification_deliver(
         try:
             provider_id = adapter_for(notification.channel).send(message)
         except DeliveryError as exc:
-            notification.last_error = str(exc)[:500]
-            if notification.attempts >= get_parameter("members.notification_max_attempts"):
-                notification.status = Notification.Status.FAILED
-                notification.next_attempt_at = None
+            error = str(exc)[:500]  # the provider's text, shortened for the column
+            if attempts >= get_parameter("members.notification_max_attempts"):
+                transition(
+                    notification,
+                    Notification.Status.FAILED,
+                    actor=actor,
+                    action="notification.failed",
+                    attempts=attempts,
+                    last_error=error,
+                    next_attempt_at=None,
+                )
             else:
-                delay = RETRY_BASE_SECONDS * 2 ** (notification.attempts - 1)
+                delay = RETRY_BASE_SECONDS * 2 ** (attempts - 1)
+                notification.attempts = attempts
+                notification.last_error = error
                 notification.next_attempt_at = now + timedelta(seconds=delay)
+                notification.save(update_fields=["attempts", "last_error", "next_attempt_at"])
         else:
-            notification.status = Notification.Status.SENT
-            notification.sent_at = now
-            notification.provider_message_id = str(provider_id)[:100]
-            notification.next_attempt_at = None
-        notification.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "last_error",
-                "next_attempt_at",
-                "sent_at",
-                "provider_message_id",
-            ]
-        )
+            transition(
+                notification,
+                Notification.Status.SENT,
+                actor=actor,
+                action="notification.sent",
+                attempts=attempts,
+                sent_at=now,
+                provider_message_id=str(provider_id)[:100],  # the provider's id, as given
+                next_attempt_at=None,
+            )
     return notification
-
-
-def notifications_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Ids of pending notifications due for an attempt, oldest first."""
-    now = now or timezone.now()
-    return list(
-        Notification.objects.filter(status=Notification.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +38,12 @@ from ..models import (
     PointsLotUse,
     PointsReason,
 )
+from ..pricing import points_to_amount
+from ..selectors import points_available
 
 MAX_COUNTER = 2_147_483_647  # balances and lots live in 32-bit integer columns
+MAX_REFERENCE_LENGTH = 100
+MAX_NOTE_LENGTH = 200
 
 
 def _check_points(points) -> int:
@@ -48,6 +52,22 @@ def _check_points(points) -> int:
     if points > MAX_COUNTER:
         raise InvalidPoints(fields={"points": [str(_("Too large."))]})
     return points
+
+
+def _check_reference(reference) -> str:
+    """A ledger reference is an id someone else chose (order number, review id): one
+    that does not fit the column is refused, never cut (two cut references could
+    collide and make a second grant look like a retry of the first)."""
+    reference = str(reference or "")
+    if not reference or len(reference) > MAX_REFERENCE_LENGTH:
+        raise InvalidInput(fields={"reference": [str(_("Give a reference of 1–100 characters."))]})
+    return reference
+
+
+def _check_note(note: str) -> str:
+    if len(note or "") > MAX_NOTE_LENGTH:
+        raise InvalidInput(fields={"note": [str(_("At most 200 characters."))]})
+    return note or ""
 
 
 def _existing(reason: str, reference: str, member: Member | None = None) -> PointsEntry | None:
@@ -94,12 +114,12 @@ def _apply(member: Member, delta: int) -> int:
 
 def points_earn(
     *,
+    actor,
     member: Member,
     reason: str,
     reference: str,
     points: int,
     note: str = "",
-    actor=None,
     now: datetime | None = None,
 ) -> PointsEntry:
     """Credit ``points`` as a new lot that expires ``members.points_expiry_days`` later.
@@ -109,9 +129,10 @@ def points_earn(
     the first entry. Audited as ``member.points_<reason>``.
     """
     points = _check_points(points)
+    note = _check_note(note)
     if reason not in EARN_REASONS:
         raise InvalidInput(fields={"reason": [str(_("Not a way to earn points."))]})
-    reference = str(reference)[:100]
+    reference = _check_reference(reference)
     existing = _existing(reason, reference, member)
     if existing is not None:
         return existing
@@ -141,7 +162,7 @@ def points_earn(
                 points=points,
                 balance_after=balance,
                 lot=lot,
-                note=note[:200],
+                note=note,
             )
             _audit(actor, locked, entry)
     except IntegrityError as error:
@@ -150,7 +171,7 @@ def points_earn(
     return entry
 
 
-def points_earn_for_purchase(*, member: Member, order_no: str, paid_amount, actor=None):
+def points_earn_for_purchase(*, actor, member: Member, order_no: str, paid_amount):
     """Grant purchase points (``members.points_purchase_per_yuan`` per whole yuan paid)
     once per order; returns the entry, or None when the order earns nothing."""
     per_yuan = get_parameter("members.points_purchase_per_yuan")
@@ -158,15 +179,15 @@ def points_earn_for_purchase(*, member: Member, order_no: str, paid_amount, acto
     if points <= 0:
         return None
     return points_earn(
+        actor=actor,
         member=member,
         reason=PointsReason.PURCHASE,
         reference=order_no,
         points=points,
-        actor=actor,
     )
 
 
-def points_earn_for_activity(*, member: Member, reason: str, reference: str, actor=None):
+def points_earn_for_activity(*, actor, member: Member, reason: str, reference: str):
     """Grant the fixed points of a review (``members.review_points``) or a share
     (``members.share_points``) once per reference; None when the parameter is 0."""
     key = {
@@ -179,29 +200,18 @@ def points_earn_for_activity(*, member: Member, reason: str, reference: str, act
     if points <= 0:
         return None
     return points_earn(
-        member=member, reason=reason, reference=reference, points=points, actor=actor
-    )
-
-
-def points_available(member: Member, *, now: datetime | None = None) -> int:
-    """Points the member can spend now (lots not past their expiry)."""
-    now = now or timezone.now()
-    return (
-        PointsLot.objects.filter(member=member, remaining__gt=0, expires_at__gt=now).aggregate(
-            total=Sum("remaining")
-        )["total"]
-        or 0
+        actor=actor, member=member, reason=reason, reference=reference, points=points
     )
 
 
 def points_spend(
     *,
+    actor,
     member: Member,
     reason: str,
     reference: str,
     points: int,
     note: str = "",
-    actor=None,
     now: datetime | None = None,
 ) -> PointsEntry:
     """Debit ``points`` from the lots that expire first (FIFO by expiry).
@@ -211,9 +221,10 @@ def points_spend(
     ``InsufficientPoints`` (409). Idempotent per (reason, reference).
     """
     points = _check_points(points)
+    note = _check_note(note)
     if reason not in SPEND_REASONS | {PointsReason.ADJUSTMENT}:
         raise InvalidInput(fields={"reason": [str(_("Not a way to spend points."))]})
-    reference = str(reference)[:100]
+    reference = _check_reference(reference)
     existing = _existing(reason, reference, member)
     if existing is not None:
         return existing
@@ -238,7 +249,7 @@ def points_spend(
                 reference=reference,
                 points=-points,
                 balance_after=balance,
-                note=note[:200],
+                note=note,
             )
             left = points
             uses = []
@@ -259,12 +270,12 @@ def points_spend(
 
 def points_refund(
     *,
+    actor,
     member: Member,
     spend_reference: str,
     reference: str,
     points: int | None = None,
     spend_reason: str = PointsReason.CHECKOUT,
-    actor=None,
     now: datetime | None = None,
 ) -> PointsEntry:
     """Give back points of a spend (a cancelled or refunded order).
@@ -275,7 +286,7 @@ def points_refund(
     lot has expired meanwhile comes back as a new lot with the normal expiry (the
     member did not choose the refund's timing). Raises ``PointsNotRefundable``.
     """
-    reference = str(reference)[:100]
+    reference = _check_reference(reference)
     existing = _existing(PointsReason.REFUND, reference, member)
     if existing is not None:
         return existing
@@ -343,7 +354,7 @@ def points_refund(
     return entry
 
 
-def points_expire_lot(*, lot_id: int, actor, now: datetime | None = None) -> PointsEntry | None:
+def points_expire_lot(*, actor, lot_id: int, now: datetime | None = None) -> PointsEntry | None:
     """Expire what is left of one lot past its expiry; None when nothing to do.
 
     Idempotent: the expiry entry's reference is the lot, and an emptied lot is skipped.
@@ -389,7 +400,7 @@ def points_expire_due(*, actor, now: datetime | None = None, batch_size: int = 5
         if not ids:
             return expired
         for lot_id in ids:
-            if points_expire_lot(lot_id=lot_id, actor=actor, now=now) is not None:
+            if points_expire_lot(actor=actor, lot_id=lot_id, now=now) is not None:
                 expired += 1
         last_id = ids[-1]
 
@@ -402,20 +413,20 @@ def points_adjust(*, actor, member: Member, points: int, reference: str, note: s
         raise InvalidPoints(fields={"points": [str(_("Must be a non-zero whole number."))]})
     if points > 0:
         return points_earn(
+            actor=actor,
             member=member,
             reason=PointsReason.ADJUSTMENT,
             reference=reference,
             points=points,
             note=note.strip(),
-            actor=actor,
         )
     return points_spend(
+        actor=actor,
         member=member,
         reason=PointsReason.ADJUSTMENT,
         reference=reference,
         points=-points,
         note=note.strip(),
-        actor=actor,
     )
 
 
@@ -429,21 +440,16 @@ class PointsDeduction:
     max_points: int
 
 
-def points_to_amount(points: int) -> Decimal:
-    """Money value of ``points`` at checkout, rounded down to the cent."""
-    per_yuan = get_parameter("members.points_per_yuan")
-    return (Decimal(points) / Decimal(per_yuan)).quantize(CENT, rounding=ROUND_DOWN)
-
-
 def points_deduction_quote(
-    *, member: Member, order_amount, points: int | None = None
+    *, actor, member: Member, order_amount, points: int | None = None
 ) -> PointsDeduction:
     """Work out how many points an order may use and what they take off.
 
     The cap is ``members.points_deduction_cap_percent`` of ``order_amount`` (the
     goods amount after coupons), at ``members.points_per_yuan`` points per yuan,
     and never more than the member can spend. ``points=None`` asks for the
-    maximum; asking for more than the maximum raises ``PointsCapExceeded``.
+    maximum; asking for more than the maximum raises ``PointsCapExceeded``. A read
+    for ``actor`` (the member at checkout): writes nothing.
     """
     amount = to_money(order_amount)
     if amount < ZERO:
@@ -452,7 +458,7 @@ def points_deduction_quote(
     cap_percent = get_parameter("members.points_deduction_cap_percent")
     cap_amount = (amount * cap_percent / 100).quantize(CENT, rounding=ROUND_DOWN)
     cap_points = int((cap_amount * per_yuan).to_integral_value(rounding=ROUND_DOWN))
-    max_points = min(cap_points, points_available(member))
+    max_points = min(cap_points, points_available(actor=actor, member=member))
     if points is None:
         points = max_points
     elif isinstance(points, bool) or not isinstance(points, int) or points < 0:
@@ -468,52 +474,21 @@ def points_deduction_quote(
 
 
 def points_spend_for_checkout(
-    *, member: Member, order_no: str, points: int, order_amount, actor=None
+    *, actor, member: Member, order_no: str, points: int, order_amount
 ) -> tuple[PointsEntry, Decimal]:
     """Spend ``points`` on order ``order_no`` within the cap; return (entry, deduction).
 
     Call inside the order placement transaction; refund with
-    ``points_refund(member=…, spend_reference=order_no, reference=<refund/cancel id>)``.
+    ``points_refund(actor=…, member=…, spend_reference=order_no, reference=<refund id>)``.
     """
-    quote = points_deduction_quote(member=member, order_amount=order_amount, points=points)
+    quote = points_deduction_quote(
+        actor=actor, member=member, order_amount=order_amount, points=points
+    )
     entry = points_spend(
+        actor=actor,
         member=member,
         reason=PointsReason.CHECKOUT,
         reference=order_no,
         points=_check_points(quote.points),
-        actor=actor,
     )
     return entry, quote.deduction_amount
-
-
-# --- verification ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PointsCheck:
-    member_id: int
-    balance: int
-    ledger_total: int
-    lots_total: int
-
-    @property
-    def ok(self) -> bool:
-        return self.balance == self.ledger_total == self.lots_total
-
-
-def points_verify(member: Member) -> PointsCheck:
-    """Compare the balance with the ledger's sum and the lots' remaining points."""
-    balance = Member.objects.filter(pk=member.pk).values_list("points_balance", flat=True).get()
-    ledger = PointsEntry.objects.filter(member=member).aggregate(t=Sum("points"))["t"] or 0
-    lots = PointsLot.objects.filter(member=member).aggregate(t=Sum("remaining"))["t"] or 0
-    return PointsCheck(member.pk, balance, ledger, lots)
-
-
-def points_verify_all(*, batch_size: int = 1000) -> list[PointsCheck]:
-    """Return the members whose balance differs from their ledger or lots."""
-    problems = []
-    for member in Member.objects.only("pk").order_by("pk").iterator(chunk_size=batch_size):
-        check = points_verify(member)
-        if not check.ok:
-            problems.append(check)
-    return problems

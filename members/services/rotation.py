@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 
-from mall.core.actors import system_actor
 from mall.core.audit import audit
 
 from .. import crypto
@@ -20,12 +19,13 @@ def _stale(model, current: str) -> Q:
     return condition
 
 
-def pii_rotate(*, batch_size: int = 500, stdout=None) -> dict:
+def pii_rotate(*, actor, batch_size: int = 500, stdout=None) -> dict:
     """Re-encrypt every member and address value not under the current key.
 
     Works in batches by primary key, each batch in its own transaction with the rows
     locked, so it can run while the shop is open and resume after an interruption.
-    Audited once per model (``pii.rotate``) with the row count.
+    Audited once per model (``pii.rotate``, by ``actor``: the system) with the row
+    count.
     """
     current = crypto.current_key_id()
     total = 0
@@ -55,7 +55,7 @@ def pii_rotate(*, batch_size: int = 500, stdout=None) -> dict:
         if rows:
             with transaction.atomic():
                 audit(
-                    actor=system_actor(),
+                    actor=actor,
                     action="pii.rotate",
                     object_type=model._meta.label_lower,
                     data={"rows": rows, "key_id": current},
@@ -64,7 +64,7 @@ def pii_rotate(*, batch_size: int = 500, stdout=None) -> dict:
     return {"rows": total, "key_id": current}
 
 
-def pii_rehash_lookups(*, batch_size: int = 500) -> int:
+def pii_rehash_lookups(*, actor, batch_size: int = 500) -> int:
     """Recompute every member's phone lookup hash (after ``PII_LOOKUP_KEY`` changed)."""
     count = 0
     last_id = 0
@@ -86,7 +86,7 @@ def pii_rehash_lookups(*, batch_size: int = 500) -> int:
     if count:
         with transaction.atomic():
             audit(
-                actor=system_actor(),
+                actor=actor,
                 action="pii.rehash",
                 object_type="members.member",
                 data={"rows": count},

@@ -4,17 +4,12 @@ Each service is atomic, checks the actor's function permission (the system actor
 used by jobs and demo data, passes), checks its rules and writes one audit entry as
 its last step. Role membership is kept in the role's Django group, so Django's own
 permission checks (admin, ``has_perm``) and the data scope read the same thing;
-:func:`user_roles_sync` is the only place that changes a user's role groups.
+``membership._user_roles_sync`` is the only place that changes a user's role groups.
 """
 
-from ._base import (
-    ROLE_GROUP_PREFIX,
-    permission_label,
-    permission_resolve,
-)
+from ._base import ROLE_GROUP_PREFIX
 from .departments import (
     department_create,
-    department_head_for,
     department_update,
 )
 from .grants import (
@@ -23,9 +18,6 @@ from .grants import (
     user_permission_add,
     user_permission_remove,
 )
-from .membership import (
-    user_roles_sync,
-)
 from .regions import (
     province_move,
     sales_region_save,
@@ -33,7 +25,6 @@ from .regions import (
 from .requests import (
     permission_request_approve,
     permission_request_cancel,
-    permission_request_capacities,
     permission_request_create,
     permission_request_reject,
     permission_requests_expire,
@@ -63,18 +54,14 @@ __all__ = [
     "access_review_generate",
     "access_review_sign_off",
     "department_create",
-    "department_head_for",
     "department_update",
     "object_permission_grant",
     "object_permission_revoke",
-    "permission_label",
     "permission_request_approve",
     "permission_request_cancel",
-    "permission_request_capacities",
     "permission_request_create",
     "permission_request_reject",
     "permission_requests_expire",
-    "permission_resolve",
     "province_move",
     "role_assign",
     "role_assignments_expire",
@@ -90,5 +77,4 @@ __all__ = [
     "user_password_set",
     "user_permission_add",
     "user_permission_remove",
-    "user_roles_sync",
 ]

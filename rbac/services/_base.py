@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.utils.translation import gettext as _
 
 from mall.core.actors import is_system_actor
@@ -14,13 +13,14 @@ from mall.core.audit import snapshot
 from ..exceptions import (
     RbacPermissionDenied,
     RoleDepartmentMismatch,
-    UnknownPermission,
+    TextTooLong,
 )
 from ..models import (
     Department,
     Role,
     StaffProfile,
 )
+from ..permissions import permission_label
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -57,25 +57,6 @@ def _refuse_own_role_widening(actor, role: Role) -> None:
         raise RbacPermissionDenied(
             _("Nobody may change the rights of a role they hold; file a permission request.")
         )
-
-
-def permission_resolve(perm: str | Permission) -> Permission:
-    """Turn ``"app_label.codename"`` into the ``Permission`` row, or raise."""
-    if isinstance(perm, Permission):
-        return perm
-    try:
-        app_label, codename = perm.split(".", 1)
-        return Permission.objects.select_related("content_type").get(
-            content_type__app_label=app_label, codename=codename
-        )
-    except (ValueError, Permission.DoesNotExist, Permission.MultipleObjectsReturned):
-        raise UnknownPermission(
-            _("Unknown permission: %(perm)s") % {"perm": perm}, fields={"permissions": [perm]}
-        ) from None
-
-
-def permission_label(permission: Permission) -> str:
-    return f"{permission.content_type.app_label}.{permission.codename}"
 
 
 def _profile(user) -> StaffProfile | None:
@@ -115,6 +96,24 @@ def _role_snapshot(role: Role) -> dict:
         permission_label(p) for p in role.group.permissions.select_related("content_type")
     )
     return data
+
+
+def _check_length(model, *, names: dict[str, str] | None = None, **values: str | None) -> None:
+    """Refuse text longer than its column (never truncate what a person typed).
+
+    ``values`` are column name → text; ``names`` maps a column to the input field the
+    error should name when they differ. Raises ``TextTooLong`` (400) naming each field.
+    """
+    problems = {}
+    for name, value in values.items():
+        limit = model._meta.get_field(name).max_length
+        if value is not None and limit is not None and len(value) > limit:
+            problems[(names or {}).get(name, name)] = [
+                _("At most %(limit)d characters (got %(count)d).")
+                % {"limit": limit, "count": len(value)}
+            ]
+    if problems:
+        raise TextTooLong(fields=problems)
 
 
 _UNSET = object()

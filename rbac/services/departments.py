@@ -25,6 +25,7 @@ from ._base import (
     _UNSET,
     User,
     _check_department_roles,
+    _check_length,
     _check_role_department,
     _require,
 )
@@ -49,6 +50,7 @@ def department_create(
 ) -> Department:
     """Create a department under ``parent`` (or as a root)."""
     _require(actor, perms.ADD_DEPARTMENT)
+    _check_length(Department, code=code, name=name)
     if Department.objects.filter(code=code).exists():
         raise InvalidDepartmentTree(
             _("A department with this code exists."), fields={"code": [_("Already in use.")]}
@@ -84,6 +86,7 @@ def department_update(
     Changing default roles re-syncs every member's roles.
     """
     _require(actor, perms.CHANGE_DEPARTMENT)
+    _check_length(Department, name=name)
     department = Department.objects.select_for_update().get(pk=department.pk)
     before = snapshot(department)
     before["default_roles"] = sorted(department.default_roles.values_list("code", flat=True))
@@ -99,7 +102,7 @@ def department_update(
             raise InvalidDepartmentTree(fields={"parent": [_("Not below itself.")]})
         department.parent = parent
         _set_path(department)
-    department.save()
+    department.save(update_fields=["name", "sort_order", "head", "parent", "path"])
     if department.path != old_path:
         for child in Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk):
             child.path = department.path + child.path[len(old_path) :]
@@ -144,7 +147,7 @@ def _check_moved_subtree(department: Department) -> None:
         _check_role_department(assignment.role, assignment.user)
 
 
-def department_head_for(department: Department | None):
+def _department_head_for(department: Department | None):
     """The head who approves for ``department``: its own, else the nearest ancestor's."""
     if department is None:
         return None

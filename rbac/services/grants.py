@@ -12,11 +12,11 @@ from ..exceptions import (
     StaffInactive,
     UnknownPermission,
 )
+from ..permissions import permission_resolve
 from ..scoping import clear_scope_cache
 from ._base import (
     _refuse_self_grant,
     _require,
-    permission_resolve,
 )
 
 
@@ -42,8 +42,10 @@ def user_permission_remove(*, actor, user, perm: str) -> None:
 
 
 @transaction.atomic
-def object_permission_grant(*, actor, user, perm: str, obj) -> None:
-    """Give ``user`` the object permission ``perm`` on ``obj`` (django-guardian).
+def object_permission_grant(*, actor, user, perm: str, obj):
+    """Give ``user`` the object permission ``perm`` on ``obj``; return the grant row.
+
+    The row is django-guardian's ``UserObjectPermission`` (the same one on a repeat).
 
     Example: ``object_permission_grant(actor=admin, user=clerk,
     perm="dispatch.work_warehouse", obj=wh_sh)``. The permission must belong to
@@ -63,7 +65,7 @@ def object_permission_grant(*, actor, user, perm: str, obj) -> None:
         )
     if not (user.is_active and user.is_staff):
         raise StaffInactive()
-    assign_perm(permission, user, obj)
+    grant = assign_perm(permission, user, obj)
     clear_scope_cache(user)
     audit(
         actor=actor,
@@ -71,6 +73,7 @@ def object_permission_grant(*, actor, user, perm: str, obj) -> None:
         target=obj,
         data={"user": user.get_username(), "permission": perm},
     )
+    return grant
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from ._base import (
 )
 
 
-def user_roles_sync(user) -> None:
+def _user_roles_sync(user) -> None:
     """Make the user's role groups match their assignments and department defaults.
 
     Holds: unexpired assignments, plus the default roles of the user's department
@@ -49,4 +49,4 @@ def user_roles_sync(user) -> None:
 
 def _department_members_sync(department: Department) -> None:
     for profile in StaffProfile.objects.filter(department=department).select_related("user"):
-        user_roles_sync(profile.user)
+        _user_roles_sync(profile.user)

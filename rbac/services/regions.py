@@ -14,6 +14,7 @@ from ..models import (
     SalesRegion,
 )
 from ._base import (
+    _check_length,
     _require,
 )
 
@@ -24,14 +25,17 @@ def sales_region_save(
 ) -> SalesRegion:
     """Create or rename a sales region (reference data the admin can edit)."""
     _require(actor, "rbac.change_salesregion" if region else "rbac.add_salesregion")
+    _check_length(SalesRegion, code=code, name=name)
     before = snapshot(region) if region else None
     if SalesRegion.objects.filter(code=code).exclude(pk=getattr(region, "pk", None)).exists():
         raise InvalidRoleConfiguration(
             _("A region with this code exists."), fields={"code": [_("Already in use.")]}
         )
-    region = region or SalesRegion()
-    region.code, region.name, region.sort_order = code, name, sort_order
-    region.save()
+    if region is None:
+        region = SalesRegion.objects.create(code=code, name=name, sort_order=sort_order)
+    else:
+        region.code, region.name, region.sort_order = code, name, sort_order
+        region.save(update_fields=["code", "name", "sort_order"])
     audit(
         actor=actor,
         action="rbac.sales_region_save",

@@ -1,4 +1,8 @@
-"""Permission requests: two different approvers, neither the requester."""
+"""Permission requests: two different approvers, neither the requester.
+
+A request's status moves only along :data:`PERMISSION_REQUEST_TRANSITIONS`, through
+:func:`mall.core.transitions.transition` (which also writes the audit entry).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
+from mall.core.transitions import register_transitions, transition
 
 from .. import permissions as perms
 from ..exceptions import (
@@ -33,8 +38,23 @@ from ._base import (
     _check_role_department,
     _profile,
 )
-from .departments import department_head_for
+from .departments import _department_head_for
 from .roles import role_assign
+
+Status = PermissionRequest.Status
+
+PERMISSION_REQUEST_TRANSITIONS = register_transitions(
+    PermissionRequest,
+    {
+        # approved once both approvals are in; rejected by an approver; cancelled by the
+        # requester, by their deactivation, or by the hourly job once the asked-for
+        # expiry has passed
+        Status.PENDING: {Status.APPROVED, Status.REJECTED, Status.CANCELLED},
+        Status.APPROVED: set(),
+        Status.REJECTED: set(),
+        Status.CANCELLED: set(),
+    },
+)
 
 
 @transaction.atomic
@@ -76,12 +96,12 @@ def _requester_department(request: PermissionRequest) -> Department | None:
     return profile.department if profile else None
 
 
-def permission_request_capacities(request: PermissionRequest, user) -> set[str]:
+def _approval_capacities(request: PermissionRequest, user) -> set[str]:
     """In which capacities (``head``, ``tech``) may ``user`` still approve ``request``?"""
     if user.pk == request.requester_id or not (user.is_active and user.is_staff):
         return set()
     capacities: set[str] = set()
-    head = department_head_for(_requester_department(request))
+    head = _department_head_for(_requester_department(request))
     if request.head_approver_id is None and head is not None and head.pk == user.pk:
         capacities.add("head")
     if request.tech_approver_id is None and user.has_perm(perms.APPROVE_PERMISSION_REQUEST):
@@ -111,22 +131,16 @@ def permission_request_approve(
         raise ApproverAlreadyApproved()
     if request.grant_expires_at is not None and request.grant_expires_at <= timezone.now():
         raise RequestExpired()  # the hourly job closes it
-    capacities = permission_request_capacities(request, actor)
+    capacities = _approval_capacities(request, actor)
     if capacity is not None:
         capacities &= {capacity}
     if not capacities:
         raise NotAnApprover()
-    before = snapshot(request, ["status", "head_approver_id", "tech_approver_id"])
     now = timezone.now()
     chosen = "head" if "head" in capacities else "tech"
-    if chosen == "head":
-        request.head_approver = actor
-        request.head_approved_at = now
-    else:
-        request.tech_approver = actor
-        request.tech_approved_at = now
-    fields = [f"{chosen}_approver", f"{chosen}_approved_at"]
-    if request.head_approver_id and request.tech_approver_id:
+    approval = {f"{chosen}_approver": actor, f"{chosen}_approved_at": now}
+    other_approved = request.tech_approver_id if chosen == "head" else request.head_approver_id
+    if other_approved:
         role_assign(
             actor=actor,
             user=request.requester,
@@ -135,16 +149,26 @@ def permission_request_approve(
             source=RoleAssignment.Source.REQUEST,
             _checked=True,
         )
-        request.status = PermissionRequest.Status.APPROVED
-        request.decided_at = now
-        fields += ["status", "decided_at"]
-    request.save(update_fields=fields)
+        transition(
+            request,
+            Status.APPROVED,
+            actor=actor,
+            action="rbac.permission_request_approve",
+            data={"capacity": chosen},
+            decided_at=now,
+            **approval,
+        )
+        return request
+    before = snapshot(request, ["head_approver_id", "tech_approver_id"])
+    for name, value in approval.items():
+        setattr(request, name, value)
+    request.save(update_fields=list(approval))
     audit(
         actor=actor,
         action="rbac.permission_request_approve",
         target=request,
         before=before,
-        after=snapshot(request, ["status", "head_approver_id", "tech_approver_id"]),
+        after=snapshot(request, ["head_approver_id", "tech_approver_id"]),
         data={"capacity": chosen},
     )
     return request
@@ -162,20 +186,19 @@ def permission_request_reject(
         raise CannotApproveOwnRequest()
     if not reason or not reason.strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
-    head = department_head_for(_requester_department(request))
+    head = _department_head_for(_requester_department(request))
     is_head = head is not None and head.pk == actor.pk
     if not (is_head or actor.has_perm(perms.APPROVE_PERMISSION_REQUEST)):
         raise NotAnApprover()
-    request.status = PermissionRequest.Status.REJECTED
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    request.rejection_reason = reason.strip()
-    request.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
-    audit(
+    transition(
+        request,
+        Status.REJECTED,
         actor=actor,
         action="rbac.permission_request_reject",
-        target=request,
-        data={"reason": request.rejection_reason},
+        reason=reason.strip(),
+        decided_by=actor,
+        decided_at=timezone.now(),
+        rejection_reason=reason.strip(),
     )
     return request
 
@@ -188,10 +211,13 @@ def permission_request_cancel(*, actor, permission_request: PermissionRequest) -
         raise RbacPermissionDenied()
     if request.status != PermissionRequest.Status.PENDING:
         raise RequestNotPending()
-    request.status = PermissionRequest.Status.CANCELLED
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "decided_at"])
-    audit(actor=actor, action="rbac.permission_request_cancel", target=request)
+    transition(
+        request,
+        Status.CANCELLED,
+        actor=actor,
+        action="rbac.permission_request_cancel",
+        decided_at=timezone.now(),
+    )
     return request
 
 
@@ -225,14 +251,14 @@ def permission_requests_close_for_leaver(*, actor, user, reason: str) -> int:
     )
     now = timezone.now()
     for request in pending:
-        request.status = PermissionRequest.Status.CANCELLED
-        request.decided_at = now
-        request.save(update_fields=["status", "decided_at"])
-        audit(
+        transition(
+            request,
+            Status.CANCELLED,
             actor=actor,
             action="rbac.permission_request_cancel",
-            target=request,
-            data={"reason": reason, "requester_deactivated": True},
+            reason=reason,
+            data={"requester_deactivated": True},
+            decided_at=now,
         )
     return len(pending)
 
@@ -247,13 +273,12 @@ def permission_requests_expire(*, actor, now: datetime | None = None) -> int:
         )
     )
     for request in stale:
-        request.status = PermissionRequest.Status.CANCELLED
-        request.decided_at = now
-        request.save(update_fields=["status", "decided_at"])
-        audit(
+        transition(
+            request,
+            Status.CANCELLED,
             actor=actor,
             action="rbac.permission_request_expire",
-            target=request,
             data={"grant_expires_at": request.grant_expires_at},
+            decided_at=now,
         )
     return len(stale)

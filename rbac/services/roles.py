@@ -24,18 +24,19 @@ from ..models import (
     SalesRegion,
     ScopeKind,
 )
+from ..permissions import permission_resolve
 from ._base import (
     ROLE_GROUP_PREFIX,
     User,
     _check_department_roles,
+    _check_length,
     _check_role_department,
     _refuse_own_role_widening,
     _refuse_self_grant,
     _require,
     _role_snapshot,
-    permission_resolve,
 )
-from .membership import user_roles_sync
+from .membership import _user_roles_sync
 
 
 def _validate_role(scope_kind: str, regions: Iterable[SalesRegion]) -> None:
@@ -68,6 +69,7 @@ def role_create(
 ) -> Role:
     """Create a role with its permission group, scope and optional department restriction."""
     _require(actor, perms.ADD_ROLE)
+    _check_length(Role, code=code, name=name)
     regions = list(regions)
     _validate_role(scope_kind, regions)
     if Role.objects.filter(code=code).exists():
@@ -109,6 +111,7 @@ def role_update(
     A new restriction must fit every current holder.
     """
     _require(actor, perms.CHANGE_ROLE)
+    _check_length(Role, name=name)
     role = Role.objects.select_for_update().get(pk=role.pk)
     if scope_kind is not None or regions is not None or permissions is not None:
         _refuse_own_role_widening(actor, role)
@@ -139,9 +142,9 @@ def role_update(
         role.group.permissions.set([permission_resolve(p) for p in permissions])
     if is_active is not None:
         for user in User.objects.filter(groups=role.group):
-            user_roles_sync(user)
+            _user_roles_sync(user)
         for user in User.objects.filter(role_assignments__role=role):
-            user_roles_sync(user)
+            _user_roles_sync(user)
     audit(
         actor=actor,
         action="rbac.role_update",
@@ -205,7 +208,7 @@ def role_assign(
         assignment.source = source
         assignment.granted_by = actor
         assignment.save(update_fields=["expires_at", "source", "granted_by"])
-    user_roles_sync(user)
+    _user_roles_sync(user)
     audit(
         actor=actor,
         action="rbac.role_assign",
@@ -223,7 +226,7 @@ def role_revoke(*, actor, user, role: Role, reason: str = "", _checked: bool = F
     if not _checked:
         _require(actor, perms.ASSIGN_ROLE)
     deleted, _rows = RoleAssignment.objects.filter(user=user, role=role).delete()
-    user_roles_sync(user)
+    _user_roles_sync(user)
     audit(
         actor=actor,
         action="rbac.role_revoke",
@@ -249,7 +252,7 @@ def role_assignments_expire(*, actor, now: datetime | None = None) -> int:
     for assignment in expired:
         user, role = assignment.user, assignment.role
         assignment.delete()
-        user_roles_sync(user)
+        _user_roles_sync(user)
         audit(
             actor=actor,
             action="rbac.role_expire",

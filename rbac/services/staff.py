@@ -26,10 +26,11 @@ from ..scoping import clear_scope_cache
 from ._base import (
     _UNSET,
     User,
+    _check_length,
     _check_role_department,
     _require,
 )
-from .membership import user_roles_sync
+from .membership import _user_roles_sync
 from .requests import permission_requests_close_for_leaver
 
 
@@ -49,6 +50,8 @@ def staff_create(
 ):
     """Create a staff account (``is_staff``) with its profile and department roles."""
     _require(actor, perms.ADD_STAFF)
+    _check_length(User, username=username, first_name=first_name, last_name=last_name)
+    _check_length(StaffProfile, employee_number=employee_number, phone=phone)
     if User.objects.filter(username=username).exists():
         raise InvalidRoleConfiguration(
             _("This username is taken."), fields={"username": [_("Already in use.")]}
@@ -64,7 +67,7 @@ def staff_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.save()
+    user.save(force_insert=True)
     profile = StaffProfile.objects.create(
         user=user,
         department=department,
@@ -72,7 +75,7 @@ def staff_create(
         phone=phone,
         joined_on=joined_on or timezone.localdate(),
     )
-    user_roles_sync(user)
+    _user_roles_sync(user)
     audit(actor=actor, action="rbac.staff_create", target=profile, after=snapshot(profile))
     return user
 
@@ -89,6 +92,7 @@ def staff_profile_update(
 ) -> StaffProfile:
     """Change a staff profile; moving departments re-checks restricted roles."""
     _require(actor, perms.CHANGE_STAFF)
+    _check_length(StaffProfile, employee_number=employee_number, phone=phone)
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
     before = snapshot(profile)
     if department is not _UNSET:
@@ -99,11 +103,11 @@ def staff_profile_update(
         profile.employee_number = employee_number
     if joined_on is not None:
         profile.joined_on = joined_on
-    profile.save()
+    profile.save(update_fields=["department", "phone", "employee_number", "joined_on"])
     if department is not _UNSET:
         for assignment in RoleAssignment.objects.filter(user=profile.user).select_related("role"):
             _check_role_department(assignment.role, profile.user)
-        user_roles_sync(profile.user)
+        _user_roles_sync(profile.user)
     audit(
         actor=actor,
         action="rbac.staff_update",
@@ -126,6 +130,8 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     _require(actor, perms.DEACTIVATE_STAFF)
     if not reason or not reason.strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+    reason = reason.strip()
+    _check_length(StaffProfile, deactivation_reason=reason, names={"deactivation_reason": "reason"})
     if actor is not None and actor.pk == user.pk:
         raise RbacPermissionDenied(_("Nobody may deactivate their own account."))
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -153,11 +159,11 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     StaffProfile.objects.filter(user=user).update(
         is_active=False,
         left_on=timezone.localdate(),
-        deactivation_reason=reason.strip()[:500],
+        deactivation_reason=reason,
     )
     Department.objects.filter(head=user).update(head=None)
     removed["requests_withdrawn"] = permission_requests_close_for_leaver(
-        actor=actor, user=user, reason=reason.strip()[:500]
+        actor=actor, user=user, reason=reason
     )
     clear_scope_cache(user)
     audit(

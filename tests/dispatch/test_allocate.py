@@ -8,6 +8,7 @@ from dispatch import services
 from dispatch.exceptions import InvalidDispatchInput, NotDeliverable, OutOfStock
 from dispatch.models import Allocation, Shipment, Stock, StockMovement
 from dispatch.selectors import stock_ledger_mismatches
+from mall.core.actors import system_actor
 from ops.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def test_an_order_is_served_by_the_covering_tier_one_warehouse(
     assert str(shipment.shipping_fee_amount) == "14.00"
     assert _stock(warehouses["WH-SH"], sku).reserved == 2
     assert _stock(warehouses["WH-BJ"], sku).reserved == 0
-    assert stock_ledger_mismatches() == []
+    assert stock_ledger_mismatches(actor=system_actor()) == []
 
 
 def test_a_lower_tier_is_used_only_when_the_covering_tier_cannot_fill(
@@ -46,7 +47,7 @@ def test_a_lower_tier_is_used_only_when_the_covering_tier_cannot_fill(
     put_stock(warehouses["WH-BJ"], sku, 5)
     put_stock(warehouses["WH-GZ"], sku, 5)
 
-    plan = services.predispatch(province="上海市", lines=[(sku.code, 3)])
+    plan = services.predispatch(actor=actor, province="上海市", lines=[(sku.code, 3)])
 
     # Tier 1 alone (1 unit) cannot fill 3; tiers 1–2 can with one shipment from BJ.
     assert [s.warehouse.code for s in plan.shipments] == ["WH-BJ"]
@@ -80,7 +81,7 @@ def test_an_order_no_single_warehouse_can_fill_is_split_into_the_fewest_shipment
         for line in s.lines.all()
     }
     assert lines == {("WH-BJ", pan.code): 2, ("WH-BJ", lid.code): 3, ("WH-GZ", lid.code): 3}
-    assert stock_ledger_mismatches() == []
+    assert stock_ledger_mismatches(actor=system_actor()) == []
 
 
 def test_the_tier_one_warehouse_wins_even_when_a_lower_tier_has_more(
@@ -89,7 +90,7 @@ def test_the_tier_one_warehouse_wins_even_when_a_lower_tier_has_more(
     sku = make_sku()
     put_stock(warehouses["WH-SH"], sku, 2)
     put_stock(warehouses["WH-GZ"], sku, 100)
-    plan = services.predispatch(province=province("上海"), lines=[(sku.code, 2)])
+    plan = services.predispatch(actor=actor, province=province("上海"), lines=[(sku.code, 2)])
     assert [s.warehouse.code for s in plan.shipments] == ["WH-SH"]
     assert plan.is_split is False
 
@@ -132,14 +133,14 @@ def test_a_province_no_warehouse_covers_is_not_deliverable(actor, warehouses, ma
     sku = make_sku()
     put_stock(warehouses["WH-SH"], sku, 2)
     with pytest.raises(NotDeliverable):
-        services.predispatch(province="西藏", lines=[(sku.code, 1)])
+        services.predispatch(actor=actor, province="西藏", lines=[(sku.code, 1)])
 
 
 def test_bad_lines_are_invalid_input(actor, warehouses, make_sku):
     sku = make_sku()
     for lines in ([], [("NOPE", 1)], [(sku.code, 0)], [(sku.code, "2")], [{"sku": None}]):
         with pytest.raises(InvalidDispatchInput):
-            services.predispatch(province="上海", lines=lines)
+            services.predispatch(actor=actor, province="上海", lines=lines)
 
 
 def test_allocating_the_same_order_twice_returns_the_first_allocation(
@@ -176,7 +177,7 @@ def test_release_gives_back_the_reservation_and_is_safe_to_repeat(
     assert released.shipments.get().status == Shipment.Status.CANCELLED
     assert _stock(warehouses["WH-SH"], sku).reserved == 0
     assert services.allocation_release(actor=actor, order_no="DD8", reason="again") is None
-    assert stock_ledger_mismatches() == []
+    assert stock_ledger_mismatches(actor=system_actor()) == []
     # A released order may be allocated again.
     services.allocate(actor=actor, order_no="DD8", province="上海", lines=[(sku.code, 1)])
     assert _stock(warehouses["WH-SH"], sku).reserved == 1
@@ -220,8 +221,23 @@ def test_shipments_by_order_groups_the_shipments_of_many_orders(
     services.allocate(actor=actor, order_no="G1", province="上海", lines=[(sku.code, 3)])
     services.allocate(actor=actor, order_no="G2", province="北京", lines=[(sku.code, 1)])
     with django_assert_max_num_queries(3):
-        grouped = shipments_by_order(["G1", "G2", "G3"])
+        grouped = shipments_by_order(actor=actor, order_nos=["G1", "G2", "G3"])
         codes = {no: [s.warehouse.code for s in found] for no, found in grouped.items()}
         lines = [line.quantity for s in grouped["G1"] for line in s.lines.all()]
     assert codes == {"G1": ["WH-BJ"], "G2": ["WH-BJ"], "G3": []}
     assert lines == [3]
+
+
+def test_a_release_reason_too_long_is_refused_and_the_reservation_kept(
+    actor, warehouses, make_sku, put_stock
+):
+    sku = make_sku()
+    put_stock(warehouses["WH-SH"], sku, 3)
+    services.allocate(actor=actor, order_no="RL1", province="上海", lines=[(sku.code, 2)])
+
+    with pytest.raises(InvalidDispatchInput) as refused:
+        services.allocation_release(actor=actor, order_no="RL1", reason="因" * 201)
+
+    assert "released_reason" in refused.value.fields
+    assert Stock.objects.get(warehouse=warehouses["WH-SH"], sku=sku).reserved == 2
+    assert Allocation.objects.get(order_no="RL1").status == Allocation.Status.ALLOCATED

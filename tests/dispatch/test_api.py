@@ -89,6 +89,19 @@ def test_predispatch_answers_the_plan_and_out_of_stock_is_409(superuser, staff_c
     assert response.json()["error"]["code"] == "out_of_stock"
 
 
+def test_predispatch_needs_the_allocation_view_permission_and_lives_at_its_contract_path(
+    make_staff, superuser, staff_client, stocked
+):
+    body = {"province": "上海", "lines": [{"sku": stocked.code, "quantity": 1}]}
+    plain = staff_client(make_staff("plain"))
+    assert plain.post(f"{BASE}/predispatch/", body, format="json").status_code == 403
+    viewer = staff_client(make_staff("viewer", perms=("dispatch.view_allocation",)))
+    assert viewer.post(f"{BASE}/predispatch/", body, format="json").status_code == 200
+    # GET is no action of the view: refused before any method check (fail closed).
+    assert staff_client(superuser).get(f"{BASE}/predispatch/").status_code == 403
+    assert staff_client(superuser).get(f"{BASE}/allocations/predispatch/").status_code == 404
+
+
 @pytest.mark.parametrize(
     "body",
     [

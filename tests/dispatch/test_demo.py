@@ -12,6 +12,7 @@ from catalog.models import Sku
 from dispatch import demo
 from dispatch.models import CoverageArea, Stock, Warehouse
 from dispatch.selectors import stock_ledger_mismatches
+from mall.core.actors import system_actor
 from rbac.models import Province
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_every_demo_sku_has_stock_and_the_flash_sku_exactly_ten(seeded):
     assert sellable_stock([flash.pk]) == {flash.pk: 10}
     for sku in Sku.objects.all():
         assert Stock.objects.filter(sku=sku, on_hand__gt=0).exists(), sku.code
-    assert stock_ledger_mismatches() == []
+    assert stock_ledger_mismatches(actor=system_actor()) == []
 
 
 def test_seeding_twice_changes_nothing(seeded):
@@ -70,5 +71,5 @@ def test_warehouse_sh_works_on_wh_sh_only(seeded):
     from dispatch.selectors import stock_list
 
     clerk = get_user_model().objects.get(username="warehouse_sh")
-    codes = set(stock_list(clerk).values_list("warehouse__code", flat=True))
+    codes = set(stock_list(actor=clerk).values_list("warehouse__code", flat=True))
     assert codes == {"WH-SH"}

@@ -12,6 +12,7 @@ from catalog.availability import sellable_stock
 from dispatch import services
 from dispatch.models import Stock, StockMovement, StockSnapshot, StockSnapshotLine
 from dispatch.selectors import stock_ledger_mismatches
+from mall.core.actors import system_actor
 from ops.models import StaffNotification
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,39 @@ def _set_parameter(key, value):
 
     SystemParameter.objects.update_or_create(key=key, defaults={"value": value})
     cache.clear()
+
+
+def test_a_reconciliation_is_audited_once_on_the_snapshot_and_a_review_once_per_line(
+    actor, warehouses, make_sku, put_stock
+):
+    from ops.models import AuditEntry
+
+    skus = [make_sku() for _ in range(4)]
+    for sku in skus:
+        put_stock(warehouses["WH-SH"], sku, 50)
+    document = services.stock_snapshot_submit(
+        actor=actor,
+        warehouse=warehouses["WH-SH"],
+        lines=[(skus[0].code, 48), (skus[1].code, 10), (skus[2].code, 50), (skus[3].code, 51)],
+    )
+
+    services.stock_snapshot_reconcile(actor=actor, snapshot_doc=document)
+
+    entries = AuditEntry.objects.filter(action="dispatch.stock_snapshot_reconcile")
+    assert entries.count() == 1
+    entry = entries.get()
+    assert entry.object_id == str(document.pk)
+    assert entry.after["status"] == StockSnapshot.Status.NEEDS_REVIEW
+    assert entry.data == {"adjusted": 2, "needs_review": 1, "lines": 4}
+    assert not AuditEntry.objects.filter(object_type="dispatch.stocksnapshotline").exists()
+
+    line = document.lines.get(status=StockSnapshotLine.Status.NEEDS_REVIEW)
+    services.stock_snapshot_line_review(actor=actor, line=line, accept=False)
+    review = AuditEntry.objects.get(action="dispatch.stock_snapshot_line_review")
+    assert review.object_id == str(line.pk)
+    assert (review.before["status"], review.after["status"]) == ("needs_review", "rejected")
+    assert review.data == {"snapshot": document.document_no, "difference": -40}
+    assert entries.count() == 2  # the snapshot closed by the last review
 
 
 def test_small_differences_are_adjusted_and_big_ones_held_for_review(
@@ -50,7 +84,7 @@ def test_small_differences_are_adjusted_and_big_ones_held_for_review(
     assert Stock.objects.get(warehouse=warehouses["WH-SH"], sku=big).on_hand == 20
     document.refresh_from_db()
     assert document.status == StockSnapshot.Status.RECONCILED
-    assert stock_ledger_mismatches() == []
+    assert stock_ledger_mismatches(actor=system_actor()) == []
     # Running the job again changes nothing.
     assert services.stock_snapshots_reconcile_pending(actor=actor) == {
         "reconciled": 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 PASSWORD = "mall-demo-2026"
@@ -16,7 +17,9 @@ def make_member(db):
     from members.services import address_create, member_register
 
     def make(phone: str | None = None, *, province: str | None = None, **kwargs):
-        member = member_register(phone=phone or str(next(_phones)), password=PASSWORD, **kwargs)
+        member = member_register(
+            actor=None, phone=phone or str(next(_phones)), password=PASSWORD, **kwargs
+        )
         if province:
             address_create(
                 actor=member,
@@ -44,7 +47,21 @@ def member_client():
         from members.services import member_token_issue
 
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {member_token_issue(member=member)}")
+        client.credentials(
+            HTTP_AUTHORIZATION=f"Bearer {member_token_issue(actor=member, member=member)}"
+        )
+        return client
+
+    return login
+
+
+@pytest.fixture
+def admin_client_for():
+    """A Django test client logged in as ``user`` (admin pages)."""
+
+    def login(user) -> Client:
+        client = Client()
+        client.force_login(user)
         return client
 
     return login

@@ -18,7 +18,7 @@ def _member_in(region):
     from members.services import address_create, member_register
     from rbac.models import Province
 
-    member = member_register(phone=str(next(_phones)), password="mall-demo-2026")
+    member = member_register(actor=None, phone=str(next(_phones)), password="mall-demo-2026")
     province = Province.objects.filter(region=region).order_by("code").first()
     address_create(
         actor=member,
@@ -84,7 +84,9 @@ def _make_points_entry(*, region, department, owner, grant_target):
     from members.services import points_earn
 
     member = _member_in(region)
-    return points_earn(member=member, reason="share", reference=f"m{member.pk}", points=5)
+    return points_earn(
+        actor=member, member=member, reason="share", reference=f"m{member.pk}", points=5
+    )
 
 
 def _make_coupon(*, region, department, owner, grant_target):
@@ -100,7 +102,9 @@ def _make_coupon(*, region, department, owner, grant_target):
         valid_days=5,
         total_stock=100,
     )
-    return coupon_issue(member=_member_in(region), template=template, source="grant")
+    return coupon_issue(
+        actor=system_actor(), member=_member_in(region), template=template, source="grant"
+    )
 
 
 CASES += [

@@ -13,12 +13,13 @@ from members.services import (
     address_create,
     address_delete,
     member_register,
+    member_set_risk_mark,
     member_set_status,
     member_token_issue,
     member_update_profile,
     member_verify_real_name,
 )
-from members.services.accounts import id_number_is_valid
+from members.validators import id_number_is_valid
 from ops.models import AuditEntry
 
 VALID_ID = "11010519491231002X"
@@ -48,7 +49,7 @@ def test_real_name_verification_stores_encrypted_data_and_audits_without_it(memb
 
 def test_registering_one_phone_twice_is_refused_in_any_spelling(member):
     with pytest.raises(PhoneTaken):
-        member_register(phone="+86 139-1234-5678", password="mall-demo-2026")
+        member_register(actor=None, phone="+86 139-1234-5678", password="mall-demo-2026")
 
 
 def test_birthday_is_set_once(member):
@@ -60,7 +61,7 @@ def test_birthday_is_set_once(member):
 
 
 def test_status_moves_follow_the_table_and_freezing_ends_sessions(member, superuser):
-    member_token_issue(member=member)
+    member_token_issue(actor=member, member=member)
     member_set_status(actor=superuser, member=member, status="frozen", reason="abuse")
     assert not MemberToken.objects.filter(member=member).exists()
     member_set_status(actor=superuser, member=member, status="closed", reason="request")
@@ -94,3 +95,47 @@ def test_deleting_the_default_address_promotes_the_newest(make_member):
     second.refresh_from_db()
     assert (third.is_default, second.is_default) == (True, False)
     assert Member.objects.get(pk=member.pk).region.code == "north"
+
+
+def test_a_status_change_is_one_audited_transition_with_its_reason(member, superuser):
+    member_set_status(actor=superuser, member=member, status="frozen", reason="refund abuse")
+    entry = AuditEntry.objects.get(action="member.set_status")
+    assert entry.actor_id == superuser.pk
+    assert (entry.before["status"], entry.after["status"]) == ("active", "frozen")
+    assert entry.data["reason"] == "refund abuse"
+
+
+def test_a_reason_too_long_is_refused_not_cut(member, superuser):
+    with pytest.raises(InvalidInput):
+        member_set_status(actor=superuser, member=member, status="frozen", reason="x" * 201)
+    with pytest.raises(InvalidInput):
+        member_set_risk_mark(actor=superuser, member=member, risk_mark="watch", reason="x" * 201)
+    member.refresh_from_db()
+    assert (member.status, member.risk_mark) == ("active", "none")
+
+
+def test_the_risk_mark_moves_through_its_table_and_an_unchanged_mark_writes_nothing(
+    member, superuser
+):
+    member_set_risk_mark(actor=superuser, member=member, risk_mark="watch", reason="chargebacks")
+    member_set_risk_mark(actor=superuser, member=member, risk_mark="watch", reason="again")
+    member.refresh_from_db()
+    assert member.risk_mark == "watch"
+    entries = AuditEntry.objects.filter(action="member.set_risk_mark")
+    assert [(e.before["risk_mark"], e.after["risk_mark"]) for e in entries] == [("none", "watch")]
+
+
+def test_an_address_district_too_long_is_refused_not_cut(member):
+    with pytest.raises(InvalidInput) as refused:
+        address_create(
+            actor=member,
+            member=member,
+            name="张三",
+            phone=member.phone,
+            province="上海",
+            city="上海",
+            district="区" * 51,
+            detail="人民路 1 号",
+        )
+    assert "district" in refused.value.fields
+    assert not member.addresses.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from members.models import Member
 
@@ -34,8 +35,10 @@ def rows(superuser, make_member):
                 total_stock=100,
             )
             coupon_issue(member=owner, template=template, source="grant", actor=superuser)
-            points_earn(member=owner, reason="share", reference=f"q{index}", points=5)
-            growth_record(member=owner, reason="adjustment", reference=f"q{index}", amount=5)
+            points_earn(actor=owner, member=owner, reason="share", reference=f"q{index}", points=5)
+            growth_record(
+                actor=owner, member=owner, reason="adjustment", reference=f"q{index}", amount=5
+            )
             address_create(
                 actor=owner,
                 member=owner,
@@ -102,3 +105,77 @@ def test_storefront_lists_keep_their_query_count(url, rows, member_client):
     few = _count(client, url)
     add(5)
     assert _count(client, url) <= few
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:members_growthentry_changelist",
+        "admin:members_pointsentry_changelist",
+        "admin:members_pointslot_changelist",
+        "admin:members_coupon_changelist",
+        "admin:members_levelchange_changelist",
+        "admin:members_notification_changelist",
+        "admin:members_member_changelist",
+        "admin:members_address_changelist",
+        "admin:members_coupontemplate_changelist",
+        "admin:members_level_changelist",
+    ],
+)
+def test_ledger_changelists_run_a_constant_number_of_queries(
+    url_name, admin_client_for, superuser, make_member, django_assert_max_num_queries
+):
+    from members.services import (
+        coupon_issue,
+        coupon_template_create,
+        growth_record,
+        notification_enqueue,
+        points_earn,
+    )
+
+    template = coupon_template_create(
+        actor=superuser,
+        name="券",
+        kind="free_shipping",
+        validity="days",
+        valid_days=7,
+        total_stock=100,
+    )
+
+    def rows(count):
+        for _ in range(count):
+            member = make_member(province="上海")
+            coupon_template_create(
+                actor=superuser,
+                name=f"券{member.pk}",
+                kind="free_shipping",
+                validity="days",
+                valid_days=7,
+                total_stock=100,
+            )
+            points_earn(
+                actor=member, member=member, reason="share", reference=f"s{member.pk}", points=5
+            )
+            growth_record(
+                actor=member,
+                member=member,
+                reason="adjustment",
+                reference=f"g{member.pk}",
+                amount=600,
+            )
+            coupon_issue(member=member, template=template, source="grant", actor=superuser)
+            notification_enqueue(
+                actor=member, member=member, kind="benefit", channel="in_app", payload={}
+            )
+
+    client = admin_client_for(superuser)
+    rows(2)
+    client.get(reverse(url_name))  # warm caches (content types, sessions)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse(url_name)).status_code == 200
+    rows(6)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse(url_name)).status_code == 200

@@ -11,9 +11,9 @@ from django.utils import timezone
 from mall.core.actors import system_actor
 from members import notifications as adapters
 from members.models import BirthdayBenefit, Coupon, Level, Notification, PointsEntry
+from members.selectors import birthday_members_due
 from members.services import (
     birthday_benefits_grant,
-    birthday_members_due,
     coupon_template_create,
     member_set_opt_outs,
     notification_deliver,
@@ -47,8 +47,12 @@ class FlakyAdapter(adapters.NotificationAdapter):
 
 def test_opted_out_kinds_are_skipped_and_others_delivered(member):
     member_set_opt_outs(actor=member, member=member, kinds=["marketing"])
-    promo = notification_enqueue(member=member, kind="marketing", channel="sms", payload={"t": 1})
-    order = notification_enqueue(member=member, kind="order", channel="in_app", payload={"t": 2})
+    promo = notification_enqueue(
+        actor=member, member=member, kind="marketing", channel="sms", payload={"t": 1}
+    )
+    order = notification_enqueue(
+        actor=member, member=member, kind="order", channel="in_app", payload={"t": 2}
+    )
     assert promo.status == "skipped"
     notifications_deliver_task.apply()
     order.refresh_from_db()
@@ -58,18 +62,20 @@ def test_opted_out_kinds_are_skipped_and_others_delivered(member):
 
 
 def test_an_opt_out_after_enqueueing_still_wins(member):
-    notification = notification_enqueue(member=member, kind="benefit", channel="sms", payload={})
+    notification = notification_enqueue(
+        actor=member, member=member, kind="benefit", channel="sms", payload={}
+    )
     member_set_opt_outs(actor=member, member=member, kinds=["benefit"])
-    assert notification_deliver(notification_id=notification.pk).status == "skipped"
+    assert notification_deliver(actor=None, notification_id=notification.pk).status == "skipped"
     assert adapters.sent_messages == []
 
 
 def test_dedupe_key_enqueues_once(member):
     first = notification_enqueue(
-        member=member, kind="order", channel="sms", payload={}, dedupe_key="k"
+        actor=member, member=member, kind="order", channel="sms", payload={}, dedupe_key="k"
     )
     second = notification_enqueue(
-        member=member, kind="order", channel="sms", payload={}, dedupe_key="k"
+        actor=member, member=member, kind="order", channel="sms", payload={}, dedupe_key="k"
     )
     assert first.pk == second.pk
 
@@ -77,15 +83,19 @@ def test_dedupe_key_enqueues_once(member):
 def test_failed_deliveries_retry_with_backoff_then_fail(member):
     flaky = FlakyAdapter(failures=100)
     adapters.register_adapter("sms", flaky)
-    notification = notification_enqueue(member=member, kind="order", channel="sms", payload={})
+    notification = notification_enqueue(
+        actor=member, member=member, kind="order", channel="sms", payload={}
+    )
     now = timezone.now()
     for attempt in range(1, 6):
-        result = notification_deliver(notification_id=notification.pk, now=now)
+        result = notification_deliver(actor=None, notification_id=notification.pk, now=now)
         assert result.attempts == attempt
         if attempt < 5:
             assert result.status == "pending"
             # Not due again before the backoff has passed.
-            assert notification_deliver(notification_id=notification.pk, now=now) is None
+            assert (
+                notification_deliver(actor=None, notification_id=notification.pk, now=now) is None
+            )
             now = result.next_attempt_at
     assert result.status == "failed"
     assert result.last_error == "gateway timeout"
@@ -93,10 +103,14 @@ def test_failed_deliveries_retry_with_backoff_then_fail(member):
 
 def test_a_transient_failure_is_delivered_on_retry(member):
     adapters.register_adapter("sms", FlakyAdapter(failures=1))
-    notification = notification_enqueue(member=member, kind="order", channel="sms", payload={})
-    first = notification_deliver(notification_id=notification.pk)
+    notification = notification_enqueue(
+        actor=member, member=member, kind="order", channel="sms", payload={}
+    )
+    first = notification_deliver(actor=None, notification_id=notification.pk)
     assert first.status == "pending"
-    second = notification_deliver(notification_id=notification.pk, now=first.next_attempt_at)
+    second = notification_deliver(
+        actor=None, notification_id=notification.pk, now=first.next_attempt_at
+    )
     assert (second.status, second.attempts, second.provider_message_id) == ("sent", 2, "sms-1")
 
 
@@ -115,20 +129,20 @@ def test_birthday_benefits_are_granted_once_a_year(make_member, superuser):
     today = timezone.localdate()
     member = make_member(birthday=today.replace(year=1990))
     make_member(birthday=(today + timedelta(days=1)).replace(year=1991))
-    assert birthday_members_due(today=today) == [member.pk]
+    assert birthday_members_due(actor=system_actor(), today=today) == [member.pk]
     birthday_benefits_task.apply()
     birthday_benefits_task.apply()
     assert BirthdayBenefit.objects.filter(member=member, year=today.year).count() == 1
     assert Coupon.objects.filter(member=member, source="birthday").count() == 1
     assert PointsEntry.objects.get(member=member, reason="birthday").points == 88
     assert Notification.objects.filter(member=member, kind="benefit").count() == 1
-    assert birthday_members_due(today=today) == []
+    assert birthday_members_due(actor=system_actor(), today=today) == []
 
 
 def test_leap_day_birthdays_are_celebrated_on_the_28th(make_member):
     member = make_member(birthday=date(2000, 2, 29))
-    assert birthday_members_due(today=date(2027, 2, 28)) == [member.pk]
-    assert birthday_members_due(today=date(2028, 2, 28)) == []
+    assert birthday_members_due(actor=system_actor(), today=date(2027, 2, 28)) == [member.pk]
+    assert birthday_members_due(actor=system_actor(), today=date(2028, 2, 28)) == []
     assert (
         birthday_benefits_grant(actor=system_actor(), member_id=member.pk, today=date(2027, 3, 1))
         is None
@@ -144,3 +158,20 @@ def test_frozen_members_get_no_birthday_benefits(make_member, superuser):
     day = date(today.year, today.month, min(today.day, 28))
     assert birthday_benefits_grant(actor=system_actor(), member_id=member.pk, today=day) is None
     assert not BirthdayBenefit.objects.exists()
+
+
+def test_each_delivery_outcome_is_an_audited_transition(member):
+    from ops.models import AuditEntry
+
+    adapters.register_adapter("sms", FlakyAdapter(failures=0))
+    notification = notification_enqueue(
+        actor=None, member=member, kind="order", channel="sms", payload={}
+    )
+    system = system_actor()
+    delivered = notification_deliver(actor=system, notification_id=notification.pk)
+    assert delivered.status == "sent"
+    entry = AuditEntry.objects.get(action="notification.sent")
+    assert entry.actor_id == system.pk
+    assert (entry.before["status"], entry.after["status"]) == ("pending", "sent")
+    # A sent message is final: delivering it again does nothing.
+    assert notification_deliver(actor=system, notification_id=notification.pk) is None

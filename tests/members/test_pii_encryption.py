@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
+from mall.core.actors import system_actor
 from members import crypto
 from members.models import Address, Member
-from members.services import member_find_by_phone
+from members.selectors import member_get_by_phone
 
 KEY_A = "ka:" + base64.b64encode(b"a" * 32).decode()
 KEY_B = "kb:" + base64.b64encode(b"b" * 32).decode()
@@ -69,10 +70,10 @@ def test_tampered_ciphertext_is_refused():
 def test_members_are_found_by_full_phone_only(make_member):
     member = make_member("13911112222")
     make_member("13911113333")
-    assert member_find_by_phone("139 1111 2222") == member
-    assert member_find_by_phone("+8613911112222") == member
-    assert member_find_by_phone("1391111") is None
-    assert member_find_by_phone("not a phone") is None
+    assert member_get_by_phone(actor=system_actor(), phone="139 1111 2222") == member
+    assert member_get_by_phone(actor=system_actor(), phone="+8613911112222") == member
+    assert member_get_by_phone(actor=system_actor(), phone="1391111") is None
+    assert member_get_by_phone(actor=system_actor(), phone="not a phone") is None
 
 
 def test_rotation_reencrypts_every_row_under_the_new_key_and_keeps_the_data(make_member):
@@ -100,16 +101,16 @@ def test_rotation_reencrypts_every_row_under_the_new_key_and_keeps_the_data(make
             assert reloaded.phone == f"1390000{index:04d}"
             assert reloaded.name == f"会员{index}"
             assert Address.objects.get(member=member).detail == "幸福路 1 号"
-        assert member_find_by_phone("13900000003") == members[3]
+        assert member_get_by_phone(actor=system_actor(), phone="13900000003") == members[3]
 
 
 def test_rehash_after_a_lookup_key_change_keeps_phone_search_working(make_member):
     with override_settings(PII_ENCRYPTION_KEYS=[KEY_A], PII_LOOKUP_KEY="old"):
         member = make_member("13911112222")
     with override_settings(PII_ENCRYPTION_KEYS=[KEY_A], PII_LOOKUP_KEY="new"):
-        assert member_find_by_phone("13911112222") is None
+        assert member_get_by_phone(actor=system_actor(), phone="13911112222") is None
         call_command("rotate_pii_key", rehash=True, stdout=io.StringIO())
-        assert member_find_by_phone("13911112222") == member
+        assert member_get_by_phone(actor=system_actor(), phone="13911112222") == member
 
 
 def test_deploy_check_fails_in_production_without_keys():

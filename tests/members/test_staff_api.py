@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from mall.core.actors import system_actor
-from members.models import Member
+from members.models import Member, PointsEntry
 from ops.models import AuditEntry
 from rbac import services as rbac_services
 from rbac.models import SalesRegion
@@ -191,3 +191,81 @@ def test_growth_adjustment_moves_the_level_and_needs_its_permission(
     assert client.post(url, body, format="json").status_code == 201
     member.refresh_from_db()
     assert (member.growth, member.level.code) == (2000, "VIP3")
+
+
+def test_one_staff_reference_on_two_members_adjusts_both_points(
+    staff_client, superuser, make_member
+):
+    first, second = make_member(), make_member()
+    client = staff_client(superuser)
+    body = {"amount": 300, "reference": "ticket-7", "note": "compensation"}
+    one = client.post(reverse("member-adjust-points", args=[first.pk]), body, format="json")
+    two = client.post(reverse("member-adjust-points", args=[second.pk]), body, format="json")
+    assert one.status_code == two.status_code == 201
+    assert one.json()["id"] != two.json()["id"]
+    assert Member.objects.get(pk=second.pk).points_balance == 300
+    assert PointsEntry.objects.filter(member=second).count() == 1
+
+
+def test_one_staff_reference_on_two_members_adjusts_both_growth(
+    staff_client, superuser, make_member
+):
+    first, second = make_member(), make_member()
+    client = staff_client(superuser)
+    body = {"amount": 40, "reference": "ticket-8", "note": "goodwill"}
+    client.post(reverse("member-adjust-growth", args=[first.pk]), body, format="json")
+    response = client.post(reverse("member-adjust-growth", args=[second.pk]), body, format="json")
+    assert response.status_code == 201
+    assert Member.objects.get(pk=second.pk).growth == 40
+
+
+def test_the_member_list_filters_by_level_status_and_region_codes(
+    staff_client, superuser, make_member
+):
+    from members.services import member_set_status
+
+    east, north = make_member(province="上海"), make_member(province="北京")
+    member_set_status(actor=superuser, member=north, status="frozen", reason="abuse")
+    client = staff_client(superuser)
+
+    def ids(**query):
+        response = client.get(reverse("member-list"), query)
+        assert response.status_code == 200, response.content
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids(status="frozen") == {north.pk}
+    assert ids(region="east") == {east.pk}
+    assert ids(level="VIP1") == {east.pk, north.pk}
+    assert ids(level="VIP7") == set()
+    for bad in ({"status": "sleeping"}, {"phone": "1" * 21}):
+        response = client.get(reverse("member-list"), bad)
+        assert response.status_code == 400
+        assert set(bad) <= set(response.json()["error"]["fields"])
+
+
+def test_the_per_member_lists_take_their_own_filters(staff_client, superuser, make_member):
+    from members.services import points_earn
+
+    member = make_member()
+    points_earn(actor=member, member=member, reason="share", reference="S1", points=5)
+    points_earn(actor=member, member=member, reason="review", reference="R1", points=5)
+    client = staff_client(superuser)
+    url = reverse("member-points", args=[member.pk])
+    rows = client.get(url, {"reason": "review"}).json()["results"]
+    assert [row["reference"] for row in rows] == ["R1"]
+    assert client.get(url, {"reason": "lottery"}).status_code == 400
+    coupons = reverse("member-coupons", args=[member.pk])
+    assert client.get(coupons, {"status": "lost"}).status_code == 400
+    growth = reverse("member-growth", args=[member.pk])
+    assert client.get(growth, {"reason": "purchase"}).json()["results"] == []
+
+
+def test_malformed_and_huge_ids_are_404_not_errors(staff_client, superuser):
+    client = staff_client(superuser)
+    for name in ("member-detail", "member-points", "member-address-detail"):
+        assert client.get(reverse(name, args=[999_999_999_999_999_999])).status_code == 404
+    response = client.patch(
+        reverse("member-level-detail", args=[999_999_999_999_999_999]), {"name": "x"}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "level_not_found"

@@ -3,14 +3,16 @@ sign-in, addresses — status codes, shapes and constant query counts."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from members.models import GrowthEntry, MemberToken
+from members.models import CouponTemplate, GrowthEntry, MemberToken
 from members.services import coupon_template_create, points_earn
 
 
@@ -158,7 +160,7 @@ def test_me_points_shows_balance_lots_and_ledger(
     member_client, member, django_assert_max_num_queries
 ):
     for index in range(5):
-        points_earn(member=member, reason="share", reference=f"S{index}", points=10)
+        points_earn(actor=member, member=member, reason="share", reference=f"S{index}", points=10)
     client = member_client(member)
     with django_assert_max_num_queries(8):
         body = client.get(reverse("store-me-points")).json()
@@ -301,3 +303,54 @@ def test_a_future_birthday_is_refused(member_client, member):
     )
     assert response.status_code == 400
     assert "birthday" in response.json()["error"]["fields"]
+
+
+def test_the_storefront_lists_only_coupons_that_can_still_be_claimed(
+    member_client, member, superuser
+):
+    from members.services import coupon_template_create
+
+    now = timezone.now()
+    common = {"kind": "free_shipping", "total_stock": 5}
+    running = coupon_template_create(
+        actor=superuser, name="包邮", validity="days", valid_days=3, **common
+    )
+    ended = coupon_template_create(
+        actor=superuser,
+        name="过期包邮",
+        validity="window",
+        valid_from=now - timedelta(days=10),
+        valid_until=now + timedelta(days=1),
+        **common,
+    )
+    CouponTemplate.objects.filter(pk=ended.pk).update(valid_until=now - timedelta(days=1))
+    body = member_client(member).get(reverse("store-coupons")).json()
+    assert [row["id"] for row in body["results"]] == [running.pk]
+
+
+def test_the_points_ledger_and_the_wallet_filter_with_filtersets(member_client, member):
+    points_earn(actor=member, member=member, reason="share", reference="S1", points=10)
+    points_earn(actor=member, member=member, reason="review", reference="R1", points=20)
+    client = member_client(member)
+    shares = client.get(reverse("store-me-points"), {"reason": "share"}).json()["results"]
+    assert [row["reference"] for row in shares] == ["S1"]
+    bad_reason = client.get(reverse("store-me-points"), {"reason": "lottery"})
+    assert bad_reason.status_code == 400
+    assert "reason" in bad_reason.json()["error"]["fields"]
+    assert client.get(reverse("store-me-coupons"), {"status": "lost"}).status_code == 400
+
+
+def test_a_member_reading_through_the_selectors_sees_only_their_own_rows(make_member):
+    from members import selectors
+    from members.exceptions import AddressNotFound, MemberNotFound
+
+    mine, other = make_member(province="上海"), make_member(province="北京")
+    points_earn(actor=other, member=other, reason="share", reference="O1", points=5)
+    assert list(selectors.member_list(actor=mine)) == [mine]
+    assert selectors.points_entry_list(actor=mine).count() == 0
+    assert selectors.address_list(actor=mine).count() == 1
+    with pytest.raises(MemberNotFound):
+        selectors.member_get(actor=mine, pk=other.pk)
+    with pytest.raises(AddressNotFound):
+        selectors.address_get(actor=mine, pk=other.addresses.get().pk)
+    assert selectors.member_get_by_phone(actor=mine, phone=other.phone) is None

@@ -23,7 +23,7 @@ def test_schedule_has_the_members_jobs_on_the_right_queues(db):
 
 
 def test_expiry_jobs_expire_points_and_coupons_and_record_runs(member, superuser):
-    points_earn(member=member, reason="share", reference="S1", points=5)
+    points_earn(actor=member, member=member, reason="share", reference="S1", points=5)
     PointsLot.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     template = coupon_template_create(
         actor=superuser,
@@ -33,7 +33,7 @@ def test_expiry_jobs_expire_points_and_coupons_and_record_runs(member, superuser
         valid_days=1,
         total_stock=5,
     )
-    coupon = coupon_claim(member=member, template=template)
+    coupon = coupon_claim(actor=member, member=member, template=template)
     Coupon.objects.filter(pk=coupon.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
     assert points_expire_due_task.apply().get() == 1
     assert coupons_expire_due_task.apply().get() == 1
@@ -49,8 +49,8 @@ def test_expired_member_tokens_are_purged(member):
     from members.services import member_token_issue
     from members.tasks import member_tokens_purge_task
 
-    member_token_issue(member=member)
-    member_token_issue(member=member)
+    member_token_issue(actor=member, member=member)
+    member_token_issue(actor=member, member=member)
     MemberToken.objects.filter(pk=MemberToken.objects.order_by("pk").first().pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )

@@ -31,3 +31,17 @@ def test_the_catalog_has_no_empty_or_fuzzy_entries():
 
         assert str(LedgerReferenceTaken().message) == "该业务单号已被其他会员的流水使用。"
         assert str(Member._meta.get_field("growth").verbose_name) == "成长值"
+
+
+def test_the_refusals_of_the_refactor_read_in_chinese(member, superuser):
+    import pytest
+
+    from mall.core.exceptions import InvalidInput
+    from members.exceptions import LevelNotFound
+    from members.services import member_set_status
+
+    with translation.override("zh-hans"):
+        assert str(LevelNotFound().message) == "未找到会员等级。"
+        with pytest.raises(InvalidInput) as refused:
+            member_set_status(actor=superuser, member=member, status="frozen", reason="x" * 201)
+        assert refused.value.fields["reason"] == ["最多 200 个字符。"]

@@ -54,3 +54,21 @@ def test_a_superuser_sees_all_entries_and_cannot_change_or_delete_them(client, e
         client.post(f"/admin/ops/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     )
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_changelist_shows_whether_each_entry_is_sealed_yet(client, entries, superuser):
+    from ops.services.audit import audit_entries_seal
+
+    audit_entries_seal()
+    audit(actor=superuser, action="test.not_sealed_yet")
+    client.force_login(superuser)
+    response = client.get("/admin/ops/auditentry/")
+
+    content = response.content.decode()
+    assert "已封存" in content
+    sealed = AuditEntry.objects.filter(seq__isnull=False).count()
+    assert sealed >= 2
+    assert content.count("icon-yes.svg") == sealed
+    unsealed = AuditEntry.objects.filter(seq__isnull=True).count()  # ours and the login
+    assert unsealed >= 1
+    assert content.count("icon-no.svg") == unsealed

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from mall.core.actors import system_actor
 from ops.models import SlaClock, StaffNotification
 from ops.services.sla import sla_clock_start, sla_scan
 from tests.conftest import requires_postgres
@@ -55,7 +56,8 @@ def test_concurrent_scans_escalate_each_breach_once(make_staff):
             owner=owner,
             started_at=started,
         )
-    reports = _race(4, sla_scan)
+    system = system_actor()
+    reports = _race(4, lambda: sla_scan(actor=system))
     assert sum(report.escalated for report in reports) == 3
     assert StaffNotification.objects.filter(recipient=owner).count() == 3
     assert not SlaClock.objects.filter(escalated_at__isnull=True).exists()

@@ -9,8 +9,11 @@ from django.test import Client
 from django.urls import reverse
 
 from ops.models import AuditEntry
+from rbac import services
 from rbac.models import Department, Role, RoleAssignment, SalesRegion, StaffProfile
 from tests.scopetest.models import Site
+
+from .conftest import PASSWORD, fresh
 
 SCREENS = [
     "salesregion",
@@ -189,3 +192,45 @@ def test_moving_a_province_to_another_region_is_audited(root_client):
     shanghai.refresh_from_db()
     assert shanghai.region == north
     assert AuditEntry.objects.filter(action="rbac.province_move").exists()
+
+
+# --- passwords in the user admin -----------------------------------------------------------
+
+
+def test_a_password_change_in_the_user_admin_goes_through_a_service_and_is_audited(
+    superuser, tree, make_user
+):
+    target = make_user("clerk", tree["ops"])
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:auth_user_password_change", args=[target.pk])
+    response = client.post(
+        url,
+        {
+            "password1": "N3w-secret-pass!",
+            "password2": "N3w-secret-pass!",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    target = get_user_model().objects.get(pk=target.pk)
+    assert target.check_password("N3w-secret-pass!")
+    entry = AuditEntry.objects.get(action="auth.password_change", object_id=str(target.pk))
+    assert entry.actor_id == superuser.pk
+    assert "N3w-secret-pass!" not in str(entry.data)
+
+
+def test_a_password_change_in_the_user_admin_outside_scope_is_not_found(
+    system, tree, make_user, make_role
+):
+    role = make_role("hr-ops", "department", perms=["auth.view_user", "auth.change_user"])
+    hr = make_user("hr", tree["ops"])
+    services.role_assign(actor=system, user=hr, role=role)
+    outsider = make_user("fin_clerk", tree["finance"])
+    client = Client()
+    client.force_login(fresh(hr))
+    url = reverse("admin:auth_user_password_change", args=[outsider.pk])
+    response = client.post(url, {"password1": "N3w-secret-pass!", "password2": "N3w-secret-pass!"})
+    assert response.status_code in (302, 404)
+    assert get_user_model().objects.get(pk=outsider.pk).check_password(PASSWORD)
+    assert not AuditEntry.objects.filter(action="auth.password_change").exists()

@@ -15,9 +15,9 @@ from rest_framework.authtoken.models import Token
 from mall.core.models import JobRun
 from mall.core.scoping import scope_queryset
 from ops.models import AuditEntry
-from rbac import services, tasks
-from rbac.exceptions import RbacPermissionDenied, ReasonRequired
-from rbac.models import RoleAssignment, StaffProfile
+from rbac import selectors, services, tasks
+from rbac.exceptions import RbacPermissionDenied, ReasonRequired, TextTooLong
+from rbac.models import PermissionRequest, RoleAssignment, StaffProfile
 from tests.scopetest.models import Site, Ticket
 
 from .conftest import fresh
@@ -111,6 +111,15 @@ def test_deactivation_needs_a_reason_and_the_permission(tree, make_user, make_st
     assert fresh(leaver).is_active
 
 
+def test_a_deactivation_reason_longer_than_its_column_is_refused_not_cut(system, leaver):
+    with pytest.raises(TextTooLong) as refused:
+        services.staff_deactivate(actor=system, user=leaver, reason="x" * 501)
+    assert "reason" in refused.value.fields
+    assert fresh(leaver).is_active
+    services.staff_deactivate(actor=system, user=leaver, reason="x" * 500)
+    assert StaffProfile.objects.get(user=leaver).deactivation_reason == "x" * 500
+
+
 def test_a_deactivated_users_token_no_longer_authenticates(system, leaver, api_client):
     key = Token.objects.get(user=leaver).key
     services.staff_deactivate(actor=system, user=leaver, reason="left")
@@ -125,3 +134,37 @@ def test_a_deactivated_head_no_longer_heads_the_department(system, tree, make_us
     tree["ops"].refresh_from_db()
     assert tree["ops"].head is None
     assert get_user_model().objects.get(pk=head.pk).is_active is False
+
+
+# --- a leaver's requests and approvals -----------------------------------------------------
+
+
+def test_deactivating_a_leaver_closes_their_pending_requests(system, people):
+    request = services.permission_request_create(
+        actor=people["requester"], role=people["role"], reason="month-end close"
+    )
+    services.staff_deactivate(actor=system, user=people["requester"], reason="left")
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.CANCELLED
+    assert not selectors.permission_requests_awaiting(actor=people["head"]).exists()
+    assert AuditEntry.objects.filter(
+        action="rbac.permission_request_cancel", object_id=str(request.pk)
+    ).exists()
+
+
+def test_a_leavers_half_approval_is_withdrawn_so_a_current_head_must_approve(system, people):
+    request = services.permission_request_create(
+        actor=people["requester"], role=people["role"], reason="month-end close"
+    )
+    services.permission_request_approve(actor=people["head"], permission_request=request)
+    services.staff_deactivate(actor=system, user=people["head"], reason="left")
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.PENDING
+    assert request.head_approver_id is None
+    services.permission_request_approve(actor=people["tech"], permission_request=request)
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.PENDING  # still needs a head
+    assert not fresh(people["requester"]).has_perm("rbac.view_staffprofile")
+    assert AuditEntry.objects.filter(
+        action="rbac.permission_request_approval_withdrawn", object_id=str(request.pk)
+    ).exists()

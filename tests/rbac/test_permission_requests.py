@@ -10,40 +10,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ops.models import AuditEntry
-from rbac import selectors, services
+from rbac import selectors, services, tasks
 from rbac.exceptions import (
     ApproverAlreadyApproved,
     CannotApproveOwnRequest,
     DuplicateRequest,
     NotAnApprover,
     ReasonRequired,
+    RequestExpired,
     RequestNotPending,
     RoleDepartmentMismatch,
 )
 from rbac.models import PermissionRequest, RoleAssignment
 
 from .conftest import fresh
-
-
-@pytest.fixture
-def people(system, tree, make_user, make_role):
-    head = make_user("ops_head", tree["ops"])
-    services.department_update(actor=system, department=tree["ops"], head=head)
-    other_head = make_user("fin_head", tree["finance"])
-    services.department_update(actor=system, department=tree["finance"], head=other_head)
-    approver_role = make_role("tech-lead", perms=["rbac.approve_permission_request"])
-    tech = make_user("tech", tree["root"])
-    services.role_assign(actor=system, user=tech, role=approver_role)
-    requester = make_user("requester", tree["ops_east"])  # head comes from the parent 运营部
-    wanted = make_role("wanted", "all", perms=["rbac.view_staffprofile"])
-    return {
-        "head": fresh(head),
-        "other_head": fresh(other_head),
-        "tech": fresh(tech),
-        "requester": fresh(requester),
-        "role": wanted,
-        "approver_role": approver_role,
-    }
 
 
 def _ask(people, **kwargs):
@@ -134,6 +114,44 @@ def test_rejection_needs_a_reason_and_ends_the_request(people):
     assert not RoleAssignment.objects.filter(user=people["requester"]).exists()
 
 
+def test_each_decision_is_one_audit_entry_with_the_status_before_and_after(people):
+    approved = _ask(people)
+    services.permission_request_approve(actor=people["head"], permission_request=approved)
+    services.permission_request_approve(actor=people["tech"], permission_request=approved)
+    rejected = services.permission_request_create(
+        actor=people["requester"], role=people["approver_role"], reason="to help"
+    )
+    services.permission_request_reject(
+        actor=people["tech"], permission_request=rejected, reason="not needed"
+    )
+    approvals = AuditEntry.objects.filter(
+        action="rbac.permission_request_approve", object_id=str(approved.pk)
+    ).order_by("pk")
+    first, final = list(approvals)
+    assert "status" not in (first.after or {})  # one approval changes no status
+    assert (final.before["status"], final.after["status"]) == ("pending", "approved")
+    assert final.after["tech_approver"] == people["tech"].pk
+    assert final.data["capacity"] == "tech"
+    rejection = AuditEntry.objects.get(
+        action="rbac.permission_request_reject", object_id=str(rejected.pk)
+    )
+    assert (rejection.before["status"], rejection.after["status"]) == ("pending", "rejected")
+    assert rejection.data["reason"] == "not needed"
+
+
+def test_a_decided_request_never_moves_again(people):
+    from mall.core.transitions import InvalidTransition, transition_check
+
+    request = _ask(people)
+    services.permission_request_cancel(actor=people["requester"], permission_request=request)
+    request.refresh_from_db()
+    for status in ("pending", "approved", "rejected"):
+        with pytest.raises(InvalidTransition):
+            transition_check(request, status)
+    with pytest.raises(RequestNotPending):
+        services.permission_request_cancel(actor=people["requester"], permission_request=request)
+
+
 def test_a_duplicate_pending_request_is_refused(people):
     _ask(people)
     with pytest.raises(DuplicateRequest):
@@ -159,13 +177,13 @@ def test_an_approved_grant_keeps_the_requested_expiry(people):
 
 def test_waiting_for_my_approval_lists_what_each_approver_still_has_to_do(people):
     request = _ask(people)
-    assert list(selectors.permission_requests_awaiting(user=people["head"])) == [request]
-    assert list(selectors.permission_requests_awaiting(user=people["tech"])) == [request]
-    assert list(selectors.permission_requests_awaiting(user=people["other_head"])) == []
-    assert list(selectors.permission_requests_awaiting(user=people["requester"])) == []
+    assert list(selectors.permission_requests_awaiting(actor=people["head"])) == [request]
+    assert list(selectors.permission_requests_awaiting(actor=people["tech"])) == [request]
+    assert list(selectors.permission_requests_awaiting(actor=people["other_head"])) == []
+    assert list(selectors.permission_requests_awaiting(actor=people["requester"])) == []
     services.permission_request_approve(actor=people["head"], permission_request=request)
-    assert list(selectors.permission_requests_awaiting(user=people["head"])) == []
-    assert list(selectors.permission_requests_awaiting(user=people["tech"])) == [request]
+    assert list(selectors.permission_requests_awaiting(actor=people["head"])) == []
+    assert list(selectors.permission_requests_awaiting(actor=people["tech"])) == [request]
 
 
 def test_the_admin_filter_shows_requests_waiting_for_me_and_approves_them(people):
@@ -206,3 +224,49 @@ def test_bad_request_bodies_are_400_with_the_error_shape(people, staff_client):
     )
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"role", "reason"}
+
+
+# --- a requested end date that has passed --------------------------------------------------
+
+
+def test_a_request_whose_grant_expiry_has_passed_cannot_be_approved_and_the_job_closes_it(
+    people,
+):
+    request = services.permission_request_create(
+        actor=people["requester"],
+        role=people["role"],
+        reason="stocktake",
+        grant_expires_at=timezone.now() + timedelta(hours=2),
+    )
+    services.permission_request_approve(actor=people["head"], permission_request=request)
+    PermissionRequest.objects.filter(pk=request.pk).update(
+        grant_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(RequestExpired):
+        services.permission_request_approve(actor=people["tech"], permission_request=request)
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.PENDING
+    assert not fresh(people["requester"]).has_perm("rbac.view_staffprofile")
+    tasks.role_assignments_expire_task.apply().get()
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.CANCELLED
+    assert AuditEntry.objects.filter(
+        action="rbac.permission_request_expire", object_id=str(request.pk)
+    ).exists()
+
+
+def test_approving_an_expired_request_over_the_api_is_a_409(people, staff_client):
+    request = services.permission_request_create(
+        actor=people["requester"],
+        role=people["role"],
+        reason="stocktake",
+        grant_expires_at=timezone.now() + timedelta(hours=2),
+    )
+    PermissionRequest.objects.filter(pk=request.pk).update(
+        grant_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    response = staff_client(people["head"]).post(
+        f"/api/v1/rbac/permission-requests/{request.pk}/approve/", {}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "request_expired"

@@ -37,7 +37,7 @@ def reader(system, tree, make_user, make_role):
 
 
 def _reveals():
-    return list(AuditEntry.objects.filter(action="pii.reveal").order_by("seq"))
+    return list(AuditEntry.objects.filter(action="pii.reveal").order_by("id"))
 
 
 def test_the_api_masks_phone_and_name_without_the_pii_permission(reader, ticket, staff_client):
@@ -140,3 +140,66 @@ def test_the_admin_shows_and_audits_for_pii_holders(reader, ticket):
     assert entry.data["records"] == [str(ticket.pk)]
     client.get(reverse("admin:scopetest_ticket_change", args=[ticket.pk]))
     assert len(_reveals()) == 2
+
+
+# --- staff personal data in the admin ------------------------------------------------------
+
+
+@pytest.fixture
+def hr_without_pii(system, tree, make_user, make_role):
+    role = make_role(
+        "hr-clerk",
+        "all",
+        perms=[
+            "rbac.view_staffprofile",
+            "rbac.change_staffprofile",
+            "auth.view_user",
+            "auth.change_user",
+        ],
+    )
+    hr = make_user("hr", tree["root"])
+    services.role_assign(actor=system, user=hr, role=role)
+    return fresh(hr)
+
+
+def test_the_staff_admin_masks_phone_and_names_without_the_pii_permission(
+    hr_without_pii, tree, make_user
+):
+    target = make_user(
+        "wangfang", tree["ops"], phone="13912345678", first_name="芳", last_name="王"
+    )
+    client = Client()
+    client.force_login(hr_without_pii)
+    profile_page = client.get(
+        reverse("admin:rbac_staffprofile_change", args=[target.staff_profile.pk])
+    ).content.decode()
+    assert "13912345678" not in profile_page
+    assert "139****5678" in profile_page
+    user_list = client.get(reverse("admin:auth_user_changelist")).content.decode()
+    user_page = client.get(reverse("admin:auth_user_change", args=[target.pk])).content.decode()
+    for page in (user_list, user_page):
+        assert "王" not in page and "芳" not in page
+    # names cannot be probed by searching either
+    found = client.get(reverse("admin:auth_user_changelist"), {"q": "王"}).content.decode()
+    assert "wangfang" not in found
+    found = client.get(reverse("admin:rbac_staffprofile_changelist"), {"q": "芳"}).content.decode()
+    assert "wangfang" not in found
+
+
+def test_masked_staff_can_still_be_edited_without_wiping_the_phone(hr_without_pii, tree, make_user):
+    target = make_user("wangfang", tree["ops"], phone="13912345678")
+    profile = target.staff_profile
+    client = Client()
+    client.force_login(hr_without_pii)
+    response = client.post(
+        reverse("admin:rbac_staffprofile_change", args=[profile.pk]),
+        {
+            "employee_number": profile.employee_number,
+            "department": tree["ops_east"].pk,
+            "joined_on": profile.joined_on.isoformat(),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    profile.refresh_from_db()
+    assert profile.department == tree["ops_east"]
+    assert profile.phone == "13912345678"

@@ -96,8 +96,74 @@ def test_assigning_and_revoking_are_audited(system, tree, make_user, make_role):
     assert fresh(clerk).has_perm("rbac.view_role")
     services.role_revoke(actor=system, user=clerk, role=role, reason="moved on")
     assert not fresh(clerk).has_perm("rbac.view_role")
-    actions = list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert "rbac.role_assign" in actions
     revoke = AuditEntry.objects.get(action="rbac.role_revoke")
     assert revoke.data["reason"] == "moved on"
     assert revoke.data["role"] == "plain"
+
+
+# --- restricted roles and department defaults ----------------------------------------------
+
+
+def test_a_restricted_role_cannot_be_a_default_role_of_another_department(
+    system, tree, make_user, make_role
+):
+    ops_only = make_role("ops-only", "all", perms=["rbac.view_role"], department=tree["ops"])
+    accountant = make_user("accountant", tree["finance"])
+    with pytest.raises(RoleDepartmentMismatch):
+        services.department_update(
+            actor=system, department=tree["finance"], default_roles=[ops_only]
+        )
+    with pytest.raises(RoleDepartmentMismatch):
+        services.department_create(
+            actor=system, code="audit", name="审计部", parent=tree["root"], default_roles=[ops_only]
+        )
+    assert not fresh(accountant).has_perm("rbac.view_role")
+    # inside the department (and below) it is fine
+    services.department_update(actor=system, department=tree["ops_east"], default_roles=[ops_only])
+
+
+def test_restricting_a_role_that_is_another_departments_default_is_refused(
+    system, tree, make_user, make_role
+):
+    shared = make_role("shared", "all", perms=["rbac.view_role"])
+    services.department_update(actor=system, department=tree["finance"], default_roles=[shared])
+    accountant = make_user("accountant", tree["finance"])
+    assert fresh(accountant).has_perm("rbac.view_role")
+    with pytest.raises(RoleDepartmentMismatch):
+        services.role_update(actor=system, role=shared, department=tree["ops"])
+    shared.refresh_from_db()
+    assert shared.department_id is None
+
+
+def test_moving_a_department_away_from_a_restricted_roles_department_is_refused(
+    system, tree, make_user, make_role
+):
+    ops_only = make_role("ops-only", "all", perms=["rbac.view_role"], department=tree["ops"])
+    east_clerk = make_user("east_clerk", tree["ops_east"])
+    services.role_assign(actor=system, user=east_clerk, role=ops_only)
+    with pytest.raises(RoleDepartmentMismatch):
+        services.department_update(
+            actor=system, department=tree["ops_east"], parent=tree["finance"]
+        )
+    tree["ops_east"].refresh_from_db()
+    assert tree["ops_east"].parent_id == tree["ops"].pk
+
+
+def test_a_restricted_role_for_another_departments_staff_over_the_api_is_a_409(
+    system, tree, make_user, make_role, staff_client
+):
+    ops_only = make_role("ops-only", "all", perms=["rbac.view_role"], department=tree["ops"])
+    admin_role = make_role(
+        "rbac-admin", "all", perms=["rbac.view_role", "rbac.assign_role", "auth.view_user"]
+    )
+    granter = make_user("granter", tree["root"])
+    services.role_assign(actor=system, user=granter, role=admin_role)
+    accountant = make_user("accountant", tree["finance"])
+    response = staff_client(fresh(granter)).post(
+        f"/api/v1/rbac/roles/{ops_only.pk}/assign/", {"user": "accountant"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "role_department_mismatch"
+    assert not fresh(accountant).has_perm("rbac.view_role")

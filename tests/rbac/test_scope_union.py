@@ -10,7 +10,7 @@ from mall.core.scoping import scope_queryset
 from rbac import services
 from tests.scopetest.models import Colour, RegionOnlyTicket, Site, Ticket, Undeclared
 
-from .conftest import fresh
+from .conftest import fresh, ticket_in
 
 
 @pytest.fixture
@@ -205,3 +205,24 @@ def test_admin_list_filters_on_relations_offer_only_related_rows_in_scope(
     html = response.content.decode()
     assert "east-ticket" in html
     assert "north-ticket" not in html
+
+
+# --- the scope cache -----------------------------------------------------------------------
+
+
+def test_a_role_change_is_seen_by_a_user_object_already_holding_a_cached_scope(
+    system, east_clerk, regions, make_role
+):
+    ticket_in("inside-east", regions["east"])
+    ticket_in("north", regions["north"])
+
+    def titles():
+        return set(scope_queryset(east_clerk, Ticket.objects.all()).values_list("title", flat=True))
+
+    assert titles() == {"inside-east"}  # the scope is now cached on this object
+    north = make_role("north-reader", "regions", region_codes=["north"])
+    services.role_assign(actor=system, user=fresh(east_clerk), role=north)  # another instance
+    assert titles() == {"inside-east", "north"}
+    services.staff_deactivate(actor=system, user=fresh(east_clerk), reason="left")
+    east_clerk.is_active = False  # the request's user object is reloaded per request
+    assert titles() == set()

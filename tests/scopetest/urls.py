@@ -15,5 +15,5 @@ router.register(
     basename="scopetest-regionticket",
 )
 
-# First: the project's last pattern answers every other /api/ path with a 404.
+# before the project's, whose last pattern answers every other /api/ path with a 404
 urlpatterns = [path("", include(router.urls)), *project_urlpatterns]

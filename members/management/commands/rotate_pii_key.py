@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from mall.core.actors import system_actor
 from members import crypto
 from members.services.rotation import pii_rehash_lookups, pii_rotate
 
@@ -29,12 +30,14 @@ class Command(BaseCommand):
             return
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
-        result = pii_rotate(batch_size=options["batch_size"], stdout=self.stdout)
+        result = pii_rotate(
+            actor=system_actor(), batch_size=options["batch_size"], stdout=self.stdout
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"re-encrypted {result['rows']} rows under key {crypto.current_key_id()}"
             )
         )
         if options["rehash"]:
-            count = pii_rehash_lookups(batch_size=options["batch_size"])
+            count = pii_rehash_lookups(actor=system_actor(), batch_size=options["batch_size"])
             self.stdout.write(self.style.SUCCESS(f"recomputed {count} lookup hashes"))

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
 
+from mall.core.actors import system_actor
 from members.models import GrowthEntry, Member
-from members.services import points_verify_all
+from members.selectors import points_verify_all
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         problems = 0
-        for check in points_verify_all():
+        for check in points_verify_all(actor=system_actor()):
             problems += 1
             self.stdout.write(
                 f"member {check.member_id}: points balance {check.balance}, "

@@ -1,4 +1,7 @@
-"""The warehouse choice of pre-dispatch and allocation, as a pure function.
+"""The pure planner of pre-dispatch and allocation: warehouses and carriers.
+
+(Named ``planner`` so it is not mistaken for ``dispatch.services.allocation``,
+the service that reads the figures, calls this planner and locks the stock.)
 
 Rules (DESIGN.md §5 dispatch), in order:
 
@@ -20,7 +23,12 @@ the chosen quantities with conditional updates (and re-plan if they lost a race)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import combinations
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import Carrier, CarrierRule
 
 # Searching every subset is exponential; coverage lists are short, but bound it.
 MAX_CANDIDATES = 12
@@ -113,3 +121,29 @@ def plan_allocation(candidates: list[Candidate], demand: dict[int, int]) -> Plan
             if fitting:
                 return _assign(min(fitting, key=_subset_key), demand)
     return None
+
+
+def choose_carrier(
+    rules: list[CarrierRule], *, warehouse_id: int, province_id: int, units: int
+) -> tuple[Carrier | None, Decimal]:
+    """Pick the cheapest rule that covers the route; ties: more specific, priority, id.
+
+    ``rules`` are the active carriers' rules (loaded once per plan by the service).
+    """
+    matching = [
+        rule
+        for rule in rules
+        if rule.warehouse_id in (None, warehouse_id) and rule.province_id in (None, province_id)
+    ]
+    if not matching:
+        return None, Decimal("0.00")
+    best = min(
+        matching,
+        key=lambda r: (
+            r.cost_for(units),
+            -((r.warehouse_id is not None) + (r.province_id is not None)),
+            r.priority,
+            r.pk,
+        ),
+    )
+    return best.carrier, best.cost_for(units)

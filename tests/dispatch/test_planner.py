@@ -7,7 +7,7 @@ from itertools import combinations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.allocation import Candidate, plan_allocation
+from dispatch.planner import Candidate, plan_allocation
 
 SKUS = [1, 2, 3]
 

@@ -1,0 +1,56 @@
+"""Sellable units: the one expression the storefront, the stock list and the alerts share.
+
+Not services (they write nothing) and not selectors of a screen: ``sellable_units_by_sku``
+is the provider registered with ``catalog.availability`` (the storefront ``available``
+flag, no actor: it reveals a yes/no per SKU, never a figure per warehouse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from ops.parameters import get_parameter
+
+from .models import Stock
+from .parameters import SAFETY_STOCK_HELD_BACK
+
+
+def sellable_expression():
+    """Per-row sellable units as a database expression (never below zero)."""
+    held_back = bool(get_parameter(SAFETY_STOCK_HELD_BACK))
+    units = F("on_hand") - F("reserved")
+    if held_back:
+        units = units - F("safety_stock")
+    return Greatest(units, Value(0))
+
+
+def sellable_units_by_sku(sku_ids: Iterable[int]) -> dict[int, int]:
+    """Sellable units per SKU over active warehouses, in one aggregate query.
+
+    Registered with ``catalog.availability`` (the storefront ``available`` flag).
+    """
+    ids = sorted({int(pk) for pk in sku_ids})
+    if not ids:
+        return {}
+    rows = (
+        Stock.objects.filter(sku_id__in=ids, warehouse__is_active=True)
+        .values("sku_id")
+        .annotate(units=Coalesce(Sum(sellable_expression()), 0))
+        .values_list("sku_id", "units")
+    )
+    found = dict(rows)
+    return {pk: int(found.get(pk, 0)) for pk in ids}
+
+
+def low_stock_skus() -> list[dict]:
+    """SKUs whose sellable stock is below their total safety stock (active warehouses)."""
+    return list(
+        Stock.objects.filter(warehouse__is_active=True)
+        .values("sku_id")
+        .annotate(sellable=Coalesce(Sum(sellable_expression()), 0), safety=Sum("safety_stock"))
+        .filter(Q(safety__gt=0) & Q(sellable__lt=F("safety")))
+        .order_by("sku_id")
+    )

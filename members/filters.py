@@ -1,0 +1,99 @@
+"""FilterSets of the members API (the kernel's one filter style, ``mall.core.filters``).
+
+Parameter names are part of the API (docs/API.md): the staff member list takes
+``phone`` (the full number), ``level`` (code), ``status`` and ``region`` (code).
+A phone is never matched against a stored column from the query string: the
+filter asks the selector, which normalises the number and looks up its hash.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from mall.core.filters import FilterSet
+
+from . import selectors
+from .models import (
+    Address,
+    Coupon,
+    CouponTemplate,
+    GrowthEntry,
+    GrowthReason,
+    Member,
+    PointsEntry,
+    PointsReason,
+)
+
+
+class MemberFilter(FilterSet):
+    """``?phone=`` (full number, exact), ``?level=VIP3``, ``?status=``, ``?region=east``."""
+
+    phone = django_filters.CharFilter(
+        method="filter_phone", max_length=20, label=_("Full phone number (exact).")
+    )
+    level = django_filters.CharFilter(
+        field_name="level__code", max_length=10, label=_("Level code, e.g. VIP3.")
+    )
+    status = django_filters.ChoiceFilter(choices=Member.Status.choices)
+    region = django_filters.CharFilter(
+        field_name="region__code", max_length=20, label=_("Sales region code.")
+    )
+
+    class Meta:
+        model = Member
+        fields = ["phone", "level", "status", "region"]
+
+    def filter_phone(self, queryset, name, value):
+        member = selectors.member_get_by_phone(actor=self.request.user, phone=value)
+        return queryset.filter(pk=member.pk) if member is not None else queryset.none()
+
+
+class AddressFilter(FilterSet):
+    """``?member=<id>`` (a member in scope), ``?region=<code>`` (the address's region)."""
+
+    region = django_filters.CharFilter(field_name="region__code", max_length=20)
+
+    class Meta:
+        model = Address
+        fields = ["member", "region"]
+
+
+class PointsEntryFilter(FilterSet):
+    """``?reason=sign_in`` … on a points ledger."""
+
+    reason = django_filters.ChoiceFilter(choices=PointsReason.choices)
+
+    class Meta:
+        model = PointsEntry
+        fields = ["reason"]
+
+
+class GrowthEntryFilter(FilterSet):
+    """``?reason=purchase`` … on a growth ledger."""
+
+    reason = django_filters.ChoiceFilter(choices=GrowthReason.choices)
+
+    class Meta:
+        model = GrowthEntry
+        fields = ["reason"]
+
+
+class CouponFilter(FilterSet):
+    """``?status=available`` … on a coupon wallet."""
+
+    status = django_filters.ChoiceFilter(choices=Coupon.Status.choices)
+
+    class Meta:
+        model = Coupon
+        fields = ["status"]
+
+
+class CouponTemplateFilter(FilterSet):
+    """``?kind=amount_off|percent_off|free_shipping``."""
+
+    kind = django_filters.ChoiceFilter(choices=CouponTemplate.Kind.choices)
+
+    class Meta:
+        model = CouponTemplate
+        fields = ["kind"]

@@ -1,0 +1,105 @@
+"""Roles: function permissions, data scope, holders."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext_lazy as _
+
+from mall.core.admin import ServiceModelAdmin
+
+from .. import selectors, services
+from ..models import (
+    Role,
+    RoleAssignment,
+)
+from ._common import ListSelectorMixin, grantable_permissions
+
+
+class RoleForm(forms.ModelForm):
+    permissions = forms.ModelMultipleChoiceField(
+        label=_("function permissions"),
+        queryset=Permission.objects.none(),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple(_("permissions"), is_stacked=False),
+    )
+
+    class Meta:
+        model = Role
+        fields = [
+            "code",
+            "name",
+            "description",
+            "department",
+            "scope_kind",
+            "regions",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permissions"].queryset = grantable_permissions()
+        if self.instance.pk:
+            self.fields["permissions"].initial = self.instance.group.permissions.all()
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    fields = ["user", "expires_at", "source", "granted_by", "granted_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("holders (by assignment)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return selectors.role_assignment_list(actor=request.user)
+
+
+@admin.register(Role)
+class RoleAdmin(ListSelectorMixin, ServiceModelAdmin):
+    list_selector = selectors.role_list
+    form = RoleForm
+    list_display = ["code", "name", "scope_kind", "region_codes", "department", "is_active"]
+    list_filter = ["scope_kind", "is_active", "department"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["regions"]
+    inlines = [RoleAssignmentInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj else []
+
+    @admin.display(description=_("sales regions"))
+    def region_codes(self, obj):
+        return ", ".join(region.name for region in obj.regions.all())
+
+    def save_with_service(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            return services.role_create(
+                actor=request.user,
+                code=data["code"],
+                name=data["name"],
+                description=data["description"],
+                department=data["department"],
+                scope_kind=data["scope_kind"],
+                regions=data["regions"],
+                permissions=data["permissions"],
+            )
+        return services.role_update(
+            actor=request.user,
+            role=obj,
+            name=data["name"],
+            description=data["description"],
+            department=data["department"],
+            scope_kind=data["scope_kind"],
+            regions=data["regions"],
+            permissions=data["permissions"],
+            is_active=data["is_active"],
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
