@@ -128,7 +128,7 @@ def _sealer(wake: threading.Event, stop: threading.Event) -> None:
     """Stand-in for the realtime worker: seal whenever asked, and once more at the end."""
     from django.db import connection
 
-    from ops.services.audit import audit_entries_seal
+    from ops.audit_chain import audit_entries_seal
 
     try:
         while not stop.is_set():

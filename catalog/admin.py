@@ -5,10 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -17,11 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin
+from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin, ServiceModelAdmin
 from mall.core.exceptions import ApplicationError
 
 from . import permissions as perms
 from . import selectors, services
+from .compliance import product_compliance_problems
 from .excel import product_export, product_import_request
 from .models import (
     Category,
@@ -37,32 +35,17 @@ from .services import PRODUCT_FIELDS
 
 
 def _error_text(exc: ApplicationError) -> str:
+    """The import page shows a refused file as a form error, with the problems per field."""
     details = "; ".join(
         f"{field}: {' '.join(str(m) for m in problems)}" for field, problems in exc.fields.items()
     )
     return f"{exc.message} {details}".strip()
 
 
-class ServiceErrorsAsMessages:
-    """Run the add/change view atomically; a domain error rolls back and becomes a message."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            with transaction.atomic():
-                return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:
-            self.message_user(request, _error_text(exc), level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-
 class ReasonActionForm(ActionForm):
     reason = forms.CharField(
         label=_("reason"), required=False, max_length=500, help_text=_("for reject / off shelf")
     )
-
-
-def _staff_queryset():
-    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
 
 
 # --- categories ------------------------------------------------------------------------
@@ -77,6 +60,9 @@ class CategoryAdmin(ScopedModelAdmin):
     search_fields = ["code", "name"]
     list_select_related = ["parent"]
 
+    def get_queryset(self, request):
+        return selectors.category_list(actor=request.user)
+
     def has_add_permission(self, request):
         return False
 
@@ -90,10 +76,9 @@ class CategoryAdmin(ScopedModelAdmin):
 class CategoryChangeForm(forms.ModelForm):
     code = forms.CharField(label=_("code"), max_length=40, required=False)
     name = forms.CharField(label=_("name"), max_length=60, required=False)
+    # choices are set per request from the selector (CategoryChangeRequestAdmin.get_form)
     parent = forms.ModelChoiceField(
-        label=_("parent category"),
-        queryset=Category.objects.filter(level__lt=Category.MAX_LEVEL, is_active=True),
-        required=False,
+        label=_("parent category"), queryset=Category.objects.none(), required=False
     )
     sort_order = forms.IntegerField(label=_("sort order"), required=False)
 
@@ -103,13 +88,31 @@ class CategoryChangeForm(forms.ModelForm):
 
 
 @admin.register(CategoryChangeRequest)
-class CategoryChangeRequestAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class CategoryChangeRequestAdmin(ServiceModelAdmin):
     form = CategoryChangeForm
     list_display = ["id", "kind", "category", "status", "requested_by", "decided_by", "created_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["category", "requested_by", "decided_by"]
     action_form = ReasonActionForm
     actions = ["approve_selected", "reject_selected"]
+
+    def get_queryset(self, request):
+        return selectors.category_change_list(actor=request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        parents = selectors.category_list(actor=request.user).filter(
+            level__lt=Category.MAX_LEVEL, is_active=True
+        )
+
+        class ParentsInScopeForm(form_class):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if "parent" in self.fields:
+                    self.fields["parent"].queryset = parents
+
+        ParentsInScopeForm.__name__ = form_class.__name__
+        return ParentsInScopeForm
 
     def has_change_permission(self, request, obj=None):
         return False if obj is not None else super().has_change_permission(request, obj)
@@ -128,7 +131,7 @@ class CategoryChangeRequestAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
             return []
         return [f.name for f in CategoryChangeRequest._meta.fields]
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
         payload = {}
         for name in ("code", "name", "sort_order"):
@@ -136,15 +139,13 @@ class CategoryChangeRequestAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
                 payload[name] = data[name]
         if data.get("parent") is not None:
             payload["parent_id"] = data["parent"].pk
-        created = services.category_change_request(
+        return services.category_change_request(
             actor=request.user,
             kind=data["kind"],
             category=data.get("category"),
             payload=payload,
             reason=data.get("reason") or "",
         )
-        obj.pk = created.pk
-        obj._state.adding = False
 
     @admin.action(description=_("Approve and apply selected requests"), permissions=["approve"])
     def approve_selected(self, request, queryset):
@@ -219,7 +220,7 @@ class ProductForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class ProductAdmin(ServiceModelAdmin):
     form = ProductForm
     inlines = [SkuInline, ProductImageInline]
     list_display = [
@@ -265,13 +266,7 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     change_list_template = "admin/catalog/product/change_list.html"
 
     def get_queryset(self, request):
-        return (
-            selectors.product_visible_to(request.user)
-            .select_related("category", "owner")
-            .prefetch_related(
-                Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id"))
-            )
-        )
+        return selectors.product_list(actor=request.user)
 
     def get_prepopulated_fields(self, request, obj=None):
         return {}
@@ -284,11 +279,11 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":
-            kwargs["queryset"] = _staff_queryset()
+            kwargs["queryset"] = selectors.product_owner_choices(actor=request.user)
         if db_field.name == "category":
-            kwargs["queryset"] = Category.objects.filter(
+            kwargs["queryset"] = selectors.category_list(actor=request.user).filter(
                 level=Category.MAX_LEVEL, is_active=True
-            ).select_related("parent")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("picture"))
@@ -302,7 +297,7 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def compliance(self, product: Product):
         if not product.pk:
             return "—"
-        problems = services.product_compliance_problems(product)
+        problems = product_compliance_problems(product)
         if not problems:
             return _("passes")
         return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in problems.items())
@@ -326,17 +321,17 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    # writes
-    def save_model(self, request, obj, form, change):
+    # writes: the product through its services, then the inline rows through theirs
+    def save_with_service(self, request, obj, form, change):
         data = {
             name: form.cleaned_data[name] for name in PRODUCT_FIELDS if name in form.cleaned_data
         }
         if change:
             changed = {name: data[name] for name in form.changed_data if name in data}
-            if changed:
-                services.product_update(actor=request.user, product=obj, **changed)
-            return
-        product = services.product_create(
+            if not changed:
+                return obj
+            return services.product_update(actor=request.user, product=obj, **changed)
+        return services.product_create(
             actor=request.user,
             code=form.cleaned_data["code"],
             title=data.pop("title"),
@@ -344,9 +339,6 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
             owner=data.pop("owner", None),
             **data,
         )
-        obj.pk = product.pk
-        obj.created_by_id = product.created_by_id
-        obj._state.adding = False
 
     def save_formset(self, request, form, formset, change):
         product = form.instance
@@ -478,9 +470,7 @@ class ProductAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
             "opts": self.opts,
             "app_label": self.opts.app_label,
             "events": selectors.product_history(actor=request.user, product=product),
-            "price_changes": SkuPriceChange.objects.filter(sku__product=product)
-            .select_related("sku", "changed_by")
-            .order_by("-changed_at", "-id"),
+            "price_changes": selectors.product_price_history(actor=request.user, product=product),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.object_history_template, context)
@@ -558,6 +548,9 @@ class SkuAdmin(ReadOnlyModelAdmin):
     list_select_related = ["product"]
     inlines = [PriceChangeInline]
 
+    def get_queryset(self, request):
+        return selectors.sku_list(actor=request.user)
+
 
 @admin.register(SkuPriceChange)
 class SkuPriceChangeAdmin(ReadOnlyModelAdmin):
@@ -565,6 +558,9 @@ class SkuPriceChangeAdmin(ReadOnlyModelAdmin):
     search_fields = ["sku__code"]
     list_select_related = ["sku", "changed_by"]
     date_hierarchy = "changed_at"
+
+    def get_queryset(self, request):
+        return selectors.sku_price_change_list(actor=request.user)
 
 
 class PromotionForm(forms.ModelForm):
@@ -574,7 +570,7 @@ class PromotionForm(forms.ModelForm):
 
 
 @admin.register(PromotionPrice)
-class PromotionPriceAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
+class PromotionPriceAdmin(ServiceModelAdmin):
     form = PromotionForm
     list_display = [
         "sku",
@@ -597,12 +593,15 @@ class PromotionPriceAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return selectors.promotion_list(actor=request.user)
+
     def has_cancel_permission(self, request):
         return request.user.has_perm(perms.CHANGE_PROMOTION)
 
-    def save_model(self, request, obj, form, change):
+    def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
-        created = services.promotion_price_create(
+        return services.promotion_price_create(
             actor=request.user,
             sku=data["sku"],
             price_amount=data["price_amount"],
@@ -610,8 +609,6 @@ class PromotionPriceAdmin(ServiceErrorsAsMessages, ScopedModelAdmin):
             ends_at=data["ends_at"],
             note=data.get("note") or "",
         )
-        obj.pk = created.pk
-        obj._state.adding = False
 
     @admin.action(description=_("Cancel selected promotion prices"), permissions=["cancel"])
     def cancel_selected(self, request, queryset):
@@ -639,6 +636,9 @@ class ProductImportAdmin(ReadOnlyModelAdmin):
     ]
     list_filter = ["status"]
     list_select_related = ["created_by"]
+
+    def get_queryset(self, request):
+        return selectors.product_import_list(actor=request.user)
 
     @admin.display(description=_("error report"))
     def report_link(self, record: ProductImport):

@@ -9,7 +9,10 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         from mall.core.scoping import declare_scope
 
-        from . import parameters  # noqa: F401 - registers the catalog's system parameters
+        from . import (
+            parameters,  # noqa: F401 - registers the catalog's system parameters
+            services,  # noqa: F401 - registers the catalog's status tables
+        )
         from .models import (
             Category,
             CategoryChangeRequest,

@@ -36,7 +36,7 @@ from . import parameters as params
 from . import permissions as perms
 from .exceptions import ImportFileInvalid
 from .models import Category, Product, ProductImport, Sku
-from .selectors import product_list, product_visible_to
+from .selectors import product_visible_to
 from .services import (
     CONTENT_EDITABLE,
     CONTENT_REOPENS,
@@ -238,14 +238,14 @@ def _validate(actor, rows: list[ImportRow]) -> dict[str, dict]:
     sku_codes = [row.values["sku_code"] for row in rows if row.values.get("sku_code")]
     existing_products = {p.code: p for p in Product.objects.filter(code__in=product_codes)}
     visible_ids = set(
-        product_visible_to(actor).filter(code__in=product_codes).values_list("pk", flat=True)
+        product_visible_to(actor=actor).filter(code__in=product_codes).values_list("pk", flat=True)
     )
     existing_skus = {
         s.code: s for s in Sku.objects.select_related("product").filter(code__in=sku_codes)
     }
     # Products of existing SKUs the importer may see; others are never named in errors.
     visible_ids |= set(
-        product_visible_to(actor)
+        product_visible_to(actor=actor)
         .filter(pk__in={sku.product_id for sku in existing_skus.values()})
         .values_list("pk", flat=True)
     )
@@ -614,11 +614,11 @@ def product_export_rows(products: QuerySet[Product]) -> int:
     return Sku.objects.filter(product__in=products.values("pk")).count()
 
 
-def product_export_request(*, actor, filters: dict) -> FileJob:
+def product_export_request(*, actor, query: list[tuple[str, str]]) -> FileJob:
     """Queue a large product export as a job for ``actor``; return the ``FileJob``.
 
-    ``filters`` are the validated list filters (status, category, owner, q): ids and
-    words, no personal data.
+    ``query`` is the request's query string (the list filters: status, category,
+    owner, q — ids and words, no personal data), replayed by the job.
     """
     from .tasks import product_export_job_task
 
@@ -628,21 +628,25 @@ def product_export_request(*, actor, filters: dict) -> FileJob:
         kind=FileJob.Kind.EXPORT,
         name=EXPORT_JOB_NAME,
         task=product_export_job_task,
-        parameters={"model": "catalog.product", "format": "xlsx", "filters": filters},
+        parameters={
+            "model": "catalog.product",
+            "format": "xlsx",
+            "query": [list(pair) for pair in query],
+        },
     )
 
 
 def product_export_job_run(*, job: FileJob, progress) -> int:
-    """Write a queued product export as its owner would get it now (scope, permission)."""
+    """Write a queued product export as its owner would get it now (scope, permission).
+
+    The product viewset is rebuilt for the owner with the stored query string
+    (``mall.core.exports.export_job_queryset``), so the filters are the list's own.
+    """
+    from mall.core.exports import export_job_queryset
+
     actor = get_user_model().objects.get(pk=job.requested_by_id)  # fresh permissions
-    filters = job.parameters.get("filters", {})
-    products = product_list(
-        actor=actor,
-        status=filters.get("status"),
-        category_id=filters.get("category"),
-        owner_id=filters.get("owner"),
-        q=filters.get("q"),
-    )
+    _view, products = export_job_queryset(job=job, user=actor)
+    filters = {key: value for key, value in job.parameters.get("query", []) if key != "format"}
     progress.rows_total = product_export_rows(products)
     progress(0)
     with tempfile.TemporaryFile() as out:

@@ -3,26 +3,27 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from mall.core.exceptions import ApplicationError
+from mall.core.exceptions import ApplicationError, NotFound
+from mall.core.transitions import InvalidTransition as StatusChangeRefused
 
 
 class CatalogError(ApplicationError):
     code = "catalog_error"
 
 
-class ProductNotFound(CatalogError):
+class ProductNotFound(CatalogError, NotFound):
     code = "product_not_found"
     status_code = status.HTTP_404_NOT_FOUND
     default_message = _("Product not found.")
 
 
-class SkuNotFound(CatalogError):
+class SkuNotFound(CatalogError, NotFound):
     code = "sku_not_found"
     status_code = status.HTTP_404_NOT_FOUND
     default_message = _("SKU not found.")
 
 
-class CategoryNotFound(CatalogError):
+class CategoryNotFound(CatalogError, NotFound):
     code = "category_not_found"
     status_code = status.HTTP_404_NOT_FOUND
     default_message = _("Category not found.")
@@ -46,8 +47,14 @@ class ComplianceCheckFailed(CatalogError):
     default_message = _("The product does not pass the listing checks.")
 
 
-class InvalidTransition(CatalogError):
-    code = "invalid_status_transition"
+class InvalidTransition(CatalogError, StatusChangeRefused):
+    """A status change the catalog's own rules refuse in the current state.
+
+    A subclass of the kernel's ``InvalidTransition`` (the table's refusal), so one
+    ``except`` catches both and both answer 409 ``invalid_transition``.
+    """
+
+    code = "invalid_transition"
     status_code = status.HTTP_409_CONFLICT
     default_message = _("The product cannot make this status change now.")
 

@@ -1,9 +1,11 @@
 """Every read of the catalog served to a person, a report or another app.
 
-Staff reads start from the ``*_visible_to(actor)`` functions (the data scope: a
-product belongs to its owner and the owner's department). Storefront reads show
-on-shelf products only. Other apps use :func:`sku_get_by_code` /
-:func:`skus_by_codes` and :func:`sku_current_prices`.
+Staff reads start from the ``*_visible_to(*, actor)`` functions (the data scope: a
+product belongs to its owner and the owner's department); lists are
+``<entity>_list(*, actor)`` (filtered by the FilterSets of ``catalog/filters.py``)
+and details ``<entity>_get(*, actor, pk)``, which raise a ``NotFound`` subclass
+both for a missing row and for one outside the scope. Storefront reads show
+on-shelf products only; their actor is the member, or ``None`` for a guest.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from mall.core.scoping import scope_queryset
@@ -30,48 +33,38 @@ from .models import (
     SkuPriceChange,
 )
 
-# --- staff -----------------------------------------------------------------------------
+
+def _get(queryset: QuerySet, pk, error: type[Exception], **kwargs):
+    """The row ``pk`` of ``queryset``, or ``error`` (also for an id that is not a number)."""
+    try:
+        return queryset.get(pk=int(pk))
+    except (queryset.model.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise error(**kwargs) from None
 
 
-def product_visible_to(actor) -> QuerySet[Product]:
+# --- products --------------------------------------------------------------------------
+
+
+def product_visible_to(*, actor) -> QuerySet[Product]:
     """Products ``actor`` may see (their data scope)."""
     return scope_queryset(actor, Product.objects.all())
 
 
-def product_list(
-    *,
-    actor,
-    status: str | None = None,
-    category_id: int | None = None,
-    owner_id: int | None = None,
-    q: str | None = None,
-) -> QuerySet[Product]:
-    """List products in scope, filtered; related rows prefetched for constant queries."""
-    products = product_visible_to(actor).select_related(
-        "category", "owner", "created_by", "submitted_by"
-    )
-    if status:
-        products = products.filter(status=status)
-    if category_id:
-        products = products.filter(_category_filter(category_id))
-    if owner_id:
-        products = products.filter(owner_id=owner_id)
-    if q:
-        products = products.filter(
-            Q(title__icontains=q) | Q(code__icontains=q) | Q(skus__code=q) | Q(brand__icontains=q)
-        ).distinct()
-    return products.prefetch_related(
-        Prefetch("skus", queryset=Sku.objects.order_by("sort_order", "id")),
-        Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),
+def product_list(*, actor) -> QuerySet[Product]:
+    """List products in scope; related rows joined or prefetched for constant queries."""
+    return (
+        product_visible_to(actor=actor)
+        .select_related("category", "owner", "created_by", "submitted_by")
+        .prefetch_related(
+            Prefetch("skus", queryset=Sku.objects.order_by("sort_order", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),
+        )
     )
 
 
-def product_get(*, actor, product_id) -> Product:
+def product_get(*, actor, pk) -> Product:
     """Return one product in ``actor``'s scope, or raise ``ProductNotFound``."""
-    try:
-        return product_list(actor=actor).get(pk=int(product_id))
-    except (Product.DoesNotExist, TypeError, ValueError):
-        raise ProductNotFound() from None
+    return _get(product_list(actor=actor), pk, ProductNotFound)
 
 
 def product_history(*, actor, product: Product) -> QuerySet[ProductEvent]:
@@ -83,15 +76,45 @@ def product_history(*, actor, product: Product) -> QuerySet[ProductEvent]:
     )
 
 
-def sku_visible_to(actor) -> QuerySet[Sku]:
+def product_price_history(*, actor, product: Product) -> QuerySet[SkuPriceChange]:
+    """Every sale-price change of the product's SKUs, newest first."""
+    return (
+        scope_queryset(actor, SkuPriceChange.objects.filter(sku__product=product))
+        .select_related("sku", "changed_by")
+        .order_by("-changed_at", "-id")
+    )
+
+
+def product_image_get(*, actor, product: Product, pk) -> ProductImage:
+    """One picture of ``product`` (in scope), or ``ProductNotFound`` (``image_not_found``)."""
+    images = scope_queryset(actor, ProductImage.objects.filter(product=product))
+    return _get(images.select_related("product"), pk, ProductNotFound, code="image_not_found")
+
+
+def product_owner_choices(*, actor) -> QuerySet:
+    """Staff a product may be handed to: every active staff member.
+
+    Deliberately not the reader's data scope: handing a product to an owner in
+    another department is allowed (docs/CATALOG.md, "Who does what").
+    """
+    return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+
+
+# --- SKUs and prices -------------------------------------------------------------------
+
+
+def sku_visible_to(*, actor) -> QuerySet[Sku]:
+    """SKUs of the products ``actor`` may see."""
     return scope_queryset(actor, Sku.objects.all())
 
 
-def sku_get(*, actor, sku_id) -> Sku:
-    try:
-        return sku_visible_to(actor).select_related("product").get(pk=int(sku_id))
-    except (Sku.DoesNotExist, TypeError, ValueError):
-        raise SkuNotFound() from None
+def sku_list(*, actor) -> QuerySet[Sku]:
+    return sku_visible_to(actor=actor).select_related("product")
+
+
+def sku_get(*, actor, pk) -> Sku:
+    """Return one SKU in scope, or raise ``SkuNotFound``."""
+    return _get(sku_list(actor=actor), pk, SkuNotFound)
 
 
 def sku_price_history(*, actor, sku: Sku) -> QuerySet[SkuPriceChange]:
@@ -102,28 +125,53 @@ def sku_price_history(*, actor, sku: Sku) -> QuerySet[SkuPriceChange]:
     )
 
 
-def promotion_visible_to(actor) -> QuerySet[PromotionPrice]:
+def sku_price_change_list(*, actor) -> QuerySet[SkuPriceChange]:
+    """The price history of every SKU in scope (the admin's price-history list)."""
+    return scope_queryset(actor, SkuPriceChange.objects.all()).select_related("sku", "changed_by")
+
+
+def promotion_list(*, actor) -> QuerySet[PromotionPrice]:
     return scope_queryset(actor, PromotionPrice.objects.all()).select_related(
         "sku", "sku__product", "created_by"
     )
 
 
-def promotion_get(*, actor, promotion_id) -> PromotionPrice:
-    try:
-        return promotion_visible_to(actor).get(pk=int(promotion_id))
-    except (PromotionPrice.DoesNotExist, TypeError, ValueError):
-        raise ProductNotFound(code="promotion_not_found") from None
+def promotion_get(*, actor, pk) -> PromotionPrice:
+    return _get(promotion_list(actor=actor), pk, ProductNotFound, code="promotion_not_found")
+
+
+def _active_promotions(now: datetime | None = None) -> QuerySet[PromotionPrice]:
+    now = now or timezone.now()
+    return PromotionPrice.objects.filter(
+        status=PromotionPrice.Status.ACTIVE, starts_at__lte=now, ends_at__gt=now
+    )
+
+
+def sku_current_prices(
+    *, actor, sku_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, Decimal]:
+    """Return what each SKU sells for right now (the promotion price while one runs).
+
+    Prices are public (the storefront shows them): not scoped, whoever ``actor`` is.
+    """
+    ids = sorted({int(pk) for pk in sku_ids})
+    prices = dict(Sku.objects.filter(pk__in=ids).values_list("pk", "price_amount"))
+    for sku_id, price in (
+        _active_promotions(now).filter(sku_id__in=ids).values_list("sku_id", "price_amount")
+    ):
+        prices[sku_id] = min(prices.get(sku_id, price), price)
+    return prices
+
+
+# --- category tree and imports ---------------------------------------------------------
 
 
 def category_list(*, actor) -> QuerySet[Category]:
     return scope_queryset(actor, Category.objects.all()).select_related("parent")
 
 
-def category_get(*, actor, category_id) -> Category:
-    try:
-        return category_list(actor=actor).get(pk=int(category_id))
-    except (Category.DoesNotExist, TypeError, ValueError):
-        raise CategoryNotFound() from None
+def category_get(*, actor, pk) -> Category:
+    return _get(category_list(actor=actor), pk, CategoryNotFound)
 
 
 def category_change_list(*, actor) -> QuerySet[CategoryChangeRequest]:
@@ -132,92 +180,25 @@ def category_change_list(*, actor) -> QuerySet[CategoryChangeRequest]:
     )
 
 
-def category_change_get(*, actor, change_id) -> CategoryChangeRequest:
-    try:
-        return category_change_list(actor=actor).get(pk=int(change_id))
-    except (CategoryChangeRequest.DoesNotExist, TypeError, ValueError):
-        raise CategoryNotFound(code="category_change_not_found") from None
+def category_change_get(*, actor, pk) -> CategoryChangeRequest:
+    return _get(
+        category_change_list(actor=actor), pk, CategoryNotFound, code="category_change_not_found"
+    )
 
 
 def product_import_list(*, actor) -> QuerySet[ProductImport]:
     return scope_queryset(actor, ProductImport.objects.all()).select_related("created_by")
 
 
-def product_import_get(*, actor, import_id) -> ProductImport:
-    try:
-        return product_import_list(actor=actor).get(pk=int(import_id))
-    except (ProductImport.DoesNotExist, TypeError, ValueError):
-        raise ProductNotFound(code="import_not_found") from None
-
-
-# --- prices ----------------------------------------------------------------------------
-
-
-def active_promotions(now: datetime | None = None) -> QuerySet[PromotionPrice]:
-    now = now or timezone.now()
-    return PromotionPrice.objects.filter(
-        status=PromotionPrice.Status.ACTIVE, starts_at__lte=now, ends_at__gt=now
-    )
-
-
-def sku_current_prices(
-    sku_ids: Iterable[int], *, now: datetime | None = None
-) -> dict[int, Decimal]:
-    """Return what each SKU sells for right now (the promotion price while one runs)."""
-    ids = sorted({int(pk) for pk in sku_ids})
-    prices = dict(Sku.objects.filter(pk__in=ids).values_list("pk", "price_amount"))
-    for sku_id, price in (
-        active_promotions(now).filter(sku_id__in=ids).values_list("sku_id", "price_amount")
-    ):
-        prices[sku_id] = min(prices.get(sku_id, price), price)
-    return prices
-
-
-# --- other apps ------------------------------------------------------------------------
-
-
-def sku_get_by_code(code: str, *, actor=None) -> Sku:
-    """Return the SKU with ``code`` (scoped to ``actor`` when given) or raise ``SkuNotFound``.
-
-    Without an actor this is a system read for other apps' services (orders, dispatch).
-    """
-    skus = Sku.objects.all() if actor is None else sku_visible_to(actor)
-    sku = skus.select_related("product").filter(code=str(code)).first()
-    if sku is None:
-        raise SkuNotFound()
-    return sku
-
-
-def skus_by_codes(codes: Iterable[str]) -> dict[str, Sku]:
-    """Return ``{code: Sku}`` for the codes that exist (one query; system read)."""
-    wanted = {str(code) for code in codes}
-    return {
-        sku.code: sku
-        for sku in Sku.objects.select_related("product", "product__category").filter(
-            code__in=wanted
-        )
-    }
-
-
-def sku_is_sellable(sku: Sku) -> bool:
-    """Whether the storefront may sell ``sku`` now (its product on shelf, itself available)."""
-    return sku.is_available and sku.product.status == Product.Status.ON_SHELF
+def product_import_get(*, actor, pk) -> ProductImport:
+    return _get(product_import_list(actor=actor), pk, ProductNotFound, code="import_not_found")
 
 
 # --- storefront ------------------------------------------------------------------------
 
 
-def _category_filter(category_id) -> Q:
-    """Products in ``category_id`` or any category below it."""
-    return (
-        Q(category_id=category_id)
-        | Q(category__parent_id=category_id)
-        | Q(category__parent__parent_id=category_id)
-    )
-
-
-def store_category_tree() -> list[dict]:
-    """Return the active category tree as nested dicts (one query)."""
+def store_category_tree(*, actor) -> list[dict]:
+    """Return the active category tree as nested dicts (one query; the same for everyone)."""
     rows = list(
         Category.objects.filter(is_active=True)
         .order_by("level", "sort_order", "id")
@@ -244,27 +225,25 @@ def store_category_tree() -> list[dict]:
     return roots
 
 
-def store_products(*, category_id=None, q: str | None = None) -> QuerySet[Product]:
-    """On-shelf products for the storefront, filtered by category (any level) and text."""
+def store_product_list(*, actor) -> QuerySet[Product]:
+    """On-shelf products of active categories that have a SKU (the same for everyone).
+
+    SKUs come with their running promotions (``running_promotions``) and pictures
+    are prefetched; ``catalog.filters.StoreProductFilter`` narrows the list.
+    """
     now = timezone.now()
-    products = Product.objects.filter(
-        status=Product.Status.ON_SHELF, category__is_active=True
-    ).select_related("category")
-    if category_id:
-        products = products.filter(_category_filter(category_id))
-    if q:
-        q = q.strip()
-        products = products.filter(
-            Q(title__icontains=q) | Q(subtitle__icontains=q) | Q(brand__icontains=q)
-        )
-    products = products.filter(Exists(Sku.objects.filter(product=OuterRef("pk"))))
+    products = (
+        Product.objects.filter(status=Product.Status.ON_SHELF, category__is_active=True)
+        .select_related("category")
+        .filter(Exists(Sku.objects.filter(product=OuterRef("pk"))))
+    )
     return products.prefetch_related(
         Prefetch(
             "skus",
             queryset=Sku.objects.order_by("sort_order", "id").prefetch_related(
                 Prefetch(
                     "promotion_prices",
-                    queryset=active_promotions(now).order_by("price_amount"),
+                    queryset=_active_promotions(now).order_by("price_amount"),
                     to_attr="running_promotions",
                 )
             ),
@@ -273,9 +252,6 @@ def store_products(*, category_id=None, q: str | None = None) -> QuerySet[Produc
     )
 
 
-def store_product_get(product_id) -> Product:
+def store_product_get(*, actor, pk) -> Product:
     """Return an on-shelf product, or raise ``ProductNotFound`` (also for any other status)."""
-    try:
-        return store_products().get(pk=int(product_id))
-    except (Product.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise ProductNotFound() from None
+    return _get(store_product_list(actor=actor), pk, ProductNotFound)

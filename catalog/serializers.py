@@ -365,25 +365,6 @@ class ImportInput(serializers.Serializer):
     file = serializers.FileField()
 
 
-class ProductFilterInput(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=Product.Status.choices, required=False, allow_blank=True
-    )
-    category = IdField(required=False)
-    owner = IdField(required=False)
-    q = Text(max_length=100, required=False, allow_blank=True)
-
-
-class SkuFilterInput(serializers.Serializer):
-    product = IdField(required=False)
-    code = Text(max_length=40, required=False, allow_blank=True)
-
-
-class StoreProductFilterInput(serializers.Serializer):
-    category = IdField(required=False)
-    q = Text(max_length=100, required=False, allow_blank=True)
-
-
 # --- storefront ------------------------------------------------------------------------
 
 

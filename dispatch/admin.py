@@ -43,24 +43,11 @@ from .models import (
 )
 
 
-class SelectorQuerysetMixin:
-    """The changelist, change, delete and action views read through the app's selector.
-
-    ``list_selector(*, actor)`` is the same scoped read the API uses (with its
-    ``select_related``), so the admin builds no base queryset of its own.
-    """
-
-    list_selector = None
-
-    def get_queryset(self, request):
-        return type(self).list_selector(actor=request.user)
-
-
-class DispatchAdmin(SelectorQuerysetMixin, ServiceModelAdmin):
+class DispatchAdmin(ServiceModelAdmin):
     """A dispatch screen whose form saves through a service (``save_with_service``)."""
 
 
-class DispatchReadOnlyAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+class DispatchReadOnlyAdmin(ReadOnlyModelAdmin):
     """A read-only dispatch screen; its actions call services through ``run_service``."""
 
 

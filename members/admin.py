@@ -35,17 +35,6 @@ def _pii(obj, field: str, kind: str):
     return policy.value(obj, field, getattr(obj, field, ""), kind)
 
 
-class SelectorQuerysetMixin:
-    """``get_queryset`` is the app's list selector (scope and ``select_related``
-    come from it), so the changelist, change, delete and action views read exactly
-    the rows the API serves."""
-
-    list_selector = None
-
-    def get_queryset(self, request):
-        return type(self).list_selector(actor=request.user)
-
-
 class PiiColumnsMixin:
     """Masked personal-data columns; unmasked reads by PII holders are audited once the
     page is rendered (``pii.reveal``, via the kernel's policy)."""
@@ -102,7 +91,7 @@ class AddressInline(admin.TabularInline):
 
 
 @admin.register(Member)
-class MemberAdmin(SelectorQuerysetMixin, PiiColumnsMixin, ScopedModelAdmin):
+class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
     list_selector = selectors.member_list
     list_display = [
         "id",
@@ -210,7 +199,7 @@ class MemberAdmin(SelectorQuerysetMixin, PiiColumnsMixin, ScopedModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(SelectorQuerysetMixin, PiiColumnsMixin, ReadOnlyModelAdmin):
+class AddressAdmin(PiiColumnsMixin, ReadOnlyModelAdmin):
     list_selector = selectors.address_list
     list_display = [
         "id",
@@ -252,7 +241,7 @@ class AddressAdmin(SelectorQuerysetMixin, PiiColumnsMixin, ReadOnlyModelAdmin):
 
 
 @admin.register(GrowthEntry)
-class GrowthEntryAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+class GrowthEntryAdmin(ReadOnlyModelAdmin):
     list_selector = selectors.growth_entry_list
     list_display = ["id", "member", "reason", "reference", "amount", "balance_after", "created_at"]
     list_filter = ["reason"]
@@ -260,14 +249,14 @@ class GrowthEntryAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+class LevelChangeAdmin(ReadOnlyModelAdmin):
     list_selector = selectors.level_change_list
     list_display = ["id", "member", "from_level", "to_level", "growth", "reason", "created_at"]
     list_select_related = ["member", "from_level", "to_level"]
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+class PointsEntryAdmin(ReadOnlyModelAdmin):
     list_selector = selectors.points_entry_list
     list_display = ["id", "member", "reason", "reference", "points", "balance_after", "created_at"]
     list_filter = ["reason"]
@@ -275,14 +264,14 @@ class PointsEntryAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
 
 
 @admin.register(PointsLot)
-class PointsLotAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+class PointsLotAdmin(ReadOnlyModelAdmin):
     list_selector = selectors.points_lot_list
     list_display = ["id", "member", "reason", "points", "remaining", "earned_at", "expires_at"]
     list_filter = ["reason"]
 
 
 @admin.register(Coupon)
-class CouponAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+class CouponAdmin(ReadOnlyModelAdmin):
     list_selector = selectors.coupon_list
     list_display = ["id", "template", "member", "status", "source", "valid_until", "order_no"]
     list_filter = ["status", "source"]
@@ -291,7 +280,7 @@ class CouponAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(SelectorQuerysetMixin, ReadOnlyModelAdmin):
+class NotificationAdmin(ReadOnlyModelAdmin):
     list_selector = selectors.notification_list
     list_display = ["id", "member", "kind", "channel", "status", "attempts", "created_at"]
     list_filter = ["status", "kind", "channel"]
@@ -315,7 +304,7 @@ class CouponTemplateForm(forms.ModelForm):
 
 
 @admin.register(CouponTemplate)
-class CouponTemplateAdmin(SelectorQuerysetMixin, ServiceModelAdmin):
+class CouponTemplateAdmin(ServiceModelAdmin):
     list_selector = selectors.coupon_template_list
     form = CouponTemplateForm
     list_display = [
@@ -360,7 +349,7 @@ class LevelForm(forms.ModelForm):
 
 
 @admin.register(Level)
-class LevelAdmin(SelectorQuerysetMixin, ServiceModelAdmin):
+class LevelAdmin(ServiceModelAdmin):
     list_selector = selectors.level_list
     form = LevelForm
     list_display = [

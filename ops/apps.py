@@ -18,6 +18,7 @@ class OpsConfig(AppConfig):
             defaults,  # noqa: F401 - registers ops parameters and SLA kinds
             receivers,  # noqa: F401 - connects the login/logout receivers
         )
+        from .audit_chain import audit_entry_record
         from .checks import audit_keys_check
         from .models import (
             AuditEntry,
@@ -28,7 +29,6 @@ class OpsConfig(AppConfig):
             SystemParameter,
         )
         from .parameters import get_parameter
-        from .services.audit import audit_entry_record
 
         register_recorder(audit_entry_record)
         register_parameter_reader(get_parameter)

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core import parameters as kernel_parameters
 
+from .audit_chain import AUDIT_RETENTION_MIN_DAYS
 from .parameters import INT, register_parameter
-from .services.audit import AUDIT_RETENTION_MIN_DAYS
 from .sla_kinds import register_sla_kind
 
 register_parameter(

@@ -23,7 +23,7 @@ class AuditEntry(models.Model):
     """One audited event. Append-only; chained by a sealer after its transaction commits.
 
     A business transaction only inserts its entry (``seq`` empty). The sealer
-    (``ops.services.audit.audit_entries_seal``) takes committed unsealed entries in
+    (``ops.audit_chain.audit_entries_seal``) takes committed unsealed entries in
     ``id`` order, gives each the next ``seq``, the previous entry's ``hash`` as
     ``prev_hash`` and ``hash`` = HMAC-SHA256 (key ``key_id``) over its content and
     those chain fields, so editing or removing any sealed entry breaks the chain;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from .services.audit import audit_entry_record
+from .audit_chain import audit_entry_record
 
 
 def _channel(request) -> str:

@@ -6,13 +6,9 @@ from django.db import connection
 from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
+from .audit_chain import audit_entries_seal, audit_seal_request_clear, audit_unsealed_status
 from .parameters import get_parameter
-from .services.audit import (
-    audit_entries_purge,
-    audit_entries_seal,
-    audit_seal_request_clear,
-    audit_unsealed_status,
-)
+from .services.audit import audit_entries_purge
 from .services.sla import sla_scan
 
 

@@ -249,6 +249,7 @@ def low_stock_alerts_send(*, actor) -> dict:
         if owner_id is None:
             continue
         notified += staff_notify(
+            actor=actor,
             recipients=[owner_id],
             kind="low_stock",
             title=_("Low stock: %(sku)s") % {"sku": sku.code},

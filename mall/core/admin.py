@@ -308,8 +308,18 @@ class ScopedModelAdmin(DeclaredLookupsOnlyMixin, admin.ModelAdmin):
             self.show_facets = ShowFacets.NEVER
             self.actions_selection_counter = False
 
+    # The app's list selector, ``(*, actor) -> QuerySet``: when set, the changelist,
+    # change, history and delete views and the actions read exactly the rows (and the
+    # ``select_related``) the API serves. Without it: the model's rows in the reader's scope.
+    list_selector = None
+
     def get_queryset(self, request):
-        return scope_queryset(request.user, super().get_queryset(request))
+        selector = type(self).list_selector
+        if selector is None:
+            return scope_queryset(request.user, super().get_queryset(request))
+        queryset = selector(actor=request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         if not self.estimated_count:
@@ -553,7 +563,8 @@ class ServiceModelAdmin(ScopedModelAdmin):
 
     Implement ``save_with_service(request, obj, form, change)`` returning the saved
     object (a new one for "add"); many-to-many fields are the service's job too
-    (``save_related`` does not write them behind its back). A domain error rolls the
+    (``save_related`` does not write them behind its back); inline rows are saved
+    by ``save_formset`` calling services. A domain error (of either) rolls the
     whole form back and the same form is shown again with what was typed, the error
     on the fields it names (else above the form) and as an error message.
     """
@@ -573,8 +584,13 @@ class ServiceModelAdmin(ScopedModelAdmin):
             obj._state.db = saved._state.db
 
     def save_related(self, request, form, formsets, change):
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+        # Inline rows are saved by services too (``save_formset``): their refusal
+        # rolls the whole form back like the parent's.
+        try:
+            for formset in formsets:
+                self.save_formset(request, form, formset, change=change)
+        except ApplicationError as exc:
+            raise _ServiceFailed(exc) from exc
 
     def get_form(self, request, obj=None, **kwargs):
         form_class = super().get_form(request, obj, **kwargs)

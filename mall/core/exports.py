@@ -258,6 +258,21 @@ def _replayed_view(view_class: type, user, query: list[list[str]]):
     return view, request
 
 
+def export_job_queryset(*, job, user):
+    """Rebuild the export's viewset for ``user`` with the job's stored query string.
+
+    Checks the view's permissions again (``PermissionDeniedError`` when lost) and
+    returns ``(view, rows)``: the same scope and filters as the request had.
+    """
+    view, request = _replayed_view(
+        export_view_class(job.name), user, job.parameters.get("query", [])
+    )
+    for permission in view.get_permissions():
+        if not permission.has_permission(request, view):
+            raise PermissionDeniedError()
+    return view, view.filter_queryset(view.get_queryset())
+
+
 def export_job_run(*, job, progress) -> dict:
     """Write the export of ``job`` as its owner would get it now; return the result.
 
@@ -270,12 +285,7 @@ def export_job_run(*, job, progress) -> dict:
     user = get_user_model().objects.get(pk=job.requested_by_id)  # fresh permission cache
     params = job.parameters
     fmt = params.get("format", "csv")
-    view_class = export_view_class(job.name)
-    view, request = _replayed_view(view_class, user, params.get("query", []))
-    for permission in view.get_permissions():
-        if not permission.has_permission(request, view):
-            raise PermissionDeniedError()
-    queryset = view.filter_queryset(view.get_queryset())
+    view, queryset = export_job_queryset(job=job, user=user)
     model = queryset.model
     total = queryset.count()
     progress.rows_total = total

@@ -37,10 +37,6 @@ class StrictBooleanField(forms.NullBooleanField):
 
     widget = forms.TextInput
 
-    # A plain text input: NullBooleanField's select widget maps every unknown value
-    # (``maybe``, ``1``) to None before to_python() sees it, i.e. "no filter".
-    widget = forms.TextInput
-
     def to_python(self, value):
         if value in (None, ""):
             return None

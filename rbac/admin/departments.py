@@ -12,11 +12,10 @@ from .. import selectors, services
 from ..models import (
     Department,
 )
-from ._common import ListSelectorMixin
 
 
 @admin.register(Department)
-class DepartmentAdmin(ListSelectorMixin, ServiceModelAdmin):
+class DepartmentAdmin(ServiceModelAdmin):
     list_selector = selectors.department_list
     list_display = ["indented_name", "code", "head", "default_role_codes", "sort_order"]
     search_fields = ["name", "code"]

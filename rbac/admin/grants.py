@@ -19,7 +19,7 @@ from ..models import (
     RoleAssignment,
 )
 from ..permissions import permission_label
-from ._common import ListSelectorMixin, ReasonActionForm
+from ._common import ReasonActionForm
 
 User = get_user_model()
 
@@ -31,7 +31,7 @@ class RoleAssignmentForm(forms.ModelForm):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(ListSelectorMixin, ServiceModelAdmin):
+class RoleAssignmentAdmin(ServiceModelAdmin):
     list_selector = selectors.role_assignment_list
     form = RoleAssignmentForm
     action_form = ReasonActionForm
@@ -115,7 +115,7 @@ class ObjectGrantForm(forms.ModelForm):
         return data
 
 
-class ObjectGrantAdmin(ListSelectorMixin, ServiceModelAdmin):
+class ObjectGrantAdmin(ServiceModelAdmin):
     list_selector = selectors.object_grant_list
     form = ObjectGrantForm
     actions = ["revoke_selected"]

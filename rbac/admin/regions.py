@@ -12,7 +12,6 @@ from ..models import (
     Province,
     SalesRegion,
 )
-from ._common import ListSelectorMixin
 
 
 class ProvinceInline(admin.TabularInline):
@@ -27,7 +26,7 @@ class ProvinceInline(admin.TabularInline):
 
 
 @admin.register(SalesRegion)
-class SalesRegionAdmin(ListSelectorMixin, ServiceModelAdmin):
+class SalesRegionAdmin(ServiceModelAdmin):
     list_selector = selectors.sales_region_list
     list_display = ["code", "name", "sort_order", "province_names"]
     fields = ["code", "name", "sort_order"]
@@ -52,7 +51,7 @@ class SalesRegionAdmin(ListSelectorMixin, ServiceModelAdmin):
 
 
 @admin.register(Province)
-class ProvinceAdmin(ListSelectorMixin, ServiceModelAdmin):
+class ProvinceAdmin(ServiceModelAdmin):
     list_selector = selectors.province_list
     list_display = ["code", "name", "full_name", "region"]
     list_filter = ["region"]

@@ -13,7 +13,7 @@ from .. import selectors, services
 from ..models import (
     PermissionRequest,
 )
-from ._common import ListSelectorMixin, ReasonActionForm
+from ._common import ReasonActionForm
 
 
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
@@ -38,7 +38,7 @@ class PermissionRequestForm(forms.ModelForm):
 
 
 @admin.register(PermissionRequest)
-class PermissionRequestAdmin(ListSelectorMixin, ServiceModelAdmin):
+class PermissionRequestAdmin(ServiceModelAdmin):
     list_selector = selectors.permission_request_list  # approvers see what waits for them
     form = PermissionRequestForm
     action_form = ReasonActionForm

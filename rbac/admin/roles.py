@@ -14,7 +14,7 @@ from ..models import (
     Role,
     RoleAssignment,
 )
-from ._common import ListSelectorMixin, grantable_permissions
+from ._common import grantable_permissions
 
 
 class RoleForm(forms.ModelForm):
@@ -60,7 +60,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(Role)
-class RoleAdmin(ListSelectorMixin, ServiceModelAdmin):
+class RoleAdmin(ServiceModelAdmin):
     list_selector = selectors.role_list
     form = RoleForm
     list_display = ["code", "name", "scope_kind", "region_codes", "department", "is_active"]

@@ -23,7 +23,7 @@ from ..models import (
     StaffProfile,
 )
 from ..permissions import permission_label
-from ._common import ListSelectorMixin, ReasonActionForm, grantable_permissions
+from ._common import ReasonActionForm, grantable_permissions
 
 User = get_user_model()
 
@@ -58,7 +58,7 @@ class StaffProfileForm(forms.ModelForm):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(ListSelectorMixin, PiiAdminMixin, ServiceModelAdmin):
+class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
     list_selector = selectors.staff_profile_list
     form = StaffProfileForm
     action_form = ReasonActionForm
@@ -193,7 +193,7 @@ class ServicePasswordChangeForm(AdminPasswordChangeForm):
         return self.user
 
 
-class StaffUserAdmin(ListSelectorMixin, PiiAdminMixin, ServiceModelAdmin, UserAdmin):
+class StaffUserAdmin(PiiAdminMixin, ServiceModelAdmin, UserAdmin):
     """Staff accounts: scoped, and roles/permissions only through the RBAC screens.
 
     Names are personal data: masked (read-only) and not searchable without the PII

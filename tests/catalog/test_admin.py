@@ -100,6 +100,33 @@ def test_product_is_created_in_the_admin_through_the_service(author, leaf):
     assert ProductEvent.objects.filter(product=product, kind="created").exists()
 
 
+def test_a_sku_the_service_refuses_rolls_the_whole_add_form_back_and_shows_it_again(author, leaf):
+    too_long_name = "规格" * 16  # the service allows names of at most 30 characters
+    response = _client(author).post(
+        "/admin/catalog/product/add/",
+        {
+            "code": "ADM-2",
+            "title": "电饭煲 规格有误",
+            "category": leaf.pk,
+            "description": "后台创建",
+            "skus-TOTAL_FORMS": "1",
+            "skus-INITIAL_FORMS": "0",
+            "skus-0-code": "ADM-2-S",
+            "skus-0-spec": f'{{"{too_long_name}": "3L"}}',
+            "skus-0-price_amount": "199.00",
+            "skus-0-cost_amount": "100.00",
+            "skus-0-weight_grams": "2000",
+            "skus-0-sort_order": "0",
+            "images-TOTAL_FORMS": "0",
+            "images-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200  # the form again, with what was typed
+    assert "电饭煲 规格有误" in response.content.decode()
+    assert any(m.level_tag == "error" for m in response.context["messages"])
+    assert not Product.objects.filter(code="ADM-2").exists()
+
+
 def test_history_page_lists_rounds_with_names(make_product, author, reviewer):
     from catalog import services
 

@@ -120,3 +120,19 @@ def test_a_move_to_another_level_is_refused_when_requested_not_only_at_approval(
         )
     assert list(caught.value.fields) == ["parent_id"]
     assert not CategoryChangeRequest.objects.exists()
+
+
+def test_a_decision_note_over_500_characters_is_refused_and_the_request_stays_pending(
+    author, reviewer, tree
+):
+    from catalog.exceptions import InvalidProductData
+
+    change = services.category_change_request(
+        actor=author, kind="update", category=tree["leaf"], payload={"name": "电饭锅"}
+    )
+    with pytest.raises(InvalidProductData):
+        services.category_change_approve(actor=reviewer, change=change, note="好" * 501)
+    change.refresh_from_db()
+    assert change.status == CategoryChangeRequest.Status.PENDING
+    tree["leaf"].refresh_from_db()
+    assert tree["leaf"].name == "电饭煲"

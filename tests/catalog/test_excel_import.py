@@ -179,7 +179,7 @@ def test_export_is_scoped_by_the_caller_selector(staff_with_role, make_product, 
     make_product(reviewer)
     mine_only = staff_with_role("ops1", perms=perms.PRODUCT_OPS_PERMISSIONS, scope="self")
     make_product(mine_only, code="MINE-1")
-    content = product_export(actor=mine_only, products=product_visible_to(mine_only))
+    content = product_export(actor=mine_only, products=product_visible_to(actor=mine_only))
     codes = {
         line[0]
         for line in list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))[1:]

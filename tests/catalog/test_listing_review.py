@@ -6,11 +6,11 @@ from catalog import services
 from catalog.exceptions import (
     CatalogPermissionDenied,
     InvalidProductData,
-    InvalidTransition,
     ProductLocked,
     ReviewerIsAuthor,
 )
 from catalog.models import Product, ProductEvent
+from mall.core.transitions import InvalidTransition
 from ops.models import AuditEntry
 
 pytestmark = pytest.mark.django_db

@@ -189,9 +189,9 @@ def test_running_promotion_is_the_current_price_until_cancelled(author, sku, rev
         starts_at=now - timedelta(minutes=1),
         ends_at=now + timedelta(days=1),
     )
-    assert sku_current_prices([sku.pk]) == {sku.pk: Decimal("88.00")}
+    assert sku_current_prices(actor=author, sku_ids=[sku.pk]) == {sku.pk: Decimal("88.00")}
     services.promotion_price_cancel(actor=author, promotion=promotion, reason="活动取消")
-    assert sku_current_prices([sku.pk]) == {sku.pk: Decimal("100.00")}
+    assert sku_current_prices(actor=author, sku_ids=[sku.pk]) == {sku.pk: Decimal("100.00")}
 
 
 def test_staff_without_promotion_permission_is_refused(make_staff, sku, start):
@@ -229,3 +229,20 @@ def test_a_start_whose_look_back_leaves_the_calendar_is_refused_not_a_crash(
     assert response.status_code == 400
     assert "starts_at" in response.json()["error"]["fields"]
     assert not PromotionPrice.objects.filter(sku=sku).exists()
+
+
+def test_a_price_change_reason_over_200_characters_is_refused_not_cut(author, sku):
+    with pytest.raises(InvalidProductData) as refused:
+        services.sku_update(actor=author, sku=sku, price_amount="90.00", reason="降" * 201)
+    assert "reason" in refused.value.fields
+    sku.refresh_from_db()
+    assert sku.price_amount == Decimal("100.00")
+    services.sku_update(actor=author, sku=sku, price_amount="90.00", reason="降" * 200)
+    assert SkuPriceChange.objects.filter(sku=sku).latest("id").reason == "降" * 200
+
+
+def test_a_cancel_reason_over_500_characters_is_refused(author, sku, start):
+    promotion = _promote(author, sku, "80.00", start)
+    with pytest.raises(InvalidProductData):
+        services.promotion_price_cancel(actor=author, promotion=promotion, reason="x" * 501)
+    assert PromotionPrice.objects.get(pk=promotion.pk).status == PromotionPrice.Status.ACTIVE

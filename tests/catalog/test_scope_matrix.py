@@ -72,15 +72,15 @@ EXPECTED = {
 def test_products_and_their_skus_follow_the_owners_scope(world, scope):
     viewers, products = world
     viewer = viewers[scope]
-    assert (
-        set(selectors.product_visible_to(viewer).values_list("code", flat=True)) == EXPECTED[scope]
-    )
-    sku_products = set(selectors.sku_visible_to(viewer).values_list("product__code", flat=True))
+    products_seen = selectors.product_visible_to(actor=viewer).values_list("code", flat=True)
+    assert set(products_seen) == EXPECTED[scope]
+    skus_seen = selectors.sku_visible_to(actor=viewer).values_list("product__code", flat=True)
+    sku_products = set(skus_seen)
     assert sku_products == EXPECTED[scope]
     for code, product in ((p.code, p) for p in products.values()):
         if code not in EXPECTED[scope]:
             with pytest.raises(ProductNotFound):
-                selectors.product_get(actor=viewer, product_id=product.pk)
+                selectors.product_get(actor=viewer, pk=product.pk)
 
 
 def test_categories_are_reference_data_visible_to_every_staff_member(world, tree):

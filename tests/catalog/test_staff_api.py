@@ -237,3 +237,34 @@ def test_handing_a_product_to_an_owner_outside_ones_scope_answers_with_the_saved
     assert Product.objects.get(pk=product.pk).owner == reviewer
     # From now on the product is the new owner's: out of the old owner's scope.
     assert client.get(f"/api/v1/catalog/products/{product.pk}/").status_code == 404
+
+
+def test_skus_promotions_and_imports_outside_scope_are_404_with_their_codes(
+    staff_client, ops, reviewer, make_product
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog import services
+    from catalog.models import ProductImport
+
+    sku = make_product(reviewer).skus.get()
+    start = timezone.now() + timedelta(hours=1)
+    promotion = services.promotion_price_create(
+        actor=reviewer, sku=sku, price_amount="1.00", starts_at=start, ends_at=start + timedelta(1)
+    )
+    record = ProductImport.objects.create(
+        file_name="theirs.xlsx", status="failed", row_count=1, created_by=reviewer
+    )
+    client = staff_client(ops)
+    for path, code in [
+        (f"/api/v1/catalog/skus/{sku.pk}/", "sku_not_found"),
+        (f"/api/v1/catalog/skus/{sku.pk}/price-history/", "sku_not_found"),
+        (f"/api/v1/catalog/promotions/{promotion.pk}/", "promotion_not_found"),
+        (f"/api/v1/catalog/imports/{record.pk}/", "import_not_found"),
+        ("/api/v1/catalog/skus/99999999999/", "sku_not_found"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == code, path

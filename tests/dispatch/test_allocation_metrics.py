@@ -58,7 +58,7 @@ def test_every_out_of_stock_answer_is_counted(actor, warehouses, make_sku, put_s
     before = counter_value("out_of_stock")
 
     with pytest.raises(OutOfStock):
-        services.predispatch(province="上海市", lines=[(sku.code, 50)])
+        services.predispatch(actor=actor, province="上海市", lines=[(sku.code, 50)])
     with pytest.raises(OutOfStock):
         services.allocate(
             actor=actor, order_no="M3", province=province("上海"), lines=[(sku.code, 50)]

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 
 from mall.core.audit import audit
+from ops.audit_chain import audit_chain_verify
 from ops.models import AuditEntry
-from ops.services.audit import audit_chain_verify
 
 from .test_celery_worker import ROOT, database_url_for_current_test_db
 

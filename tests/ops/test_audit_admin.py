@@ -57,7 +57,7 @@ def test_a_superuser_sees_all_entries_and_cannot_change_or_delete_them(client, e
 
 
 def test_the_changelist_shows_whether_each_entry_is_sealed_yet(client, entries, superuser):
-    from ops.services.audit import audit_entries_seal
+    from ops.audit_chain import audit_entries_seal
 
     audit_entries_seal()
     audit(actor=superuser, action="test.not_sealed_yet")

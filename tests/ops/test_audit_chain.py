@@ -11,13 +11,9 @@ from django.db import connection
 from django.utils import timezone
 
 from mall.core.audit import audit, snapshot
+from ops.audit_chain import audit_chain_verify, audit_entries_seal, audit_entry_hash
 from ops.models import AuditChainHead, AuditEntry
-from ops.services.audit import (
-    audit_chain_verify,
-    audit_entries_purge,
-    audit_entries_seal,
-    audit_entry_hash,
-)
+from ops.services.audit import audit_entries_purge
 from tests.conftest import requires_postgres
 
 
@@ -153,7 +149,7 @@ def test_an_edit_with_a_hash_made_without_the_key_is_found(chain):
     import hashlib
     import hmac
 
-    from ops.services.audit import _canonical
+    from ops.audit_chain import _canonical
 
     entry = AuditEntry.objects.get(seq=2)
     entry.action = "forged"

@@ -7,8 +7,8 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from ops.audit_chain import audit_chain_verify
 from ops.models import AuditEntry
-from ops.services.audit import audit_chain_verify
 from tests.conftest import PASSWORD, requires_postgres
 
 

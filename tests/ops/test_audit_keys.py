@@ -8,10 +8,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from mall.core.audit import audit
+from ops.audit_chain import audit_chain_verify, audit_entries_seal
 from ops.audit_keys import audit_key_ring, parse_keys
 from ops.checks import audit_keys_check
 from ops.models import AuditEntry
-from ops.services.audit import audit_chain_verify, audit_entries_seal
 
 
 def key(key_id: str, fill: bytes) -> str:

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from mall.core.audit import audit
 from mall.core.models import JobRun
+from ops.audit_chain import audit_chain_verify, audit_entries_seal
 from ops.models import AuditChainHead, AuditEntry
-from ops.services.audit import audit_chain_verify, audit_entries_seal
 from ops.tasks import SCHEDULE, audit_entries_seal_safety_task
 
 
@@ -93,7 +93,7 @@ def test_entries_are_chained_in_batches_in_the_order_they_are_sealed(db, superus
     for index in range(7):
         audit(actor=superuser, action="test.write", object_id=index)
 
-    from ops.services.audit import _seal_batch
+    from ops.audit_chain import _seal_batch
 
     assert _seal_batch(3)[0] == 3
     assert audit_entries_seal(batch_size=3) == 4

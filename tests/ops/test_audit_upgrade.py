@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 
 from mall.core.audit import audit
+from ops.audit_chain import audit_chain_verify, audit_entries_seal, audit_entry_hash
 from ops.models import AuditChainHead, AuditEntry
-from ops.services.audit import audit_chain_verify, audit_entries_seal, audit_entry_hash
 
 from .test_audit_chain import raw_sql
 

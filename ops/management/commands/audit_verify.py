@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ops.audit_chain import audit_chain_verify
 from ops.audit_keys import audit_key_ring, generate_key_entry
-from ops.services.audit import audit_chain_verify
 
 
 class Command(BaseCommand):
