@@ -13,7 +13,10 @@ from tests.members.test_staff_api import regional_staff  # noqa: F401 - the fixt
 
 
 def test_a_member_export_above_the_threshold_is_a_masked_job_of_the_scope(
-    staff_client, regional_staff, make_member, django_capture_on_commit_callbacks  # noqa: F811
+    staff_client,
+    regional_staff,  # noqa: F811 - the fixture imported above
+    make_member,
+    django_capture_on_commit_callbacks,
 ):
     SystemParameter.objects.create(key="core.export_sync_max_rows", value=1)
     make_member("13911112222", province="上海")
@@ -33,7 +36,9 @@ def test_a_member_export_above_the_threshold_is_a_masked_job_of_the_scope(
 
 
 def test_an_export_filtered_by_a_phone_number_is_answered_at_once_and_stores_no_job(
-    staff_client, regional_staff, make_member  # noqa: F811
+    staff_client,
+    regional_staff,  # noqa: F811 - the fixture imported above
+    make_member,
 ):
     SystemParameter.objects.create(key="core.export_sync_max_rows", value=0)
     make_member("13911112222", province="上海")
