@@ -20,7 +20,7 @@ from mall.core.exceptions import ApplicationError
 from . import permissions as perms
 from . import selectors, services
 from .compliance import product_compliance_problems
-from .excel import product_export, product_import
+from .excel import product_export, product_import_request
 from .models import (
     Category,
     CategoryChangeRequest,
@@ -487,13 +487,14 @@ class ProductAdmin(ServiceModelAdmin):
         return custom + super().get_urls()
 
     def import_view(self, request):
+        """Upload a file: a bad file is refused at once, otherwise the import runs as a
+        job and the page of that job (progress bar, then the outcome) opens."""
         if not self.has_import_permission(request):
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
-        record = None
         if request.method == "POST" and form.is_valid():
             try:
-                record = product_import(
+                job = product_import_request(
                     actor=request.user,
                     file=form.cleaned_data["file"],
                     file_name=form.cleaned_data["file"].name,
@@ -501,19 +502,17 @@ class ProductAdmin(ServiceModelAdmin):
             except ApplicationError as exc:
                 form.add_error("file", _error_text(exc))
             else:
-                if record.status == ProductImport.Status.APPLIED:
-                    self.message_user(
-                        request,
-                        _("Imported %(rows)d rows.") % {"rows": record.row_count},
-                        level=messages.SUCCESS,
-                    )
-                    return HttpResponseRedirect(reverse("admin:catalog_product_changelist"))
+                self.message_user(
+                    request,
+                    _("The import has started; this page shows its progress."),
+                    level=messages.INFO,
+                )
+                return HttpResponseRedirect(reverse("admin:core_filejob_change", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import products from Excel"),
             "opts": self.opts,
             "form": form,
-            "record": record,
         }
         return render(request, "admin/catalog/product/import.html", context)
 

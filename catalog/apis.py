@@ -20,15 +20,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mall.core.api import ID_REGEX, ScopedFilterBackend, ScopedViewSet
-from mall.core.exceptions import error_body
+from mall.core.exports import register_export_view
+from mall.core.job_apis import FileJobSerializer, file_job_accepted_body
 from mall.core.money import money_str
 from mall.core.pagination import DefaultCursorPagination
+from mall.core.parameters import EXPORT_SYNC_MAX_ROWS, kernel_parameter
 
 from . import permissions as perms
 from . import selectors, services
 from .availability import sellable_stock
 from .compliance import product_compliance_problems
-from .excel import product_export, product_import
+from .excel import (
+    EXPORT_JOB_NAME,
+    product_export,
+    product_export_request,
+    product_export_rows,
+    product_import_request,
+)
 from .exceptions import CategoryNotFound, InvalidProductData, ProductNotFound
 from .filters import (
     CategoryChangeFilter,
@@ -39,7 +47,6 @@ from .filters import (
     SkuFilter,
     StoreProductFilter,
 )
-from .models import ProductImport
 from .serializers import (
     ApproveInput,
     BulkShelfInput,
@@ -282,24 +289,36 @@ class ProductViewSet(ScopedViewSet):
 
     @extend_schema(
         filters=True,
-        responses={(200, XLSX): OpenApiTypes.BINARY},
+        responses={(200, XLSX): OpenApiTypes.BINARY, 202: FileJobSerializer},
         summary="Export the products in scope as Excel (one row per SKU)",
+        description=(
+            "More SKU rows than `core.export_sync_max_rows`: 202 with the job; poll "
+            "`status_url`, then fetch `download_url`."
+        ),
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def export(self, request):
         products = self.filter_queryset(self.get_queryset())
         filters = {key: value for key, value in request.query_params.items() if key != "format"}
+        if product_export_rows(products) > kernel_parameter(EXPORT_SYNC_MAX_ROWS):
+            query = [(key, value) for key, items in request.query_params.lists() for value in items]
+            job = product_export_request(actor=request.user, query=query)
+            return Response(file_job_accepted_body(job, request), status=status.HTTP_202_ACCEPTED)
         content = product_export(actor=request.user, products=products, filters=filters)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return _xlsx_response(content, f"products-{stamp}.xlsx")
 
     @extend_schema(
         request={"multipart/form-data": ImportInput},
-        responses={201: ProductImportSerializer},
-        summary="Import products from Excel: all rows or none",
+        responses={202: FileJobSerializer},
+        summary="Import products from Excel (a job): all rows or none",
         description=(
-            "A file with problems changes nothing and answers 400 `import_rejected` with "
-            "`fields` per row and `import` (the record, with `report_url` of the error report)."
+            "A file that is not a workbook with the columns, or with no or too many rows, "
+            "answers 400 `import_file_invalid` at once. Otherwise the import runs as a job: "
+            "202 with `job` and `status_url` (`/api/v1/jobs/{id}/`: progress, then `result` "
+            "with `import`, the record id, and the counts). A file with problems changes "
+            "nothing: the job ends `failed` with the per-row `result.errors` and the error "
+            "report at `download_url`."
         ),
     )
     @action(
@@ -310,18 +329,14 @@ class ProductViewSet(ScopedViewSet):
     )
     def import_file(self, request):
         data = self.validated(ImportInput)
-        record = product_import(actor=request.user, file=data["file"], file_name=data["file"].name)
-        body = ProductImportSerializer(record).data
-        if record.status == ProductImport.Status.APPLIED:
-            return Response(body, status=status.HTTP_201_CREATED)
-        fields = {f"row {item['row']}": item["errors"] for item in record.errors}
-        error = error_body(
-            "import_rejected",
-            _("The file has errors; nothing was imported. Download the error report."),
-            fields,
-            **{"import": body},
+        job = product_import_request(
+            actor=request.user, file=data["file"], file_name=data["file"].name
         )
-        return Response(error, status=status.HTTP_400_BAD_REQUEST)
+        return Response(file_job_accepted_body(job, request), status=status.HTTP_202_ACCEPTED)
+
+
+# A large export runs as a job that rebuilds this viewset for its owner (mall/core/exports.py).
+register_export_view(EXPORT_JOB_NAME, ProductViewSet)
 
 
 # --- staff: SKUs and promotions --------------------------------------------------------

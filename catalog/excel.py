@@ -10,20 +10,25 @@ exported file can be edited and imported again.
 from __future__ import annotations
 
 import io
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from mall.core.actors import system_actor
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
+from mall.core.filejobs import file_job_create, file_job_fail, file_job_succeed
+from mall.core.models import FileJob
 from mall.core.money import to_money
 from ops.parameters import get_parameter
 
@@ -69,6 +74,8 @@ PRODUCT_COLUMNS = (
     "is_virtual",
     "owner",
 )
+
+Progress = Callable[[int], None]
 
 _TRUE = {"1", "true", "yes", "y", "是", "Y"}
 _FALSE = {"0", "false", "no", "n", "否", "N"}
@@ -363,8 +370,9 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _apply(actor, plan: dict[str, dict]) -> dict[str, int]:
+def _apply(actor, plan: dict[str, dict], progress: Progress | None = None) -> dict[str, int]:
     counts = {"products_created": 0, "products_updated": 0, "skus_created": 0, "skus_updated": 0}
+    done = 0
     for code, entry in plan.items():
         product = entry["product"]
         values = dict(entry["values"])
@@ -396,15 +404,21 @@ def _apply(actor, plan: dict[str, dict]) -> dict[str, int]:
                 before = sku.updated_at
                 sku = sku_update(actor=actor, sku=sku, reason="excel import", **sku_values)
                 counts["skus_updated"] += int(sku.updated_at != before)
+            done += 1
+            if progress is not None:
+                progress(done)
     return counts
 
 
-def product_import(*, actor, file, file_name: str = "") -> ProductImport:
+def product_import(
+    *, actor, file, file_name: str = "", progress: Progress | None = None
+) -> ProductImport:
     """Import products and SKUs from an Excel file: every row or none.
 
     Raises ``ImportFileInvalid`` when the file is not a workbook with the columns.
     Returns the ``ProductImport``: ``applied`` with counts, or ``failed`` with the
-    per-row errors and a downloadable report. Audited either way.
+    per-row errors and a downloadable report. Audited either way. ``progress(rows
+    done)`` is called after each row is applied (a job shows it to the importer).
     """
     _require(actor, perms.IMPORT_PRODUCT)
     file_name = (file_name or getattr(file, "name", "") or "import.xlsx")[:200]
@@ -416,7 +430,7 @@ def product_import(*, actor, file, file_name: str = "") -> ProductImport:
     if not bad:
         try:
             with transaction.atomic():
-                counts = _apply(actor, plan)
+                counts = _apply(actor, plan, progress)
                 record = ProductImport.objects.create(
                     file_name=file_name,
                     status=ProductImport.Status.APPLIED,
@@ -461,10 +475,99 @@ def product_import(*, actor, file, file_name: str = "") -> ProductImport:
     return record
 
 
+IMPORT_JOB_NAME = "catalog.product_import"
+
+
+def product_import_request(*, actor, file, file_name: str = "") -> FileJob:
+    """Check the file's shape and queue its import as a job; return the ``FileJob``.
+
+    A file that is not a workbook with the columns, has no rows or too many is
+    refused at once (``ImportFileInvalid``); the rows themselves are checked and
+    applied by :func:`product_import_job_run` on the ``heavy`` queue.
+    """
+    from .tasks import product_import_job_task
+
+    _require(actor, perms.IMPORT_PRODUCT)
+    file_name = (file_name or getattr(file, "name", "") or "import.xlsx")[:200]
+    _header, rows = _read_rows(file)
+    file.seek(0)
+    return file_job_create(
+        actor=actor,
+        kind=FileJob.Kind.IMPORT,
+        name=IMPORT_JOB_NAME,
+        task=product_import_job_task,
+        parameters={"model": "catalog.product", "file_name": file_name, "rows": len(rows)},
+        input_file=file,
+        input_name=file_name,
+    )
+
+
+def product_import_job_run(*, job: FileJob, progress) -> ProductImport:
+    """Run a queued import as the person who uploaded it (permission checked again).
+
+    An applied import ends the job ``succeeded`` with the counts; a rejected one ends
+    it ``failed`` with the per-row errors and the error report as the job's file.
+    """
+    actor = get_user_model().objects.get(pk=job.requested_by_id)  # fresh permissions
+    progress.rows_total = job.parameters.get("rows")
+    progress(0)
+    with job.input_file.open("rb") as handle:
+        record = product_import(
+            actor=actor,
+            file=handle,
+            file_name=job.parameters.get("file_name", ""),
+            progress=progress,
+        )
+    result = {
+        "import": record.pk,
+        "status": record.status,
+        "rows": record.row_count,
+        "rows_with_errors": record.error_count,
+        **record.summary,
+    }
+    if record.status == ProductImport.Status.APPLIED:
+        job.rows_total = record.row_count
+        file_job_succeed(actor=system_actor(), job=job, result=result)
+        return record
+    report = None
+    if record.report:
+        with record.report.open("rb") as source:
+            report = ContentFile(source.read())
+    file_job_fail(
+        actor=system_actor(),
+        job=job,
+        error=_("%(n)d row(s) have errors; nothing was imported. Download the error report.")
+        % {"n": record.error_count},
+        result={**result, "code": "import_rejected", "errors": record.errors[:100]},
+        file=report,
+        file_name=f"import-{record.pk}-errors.xlsx",
+    )
+    return record
+
+
 def product_export(*, actor, products: QuerySet[Product], filters: dict | None = None) -> bytes:
     """Write the products (already scoped by the caller's selector) as an Excel file.
 
     Audited with the filters and the row count.
+    """
+    buffer = io.BytesIO()
+    product_export_write(actor=actor, products=products, out=buffer, filters=filters)
+    return buffer.getvalue()
+
+
+def product_export_write(
+    *,
+    actor,
+    products: QuerySet[Product],
+    out,
+    filters: dict | None = None,
+    progress: Progress | None = None,
+    job_id: int | None = None,
+) -> int:
+    """Write the products as an Excel file into ``out`` (one row per SKU); return the rows.
+
+    ``progress(rows)`` is called after each row. Audited (``product.export``) with the
+    filters, the row count and the job, if any.
     """
     _require(actor, perms.EXPORT_PRODUCT)
     workbook = Workbook(write_only=True)
@@ -493,12 +596,76 @@ def product_export(*, actor, products: QuerySet[Product], filters: dict | None =
                 ]
             )
             count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    audit(
+            if progress is not None:
+                progress(count)
+    workbook.save(out)
+    data = {"filters": filters or {}, "rows": count}
+    if job_id is not None:
+        data["job"] = job_id
+    audit(actor=actor, action="product.export", object_type="catalog.product", data=data)
+    return count
+
+
+EXPORT_JOB_NAME = "catalog.product_export"
+
+
+def product_export_rows(products: QuerySet[Product]) -> int:
+    """The rows an export of ``products`` would write (one per SKU)."""
+    return Sku.objects.filter(product__in=products.values("pk")).count()
+
+
+def product_export_request(*, actor, query: list[tuple[str, str]]) -> FileJob:
+    """Queue a large product export as a job for ``actor``; return the ``FileJob``.
+
+    ``query`` is the request's query string (the list filters: status, category,
+    owner, q — ids and words, no personal data), replayed by the job.
+    """
+    from .tasks import product_export_job_task
+
+    _require(actor, perms.EXPORT_PRODUCT)
+    return file_job_create(
         actor=actor,
-        action="product.export",
-        object_type="catalog.product",
-        data={"filters": filters or {}, "rows": count},
+        kind=FileJob.Kind.EXPORT,
+        name=EXPORT_JOB_NAME,
+        task=product_export_job_task,
+        parameters={
+            "model": "catalog.product",
+            "format": "xlsx",
+            "query": [list(pair) for pair in query],
+        },
     )
-    return buffer.getvalue()
+
+
+def product_export_job_run(*, job: FileJob, progress) -> int:
+    """Write a queued product export as its owner would get it now (scope, permission).
+
+    The product viewset is rebuilt for the owner with the stored query string
+    (``mall.core.exports.export_job_queryset``), so the filters are the list's own.
+    """
+    from mall.core.exports import export_job_queryset
+
+    actor = get_user_model().objects.get(pk=job.requested_by_id)  # fresh permissions
+    _view, products = export_job_queryset(job=job, user=actor)
+    filters = {key: value for key, value in job.parameters.get("query", []) if key != "format"}
+    progress.rows_total = product_export_rows(products)
+    progress(0)
+    with tempfile.TemporaryFile() as out:
+        rows = product_export_write(
+            actor=actor,
+            products=products,
+            out=out,
+            filters=filters,
+            progress=progress,
+            job_id=job.pk,
+        )
+        out.seek(0)
+        job.rows_total = rows
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        file_job_succeed(
+            actor=system_actor(),
+            job=job,
+            result={"rows": rows},
+            file=File(out),
+            file_name=f"products-{stamp}.xlsx",
+        )
+    return rows

@@ -9,6 +9,10 @@ TESTING = True
 # Hashing cost is not what the tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"  # noqa: F405
+PRIVATE_MEDIA_ROOT = Path(  # noqa: F405
+    os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "artifacts" / "test-private")  # noqa: F405
+)
+STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT  # noqa: F405
 
 # A test-only app with scoped models: the scope matrix and the browser test use it
 # (tests/scopetest; its API is mounted by tests that ask for tests.scopetest.urls).

@@ -9,9 +9,13 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
-from mall.core import auth_views
+from mall.core import auth_views, job_apis
 from mall.core.exceptions import api_route_not_found
+
+jobs_router = SimpleRouter()
+jobs_router.register("jobs", job_apis.FileJobViewSet, basename="file-job")
 
 handler400 = "mall.core.exceptions.json_or_html_400"
 handler403 = "mall.core.exceptions.json_or_html_403"
@@ -25,6 +29,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/auth/token/", auth_views.TokenLoginView.as_view(), name="auth-token"),
     path("api/v1/auth/logout/", auth_views.TokenLogoutView.as_view(), name="auth-logout"),
+    path("api/v1/", include(jobs_router.urls)),
     path("", include("ops.urls")),
     path("", include("rbac.urls")),
     path("", include("catalog.urls")),

@@ -11,6 +11,7 @@ class OpsConfig(AppConfig):
 
         from mall.core.audit import register_recorder
         from mall.core.models import JobRun
+        from mall.core.parameters import register_parameter_reader
         from mall.core.scoping import declare_scope
 
         from . import (
@@ -27,8 +28,10 @@ class OpsConfig(AppConfig):
             StaffNotification,
             SystemParameter,
         )
+        from .parameters import get_parameter
 
         register_recorder(audit_entry_record)
+        register_parameter_reader(get_parameter)
         checks.register(audit_keys_check, checks.Tags.security, deploy=True)
 
         # The audit log names objects of every scope: an "all"-scope role (auditors)

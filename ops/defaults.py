@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mall.core import parameters as kernel_parameters
+
 from .audit_chain import AUDIT_RETENTION_MIN_DAYS
 from .parameters import INT, register_parameter
 from .sla_kinds import register_sla_kind
@@ -21,6 +23,24 @@ register_parameter(
     description=_("Audit log entries are kept for (days, at least 180)"),
     minimum=AUDIT_RETENTION_MIN_DAYS,
     maximum=3650,
+)
+
+# The kernel's own parameters (read through mall.core.parameters.kernel_parameter).
+register_parameter(
+    kernel_parameters.EXPORT_SYNC_MAX_ROWS,
+    kind=INT,
+    default=kernel_parameters.DEFAULTS[kernel_parameters.EXPORT_SYNC_MAX_ROWS],
+    description=_("Exports with more rows than this run as background jobs (rows)"),
+    minimum=0,
+    maximum=1000000,
+)
+register_parameter(
+    kernel_parameters.FILE_JOB_RETENTION_HOURS,
+    kind=INT,
+    default=kernel_parameters.DEFAULTS[kernel_parameters.FILE_JOB_RETENTION_HOURS],
+    description=_("Files of export and import jobs are kept for (hours)"),
+    minimum=1,
+    maximum=30 * 24,
 )
 
 # (kind, label, parameter, unit, default, maximum, description)

@@ -4,21 +4,17 @@
 complete example); :class:`ScopedFilterBackend` validates and scopes the app's
 FilterSet (:mod:`mall.core.filters`); :class:`MaskedField` masks personal data in
 serializers; :class:`ScopedExportMixin` adds ``GET …/export/?format=csv|xlsx``.
+Above ``core.export_sync_max_rows`` rows an export answers ``202`` and runs as a job
+(mall/core/exports.py, mall/core/filejobs.py).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -29,10 +25,18 @@ from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .audit import audit
 from .exceptions import NotFound
+from .exports import (
+    EXPORT_FORMATS,
+    ExportColumn,
+    export_job_request,
+    export_response,
+    register_export_view,
+)
+from .job_apis import FileJobSerializer, file_job_accepted_body
 from .masking import PII_PERMISSION, PiiPolicy, pii_reason_from_request
 from .pagination import DefaultCursorPagination
+from .parameters import EXPORT_SYNC_MAX_ROWS, kernel_parameter
 from .permissions import ModelActionPermissions
 from .scoping import scope_queryset
 
@@ -251,109 +255,9 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
 
 # --- exports ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportColumn:
-    """One export column: header, how to read it (dotted attribute or callable), PII kind."""
-
-    header: str
-    source: str | Callable[[Any], Any]
-    pii: str | None = None
-
-    def read(self, obj, policy: PiiPolicy):
-        if callable(self.source):
-            value = self.source(obj)
-        else:
-            value = obj
-            for part in self.source.split("."):
-                value = getattr(value, part, None) if value is not None else None
-        if self.pii:
-            name = self.source if isinstance(self.source, str) else self.header
-            value = policy.value(obj, name, value, self.pii)
-        if value is None:
-            return ""
-        if hasattr(value, "isoformat"):
-            return value.isoformat()
-        return value if isinstance(value, int | float) else str(value)
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_rows(rows: Iterable, columns, policy: PiiPolicy, context: str) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # Excel opens UTF-8 CSV with a BOM correctly
-    yield writer.writerow([str(column.header) for column in columns])
-    for obj in rows:
-        yield writer.writerow([column.read(obj, policy) for column in columns])
-    policy.flush(context=context)
-
-
-EXPORT_FORMATS = ("csv", "xlsx")
-
-
-def export_response(
-    *,
-    user,
-    queryset: QuerySet,
-    columns: list[ExportColumn],
-    filename: str,
-    fmt: str = "csv",
-    filters: dict | None = None,
-    reason: str = "",
-    pii_permission: str = PII_PERMISSION,
-    scoped: bool = False,
-) -> HttpResponse:
-    """Export ``queryset`` for ``user``: data scope, masking and audit like the screen.
-
-    ``scoped=True`` says the caller already applied :func:`scope_queryset`; otherwise
-    it is applied here. CSV is streamed; xlsx is written with openpyxl (write-only).
-    The export is audited (who, model, format, filters, row count) before any row is
-    sent; personal data shown unmasked is audited as ``pii.reveal``.
-    """
-    if fmt not in EXPORT_FORMATS:
-        raise ValidationError({"format": [f"one of {', '.join(EXPORT_FORMATS)}"]})
-    if not scoped:
-        queryset = scope_queryset(user, queryset)
-    model = queryset.model
-    rows = queryset.count()
-    with transaction.atomic():
-        audit(
-            actor=user,
-            action="data.export",
-            object_type=model._meta.label_lower,
-            data={"format": fmt, "filters": filters or {}, "rows": rows},
-        )
-    policy = PiiPolicy(user, reason=reason, permission=pii_permission)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    name = f"{filename}-{stamp}.{fmt}"
-    context = f"export {model._meta.label_lower}"
-    iterator = queryset.iterator(chunk_size=2000)
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            _csv_rows(iterator, columns, policy, context), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=str(model._meta.verbose_name_plural)[:31])
-        sheet.append([str(column.header) for column in columns])
-        for obj in iterator:
-            sheet.append([column.read(obj, policy) for column in columns])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        policy.flush(context=context)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["X-Export-Rows"] = str(rows)
-    return response
+# Columns, writers and the synchronous response live in mall/core/exports.py; these names
+# stay importable from here.
+__all__ = ["EXPORT_FORMATS", "ExportColumn", "export_response"]
 
 
 class _CsvFormatRenderer(JSONRenderer):
@@ -370,10 +274,26 @@ EXPORT_RENDERERS = [JSONRenderer, _CsvFormatRenderer, _XlsxFormatRenderer]
 
 
 class ScopedExportMixin:
-    """``GET …/export/?format=csv|xlsx`` for a :class:`ScopedViewSet`."""
+    """``GET …/export/?format=csv|xlsx`` for a :class:`ScopedViewSet`.
+
+    Up to ``core.export_sync_max_rows`` rows the file is streamed at once; above, the
+    export becomes a job: ``202 {"job": id, "status_url", …}`` and the file is fetched
+    from ``/api/v1/jobs/<id>/download/`` when done (mall/core/exports.py). A filter
+    named in ``export_pii_filters`` (e.g. a full phone number) holds personal data,
+    which is never stored in a job: such an export is always answered at once.
+    Each subclass is registered under ``export_name`` so the job can rebuild it.
+    """
 
     export_columns: list[ExportColumn] = []
     export_filename = "export"
+    export_name = ""
+    export_pii_filters: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "export_name" not in cls.__dict__ or not cls.export_name:
+            cls.export_name = f"{cls.__module__}.{cls.__qualname__}"
+        register_export_view(cls.export_name, cls)
 
     @extend_schema(
         parameters=[
@@ -385,6 +305,11 @@ class ScopedExportMixin:
                 200,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ): OpenApiResponse(OpenApiTypes.BINARY, description="Excel file"),
+            (202, "application/json"): OpenApiResponse(
+                FileJobSerializer,
+                description="More rows than core.export_sync_max_rows: the export runs as a "
+                "job; poll status_url, then fetch download_url.",
+            ),
         },
         filters=True,
     )
@@ -396,22 +321,48 @@ class ScopedExportMixin:
         pagination_class=None,
     )
     def export(self, request, *args, **kwargs):
+        """Download the rows in your data scope as CSV or Excel, with the list's filters.
+
+        Up to `core.export_sync_max_rows` rows the file comes at once; above, the answer
+        is 202 with the job: poll `status_url`, then fetch `download_url`.
+        """
         queryset = self.filter_queryset(self.get_queryset())
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in EXPORT_FORMATS:
+            raise ValidationError({"format": [f"one of {', '.join(EXPORT_FORMATS)}"]})
         filters = {
             key: value
             for key, value in request.query_params.items()
             if key not in ("format", "pii_reason")
         }
+        rows = queryset.count()
+        holds_pii = any(filters.get(name) for name in self.export_pii_filters)
+        if rows > kernel_parameter(EXPORT_SYNC_MAX_ROWS) and not holds_pii:
+            job = export_job_request(
+                actor=request.user,
+                export_name=self.export_name,
+                fmt=fmt,
+                query=[
+                    (key, value)
+                    for key, values in request.query_params.lists()
+                    if key != "pii_reason"
+                    for value in values
+                ],
+                reason=pii_reason_from_request(request),
+                model=queryset.model._meta.label_lower,
+            )
+            return Response(file_job_accepted_body(job, request), status=202)
         return export_response(
             user=request.user,
             queryset=queryset,
             columns=self.get_export_columns(),
             filename=self.export_filename,
-            fmt=request.query_params.get("format", "csv"),
+            fmt=fmt,
             filters=filters,
             reason=pii_reason_from_request(request),
             pii_permission=self.pii_permission,
             scoped=True,
+            rows=rows,
         )
 
     def get_export_columns(self) -> list[ExportColumn]:

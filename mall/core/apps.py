@@ -10,7 +10,15 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from . import jobs  # noqa: F401 - registers the JobRun status table
+        from . import (
+            filejobs,  # noqa: F401 - registers the FileJob status table
+            jobs,  # noqa: F401 - registers the JobRun status table
+        )
+        from .models import FileJob
+        from .scoping import declare_scope
+
+        # Export/import jobs are personal: the selectors also narrow to the requester.
+        declare_scope(FileJob, owner="requested_by")
 
         admin.site.site_header = _("Mall back office")
         admin.site.site_title = _("Mall back office")

@@ -1,7 +1,8 @@
-"""Kernel models: the abstract base model and stored idempotency keys."""
+"""Kernel models: the abstract base model, idempotency keys, job runs and file jobs."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,3 +74,74 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.status}"
+
+
+def private_storage():
+    """Files only the application serves (exports, uploads): never under MEDIA_URL."""
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class FileJob(models.Model):
+    """An export or import run in the background for one staff member.
+
+    Status moves only through ``mall.core.transitions`` (``FILE_JOB_TRANSITIONS`` in
+    ``mall.core.filejobs``).
+    ``parameters`` holds what is needed to redo the work — export name, format and
+    the filters as the caller sent them — never personal data in plain text.
+    """
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("export")
+        IMPORT = "import", _("import")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("job"), max_length=150)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in total"), null=True, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    input_file = models.FileField(
+        _("uploaded file"), storage=private_storage, upload_to="jobs/in/", blank=True
+    )
+    result_file = models.FileField(
+        _("result file"), storage=private_storage, upload_to="jobs/out/", blank=True
+    )
+    result_name = models.CharField(_("download name"), max_length=200, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("export/import job")
+        verbose_name_plural = _("my jobs")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["requested_by", "-id"], name="core_filejob_requester")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="core_filejob_progress_max_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} {self.name}"

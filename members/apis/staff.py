@@ -80,6 +80,7 @@ class MemberViewSet(ScopedExportMixin, ScopedViewSet):
         "adjust_growth": [VIEW_MEMBER, ADJUST_MEMBER_GROWTH],
     }
     export_filename = "members"
+    export_pii_filters = ("phone",)  # a full phone number is never stored in a job
     export_columns = [
         ExportColumn("id", "pk"),
         ExportColumn("phone", "phone", pii="phone"),

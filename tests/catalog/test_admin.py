@@ -139,7 +139,9 @@ def test_history_page_lists_rounds_with_names(make_product, author, reviewer):
     assert "标题不规范" in content and "reviewer" in content and "author" in content
 
 
-def test_import_page_reports_errors_and_changes_nothing(author, tree):
+def test_import_page_opens_the_job_page_which_reports_errors_and_changes_nothing(
+    author, tree, django_capture_on_commit_callbacks
+):
     book = Workbook()
     book.active.append(["product_code", "sku_code", "price"])
     book.active.append(["NEW-1", "NEW-1-S", "-5"])
@@ -147,10 +149,29 @@ def test_import_page_reports_errors_and_changes_nothing(author, tree):
     book.save(buffer)
     buffer.seek(0)
     buffer.name = "bad.xlsx"
-    response = _client(author).post("/admin/catalog/product/import/", {"file": buffer})
-    assert response.status_code == 200
-    assert "/api/v1/catalog/imports/" in response.content.decode()
+    client = _client(author)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/catalog/product/import/", {"file": buffer})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert '<progress value="0" max="100"' in content  # rejected before any row applied
+    assert "/download/" in content  # the error report
+    assert "price" in content  # the row's error is listed
     assert not Product.objects.filter(code="NEW-1").exists()
+
+
+def test_import_page_refuses_a_file_that_is_not_a_workbook_at_once(author, tree):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mall.core.models import FileJob
+
+    upload = SimpleUploadedFile("x.xlsx", b"not excel")
+    response = _client(author).post("/admin/catalog/product/import/", {"file": upload})
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+    assert not FileJob.objects.exists()
 
 
 def test_category_change_requested_in_admin_waits_for_the_lead(author, reviewer, tree):

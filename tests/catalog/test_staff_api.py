@@ -153,7 +153,9 @@ def test_bulk_shelf_counts_products_outside_scope_as_failed(
     assert Product.objects.get(pk=listed.pk).status == "on_shelf"
 
 
-def test_import_with_errors_answers_400_and_the_report_downloads(staff_client, ops, tree):
+def test_import_with_errors_ends_its_job_failed_and_the_report_downloads_from_the_job(
+    staff_client, ops, tree, django_capture_on_commit_callbacks
+):
     book = Workbook()
     book.active.append(["product_code", "sku_code", "price", "title", "category_code"])
     book.active.append(["IMP-9", "IMP-9-S", "free", "电饭煲", "rice-cooker"])
@@ -162,14 +164,18 @@ def test_import_with_errors_answers_400_and_the_report_downloads(staff_client, o
     buffer.seek(0)
     buffer.name = "bad.xlsx"
     client = staff_client(ops)
-    response = client.post("/api/v1/catalog/products/import/", {"file": buffer}, format="multipart")
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert error["code"] == "import_rejected"
-    assert list(error["fields"]) == ["row 2"]
-    report = client.get(error["import"]["report_url"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/catalog/products/import/", {"file": buffer}, format="multipart"
+        )
+    assert response.status_code == 202
+    job = client.get(response.json()["status_url"]).json()
+    assert job["status"] == "failed"
+    assert job["result"]["code"] == "import_rejected"
+    assert [item["row"] for item in job["result"]["errors"]] == [2]
+    report = client.get(job["download_url"])
     assert report.status_code == 200
-    sheet = load_workbook(io.BytesIO(report.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
     assert "price" in list(sheet.iter_rows(values_only=True))[1][-1]
     assert not Product.objects.filter(code="IMP-9").exists()
 
