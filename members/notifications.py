@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import logging
+import smtplib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -110,8 +111,13 @@ class DjangoEmailAdapter(NotificationAdapter):
                 [address],
             )
         except OSError as exc:  # smtplib.SMTPException is an OSError
-            # The exception text may quote the address: keep only its class.
-            raise DeliveryError(f"smtp: {type(exc).__name__}") from exc
+            # The exception text may quote the address: keep only its class. A recipient
+            # the server refuses for good (5xx) is not retried.
+            refused = getattr(exc, "recipients", None)
+            permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
+                code >= 500 for code, _ in (refused or {}).values()
+            )
+            raise DeliveryError(f"smtp: {type(exc).__name__}", permanent=permanent) from exc
         if sent != 1:
             raise DeliveryError("smtp: the mail backend did not accept the message")
         return f"email-{uuid.uuid4().hex[:16]}"
