@@ -387,7 +387,7 @@ NOTIFICATION_ADAPTERS = {
 }
 # Alibaba Cloud SMS (dysmsapi SendSms): credentials of a RAM user allowed to send SMS,
 # the approved signature name, and one approved template code per notification kind.
-SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com/"
 SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID", "")
 SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
 SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
@@ -397,12 +397,12 @@ SMS_TEMPLATES = {
 }
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
 # E-mail through Django's backend (SMTP unless EMAIL_BACKEND says otherwise).
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
