@@ -233,8 +233,8 @@ class AliyunSmsAdapter(NotificationAdapter):
         template = self.templates.get(message.kind)
         if not template:
             raise DeliveryError(f"sms: no template for kind {message.kind!r}", permanent=True)
-        phone = Member.objects.filter(pk=message.member_id).first()
-        phone = phone.phone if phone is not None else ""
+        member = Member.objects.filter(pk=message.member_id).first()
+        phone = member.phone if member is not None else ""
         if not phone:
             raise DeliveryError("sms: the member has no phone number", permanent=True)
         params = self.request_params(phone=phone, template=template, payload=message.payload)
