@@ -373,3 +373,43 @@ AUDIT_HMAC_KEYS = env_list("AUDIT_HMAC_KEYS")
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
 AUDIT_ANCHOR_PATH = Path(os.environ.get("AUDIT_ANCHOR_PATH", BACKUP_DIR / "audit-anchors.jsonl"))
 AUDIT_UNSEALED_MAX_SECONDS = env_int("AUDIT_UNSEALED_MAX_SECONDS", 120)
+
+
+# --- member notifications (docs/MEMBERS.md §7) ------------------------------------------
+# Channel -> adapter class. Production (DJANGO_SECURE=1) sends SMS through Alibaba Cloud
+# SMS and e-mail through SMTP; in-app messages have no adapter yet (they fail instead of
+# pretending). Elsewhere (embedded, demo, tests) every channel records instead of sending.
+# `check --deploy` refuses the recording adapter in production (members.E010).
+_RECORDING_ADAPTER = "members.notifications.RecordingAdapter"
+NOTIFICATION_ADAPTERS = {
+    "sms": os.environ.get(
+        "NOTIFICATION_SMS_ADAPTER",
+        "members.notifications.AliyunSmsAdapter" if SECURE else _RECORDING_ADAPTER,
+    ),
+    "email": os.environ.get(
+        "NOTIFICATION_EMAIL_ADAPTER",
+        "members.notifications.DjangoEmailAdapter" if SECURE else _RECORDING_ADAPTER,
+    ),
+    "in_app": os.environ.get("NOTIFICATION_IN_APP_ADAPTER", "" if SECURE else _RECORDING_ADAPTER),
+}
+# Alibaba Cloud SMS (dysmsapi SendSms): credentials of a RAM user allowed to send SMS,
+# the approved signature name, and one approved template code per notification kind.
+SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com/"
+SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID", "")
+SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+SMS_TEMPLATES = {
+    kind: os.environ.get(f"SMS_TEMPLATE_{kind.upper()}", "")
+    for kind in ("order", "after_sale", "benefit", "marketing")
+}
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+# E-mail through Django's backend (SMTP unless EMAIL_BACKEND says otherwise).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"

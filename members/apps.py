@@ -12,7 +12,7 @@ class MembersConfig(AppConfig):
         from mall.core.scoping import declare_scope
 
         from . import parameters  # noqa: F401 - registers the system parameters
-        from .checks import pii_keys_check
+        from .checks import notification_adapters_check, pii_keys_check
         from .models import (
             Address,
             BirthdayBenefit,
@@ -32,6 +32,7 @@ class MembersConfig(AppConfig):
         from .services import transitions  # noqa: F401 - registers the status tables
 
         checks.register(pii_keys_check, checks.Tags.security, deploy=True)
+        checks.register(notification_adapters_check, checks.Tags.security, deploy=True)
 
         # A member belongs to the sales region of their default address.
         declare_scope(Member, region="region")

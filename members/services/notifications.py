@@ -72,9 +72,12 @@ def notification_deliver(
     """Try to deliver one pending notification; return it, or None if not due/taken.
 
     The row is locked with ``SKIP LOCKED`` so two workers never send one message. An
-    opt-out made after enqueueing still wins (status ``skipped``). A
-    ``DeliveryError`` schedules a retry with exponential backoff; after
-    ``members.notification_max_attempts`` attempts the row is ``failed``. Every
+    opt-out made after enqueueing still wins (status ``skipped``). The row becomes
+    ``sent`` only when the channel's adapter accepted the message (returned the
+    provider's id). A transient ``DeliveryError`` schedules a retry with exponential
+    backoff; after ``members.notification_max_attempts`` attempts, or at once for a
+    permanent one (no adapter configured for the channel, no template, a number the
+    provider refuses), the row is ``failed`` with the reason in ``last_error``. Every
     status change is a transition audited as ``notification.<status>`` by ``actor``
     (the delivery job's system actor).
     """
@@ -107,11 +110,17 @@ def notification_deliver(
             channel=notification.channel,
             payload=notification.payload,
         )
+        adapter = adapter_for(notification.channel)
         try:
-            provider_id = adapter_for(notification.channel).send(message)
+            if adapter is None:
+                raise DeliveryError(
+                    f"no delivery adapter configured for channel {notification.channel!r}",
+                    permanent=True,
+                )
+            provider_id = adapter.send(message)
         except DeliveryError as exc:
-            error = str(exc)[:500]  # the provider's text, shortened for the column
-            if attempts >= get_parameter("members.notification_max_attempts"):
+            error = str(exc)[:500]  # the adapter's reason, shortened for the column
+            if exc.permanent or attempts >= get_parameter("members.notification_max_attempts"):
                 transition(
                     notification,
                     Notification.Status.FAILED,
