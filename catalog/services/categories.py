@@ -205,6 +205,7 @@ def category_change_request(
             .distinct()
         )
         _notify(
+            actor=actor,
             recipients=list(approvers),
             kind="catalog.category_change_waiting",
             title=_("Category change waiting for approval"),
@@ -241,6 +242,7 @@ def _decide_category_change(
             **changes,
         )
         _notify(
+            actor=actor,
             recipients=[change.requested_by_id],
             kind="catalog.category_change_decided",
             title=_("Category change approved") if approve else _("Category change rejected"),

@@ -26,7 +26,9 @@ def _require(actor, *needed: str) -> None:
         raise CatalogPermissionDenied()
 
 
-def _notify(*, recipients, kind: str, title: str, body: str = "", link: str = "", key: str = ""):
+def _notify(
+    *, actor, recipients, kind: str, title: str, body: str = "", link: str = "", key: str = ""
+):
     """Put a staff notification into the inbox once the transaction commits."""
     from ops.services.notifications import staff_notify
 
@@ -35,7 +37,15 @@ def _notify(*, recipients, kind: str, title: str, body: str = "", link: str = ""
         return
 
     def send() -> None:
-        staff_notify(recipients=ids, kind=kind, title=title, body=body, link=link, dedupe_key=key)
+        staff_notify(
+            actor=actor,
+            recipients=ids,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            dedupe_key=key,
+        )
 
     # robust: a failing inbox must not turn a committed decision into an error
     transaction.on_commit(send, robust=True)

@@ -71,6 +71,7 @@ def product_submit(*, actor, product: Product) -> Product:
             submitted_at=timezone.now(),
         )
         _notify(
+            actor=actor,
             recipients=_reviewers_to_notify(product),
             kind="catalog.review_waiting",
             title=_("Listing review waiting: %(title)s") % {"title": product.title},
@@ -119,6 +120,7 @@ def product_approve(
             **changes,
         )
         _notify(
+            actor=actor,
             recipients=[product.submitted_by_id, product.owner_id],
             kind="catalog.review_approved",
             title=_("Listing approved: %(title)s") % {"title": product.title},
@@ -146,6 +148,7 @@ def product_reject(*, actor, product: Product, reason: str) -> Product:
             reason=reason,
         )
         _notify(
+            actor=actor,
             recipients=[product.created_by_id, product.submitted_by_id],
             kind="catalog.review_rejected",
             title=_("Listing rejected: %(title)s") % {"title": product.title},
