@@ -132,3 +132,12 @@ def test_the_image_installs_the_locked_requirements_with_hashes_and_runs_gunicor
     assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in dockerfile
     assert '"gunicorn", "-c", "deploy/gunicorn.conf.py", "mall.wsgi:application"' in dockerfile
     assert "/app/staticfiles" in dockerfile.split("USER mall")[0].split("chown")[-1]
+
+
+def test_web_trusts_exactly_the_one_proxy_that_replaces_x_forwarded_for():
+    web = load_compose()["services"]["web"]
+    assert web["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    # nginx writes the address it saw (not appending the client's header), so the one
+    # entry the app reads is never the client's own word.
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
