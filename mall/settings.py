@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -336,6 +335,9 @@ PAYMENT_SANDBOX_SECRET = os.environ.get(
     "PAYMENT_SANDBOX_SECRET", "sandbox-secret" if (DEMO_MODE or DEBUG or not SECURE) else ""
 )
 STAFF_TOKEN_TTL_HOURS = env_int("STAFF_TOKEN_TTL_HOURS", 12)
+# Key of the HMAC that stores staff API tokens (mall.core.services); empty: derived from
+# SECRET_KEY. Changing either invalidates every staff token (docs/SECURITY.md).
+STAFF_TOKEN_HASH_KEY = os.environ.get("STAFF_TOKEN_HASH_KEY", "")
 AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 365), 180)
 
 

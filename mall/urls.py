@@ -25,6 +25,21 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/auth/token/", auth_views.TokenLoginView.as_view(), name="auth-token"),
     path("api/v1/auth/logout/", auth_views.TokenLogoutView.as_view(), name="auth-logout"),
+    path(
+        "api/v1/auth/tokens/",
+        auth_views.StaffTokenViewSet.as_view({"get": "list"}),
+        name="auth-tokens",
+    ),
+    path(
+        "api/v1/auth/tokens/<str:pk>/",
+        auth_views.StaffTokenViewSet.as_view({"get": "retrieve"}),
+        name="auth-token-detail",
+    ),
+    path(
+        "api/v1/auth/tokens/<str:pk>/revoke/",
+        auth_views.StaffTokenViewSet.as_view({"post": "revoke"}),
+        name="auth-token-revoke",
+    ),
     path("", include("ops.urls")),
     path("", include("rbac.urls")),
     path("", include("catalog.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,3 +74,40 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.status}"
+
+
+class StaffToken(models.Model):
+    """A staff API token: one per device, named; only a keyed hash of the key is stored.
+
+    The plaintext key is shown once, by ``token_create``. ``prefix`` (the key's first
+    characters) lets its owner tell tokens apart; it does not authenticate.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.CASCADE,
+        related_name="staff_tokens",
+    )
+    name = models.CharField(_("device name"), max_length=100, blank=True)
+    key_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff API token")
+        verbose_name_plural = _("staff API tokens")
+        ordering = ["-created_at", "-id"]
+        permissions = [("manage_stafftoken", _("Can list and revoke other staff's API tokens"))]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}".strip()
+
+    @property
+    def is_live(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()

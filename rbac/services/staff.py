@@ -125,7 +125,8 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     All at once, in one transaction, audited with what was removed. Idempotent.
     """
     from guardian.models import UserObjectPermission
-    from rest_framework.authtoken.models import Token
+
+    from mall.core.services import tokens_revoke_all
 
     _require(actor, perms.DEACTIVATE_STAFF)
     if not reason or not reason.strip():
@@ -152,7 +153,7 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     user.groups.clear()
     user.user_permissions.clear()
     UserObjectPermission.objects.filter(user=user).delete()
-    removed["tokens"] = Token.objects.filter(user=user).delete()[0]
+    removed["tokens"] = tokens_revoke_all(actor=actor, user=user)
     removed["sessions"] = _sessions_delete(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -215,7 +216,7 @@ def user_password_set(*, actor, user, password: str | None):
     Audited as ``auth.password_change`` (never the password itself). The account's API
     tokens are revoked so a leaked token does not outlive the old password.
     """
-    from rest_framework.authtoken.models import Token
+    from mall.core.services import tokens_revoke_all
 
     _require(actor, "auth.change_user")
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -224,7 +225,7 @@ def user_password_set(*, actor, user, password: str | None):
     else:
         user.set_password(password)
     user.save(update_fields=["password"])
-    tokens = Token.objects.filter(user=user).delete()[0]
+    tokens = tokens_revoke_all(actor=actor, user=user)
     audit(
         actor=actor,
         action="auth.password_change",
