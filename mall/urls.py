@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from mall.core import auth_views
+from mall.core import auth_views, twofactor_views
 from mall.core.exceptions import api_route_not_found
 
 handler400 = "mall.core.exceptions.json_or_html_400"
@@ -19,6 +19,8 @@ handler404 = "mall.core.exceptions.json_or_html_404"
 handler500 = "mall.core.exceptions.json_or_html_500"
 
 urlpatterns = [
+    path("admin/2fa/enrol/", twofactor_views.two_factor_enrol, name="two-factor-enrol"),
+    path("admin/2fa/verify/", twofactor_views.two_factor_verify_view, name="two-factor-verify"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .parameters import INT, register_parameter
+from mall.core import twofactor
+
+from .parameters import INT, LIST, get_parameter, register_parameter
 from .services.audit import AUDIT_RETENTION_MIN_DAYS
 from .sla_kinds import register_sla_kind
 
@@ -22,6 +24,16 @@ register_parameter(
     minimum=AUDIT_RETENTION_MIN_DAYS,
     maximum=3650,
 )
+
+register_parameter(
+    "security.two_factor_permissions",
+    kind=LIST,
+    default=twofactor.DEFAULT_PERMISSIONS,
+    description=_(
+        "Staff holding any of these permissions (app.codename) must use two-factor login"
+    ),
+)
+twofactor.register_permissions_getter(lambda: get_parameter("security.two_factor_permissions"))
 
 # (kind, label, parameter, unit, default, maximum, description)
 SLA_KINDS = [

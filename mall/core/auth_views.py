@@ -20,7 +20,13 @@ from .exceptions import ApplicationError
 from .models import StaffToken
 from .permissions import IsStaffUser
 from .selectors import token_get, token_list
-from .services import token_create, token_revoke
+from .services import (
+    token_create,
+    token_revoke,
+    two_factor_enrolled,
+    two_factor_verify,
+)
+from .twofactor import two_factor_required
 
 
 class InvalidCredentials(ApplicationError):
@@ -37,10 +43,31 @@ class LockedOut(ApplicationError):
     default_message = _("Too many failed logins. Try again later.")
 
 
+class TwoFactorCodeRequired(ApplicationError):
+    """The account must use two-factor login: send ``otp`` (a TOTP or a recovery code)."""
+
+    code = "otp_required"
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_message = _('This account needs a two-factor code: send it as "otp".')
+
+
+class TwoFactorCodeInvalid(ApplicationError):
+    code = "otp_invalid"
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_message = _("The verification code is not valid.")
+
+
+class TwoFactorNotEnrolled(ApplicationError):
+    code = "two_factor_enrolment_required"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_message = _("Set up two-factor login in the admin before requesting an API token.")
+
+
 class TokenLoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    otp = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
 class TokenLoginView(APIView):
@@ -73,11 +100,24 @@ class TokenLoginView(APIView):
             raise InvalidCredentials()
         if not user.is_staff:
             raise InvalidCredentials()
+        self._second_factor(user, serializer.validated_data.get("otp", ""), ip)
         _token, key = token_create(
             actor=user, user=user, name=serializer.validated_data.get("name", "")
         )
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response({"token": key})
+
+    def _second_factor(self, user, otp: str, ip) -> None:
+        """Users who must use two-factor login get a token only with a valid ``otp``."""
+        if not two_factor_required(user):
+            return
+        if not two_factor_enrolled(actor=user):
+            raise TwoFactorNotEnrolled()
+        if not otp:
+            raise TwoFactorCodeRequired()
+        if not two_factor_verify(actor=user, code=otp, channel="api"):
+            lockout.register_failure(user.get_username(), ip)
+            raise TwoFactorCodeInvalid()
 
 
 class TokenLogoutView(APIView):

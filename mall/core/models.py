@@ -111,3 +111,44 @@ class StaffToken(models.Model):
         from django.utils import timezone
 
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class StaffTwoFactor(models.Model):
+    """A staff user's TOTP authenticator: the secret (encrypted), confirmed or pending."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.CASCADE,
+        related_name="two_factor",
+    )
+    secret_encrypted = models.TextField(_("secret (encrypted)"))
+    confirmed_at = models.DateTimeField(_("enrolled at"), null=True, blank=True)
+    last_step = models.BigIntegerField(_("last code step used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("two-factor authenticator")
+        verbose_name_plural = _("two-factor authenticators")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class StaffRecoveryCode(models.Model):
+    """A one-time recovery code for two-factor login; only its keyed hash is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.pk}"

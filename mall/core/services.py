@@ -17,10 +17,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from . import twofactor
 from .audit import audit
-from .exceptions import InvalidInput, PermissionDeniedError
-from .models import StaffToken
+from .exceptions import Conflict, InvalidInput, PermissionDeniedError
+from .models import StaffRecoveryCode, StaffToken, StaffTwoFactor
 
 MANAGE_STAFF_TOKENS = "core.manage_stafftoken"
 PREFIX_LENGTH = 8
@@ -119,3 +121,111 @@ def token_authenticate(*, actor=None, key: str) -> StaffToken | None:
         StaffToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- two-factor login (mall/core/twofactor.py) ---------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+
+
+class TwoFactorInvalid(InvalidInput):
+    code = "otp_invalid"
+    default_message = _lazy("The verification code is not valid.")
+
+
+def _code_hash(code: str) -> str:
+    return _token_hash("recovery|" + code.strip().replace("-", "").replace(" ", "").lower())
+
+
+@transaction.atomic
+def two_factor_begin(*, actor) -> str:
+    """Start (or restart) enrolment for ``actor``; return the new secret to show once.
+
+    An enrolled user cannot replace their authenticator here (that would let a stolen
+    session remove the second factor).
+    """
+    existing = StaffTwoFactor.objects.select_for_update().filter(user=actor).first()
+    if existing is not None and existing.confirmed_at is not None:
+        raise Conflict(_("Two-factor login is already set up for this account."))
+    secret = twofactor.new_secret()
+    if existing is None:
+        StaffTwoFactor.objects.create(user=actor, secret_encrypted=twofactor.encrypt_secret(secret))
+    else:
+        existing.secret_encrypted = twofactor.encrypt_secret(secret)
+        existing.last_step = None
+        existing.save(update_fields=["secret_encrypted", "last_step"])
+    return secret
+
+
+@transaction.atomic
+def two_factor_confirm(*, actor, code: str) -> list[str]:
+    """Finish enrolment with a first valid code; return fresh recovery codes (shown once)."""
+    device = StaffTwoFactor.objects.select_for_update().filter(user=actor).first()
+    if device is None or device.confirmed_at is not None:
+        raise Conflict(_("Start two-factor enrolment first."))
+    step = twofactor.totp_match(
+        twofactor.decrypt_secret(device.secret_encrypted), code, after_step=device.last_step
+    )
+    if step is None:
+        raise TwoFactorInvalid(fields={"code": [_("The verification code is not valid.")]})
+    device.confirmed_at = timezone.now()
+    device.last_step = step
+    device.save(update_fields=["confirmed_at", "last_step"])
+    StaffRecoveryCode.objects.filter(user=actor).delete()
+    codes = []
+    for _index in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        StaffRecoveryCode.objects.create(user=actor, code_hash=_code_hash(raw))
+    audit(actor=actor, action="auth.2fa_enrol", target=actor, data={"recovery_codes": len(codes)})
+    return codes
+
+
+def two_factor_pending_secret(*, actor) -> str | None:
+    """The secret of ``actor``'s unconfirmed enrolment (to show it again), or None."""
+    device = StaffTwoFactor.objects.filter(user=actor, confirmed_at__isnull=True).first()
+    return None if device is None else twofactor.decrypt_secret(device.secret_encrypted)
+
+
+def two_factor_enrolled(*, actor) -> bool:
+    return StaffTwoFactor.objects.filter(user=actor, confirmed_at__isnull=False).exists()
+
+
+@transaction.atomic
+def two_factor_verify(*, actor, code: str, channel: str) -> bool:
+    """Check a TOTP code or a one-time recovery code for ``actor``; audit recovery use and failures.
+
+    A TOTP code is accepted once (its step is remembered); a recovery code is burnt.
+    """
+    device = (
+        StaffTwoFactor.objects.select_for_update()
+        .filter(user=actor, confirmed_at__isnull=False)
+        .first()
+    )
+    if device is None:
+        return False
+    step = twofactor.totp_match(
+        twofactor.decrypt_secret(device.secret_encrypted), code or "", after_step=device.last_step
+    )
+    if step is not None:
+        device.last_step = step
+        device.save(update_fields=["last_step"])
+        return True
+    recovery = (
+        StaffRecoveryCode.objects.select_for_update()
+        .filter(user=actor, code_hash=_code_hash(code or ""), used_at__isnull=True)
+        .first()
+    )
+    if recovery is not None:
+        recovery.used_at = timezone.now()
+        recovery.save(update_fields=["used_at"])
+        left = StaffRecoveryCode.objects.filter(user=actor, used_at__isnull=True).count()
+        audit(
+            actor=actor,
+            action="auth.2fa_recovery_used",
+            target=actor,
+            data={"channel": channel, "codes_left": left},
+        )
+        return True
+    audit(actor=actor, action="auth.2fa_failed", target=actor, data={"channel": channel})
+    return False
