@@ -28,6 +28,8 @@ from ._base import (
     User,
     _check_length,
     _check_role_department,
+    _keep_a_superuser,
+    _protect_superuser,
     _require,
 )
 from .membership import _user_roles_sync
@@ -94,6 +96,7 @@ def staff_profile_update(
     _require(actor, perms.CHANGE_STAFF)
     _check_length(StaffProfile, employee_number=employee_number, phone=phone)
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    _protect_superuser(actor, profile.user)
     before = snapshot(profile)
     if department is not _UNSET:
         profile.department = department
@@ -135,7 +138,10 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     _check_length(StaffProfile, deactivation_reason=reason, names={"deactivation_reason": "reason"})
     if actor is not None and actor.pk == user.pk:
         raise RbacPermissionDenied(_("Nobody may deactivate their own account."))
+    _protect_superuser(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_superuser and user.is_active:
+        _keep_a_superuser(user)
     removed = {
         "roles": sorted(
             RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True)
@@ -192,10 +198,19 @@ def _sessions_delete(user) -> int:
 def user_account_update(*, actor, user, changed: list[str]) -> None:
     """Save edits an administrator made to a staff account's name, email or password."""
     _require(actor, "auth.change_user")
+    _protect_superuser(actor, user)
     allowed = {"username", "first_name", "last_name", "email", "password", "is_staff"}
     if actor is not None and actor.is_superuser:
         allowed.add("is_superuser")
     fields = [name for name in changed if name in allowed]
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    demoted = stored.is_superuser and stored.is_active and stored.is_staff
+    demoted = demoted and (
+        ("is_superuser" in fields and not user.is_superuser)
+        or ("is_staff" in fields and not user.is_staff)
+    )
+    if demoted:
+        _keep_a_superuser(user)
     if fields:
         user.save(update_fields=fields)
     audit(
@@ -219,6 +234,7 @@ def user_password_set(*, actor, user, password: str | None):
     from mall.core.services import tokens_revoke_all
 
     _require(actor, "auth.change_user")
+    _protect_superuser(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     if password is None:
         user.set_unusable_password()
