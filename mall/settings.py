@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -89,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mall.core.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -343,6 +343,13 @@ PAYMENT_SANDBOX_SECRET = os.environ.get(
     "PAYMENT_SANDBOX_SECRET", "sandbox-secret" if (DEMO_MODE or DEBUG or not SECURE) else ""
 )
 STAFF_TOKEN_TTL_HOURS = env_int("STAFF_TOKEN_TTL_HOURS", 12)
+# Key of the HMAC that stores staff API tokens (mall.core.services); empty: derived from
+# SECRET_KEY. Changing either invalidates every staff token (docs/SECURITY.md).
+STAFF_TOKEN_HASH_KEY = os.environ.get("STAFF_TOKEN_HASH_KEY", "")
+# Two-factor login (TOTP) for superusers and holders of the permissions the parameter
+# security.two_factor_permissions lists: on by default in production (DJANGO_SECURE=1),
+# off in demo/dev/tests unless TWO_FACTOR_REQUIRED=1 (docs/SECURITY.md).
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", SECURE and not DEMO_MODE)
 AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 365), 180)
 
 

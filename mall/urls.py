@@ -11,7 +11,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from mall.core import auth_views, job_apis
+from mall.core import auth_views, job_apis, twofactor_views
 from mall.core.exceptions import api_route_not_found
 
 jobs_router = SimpleRouter()
@@ -23,6 +23,8 @@ handler404 = "mall.core.exceptions.json_or_html_404"
 handler500 = "mall.core.exceptions.json_or_html_500"
 
 urlpatterns = [
+    path("admin/2fa/enrol/", twofactor_views.two_factor_enrol, name="two-factor-enrol"),
+    path("admin/2fa/verify/", twofactor_views.two_factor_verify_view, name="two-factor-verify"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -30,6 +32,21 @@ urlpatterns = [
     path("api/v1/auth/token/", auth_views.TokenLoginView.as_view(), name="auth-token"),
     path("api/v1/auth/logout/", auth_views.TokenLogoutView.as_view(), name="auth-logout"),
     path("api/v1/", include(jobs_router.urls)),
+    path(
+        "api/v1/auth/tokens/",
+        auth_views.StaffTokenViewSet.as_view({"get": "list"}),
+        name="auth-tokens",
+    ),
+    path(
+        "api/v1/auth/tokens/<str:pk>/",
+        auth_views.StaffTokenViewSet.as_view({"get": "retrieve"}),
+        name="auth-token-detail",
+    ),
+    path(
+        "api/v1/auth/tokens/<str:pk>/revoke/",
+        auth_views.StaffTokenViewSet.as_view({"post": "revoke"}),
+        name="auth-token-revoke",
+    ),
     path("", include("ops.urls")),
     path("", include("rbac.urls")),
     path("", include("catalog.urls")),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mall.core import parameters as kernel_parameters
 
 from .audit_chain import AUDIT_RETENTION_MIN_DAYS
-from .parameters import INT, register_parameter
+from .parameters import INT, LIST, register_parameter
 from .sla_kinds import register_sla_kind
 
 register_parameter(
@@ -42,6 +42,15 @@ register_parameter(
     minimum=1,
     maximum=30 * 24,
 )
+register_parameter(
+    kernel_parameters.TWO_FACTOR_PERMISSIONS,
+    kind=LIST,
+    default=kernel_parameters.DEFAULTS[kernel_parameters.TWO_FACTOR_PERMISSIONS],
+    description=_(
+        "Staff holding any of these permissions (app.codename) must use two-factor login"
+    ),
+)
+
 
 # (kind, label, parameter, unit, default, maximum, description)
 SLA_KINDS = [

@@ -27,6 +27,9 @@ class RbacConfig(AppConfig):
         # People and their grants: by department, and one's own rows.
         declare_scope(get_user_model(), department="staff_profile__department", owner="pk")
         declare_scope(models.StaffProfile, department="department", owner="user")
+        from mall.core.models import StaffToken
+
+        declare_scope(StaffToken, department="user__staff_profile__department", owner="user")
         declare_scope(
             models.RoleAssignment, department="user__staff_profile__department", owner="user"
         )

@@ -131,3 +131,19 @@ class PermissionRequestNotFound(NotFound):
 
 class AccessReviewNotFound(NotFound):
     pass
+
+
+class SuperuserProtected(RbacError):
+    """Only a superuser may deactivate, demote or edit a superuser."""
+
+    code = "superuser_protected"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_message = _("Only a superuser may change a superuser's account.")
+
+
+class LastSuperuser(RbacError):
+    """The last active superuser may not be deactivated or demoted."""
+
+    code = "last_superuser"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("This is the last active superuser: it cannot be deactivated or demoted.")

@@ -27,3 +27,56 @@ class RequestContextMiddleware:
             client_ip_var.reset(ip_token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class TwoFactorMiddleware:
+    """Session users who must use two-factor login pass it before any admin page or API call.
+
+    Not yet verified in this session: the admin redirects to the code page (or, not
+    enrolled, to enrolment); a session call under ``/api/`` is 403
+    ``two_factor_required``. Token requests are not session users here (DRF
+    authenticates them in the view); their token was issued after a second factor.
+    """
+
+    EXEMPT = ("/admin/2fa/", "/admin/logout/", "/admin/login/", "/admin/jsi18n/", "/i18n/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from . import twofactor
+
+        user = getattr(request, "user", None)
+        path = request.path
+        if (
+            user is not None
+            and user.is_authenticated
+            and (path.startswith("/admin/") or path.startswith("/api/"))
+            and not path.startswith(self.EXEMPT)
+            and twofactor.two_factor_required(user)
+            and not twofactor.session_verified(request)
+        ):
+            return self._refuse(request, path)
+        return self.get_response(request)
+
+    def _refuse(self, request, path):
+        from urllib.parse import urlencode
+
+        from django.http import HttpResponseRedirect, JsonResponse
+        from django.utils.translation import gettext as _
+
+        from .services import two_factor_enrolled
+
+        if path.startswith("/api/"):
+            from .exceptions import error_body
+
+            return JsonResponse(
+                error_body(
+                    "two_factor_required", _("Complete two-factor login in the admin first.")
+                ),
+                status=403,
+            )
+        target = "/admin/2fa/verify/"
+        if not two_factor_enrolled(actor=request.user):
+            target = "/admin/2fa/enrol/"
+        return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

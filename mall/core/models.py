@@ -145,3 +145,81 @@ class FileJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} {self.name}"
+
+
+class StaffToken(models.Model):
+    """A staff API token: one per device, named; only a keyed hash of the key is stored.
+
+    The plaintext key is shown once, by ``token_create``. ``prefix`` (the key's first
+    characters) lets its owner tell tokens apart; it does not authenticate.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.CASCADE,
+        related_name="staff_tokens",
+    )
+    name = models.CharField(_("device name"), max_length=100, blank=True)
+    key_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff API token")
+        verbose_name_plural = _("staff API tokens")
+        ordering = ["-created_at", "-id"]
+        permissions = [("manage_stafftoken", _("Can list and revoke other staff's API tokens"))]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}".strip()
+
+    @property
+    def is_live(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class StaffTwoFactor(models.Model):
+    """A staff user's TOTP authenticator: the secret (encrypted), confirmed or pending."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.CASCADE,
+        related_name="two_factor",
+    )
+    secret_encrypted = models.TextField(_("secret (encrypted)"))
+    confirmed_at = models.DateTimeField(_("enrolled at"), null=True, blank=True)
+    last_step = models.BigIntegerField(_("last code step used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("two-factor authenticator")
+        verbose_name_plural = _("two-factor authenticators")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class StaffRecoveryCode(models.Model):
+    """A one-time recovery code for two-factor login; only its keyed hash is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.pk}"

@@ -13,10 +13,23 @@ from typing import Any
 
 EXPORT_SYNC_MAX_ROWS = "core.export_sync_max_rows"
 FILE_JOB_RETENTION_HOURS = "core.file_job_retention_hours"
+TWO_FACTOR_PERMISSIONS = "security.two_factor_permissions"
 
 DEFAULTS: dict[str, Any] = {
     EXPORT_SYNC_MAX_ROWS: 5000,
     FILE_JOB_RETENTION_HOURS: 72,
+    # Staff holding any of these permissions must use two-factor login (superusers always).
+    TWO_FACTOR_PERMISSIONS: [
+        "members.view_member_pii",
+        "rbac.assign_role",
+        "rbac.add_role",
+        "rbac.change_role",
+        "rbac.change_user_permissions",
+        "rbac.grant_object_permission",
+        "rbac.approve_permission_request",
+        "rbac.add_staffprofile",
+        "auth.change_user",
+    ],
 }
 
 _reader: Callable[[str], Any] | None = None

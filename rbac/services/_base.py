@@ -11,8 +11,10 @@ from mall.core.actors import is_system_actor
 from mall.core.audit import snapshot
 
 from ..exceptions import (
+    LastSuperuser,
     RbacPermissionDenied,
     RoleDepartmentMismatch,
+    SuperuserProtected,
     TextTooLong,
 )
 from ..models import (
@@ -34,6 +36,36 @@ def _require(actor, perm: str) -> None:
         return
     if actor is None or not actor.is_active or not actor.has_perm(perm):
         raise RbacPermissionDenied()
+
+
+def _protect_superuser(actor, user) -> None:
+    """Only a superuser (or the system) may deactivate, demote or edit a superuser.
+
+    ``user`` is read from the database, so an edited, unsaved instance cannot hide that
+    the account is a superuser.
+    """
+    if not User.objects.filter(pk=user.pk, is_superuser=True).exists():
+        return
+    if actor is not None and is_system_actor(actor):
+        return
+    if actor is None or not (actor.is_active and actor.is_superuser):
+        raise SuperuserProtected()
+
+
+def _keep_a_superuser(user) -> None:
+    """Refuse a change that would leave no active staff superuser besides ``user``.
+
+    Callers lock ``user``'s row first; the other superusers are locked here too, so two
+    superusers demoting each other at once cannot both succeed.
+    """
+    others = list(
+        User.objects.select_for_update()
+        .filter(is_superuser=True, is_active=True, is_staff=True)
+        .exclude(pk=user.pk)
+        .values_list("pk", flat=True)
+    )
+    if not others:
+        raise LastSuperuser()
 
 
 def _refuse_self_grant(actor, user) -> None:

@@ -28,6 +28,8 @@ from ._base import (
     User,
     _check_length,
     _check_role_department,
+    _keep_a_superuser,
+    _protect_superuser,
     _require,
 )
 from .membership import _user_roles_sync
@@ -94,6 +96,7 @@ def staff_profile_update(
     _require(actor, perms.CHANGE_STAFF)
     _check_length(StaffProfile, employee_number=employee_number, phone=phone)
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    _protect_superuser(actor, profile.user)
     before = snapshot(profile)
     if department is not _UNSET:
         profile.department = department
@@ -125,7 +128,8 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     All at once, in one transaction, audited with what was removed. Idempotent.
     """
     from guardian.models import UserObjectPermission
-    from rest_framework.authtoken.models import Token
+
+    from mall.core.services import tokens_revoke_all
 
     _require(actor, perms.DEACTIVATE_STAFF)
     if not reason or not reason.strip():
@@ -134,7 +138,10 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     _check_length(StaffProfile, deactivation_reason=reason, names={"deactivation_reason": "reason"})
     if actor is not None and actor.pk == user.pk:
         raise RbacPermissionDenied(_("Nobody may deactivate their own account."))
+    _protect_superuser(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_superuser and user.is_active:
+        _keep_a_superuser(user)
     removed = {
         "roles": sorted(
             RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True)
@@ -152,7 +159,7 @@ def staff_deactivate(*, actor, user, reason: str) -> dict:
     user.groups.clear()
     user.user_permissions.clear()
     UserObjectPermission.objects.filter(user=user).delete()
-    removed["tokens"] = Token.objects.filter(user=user).delete()[0]
+    removed["tokens"] = tokens_revoke_all(actor=actor, user=user)
     removed["sessions"] = _sessions_delete(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -191,10 +198,19 @@ def _sessions_delete(user) -> int:
 def user_account_update(*, actor, user, changed: list[str]) -> None:
     """Save edits an administrator made to a staff account's name, email or password."""
     _require(actor, "auth.change_user")
+    _protect_superuser(actor, user)
     allowed = {"username", "first_name", "last_name", "email", "password", "is_staff"}
     if actor is not None and actor.is_superuser:
         allowed.add("is_superuser")
     fields = [name for name in changed if name in allowed]
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    demoted = stored.is_superuser and stored.is_active and stored.is_staff
+    demoted = demoted and (
+        ("is_superuser" in fields and not user.is_superuser)
+        or ("is_staff" in fields and not user.is_staff)
+    )
+    if demoted:
+        _keep_a_superuser(user)
     if fields:
         user.save(update_fields=fields)
     audit(
@@ -215,16 +231,17 @@ def user_password_set(*, actor, user, password: str | None):
     Audited as ``auth.password_change`` (never the password itself). The account's API
     tokens are revoked so a leaked token does not outlive the old password.
     """
-    from rest_framework.authtoken.models import Token
+    from mall.core.services import tokens_revoke_all
 
     _require(actor, "auth.change_user")
+    _protect_superuser(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     if password is None:
         user.set_unusable_password()
     else:
         user.set_password(password)
     user.save(update_fields=["password"])
-    tokens = Token.objects.filter(user=user).delete()[0]
+    tokens = tokens_revoke_all(actor=actor, user=user)
     audit(
         actor=actor,
         action="auth.password_change",

@@ -32,10 +32,10 @@ def _keep_the_test_connection_open():
 
 @pytest.fixture
 def superuser_token(db, django_user_model):
-    from rest_framework.authtoken.models import Token
+    from mall.core.services import token_create
 
     user = django_user_model.objects.create_superuser("fuzzer", "fuzz@example.com", "x-fuzz-pass-1")
-    return Token.objects.create(user=user).key
+    return token_create(actor=user, user=user, name="fuzz")[1]
 
 
 # Loaded at collection: generating the schema touches no database.

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from mall.core.services import token_create
 from members.models import CouponTemplate, GrowthEntry, MemberToken
 from members.services import coupon_template_create, points_earn
 
@@ -134,11 +134,11 @@ def test_member_token_never_works_on_staff_endpoints(member_client, member):
 
 def test_staff_token_never_acts_as_a_member(make_staff, db):
     staff = make_staff("clerk", superuser=True)
-    token = Token.objects.create(user=staff)
+    _token, key = token_create(actor=staff, user=staff)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(reverse("store-me")).status_code == 401
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert client.get(reverse("store-me")).status_code == 401
     session = APIClient()
     session.force_login(staff)

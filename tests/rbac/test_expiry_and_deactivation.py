@@ -10,10 +10,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from guardian.models import UserObjectPermission
-from rest_framework.authtoken.models import Token
 
-from mall.core.models import JobRun
+from mall.core.models import JobRun, StaffToken
 from mall.core.scoping import scope_queryset
+from mall.core.services import token_create
 from ops.models import AuditEntry
 from rbac import selectors, services, tasks
 from rbac.exceptions import RbacPermissionDenied, ReasonRequired, TextTooLong
@@ -70,7 +70,7 @@ def leaver(system, tree, make_user, make_role):
     services.user_permission_add(actor=system, user=user, perm="rbac.view_role")
     site = Site.objects.create(code="WH-SH")
     services.object_permission_grant(actor=system, user=user, perm="scopetest.work_site", obj=site)
-    Token.objects.create(user=user)
+    token_create(actor=user, user=user, name="laptop")
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session.create()
@@ -88,7 +88,7 @@ def test_deactivating_a_leaver_removes_everything_at_once(system, leaver):
     assert not user.groups.exists()
     assert not user.user_permissions.exists()
     assert not UserObjectPermission.objects.filter(user=user).exists()
-    assert not Token.objects.filter(user=user).exists()
+    assert not any(token.is_live for token in StaffToken.objects.filter(user=user))
     assert Session.objects.count() == 1  # only the other user's session survives
     profile = StaffProfile.objects.get(user=user)
     assert not profile.is_active
@@ -121,7 +121,8 @@ def test_a_deactivation_reason_longer_than_its_column_is_refused_not_cut(system,
 
 
 def test_a_deactivated_users_token_no_longer_authenticates(system, leaver, api_client):
-    key = Token.objects.get(user=leaver).key
+    _token, key = token_create(actor=leaver, user=leaver)
+    assert api_client.get("/api/v1/rbac/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
     services.staff_deactivate(actor=system, user=leaver, reason="left")
     response = api_client.get("/api/v1/rbac/me/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 401
