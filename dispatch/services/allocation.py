@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from mall.core import metrics
 from mall.core.audit import audit, snapshot
+from mall.core.times import is_in_future
 from mall.core.transitions import transition
 from ops.parameters import get_parameter
 from ops.services.sla import sla_clock_restart, sla_clock_start, sla_clock_stop
@@ -494,7 +495,7 @@ def tracking_event_record(
     location = checked_text(TrackingEvent, "location", location)
     if not description:
         raise InvalidDispatchInput(fields={"description": [_("This field is required.")]})
-    if occurred_at > timezone.now() + timedelta(minutes=5):
+    if is_in_future(occurred_at):
         raise InvalidDispatchInput(fields={"occurred_at": [_("This time lies in the future.")]})
     if occurred_at < shipment.created_at:
         raise InvalidDispatchInput(
