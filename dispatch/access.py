@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from mall.core.actors import is_system_actor
 from mall.core.scoping import scope_queryset
 
@@ -27,3 +29,14 @@ def require_warehouse_access(actor, warehouse: Warehouse) -> None:
         return
     if not scope_queryset(actor, Warehouse.objects.filter(pk=warehouse.pk)).exists():
         raise DispatchNotFound()
+
+
+def warehouses_in_scope(actor) -> QuerySet[Warehouse] | None:
+    """The warehouses ``actor`` may see; ``None`` (every warehouse) for the system actor.
+
+    For answers computed from stock figures (pre-dispatch): a person's answer is
+    computed over these warehouses only, so it tells nothing about the others.
+    """
+    if is_system_actor(actor):
+        return None
+    return scope_queryset(actor, Warehouse.objects.all())

@@ -8,12 +8,14 @@ normalised number) and the admin search alike.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mall.core.money import ZERO, to_money
+from mall.core.times import is_beyond_horizon
 
 from .exceptions import InvalidPhone
 from .models import CouponTemplate
@@ -53,6 +55,12 @@ def id_number_is_valid(number: str) -> bool:
 
 
 MAX_VALID_DAYS = 3650
+
+
+def _aware(value) -> bool:
+    return isinstance(value, datetime) and timezone.is_aware(value)
+
+
 TEMPLATE_FIELDS = (
     "name",
     "kind",
@@ -112,6 +120,11 @@ def coupon_template_errors(values: dict, issued_count: int = 0) -> dict[str, lis
             add("valid_until", _("A fixed window needs an end."))
         elif start is not None and end <= start:
             add("valid_until", _("Must be after the start."))
+        elif _aware(start) and is_beyond_horizon(start):
+            add("valid_from", _("This time lies more than a year ahead."))
+        elif _aware(end) and end > timezone.now() + timedelta(days=MAX_VALID_DAYS):
+            # As for "valid for N days": a window ends within ten years.
+            add("valid_until", _("At most ten years ahead."))
     elif validity == CouponTemplate.Validity.DAYS:
         if not values.get("valid_days"):
             add("valid_days", _("Give the number of days the coupon stays valid."))

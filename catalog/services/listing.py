@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
+from mall.core.times import is_beyond_horizon
 from mall.core.transitions import InvalidTransition as StatusRefused
 
 from .. import permissions as perms
@@ -30,6 +31,10 @@ from ..exceptions import (
 from ..models import Category, Product, ProductEvent
 from .common import _clean_text, _lock_product, _notify, _product_link, _require
 from .products import Kind, Status, _product_transition
+
+
+def _too_far_ahead() -> str:
+    return _("This time lies more than a year ahead.")
 
 
 def _reviewers_to_notify(product: Product) -> list[int]:
@@ -106,6 +111,8 @@ def product_approve(
                 raise InvalidProductData(
                     fields={"scheduled_listing_at": [_("Give a time with time zone.")]}
                 )
+            if is_beyond_horizon(scheduled_listing_at):
+                raise InvalidProductData(fields={"scheduled_listing_at": [_too_far_ahead()]})
             changes["scheduled_listing_at"] = scheduled_listing_at
         _product_transition(
             product,
@@ -160,10 +167,15 @@ def product_reject(*, actor, product: Product, reason: str) -> Product:
 
 
 def product_schedule_listing(*, actor, product: Product, listing_at: datetime | None) -> Product:
-    """Set (or with ``None`` clear) the time an approved product goes on shelf."""
+    """Set (or with ``None`` clear) the time an approved product goes on shelf.
+
+    The time lies at most ``mall.core.times.SCHEDULE_HORIZON`` (a year) ahead.
+    """
     _require(actor, perms.PUBLISH_PRODUCT)
     if listing_at is not None and timezone.is_naive(listing_at):
         raise InvalidProductData(fields={"listing_at": [_("Give a time with time zone.")]})
+    if listing_at is not None and is_beyond_horizon(listing_at):
+        raise InvalidProductData(fields={"listing_at": [_too_far_ahead()]})
     with transaction.atomic():
         product = _lock_product(product)
         if product.status != Status.APPROVED:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
+from mall.core.times import SCHEDULE_HORIZON, is_beyond_horizon
 from mall.core.transitions import register_transitions, transition
 from ops.parameters import get_parameter
 
@@ -123,6 +124,12 @@ def promotion_price_create(
         raise InvalidProductData(
             fields={"starts_at": [_("The start is out of the supported range.")]}
         ) from None
+    if is_beyond_horizon(starts_at):
+        raise InvalidProductData(
+            fields={"starts_at": [_("This time lies more than a year ahead.")]}
+        )
+    if ends_at - starts_at > SCHEDULE_HORIZON:
+        raise InvalidProductData(fields={"ends_at": [_("A promotion lasts at most a year.")]})
     with transaction.atomic():
         sku = Sku.objects.select_for_update().get(pk=sku.pk)
         # A promotion that starts now (or is entered late) is also measured against

@@ -10,7 +10,7 @@ threshold parameter for a person to accept or reject.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import quote
 
 from django.db import transaction
@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit
+from mall.core.times import is_in_future
 from mall.core.transitions import transition, transition_update
 from ops.parameters import get_parameter
 
@@ -44,14 +45,19 @@ def stock_snapshot_submit(
     """Store a warehouse's reported on-hand figures for the next reconciliation.
 
     ``lines`` are ``(sku or code, on_hand units)``; a SKU may appear once. Needs
-    ``dispatch.add_stocksnapshot`` and the warehouse in scope.
+    ``dispatch.add_stocksnapshot`` and the warehouse in scope. ``taken_at`` (default
+    now) may run ahead by the clock skew at most and not lie before the warehouse
+    was created (``mall.core.times``).
     """
     require_permission(actor, "dispatch.add_stocksnapshot")
     require_warehouse_access(actor, warehouse)
-    now = timezone.now()
-    taken_at = taken_at or now
-    if taken_at > now + timedelta(minutes=5):
+    taken_at = taken_at or timezone.now()
+    if is_in_future(taken_at):
         raise InvalidDispatchInput(fields={"taken_at": [_("This time lies in the future.")]})
+    if taken_at < warehouse.created_at:
+        raise InvalidDispatchInput(
+            fields={"taken_at": [_("This time lies before the warehouse was created.")]}
+        )
     parsed = parse_lines(lines, allow_zero=True, merge=False)
     document = StockSnapshot.objects.create(
         document_no=document_no("SS"),

@@ -30,24 +30,30 @@ def member_sign_in(*, actor, member: Member, now: datetime | None = None) -> Poi
     """Record today's check-in and grant ``members.sign_in_points`` points.
 
     ``actor`` is the member checking in. Once per member and local day: a second
-    call raises ``AlreadySignedIn`` (409).
+    call raises ``AlreadySignedIn`` (409) — also when both arrive at once (two
+    devices): the member row is locked before the day's entry is looked for, so
+    exactly one call grants the points and every other one sees its entry.
+    (``points_earn`` alone is idempotent and would answer the late caller with the
+    first entry, i.e. a second "201".)
     """
     now = now or timezone.now()
     day = timezone.localdate(now)
     reference = f"{member.pk}:{day.isoformat()}"
-    if PointsEntry.objects.filter(reason=PointsReason.SIGN_IN, reference=reference).exists():
-        raise AlreadySignedIn()
     points = get_parameter("members.sign_in_points")
     if points <= 0:
         raise AlreadySignedIn()  # sign-in switched off: nothing to grant
-    entry = points_earn(
-        actor=actor,
-        member=member,
-        reason=PointsReason.SIGN_IN,
-        reference=reference,
-        points=points,
-        now=now,
-    )
+    with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=member.pk).values_list("pk").first()
+        if PointsEntry.objects.filter(reason=PointsReason.SIGN_IN, reference=reference).exists():
+            raise AlreadySignedIn()
+        entry = points_earn(
+            actor=actor,
+            member=member,
+            reason=PointsReason.SIGN_IN,
+            reference=reference,
+            points=points,
+            now=now,
+        )
     return entry
 
 

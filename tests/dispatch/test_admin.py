@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from dispatch import services
 from dispatch.models import PurchaseInbound, Shipment, Stock, StockMovement
@@ -121,12 +124,15 @@ def test_a_snapshot_file_is_uploaded_in_the_admin(clerk, stocked, warehouses):
     from dispatch.models import StockSnapshot
 
     upload = SimpleUploadedFile("wms.csv", f"sku,on_hand\n{stocked.code},4\n".encode(), "text/csv")
+    # Counted just now (a minute ahead is within the clock skew; the form has no seconds'
+    # fraction, and the count may not predate the warehouse).
+    counted = timezone.localtime() + timedelta(minutes=1)
     response = _client(clerk).post(
         reverse("admin:dispatch_stocksnapshot_add"),
         {
             "warehouse": warehouses["WH-SH"].pk,
-            "taken_at_0": "2026-11-20",
-            "taken_at_1": "10:00:00",
+            "taken_at_0": counted.strftime("%Y-%m-%d"),
+            "taken_at_1": counted.strftime("%H:%M:%S"),
             "note": "",
             "lines_text": "",
             "file": upload,

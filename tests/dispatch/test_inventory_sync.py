@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog.availability import sellable_stock
 from dispatch import services
-from dispatch.models import Stock, StockMovement, StockSnapshot, StockSnapshotLine
+from dispatch.models import Stock, StockMovement, StockSnapshot, StockSnapshotLine, Warehouse
 from dispatch.selectors import stock_ledger_mismatches
 from mall.core.actors import system_actor
 from ops.models import StaffNotification
@@ -99,6 +99,8 @@ def test_movements_after_the_snapshot_time_are_not_mistaken_for_differences(
     put_stock(warehouses["WH-SH"], sku, 10)
     taken_at = timezone.now() - timedelta(minutes=5)
     StockMovement.objects.update(created_at=taken_at - timedelta(minutes=1))
+    Warehouse.objects.update(created_at=taken_at - timedelta(days=1))  # it existed by then
+    warehouses["WH-SH"].refresh_from_db()
     # After the count was taken, 3 units shipped.
     allocation = services.allocate(
         actor=actor, order_no="SY1", province="上海", lines=[(sku.code, 3)]
