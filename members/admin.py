@@ -13,6 +13,7 @@ from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin, ServiceModelAd
 from mall.core.masking import PII_PERMISSION, PiiPolicy
 
 from . import selectors, services
+from .exceptions import InvalidPhone, PhoneSearchRateLimited
 from .models import (
     Address,
     Coupon,
@@ -25,7 +26,8 @@ from .models import (
     PointsEntry,
     PointsLot,
 )
-from .validators import TEMPLATE_FIELDS, coupon_template_errors
+from .services.phone_search import member_search_by_phone
+from .validators import TEMPLATE_FIELDS, coupon_template_errors, normalize_phone
 
 _policy: ContextVar[PiiPolicy | None] = ContextVar("members_admin_pii_policy", default=None)
 
@@ -148,9 +150,22 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        member = selectors.member_get_by_phone(actor=request.user, phone=term)
-        if member is not None:
-            return queryset.filter(pk=member.pk), False
+        # A full phone number (any spelling normalize_phone accepts) is searched through
+        # its lookup hash: audited and rate limited per staff user. Anything else is a
+        # member id; a partial phone never matches phone digits (masked or not).
+        try:
+            normalize_phone(term)
+        except InvalidPhone:
+            pass
+        else:
+            try:
+                member = member_search_by_phone(
+                    actor=request.user, phone=term, context=f"admin {request.path}"
+                )
+            except PhoneSearchRateLimited as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return queryset.none(), False
+            return (queryset.filter(pk=member.pk) if member else queryset.none()), False
         if term.isdigit() and len(term) <= 18:
             return queryset.filter(pk=int(term)), False
         return queryset.none(), False
