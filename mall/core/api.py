@@ -261,6 +261,11 @@ class ExportColumn:
     source: str | Callable[[Any], Any]
     pii: str | None = None
 
+    @property
+    def pii_name(self) -> str:
+        """The field named in the ``pii.reveal`` audit entry."""
+        return self.source if isinstance(self.source, str) else str(self.header)
+
     def read(self, obj, policy: PiiPolicy):
         if callable(self.source):
             value = self.source(obj)
@@ -269,8 +274,7 @@ class ExportColumn:
             for part in self.source.split("."):
                 value = getattr(value, part, None) if value is not None else None
         if self.pii:
-            name = self.source if isinstance(self.source, str) else self.header
-            value = policy.value(obj, name, value, self.pii)
+            value = policy.value(obj, self.pii_name, value, self.pii)
         if value is None:
             return ""
         if hasattr(value, "isoformat"):
@@ -331,6 +335,14 @@ def export_response(
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     name = f"{filename}-{stamp}.{fmt}"
     context = f"export {model._meta.label_lower}"
+    # The reveal is audited before the first row is produced: if it cannot be
+    # written, the export fails and nothing is sent (docs/security/pii.md).
+    policy.announce(
+        object_type=model._meta.label_lower,
+        records=queryset.values_list("pk", flat=True) if policy.reveal else (),
+        fields=[column.pii_name for column in columns if column.pii],
+        context=context,
+    )
     iterator = queryset.iterator(chunk_size=2000)
     if fmt == "csv":
         response = StreamingHttpResponse(
