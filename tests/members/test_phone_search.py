@@ -83,7 +83,7 @@ def test_admin_search_is_audited_and_limited_with_an_error_message(
     assert list(refused.context["cl"].result_list) == []
     assert "phone_search_rate_limited" not in refused.content.decode()
     assert [str(m) for m in refused.context["messages"]] == [
-        "Too many searches by phone number; try again within the hour."
+        "按手机号查询次数过多，请一小时后再试。"
     ]
     assert (
         AuditEntry.objects.filter(action="member.phone_search", object_id=str(member.pk)).count()
