@@ -29,7 +29,7 @@ from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .audit import audit
+from .audit import audit, conceal_personal
 from .exceptions import NotFound
 from .masking import PII_PERMISSION, PiiPolicy, pii_reason_from_request
 from .pagination import DefaultCursorPagination
@@ -329,7 +329,7 @@ def export_response(
             actor=user,
             action="data.export",
             object_type=model._meta.label_lower,
-            data={"format": fmt, "filters": filters or {}, "rows": rows},
+            data={"format": fmt, "filters": conceal_personal(filters) or {}, "rows": rows},
         )
     policy = PiiPolicy(user, reason=reason, permission=pii_permission)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
