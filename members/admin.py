@@ -3,16 +3,20 @@ templates and level rules. Every write goes through ``members.services``."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin, ServiceModelAdmin
-from mall.core.masking import PII_PERMISSION, PiiPolicy
+from mall.core.admin import (
+    PiiAdminMixin,
+    ReadOnlyModelAdmin,
+    ScopedModelAdmin,
+    ServiceModelAdmin,
+    admin_pii_value,
+)
 
 from . import selectors, services
+from .exceptions import InvalidPhone, PhoneSearchRateLimited
 from .models import (
     Address,
     Coupon,
@@ -25,38 +29,8 @@ from .models import (
     PointsEntry,
     PointsLot,
 )
-from .validators import TEMPLATE_FIELDS, coupon_template_errors
-
-_policy: ContextVar[PiiPolicy | None] = ContextVar("members_admin_pii_policy", default=None)
-
-
-def _pii(obj, field: str, kind: str):
-    policy = _policy.get() or PiiPolicy(None)
-    return policy.value(obj, field, getattr(obj, field, ""), kind)
-
-
-class PiiColumnsMixin:
-    """Masked personal-data columns; unmasked reads by PII holders are audited once the
-    page is rendered (``pii.reveal``, via the kernel's policy)."""
-
-    def _with_policy(self, request, view, *args, **kwargs):
-        policy = PiiPolicy(request.user, permission=PII_PERMISSION)
-        token = _policy.set(policy)
-        try:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-                response.render()
-        finally:
-            _policy.reset(token)
-        if response.status_code < 400:
-            policy.flush(context=f"admin {request.path}")
-        return response
-
-    def changelist_view(self, request, extra_context=None):
-        return self._with_policy(request, super().changelist_view, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        return self._with_policy(request, super().change_view, object_id, form_url, extra_context)
+from .services.phone_search import member_search_by_phone
+from .validators import TEMPLATE_FIELDS, coupon_template_errors, normalize_phone
 
 
 class AddressInline(admin.TabularInline):
@@ -77,21 +51,22 @@ class AddressInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    # The member page's policy (PiiAdminMixin) masks these or records their reveal.
     @admin.display(description=_("recipient"))
     def masked_recipient(self, obj):
-        return _pii(obj, "recipient", "name")
+        return admin_pii_value(obj, "recipient", "name")
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj):
-        return _pii(obj, "phone", "phone")
+        return admin_pii_value(obj, "phone", "phone")
 
     @admin.display(description=_("detail"))
     def masked_detail(self, obj):
-        return _pii(obj, "detail", "address")
+        return admin_pii_value(obj, "detail", "address")
 
 
 @admin.register(Member)
-class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
+class MemberAdmin(PiiAdminMixin, ScopedModelAdmin):
     list_selector = selectors.member_list
     list_display = [
         "id",
@@ -111,6 +86,8 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
     search_help_text = _("Search by the full phone number or the member id.")
     ordering = ["-id"]
     estimated_count = True
+    pii_fields = {"phone": "phone", "name": "name", "id_number": "id_number"}
+    pii_labels = {"phone": _("phone"), "name": _("name"), "id_number": _("ID number")}
     fields = [
         "masked_phone",
         "masked_name",
@@ -132,25 +109,26 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
     inlines = [AddressInline]
     actions = ["freeze_selected", "unfreeze_selected"]
 
-    @admin.display(description=_("phone"))
-    def masked_phone(self, obj):
-        return _pii(obj, "phone", "phone")
-
-    @admin.display(description=_("name"))
-    def masked_name(self, obj):
-        return _pii(obj, "name", "name")
-
-    @admin.display(description=_("ID number"))
-    def masked_id_number(self, obj):
-        return _pii(obj, "id_number", "id_number")
-
     def get_search_results(self, request, queryset, search_term):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        member = selectors.member_get_by_phone(actor=request.user, phone=term)
-        if member is not None:
-            return queryset.filter(pk=member.pk), False
+        # A full phone number (any spelling normalize_phone accepts) is searched through
+        # its lookup hash: audited and rate limited per staff user. Anything else is a
+        # member id; a partial phone never matches phone digits (masked or not).
+        try:
+            normalize_phone(term)
+        except InvalidPhone:
+            pass
+        else:
+            try:
+                member = member_search_by_phone(
+                    actor=request.user, phone=term, context=f"admin {request.path}"
+                )
+            except PhoneSearchRateLimited as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return queryset.none(), False
+            return (queryset.filter(pk=member.pk) if member else queryset.none()), False
         if term.isdigit() and len(term) <= 18:
             return queryset.filter(pk=int(term)), False
         return queryset.none(), False
@@ -199,7 +177,7 @@ class MemberAdmin(PiiColumnsMixin, ScopedModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(PiiColumnsMixin, ReadOnlyModelAdmin):
+class AddressAdmin(PiiAdminMixin, ReadOnlyModelAdmin):
     list_selector = selectors.address_list
     list_display = [
         "id",
@@ -214,6 +192,8 @@ class AddressAdmin(PiiColumnsMixin, ReadOnlyModelAdmin):
     ]
     list_filter = ["region"]
     list_select_related = ["member", "province", "region"]
+    pii_fields = {"recipient": "name", "phone": "phone", "detail": "address"}
+    pii_labels = {"recipient": _("recipient"), "phone": _("phone"), "detail": _("detail")}
     fields = [
         "member",
         "masked_recipient",
@@ -226,18 +206,6 @@ class AddressAdmin(PiiColumnsMixin, ReadOnlyModelAdmin):
         "is_default",
     ]
     readonly_fields = fields
-
-    @admin.display(description=_("recipient"))
-    def masked_recipient(self, obj):
-        return _pii(obj, "recipient", "name")
-
-    @admin.display(description=_("phone"))
-    def masked_phone(self, obj):
-        return _pii(obj, "phone", "phone")
-
-    @admin.display(description=_("detail"))
-    def masked_detail(self, obj):
-        return _pii(obj, "detail", "address")
 
 
 @admin.register(GrowthEntry)

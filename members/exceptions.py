@@ -143,3 +143,11 @@ class LedgerReferenceTaken(MemberError):
     code = "ledger_reference_taken"
     status_code = status.HTTP_409_CONFLICT
     default_message = _("This reference is already used by another member's ledger entry.")
+
+
+class PhoneSearchRateLimited(MemberError):
+    """A staff user searched members by phone more often than the hourly limit allows."""
+
+    code = "phone_search_rate_limited"
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_message = _("Too many searches by phone number; try again within the hour.")

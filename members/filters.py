@@ -3,7 +3,8 @@
 Parameter names are part of the API (docs/API.md): the staff member list takes
 ``phone`` (the full number), ``level`` (code), ``status`` and ``region`` (code).
 A phone is never matched against a stored column from the query string: the
-filter asks the selector, which normalises the number and looks up its hash.
+filter asks ``member_search_by_phone``, which normalises the number, looks up its
+hash (a partial number matches nobody), audits the search and rate limits it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.filters import FilterSet
 
-from . import selectors
 from .models import (
     Address,
     Coupon,
@@ -24,6 +24,7 @@ from .models import (
     PointsEntry,
     PointsReason,
 )
+from .services.phone_search import member_search_by_phone
 
 
 class MemberFilter(FilterSet):
@@ -45,7 +46,10 @@ class MemberFilter(FilterSet):
         fields = ["phone", "level", "status", "region"]
 
     def filter_phone(self, queryset, name, value):
-        member = selectors.member_get_by_phone(actor=self.request.user, phone=value)
+        # Audited and rate limited per staff user (members/services/phone_search.py).
+        member = member_search_by_phone(
+            actor=self.request.user, phone=value, context=f"api {self.request.path}"
+        )
         return queryset.filter(pk=member.pk) if member is not None else queryset.none()
 
 

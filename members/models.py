@@ -174,6 +174,10 @@ class Member(models.Model):
             ("manage_member_status", _("Can freeze and unfreeze members")),
             ("adjust_member_points", _("Can adjust members' points")),
             ("adjust_member_growth", _("Can adjust members' growth (and so their level)")),
+            (
+                "receive_security_alerts",
+                _("Receives security alerts about member data (phone-search bursts)"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -157,3 +157,13 @@ register_parameter(
     minimum=1,
     maximum=50,
 )
+
+# Searching a member by full phone number (customer service): audited and limited.
+register_parameter(
+    "members.phone_search_per_hour",
+    kind=INT,
+    default=60,
+    description=_("Searches by phone number one staff user may make per hour"),
+    minimum=1,
+    maximum=10_000,
+)

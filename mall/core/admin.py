@@ -465,10 +465,16 @@ class ReadOnlyModelAdmin(ScopedModelAdmin):
 _admin_pii_policy: ContextVar[PiiPolicy | None] = ContextVar("admin_pii_policy", default=None)
 
 
+def admin_pii_value(obj, field: str, kind: str):
+    """``obj.field`` as the page being rendered may show it (masked, or plaintext that
+    the page's ``pii.reveal`` entry records) — for inlines of a :class:`PiiAdminMixin`."""
+    policy = _admin_pii_policy.get() or PiiPolicy(None)
+    return policy.value(obj, field, getattr(obj, field, ""), kind)
+
+
 def _masked_column(field: str, kind: str, description):
     def column(obj):
-        policy = _admin_pii_policy.get() or PiiPolicy(None)
-        return policy.value(obj, field, getattr(obj, field, ""), kind)
+        return admin_pii_value(obj, field, kind)
 
     column.short_description = description
     column.admin_order_field = None
@@ -480,18 +486,23 @@ class PiiAdminMixin:
 
     ``pii_fields = {"phone": "phone", "name": "name"}`` maps model fields to masker
     kinds (phone, name, id_number, address). Use ``masked_<field>`` in
-    ``list_display``. On the change form, a reader without the PII permission sees
+    ``list_display``; ``pii_labels`` titles the columns of fields that are model
+    properties (encrypted columns). On the change form, a reader without the PII permission sees
     the masked value read-only instead of the field; a reader with it sees the field,
     and the reveal is audited (``pii.reveal``) once the page is rendered.
     """
 
     pii_fields: dict[str, str] = {}
+    pii_labels: dict = {}  # column titles of pii_fields that are properties, not fields
     pii_permission = PII_PERMISSION
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field, kind in self.pii_fields.items():
-            verbose = self.model._meta.get_field(field).verbose_name
+            try:
+                verbose = self.model._meta.get_field(field).verbose_name
+            except FieldDoesNotExist:  # a property, e.g. over an encrypted column
+                verbose = self.pii_labels.get(field, field)
             setattr(self, f"masked_{field}", _masked_column(field, kind, verbose))
 
     def _policy(self, request) -> PiiPolicy:
@@ -536,10 +547,12 @@ class PiiAdminMixin:
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         if not self._policy(request).reveal:
-            fields = [f for f in fields if f not in self.pii_fields]
+            fields = [f"masked_{f}" if f in self.pii_fields else f for f in fields]
             fields += [f"masked_{f}" for f in self.pii_fields if f"masked_{f}" not in fields]
         else:
-            fields = [f for f in fields if not f.startswith("masked_")]
+            # A masked_ column shows plaintext to this reader (and records it); it gives
+            # way to the field itself when the field is on the form too.
+            fields = [f for f in fields if not (f.startswith("masked_") and f[7:] in fields)]
         return fields
 
     def get_readonly_fields(self, request, obj=None):

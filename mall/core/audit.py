@@ -46,6 +46,7 @@ def audit(
     """
     if _recorder is None:
         raise ImproperlyConfigured("no audit recorder registered (is 'ops' installed?)")
+    before, after, data = conceal_personal(before), conceal_personal(after), conceal_personal(data)
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or target.pk
@@ -74,6 +75,31 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+# Keys whose values are personal data: the audit log keeps a keyed hash of them, never
+# the value (docs/security/pii.md). The same value gives the same hash, so a diff still
+# shows that a phone changed and an auditor can still ask "was this number searched?"
+# by hashing it; the log alone gives the number to nobody.
+PERSONAL_KEYS = frozenset(
+    {"phone", "mobile", "id_number", "recipient", "first_name", "last_name", "email"}
+)
+
+
+def conceal(value):
+    """``value`` as the audit log may keep it: ``hmac:<16 hex>``, keyed by SECRET_KEY."""
+    if value in (None, ""):
+        return value
+    from django.utils.crypto import salted_hmac
+
+    return "hmac:" + salted_hmac("mall.audit.personal", str(value)).hexdigest()[:16]
+
+
+def conceal_personal(values: dict | None) -> dict | None:
+    """``values`` with each top-level personal key (:data:`PERSONAL_KEYS`) concealed."""
+    if not values:
+        return values
+    return {k: conceal(v) if k in PERSONAL_KEYS else v for k, v in values.items()}
 
 
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict:

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from .actors import system_actor
-from .audit import audit
+from .audit import audit, conceal_personal
 from .exceptions import ApplicationError, PermissionDeniedError
 from .masking import PII_PERMISSION, PiiPolicy
 from .scoping import scope_queryset
@@ -46,6 +46,11 @@ class ExportColumn:
     source: str | Callable[[Any], Any]
     pii: str | None = None
 
+    @property
+    def pii_name(self) -> str:
+        """The field named in the ``pii.reveal`` audit entry."""
+        return self.source if isinstance(self.source, str) else str(self.header)
+
     def read(self, obj, policy: PiiPolicy):
         if callable(self.source):
             value = self.source(obj)
@@ -54,8 +59,7 @@ class ExportColumn:
             for part in self.source.split("."):
                 value = getattr(value, part, None) if value is not None else None
         if self.pii:
-            name = self.source if isinstance(self.source, str) else self.header
-            value = policy.value(obj, name, value, self.pii)
+            value = policy.value(obj, self.pii_name, value, self.pii)
         if value is None:
             return ""
         if hasattr(value, "isoformat"):
@@ -156,11 +160,19 @@ def export_response(
             actor=user,
             action="data.export",
             object_type=model._meta.label_lower,
-            data={"format": fmt, "filters": filters or {}, "rows": rows},
+            data={"format": fmt, "filters": conceal_personal(filters) or {}, "rows": rows},
         )
     policy = PiiPolicy(user, reason=reason, permission=pii_permission)
     name = export_file_name(filename, fmt)
     context = f"export {model._meta.label_lower}"
+    # The reveal is audited before the first row is produced: if it cannot be
+    # written, the export fails and nothing is sent (docs/SECURITY.md).
+    policy.announce(
+        object_type=model._meta.label_lower,
+        records=queryset.values_list("pk", flat=True) if policy.reveal else (),
+        fields=[column.pii_name for column in columns if column.pii],
+        context=context,
+    )
     iterator = queryset.iterator(chunk_size=2000)
     if fmt == "csv":
         response = StreamingHttpResponse(
@@ -297,7 +309,12 @@ def export_job_run(*, job, progress) -> dict:
             actor=user,
             action="data.export",
             object_type=model._meta.label_lower,
-            data={"format": fmt, "filters": filters, "rows": total, "job": job.pk},
+            data={
+                "format": fmt,
+                "filters": conceal_personal(filters),
+                "rows": total,
+                "job": job.pk,
+            },
         )
     policy = PiiPolicy(user, reason=params.get("reason", ""), permission=view.pii_permission)
     with tempfile.TemporaryFile() as out:

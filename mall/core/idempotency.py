@@ -112,8 +112,16 @@ def _claim(owner: str, key: str, request, fingerprint: str) -> tuple[Idempotency
     raise IdempotencyInFlight()
 
 
-def idempotent(view_method):
-    """Decorate a DRF view's ``post`` (or action) to honour ``Idempotency-Key``."""
+def idempotent(view_method=None, *, replay=None):
+    """Decorate a DRF view's ``post`` (or action) to honour ``Idempotency-Key``.
+
+    A response carrying personal data must not be stored in the key's record in
+    plaintext: such a view passes ``replay=lambda view, request, pk: body``; the
+    record then keeps only ``{"id": pk}`` of a successful answer, and a replay
+    re-reads the row (through the view's selector, so scope and masking still apply).
+    """
+    if view_method is None:
+        return lambda method: idempotent(method, replay=replay)
 
     @wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
@@ -132,8 +140,11 @@ def idempotent(view_method):
                 raise IdempotencyKeyReused()
             if record.state == IdempotencyKey.State.IN_FLIGHT:
                 raise IdempotencyInFlight()
+            body = record.response_body
+            if replay is not None and record.response_status < 300:
+                body = replay(self, request, body["id"])
             return Response(
-                record.response_body,
+                body,
                 status=record.response_status,
                 headers={"Idempotent-Replayed": "true"},
             )
@@ -151,7 +162,11 @@ def idempotent(view_method):
         IdempotencyKey.objects.filter(pk=record.pk).update(
             state=IdempotencyKey.State.DONE,
             response_status=response.status_code,
-            response_body=json.loads(json.dumps(response.data, default=str)),
+            response_body=(
+                {"id": response.data["id"]}
+                if replay is not None and response.status_code < 300
+                else json.loads(json.dumps(response.data, default=str))
+            ),
         )
         return response
 

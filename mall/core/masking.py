@@ -68,12 +68,15 @@ class PiiPolicy:
             user is not None and getattr(user, "is_active", False) and user.has_perm(permission)
         )
         self._revealed: dict[str, dict[str, set]] = {}
+        self._announced = False
 
     def value(self, obj, field: str, raw, kind: str = "phone"):
         if raw in (None, ""):
             return raw
         if not self.reveal:
             return MASKERS[kind](str(raw))
+        if self._announced:
+            return raw  # recorded up front by announce()
         label = obj._meta.label_lower if hasattr(obj, "_meta") else type(obj).__name__
         entry = self._revealed.setdefault(label, {"records": set(), "fields": set()})
         entry["records"].add(str(getattr(obj, "pk", "")))
@@ -83,6 +86,24 @@ class PiiPolicy:
     @property
     def revealed(self) -> dict[str, dict[str, set]]:
         return self._revealed
+
+    def announce(self, *, object_type: str, records, fields, context: str = "") -> bool:
+        """Audit a reveal *before* it happens (a streamed export: the entry must exist
+        before the first byte leaves, and a failure to write it must stop the export).
+
+        Writes one ``pii.reveal`` entry for ``records`` and ``fields`` if this reader
+        sees plaintext and there is anything to show; later :meth:`value` calls
+        record nothing more. Returns whether an entry was written.
+        """
+        fields = sorted(set(fields))
+        if not self.reveal or not fields:
+            return False
+        self._revealed = {
+            object_type: {"records": {str(pk) for pk in records}, "fields": set(fields)}
+        }
+        written = self.flush(context=context) > 0
+        self._announced = True
+        return written
 
     def flush(self, *, context: str = "") -> int:
         """Audit what was revealed since the last flush; return the number of entries."""

@@ -253,8 +253,14 @@ class AddressViewSet(MemberView, viewsets.GenericViewSet):
     @extend_schema(
         tags=["storefront"], request=AddressInputSerializer, responses={201: AddressSerializer}
     )
+    @idempotent(
+        replay=lambda view, request, pk: (
+            AddressSerializer(selectors.address_get(actor=request.user, pk=pk)).data
+        )
+    )
     def create(self, request):
-        """Add an address (its province decides the sales region)."""
+        """Add an address (its province decides the sales region); ``Idempotency-Key``
+        honoured, the stored answer holding the address id only (no personal data)."""
         serializer = AddressInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         address = services.address_create(

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from members.models import CouponTemplate, Member
+from members.models import Address, CouponTemplate, Member
 from ops.models import AuditEntry
 
 
@@ -219,3 +219,40 @@ def test_the_address_inline_shows_only_addresses_in_the_viewers_scope(
     html = response.content.decode()
     assert "上海" in html
     assert "深圳市" not in html  # the south address is outside the viewer's scope
+
+
+def test_the_member_admins_use_the_kernels_pii_mixin():
+    """One way: the members admin masks and audits through ``mall.core.admin.PiiAdminMixin``."""
+    from django.contrib import admin as django_admin
+
+    from mall.core.admin import PiiAdminMixin
+
+    for model in (Member, Address):
+        assert isinstance(django_admin.site._registry[model], PiiAdminMixin), model
+
+
+def test_a_member_page_whose_reveal_cannot_be_recorded_sends_nothing(
+    superuser, make_member, monkeypatch
+):
+    from django.test import Client
+
+    import mall.core.audit
+
+    member = make_member("13911112222", name="王大锤", province="上海")
+    recorder = mall.core.audit._recorder
+
+    def failing(**kwargs):
+        if kwargs["action"] == "pii.reveal":
+            raise RuntimeError("audit log unavailable")
+        return recorder(**kwargs)
+
+    monkeypatch.setattr(mall.core.audit, "_recorder", failing)
+    client = Client(raise_request_exception=False)
+    client.force_login(superuser)
+    for url in (
+        reverse("admin:members_member_changelist"),
+        reverse("admin:members_member_change", args=[member.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 500
+        assert "13911112222" not in response.content.decode()
