@@ -17,7 +17,7 @@ from tests.conftest import PASSWORD, requires_postgres
 def test_a_check_in_and_a_login_commit_at_once_while_an_audited_import_is_open():
     from members.services import member_login, member_register, member_sign_in
 
-    member = member_register(phone="13800000001", password=PASSWORD)
+    member = member_register(actor=None, phone="13800000001", password=PASSWORD)
     audited, release = threading.Event(), threading.Event()
     errors: list[Exception] = []
     timings: dict[str, float] = {}
@@ -25,7 +25,7 @@ def test_a_check_in_and_a_login_commit_at_once_while_an_audited_import_is_open()
     def long_import():
         try:
             with transaction.atomic():
-                member_register(phone="13800000002", password=PASSWORD)  # audits row 1
+                member_register(actor=None, phone="13800000002", password=PASSWORD)  # audits row 1
                 audited.set()
                 release.wait(timeout=30)  # ...and works on through the other rows
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
