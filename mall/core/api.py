@@ -31,6 +31,7 @@ from rest_framework.response import Response
 
 from .audit import audit
 from .exceptions import NotFound
+from .exports import export_cell
 from .masking import PII_PERMISSION, PiiPolicy, pii_reason_from_request
 from .pagination import DefaultCursorPagination
 from .permissions import ModelActionPermissions
@@ -275,7 +276,7 @@ class ExportColumn:
             return ""
         if hasattr(value, "isoformat"):
             return value.isoformat()
-        return value if isinstance(value, int | float) else str(value)
+        return export_cell(value if isinstance(value, int | float) else str(value))
 
 
 class _Echo:
