@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -176,8 +177,13 @@ def json_or_html_404(request, exception=None):
     return page_not_found(request, exception)
 
 
+@csrf_exempt
 def api_route_not_found(request, *args, **kwargs):
-    """Any path under ``/api/`` that no route matched: a 404 in the API error shape."""
+    """Any path under ``/api/`` that no route matched: a 404 in the API error shape.
+
+    CSRF-exempt like every API view: a POST with a cookie to an unknown route is a
+    404, not Django's HTML CSRF page.
+    """
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
