@@ -26,6 +26,7 @@ from openpyxl import Workbook, load_workbook
 
 from mall.core.actors import system_actor
 from mall.core.audit import audit
+from mall.core.cells import export_cell, imported_text
 from mall.core.exceptions import ApplicationError
 from mall.core.filejobs import file_job_create, file_job_fail, file_job_succeed
 from mall.core.models import FileJob
@@ -94,7 +95,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return imported_text(str(value).strip())
 
 
 def _bool(value: Any, default: bool | None) -> bool | None:
@@ -357,17 +358,15 @@ def _report_workbook(header: list[str], rows: list[ImportRow]) -> bytes:
     sheet.append(["row", *header, "errors"])
     for row in rows:
         sheet.append(
-            [row.number, *[_cell(row.raw.get(name)) for name in header], "\n".join(row.errors)]
+            [
+                row.number,
+                *[export_cell(row.raw.get(name)) for name in header],
+                export_cell("\n".join(row.errors)),
+            ]
         )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, int | float | Decimal | str) or value is None:
-        return value
-    return str(value)
 
 
 def _apply(actor, plan: dict[str, dict], progress: Progress | None = None) -> dict[str, int]:
@@ -577,24 +576,23 @@ def product_export_write(
     products = products.select_related("category", "owner").prefetch_related("skus")
     for product in products.order_by("id").iterator(chunk_size=500):
         for sku in product.skus.all():
-            sheet.append(
-                [
-                    product.code,
-                    product.title,
-                    product.subtitle,
-                    product.category.code,
-                    product.brand,
-                    product.description,
-                    "是" if product.is_virtual else "否",
-                    product.owner.username if product.owner else "",
-                    sku.code,
-                    sku.spec_text,
-                    f"{sku.price_amount:.2f}",
-                    f"{sku.cost_amount:.2f}",
-                    sku.weight_grams,
-                    "是" if sku.is_available else "否",
-                ]
-            )
+            row = [
+                product.code,
+                product.title,
+                product.subtitle,
+                product.category.code,
+                product.brand,
+                product.description,
+                "是" if product.is_virtual else "否",
+                product.owner.username if product.owner else "",
+                sku.code,
+                sku.spec_text,
+                f"{sku.price_amount:.2f}",
+                f"{sku.cost_amount:.2f}",
+                sku.weight_grams,
+                "是" if sku.is_available else "否",
+            ]
+            sheet.append([export_cell(value) for value in row])
             count += 1
             if progress is not None:
                 progress(count)

@@ -9,12 +9,11 @@ outside the reader's scope answers like one that does not exist.
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.filters import FilterSet
+from mall.core.filters import FilterSet, WholeNumberFilter
 
 from .models import (
     Category,
@@ -26,12 +25,6 @@ from .models import (
 )
 
 SEARCH_MAX_LENGTH = 100
-
-
-class WholeNumberFilter(django_filters.NumberFilter):
-    """A whole number (``1.5`` is a 400, not rounded; django-filter's default is decimal)."""
-
-    field_class = forms.IntegerField
 
 
 def _in_branch(queryset: QuerySet[Product], category_id: int) -> QuerySet[Product]:

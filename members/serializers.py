@@ -124,7 +124,7 @@ class MeSerializer(serializers.ModelSerializer):
     phone = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     level = LevelBriefSerializer(read_only=True)
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     opt_outs = serializers.SerializerMethodField()
     registered_at = serializers.DateTimeField(source="created_at", read_only=True)
 

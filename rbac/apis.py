@@ -63,7 +63,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 class RoleSerializer(serializers.ModelSerializer):
     regions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
-    department = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    department = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
     permissions = serializers.SerializerMethodField()
 
     class Meta:

@@ -179,7 +179,11 @@ def json_or_html_404(request, exception=None):
 
 @csrf_exempt  # it changes nothing; a POST to a wrong path must read 404, not a CSRF page
 def api_route_not_found(request, *args, **kwargs):
-    """Any path under ``/api/`` that no route matched: a 404 in the API error shape."""
+    """Any path under ``/api/`` that no route matched: a 404 in the API error shape.
+
+    CSRF-exempt like every API view: a POST with a cookie to an unknown route is a
+    404, not Django's HTML CSRF page.
+    """
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 

@@ -30,6 +30,7 @@ from rest_framework.exceptions import ValidationError
 
 from .actors import system_actor
 from .audit import audit, conceal_personal
+from .cells import export_cell
 from .exceptions import ApplicationError, PermissionDeniedError
 from .masking import PII_PERMISSION, PiiPolicy
 from .scoping import scope_queryset
@@ -64,7 +65,7 @@ class ExportColumn:
             return ""
         if hasattr(value, "isoformat"):
             return value.isoformat()
-        return value if isinstance(value, int | float) else str(value)
+        return export_cell(value if isinstance(value, int | float) else str(value))
 
 
 class _Echo:

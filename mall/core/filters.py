@@ -15,6 +15,9 @@ Conventions:
   ``…__code``; on relations by id with ``ModelChoiceFilter`` (scoped for you);
 * booleans are :class:`StrictBooleanFilter`: only ``true``/``false`` (``?running=``,
   ``?running=maybe`` are 400, not "false");
+* whole numbers are :class:`WholeNumberFilter` (every integer model field gets one,
+  bounded to the column's database range): ``1.5``, ``1e309``, ``NaN`` and a number
+  the column cannot hold are 400, never a silent "no rows" or a database error;
 * never filter on a secret or personal-data column (password, token hashes,
   encrypted values, lookup hashes); a search by phone goes through the app's
   selector, which hashes the input.
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,10 +60,37 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A whole number (``1.5`` is a 400, not rounded; django-filter's default is decimal).
+
+    Give ``min_value``/``max_value`` for a declared filter; on a model field the
+    kernel's :class:`FilterSet` bounds it to the column's range.
+    """
+
+    field_class = forms.IntegerField
+
+
+def _column_range(field: models.Field) -> dict[str, int]:
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return {"min_value": low, "max_value": high}
+
+
+_WHOLE_NUMBER = {"filter_class": WholeNumberFilter, "extra": _column_range}
+
+
 class FilterSet(django_filters.FilterSet):
-    """Base of every FilterSet: boolean model fields get :class:`StrictBooleanFilter`."""
+    """Base of every FilterSet: strict booleans and bounded whole numbers for model fields."""
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": StrictBooleanFilter},
+        models.IntegerField: _WHOLE_NUMBER,
+        models.BigIntegerField: _WHOLE_NUMBER,
+        models.SmallIntegerField: _WHOLE_NUMBER,
+        models.PositiveIntegerField: _WHOLE_NUMBER,
+        models.PositiveBigIntegerField: _WHOLE_NUMBER,
+        models.PositiveSmallIntegerField: _WHOLE_NUMBER,
+        models.AutoField: _WHOLE_NUMBER,
+        models.BigAutoField: _WHOLE_NUMBER,
+        models.SmallAutoField: _WHOLE_NUMBER,
     }
