@@ -78,7 +78,7 @@ def jsonable(value: Any) -> Any:
 
 
 # Keys whose values are personal data: the audit log keeps a keyed hash of them, never
-# the value (docs/security/pii.md). The same value gives the same hash, so a diff still
+# the value (docs/SECURITY.md). The same value gives the same hash, so a diff still
 # shows that a phone changed and an auditor can still ask "was this number searched?"
 # by hashing it; the log alone gives the number to nobody.
 PERSONAL_KEYS = frozenset(

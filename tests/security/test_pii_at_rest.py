@@ -5,7 +5,7 @@ name, address, a failed login, a phone search, an export filtered by phone, an
 idempotent storefront POST carrying an address, staff creation); then every table of
 the database is read back as text and searched for the plaintext values. The
 staff's own name and phone columns (``auth_user``, ``rbac_staffprofile``) are their
-home and are not encrypted (yet, see docs/security/pii.md); anywhere else — the
+home and are not encrypted (yet, see docs/SECURITY.md); anywhere else — the
 audit log, the idempotency records, the outbox, the notifications — they must not
 appear either. Logs written during the flows are scanned too.
 """
