@@ -46,6 +46,21 @@ post_migrate.connect(_reload_reference_data, dispatch_uid="tests_reload_referenc
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_state():
+    """Put Celery's process-global "joining would block" flag back after each test.
+
+    Eager ``apply_async`` sets it inside ``denied_join_result()`` and restores the
+    value it saw; threads of a concurrency test doing that at once (every audited
+    commit asks for a seal) can leave it set, and a later real-worker test's
+    ``result.get()`` would then refuse to wait.
+    """
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Lockout counters and throttles live in the cache; each test starts clean."""
     from django.core.cache import cache
