@@ -120,10 +120,9 @@ def test_a_duplicate_while_the_first_is_in_flight_is_409():
     assert JobRun.objects.count() == 1
 
 
-@requires_postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_identical_requests_act_exactly_once():
-    barrier = threading.Barrier(8)
+def _race_identical_posts(count: int) -> list[int | str]:
+    """Send ``count`` identical keyed POSTs at once; each answer's status, or "replayed"."""
+    barrier = threading.Barrier(count)
     statuses: list[int | str] = []
     lock = threading.Lock()
 
@@ -138,12 +137,19 @@ def test_concurrent_identical_requests_act_exactly_once():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
+    return statuses
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_requests_act_exactly_once():
+    statuses = _race_identical_posts(8)
     assert JobRun.objects.filter(name="race").count() == 1
     assert statuses.count(201) == 1
     assert set(statuses) <= {201, 409, "replayed"}
@@ -213,27 +219,7 @@ def test_a_lapsed_claim_is_not_taken_over_with_another_body(api_client, settings
 def test_concurrent_retries_of_a_lapsed_claim_act_exactly_once(settings):
     settings.IDEMPOTENCY_IN_FLIGHT_LEASE_SECONDS = 60
     _stuck_claim({"name": "race", "delay": 0.3}, age_seconds=61)
-    barrier = threading.Barrier(6)
-    statuses: list[int | str] = []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait()
-            response = post(APIClient(), {"name": "race", "delay": 0.3})
-            # a duplicate arriving after the first finished replays its 201
-            replayed = response.get("Idempotent-Replayed") == "true"
-            with lock:
-                statuses.append("replayed" if replayed else response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    statuses = _race_identical_posts(6)
     assert JobRun.objects.filter(name="race").count() == 1
     assert statuses.count(201) == 1
     assert set(statuses) <= {201, 409, "replayed"}
