@@ -40,7 +40,8 @@ format: install
 
 # Needs GNU gettext (Debian: gettext); run after changing translatable strings.
 messages: install
-	for app in mall/core ops rbac catalog dispatch members orders payments risk; do \
+	for app in mall/core templates ops rbac catalog dispatch members orders payments risk; do \
+	  [ -d $$app/locale ] || continue; \
 	  (cd $$app && $(CURDIR)/$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete) || exit 1; \
 	done
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv

@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin, ScopedModelAdmin, ServiceModelAdmin
+from mall.core.admin import (
+    ReadOnlyModelAdmin,
+    ScopedModelAdmin,
+    ServiceModelAdmin,
+    TabularInline,
+)
 from mall.core.exceptions import ApplicationError
 
 from . import permissions as perms
@@ -177,7 +182,7 @@ class CategoryChangeRequestAdmin(ServiceModelAdmin):
 # --- products --------------------------------------------------------------------------
 
 
-class SkuInline(admin.TabularInline):
+class SkuInline(TabularInline):
     model = Sku
     extra = 0
     can_delete = False
@@ -195,7 +200,7 @@ class SkuInline(admin.TabularInline):
         return ["code"] if obj is not None else []
 
 
-class ProductImageInline(admin.TabularInline):
+class ProductImageInline(TabularInline):
     model = ProductImage
     extra = 0
     fields = ["preview", "image", "alt_text", "sort_order"]
@@ -524,7 +529,7 @@ class ImportForm(forms.Form):
 # --- SKUs, prices, promotions, imports -------------------------------------------------
 
 
-class PriceChangeInline(admin.TabularInline):
+class PriceChangeInline(TabularInline):
     model = SkuPriceChange
     extra = 0
     can_delete = False

@@ -15,7 +15,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin
+from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin, TabularInline
 
 from . import selectors, services
 from .inputs import snapshot_lines_from_file
@@ -108,7 +108,7 @@ class SnapshotForm(LinesFormMixin):
         return cleaned
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,10 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # --- apps -----------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # The admin theme (docs/ADMIN.md); before django.contrib.admin so its templates win.
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -166,11 +171,45 @@ AUTH_LOCKOUT_SECONDS = env_int("AUTH_LOCKOUT_SECONDS", 15 * 60)
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "mall" / "core" / "locale"]
+LOCALE_PATHS = [BASE_DIR / "mall" / "core" / "locale", BASE_DIR / "templates" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 CURRENCY = "CNY"
+
+# --- the admin (docs/ADMIN.md) -----------------------------------------------------------
+# django-unfold: every asset (CSS, fonts, Alpine, htmx, Chart.js) is served from its
+# own static files, never a CDN. The sidebar groups work, not apps
+# (mall.core.navigation); the index is the workbench (ops.workbench).
+UNFOLD = {
+    "SITE_TITLE": _("Mall back office"),
+    "SITE_HEADER": _("Mall back office"),
+    "SITE_SYMBOL": "storefront",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "SHOW_BACK_BUTTON": True,
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "mall.core.navigation.sidebar",
+    },
+    "DASHBOARD_CALLBACK": "ops.workbench.dashboard_callback",
+    "COLORS": {
+        "primary": {
+            "50": "oklch(97.1% .013 17.38)",
+            "100": "oklch(93.6% .032 17.717)",
+            "200": "oklch(88.5% .062 18.334)",
+            "300": "oklch(80.8% .114 19.571)",
+            "400": "oklch(70.4% .191 22.216)",
+            "500": "oklch(63.7% .237 25.331)",
+            "600": "oklch(57.7% .245 27.325)",
+            "700": "oklch(50.5% .213 27.518)",
+            "800": "oklch(44.4% .177 26.899)",
+            "900": "oklch(39.6% .141 25.723)",
+            "950": "oklch(25.8% .092 26.042)",
+        },
+    },
+}
 
 # --- static and media -------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -12,6 +12,7 @@ from mall.core.admin import (
     ReadOnlyModelAdmin,
     ScopedModelAdmin,
     ServiceModelAdmin,
+    TabularInline,
     admin_pii_value,
 )
 
@@ -33,7 +34,7 @@ from .services.phone_search import member_search_by_phone
 from .validators import TEMPLATE_FIELDS, coupon_template_errors, normalize_phone
 
 
-class AddressInline(admin.TabularInline):
+class AddressInline(TabularInline):
     model = Address
     extra = 0
     can_delete = False

@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin
+from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin, TabularInline
 from mall.core.exceptions import ApplicationError
 from mall.core.filejobs import file_job_download, file_job_get, file_job_list
 from mall.core.models import FileJob, JobRun, StaffToken
@@ -542,7 +542,7 @@ class SlaExtendForm(forms.Form):
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class SlaClockExtensionInline(admin.TabularInline):
+class SlaClockExtensionInline(TabularInline):
     model = SlaClockExtension
     extra = 0
     can_delete = False
@@ -777,6 +777,7 @@ def _harden_third_party_admins() -> None:
     """
     from django_celery_beat import admin as beat_admin
     from django_celery_beat import models as beat
+    from unfold.admin import ModelAdmin as UnfoldModelAdmin
 
     from mall.core.admin import DeclaredLookupsOnlyMixin
 
@@ -787,7 +788,11 @@ def _harden_third_party_admins() -> None:
         (beat.SolarSchedule, beat_admin.SolarScheduleAdmin),
         (beat.IntervalSchedule, beat_admin.IntervalScheduleAdmin),
     ):
-        hardened = type(base.__name__, (DeclaredLookupsOnlyMixin, base), {"__module__": __name__})
+        hardened = type(
+            base.__name__,
+            (DeclaredLookupsOnlyMixin, base, UnfoldModelAdmin),
+            {"__module__": __name__, "nav_group": "system"},
+        )
         if admin.site.is_registered(model):
             admin.site.unregister(model)
         admin.site.register(model, hardened)

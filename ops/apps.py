@@ -17,6 +17,7 @@ class OpsConfig(AppConfig):
         from . import (
             defaults,  # noqa: F401 - registers ops parameters and SLA kinds
             receivers,  # noqa: F401 - connects the login/logout receivers
+            workbench_items,  # noqa: F401 - the workbench entry and ops' tiles
         )
         from .audit_chain import audit_entry_record
         from .checks import audit_keys_check

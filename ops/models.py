@@ -350,8 +350,12 @@ class StaffNotification(models.Model):
     body = models.TextField(_("body"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
+    # What the notice is about ("catalog.product:12", mall.core.subjects.subject_key):
+    # when that thing is decided, its open notices are resolved (notifications_resolve).
+    subject_key = models.CharField(_("subject"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff notification")
@@ -372,6 +376,12 @@ class StaffNotification(models.Model):
                 fields=["recipient", "created_at", "id"], name="ops_notification_inbox_idx"
             ),
             models.Index(fields=["recipient", "kind"], name="ops_notification_kind_idx"),
+            # Resolving a decided subject's open notices (every recipient's).
+            models.Index(
+                fields=["subject_key"],
+                condition=models.Q(resolved_at__isnull=True) & ~models.Q(subject_key=""),
+                name="ops_notification_open_subj_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -89,8 +89,15 @@ def notification_get(*, actor, pk) -> StaffNotification:
 
 
 def notification_unread_count(*, actor) -> int:
-    """Return how many of ``actor``'s notifications are unread (one COUNT on an index)."""
-    return notification_list(actor=actor).filter(read_at__isnull=True).count()
+    """How many of ``actor``'s notices are unread and still open work (one COUNT).
+
+    A notice whose subject was decided (``resolved_at``) no longer counts, read or not.
+    """
+    return (
+        notification_list(actor=actor)
+        .filter(read_at__isnull=True, resolved_at__isnull=True)
+        .count()
+    )
 
 
 # --- system parameters ------------------------------------------------------------------

@@ -9,6 +9,15 @@
 * Writes go through services: ``save_model``/``delete_model`` must be overridden
   to call them; the default raises instead of writing behind the services' back.
 * ``delete_selected`` is dropped; bulk deletion has rules.
+* ``editable_in_state(obj)``: an object that cannot be edited in its state (an
+  approved product, a posted document) opens as a read-only page instead of inputs
+  that fail on save.
+* Workflow steps are buttons on the change page (:func:`workflow_action`): each one
+  asks to confirm (and for a reason where the step needs one) in a dialog, POSTs,
+  and calls the same service the API calls.
+* The look is django-unfold's (``unfold.admin.ModelAdmin``); inlines use
+  :class:`TabularInline` / :class:`StackedInline` from here; the sidebar entry is
+  ``nav_group`` / ``nav_order`` / ``nav_icon`` (``mall.core.navigation``).
 * ``estimated_count = True`` is the one switch for tables that grow without bound
   (members, stock movements, the audit log, job runs, notifications, orders): no
   ``COUNT(*)`` over the table, searches that use indexes, list-filter choices read
@@ -18,16 +27,22 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ShowFacets
 from django.contrib.admin.utils import (
     NotRelationField,
     get_fields_from_path,
     lookup_spawns_duplicates,
+    quote,
+    unquote,
 )
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import (
     EmptyResultSet,
@@ -36,15 +51,26 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin as UnfoldModelAdmin
+from unfold.admin import StackedInline as UnfoldStackedInline
+from unfold.admin import TabularInline as UnfoldTabularInline
+from unfold.decorators import action as unfold_action
+from unfold.enums import ActionVariant
+from unfold.forms import BaseDialogForm
 
 from . import counts
 from .counts import RowCount, count_rows
 from .exceptions import ApplicationError
 from .masking import PII_PERMISSION, PiiPolicy
+from .people import person_label
 from .scoping import scope_queryset
 
 
@@ -293,8 +319,25 @@ class DeclaredLookupsOnlyMixin:
         return False
 
 
-class ScopedModelAdmin(DeclaredLookupsOnlyMixin, admin.ModelAdmin):
+class TabularInline(UnfoldTabularInline):
+    """The inline base of every admin (the theme's look); rows are scoped by the parent."""
+
+    tab = False
+
+
+class StackedInline(UnfoldStackedInline):
+    """The stacked inline base of every admin."""
+
+
+class ScopedModelAdmin(DeclaredLookupsOnlyMixin, UnfoldModelAdmin):
     list_per_page = 50
+    # Sidebar entry (mall.core.navigation): the work group, order inside it, icon.
+    nav_group: str | None = None
+    nav_order: int = 100
+    nav_icon: str | None = None
+    # Full-width lists and the submit row kept in view on long forms.
+    list_fullwidth = True
+    warn_unsaved_form = True
     show_full_result_count = False  # no COUNT(*) over the whole table on big lists
     # The switch for tables that grow without bound: estimated/capped counts, indexed
     # searches and list-filter choices, no facet counts (see the module doc).
@@ -415,7 +458,11 @@ class ScopedModelAdmin(DeclaredLookupsOnlyMixin, admin.ModelAdmin):
             kwargs["widget"] = ScopedForeignKeyRawIdWidget(
                 db_field.remote_field, self.admin_site, using=kwargs.get("using"), user=request.user
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.remote_field.model is get_user_model():
+            # Staff are picked by their real name (Chinese order), login name beside it.
+            field.label_from_instance = person_label
+        return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         kwargs = self._scope_related(request, db_field, kwargs)
@@ -425,6 +472,35 @@ class ScopedModelAdmin(DeclaredLookupsOnlyMixin, admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    # --- state: read-only pages and workflow buttons ---------------------------------
+
+    def editable_in_state(self, obj) -> bool:
+        """Whether ``obj`` may be edited in its current state (override per model).
+
+        When not, the change page is read-only (Django's view page) for everybody:
+        the workflow buttons stay, the inputs that would fail on save do not.
+        """
+        return True
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or self.editable_in_state(obj)
+
+    def get_actions_detail(self, request, object_id):
+        """The workflow buttons this reader may press on this object in its state."""
+        actions = super().get_actions_detail(request, object_id)
+        if not any(_workflow_of(action.method) for action in actions):
+            return actions
+        obj = self.get_object(request, object_id) if object_id else None
+        if obj is None:
+            return [action for action in actions if not _workflow_of(action.method)]
+        return [
+            action
+            for action in actions
+            if (spec := _workflow_of(action.method)) is None or spec.allowed(self, request, obj)
+        ]
 
     def save_model(self, request, obj, form, change):
         raise PermissionDenied(f"{type(self).__name__} must save through a service")
@@ -445,6 +521,133 @@ class ScopedModelAdmin(DeclaredLookupsOnlyMixin, admin.ModelAdmin):
         if success:
             self.message_user(request, success, level=messages.SUCCESS)
         return result
+
+
+# --- workflow buttons ---------------------------------------------------------------------
+
+
+class WorkflowDialogForm(BaseDialogForm):
+    """The confirmation dialog of a workflow button (no input)."""
+
+
+class WorkflowReasonForm(BaseDialogForm):
+    """The dialog of a workflow button that needs a reason (reject, return, refuse)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("A reason is required."))
+        return reason
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    name: str
+    permission: str | None
+    when: Callable | None
+    reason: bool
+    success: object
+
+    def allowed(self, model_admin, request, obj) -> bool:
+        if self.permission and not request.user.has_perm(self.permission):
+            return False
+        if not model_admin.has_view_permission(request, obj):
+            return False
+        return self.when is None or bool(self.when(obj))
+
+
+def _workflow_of(method) -> WorkflowSpec | None:
+    return getattr(method, "workflow", None)
+
+
+def workflow_action(
+    *,
+    description,
+    permission: str | None = None,
+    when: Callable | None = None,
+    reason: bool = False,
+    confirm=None,
+    success=None,
+    variant: ActionVariant = ActionVariant.PRIMARY,
+    icon: str | None = None,
+):
+    """A workflow step as a button on the change page (list the method in ``actions_detail``).
+
+    The decorated method is ``(self, request, obj, **kw)`` and calls the app's service
+    (the one the API calls) with ``actor=request.user``; ``kw`` is ``reason=…`` when
+    ``reason=True``. The button shows only to readers with ``permission`` (an
+    ``app.codename``) who can see the object (the scoped ``get_object``) while
+    ``when(obj)`` holds. Pressing it opens a dialog (confirmation text, or a reason
+    box); only its POST runs the step. A domain error (``ApplicationError``) is shown
+    in the dialog and nothing is written; success is a message on the change page.
+    """
+
+    def decorator(func):
+        spec = WorkflowSpec(func.__name__, permission, when, reason, success)
+
+        def view(model_admin, request, form, object_id):
+            obj = model_admin.get_object(request, unquote(object_id))
+            if obj is None:
+                raise Http404
+            if not spec.allowed(model_admin, request, obj):
+                raise PermissionDenied
+            kwargs = {"reason": form.cleaned_data["reason"]} if reason else {}
+            try:
+                with transaction.atomic():
+                    func(model_admin, request, obj, **kwargs)
+            except ApplicationError as exc:
+                form.add_error("reason" if reason else None, exc.message)
+                return render(
+                    request,
+                    "admin/mall/workflow_dialog.html",
+                    {
+                        "dialog": dialog,
+                        "form": form,
+                        "form_submit_text": dialog["form_submit_text"],
+                    },
+                )
+            model_admin.message_user(
+                request,
+                str(success or _("%(action)s: done.") % {"action": description}),
+                level=messages.SUCCESS,
+            )
+            url = reverse(
+                f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change",
+                args=(quote(obj.pk),),
+                current_app=model_admin.admin_site.name,
+            )
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return HttpResponseRedirect(url)
+
+        view.__name__ = func.__name__
+        view.__qualname__ = func.__qualname__
+        dialog = {
+            "title": description,
+            "description": confirm or "",
+            "form_class": WorkflowReasonForm if reason else WorkflowDialogForm,
+            "form_submit_text": description,
+        }
+        wrapped = unfold_action(
+            view,
+            description=description,
+            url_path=func.__name__.replace("_", "-"),
+            variant=variant,
+            icon=icon,
+            dialog=dialog,
+        )
+        wrapped.workflow = spec
+        return wrapped
+
+    return decorator
 
 
 class ReadOnlyModelAdmin(ScopedModelAdmin):

@@ -20,6 +20,17 @@ class CoreConfig(AppConfig):
         # Export/import jobs are personal: the selectors also narrow to the requester.
         declare_scope(FileJob, owner="requested_by")
 
+        # Chinese name order on every page, Django's and the theme's included
+        # (mall.core.people): "刘运营", not "运营 刘".
+        from django.contrib.auth import get_user_model
+
+        from .people import full_name
+
+        def get_full_name(user) -> str:
+            return full_name(user.first_name, user.last_name)
+
+        get_user_model().get_full_name = get_full_name
+
         admin.site.site_header = _("Mall back office")
         admin.site.site_title = _("Mall back office")
         admin.site.index_title = _("Operations")

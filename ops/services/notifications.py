@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mall.core.audit import audit
+from mall.core.subjects import subject_key
 
 from ..exceptions import NotificationNotYours
 from ..models import StaffNotification
@@ -44,6 +45,7 @@ def staff_notify(
     body: str = "",
     link: str = "",
     dedupe_key: str = "",
+    subject=None,
 ) -> int:
     """Put one notification into each recipient's inbox; return how many were created.
 
@@ -57,6 +59,11 @@ def staff_notify(
     than the column is shortened with an ellipsis. A ``dedupe_key`` or ``link`` that
     does not fit is a programming error (``ValueError``): cutting either would merge
     distinct notices or break the link.
+
+    ``subject`` is the model instance the notice is about (a product waiting for
+    review, a request to approve, a stock alert): when it is decided, the deciding
+    service calls :func:`notifications_resolve` and the notice leaves every inbox's
+    open work.
     """
     dedupe_key = dedupe_key or ""
     if len(dedupe_key) > 200 or len(str(link)) > 500:
@@ -85,6 +92,7 @@ def staff_notify(
                 body=str(body),
                 link=str(link),
                 dedupe_key=dedupe_key,
+                subject_key=subject_key(subject) if subject is not None else "",
             )
             for pk in ids
         ]
@@ -98,6 +106,34 @@ def staff_notify(
             data={"kind": kind, "dedupe_key": dedupe_key, "recipients": ids, "title": title},
         )
     return len(ids)
+
+
+def notifications_resolve(*, actor, subject, kinds: Iterable[str] | None = None) -> int:
+    """Resolve the open notices about ``subject`` (of ``kinds``, or all) in every inbox.
+
+    Called by the service that decides the subject (review approved or rejected,
+    request approved, alert cleared), inside its transaction: the notices stop
+    counting as open work at the moment the decision commits. Audited as one
+    ``notification.resolve`` entry when anything was resolved; returns how many.
+    """
+    key = subject_key(subject)
+    kinds = sorted(kinds) if kinds is not None else None
+    rows = StaffNotification.objects.filter(subject_key=key, resolved_at__isnull=True)
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    count = rows.update(resolved_at=timezone.now())
+    if count:
+        audit(
+            actor=actor,
+            action="notification.resolve",
+            object_type="ops.staffnotification",
+            data={
+                "subject": key,
+                "kinds": kinds,
+                "count": count,
+            },
+        )
+    return count
 
 
 def notification_mark_read(*, actor, notification: StaffNotification) -> StaffNotification:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ServiceModelAdmin
+from mall.core.admin import ServiceModelAdmin, TabularInline
 
 from .. import selectors, services
 from ..models import (
@@ -14,7 +14,7 @@ from ..models import (
 )
 
 
-class ProvinceInline(admin.TabularInline):
+class ProvinceInline(TabularInline):
     model = Province
     fields = ["code", "name", "full_name", "region"]
     readonly_fields = ["code", "name", "full_name", "region"]

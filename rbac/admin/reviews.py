@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ReadOnlyModelAdmin
+from mall.core.admin import ReadOnlyModelAdmin, TabularInline
 from mall.core.exceptions import NotFound
 
 from .. import permissions as perms
@@ -22,7 +22,7 @@ from ..models import (
 )
 
 
-class AccessReviewLineInline(admin.TabularInline):
+class AccessReviewLineInline(TabularInline):
     model = AccessReviewLine
     fields = ["username", "department", "roles", "scope", "object_grants", "is_superuser"]
     readonly_fields = fields

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ServiceModelAdmin
+from mall.core.admin import ServiceModelAdmin, TabularInline
 
 from .. import selectors, services
 from ..models import (
@@ -44,7 +44,7 @@ class RoleForm(forms.ModelForm):
             self.fields["permissions"].initial = self.instance.group.permissions.all()
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentInline(TabularInline):
     model = RoleAssignment
     fields = ["user", "expires_at", "source", "granted_by", "granted_at"]
     readonly_fields = fields

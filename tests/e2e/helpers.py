@@ -2,11 +2,66 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 
 def admin_login(page, base_url: str, username: str, password: str) -> None:
     """Log into the Django admin through its login form and wait for the index."""
     page.goto(f"{base_url}/admin/login/?next=/admin/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("[type=submit]")
     page.wait_for_url(f"{base_url}/admin/")
+
+
+# Viewports every journey is photographed at (the issue's two laptop sizes).
+VIEWPORTS = ((1440, 900), (1280, 800))
+
+# What a raw code looks like on a page meant for people: snake_case words
+# (purchase_inbound), dotted codes (auth.login, members.member,
+# catalog.review_waiting) and "model:id" references (member:100).
+RAW_CODE = re.compile(
+    r"\b[a-z]+(?:_[a-z0-9]+)+\b"  # snake_case
+    r"|\b[a-z]+\.[a-z_]+(?:\.[a-z_]+)*\b"  # dotted code
+    r"|\b[a-z]+:\d+\b"  # model:id
+)
+
+
+def shoot(page, name: str) -> list[Path]:
+    """Save a screenshot of the page at each of :data:`VIEWPORTS` under artifacts/e2e/."""
+    from .conftest import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    saved = []
+    for width, height in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        path = ARTIFACTS / f"{name}-{width}x{height}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+    if original:
+        page.set_viewport_size(original)
+    return saved
+
+
+def visible_text(page) -> str:
+    """The text a person reads on the page's main area (no scripts, no hidden nodes)."""
+    return page.locator("body").inner_text()
+
+
+def raw_codes(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
+    """Raw codes found in ``text`` (minus ``allowed`` ones such as SKU codes or e-mail)."""
+    found = []
+    for match in RAW_CODE.finditer(text):
+        code = match.group(0)
+        if code in allowed or "@" in text[max(0, match.start() - 40) : match.end() + 40]:
+            continue
+        found.append(code)
+    return found
+
+
+def assert_no_raw_codes(page, allowed: frozenset[str] = frozenset()) -> None:
+    """Fail when the visible page shows a raw code (see :data:`RAW_CODE`)."""
+    codes = raw_codes(visible_text(page), allowed)
+    assert not codes, f"raw codes on {page.url}: {sorted(set(codes))[:20]}"

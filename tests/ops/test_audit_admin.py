@@ -68,7 +68,7 @@ def test_the_changelist_shows_whether_each_entry_is_sealed_yet(client, entries, 
     assert "已封存" in content
     sealed = AuditEntry.objects.filter(seq__isnull=False).count()
     assert sealed >= 2
-    assert content.count("icon-yes.svg") == sealed
+    assert content.count("check_small") == sealed
     unsealed = AuditEntry.objects.filter(seq__isnull=True).count()  # ours and the login
     assert unsealed >= 1
-    assert content.count("icon-no.svg") == unsealed
+    assert content.count("close_small") == unsealed
