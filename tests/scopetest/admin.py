@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from mall.core.admin import PiiAdminMixin, ScopedModelAdmin
+from mall.core.admin import PiiAdminMixin, ScopedModelAdmin, workflow_action
 
 from . import models, services
 
@@ -28,6 +28,28 @@ class TicketAdmin(_CloseMixin, PiiAdminMixin, ScopedModelAdmin):
     search_fields = ["title"]  # also makes it an autocomplete target
     pii_fields = {"phone": "phone", "customer_name": "name"}
     pii_permission = "scopetest.view_ticket_pii"
+    actions_detail = ["close_button", "reopen_button"]
+
+    def editable_in_state(self, obj) -> bool:
+        return not obj.is_closed
+
+    @workflow_action(
+        description="Close",
+        permission="scopetest.close_ticket",
+        when=lambda ticket: not ticket.is_closed,
+        confirm="Close this ticket?",
+    )
+    def close_button(self, request, ticket):
+        services.ticket_close(actor=request.user, ticket=ticket)
+
+    @workflow_action(
+        description="Reopen",
+        permission="scopetest.close_ticket",
+        when=lambda ticket: ticket.is_closed,
+        reason=True,
+    )
+    def reopen_button(self, request, ticket, reason):
+        services.ticket_reopen(actor=request.user, ticket=ticket, reason=reason)
 
 
 @admin.register(models.RegionOnlyTicket)
