@@ -106,8 +106,11 @@ class CategoryAdmin(ScopedModelAdmin):
     def get_queryset(self, request):
         return selectors.category_tree(actor=request.user)
 
+    sortable_by = ()  # the tree order only
+
     def get_ordering(self, request):
-        return []  # the tree order of the selector
+        # the selector's tree order (its annotations), not the model's level order
+        return ["root_sort", "root_key", "middle_sort", "middle_key", "leaf_sort", "id"]
 
     @display(description=_("category"))
     def tree_name(self, category: Category):
@@ -400,6 +403,11 @@ class ProductImageInline(_ProductRowsInline):
     fields = ["preview", "image", "alt_text", "sort_order"]
     readonly_fields = ["preview"]
 
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        # a locked product's pictures are looked at, not downloaded or replaced
+        return fields if _product_editable(obj) else [f for f in fields if f != "image"]
+
     @display(description=_("preview"))
     def preview(self, image: ProductImage):
         if not image.pk or not image.image:
@@ -489,6 +497,10 @@ class ProductAdmin(ServiceModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = ["code", *PRODUCT_FIELDS]
+        if obj is not None and not self.editable_in_state(obj):
+            # the read-only page names people and categories as people read them
+            names = {"owner": "owner_name", "category": "category_full_path"}
+            fields = [names.get(f, f) for f in fields]
         if obj is not None:
             fields += [f for f in self.readonly_fields if f not in fields]
         return fields
@@ -496,7 +508,10 @@ class ProductAdmin(ServiceModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["code", *self.readonly_fields]
+        fields = ["code", *self.readonly_fields]
+        if not self.editable_in_state(obj):
+            fields += ["owner_name", "category_full_path"]
+        return fields
 
     def editable_in_state(self, obj) -> bool:
         return _product_editable(obj)
@@ -545,7 +560,7 @@ class ProductAdmin(ServiceModelAdmin):
                 _("no picture yet"),
             )
         return format_html(
-            '<img src="{}" alt="" loading="lazy" '
+            '<img src="{}" alt="" '
             'style="width:48px;height:48px;object-fit:cover;border-radius:6px">',
             images[0].image.url,
         )
@@ -563,9 +578,10 @@ class ProductAdmin(ServiceModelAdmin):
         prices = sorted(sku.price_amount for sku in product.skus.all())
         if not prices:
             return "—"
-        if prices[0] == prices[-1]:
-            return f"¥{prices[0]:,.2f}"
-        return f"¥{prices[0]:,.2f}–{prices[-1]:,.2f}"
+        text = f"¥{prices[0]:,.2f}"
+        if prices[0] != prices[-1]:
+            text += f"–{prices[-1]:,.2f}"
+        return format_html('<span style="white-space:nowrap">{}</span>', text)
 
     @display(description=_("sellable stock"))
     def sellable_stock(self, product: Product):
@@ -574,6 +590,14 @@ class ProductAdmin(ServiceModelAdmin):
 
     @display(description=_("category"), ordering="category__name")
     def category_path(self, product: Product):
+        return format_html(
+            '<span title="{}" style="white-space:nowrap">{}</span>',
+            category_path(product.category),
+            product.category.name,
+        )
+
+    @display(description=_("category"))
+    def category_full_path(self, product: Product):
         return category_path(product.category)
 
     @display(description=_("status"), ordering="status", label=PRODUCT_STATUS_TONES)

@@ -58,7 +58,7 @@ def _status_chart(actor) -> ChartData:
     counts = selectors.product_status_counts(actor=actor)
     return ChartData(
         labels=[str(Product.Status(status).label) for status in counts],
-        series=[(str(_("products")), list(counts.values()))],
+        series=[(str(_("number of products")), list(counts.values()))],
     )
 
 
