@@ -22,7 +22,7 @@ from tests.e2e.helpers import admin_login, assert_no_raw_codes, shoot
 
 
 def _login_names() -> frozenset[str]:
-    """Login names are shown beside a person's name in the owner picker ("孙商品（product_ops）")."""
+    """Login names: shown beside a name in the owner picker ("孙商品（product_ops）")."""
     from django.contrib.auth import get_user_model
 
     return frozenset(get_user_model().objects.values_list("username", flat=True))
@@ -31,11 +31,11 @@ def _login_names() -> frozenset[str]:
 @pytest.fixture
 def demo_staff(db):
     """The demo roles and staff, through the demo seeds (product_ops, ops_lead, tree)."""
+    from django.contrib.auth import get_user_model
+
     from catalog import demo as catalog_demo
     from mall.core.actors import system_actor
     from rbac import demo as rbac_demo
-
-    from django.contrib.auth import get_user_model
 
     out = io.StringIO()
     get_user_model().objects.create_superuser("admin", password=PASSWORD)  # as seed_demo does
