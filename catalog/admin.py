@@ -189,7 +189,7 @@ class CategoryChangeRequestAdmin(ServiceModelAdmin):
         "category_path",
         "requested_values",
         "reason",
-        "status_label",
+        "status_text",
         "requested_by_name",
         "created_at",
         "decided_by_name",
@@ -240,11 +240,17 @@ class CategoryChangeRequestAdmin(ServiceModelAdmin):
 
     @display(description=_("category"))
     def category_path(self, change: CategoryChangeRequest):
-        return category_path(change.category) if change.category_id else "—"
+        if change.category_id:
+            return category_path(change.category)
+        return (change.payload or {}).get("name") or "—"  # a category still to be created
 
     @display(description=_("status"), label=CHANGE_STATUS_TONES)
     def status_label(self, change: CategoryChangeRequest):
         return change.status, change.get_status_display()
+
+    @display(description=_("status"))
+    def status_text(self, change: CategoryChangeRequest):
+        return change.get_status_display()
 
     @display(description=_("requested by"))
     def requested_by_name(self, change: CategoryChangeRequest):

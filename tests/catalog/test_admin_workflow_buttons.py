@@ -119,6 +119,7 @@ def test_a_category_change_is_approved_or_rejected_with_buttons(author, reviewer
     page = client.get(f"{base}/{first.pk}/change/").content.decode()
     assert "approve-button/" in page and "reject-button/" in page
     assert "空气炸锅" in page and "fryer" in page  # the requested values, readable
+    assert "待审批" in page and "pending" not in page  # the status in words
 
     client.post(f"{base}/{first.pk}/approve-button/", {"_form_submitted": "on"})
     client.post(f"{base}/{second.pk}/reject-button/", {"_form_submitted": "on", "reason": "重复"})
