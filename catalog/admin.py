@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -15,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 from unfold.enums import ActionVariant
+from unfold.forms import ActionForm
 
 from mall.core.admin import (
     ReadOnlyModelAdmin,
@@ -61,8 +61,21 @@ def _error_text(exc: ApplicationError) -> str:
 
 
 class ReasonActionForm(ActionForm):
+    """The bulk actions' bar (the theme's: its "run" button shows once an action is
+    chosen) with a reason box for reject / off shelf."""
+
     reason = forms.CharField(
-        label=_("reason"), required=False, max_length=500, help_text=_("for reject / off shelf")
+        label="",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("reason (for reject / off shelf)"),
+                "aria-label": _("reason"),
+                "class": "bg-white/20 rounded-default px-2 py-1 text-current "
+                "placeholder-white/70 lg:w-72",
+            }
+        ),
     )
 
 
