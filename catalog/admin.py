@@ -398,9 +398,10 @@ class SkuInline(_ProductRowsInline):
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if obj is not None and not _product_editable(obj):
-            fields = ["spec_rows_text" if f == "spec" else f for f in fields]
-        return [f for f in fields if f != "spec_rows_text" or not _product_editable(obj)]
+        if _product_editable(obj):
+            return fields
+        # a locked product shows the specification as text, not as rows of inputs
+        return ["spec_rows_text" if f == "spec" else f for f in fields]
 
     def get_readonly_fields(self, request, obj=None):
         fields = ["spec_rows_text"]
@@ -548,7 +549,11 @@ class ProductAdmin(ServiceModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
             product = self.get_object(request, object_id)
-            if product is not None and product.status in services.CONTENT_REOPENS:
+            if (
+                product is not None
+                and product.status in services.CONTENT_REOPENS
+                and self.has_change_permission(request, product)
+            ):
                 self.message_user(
                     request,
                     _(

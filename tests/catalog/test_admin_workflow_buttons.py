@@ -61,6 +61,9 @@ def test_the_reviewer_approves_then_puts_on_shelf_then_takes_off_shelf(
     client.post(_url(product, "approve-button"), {"_form_submitted": "on"})
     assert Product.objects.get(pk=product.pk).status == Product.Status.APPROVED
     assert "on-shelf-button/" in client.get(_url(product)).content.decode()
+    # an approved product stays editable, and its page says what saving a change does
+    page = _client(author).get(_url(product)).content.decode()
+    assert 'name="title"' in page and "需要重新审核" in page
 
     client.post(_url(product, "on-shelf-button"), {"_form_submitted": "on"})
     assert Product.objects.get(pk=product.pk).status == Product.Status.ON_SHELF
