@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -13,17 +12,30 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.decorators import display
+from unfold.enums import ActionVariant
+from unfold.forms import ActionForm
 
 from mall.core.admin import (
     ReadOnlyModelAdmin,
     ScopedModelAdmin,
     ServiceModelAdmin,
     TabularInline,
+    workflow_action,
 )
 from mall.core.exceptions import ApplicationError
+from mall.core.people import person_name
 
 from . import permissions as perms
 from . import selectors, services
+from .admin_filters import (
+    CategoryLevelFilter,
+    CategoryTreeFilter,
+    DateRangeFilter,
+    OwnerFilter,
+    category_path,
+)
+from .availability import product_sellable_stock
 from .compliance import product_compliance_problems
 from .excel import product_export, product_import_request
 from .models import (
@@ -37,6 +49,7 @@ from .models import (
     SkuPriceChange,
 )
 from .services import PRODUCT_FIELDS
+from .widgets import SpecField
 
 
 def _error_text(exc: ApplicationError) -> str:
@@ -48,9 +61,42 @@ def _error_text(exc: ApplicationError) -> str:
 
 
 class ReasonActionForm(ActionForm):
+    """The bulk actions' bar (the theme's: its "run" button shows once an action is
+    chosen) with a reason box for reject / off shelf."""
+
     reason = forms.CharField(
-        label=_("reason"), required=False, max_length=500, help_text=_("for reject / off shelf")
+        label="",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("reason (for reject / off shelf)"),
+                "aria-label": _("reason"),
+                "class": "bg-white/20 rounded-default px-2 py-1 text-current "
+                "placeholder-white/70 lg:w-72",
+            }
+        ),
     )
+
+
+# Colours of the status labels (unfold's label types).
+PRODUCT_STATUS_TONES = {
+    Product.Status.DRAFT: "info",
+    Product.Status.PENDING_REVIEW: "warning",
+    Product.Status.REJECTED: "danger",
+    Product.Status.APPROVED: "info",
+    Product.Status.ON_SHELF: "success",
+    Product.Status.OFF_SHELF: "",
+}
+CHANGE_STATUS_TONES = {
+    CategoryChangeRequest.Status.PENDING: "warning",
+    CategoryChangeRequest.Status.APPROVED: "success",
+    CategoryChangeRequest.Status.REJECTED: "danger",
+}
+
+
+def _person(user) -> str:
+    return person_name(user) if user is not None else "—"
 
 
 # --- categories ------------------------------------------------------------------------
@@ -58,15 +104,46 @@ class ReasonActionForm(ActionForm):
 
 @admin.register(Category)
 class CategoryAdmin(ScopedModelAdmin):
-    """The tree is read-only here: changes go through category change requests."""
+    """The tree, shown as a tree; read-only here: changes go through change requests."""
 
-    list_display = ["code", "name", "level", "parent", "sort_order", "is_active"]
-    list_filter = ["level", "is_active"]
+    nav_group = "catalog"
+    nav_order = 20
+    nav_icon = "account_tree"
+    list_display = ["tree_name", "code", "level_label", "sort_order", "active_label"]
+    list_display_links = ["tree_name"]
+    list_filter = [CategoryLevelFilter, "is_active"]
     search_fields = ["code", "name"]
-    list_select_related = ["parent"]
+    ordering = None
+    list_per_page = 200
 
     def get_queryset(self, request):
-        return selectors.category_list(actor=request.user)
+        return selectors.category_tree(actor=request.user)
+
+    sortable_by = ()  # the tree order only
+
+    def get_ordering(self, request):
+        # the selector's tree order (its annotations), not the model's level order
+        return ["root_sort", "root_key", "middle_sort", "middle_key", "leaf_sort", "id"]
+
+    @display(description=_("category"))
+    def tree_name(self, category: Category):
+        marker = "" if category.level == 1 else "└ "
+        return format_html(
+            '<span style="padding-left:{}rem" title="{}">{}{}</span>',
+            (category.level - 1) * 1.75,
+            category_path(category),
+            marker,
+            category.name,
+        )
+
+    @display(description=_("level"), label={1: "primary", 2: "info", 3: ""})
+    def level_label(self, category: Category):
+        names = {1: _("level 1"), 2: _("level 2"), 3: _("level 3")}
+        return category.level, names.get(category.level, category.level)
+
+    @display(description=_("active"), label={True: "success", False: "danger"})
+    def active_label(self, category: Category):
+        return category.is_active, _("active") if category.is_active else _("inactive")
 
     def has_add_permission(self, request):
         return False
@@ -78,11 +155,18 @@ class CategoryAdmin(ScopedModelAdmin):
         return False
 
 
+class CategoryChoiceField(forms.ModelChoiceField):
+    """A category picked by its full path (一级 / 二级 / 三级)."""
+
+    def label_from_instance(self, obj):
+        return category_path(obj)
+
+
 class CategoryChangeForm(forms.ModelForm):
     code = forms.CharField(label=_("code"), max_length=40, required=False)
     name = forms.CharField(label=_("name"), max_length=60, required=False)
     # choices are set per request from the selector (CategoryChangeRequestAdmin.get_form)
-    parent = forms.ModelChoiceField(
+    parent = CategoryChoiceField(
         label=_("parent category"), queryset=Category.objects.none(), required=False
     )
     sort_order = forms.IntegerField(label=_("sort order"), required=False)
@@ -90,34 +174,67 @@ class CategoryChangeForm(forms.ModelForm):
     class Meta:
         model = CategoryChangeRequest
         fields = ["kind", "category", "reason"]
+        field_classes = {"category": CategoryChoiceField}
 
 
 @admin.register(CategoryChangeRequest)
 class CategoryChangeRequestAdmin(ServiceModelAdmin):
+    nav_group = "catalog"
+    nav_order = 30
+    nav_icon = "rule"
     form = CategoryChangeForm
-    list_display = ["id", "kind", "category", "status", "requested_by", "decided_by", "created_at"]
+    list_display = [
+        "__str__",
+        "kind",
+        "category_path",
+        "status_label",
+        "requested_by_name",
+        "decided_by_name",
+        "created_at",
+    ]
     list_filter = ["status", "kind"]
-    list_select_related = ["category", "requested_by", "decided_by"]
+    list_select_related = ["category__parent__parent", "requested_by", "decided_by"]
     action_form = ReasonActionForm
     actions = ["approve_selected", "reject_selected"]
+    actions_detail = ["approve_button", "reject_button"]
+    readonly_fields = [
+        "kind",
+        "category_path",
+        "requested_values",
+        "reason",
+        "status_text",
+        "requested_by_name",
+        "created_at",
+        "decided_by_name",
+        "decided_at",
+        "decision_note",
+    ]
 
     def get_queryset(self, request):
-        return selectors.category_change_list(actor=request.user)
+        return selectors.category_change_list(actor=request.user).select_related(
+            "category__parent__parent"
+        )
 
     def get_form(self, request, obj=None, **kwargs):
         form_class = super().get_form(request, obj, **kwargs)
-        parents = selectors.category_list(actor=request.user).filter(
-            level__lt=Category.MAX_LEVEL, is_active=True
-        )
+        tree = selectors.category_tree(actor=request.user)
+        parents = tree.filter(level__lt=Category.MAX_LEVEL, is_active=True)
 
         class ParentsInScopeForm(form_class):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 if "parent" in self.fields:
                     self.fields["parent"].queryset = parents
+                if "category" in self.fields:
+                    self.fields["category"].queryset = tree
 
         ParentsInScopeForm.__name__ = form_class.__name__
         return ParentsInScopeForm
+
+    def get_fields(self, request, obj=None):
+        if obj is not None:
+            return self.readonly_fields
+        return ["kind", "category", "code", "name", "parent", "sort_order", "reason"]
 
     def has_change_permission(self, request, obj=None):
         return False if obj is not None else super().has_change_permission(request, obj)
@@ -132,9 +249,45 @@ class CategoryChangeRequestAdmin(ServiceModelAdmin):
         return request.user.has_perm(perms.REQUEST_CATEGORY_CHANGE)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
-        return [f.name for f in CategoryChangeRequest._meta.fields]
+        return list(self.readonly_fields) if obj is not None else []
+
+    @display(description=_("category"))
+    def category_path(self, change: CategoryChangeRequest):
+        if change.category_id:
+            return category_path(change.category)
+        return (change.payload or {}).get("name") or "—"  # a category still to be created
+
+    @display(description=_("status"), label=CHANGE_STATUS_TONES)
+    def status_label(self, change: CategoryChangeRequest):
+        return change.status, change.get_status_display()
+
+    @display(description=_("status"))
+    def status_text(self, change: CategoryChangeRequest):
+        return change.get_status_display()
+
+    @display(description=_("requested by"))
+    def requested_by_name(self, change: CategoryChangeRequest):
+        return _person(change.requested_by)
+
+    @display(description=_("decided by"))
+    def decided_by_name(self, change: CategoryChangeRequest):
+        return _person(change.decided_by) if change.decided_by_id else "—"
+
+    @display(description=_("requested values"))
+    def requested_values(self, change: CategoryChangeRequest):
+        labels = {
+            "code": _("code"),
+            "name": _("name"),
+            "sort_order": _("sort order"),
+            "parent_id": _("parent category"),
+        }
+        parts = []
+        for key, value in (change.payload or {}).items():
+            if key == "parent_id":
+                parent = Category.objects.select_related("parent").filter(pk=value).first()
+                value = category_path(parent) if parent else "—"
+            parts.append(f"{labels.get(key, key)}：{value}")
+        return "；".join(parts) or "—"
 
     def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
@@ -151,6 +304,30 @@ class CategoryChangeRequestAdmin(ServiceModelAdmin):
             payload=payload,
             reason=data.get("reason") or "",
         )
+
+    # the decision as buttons on the request's page (the same services as the API)
+    @workflow_action(
+        description=_("Approve and apply"),
+        permission=perms.APPROVE_CATEGORY_CHANGE,
+        when=lambda change: change.status == CategoryChangeRequest.Status.PENDING,
+        confirm=_("The change is applied to the category tree at once."),
+        success=_("The change was approved and applied."),
+        icon="check",
+    )
+    def approve_button(self, request, change):
+        services.category_change_approve(actor=request.user, change=change)
+
+    @workflow_action(
+        description=_("Reject"),
+        permission=perms.APPROVE_CATEGORY_CHANGE,
+        when=lambda change: change.status == CategoryChangeRequest.Status.PENDING,
+        reason=True,
+        success=_("The change was rejected."),
+        variant=ActionVariant.DANGER,
+        icon="close",
+    )
+    def reject_button(self, request, change, reason):
+        services.category_change_reject(actor=request.user, change=change, note=reason)
 
     @admin.action(description=_("Approve and apply selected requests"), permissions=["approve"])
     def approve_selected(self, request, queryset):
@@ -182,7 +359,29 @@ class CategoryChangeRequestAdmin(ServiceModelAdmin):
 # --- products --------------------------------------------------------------------------
 
 
-class SkuInline(TabularInline):
+def _product_editable(product) -> bool:
+    """Whether the product's page takes edits: the services lock content while the
+    review runs and while it is on shelf (docs/CATALOG.md "Which products can be edited")."""
+    return product is None or product.status not in (
+        Product.Status.PENDING_REVIEW,
+        Product.Status.ON_SHELF,
+    )
+
+
+class _ProductRowsInline(TabularInline):
+    """Rows of a product: no new, changed or removed rows while the product is locked."""
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and _product_editable(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _product_editable(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _product_editable(obj)
+
+
+class SkuInline(_ProductRowsInline):
     model = Sku
     extra = 0
     can_delete = False
@@ -195,23 +394,49 @@ class SkuInline(TabularInline):
         "is_available",
         "sort_order",
     ]
+    readonly_fields = ["spec_rows_text"]
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if _product_editable(obj):
+            return fields
+        # a locked product shows the specification as text, not as rows of inputs
+        return ["spec_rows_text" if f == "spec" else f for f in fields]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["code"] if obj is not None else []
+        fields = ["spec_rows_text"]
+        return [*fields, "code"] if obj is not None else fields
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "spec":
+            return SpecField(label=db_field.verbose_name, required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @display(description=_("specification"))
+    def spec_rows_text(self, sku: Sku):
+        return "；".join(f"{k}：{v}" for k, v in (sku.spec or {}).items()) or "—"
 
 
-class ProductImageInline(TabularInline):
+class ProductImageInline(_ProductRowsInline):
     model = ProductImage
     extra = 0
     fields = ["preview", "image", "alt_text", "sort_order"]
     readonly_fields = ["preview"]
 
-    @admin.display(description=_("preview"))
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        # a locked product's pictures are looked at, not downloaded or replaced
+        return fields if _product_editable(obj) else [f for f in fields if f != "image"]
+
+    @display(description=_("preview"))
     def preview(self, image: ProductImage):
         if not image.pk or not image.image:
             return "—"
         return format_html(
-            '<img src="{}" style="max-height:80px;max-width:120px">', image.image.url
+            '<a href="{0}" target="_blank"><img src="{0}" alt="{1}" '
+            'style="width:96px;height:96px;object-fit:cover;border-radius:6px"></a>',
+            image.image.url,
+            image.alt_text,
         )
 
     def has_change_permission(self, request, obj=None):
@@ -226,33 +451,40 @@ class ProductForm(forms.ModelForm):
 
 @admin.register(Product)
 class ProductAdmin(ServiceModelAdmin):
+    nav_group = "catalog"
+    nav_order = 10
+    nav_icon = "inventory_2"
     form = ProductForm
     inlines = [SkuInline, ProductImageInline]
     list_display = [
         "thumbnail",
+        "title_line",
         "code",
-        "title",
-        "category",
-        "status",
-        "owner",
-        "review_round",
-        "scheduled_listing_at",
-        "listed_at",
+        "price_range",
+        "sellable_stock",
+        "category_path",
+        "status_label",
+        "owner_name",
+        "updated_at",
     ]
-    list_display_links = ["code", "title"]
+    list_display_links = ["thumbnail", "title_line"]
     list_filter = [
         "status",
+        CategoryTreeFilter,
+        OwnerFilter,
+        ("created_at", DateRangeFilter),
+        ("updated_at", DateRangeFilter),
         "is_virtual",
         "is_presale",
-        ("category", admin.RelatedOnlyFieldListFilter),
     ]
+    list_filter_submit = True
     search_fields = ["code", "title", "brand", "skus__code"]
-    list_select_related = ["category", "owner"]
+    list_select_related = ["category__parent__parent", "owner"]
     readonly_fields = [
-        "status",
+        "status_text",
         "review_round",
-        "created_by",
-        "submitted_by",
+        "created_by_name",
+        "submitted_by_name",
         "submitted_at",
         "scheduled_listing_at",
         "listed_at",
@@ -267,45 +499,160 @@ class ProductAdmin(ServiceModelAdmin):
         "off_shelf_selected",
         "export_selected",
     ]
+    actions_detail = [
+        "submit_button",
+        "approve_button",
+        "reject_button",
+        "on_shelf_button",
+        "off_shelf_button",
+    ]
     object_history_template = "admin/catalog/product/history.html"
     change_list_template = "admin/catalog/product/change_list.html"
 
     def get_queryset(self, request):
-        return selectors.product_list(actor=request.user)
+        return selectors.product_list(actor=request.user).select_related("category__parent__parent")
 
     def get_prepopulated_fields(self, request, obj=None):
         return {}
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(self.readonly_fields)
+    def get_fields(self, request, obj=None):
+        fields = ["code", *PRODUCT_FIELDS]
+        if obj is not None and not self.editable_in_state(obj):
+            # the read-only page names people and categories as people read them
+            names = {"owner": "owner_name", "category": "category_full_path"}
+            fields = [names.get(f, f) for f in fields]
         if obj is not None:
-            fields.append("code")
+            fields += [f for f in self.readonly_fields if f not in fields]
         return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fields = ["code", *self.readonly_fields]
+        if not self.editable_in_state(obj):
+            fields += ["owner_name", "category_full_path"]
+        return fields
+
+    def editable_in_state(self, obj) -> bool:
+        return _product_editable(obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":
             kwargs["queryset"] = selectors.product_owner_choices(actor=request.user)
         if db_field.name == "category":
-            kwargs["queryset"] = selectors.category_list(actor=request.user).filter(
+            kwargs["queryset"] = selectors.category_tree(actor=request.user).filter(
                 level=Category.MAX_LEVEL, is_active=True
             )
+            kwargs["form_class"] = CategoryChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description=_("picture"))
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            product = self.get_object(request, object_id)
+            if (
+                product is not None
+                and product.status in services.CONTENT_REOPENS
+                and self.has_change_permission(request, product)
+            ):
+                self.message_user(
+                    request,
+                    _(
+                        "Saving a change of this product's content sends it back to draft: "
+                        "it needs a new review before it goes on shelf."
+                    ),
+                    level=messages.WARNING,
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # One hook call per page: sellable stock as the reader may see it.
+        products = list(changelist.result_list)
+        stock = product_sellable_stock(actor=request.user, product_ids=[p.pk for p in products])
+        for product in products:
+            product.sellable_units = stock.get(product.pk)
+        return changelist
+
+    # columns
+    @display(description=_("picture"))
     def thumbnail(self, product: Product):
         images = list(product.images.all())
         if not images:
-            return "—"
-        return format_html('<img src="{}" style="max-height:40px">', images[0].image.url)
+            return format_html(
+                '<span style="display:inline-block;width:48px;height:48px;border-radius:6px;'
+                'background:#e5e7eb" title="{}"></span>',
+                _("no picture yet"),
+            )
+        return format_html(
+            '<img src="{}" alt="" '
+            'style="width:48px;height:48px;object-fit:cover;border-radius:6px">',
+            images[0].image.url,
+        )
 
-    @admin.display(description=_("listing checks"))
+    @display(description=_("title"), ordering="title")
+    def title_line(self, product: Product):
+        return format_html(
+            '<span title="{0}" style="display:block;max-width:22rem;overflow:hidden;'
+            'text-overflow:ellipsis;white-space:nowrap">{0}</span>',
+            product.title,
+        )
+
+    @display(description=_("price"))
+    def price_range(self, product: Product):
+        prices = sorted(sku.price_amount for sku in product.skus.all())
+        if not prices:
+            return "—"
+        text = f"¥{prices[0]:,.2f}"
+        if prices[0] != prices[-1]:
+            text += f"–{prices[-1]:,.2f}"
+        return format_html('<span style="white-space:nowrap">{}</span>', text)
+
+    @display(description=_("sellable stock"))
+    def sellable_stock(self, product: Product):
+        units = getattr(product, "sellable_units", None)
+        return "—" if units is None else f"{units:,}"
+
+    @display(description=_("category"), ordering="category__name")
+    def category_path(self, product: Product):
+        return format_html(
+            '<span title="{}" style="white-space:nowrap">{}</span>',
+            category_path(product.category),
+            product.category.name,
+        )
+
+    @display(description=_("category"))
+    def category_full_path(self, product: Product):
+        return category_path(product.category)
+
+    @display(description=_("status"), ordering="status", label=PRODUCT_STATUS_TONES)
+    def status_label(self, product: Product):
+        return product.status, product.get_status_display()
+
+    @display(description=_("owner"), ordering="owner__last_name")
+    def owner_name(self, product: Product):
+        return _person(product.owner)
+
+    # read-only fields of the change page
+    @display(description=_("status"))
+    def status_text(self, product: Product):
+        return product.get_status_display()
+
+    @display(description=_("author"))
+    def created_by_name(self, product: Product):
+        return _person(product.created_by)
+
+    @display(description=_("submitted by"))
+    def submitted_by_name(self, product: Product):
+        return _person(product.submitted_by) if product.submitted_by_id else "—"
+
+    @display(description=_("listing checks"))
     def compliance(self, product: Product):
         if not product.pk:
             return "—"
         problems = product_compliance_problems(product)
         if not problems:
             return _("passes")
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in problems.items())
+        return "; ".join(" ".join(str(m) for m in msgs) for msgs in problems.values())
 
     # permissions of the workflow actions
     def has_submit_permission(self, request):
@@ -404,7 +751,65 @@ class ProductAdmin(ServiceModelAdmin):
         else:  # pragma: no cover - no other inline
             raise PermissionDenied
 
-    # workflow actions
+    # workflow buttons on the product's page (the same services as the API)
+    @workflow_action(
+        description=_("Submit for review"),
+        permission=perms.SUBMIT_PRODUCT,
+        when=lambda p: p.status in (Product.Status.DRAFT, Product.Status.REJECTED),
+        confirm=_("The listing checks run now; reviewers are notified."),
+        success=_("Submitted for listing review."),
+        icon="send",
+    )
+    def submit_button(self, request, product):
+        services.product_submit(actor=request.user, product=product)
+
+    @workflow_action(
+        description=_("Approve"),
+        permission=perms.REVIEW_PRODUCT,
+        when=lambda p: p.status == Product.Status.PENDING_REVIEW,
+        confirm=_("Approve this listing? It can then be put on shelf."),
+        success=_("Listing approved."),
+        icon="check",
+    )
+    def approve_button(self, request, product):
+        services.product_approve(actor=request.user, product=product)
+
+    @workflow_action(
+        description=_("Reject"),
+        permission=perms.REVIEW_PRODUCT,
+        when=lambda p: p.status == Product.Status.PENDING_REVIEW,
+        reason=True,
+        success=_("Listing rejected; the author is notified."),
+        variant=ActionVariant.DANGER,
+        icon="close",
+    )
+    def reject_button(self, request, product, reason):
+        services.product_reject(actor=request.user, product=product, reason=reason)
+
+    @workflow_action(
+        description=_("Put on shelf"),
+        permission=perms.PUBLISH_PRODUCT,
+        when=lambda p: p.status in (Product.Status.APPROVED, Product.Status.OFF_SHELF),
+        confirm=_("The product becomes visible in the store at once."),
+        success=_("The product is on shelf."),
+        icon="storefront",
+    )
+    def on_shelf_button(self, request, product):
+        services.product_on_shelf(actor=request.user, product=product)
+
+    @workflow_action(
+        description=_("Take off shelf"),
+        permission=perms.PUBLISH_PRODUCT,
+        when=lambda p: p.status == Product.Status.ON_SHELF,
+        confirm=_("The product disappears from the store at once."),
+        success=_("The product is off shelf."),
+        variant=ActionVariant.WARNING,
+        icon="remove_shopping_cart",
+    )
+    def off_shelf_button(self, request, product):
+        services.product_off_shelf(actor=request.user, product=product)
+
+    # bulk actions for batches
     def _each(self, request, queryset, func, done_message, **kwargs):
         count = 0
         for product in queryset.order_by("pk"):

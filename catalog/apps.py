@@ -12,6 +12,7 @@ class CatalogConfig(AppConfig):
         from . import (
             parameters,  # noqa: F401 - registers the catalog's system parameters
             services,  # noqa: F401 - registers the catalog's status tables
+            workbench_items,  # noqa: F401 - the catalog's tiles and charts on the workbench
         )
         from .models import (
             Category,

@@ -43,3 +43,35 @@ def sellable_stock(sku_ids: Iterable[int]) -> dict[int, int]:
         return {pk: 1 if flags.get(pk) else 0 for pk in ids}
     units = _provider(ids) or {}
     return {pk: max(int(units.get(pk, 0)), 0) if flags.get(pk) else 0 for pk in ids}
+
+
+# --- the sellable stock the product list shows (a hook dispatch provides) ---------------
+
+SELLABLE_STOCK_HOOK = "catalog.sellable_stock"
+"""``mall.core.hooks`` hook offered by catalog: sellable stock per product, as a reader sees it.
+
+Contract: a provider is ``provider(product_ids: list[int], actor) -> {product_id: units}``.
+It reads through its own scoped selectors, so ``units`` is the sellable stock in the
+warehouses ``actor`` may see; it leaves out the products it reports nothing on for this
+reader (no stock permission, no warehouse in scope). Several providers' figures add
+up. Dispatch provides it (``dispatch/catalog_hooks.py``).
+"""
+
+
+def product_sellable_stock(*, actor, product_ids: Iterable[int]) -> dict[int, int]:
+    """Sellable units per product for ``actor`` (only the products some provider reports).
+
+    A product missing from the answer is "not known to this reader" (the list shows
+    "—"), never zero.
+    """
+    from mall.core.hooks import call_providers
+
+    ids = sorted({int(pk) for pk in product_ids})
+    if not ids:
+        return {}
+    totals: dict[int, int] = {}
+    for answer in call_providers(SELLABLE_STOCK_HOOK, product_ids=ids, actor=actor):
+        for product_id, units in (answer or {}).items():
+            if product_id in ids:
+                totals[product_id] = totals.get(product_id, 0) + max(int(units), 0)
+    return totals

@@ -8,6 +8,8 @@ from the dispatch demo).
 
 from __future__ import annotations
 
+import struct
+import zlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -25,12 +27,85 @@ from .models import Category, Product
 DEMO_PASSWORD = "mall-demo-2026"  # noqa: S105 - the documented demo password
 FLASH_SKU = "DEMO-FLASH-001"
 
-# A 1×1 PNG: every demo product needs a picture to pass the listing checks.
-PNG_BYTES = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
-    b"\x00\x00\x00IEND\xaeB`\x82"
-)
+# Background colours of the demo pictures, one family per top-level category.
+PALETTES = {
+    "appliance": [(226, 232, 240), (59, 130, 246), (30, 64, 175)],
+    "digital": [(237, 233, 254), (124, 58, 237), (76, 29, 149)],
+    "food": [(254, 243, 199), (245, 158, 11), (146, 64, 14)],
+    "apparel": [(252, 231, 243), (219, 39, 119), (131, 24, 67)],
+    "virtual": [(220, 252, 231), (22, 163, 74), (20, 83, 45)],
+}
+PICTURE_SIZE = 800
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def demo_picture(seed: int, palette: str = "appliance", size: int = PICTURE_SIZE) -> bytes:
+    """A real PNG (``size``×``size``, RGB) of a product-like still life, without text.
+
+    A soft background, a large disc (the "spotlight"), a rounded box standing on a
+    shadow (the "product") and a stripe (its label) — shapes and colours vary with
+    ``seed``. Pure Python (zlib + struct): rows are built from runs, not pixels.
+    """
+    light, main, dark = PALETTES.get(palette, PALETTES["appliance"])
+    shift = (seed * 37) % 60 - 30
+
+    def tint(colour, amount):
+        return bytes(max(0, min(255, c + amount)) for c in colour)
+
+    background = tint(light, shift // 3)
+    disc = tint(light, -18)
+    box = tint(main, shift)
+    stripe = tint(dark, 0)
+    shadow = tint(light, -45)
+    half = size // 2
+    radius = size * (30 + seed % 8) // 100
+    box_w = size * (28 + (seed * 7) % 14) // 100
+    box_h = size * (40 + (seed * 5) % 16) // 100
+    box_x0, box_x1 = half - box_w // 2, half + box_w // 2
+    box_y1 = size * 78 // 100
+    box_y0 = box_y1 - box_h
+    corner = box_w // 6
+    stripe_y0 = box_y0 + box_h * 2 // 5
+    stripe_y1 = stripe_y0 + box_h // 6
+    rows = []
+    for y in range(size):
+        row = bytearray(background * size)
+
+        def paint(x0, x1, colour, row=row):
+            x0, x1 = max(0, x0), min(size, x1)
+            if x1 > x0:
+                row[x0 * 3 : x1 * 3] = colour * (x1 - x0)
+
+        dy = y - size * 45 // 100
+        if abs(dy) < radius:
+            dx = int((radius * radius - dy * dy) ** 0.5)
+            paint(half - dx, half + dx, disc)
+        shadow_dy = (y - box_y1) * 6
+        shadow_rx = box_w * 7 // 10
+        if abs(shadow_dy) < shadow_rx:
+            dx = int((shadow_rx * shadow_rx - shadow_dy * shadow_dy) ** 0.5)
+            paint(half - dx, half + dx, shadow)
+        if box_y0 <= y < box_y1:
+            inset = 0
+            for edge in (y - box_y0, box_y1 - 1 - y):
+                if edge < corner:
+                    inset = max(
+                        inset, corner - int((corner * corner - (corner - edge) ** 2) ** 0.5)
+                    )
+            paint(box_x0 + inset, box_x1 - inset, stripe if stripe_y0 <= y < stripe_y1 else box)
+        rows.append(b"\x00" + bytes(row))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
+        + _png_chunk(b"IEND", b"")
+    )
+
 
 # (code, name, [(code, name, [(code, name, brands, base price, specs, virtual)])])
 TREE = [
@@ -304,9 +379,15 @@ def _product(author, *, code, title, leaf, price, spec, virtual, sku_codes=None,
         is_virtual=virtual,
         skus=skus,
     )
-    services.product_image_add(
-        actor=author, product=product, image=ContentFile(PNG_BYTES, name=f"{code}.png")
-    )
+    palette = leaf.parent.parent.code if leaf.parent and leaf.parent.parent else ""
+    seed = sum(map(ord, code))
+    for index, (alt, offset) in enumerate(((title, 0), (f"{title} 细节", 3))):
+        services.product_image_add(
+            actor=author,
+            product=product,
+            image=ContentFile(demo_picture(seed + offset, palette), name=f"{code}-{index + 1}.png"),
+            alt_text=alt,
+        )
     return product
 
 

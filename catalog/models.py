@@ -225,7 +225,7 @@ class ProductImage(models.Model):
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.alt_text or self.image.name.rsplit("/", 1)[-1]
 
 
 class Sku(TimeStampedModel):

@@ -32,6 +32,12 @@ PRODUCT_OPS_PERMISSIONS = [
     SUBMIT_PRODUCT,
     IMPORT_PRODUCT,
     EXPORT_PRODUCT,
+    # pictures are added and removed on the product's page (a product needs one to
+    # be submitted); the inline asks for these model permissions
+    "catalog.view_productimage",
+    "catalog.add_productimage",
+    "catalog.change_productimage",
+    "catalog.delete_productimage",
     VIEW_SKU,
     ADD_SKU,
     CHANGE_SKU,

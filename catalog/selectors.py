@@ -15,7 +15,18 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
 from django.utils import timezone
 
 from mall.core.scoping import scope_queryset
@@ -100,6 +111,42 @@ def product_owner_choices(*, actor) -> QuerySet:
     return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
 
 
+def product_owners(*, actor) -> QuerySet:
+    """The people who own products in ``actor``'s scope (the list's owner filter)."""
+    owner_ids = product_visible_to(actor=actor).filter(owner__isnull=False).values("owner_id")
+    return get_user_model().objects.filter(pk__in=owner_ids).order_by("last_name", "first_name")
+
+
+def product_reviews_waiting_for(*, actor) -> QuerySet[Product]:
+    """Products in review that ``actor`` may decide: in scope, not authored or submitted
+    by them (the services refuse a reviewer who is the author)."""
+    return (
+        product_visible_to(actor=actor)
+        .filter(status=Product.Status.PENDING_REVIEW)
+        .exclude(Q(created_by=actor) | Q(submitted_by=actor))
+    )
+
+
+def product_rejected_for(*, actor) -> QuerySet[Product]:
+    """Rejected products waiting for ``actor``'s rework (owned, authored or submitted)."""
+    return product_visible_to(actor=actor).filter(
+        Q(owner=actor) | Q(created_by=actor) | Q(submitted_by=actor),
+        status=Product.Status.REJECTED,
+    )
+
+
+def product_status_counts(*, actor) -> dict[str, int]:
+    """How many products in ``actor``'s scope are in each status (every status listed)."""
+    counts = dict(
+        product_visible_to(actor=actor)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in Product.Status.values}
+
+
 # --- SKUs and prices -------------------------------------------------------------------
 
 
@@ -168,6 +215,34 @@ def sku_current_prices(
 
 def category_list(*, actor) -> QuerySet[Category]:
     return scope_queryset(actor, Category.objects.all()).select_related("parent")
+
+
+def category_tree(*, actor) -> QuerySet[Category]:
+    """The categories in tree order (each parent before its children, siblings by
+    ``sort_order``), with parent and grandparent joined for full paths."""
+
+    def key(level_1, level_2, level_3):
+        return Case(
+            When(level=1, then=level_1),
+            When(level=2, then=level_2),
+            default=level_3,
+            output_field=IntegerField(),
+        )
+
+    return (
+        category_list(actor=actor)
+        .select_related("parent__parent")
+        .annotate(
+            root_sort=key(
+                F("sort_order"), F("parent__sort_order"), F("parent__parent__sort_order")
+            ),
+            root_key=key(F("id"), F("parent_id"), F("parent__parent_id")),
+            middle_sort=key(-1, F("sort_order"), F("parent__sort_order")),
+            middle_key=key(0, F("id"), F("parent_id")),
+            leaf_sort=key(-1, -1, F("sort_order")),
+        )
+        .order_by("root_sort", "root_key", "middle_sort", "middle_key", "leaf_sort", "id")
+    )
 
 
 def category_get(*, actor, pk) -> Category:

@@ -43,3 +43,4 @@ class DispatchConfig(AppConfig):
         declare_scope(m.Transfer, region="to_warehouse__region", grant=("to_warehouse", grant))
 
         register_sellable_stock_provider(sellable_units_by_sku)
+        from . import catalog_hooks  # noqa: F401 - provides catalog.sellable_stock

@@ -21,7 +21,7 @@ from ..exceptions import (
     CategoryChangeInvalid,
 )
 from ..models import Category, CategoryChangeRequest, Product
-from .common import _clean_text, _create_unique, _notify, _require
+from .common import _clean_text, _create_unique, _notify, _require, _resolve
 
 Status = CategoryChangeRequest.Status
 
@@ -211,6 +211,7 @@ def category_change_request(
             title=_("Category change waiting for approval"),
             link=f"/admin/catalog/categorychangerequest/{change.pk}/change/",
             key=f"catalog.category_change:{change.pk}",
+            subject=change,
         )
     return change
 
@@ -241,6 +242,7 @@ def _decide_category_change(
             data={"category_id": category.pk if category else change.category_id},
             **changes,
         )
+        _resolve(actor=actor, subject=change, kinds=["catalog.category_change_waiting"])
         _notify(
             actor=actor,
             recipients=[change.requested_by_id],

@@ -27,9 +27,21 @@ def _require(actor, *needed: str) -> None:
 
 
 def _notify(
-    *, actor, recipients, kind: str, title: str, body: str = "", link: str = "", key: str = ""
+    *,
+    actor,
+    recipients,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    key: str = "",
+    subject=None,
 ):
-    """Put a staff notification into the inbox once the transaction commits."""
+    """Put a staff notification into the inbox once the transaction commits.
+
+    ``subject`` is what the notice is about (a product waiting for review, a change
+    request): the service that decides it resolves the notice (:func:`_resolve`).
+    """
     from ops.services.notifications import staff_notify
 
     ids = sorted({getattr(r, "pk", r) for r in recipients if r is not None})
@@ -45,10 +57,19 @@ def _notify(
             body=body,
             link=link,
             dedupe_key=key,
+            subject=subject,
         )
 
     # robust: a failing inbox must not turn a committed decision into an error
     transaction.on_commit(send, robust=True)
+
+
+def _resolve(*, actor, subject, kinds: list[str]) -> None:
+    """Resolve the open notices of ``kinds`` about ``subject`` (inside the deciding
+    transaction: they leave every inbox's open work when the decision commits)."""
+    from ops.services.notifications import notifications_resolve
+
+    notifications_resolve(actor=actor, subject=subject, kinds=kinds)
 
 
 def _product_link(product: Product) -> str:

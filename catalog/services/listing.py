@@ -29,8 +29,12 @@ from ..exceptions import (
     ReviewerIsAuthor,
 )
 from ..models import Category, Product, ProductEvent
-from .common import _clean_text, _lock_product, _notify, _product_link, _require
+from .common import _clean_text, _lock_product, _notify, _product_link, _require, _resolve
 from .products import Kind, Status, _product_transition
+
+# Inbox kinds of the listing review (ops notification types, translated in ops).
+REVIEW_WAITING = "catalog.review_waiting"
+REVIEW_REJECTED = "catalog.review_rejected"
 
 
 def _too_far_ahead() -> str:
@@ -75,13 +79,16 @@ def product_submit(*, actor, product: Product) -> Product:
             submitted_by=actor,
             submitted_at=timezone.now(),
         )
+        # The rejection being answered is no longer open work for the author.
+        _resolve(actor=actor, subject=product, kinds=[REVIEW_REJECTED])
         _notify(
             actor=actor,
             recipients=_reviewers_to_notify(product),
-            kind="catalog.review_waiting",
+            kind=REVIEW_WAITING,
             title=_("Listing review waiting: %(title)s") % {"title": product.title},
             link=_product_link(product),
             key=f"catalog.review:{product.pk}:{product.review_round}",
+            subject=product,
         )
     return product
 
@@ -126,6 +133,7 @@ def product_approve(
             else {},
             **changes,
         )
+        _resolve(actor=actor, subject=product, kinds=[REVIEW_WAITING])
         _notify(
             actor=actor,
             recipients=[product.submitted_by_id, product.owner_id],
@@ -154,14 +162,16 @@ def product_reject(*, actor, product: Product, reason: str) -> Product:
             action="product.reject",
             reason=reason,
         )
+        _resolve(actor=actor, subject=product, kinds=[REVIEW_WAITING])
         _notify(
             actor=actor,
             recipients=[product.created_by_id, product.submitted_by_id],
-            kind="catalog.review_rejected",
+            kind=REVIEW_REJECTED,
             title=_("Listing rejected: %(title)s") % {"title": product.title},
             body=reason,
             link=_product_link(product),
             key=f"catalog.rejected:{product.pk}:{product.review_round}",
+            subject=product,
         )
     return product
 

@@ -83,7 +83,8 @@ def test_product_is_created_in_the_admin_through_the_service(author, leaf):
             "skus-TOTAL_FORMS": "1",
             "skus-INITIAL_FORMS": "0",
             "skus-0-code": "ADM-1-S",
-            "skus-0-spec": '{"容量": "3L"}',
+            "skus-0-spec__key": ["容量", "颜色", ""],
+            "skus-0-spec__value": ["3L", "白", ""],
             "skus-0-price_amount": "199.00",
             "skus-0-cost_amount": "100.00",
             "skus-0-weight_grams": "2000",
@@ -96,6 +97,7 @@ def test_product_is_created_in_the_admin_through_the_service(author, leaf):
     assert response.status_code == 302, response.content.decode()[:2000]
     product = Product.objects.get(code="ADM-1")
     assert product.created_by == author and product.owner == author
+    assert product.skus.get().spec == {"容量": "3L", "颜色": "白"}  # rows, empty row skipped
     assert product.skus.get().price_changes.count() == 1
     assert ProductEvent.objects.filter(product=product, kind="created").exists()
 
@@ -112,7 +114,8 @@ def test_a_sku_the_service_refuses_rolls_the_whole_add_form_back_and_shows_it_ag
             "skus-TOTAL_FORMS": "1",
             "skus-INITIAL_FORMS": "0",
             "skus-0-code": "ADM-2-S",
-            "skus-0-spec": f'{{"{too_long_name}": "3L"}}',
+            "skus-0-spec__key": [too_long_name],
+            "skus-0-spec__value": ["3L"],
             "skus-0-price_amount": "199.00",
             "skus-0-cost_amount": "100.00",
             "skus-0-weight_grams": "2000",
