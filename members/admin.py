@@ -227,7 +227,6 @@ class MemberAdmin(MemberPhoneSearchMixin, PiiAdminMixin, ScopedModelAdmin):
     list_selector = selectors.member_list
     nav_group = "members"
     nav_order = 10
-    nav_icon = "person_search"
     list_display = [
         "id",
         "masked_phone",

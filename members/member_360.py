@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -65,7 +65,9 @@ def member_label(member: Member) -> str:
 
 
 def _when(value) -> str:
-    return formats.date_format(value, "SHORT_DATETIME_FORMAT") if value else ""
+    if not value:
+        return ""
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def _signed(value: int) -> str:
