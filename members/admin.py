@@ -428,12 +428,26 @@ class MemberRowsAdmin(MemberPhoneSearchMixin, ReadOnlyModelAdmin):
     def reference_text(self, obj):
         return reference_text(obj)
 
+    @admin.display(description=_("lot"))
+    def lot_text(self, obj):
+        return f"#{obj.lot_id}" if getattr(obj, "lot_id", None) else "—"
+
     def get_fields(self, request, obj=None):
-        swap = {"member": "member_link", "reference": "reference_text"}
+        swap = {"member": "member_link", "reference": "reference_text", "lot": "lot_text"}
         return [swap.get(field, field) for field in super().get_fields(request, obj)]
 
     def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "member_link", "reference_text"]
+        extra = ["member_link", "reference_text", "lot_text"]
+        return [*super().get_readonly_fields(request, obj), *extra]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The heading names the row by its member (masked) and number, never by the
+        # row's internal label (member:<id> …).
+        if obj is not None:
+            label = f"{member_label(obj.member)} · {self.opts.verbose_name} #{obj.pk}"
+            context["subtitle"] = label
+            context["original"] = _Labelled(obj, label)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(Address)
