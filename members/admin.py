@@ -467,7 +467,7 @@ class AddressAdmin(PiiAdminMixin, MemberRowsAdmin):
     ]
     list_filter = [MemberListFilter, "region"]
     list_select_related = ["member", "province", "region"]
-    search_fields = []
+    search_fields = ["member"]  # shows the search box; it searches by phone only
     search_help_text = _("Enter a member's full phone number to see their addresses.")
     pii_fields = {"recipient": "name", "phone": "phone", "detail": "address"}
     pii_labels = {
@@ -526,7 +526,7 @@ class LevelChangeAdmin(MemberRowsAdmin):
     ]
     list_filter = [MemberListFilter]
     list_select_related = ["member", "from_level", "to_level"]
-    search_fields = []
+    search_fields = ["member"]  # shows the search box; it searches by phone only
     search_help_text = _("Enter a member's full phone number to see their level history.")
 
     @admin.display(description=_("reason"))
@@ -620,9 +620,10 @@ class NotificationAdmin(MemberRowsAdmin):
     ]
     list_filter = [MemberListFilter, "status", "kind", "channel"]
     list_select_related = ["member"]
-    search_fields = []
+    search_fields = ["member"]  # shows the search box; it searches by phone only
     search_help_text = _("Enter a member's full phone number to see their notifications.")
-    exclude = ["payload"]  # may carry personal data (an e-mail address)
+    # The payload may carry personal data (an e-mail address); the dedupe key is internal.
+    exclude = ["payload", "dedupe_key"]
 
     def search_other(self, request, queryset, term):
         return queryset.none(), False

@@ -285,7 +285,7 @@ def test_customer_service_has_no_adjust_buttons_and_cannot_post_them(cs_agent, c
 # --- ledgers --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["pointsentry", "growthentry", "coupon"])
+@pytest.mark.parametrize("model", ["pointsentry", "growthentry", "coupon", "address"])
 def test_ledgers_find_a_members_rows_by_full_phone_through_the_audited_search(
     cs_agent, customer, make_member, model
 ):
