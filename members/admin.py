@@ -218,8 +218,36 @@ class AddressInline(TabularInline):
         return admin_pii_value(obj, "detail", "address")
 
 
+class NamedByMemberMixin:
+    """Pages of one member or one member's row are headed by the member, masked
+    (``page_label``), never by the internal label ``str(obj)`` (``member:<id> …``):
+    the change page's heading, breadcrumb and title and the history page's."""
+
+    def page_label(self, obj) -> str:
+        raise NotImplementedError
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            label = self.page_label(obj)
+            context["subtitle"] = label
+            context["original"] = _Labelled(obj, label)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            label = self.page_label(obj)
+            extra_context = {
+                **(extra_context or {}),
+                "object": _Labelled(obj, label),
+                "title": _("Change history: %s") % label,
+                "subtitle": None,
+            }
+        return super().history_view(request, object_id, extra_context)
+
+
 @admin.register(Member)
-class MemberAdmin(MemberPhoneSearchMixin, PiiAdminMixin, ScopedModelAdmin):
+class MemberAdmin(NamedByMemberMixin, MemberPhoneSearchMixin, PiiAdminMixin, ScopedModelAdmin):
     """Members, and each member's 360° page (profile, levels and growth, points,
     coupons, addresses, notifications, and what apps above add through the hook
     ``members.member_360_sections``, see ``members.member_360``)."""
@@ -301,27 +329,15 @@ class MemberAdmin(MemberPhoneSearchMixin, PiiAdminMixin, ScopedModelAdmin):
             return queryset.filter(pk=int(term)), False
         return queryset.none(), False
 
+    def page_label(self, obj) -> str:
+        return member_label(obj)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Runs inside the page's PII policy (PiiAdminMixin): the sections read through
-        # the scoped selectors; the heading names the member masked, never member:<id>.
+        # the scoped selectors.
         if obj is not None:
-            label = member_label(obj)
-            context["subtitle"] = label
-            context["original"] = _Labelled(obj, label)
             context["member_360_sections"] = member_360_sections(member=obj, actor=request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def history_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, object_id)
-        if obj is not None:
-            label = member_label(obj)
-            extra_context = {
-                **(extra_context or {}),
-                "object": _Labelled(obj, label),
-                "title": _("Change history: %s") % label,
-                "subtitle": None,
-            }
-        return super().history_view(request, object_id, extra_context)
 
     @workflow_action(
         description=_("Adjust points"),
@@ -408,7 +424,7 @@ class MemberAdmin(MemberPhoneSearchMixin, PiiAdminMixin, ScopedModelAdmin):
         )
 
 
-class MemberRowsAdmin(MemberPhoneSearchMixin, ReadOnlyModelAdmin):
+class MemberRowsAdmin(NamedByMemberMixin, MemberPhoneSearchMixin, ReadOnlyModelAdmin):
     """A read-only list of members' rows (ledgers, coupons, notices, addresses).
 
     The member shows masked with a link to their 360° page (never ``member:<id>``),
@@ -440,14 +456,8 @@ class MemberRowsAdmin(MemberPhoneSearchMixin, ReadOnlyModelAdmin):
         extra = ["member_link", "reference_text", "lot_text"]
         return [*super().get_readonly_fields(request, obj), *extra]
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # The heading names the row by its member (masked) and number, never by the
-        # row's internal label (member:<id> …).
-        if obj is not None:
-            label = f"{member_label(obj.member)} · {self.opts.verbose_name} #{obj.pk}"
-            context["subtitle"] = label
-            context["original"] = _Labelled(obj, label)
-        return super().render_change_form(request, context, add, change, form_url, obj)
+    def page_label(self, obj) -> str:
+        return f"{member_label(obj.member)} · {self.opts.verbose_name} #{obj.pk}"
 
 
 @admin.register(Address)

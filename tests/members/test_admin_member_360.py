@@ -358,3 +358,21 @@ def test_coupons_and_templates_sit_in_marketing_and_ledgers_in_members():
     assert registry[CouponTemplate].nav_group == "marketing"
     for model in (Member, PointsEntry, GrowthEntry, Level):
         assert registry[model].nav_group == "members"
+
+
+def test_a_members_pages_are_headed_by_the_masked_member_never_the_internal_label(
+    cs_agent, customer
+):
+    client = _client(cs_agent)
+    entry = PointsEntry.objects.get(member=customer)
+    urls = [
+        reverse("admin:members_member_history", args=[customer.pk]),
+        reverse("admin:members_pointsentry_change", args=[entry.pk]),
+        reverse("admin:members_pointsentry_history", args=[entry.pk]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert "王** 139****0001" in html, url
+        assert f"member:{customer.pk}" not in html.lower(), url
