@@ -3,9 +3,17 @@ templates and level rules. Every write goes through ``members.services``."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from unfold.enums import ActionVariant
+from unfold.forms import BaseDialogForm
 
 from mall.core.admin import (
     PiiAdminMixin,
@@ -14,10 +22,12 @@ from mall.core.admin import (
     ServiceModelAdmin,
     TabularInline,
     admin_pii_value,
+    workflow_action,
 )
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .exceptions import InvalidPhone, PhoneSearchRateLimited
+from .member_360 import level_change_reason, member_360_sections, member_label
 from .models import (
     Address,
     Coupon,
@@ -33,11 +43,153 @@ from .models import (
 from .services.phone_search import member_search_by_phone
 from .validators import TEMPLATE_FIELDS, coupon_template_errors, normalize_phone
 
+# --- members as staff read them on ledgers ------------------------------------------------
+
+
+class MemberListFilter(admin.SimpleListFilter):
+    """``?member=<id>``: one member's rows (the 360° page's "full list" links).
+
+    The chosen member is named masked (name and phone); a member outside the reader's
+    scope is named "—" and, the ledger being scoped too, shows no rows.
+    """
+
+    title = _("member")
+    parameter_name = "member"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if not value:
+            return []
+        member = None
+        if value.isdigit():
+            member = selectors.member_list(actor=request.user).filter(pk=int(value)).first()
+        return [(value, member_label(member) if member else "—")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(member_id=int(value))
+
+
+class MemberPhoneSearchMixin:
+    """The search box finds a member's rows by the member's full phone number.
+
+    The phone goes through the lookup hash (``member_search_by_phone``: audited,
+    rate limited per staff user) — never a LIKE on an encrypted column. Anything that
+    is not a full phone number is searched by :meth:`search_other` (by default the
+    admin's ``search_fields``, e.g. the order or activity reference).
+    """
+
+    member_lookup = "member"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = (search_term or "").strip()
+        if not term:
+            return queryset, False
+        try:
+            normalize_phone(term)
+        except InvalidPhone:
+            return self.search_other(request, queryset, term)
+        try:
+            member = member_search_by_phone(
+                actor=request.user, phone=term, context=f"admin {request.path}"
+            )
+        except PhoneSearchRateLimited as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return queryset.none(), False
+        if member is None:
+            return queryset.none(), False
+        return queryset.filter(**{self.member_lookup: member.pk}), False
+
+    def search_other(self, request, queryset, term):
+        return super().get_search_results(request, queryset, term)
+
+
+@admin.display(description=_("member"))
+def member_link(obj):
+    """The row's member, masked (name and phone), linking to the member's 360° page."""
+    member = obj.member
+    url = reverse("admin:members_member_change", args=[member.pk])
+    return format_html('<a href="{}">{}</a>', url, member_label(member))
+
+
+def _reference_text(obj) -> str:
+    # A hand adjustment's reference is internal (staff:<user>:<member>:…): its note
+    # says what happened; other references name the order or the activity.
+    return "" if obj.reference.startswith("staff:") else obj.reference
+
+
+@admin.display(description=_("reference"))
+def reference_text(obj):
+    return _reference_text(obj) or "—"
+
+
+LEDGER_SEARCH_HELP = _(
+    "Enter a member's full phone number to see their rows, or an order/activity reference."
+)
+
+
+# --- members ------------------------------------------------------------------------------
+
+
+class AdjustForm(BaseDialogForm):
+    """The dialog of a hand adjustment: a non-zero whole amount and the reason."""
+
+    amount = forms.IntegerField(
+        label=_("Amount"),
+        help_text=_("Positive to add, negative to deduct."),
+    )
+    note = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Made when the dialog opens: pressing the button twice records one adjustment.
+    reference = forms.CharField(
+        widget=forms.HiddenInput, max_length=40, initial=lambda: uuid4().hex
+    )
+
+    def clean_amount(self) -> int:
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise ValidationError(_("Must be a non-zero whole number."))
+        return amount
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise ValidationError(_("A reason is required."))
+        return note
+
+
+class _Labelled:
+    """``obj`` named ``label`` on the page (the theme's breadcrumb prints ``original``)."""
+
+    def __init__(self, obj, label: str):
+        self._obj = obj
+        self._label = label
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return self._label
+
+
+def _staff_reference(request, member, reference: str) -> str:
+    """A hand adjustment's ledger reference (the staff API's format: unique per staff
+    user and member)."""
+    return f"staff:{request.user.pk}:{member.pk}:{reference}"
+
 
 class AddressInline(TabularInline):
     model = Address
     extra = 0
     can_delete = False
+    hide_title = True  # the row title would be the address's internal name
     fields = ["masked_recipient", "masked_phone", "province", "city", "masked_detail", "is_default"]
     readonly_fields = fields
 
@@ -53,7 +205,7 @@ class AddressInline(TabularInline):
         return False
 
     # The member page's policy (PiiAdminMixin) masks these or records their reveal.
-    @admin.display(description=_("recipient"))
+    @admin.display(description=pgettext_lazy("address", "recipient"))
     def masked_recipient(self, obj):
         return admin_pii_value(obj, "recipient", "name")
 
@@ -66,9 +218,43 @@ class AddressInline(TabularInline):
         return admin_pii_value(obj, "detail", "address")
 
 
+class NamedByMemberMixin:
+    """Pages of one member or one member's row are headed by the member, masked
+    (``page_label``), never by the internal label ``str(obj)`` (``member:<id> …``):
+    the change page's heading, breadcrumb and title and the history page's."""
+
+    def page_label(self, obj) -> str:
+        raise NotImplementedError
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            label = self.page_label(obj)
+            context["subtitle"] = label
+            context["original"] = _Labelled(obj, label)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            label = self.page_label(obj)
+            extra_context = {
+                **(extra_context or {}),
+                "object": _Labelled(obj, label),
+                "title": _("Change history: %s") % label,
+                "subtitle": None,
+            }
+        return super().history_view(request, object_id, extra_context)
+
+
 @admin.register(Member)
-class MemberAdmin(PiiAdminMixin, ScopedModelAdmin):
+class MemberAdmin(NamedByMemberMixin, MemberPhoneSearchMixin, PiiAdminMixin, ScopedModelAdmin):
+    """Members, and each member's 360° page (profile, levels and growth, points,
+    coupons, addresses, notifications, and what apps above add through the hook
+    ``members.member_360_sections``, see ``members.member_360``)."""
+
     list_selector = selectors.member_list
+    nav_group = "members"
+    nav_order = 10
     list_display = [
         "id",
         "masked_phone",
@@ -81,15 +267,40 @@ class MemberAdmin(PiiAdminMixin, ScopedModelAdmin):
         "region",
         "created_at",
     ]
+    list_display_links = ["id", "masked_phone"]
     list_filter = ["level", "status", "risk_mark", "region", "channel"]
     list_select_related = ["level", "region"]
     search_fields = ["id"]
     search_help_text = _("Search by the full phone number or the member id.")
+    member_lookup = "pk"
     ordering = ["-id"]
     estimated_count = True
     pii_fields = {"phone": "phone", "name": "name", "id_number": "id_number"}
-    pii_labels = {"phone": _("phone"), "name": _("name"), "id_number": _("ID number")}
-    fields = [
+    pii_labels = {
+        "phone": _("phone"),
+        "name": pgettext_lazy("person", "name"),
+        "id_number": _("ID number"),
+    }
+    fieldsets = [
+        (
+            _("Profile"),
+            {
+                "fields": [
+                    ("masked_phone", "masked_name"),
+                    ("masked_id_number", "is_real_name_verified"),
+                    ("gender", "birthday"),
+                    ("channel", "region"),
+                    ("created_at", "last_login_at"),
+                ]
+            },
+        ),
+        (
+            _("Level, growth and points"),
+            {"fields": [("level", "growth", "points_balance")]},
+        ),
+        (_("Account status"), {"fields": [("status", "risk_mark")]}),
+    ]
+    readonly_fields = [
         "masked_phone",
         "masked_name",
         "masked_id_number",
@@ -106,33 +317,69 @@ class MemberAdmin(PiiAdminMixin, ScopedModelAdmin):
         "last_login_at",
         "created_at",
     ]
-    readonly_fields = fields
     inlines = [AddressInline]
     actions = ["freeze_selected", "unfreeze_selected"]
+    actions_detail = ["adjust_points", "adjust_growth"]
+    change_form_after_template = "admin/members/member_360.html"
 
-    def get_search_results(self, request, queryset, search_term):
-        term = (search_term or "").strip()
-        if not term:
-            return queryset, False
-        # A full phone number (any spelling normalize_phone accepts) is searched through
-        # its lookup hash: audited and rate limited per staff user. Anything else is a
-        # member id; a partial phone never matches phone digits (masked or not).
-        try:
-            normalize_phone(term)
-        except InvalidPhone:
-            pass
-        else:
-            try:
-                member = member_search_by_phone(
-                    actor=request.user, phone=term, context=f"admin {request.path}"
-                )
-            except PhoneSearchRateLimited as error:
-                self.message_user(request, error.message, messages.ERROR)
-                return queryset.none(), False
-            return (queryset.filter(pk=member.pk) if member else queryset.none()), False
+    def search_other(self, request, queryset, term):
+        # Anything but a full phone is a member id; a partial phone never matches
+        # phone digits (masked or not).
         if term.isdigit() and len(term) <= 18:
             return queryset.filter(pk=int(term)), False
         return queryset.none(), False
+
+    def page_label(self, obj) -> str:
+        return member_label(obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Runs inside the page's PII policy (PiiAdminMixin): the sections read through
+        # the scoped selectors.
+        if obj is not None:
+            context["member_360_sections"] = member_360_sections(member=obj, actor=request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @workflow_action(
+        description=_("Adjust points"),
+        permission=permissions.ADJUST_MEMBER_POINTS,
+        confirm=_(
+            "Add or deduct points by hand. The change and its reason are recorded in "
+            "the points ledger and the audit log."
+        ),
+        form_class=AdjustForm,
+        variant=ActionVariant.DEFAULT,
+        icon="toll",
+        success=_("Points adjusted."),
+    )
+    def adjust_points(self, request, member, amount, note, reference):
+        services.points_adjust(
+            actor=request.user,
+            member=member,
+            points=amount,
+            reference=_staff_reference(request, member, reference),
+            note=note,
+        )
+
+    @workflow_action(
+        description=_("Adjust growth"),
+        permission=permissions.ADJUST_MEMBER_GROWTH,
+        confirm=_(
+            "Add or deduct growth by hand; the member's level follows. The change and "
+            "its reason are recorded in the growth ledger and the audit log."
+        ),
+        form_class=AdjustForm,
+        variant=ActionVariant.DEFAULT,
+        icon="trending_up",
+        success=_("Growth adjusted."),
+    )
+    def adjust_growth(self, request, member, amount, note, reference):
+        services.growth_adjust(
+            actor=request.user,
+            member=member,
+            amount=amount,
+            reference=_staff_reference(request, member, reference),
+            note=note,
+        )
 
     def has_add_permission(self, request):
         return False  # members register in the storefront
@@ -177,12 +424,49 @@ class MemberAdmin(PiiAdminMixin, ScopedModelAdmin):
         )
 
 
+class MemberRowsAdmin(NamedByMemberMixin, MemberPhoneSearchMixin, ReadOnlyModelAdmin):
+    """A read-only list of members' rows (ledgers, coupons, notices, addresses).
+
+    The member shows masked with a link to their 360° page (never ``member:<id>``),
+    the search box takes a member's full phone number (through the lookup hash),
+    ``?member=<id>`` lists one member's rows (:class:`MemberListFilter`), and an
+    adjustment's internal reference gives way to its note.
+    """
+
+    nav_group = "members"
+    search_help_text = LEDGER_SEARCH_HELP
+
+    @admin.display(description=_("member"))
+    def member_link(self, obj):
+        return member_link(obj)
+
+    @admin.display(description=_("reference"))
+    def reference_text(self, obj):
+        return reference_text(obj)
+
+    @admin.display(description=_("lot"))
+    def lot_text(self, obj):
+        return f"#{obj.lot_id}" if getattr(obj, "lot_id", None) else "—"
+
+    def get_fields(self, request, obj=None):
+        swap = {"member": "member_link", "reference": "reference_text", "lot": "lot_text"}
+        return [swap.get(field, field) for field in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        extra = ["member_link", "reference_text", "lot_text"]
+        return [*super().get_readonly_fields(request, obj), *extra]
+
+    def page_label(self, obj) -> str:
+        return f"{member_label(obj.member)} · {self.opts.verbose_name} #{obj.pk}"
+
+
 @admin.register(Address)
-class AddressAdmin(PiiAdminMixin, ReadOnlyModelAdmin):
+class AddressAdmin(PiiAdminMixin, MemberRowsAdmin):
     list_selector = selectors.address_list
+    nav_order = 60
     list_display = [
         "id",
-        "member",
+        "member_link",
         "masked_recipient",
         "masked_phone",
         "province",
@@ -191,10 +475,16 @@ class AddressAdmin(PiiAdminMixin, ReadOnlyModelAdmin):
         "masked_detail",
         "is_default",
     ]
-    list_filter = ["region"]
+    list_filter = [MemberListFilter, "region"]
     list_select_related = ["member", "province", "region"]
+    search_fields = ["member"]  # shows the search box; it searches by phone only
+    search_help_text = _("Enter a member's full phone number to see their addresses.")
     pii_fields = {"recipient": "name", "phone": "phone", "detail": "address"}
-    pii_labels = {"recipient": _("recipient"), "phone": _("phone"), "detail": _("detail")}
+    pii_labels = {
+        "recipient": pgettext_lazy("address", "recipient"),
+        "phone": _("phone"),
+        "detail": _("detail"),
+    }
     fields = [
         "member",
         "masked_recipient",
@@ -208,52 +498,145 @@ class AddressAdmin(PiiAdminMixin, ReadOnlyModelAdmin):
     ]
     readonly_fields = fields
 
+    def search_other(self, request, queryset, term):
+        return queryset.none(), False  # addresses are found by their member's phone
+
 
 @admin.register(GrowthEntry)
-class GrowthEntryAdmin(ReadOnlyModelAdmin):
+class GrowthEntryAdmin(MemberRowsAdmin):
     list_selector = selectors.growth_entry_list
-    list_display = ["id", "member", "reason", "reference", "amount", "balance_after", "created_at"]
-    list_filter = ["reason"]
+    nav_order = 30
+    list_display = [
+        "id",
+        "member_link",
+        "reason",
+        "reference_text",
+        "amount",
+        "balance_after",
+        "note",
+        "created_at",
+    ]
+    list_filter = [MemberListFilter, "reason"]
+    list_select_related = ["member"]
     search_fields = ["reference"]
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(ReadOnlyModelAdmin):
+class LevelChangeAdmin(MemberRowsAdmin):
     list_selector = selectors.level_change_list
-    list_display = ["id", "member", "from_level", "to_level", "growth", "reason", "created_at"]
+    nav_order = 40
+    list_display = [
+        "id",
+        "member_link",
+        "from_level",
+        "to_level",
+        "growth",
+        "reason_text",
+        "created_at",
+    ]
+    list_filter = [MemberListFilter]
     list_select_related = ["member", "from_level", "to_level"]
+    search_fields = ["member"]  # shows the search box; it searches by phone only
+    search_help_text = _("Enter a member's full phone number to see their level history.")
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, obj):
+        return level_change_reason(obj)
+
+    def get_fields(self, request, obj=None):
+        return [
+            "reason_text" if field == "reason" else field
+            for field in super().get_fields(request, obj)
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "reason_text"]
+
+    def search_other(self, request, queryset, term):
+        return queryset.none(), False
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyModelAdmin):
+class PointsEntryAdmin(MemberRowsAdmin):
     list_selector = selectors.points_entry_list
-    list_display = ["id", "member", "reason", "reference", "points", "balance_after", "created_at"]
-    list_filter = ["reason"]
+    nav_order = 20
+    list_display = [
+        "id",
+        "member_link",
+        "reason",
+        "reference_text",
+        "points",
+        "balance_after",
+        "note",
+        "created_at",
+    ]
+    list_filter = [MemberListFilter, "reason"]
+    list_select_related = ["member"]
     search_fields = ["reference"]
 
 
 @admin.register(PointsLot)
-class PointsLotAdmin(ReadOnlyModelAdmin):
+class PointsLotAdmin(MemberRowsAdmin):
     list_selector = selectors.points_lot_list
-    list_display = ["id", "member", "reason", "points", "remaining", "earned_at", "expires_at"]
-    list_filter = ["reason"]
+    nav_order = 25
+    list_display = [
+        "id",
+        "member_link",
+        "reason",
+        "points",
+        "remaining",
+        "earned_at",
+        "expires_at",
+    ]
+    list_filter = [MemberListFilter, "reason"]
+    list_select_related = ["member"]
+    search_fields = ["reference"]
 
 
 @admin.register(Coupon)
-class CouponAdmin(ReadOnlyModelAdmin):
+class CouponAdmin(MemberRowsAdmin):
     list_selector = selectors.coupon_list
-    list_display = ["id", "template", "member", "status", "source", "valid_until", "order_no"]
-    list_filter = ["status", "source"]
+    nav_group = "marketing"
+    nav_order = 20
+    list_display = [
+        "id",
+        "template",
+        "member_link",
+        "status",
+        "source",
+        "valid_until",
+        "order_no",
+    ]
+    list_filter = [MemberListFilter, "status", "source"]
     list_select_related = ["template", "member"]
     search_fields = ["order_no"]
+    search_help_text = _(
+        "Enter a member's full phone number to see their coupons, or an order number."
+    )
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyModelAdmin):
+class NotificationAdmin(MemberRowsAdmin):
     list_selector = selectors.notification_list
-    list_display = ["id", "member", "kind", "channel", "status", "attempts", "created_at"]
-    list_filter = ["status", "kind", "channel"]
-    exclude = ["payload"]  # may carry personal data (an e-mail address)
+    nav_order = 70
+    list_display = [
+        "id",
+        "member_link",
+        "kind",
+        "channel",
+        "status",
+        "attempts",
+        "created_at",
+    ]
+    list_filter = [MemberListFilter, "status", "kind", "channel"]
+    list_select_related = ["member"]
+    search_fields = ["member"]  # shows the search box; it searches by phone only
+    search_help_text = _("Enter a member's full phone number to see their notifications.")
+    # The payload may carry personal data (an e-mail address); the dedupe key is internal.
+    exclude = ["payload", "dedupe_key"]
+
+    def search_other(self, request, queryset, term):
+        return queryset.none(), False
 
 
 class CouponTemplateForm(forms.ModelForm):
@@ -275,6 +658,8 @@ class CouponTemplateForm(forms.ModelForm):
 @admin.register(CouponTemplate)
 class CouponTemplateAdmin(ServiceModelAdmin):
     list_selector = selectors.coupon_template_list
+    nav_group = "marketing"
+    nav_order = 10
     form = CouponTemplateForm
     list_display = [
         "id",
@@ -320,6 +705,8 @@ class LevelForm(forms.ModelForm):
 @admin.register(Level)
 class LevelAdmin(ServiceModelAdmin):
     list_selector = selectors.level_list
+    nav_group = "members"
+    nav_order = 50
     form = LevelForm
     list_display = [
         "rank",

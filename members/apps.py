@@ -11,7 +11,10 @@ class MembersConfig(AppConfig):
 
         from mall.core.scoping import declare_scope
 
-        from . import parameters  # noqa: F401 - registers the system parameters
+        from . import (
+            parameters,  # noqa: F401 - registers the system parameters
+            workbench_items,  # noqa: F401 - registers the workbench chart
+        )
         from .checks import notification_adapters_check, pii_keys_check
         from .models import (
             Address,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.core.money import MoneyField
 
@@ -129,7 +130,10 @@ class Member(models.Model):
     )
     is_real_name_verified = models.BooleanField(_("real-name verified"), default=False)
     level = models.ForeignKey(
-        Level, verbose_name=_("level"), on_delete=models.PROTECT, related_name="members"
+        Level,
+        verbose_name=pgettext_lazy("member", "level"),
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     growth = models.IntegerField(_("growth"), default=0)
     points_balance = models.IntegerField(_("points balance"), default=0)
@@ -552,7 +556,7 @@ class Coupon(models.Model):
     """One coupon in a member's wallet."""
 
     class Status(models.TextChoices):
-        AVAILABLE = "available", _("available")
+        AVAILABLE = "available", pgettext_lazy("coupon status", "available")
         LOCKED = "locked", _("locked by an order")
         USED = "used", _("used")
         EXPIRED = "expired", _("expired")
@@ -609,9 +613,9 @@ class Notification(models.Model):
     """One message in the outbox, delivered by the delivery job through an adapter."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", pgettext_lazy("notification status", "pending")
         SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
+        FAILED = "failed", pgettext_lazy("notification status", "failed")
         SKIPPED = "skipped", _("skipped (opted out)")
 
     member = models.ForeignKey(

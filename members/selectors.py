@@ -96,6 +96,33 @@ def member_get_by_phone(*, actor, phone: str) -> Member | None:
     return member_list(actor=actor).filter(phone_hash=crypto.lookup_hash(normalised)).first()
 
 
+def member_signups_per_day(
+    *, actor, days: int = 14, today: date | None = None
+) -> list[tuple[date, int]]:
+    """New members per day over the last ``days`` days (today included) in ``actor``'s
+    scope, oldest first; days without sign-ups count 0 (the workbench chart)."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    counts = dict(
+        member_list(actor=actor)
+        .select_related(None)
+        .filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values_list("day")
+        .annotate(total=Count("pk"))
+        .values_list("day", "total")
+    )
+    days_shown = [first + timedelta(days=n) for n in range(days)]
+    return [(day, counts.get(day, 0)) for day in days_shown]
+
+
 def member_opt_outs(*, actor, member: Member) -> list[str]:
     """The notification kinds ``member`` opted out of, sorted."""
     rows = _visible(actor, NotificationOptOut.objects.filter(member=member))

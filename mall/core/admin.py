@@ -562,6 +562,19 @@ class WorkflowSpec:
         return self.when is None or bool(self.when(obj))
 
 
+def _dialog_error(form, error: ApplicationError, default_field: str | None) -> None:
+    """Show a service's refusal in the dialog: on the fields it names, else as a whole."""
+    placed = False
+    for name, problems in (error.fields or {}).items():
+        if name in form.fields:
+            problems = problems if isinstance(problems, list | tuple) else [problems]
+            for problem in problems:
+                form.add_error(name, str(problem))
+            placed = True
+    if not placed:
+        form.add_error(default_field if default_field in form.fields else None, error.message)
+
+
 def _workflow_of(method) -> WorkflowSpec | None:
     return getattr(method, "workflow", None)
 
@@ -576,16 +589,21 @@ def workflow_action(
     success=None,
     variant: ActionVariant = ActionVariant.PRIMARY,
     icon: str | None = None,
+    form_class: type[BaseDialogForm] | None = None,
 ):
     """A workflow step as a button on the change page (list the method in ``actions_detail``).
 
     The decorated method is ``(self, request, obj, **kw)`` and calls the app's service
     (the one the API calls) with ``actor=request.user``; ``kw`` is ``reason=…`` when
-    ``reason=True``. The button shows only to readers with ``permission`` (an
-    ``app.codename``) who can see the object (the scoped ``get_object``) while
-    ``when(obj)`` holds. Pressing it opens a dialog (confirmation text, or a reason
-    box); only its POST runs the step. A domain error (``ApplicationError``) is shown
-    in the dialog and nothing is written; success is a message on the change page.
+    ``reason=True``. A step that needs more input (an amount and a reason) passes
+    ``form_class=`` (a ``BaseDialogForm`` subclass): the dialog shows that form and
+    ``kw`` is its ``cleaned_data`` (without the theme's ``_`` fields); a refusal
+    naming fields (``error.fields``) is shown on those fields of the form. The button
+    shows only to readers with ``permission`` (an ``app.codename``) who can see the
+    object (the scoped ``get_object``) while ``when(obj)`` holds. Pressing it opens a
+    dialog (confirmation text, or a reason box); only its POST runs the step. A domain
+    error (``ApplicationError``) is shown in the dialog and nothing is written; success
+    is a message on the change page.
     """
 
     def decorator(func):
@@ -597,12 +615,16 @@ def workflow_action(
                 raise Http404
             if not spec.allowed(model_admin, request, obj):
                 raise PermissionDenied
-            kwargs = {"reason": form.cleaned_data["reason"]} if reason else {}
+            if form_class is not None:
+                # The theme's own hidden fields (``_form_submitted``) are not input.
+                kwargs = {k: v for k, v in form.cleaned_data.items() if not k.startswith("_")}
+            else:
+                kwargs = {"reason": form.cleaned_data["reason"]} if reason else {}
             try:
                 with transaction.atomic():
                     func(model_admin, request, obj, **kwargs)
             except ApplicationError as exc:
-                form.add_error("reason" if reason else None, exc.message)
+                _dialog_error(form, exc, "reason" if reason else None)
                 return render(
                     request,
                     "admin/mall/workflow_dialog.html",
@@ -633,7 +655,7 @@ def workflow_action(
         dialog = {
             "title": description,
             "description": confirm or "",
-            "form_class": WorkflowReasonForm if reason else WorkflowDialogForm,
+            "form_class": form_class or (WorkflowReasonForm if reason else WorkflowDialogForm),
             "form_submit_text": description,
         }
         wrapped = unfold_action(
