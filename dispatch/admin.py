@@ -136,6 +136,17 @@ def choice_label(field: str, colours: dict, description=None):
     return column
 
 
+def choice_text(field: str, description=None):
+    """A read-only page field showing ``field``'s translated choice (no label markup)."""
+
+    @display(description=description or _("status"))
+    def column(self, obj):
+        return getattr(obj, f"get_{field}_display")()
+
+    column.__name__ = f"{field}_text"
+    return column
+
+
 def sku_text(sku, sellable: int | None = None) -> str:
     """A SKU as a person reads it: product name, spec, code (and sellable units)."""
     parts = [sku.product.title]
@@ -192,6 +203,11 @@ class SkuSearchWidget(AutocompleteSelect):
 
     def get_url(self):
         return reverse(f"{self.admin_site.name}:dispatch_stock_sku_search")
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["data-width"] = "100%"  # the whole cell: product names are long
+        return attrs
 
     def optgroups(self, name, value, attrs=None):
         # A forged value (not an id) is a form error, never a crash while re-rendering.
@@ -284,6 +300,7 @@ class ReadOnlyInline(TabularInline):
 
     extra = 0
     can_delete = False
+    hide_title = True  # no "SKU × 3" caption above each row
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -308,7 +325,7 @@ class DocumentLineInline(NamesMixin, ReadOnlyInline):
 
     quantity_field = "quantity"
     view_fields: tuple[str, ...] = ("product_name", "sku_code", "sku_spec", "quantity")
-    extra = 3
+    extra = 2
     min_num = 1
     validate_min = True
 
@@ -652,7 +669,7 @@ class StockAdmin(NamesMixin, DispatchAdmin):
         "on_hand",
         "reserved",
         "in_transit",
-        "sellable_display",
+        "sellable_units",
         "safety_stock",
         "updated_at",
     ]
@@ -664,7 +681,7 @@ class StockAdmin(NamesMixin, DispatchAdmin):
         "on_hand",
         "reserved",
         "in_transit",
-        "sellable_display",
+        "sellable_units",
         "updated_at",
     ]
     actions = ["export_selected"]
@@ -681,6 +698,10 @@ class StockAdmin(NamesMixin, DispatchAdmin):
         if obj.safety_stock and obj.sellable < obj.safety_stock:
             return "warning", obj.sellable
         return "success", obj.sellable
+
+    @display(description=_("sellable"))
+    def sellable_units(self, obj):
+        return obj.sellable
 
     def get_urls(self):
         return [
@@ -747,7 +768,7 @@ class StockMovementAdmin(NamesMixin, DispatchReadOnlyAdmin):
         "sku_code",
         "sku_spec",
         "warehouse_name",
-        "kind_label",
+        "kind_text",
         "on_hand_delta",
         "reserved_delta",
         "in_transit_delta",
@@ -759,6 +780,7 @@ class StockMovementAdmin(NamesMixin, DispatchReadOnlyAdmin):
     readonly_fields = fields
 
     kind_label = choice_label("kind", MOVEMENT_KIND_COLOURS, _("kind"))
+    kind_text = choice_text("kind", _("kind"))
 
     @display(description=_("document type"))
     def reference_label(self, obj):
@@ -809,7 +831,7 @@ class AllocationAdmin(DispatchReadOnlyAdmin):
     fields = [
         "order_no",
         "province",
-        "status_label",
+        "status_text",
         "promised_delivery_date",
         "created_by_name",
         "created_at",
@@ -822,6 +844,7 @@ class AllocationAdmin(DispatchReadOnlyAdmin):
     actions_detail = ["release_button"]
 
     status_label = choice_label("status", ALLOCATION_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     @display(description=_("created by"))
     def created_by_name(self, obj):
@@ -886,7 +909,7 @@ class ShipmentAdmin(NamesMixin, DispatchReadOnlyAdmin):
         "order_no",
         "warehouse_name",
         "carrier",
-        "status_label",
+        "status_text",
         "is_supplier_order",
         "promised_days",
         "shipping_fee_amount",
@@ -902,6 +925,7 @@ class ShipmentAdmin(NamesMixin, DispatchReadOnlyAdmin):
     actions = ["ship_selected"]
 
     status_label = choice_label("status", SHIPMENT_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     def has_ship_permission(self, request):
         return request.user.has_perm("dispatch.change_shipment")
@@ -950,7 +974,7 @@ class PurchaseInboundAdmin(DocumentAdmin):
         "document_no",
         "warehouse_name",
         "supplier_name",
-        "status_label",
+        "status_text",
         "created_by_name",
         "created_at",
         "arrived_at",
@@ -961,6 +985,7 @@ class PurchaseInboundAdmin(DocumentAdmin):
     actions_detail = ["arrive_button"]
 
     status_label = choice_label("status", DOCUMENT_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     def has_arrive_permission(self, request):
         return request.user.has_perm("dispatch.change_purchaseinbound")
@@ -1012,7 +1037,7 @@ class TransferAdmin(DocumentAdmin):
         "document_no",
         "from_warehouse_name",
         "to_warehouse_name",
-        "status_label",
+        "status_text",
         "created_by_name",
         "created_at",
         "received_at",
@@ -1024,6 +1049,7 @@ class TransferAdmin(DocumentAdmin):
     actions_detail = ["receive_button"]
 
     status_label = choice_label("status", DOCUMENT_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     @display(description=_("from warehouse"))
     def from_warehouse_name(self, obj):
@@ -1152,7 +1178,7 @@ class StockSnapshotAdmin(NamesMixin, DispatchAdmin):
     list_selector = selectors.stock_snapshot_list
     nav_order = 70
     nav_icon = "inventory"
-    list_display = ["document_no", "warehouse_name", "taken_at", "source", "status_label"]
+    list_display = ["document_no", "warehouse_name", "taken_at", "source_text", "status_label"]
     list_filter = ["status", "warehouse", "source"]
     search_fields = ["document_no"]
     create_fields = ("warehouse", "taken_at", "note", "lines_text", "file")
@@ -1160,8 +1186,8 @@ class StockSnapshotAdmin(NamesMixin, DispatchAdmin):
         "document_no",
         "warehouse_name",
         "taken_at",
-        "source",
-        "status_label",
+        "source_text",
+        "status_text",
         "created_by_name",
         "reconciled_at",
         "note",
@@ -1172,6 +1198,13 @@ class StockSnapshotAdmin(NamesMixin, DispatchAdmin):
     actions_detail = ["reconcile_button"]
 
     status_label = choice_label("status", SNAPSHOT_STATUS_COLOURS)
+    SOURCES = {"api": _("warehouse system"), "file": _("uploaded file"), "admin": _("typed in")}
+
+    @display(description=_("source"))
+    def source_text(self, obj):
+        return self.SOURCES.get(obj.source, obj.source)
+
+    status_text = choice_text("status")
 
     def get_fields(self, request, obj=None):
         return list(self.create_fields) if obj is None else list(self.view_fields)
@@ -1255,13 +1288,14 @@ class StockSnapshotLineAdmin(NamesMixin, DispatchReadOnlyAdmin):
         "reported_on_hand",
         "book_on_hand",
         "difference",
-        "status_label",
+        "status_text",
     ]
     readonly_fields = fields
     actions = ["accept_selected", "reject_selected"]
     actions_detail = ["accept_button", "reject_button"]
 
     status_label = choice_label("status", SNAPSHOT_LINE_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     def has_review_permission(self, request):
         return request.user.has_perm("dispatch.change_stocksnapshot")
