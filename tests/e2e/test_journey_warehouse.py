@@ -93,6 +93,7 @@ def test_the_clerk_receives_a_purchase_with_the_sku_search(page, live_server, de
     page.locator(".select2-search__field").fill(sku.product.title.split()[-1])
     option = page.locator(".select2-results__option", has_text=sku.code)
     option.wait_for()
+    expect(page.locator(".select2-results__option.loading-results")).to_have_count(0)
     offered = option.inner_text()
     assert sku.product.title in offered and "可售 60" in offered, offered
     shoot(page, "warehouse-03-sku-search")
