@@ -39,6 +39,7 @@ from mall.core.exports import ExportColumn, export_response
 from mall.core.people import person_name
 
 from . import selectors, services
+from .availability import below_safety_stock_q
 from .inputs import snapshot_lines_from_file
 from .models import (
     Allocation,
@@ -460,6 +461,7 @@ class WarehouseAdmin(DispatchAdmin):
     ]
     list_filter = ["type", "region", "is_active"]
     search_fields = ["code", "name"]
+    search_help_text = _("Search by warehouse code or name.")
     fields = [
         "code",
         "name",
@@ -503,6 +505,7 @@ class CoverageAreaAdmin(NamesMixin, DispatchAdmin):
     list_display = ["warehouse_name", "province", "tier", "promised_days"]
     list_filter = ["tier", "warehouse"]
     search_fields = ["province__name", "warehouse__code", "warehouse__name"]
+    search_help_text = _("Search by province or warehouse.")
     fields = ["warehouse", "province", "tier", "promised_days"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -541,6 +544,7 @@ class CarrierAdmin(DispatchAdmin):
     nav_icon = "local_shipping"
     list_display = ["name", "code", "is_active"]
     search_fields = ["code", "name"]
+    search_help_text = _("Search by carrier code or name.")
     fields = ["code", "name", "tracking_url", "is_active"]
     inlines = [CarrierRuleInline]
 
@@ -622,7 +626,7 @@ class StockAlertFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == self.BELOW_SAFETY:
-            return queryset.filter(selectors.below_safety_stock_q())
+            return queryset.filter(below_safety_stock_q())
         if self.value() == self.SELLABLE_ZERO:
             return queryset.filter(sellable=0)
         return queryset
@@ -828,6 +832,7 @@ class AllocationAdmin(DispatchReadOnlyAdmin):
     list_display = ["order_no", "province", "status_label", "promised_delivery_date", "created_at"]
     list_filter = ["status"]
     search_fields = ["order_no"]
+    search_help_text = _("Search by order number.")
     fields = [
         "order_no",
         "province",
@@ -904,6 +909,7 @@ class ShipmentAdmin(NamesMixin, DispatchReadOnlyAdmin):
     ]
     list_filter = ["status", "is_stale", "is_supplier_order", "warehouse"]
     search_fields = ["shipment_no", "order_no", "waybill_no"]
+    search_help_text = _("Search by shipment, order or waybill number.")
     fields = [
         "shipment_no",
         "order_no",
@@ -969,6 +975,7 @@ class PurchaseInboundAdmin(DocumentAdmin):
     ]
     list_filter = ["status", "warehouse"]
     search_fields = ["document_no", "supplier_name"]
+    search_help_text = _("Search by document number or supplier.")
     create_fields = ("warehouse", "supplier_name", "note")
     view_fields = (
         "document_no",
@@ -1032,6 +1039,7 @@ class TransferAdmin(DocumentAdmin):
     ]
     list_filter = ["status"]
     search_fields = ["document_no"]
+    search_help_text = _("Search by document number.")
     create_fields = ("from_warehouse", "to_warehouse", "note")
     view_fields = (
         "document_no",
@@ -1110,6 +1118,7 @@ class StocktakeAdmin(DocumentAdmin):
     list_display = ["document_no", "warehouse_name", "created_by_name", "created_at"]
     list_filter = ["warehouse"]
     search_fields = ["document_no"]
+    search_help_text = _("Search by document number.")
     create_fields = ("warehouse", "note")
     view_fields = ("document_no", "warehouse_name", "created_by_name", "created_at", "note")
     inlines = [StocktakeLineInline]
@@ -1135,6 +1144,7 @@ class ReturnReceiptAdmin(DocumentAdmin):
     list_display = ["document_no", "warehouse_name", "order_no", "created_by_name", "created_at"]
     list_filter = ["warehouse"]
     search_fields = ["document_no", "order_no"]
+    search_help_text = _("Search by document or order number.")
     create_fields = ("warehouse", "order_no", "note")
     view_fields = (
         "document_no",
@@ -1181,6 +1191,7 @@ class StockSnapshotAdmin(NamesMixin, DispatchAdmin):
     list_display = ["document_no", "warehouse_name", "taken_at", "source_text", "status_label"]
     list_filter = ["status", "warehouse", "source"]
     search_fields = ["document_no"]
+    search_help_text = _("Search by document number.")
     create_fields = ("warehouse", "taken_at", "note", "lines_text", "file")
     view_fields = (
         "document_no",
@@ -1280,6 +1291,7 @@ class StockSnapshotLineAdmin(NamesMixin, DispatchReadOnlyAdmin):
     ]
     list_filter = ["status"]
     search_fields = ["sku__code", "document__document_no"]
+    search_help_text = _("Search by SKU code or document number.")
     fields = [
         "document",
         "product_name",

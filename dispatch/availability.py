@@ -59,3 +59,12 @@ def low_stock_skus(sku_ids: Iterable[int] | None = None) -> list[dict]:
         .filter(Q(safety__gt=0) & Q(sellable__lt=F("safety")))
         .order_by("sku_id")
     )
+
+
+def below_safety_stock_q() -> Q:
+    """Stock rows under their alert level (on a queryset annotated with ``sellable``).
+
+    A safety stock is set and the sellable units are below it, in an active warehouse:
+    per row what :func:`dispatch.availability.low_stock_skus` says per SKU.
+    """
+    return Q(warehouse__is_active=True, safety_stock__gt=0, sellable__lt=F("safety_stock"))

@@ -7,13 +7,13 @@ ops see their regions' warehouses; out of scope is "not found".
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from mall.core.actors import is_system_actor
 from mall.core.scoping import scope_queryset
 
 from .access import warehouses_in_scope
-from .availability import sellable_expression
+from .availability import below_safety_stock_q, sellable_expression
 from .exceptions import DispatchNotFound
 from .models import (
     Allocation,
@@ -72,15 +72,6 @@ def stock_list(*, actor) -> QuerySet[Stock]:
             sellable=sellable_expression()
         ),
     )
-
-
-def below_safety_stock_q() -> Q:
-    """Stock rows under their alert level (on a queryset annotated with ``sellable``).
-
-    A safety stock is set and the sellable units are below it, in an active warehouse:
-    per row what :func:`dispatch.availability.low_stock_skus` says per SKU.
-    """
-    return Q(warehouse__is_active=True, safety_stock__gt=0, sellable__lt=F("safety_stock"))
 
 
 def low_stock_list(*, actor) -> QuerySet[Stock]:
