@@ -28,6 +28,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from mall.core.admin import (
     ReadOnlyModelAdmin,
@@ -1070,6 +1071,7 @@ class TransferAdmin(DocumentAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "to_warehouse":  # the destination may be any active warehouse
             kwargs["queryset"] = selectors.transfer_destination_list(actor=request.user)
+            kwargs.setdefault("widget", UnfoldAdminSelectWidget())
             return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
