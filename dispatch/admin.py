@@ -1,8 +1,17 @@
-"""Admin screens of the dispatch centre: scoped lists, writes through the services.
+"""Admin screens of the dispatch centre: scoped lists in Chinese, writes through the services.
 
-Documents (purchase inbound, transfer, stocktake, return receipt, stock snapshot)
-are created from a form whose lines are typed one per row as ``SKU-CODE quantity``;
-the form calls the document's service, which books the ledger movements.
+* Lists name things, not codes: product name, SKU code and spec, warehouse name, the
+  person's name (:func:`mall.core.people.person_name`), statuses and movement kinds as
+  coloured labels.
+* Documents (purchase inbound, transfer, stocktake, return receipt) are created from a
+  form whose lines are inline rows: a SKU picked with the SKU search
+  (:func:`sku_search_view`: product name, spec and the sellable units in the reader's
+  warehouses) and a quantity. The form calls the document's service, which writes the
+  document and its lines and books the ledger movements. A stock snapshot is typed as
+  ``SKU-CODE quantity`` rows or uploaded as the warehouse's CSV file.
+* A document is never edited once written: its page is read-only and its workflow steps
+  (book arrival, receive, reconcile, accept/reject a line, release) are buttons calling
+  the same services as the API. Bulk actions stay for batches.
 """
 
 from __future__ import annotations
@@ -12,12 +21,26 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.http import HttpResponseRedirect
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from unfold.decorators import display
+from unfold.widgets import UnfoldAdminSelectWidget
 
-from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin, TabularInline
+from mall.core.admin import (
+    ReadOnlyModelAdmin,
+    ServiceModelAdmin,
+    TabularInline,
+    workflow_action,
+)
+from mall.core.exports import ExportColumn, export_response
+from mall.core.people import person_name
 
 from . import selectors, services
+from .availability import below_safety_stock_q
 from .inputs import snapshot_lines_from_file
 from .models import (
     Allocation,
@@ -46,9 +69,189 @@ from .models import (
 class DispatchAdmin(ServiceModelAdmin):
     """A dispatch screen whose form saves through a service (``save_with_service``)."""
 
+    nav_group = "stock"
+
 
 class DispatchReadOnlyAdmin(ReadOnlyModelAdmin):
-    """A read-only dispatch screen; its actions call services through ``run_service``."""
+    """A read-only dispatch screen; its buttons and actions call services."""
+
+    nav_group = "stock"
+
+
+# --- how things are named on screen -------------------------------------------------------
+
+# Label colours (unfold ``@display(label=...)``) per stored value.
+DOCUMENT_STATUS_COLOURS = {
+    PurchaseInbound.Status.IN_TRANSIT: "warning",
+    PurchaseInbound.Status.ARRIVED: "success",
+    Transfer.Status.SHIPPED: "warning",
+    Transfer.Status.RECEIVED: "success",
+}
+SHIPMENT_STATUS_COLOURS = {
+    Shipment.Status.PENDING: "warning",
+    Shipment.Status.SHIPPED: "info",
+    Shipment.Status.DELIVERED: "success",
+    Shipment.Status.CANCELLED: "danger",
+}
+ALLOCATION_STATUS_COLOURS = {
+    Allocation.Status.ALLOCATED: "info",
+    Allocation.Status.SHIPPED: "success",
+    Allocation.Status.RELEASED: "danger",
+}
+SNAPSHOT_STATUS_COLOURS = {
+    StockSnapshot.Status.PENDING: "warning",
+    StockSnapshot.Status.RECONCILED: "success",
+    StockSnapshot.Status.NEEDS_REVIEW: "danger",
+}
+SNAPSHOT_LINE_STATUS_COLOURS = {
+    StockSnapshotLine.Status.PENDING: "info",
+    StockSnapshotLine.Status.MATCHED: "success",
+    StockSnapshotLine.Status.ADJUSTED: "info",
+    StockSnapshotLine.Status.NEEDS_REVIEW: "danger",
+    StockSnapshotLine.Status.ACCEPTED: "success",
+    StockSnapshotLine.Status.REJECTED: "warning",
+}
+_Kind = StockMovement.Kind
+MOVEMENT_KIND_COLOURS = {
+    _Kind.PURCHASE_IN_TRANSIT: "info",
+    _Kind.PURCHASE_ARRIVAL: "success",
+    _Kind.TRANSFER_OUT: "warning",
+    _Kind.TRANSFER_IN: "success",
+    _Kind.ORDER_LOCK: "info",
+    _Kind.ORDER_RELEASE: "info",
+    _Kind.SHIP_OUT: "warning",
+    _Kind.RETURN_IN: "success",
+    _Kind.STOCKTAKE_GAIN: "success",
+    _Kind.STOCKTAKE_LOSS: "danger",
+    _Kind.SYNC_ADJUSTMENT: "warning",
+}
+
+
+def choice_label(field: str, colours: dict, description=None):
+    """A list column showing ``field``'s translated choice as a coloured label."""
+
+    @display(description=description or _("status"), label=colours, ordering=field)
+    def column(self, obj):
+        return getattr(obj, field), getattr(obj, f"get_{field}_display")()
+
+    column.__name__ = f"{field}_label"
+    return column
+
+
+def choice_text(field: str, description=None):
+    """A read-only page field showing ``field``'s translated choice (no label markup)."""
+
+    @display(description=description or _("status"))
+    def column(self, obj):
+        return getattr(obj, f"get_{field}_display")()
+
+    column.__name__ = f"{field}_text"
+    return column
+
+
+def sku_text(sku, sellable: int | None = None) -> str:
+    """A SKU as a person reads it: product name, spec, code (and sellable units)."""
+    parts = [sku.product.title]
+    if sku.spec_text:
+        parts.append(sku.spec_text)
+    parts.append(sku.code)
+    text = " · ".join(parts)
+    if sellable is not None:
+        text += " " + gettext("(sellable %(n)s)") % {"n": sellable}
+    return text
+
+
+class NamesMixin:
+    """Columns shared by the dispatch screens (names, never ids or codes)."""
+
+    @display(description=_("product"))
+    def product_name(self, obj):
+        return _sku_of(obj).product.title
+
+    @display(description=_("SKU code"))
+    def sku_code(self, obj):
+        return _sku_of(obj).code
+
+    @display(description=_("specification"))
+    def sku_spec(self, obj):
+        return _sku_of(obj).spec_text or "—"
+
+    @display(description=_("warehouse"), ordering="warehouse__name")
+    def warehouse_name(self, obj):
+        return _warehouse_of(obj).name
+
+    @display(description=_("created by"))
+    def created_by_name(self, obj):
+        return person_name(obj.created_by)
+
+
+def _sku_of(obj):
+    if isinstance(obj, StockMovement):
+        return obj.stock.sku
+    return obj.sku
+
+
+def _warehouse_of(obj):
+    if isinstance(obj, StockMovement):
+        return obj.stock.warehouse
+    return obj.warehouse
+
+
+# --- the SKU search of document lines ------------------------------------------------------
+
+
+class SkuSearchWidget(AutocompleteSelect):
+    """Django's autocomplete box, asking the dispatch SKU search instead of the catalog's."""
+
+    def get_url(self):
+        return reverse(f"{self.admin_site.name}:dispatch_stock_sku_search")
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["data-width"] = "100%"  # the whole cell: product names are long
+        return attrs
+
+    def optgroups(self, name, value, attrs=None):
+        # A forged value (not an id) is a form error, never a crash while re-rendering.
+        value = [item for item in value if str(item).isascii() and str(item).isdigit()]
+        return super().optgroups(name, value, attrs)
+
+
+DOCUMENT_ADD_PERMISSIONS = (
+    "dispatch.add_purchaseinbound",
+    "dispatch.add_transfer",
+    "dispatch.add_stocktake",
+    "dispatch.add_returnreceipt",
+)
+
+
+def sku_search_view(request):
+    """``GET ?term=…&page=…`` → the select2 answer of SKUs for a document line.
+
+    For readers who may write a warehouse document. Each SKU reads "product · spec ·
+    code (sellable n)", where n counts the reader's warehouses only
+    (:func:`selectors.sku_pick_list`).
+    """
+    if not any(request.user.has_perm(perm) for perm in DOCUMENT_ADD_PERMISSIONS):
+        raise PermissionDenied
+    try:
+        page = max(int(request.GET.get("page") or 1), 1)
+    except ValueError:
+        page = 1
+    per_page = 20
+    found = selectors.sku_pick_list(
+        actor=request.user,
+        term=request.GET.get("term", ""),
+        offset=(page - 1) * per_page,
+        limit=per_page + 1,
+    )
+    results = [
+        {"id": str(sku.pk), "text": sku_text(sku, sellable)} for sku, sellable in found[:per_page]
+    ]
+    return JsonResponse({"results": results, "pagination": {"more": len(found) > per_page}})
+
+
+# --- document forms -----------------------------------------------------------------------
 
 
 def parse_line_text(text: str) -> list[tuple[str, int]]:
@@ -66,23 +269,10 @@ def parse_line_text(text: str) -> list[tuple[str, int]]:
                 params={"n": number},
             )
         lines.append((parts[0], int(parts[1])))
-    if not lines:
-        raise forms.ValidationError(_("Enter at least one line."))
     return lines
 
 
-class LinesFormMixin(forms.ModelForm):
-    lines_text = forms.CharField(
-        label=_("lines"),
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 40}),
-        help_text=_("One line per SKU: SKU code and quantity, e.g. DEMO-FLASH-001 10"),
-    )
-
-    def clean_lines_text(self):
-        return parse_line_text(self.cleaned_data["lines_text"])
-
-
-class SnapshotForm(LinesFormMixin):
+class SnapshotForm(forms.ModelForm):
     """Lines typed in, or the warehouse's CSV export (``sku,on_hand``) uploaded."""
 
     lines_text = forms.CharField(
@@ -98,8 +288,7 @@ class SnapshotForm(LinesFormMixin):
     )
 
     def clean_lines_text(self):
-        text = self.cleaned_data.get("lines_text") or ""
-        return parse_line_text(text) if text.strip() else []
+        return parse_line_text(self.cleaned_data.get("lines_text") or "")
 
     def clean(self):
         cleaned = super().clean()
@@ -109,8 +298,11 @@ class SnapshotForm(LinesFormMixin):
 
 
 class ReadOnlyInline(TabularInline):
+    """Rows shown on their parent's page, to whoever may see the parent."""
+
     extra = 0
     can_delete = False
+    hide_title = True  # no "SKU × 3" caption above each row
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -118,43 +310,123 @@ class ReadOnlyInline(TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
 
-class DocumentAdmin(DispatchAdmin):
-    """A warehouse document: created through its service, never edited afterwards."""
+    def has_view_permission(self, request, obj=None):
+        opts = self.parent_model._meta
+        return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
 
-    create_fields: tuple[str, ...] = ()
-    line_fields: tuple[str, ...] = ("lines_text",)
-    line_form = LinesFormMixin
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.line_form
-            kwargs["fields"] = [*self.create_fields, *self.line_fields]
-        return super().get_form(request, obj, change=change, **kwargs)
+class DocumentLineInline(NamesMixin, ReadOnlyInline):
+    """A document's lines: rows to fill in on the add form, read-only afterwards.
 
-    def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            return [(None, {"fields": [*self.create_fields, *self.line_fields]})]
-        return super().get_fieldsets(request, obj)
+    The SKU box searches product name, SKU code and product code and shows the
+    sellable units in the reader's warehouses.
+    """
+
+    quantity_field = "quantity"
+    view_fields: tuple[str, ...] = ("product_name", "sku_code", "sku_spec", "quantity")
+    extra = 2
+    min_num = 1
+    validate_min = True
+
+    def has_add_permission(self, request, obj=None):
+        opts = self.parent_model._meta
+        return obj is None and request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return self.extra if obj is None else 0
+
+    def get_min_num(self, request, obj=None, **kwargs):
+        return self.min_num if obj is None else 0
+
+    def get_fields(self, request, obj=None):
+        return ["sku", self.quantity_field] if obj is None else list(self.view_fields)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return [f.name for f in self.model._meta.concrete_fields]
+        return () if obj is None else list(self.view_fields)
 
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "sku":
+            from catalog.models import Sku
+
+            kwargs["queryset"] = Sku.objects.select_related("product")
+            kwargs["widget"] = SkuSearchWidget(db_field, self.admin_site)
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = sku_text
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DocumentAdmin(NamesMixin, DispatchAdmin):
+    """A warehouse document: written with its lines by its service, never edited afterwards.
+
+    ``create_fields`` are the header inputs of the add form; the lines come from the
+    inline rows (``DocumentLineInline``); ``view_fields`` is the read-only page.
+    """
+
+    create_fields: tuple[str, ...] = ()
+    view_fields: tuple[str, ...] = ()
+    # the document's own warehouse input: preselected when the reader has only one
+    own_warehouse_field = "warehouse"
+    list_per_page = 50
+
+    def get_fields(self, request, obj=None):
+        return list(self.create_fields) if obj is None else list(self.view_fields)
+
+    def get_fieldsets(self, request, obj=None):
+        return [(None, {"fields": self.get_fields(request, obj)})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else list(self.view_fields)
+
+    def editable_in_state(self, obj) -> bool:
+        return False  # written once by its service; the next steps are buttons
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.name == self.own_warehouse_field:
+            field.queryset = field.queryset.filter(is_active=True)
+            only = list(field.queryset[:2])
+            if len(only) == 1:  # the clerk's only warehouse
+                field.initial = only[0].pk
+                field.empty_label = None
+        return field
+
     def save_with_service(self, request, obj, form, change):
-        return self.create_through_service(request, form.cleaned_data)
+        """Nothing yet: the document is written with its lines (``save_formset``)."""
+        return None
 
-    def save_related(self, request, form, formsets, change):
-        """Lines are written by the service."""
+    def save_formset(self, request, form, formset, change):
+        # The service writes the lines; the history message names what it wrote.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if change:
+            return
+        quantity = next(
+            inline.quantity_field
+            for inline in self.get_inline_instances(request)
+            if inline.model is formset.model
+        )
+        lines = [
+            (row.cleaned_data["sku"], row.cleaned_data[quantity])
+            for row in formset.forms
+            if getattr(row, "cleaned_data", None)
+            and not row.cleaned_data.get("DELETE")
+            and row.cleaned_data.get("sku") is not None
+        ]
+        saved = self.create_through_service(request, form.cleaned_data, lines)
+        document = form.instance
+        for field in saved._meta.concrete_fields:
+            setattr(document, field.attname, getattr(saved, field.attname))
+        document._state.adding = False
+        document._state.db = saved._state.db
+        formset.new_objects = list(saved.lines.select_related("sku"))
 
-    def create_through_service(self, request, data):  # pragma: no cover - abstract
+    def create_through_service(self, request, data, lines):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def run_each(self, request, queryset, func, **kwargs):
@@ -177,9 +449,20 @@ class CoverageAreaInline(ReadOnlyInline):
 @admin.register(Warehouse)
 class WarehouseAdmin(DispatchAdmin):
     list_selector = selectors.warehouse_list
-    list_display = ["code", "name", "type", "region", "contact_name", "contact_phone", "is_active"]
+    nav_order = 80
+    nav_icon = "warehouse"
+    list_display = [
+        "name",
+        "code",
+        "type_label",
+        "region",
+        "contact_name",
+        "contact_phone",
+        "is_active",
+    ]
     list_filter = ["type", "region", "is_active"]
     search_fields = ["code", "name"]
+    search_help_text = _("Search by warehouse code or name.")
     fields = [
         "code",
         "name",
@@ -191,6 +474,16 @@ class WarehouseAdmin(DispatchAdmin):
         "is_active",
     ]
     inlines = [CoverageAreaInline]
+
+    type_label = choice_label(
+        "type",
+        {
+            Warehouse.Type.CENTRAL: "primary",
+            Warehouse.Type.REGIONAL: "info",
+            Warehouse.Type.SUPPLIER: "warning",
+        },
+        _("type"),
+    )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -206,11 +499,14 @@ class WarehouseAdmin(DispatchAdmin):
 
 
 @admin.register(CoverageArea)
-class CoverageAreaAdmin(DispatchAdmin):
+class CoverageAreaAdmin(NamesMixin, DispatchAdmin):
     list_selector = selectors.coverage_area_list
-    list_display = ["warehouse", "province", "tier", "promised_days"]
+    nav_order = 85
+    nav_icon = "map"
+    list_display = ["warehouse_name", "province", "tier", "promised_days"]
     list_filter = ["tier", "warehouse"]
-    search_fields = ["province__name", "warehouse__code"]
+    search_fields = ["province__name", "warehouse__code", "warehouse__name"]
+    search_help_text = _("Search by province or warehouse.")
     fields = ["warehouse", "province", "tier", "promised_days"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -245,8 +541,11 @@ class CarrierRuleInline(ReadOnlyInline):
 @admin.register(Carrier)
 class CarrierAdmin(DispatchAdmin):
     list_selector = selectors.carrier_list
-    list_display = ["code", "name", "is_active"]
+    nav_order = 90
+    nav_icon = "local_shipping"
+    list_display = ["name", "code", "is_active"]
     search_fields = ["code", "name"]
+    search_help_text = _("Search by carrier code or name.")
     fields = ["code", "name", "tracking_url", "is_active"]
     inlines = [CarrierRuleInline]
 
@@ -264,10 +563,12 @@ class CarrierAdmin(DispatchAdmin):
 @admin.register(CarrierRule)
 class CarrierRuleAdmin(DispatchAdmin):
     list_selector = selectors.carrier_rule_list
+    nav_order = 95
+    nav_icon = "rule"
     list_display = [
         "carrier",
-        "warehouse",
-        "province",
+        "warehouse_or_any",
+        "province_or_any",
         "first_item_fee_amount",
         "additional_item_fee_amount",
         "priority",
@@ -281,6 +582,14 @@ class CarrierRuleAdmin(DispatchAdmin):
         "additional_item_fee_amount",
         "priority",
     ]
+
+    @display(description=_("warehouse"))
+    def warehouse_or_any(self, obj):
+        return obj.warehouse.name if obj.warehouse_id else gettext("any warehouse")
+
+    @display(description=_("province"))
+    def province_or_any(self, obj):
+        return obj.province.name if obj.province_id else gettext("any province")
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -302,32 +611,132 @@ class CarrierRuleAdmin(DispatchAdmin):
 # --- stock and ledger -------------------------------------------------------------------
 
 
+class StockAlertFilter(admin.SimpleListFilter):
+    """库存预警: rows below their safety stock, or with nothing left to sell."""
+
+    title = _("stock alert")
+    parameter_name = "alert"
+    BELOW_SAFETY = "below_safety"
+    SELLABLE_ZERO = "sellable_zero"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.BELOW_SAFETY, _("Below safety stock")),
+            (self.SELLABLE_ZERO, _("Sellable is 0")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.BELOW_SAFETY:
+            return queryset.filter(below_safety_stock_q())
+        if self.value() == self.SELLABLE_ZERO:
+            return queryset.filter(sellable=0)
+        return queryset
+
+
+STOCK_EXPORT_COLUMNS = [
+    ExportColumn(_("product"), "sku.product.title"),
+    ExportColumn(_("SKU code"), "sku.code"),
+    ExportColumn(_("specification"), "sku.spec_text"),
+    ExportColumn(_("warehouse"), "warehouse.name"),
+    ExportColumn(_("on hand"), "on_hand"),
+    ExportColumn(_("reserved"), "reserved"),
+    ExportColumn(_("in transit"), "in_transit"),
+    ExportColumn(_("sellable"), "sellable"),
+    ExportColumn(_("safety stock"), "safety_stock"),
+    ExportColumn(_("updated at"), "updated_at"),
+]
+
+
 @admin.register(Stock)
-class StockAdmin(DispatchAdmin):
+class StockAdmin(NamesMixin, DispatchAdmin):
     list_selector = selectors.stock_list
+    nav_order = 10
+    nav_icon = "inventory_2"
     list_display = [
-        "warehouse",
-        "sku",
+        "product_name",
+        "sku_code",
+        "sku_spec",
+        "warehouse_name",
         "on_hand",
         "reserved",
         "in_transit",
-        "safety_stock",
         "sellable_display",
+        "safety_stock",
     ]
-    list_filter = ["warehouse"]
-    search_fields = ["sku__code"]
-    fields = ["warehouse", "sku", "on_hand", "reserved", "in_transit", "safety_stock", "updated_at"]
-    readonly_fields = ["warehouse", "sku", "on_hand", "reserved", "in_transit", "updated_at"]
+    list_filter = [StockAlertFilter, "warehouse"]
+    search_fields = ["sku__code", "sku__product__title"]
+    search_help_text = _("Search by SKU code or product name.")
+    fields = [
+        "product_name",
+        "sku_code",
+        "sku_spec",
+        "warehouse_name",
+        "on_hand",
+        "reserved",
+        "in_transit",
+        "sellable_units",
+        "safety_stock",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "product_name",
+        "sku_code",
+        "sku_spec",
+        "warehouse_name",
+        "on_hand",
+        "reserved",
+        "in_transit",
+        "sellable_units",
+        "updated_at",
+    ]
+    actions = ["export_selected"]
 
-    @admin.display(description=_("sellable"), ordering="sellable")
+    @display(
+        description=_("sellable"),
+        ordering="sellable",
+        label={"danger": "danger", "warning": "warning", "success": "success"},
+    )
     def sellable_display(self, obj):
+        """The sellable units; red at 0, orange below the safety stock."""
+        if obj.sellable <= 0:
+            return "danger", obj.sellable
+        if obj.safety_stock and obj.sellable < obj.safety_stock:
+            return "warning", obj.sellable
+        return "success", obj.sellable
+
+    @display(description=_("sellable"))
+    def sellable_units(self, obj):
         return obj.sellable
+
+    def get_urls(self):
+        return [
+            path(
+                "sku-search/",
+                self.admin_site.admin_view(sku_search_view),
+                name="dispatch_stock_sku_search",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("dispatch.view_stock")
+
+    @admin.action(description=_("Export selected to Excel"), permissions=["export"])
+    def export_selected(self, request, queryset):
+        return export_response(
+            user=request.user,
+            queryset=queryset.select_related("sku__product", "warehouse"),
+            columns=STOCK_EXPORT_COLUMNS,
+            filename="stock",
+            fmt="xlsx",
+            scoped=True,
+        )
 
     def save_with_service(self, request, obj, form, change):
         return services.stock_safety_set(
@@ -336,24 +745,59 @@ class StockAdmin(DispatchAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(DispatchReadOnlyAdmin):
+class StockMovementAdmin(NamesMixin, DispatchReadOnlyAdmin):
     list_selector = selectors.stock_movement_list
+    nav_order = 20
+    nav_icon = "swap_vert"
     list_display = [
         "created_at",
-        "stock",
-        "kind",
+        "product_name",
+        "sku_code",
+        "warehouse_name",
+        "kind_label",
         "on_hand_delta",
         "reserved_delta",
         "in_transit_delta",
-        "reference_type",
+        "reference_label",
         "reference_no",
-        "actor",
+        "actor_name",
     ]
     list_filter = ["kind", "reference_type"]
     search_fields = ["^reference_no", "=stock__sku__code"]
     search_help_text = _("Search by the beginning of a document number or a whole SKU code.")
-    list_select_related = ["stock", "actor"]
+    list_select_related = ["stock__warehouse", "stock__sku__product", "actor"]
     estimated_count = True
+    fields = [
+        "created_at",
+        "product_name",
+        "sku_code",
+        "sku_spec",
+        "warehouse_name",
+        "kind_text",
+        "on_hand_delta",
+        "reserved_delta",
+        "in_transit_delta",
+        "reference_label",
+        "reference_no",
+        "actor_name",
+        "note",
+    ]
+    readonly_fields = fields
+
+    kind_label = choice_label("kind", MOVEMENT_KIND_COLOURS, _("kind"))
+    kind_text = choice_text("kind", _("kind"))
+
+    @display(description=_("document type"))
+    def reference_label(self, obj):
+        return obj.get_reference_type_display()
+
+    @display(description=_("actor"))
+    def actor_name(self, obj):
+        return person_name(obj.actor)
+
+    @display(description=_("warehouse"))
+    def warehouse_name(self, obj):
+        return obj.stock.warehouse.name
 
 
 # --- allocations and shipments ----------------------------------------------------------
@@ -367,9 +811,14 @@ class ShipActionForm(ActionForm):
     waybill_no = forms.CharField(label=_("waybill number"), required=False, max_length=64)
 
 
-class ShipmentInline(ReadOnlyInline):
+class ShipmentInline(NamesMixin, ReadOnlyInline):
     model = Shipment
-    fields = ["shipment_no", "warehouse", "carrier", "status", "waybill_no"]
+    fields = ["shipment_no", "warehouse_name", "carrier", "status_text", "waybill_no"]
+    readonly_fields = fields
+
+    @display(description=_("status"))
+    def status_text(self, obj):
+        return obj.get_status_display()
 
     def get_queryset(self, request):
         """Only the shipments in the reader's scope (a split order spans warehouses)."""
@@ -379,12 +828,42 @@ class ShipmentInline(ReadOnlyInline):
 @admin.register(Allocation)
 class AllocationAdmin(DispatchReadOnlyAdmin):
     list_selector = selectors.allocation_list
-    list_display = ["order_no", "province", "status", "promised_delivery_date", "created_at"]
+    nav_order = 40
+    nav_icon = "alt_route"
+    list_display = ["order_no", "province", "status_label", "promised_delivery_date", "created_at"]
     list_filter = ["status"]
     search_fields = ["order_no"]
+    search_help_text = _("Search by order number.")
+    fields = [
+        "order_no",
+        "province",
+        "status_text",
+        "promised_delivery_date",
+        "created_by_name",
+        "created_at",
+        "released_reason",
+    ]
+    readonly_fields = fields
     inlines = [ShipmentInline]
     action_form = ReasonActionForm
     actions = ["release_selected"]
+    actions_detail = ["release_button"]
+
+    status_label = choice_label("status", ALLOCATION_STATUS_COLOURS)
+    status_text = choice_text("status")
+
+    @display(description=_("created by"))
+    def created_by_name(self, obj):
+        return person_name(obj.created_by)
+
+    @workflow_action(
+        description=_("Release the reserved stock"),
+        permission="dispatch.change_allocation",
+        when=lambda allocation: allocation.status == Allocation.Status.ALLOCATED,
+        reason=True,
+    )
+    def release_button(self, request, allocation, reason):
+        services.allocation_release(actor=request.user, order_no=allocation.order_no, reason=reason)
 
     def has_release_permission(self, request):
         return request.user.has_perm("dispatch.change_allocation")
@@ -402,9 +881,10 @@ class AllocationAdmin(DispatchReadOnlyAdmin):
             )
 
 
-class ShipmentLineInline(ReadOnlyInline):
+class ShipmentLineInline(NamesMixin, ReadOnlyInline):
     model = ShipmentLine
-    fields = ["sku", "quantity"]
+    fields = ["product_name", "sku_code", "sku_spec", "quantity"]
+    readonly_fields = fields
 
 
 class TrackingEventInline(ReadOnlyInline):
@@ -413,14 +893,16 @@ class TrackingEventInline(ReadOnlyInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(DispatchReadOnlyAdmin):
+class ShipmentAdmin(NamesMixin, DispatchReadOnlyAdmin):
     list_selector = selectors.shipment_list
+    nav_order = 30
+    nav_icon = "package_2"
     list_display = [
         "shipment_no",
         "order_no",
-        "warehouse",
+        "warehouse_name",
         "carrier",
-        "status",
+        "status_label",
         "is_supplier_order",
         "waybill_no",
         "last_event_at",
@@ -428,9 +910,29 @@ class ShipmentAdmin(DispatchReadOnlyAdmin):
     ]
     list_filter = ["status", "is_stale", "is_supplier_order", "warehouse"]
     search_fields = ["shipment_no", "order_no", "waybill_no"]
+    search_help_text = _("Search by shipment, order or waybill number.")
+    fields = [
+        "shipment_no",
+        "order_no",
+        "warehouse_name",
+        "carrier",
+        "status_text",
+        "is_supplier_order",
+        "promised_days",
+        "shipping_fee_amount",
+        "waybill_no",
+        "shipped_at",
+        "delivered_at",
+        "last_event_at",
+        "is_stale",
+    ]
+    readonly_fields = fields
     inlines = [ShipmentLineInline, TrackingEventInline]
     action_form = ShipActionForm
     actions = ["ship_selected"]
+
+    status_label = choice_label("status", SHIPMENT_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     def has_ship_permission(self, request):
         return request.user.has_perm("dispatch.change_shipment")
@@ -455,74 +957,133 @@ class ShipmentAdmin(DispatchReadOnlyAdmin):
 # --- warehouse documents ----------------------------------------------------------------
 
 
-class PurchaseInboundLineInline(ReadOnlyInline):
+class PurchaseInboundLineInline(DocumentLineInline):
     model = PurchaseInboundLine
-    fields = ["sku", "quantity"]
 
 
 @admin.register(PurchaseInbound)
 class PurchaseInboundAdmin(DocumentAdmin):
     list_selector = selectors.purchase_inbound_list
-    list_display = ["document_no", "warehouse", "supplier_name", "status", "created_at"]
+    nav_order = 50
+    nav_icon = "move_to_inbox"
+    list_display = [
+        "document_no",
+        "warehouse_name",
+        "supplier_name",
+        "status_label",
+        "created_by_name",
+        "created_at",
+    ]
     list_filter = ["status", "warehouse"]
     search_fields = ["document_no", "supplier_name"]
+    search_help_text = _("Search by document number or supplier.")
     create_fields = ("warehouse", "supplier_name", "note")
+    view_fields = (
+        "document_no",
+        "warehouse_name",
+        "supplier_name",
+        "status_text",
+        "created_by_name",
+        "created_at",
+        "arrived_at",
+        "note",
+    )
     inlines = [PurchaseInboundLineInline]
     actions = ["arrive_selected"]
+    actions_detail = ["arrive_button"]
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
+    status_label = choice_label("status", DOCUMENT_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     def has_arrive_permission(self, request):
         return request.user.has_perm("dispatch.change_purchaseinbound")
 
-    def create_through_service(self, request, data):
+    def create_through_service(self, request, data, lines):
         return services.purchase_inbound_create(
             actor=request.user,
             warehouse=data["warehouse"],
-            lines=data["lines_text"],
+            lines=lines,
             supplier_name=data.get("supplier_name") or "",
             note=data.get("note") or "",
         )
+
+    @workflow_action(
+        description=_("Book arrival"),
+        permission="dispatch.change_purchaseinbound",
+        when=lambda document: document.status == PurchaseInbound.Status.IN_TRANSIT,
+        confirm=_("The goods are in the warehouse: their units move from in transit to on hand."),
+    )
+    def arrive_button(self, request, document):
+        services.purchase_inbound_arrive(actor=request.user, document=document)
 
     @admin.action(description=_("Book arrival"), permissions=["arrive"])
     def arrive_selected(self, request, queryset):
         self.run_each(request, queryset, services.purchase_inbound_arrive)
 
 
-class TransferLineInline(ReadOnlyInline):
+class TransferLineInline(DocumentLineInline):
     model = TransferLine
-    fields = ["sku", "quantity"]
 
 
 @admin.register(Transfer)
 class TransferAdmin(DocumentAdmin):
     list_selector = selectors.transfer_list
-    list_display = ["document_no", "from_warehouse", "to_warehouse", "status", "created_at"]
+    nav_order = 55
+    nav_icon = "sync_alt"
+    list_display = [
+        "document_no",
+        "from_warehouse_name",
+        "to_warehouse_name",
+        "status_label",
+        "created_by_name",
+        "created_at",
+    ]
     list_filter = ["status"]
     search_fields = ["document_no"]
+    search_help_text = _("Search by document number.")
     create_fields = ("from_warehouse", "to_warehouse", "note")
+    view_fields = (
+        "document_no",
+        "from_warehouse_name",
+        "to_warehouse_name",
+        "status_text",
+        "created_by_name",
+        "created_at",
+        "received_at",
+        "note",
+    )
+    own_warehouse_field = "from_warehouse"
     inlines = [TransferLineInline]
     actions = ["receive_selected"]
+    actions_detail = ["receive_button"]
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
+    status_label = choice_label("status", DOCUMENT_STATUS_COLOURS)
+    status_text = choice_text("status")
+
+    @display(description=_("from warehouse"))
+    def from_warehouse_name(self, obj):
+        return obj.from_warehouse.name
+
+    @display(description=_("to warehouse"))
+    def to_warehouse_name(self, obj):
+        return obj.to_warehouse.name
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "to_warehouse":  # the destination may be any active warehouse
             kwargs["queryset"] = selectors.transfer_destination_list(actor=request.user)
+            kwargs.setdefault("widget", UnfoldAdminSelectWidget())
             return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_receive_permission(self, request):
         return request.user.has_perm("dispatch.change_transfer")
 
-    def create_through_service(self, request, data):
+    def create_through_service(self, request, data, lines):
         return services.transfer_create(
             actor=request.user,
             from_warehouse=data["from_warehouse"],
             to_warehouse=data["to_warehouse"],
-            lines=data["lines_text"],
+            lines=lines,
             note=data.get("note") or "",
         )
 
@@ -531,88 +1092,153 @@ class TransferAdmin(DocumentAdmin):
         self.message_user(request, _("Transfer %(no)s shipped out.") % {"no": obj.document_no})
         return HttpResponseRedirect("../")
 
+    @workflow_action(
+        description=_("Receive at the destination"),
+        permission="dispatch.change_transfer",
+        when=lambda document: document.status == Transfer.Status.SHIPPED,
+        confirm=_("The goods arrived: their units move from in transit to on hand."),
+    )
+    def receive_button(self, request, document):
+        services.transfer_receive(actor=request.user, document=document)
+
     @admin.action(description=_("Receive at the destination"), permissions=["receive"])
     def receive_selected(self, request, queryset):
         self.run_each(request, queryset, services.transfer_receive)
 
 
-class StocktakeLineInline(ReadOnlyInline):
+class StocktakeLineInline(DocumentLineInline):
     model = StocktakeLine
-    fields = ["sku", "book_quantity", "counted", "difference"]
+    quantity_field = "counted"
+    view_fields = ("product_name", "sku_code", "sku_spec", "book_quantity", "counted", "difference")
 
 
 @admin.register(Stocktake)
 class StocktakeAdmin(DocumentAdmin):
     list_selector = selectors.stocktake_list
-    list_display = ["document_no", "warehouse", "created_at", "created_by"]
+    nav_order = 60
+    nav_icon = "fact_check"
+    list_display = ["document_no", "warehouse_name", "created_by_name", "created_at"]
     list_filter = ["warehouse"]
     search_fields = ["document_no"]
+    search_help_text = _("Search by document number.")
     create_fields = ("warehouse", "note")
+    view_fields = ("document_no", "warehouse_name", "created_by_name", "created_at", "note")
     inlines = [StocktakeLineInline]
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
-    def create_through_service(self, request, data):
+    def create_through_service(self, request, data, lines):
         return services.stocktake_record(
             actor=request.user,
             warehouse=data["warehouse"],
-            counts=data["lines_text"],
+            counts=lines,
             note=data.get("note") or "",
         )
 
 
-class ReturnReceiptLineInline(ReadOnlyInline):
+class ReturnReceiptLineInline(DocumentLineInline):
     model = ReturnReceiptLine
-    fields = ["sku", "quantity"]
 
 
 @admin.register(ReturnReceipt)
 class ReturnReceiptAdmin(DocumentAdmin):
     list_selector = selectors.return_receipt_list
-    list_display = ["document_no", "warehouse", "order_no", "created_at"]
+    nav_order = 65
+    nav_icon = "assignment_return"
+    list_display = ["document_no", "warehouse_name", "order_no", "created_by_name", "created_at"]
     list_filter = ["warehouse"]
     search_fields = ["document_no", "order_no"]
+    search_help_text = _("Search by document or order number.")
     create_fields = ("warehouse", "order_no", "note")
+    view_fields = (
+        "document_no",
+        "warehouse_name",
+        "order_no",
+        "created_by_name",
+        "created_at",
+        "note",
+    )
     inlines = [ReturnReceiptLineInline]
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
-    def create_through_service(self, request, data):
+    def create_through_service(self, request, data, lines):
         return services.return_receipt_record(
             actor=request.user,
             warehouse=data["warehouse"],
             order_no=data["order_no"],
-            lines=data["lines_text"],
+            lines=lines,
             note=data.get("note") or "",
         )
 
 
-class StockSnapshotLineInline(ReadOnlyInline):
+class StockSnapshotLineInline(NamesMixin, ReadOnlyInline):
     model = StockSnapshotLine
-    fields = ["sku", "reported_on_hand", "book_on_hand", "difference", "status"]
+    fields = [
+        "product_name",
+        "sku_code",
+        "reported_on_hand",
+        "book_on_hand",
+        "difference",
+        "status_text",
+    ]
+    readonly_fields = fields
+
+    @display(description=_("status"))
+    def status_text(self, obj):
+        return obj.get_status_display()
 
 
 @admin.register(StockSnapshot)
-class StockSnapshotAdmin(DocumentAdmin):
+class StockSnapshotAdmin(NamesMixin, DispatchAdmin):
     list_selector = selectors.stock_snapshot_list
-    list_display = ["document_no", "warehouse", "taken_at", "source", "status"]
+    nav_order = 70
+    nav_icon = "inventory"
+    list_display = ["document_no", "warehouse_name", "taken_at", "source_text", "status_label"]
     list_filter = ["status", "warehouse", "source"]
     search_fields = ["document_no"]
-    create_fields = ("warehouse", "taken_at", "note")
-    line_fields = ("lines_text", "file")
-    line_form = SnapshotForm
+    search_help_text = _("Search by document number.")
+    create_fields = ("warehouse", "taken_at", "note", "lines_text", "file")
+    view_fields = (
+        "document_no",
+        "warehouse_name",
+        "taken_at",
+        "source_text",
+        "status_text",
+        "created_by_name",
+        "reconciled_at",
+        "note",
+    )
+    form = SnapshotForm
     inlines = [StockSnapshotLineInline]
     actions = ["reconcile_selected"]
+    actions_detail = ["reconcile_button"]
+
+    status_label = choice_label("status", SNAPSHOT_STATUS_COLOURS)
+    SOURCES = {"api": _("warehouse system"), "file": _("uploaded file"), "admin": _("typed in")}
+
+    @display(description=_("source"))
+    def source_text(self, obj):
+        return self.SOURCES.get(obj.source, obj.source)
+
+    status_text = choice_text("status")
+
+    def get_fields(self, request, obj=None):
+        return list(self.create_fields) if obj is None else list(self.view_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else list(self.view_fields)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
 
+    def editable_in_state(self, obj) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def has_reconcile_permission(self, request):
         return request.user.has_perm("dispatch.change_stocksnapshot")
 
-    def create_through_service(self, request, data):
+    def save_with_service(self, request, obj, form, change):
+        data = form.cleaned_data
         if data.get("file"):
             lines, source = snapshot_lines_from_file(data["file"]), "file"
         else:
@@ -626,6 +1252,14 @@ class StockSnapshotAdmin(DocumentAdmin):
             note=data.get("note") or "",
         )
 
+    @workflow_action(
+        description=_("Reconcile now"),
+        permission="dispatch.change_stocksnapshot",
+        when=lambda document: document.status == StockSnapshot.Status.PENDING,
+    )
+    def reconcile_button(self, request, document):
+        services.stock_snapshot_reconcile(actor=request.user, snapshot_doc=document)
+
     @admin.action(description=_("Reconcile now"), permissions=["reconcile"])
     def reconcile_selected(self, request, queryset):
         for document in queryset:
@@ -637,15 +1271,45 @@ class StockSnapshotAdmin(DocumentAdmin):
             )
 
 
+def _waiting_for_review(line) -> bool:
+    return line.status == StockSnapshotLine.Status.NEEDS_REVIEW
+
+
 @admin.register(StockSnapshotLine)
-class StockSnapshotLineAdmin(DispatchReadOnlyAdmin):
+class StockSnapshotLineAdmin(NamesMixin, DispatchReadOnlyAdmin):
     """The review queue: reported figures too far from the ledger."""
 
     list_selector = selectors.stock_snapshot_line_list
-    list_display = ["document", "sku", "reported_on_hand", "book_on_hand", "difference", "status"]
+    nav_order = 75
+    nav_icon = "rate_review"
+    list_display = [
+        "document",
+        "product_name",
+        "sku_code",
+        "reported_on_hand",
+        "book_on_hand",
+        "difference",
+        "status_label",
+    ]
     list_filter = ["status"]
     search_fields = ["sku__code", "document__document_no"]
+    search_help_text = _("Search by SKU code or document number.")
+    fields = [
+        "document",
+        "product_name",
+        "sku_code",
+        "sku_spec",
+        "reported_on_hand",
+        "book_on_hand",
+        "difference",
+        "status_text",
+    ]
+    readonly_fields = fields
     actions = ["accept_selected", "reject_selected"]
+    actions_detail = ["accept_button", "reject_button"]
+
+    status_label = choice_label("status", SNAPSHOT_LINE_STATUS_COLOURS)
+    status_text = choice_text("status")
 
     def has_review_permission(self, request):
         return request.user.has_perm("dispatch.change_stocksnapshot")
@@ -659,6 +1323,22 @@ class StockSnapshotLineAdmin(DispatchReadOnlyAdmin):
                 line=line,
                 accept=accept,
             )
+
+    @workflow_action(
+        description=_("Accept: book the difference"),
+        permission="dispatch.change_stocksnapshot",
+        when=_waiting_for_review,
+    )
+    def accept_button(self, request, line):
+        services.stock_snapshot_line_review(actor=request.user, line=line, accept=True)
+
+    @workflow_action(
+        description=_("Reject: keep the ledger figure"),
+        permission="dispatch.change_stocksnapshot",
+        when=_waiting_for_review,
+    )
+    def reject_button(self, request, line):
+        services.stock_snapshot_line_review(actor=request.user, line=line, accept=False)
 
     @admin.action(description=_("Accept: book the difference"), permissions=["review"])
     def accept_selected(self, request, queryset):

@@ -11,7 +11,10 @@ class DispatchConfig(AppConfig):
         from mall.core.scoping import declare_scope
 
         from . import models as m
-        from . import parameters  # noqa: F401 - registers the system parameters
+        from . import (
+            parameters,  # noqa: F401 - registers the system parameters
+            workbench_items,  # noqa: F401 - registers the workbench tiles
+        )
         from .availability import sellable_units_by_sku
         from .services import transitions  # noqa: F401 - registers the status tables
 

@@ -45,12 +45,26 @@ def sellable_units_by_sku(sku_ids: Iterable[int]) -> dict[int, int]:
     return {pk: int(found.get(pk, 0)) for pk in ids}
 
 
-def low_stock_skus() -> list[dict]:
-    """SKUs whose sellable stock is below their total safety stock (active warehouses)."""
+def low_stock_skus(sku_ids: Iterable[int] | None = None) -> list[dict]:
+    """SKUs whose sellable stock is below their total safety stock (active warehouses).
+
+    ``sku_ids`` narrows the answer to those SKUs (an alert check after a stock change).
+    """
+    rows = Stock.objects.filter(warehouse__is_active=True)
+    if sku_ids is not None:
+        rows = rows.filter(sku_id__in=sorted({int(pk) for pk in sku_ids}))
     return list(
-        Stock.objects.filter(warehouse__is_active=True)
-        .values("sku_id")
+        rows.values("sku_id")
         .annotate(sellable=Coalesce(Sum(sellable_expression()), 0), safety=Sum("safety_stock"))
         .filter(Q(safety__gt=0) & Q(sellable__lt=F("safety")))
         .order_by("sku_id")
     )
+
+
+def below_safety_stock_q() -> Q:
+    """Stock rows under their alert level (on a queryset annotated with ``sellable``).
+
+    A safety stock is set and the sellable units are below it, in an active warehouse:
+    per row what :func:`dispatch.availability.low_stock_skus` says per SKU.
+    """
+    return Q(warehouse__is_active=True, safety_stock__gt=0, sellable__lt=F("safety_stock"))

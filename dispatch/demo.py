@@ -6,6 +6,8 @@
 * carriers with cost rules;
 * stock for every SKU the catalog demo created, brought in through purchase
   inbounds; ``DEMO-FLASH-001`` has exactly 10 sellable units in total;
+* a receiving day at ``WH-SH``: two SKUs below their safety stock (low-stock alerts on
+  the workbench) and a purchase on its way in, waiting to be booked as arrived;
 * ``warehouse_sh`` works on ``WH-SH`` only (object grant), the clerk role and the
   regional ops roles get their dispatch permissions.
 
@@ -100,6 +102,8 @@ REMOTE_PROVINCES = ["西藏", "新疆"]  # only EMS delivers there in the demo
 REGULAR_UNITS = {"WH-SH": 60, "WH-BJ": 30, "WH-GZ": 30}
 SUPPLIER_UNITS = 100
 SAFETY_STOCK = 10
+LOW_SAFETY_STOCK = 80  # two WH-SH SKUs get this: 60 on hand is below it (alerts)
+ARRIVING_SUPPLIER = "苏泊尔供应链"
 
 CLERK_PERMISSIONS = [
     "dispatch.view_warehouse",
@@ -124,6 +128,8 @@ CLERK_PERMISSIONS = [
     "dispatch.change_stocksnapshot",
     "dispatch.view_stocksnapshotline",
     "dispatch.view_carrier",
+    "dispatch.view_carrierrule",
+    "dispatch.view_coveragearea",
 ]
 OPS_PERMISSIONS = [
     "dispatch.view_warehouse",
@@ -216,7 +222,7 @@ def _stock(actor, warehouses, stdout) -> None:
             warehouse=warehouses[code],
             lines=lines,
             supplier_name="演示供应商",
-            note="demo opening stock",
+            note="期初库存（演示）",
         )
         services.purchase_inbound_arrive(actor=actor, document=document)
     for stock in Stock.objects.filter(
@@ -225,6 +231,23 @@ def _stock(actor, warehouses, stdout) -> None:
         services.stock_safety_set(actor=actor, stock=stock, safety_stock=SAFETY_STOCK)
     if skus:
         stdout.write(f"  dispatch: stock for {len(skus)} SKUs")
+        _receiving_day(actor, warehouses, [s for s in skus if s.code != FLASH_SKU], stdout)
+
+
+def _receiving_day(actor, warehouses, skus, stdout) -> None:
+    """Work waiting at WH-SH: two SKUs below safety stock and a purchase on its way in."""
+    shanghai = warehouses["WH-SH"]
+    for stock in Stock.objects.filter(warehouse=shanghai, sku__in=skus[:2]):
+        services.stock_safety_set(actor=actor, stock=stock, safety_stock=LOW_SAFETY_STOCK)
+    if skus[:2]:
+        services.purchase_inbound_create(
+            actor=actor,
+            warehouse=shanghai,
+            lines=[(sku.code, 40) for sku in skus[:2]],
+            supplier_name=ARRIVING_SUPPLIER,
+            note="补货：低于安全库存",
+        )
+        stdout.write("  dispatch: WH-SH has 2 low-stock SKUs and a purchase on its way")
 
 
 def _grants(actor, warehouses, stdout) -> None:

@@ -94,7 +94,7 @@ class CoverageArea(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.warehouse_id}→{self.province_id} T{self.tier}"
+        return f"{self.warehouse.name} → {self.province.name}（{self.get_tier_display()}）"
 
 
 class Carrier(TimeStampedModel):
@@ -163,7 +163,9 @@ class CarrierRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.carrier_id}: {self.warehouse_id or '*'}→{self.province_id or '*'}"
+        where = self.warehouse.name if self.warehouse_id else "*"
+        to = self.province.name if self.province_id else "*"
+        return f"{self.carrier.name}：{where} → {to}"
 
     def cost_for(self, units: int):
         return self.first_item_fee_amount + self.additional_item_fee_amount * max(units - 1, 0)
@@ -213,7 +215,7 @@ class Stock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.warehouse_id}/{self.sku_id}"
+        return f"{self.warehouse.name} · {self.sku.code}"
 
     @property
     def free(self) -> int:
@@ -237,6 +239,17 @@ class StockMovement(models.Model):
         STOCKTAKE_LOSS = "stocktake_loss", _("Stocktake loss")
         SYNC_ADJUSTMENT = "sync_adjustment", _("Sync adjustment")
 
+    class ReferenceType(models.TextChoices):
+        """What kind of document caused the movement (``reference_no`` names it)."""
+
+        PURCHASE_INBOUND = "purchase_inbound", _("Purchase inbound")
+        TRANSFER = "transfer", _("Transfer")
+        STOCKTAKE = "stocktake", _("Stocktake")
+        RETURN_RECEIPT = "return_receipt", _("Return receipt")
+        STOCK_SNAPSHOT = "stock_snapshot", _("Stock snapshot")
+        ORDER = "order", _("Order")
+        SHIPMENT = "shipment", _("Shipment")
+
     stock = models.ForeignKey(
         Stock, verbose_name=_("stock"), on_delete=models.PROTECT, related_name="movements"
     )
@@ -244,7 +257,9 @@ class StockMovement(models.Model):
     on_hand_delta = models.IntegerField(_("on hand change"), default=0)
     reserved_delta = models.IntegerField(_("reserved change"), default=0)
     in_transit_delta = models.IntegerField(_("in transit change"), default=0)
-    reference_type = models.CharField(_("document type"), max_length=40)
+    reference_type = models.CharField(
+        _("document type"), max_length=40, choices=ReferenceType.choices
+    )
     reference_no = models.CharField(_("document number"), max_length=64, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -267,7 +282,7 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.reference_type}:{self.reference_no}"
+        return f"{self.get_kind_display()} {self.reference_no}"
 
 
 class Allocation(TimeStampedModel):
@@ -307,7 +322,7 @@ class Allocation(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_no} ({self.status})"
+        return f"{self.order_no}（{self.get_status_display()}）"
 
 
 class Shipment(TimeStampedModel):
@@ -380,7 +395,7 @@ class ShipmentLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku_id} × {self.quantity}"
+        return f"{self.sku.code} × {self.quantity}"
 
 
 class TrackingEvent(models.Model):
@@ -407,7 +422,7 @@ class TrackingEvent(models.Model):
         ordering = ["shipment", "occurred_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.shipment_id} {self.occurred_at:%Y-%m-%d %H:%M} {self.description}"
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description}"
 
 
 class StockDocument(TimeStampedModel):
@@ -439,7 +454,7 @@ class DocumentLine(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.sku_id} × {self.quantity}"
+        return f"{self.sku.code} × {self.quantity}"
 
 
 class PurchaseInbound(StockDocument):
@@ -546,7 +561,7 @@ class StocktakeLine(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.sku_id}: {self.book_quantity} → {self.counted}"
+        return f"{self.sku.code}: {self.book_quantity} → {self.counted}"
 
 
 class ReturnReceipt(StockDocument):
@@ -631,4 +646,4 @@ class StockSnapshotLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku_id}: {self.reported_on_hand}"
+        return f"{self.sku.code}: {self.reported_on_hand}"

@@ -7,12 +7,13 @@ ops see their regions' warehouses; out of scope is "not found".
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from mall.core.actors import is_system_actor
 from mall.core.scoping import scope_queryset
 
-from .availability import sellable_expression
+from .access import warehouses_in_scope
+from .availability import below_safety_stock_q, sellable_expression
 from .exceptions import DispatchNotFound
 from .models import (
     Allocation,
@@ -67,14 +68,69 @@ def stock_list(*, actor) -> QuerySet[Stock]:
     """
     return scope_queryset(
         actor,
-        Stock.objects.select_related("warehouse", "sku").annotate(sellable=sellable_expression()),
+        Stock.objects.select_related("warehouse", "sku__product").annotate(
+            sellable=sellable_expression()
+        ),
     )
+
+
+def low_stock_list(*, actor) -> QuerySet[Stock]:
+    """Stock rows in scope below their safety stock (the workbench tile and chart)."""
+    return stock_list(actor=actor).filter(below_safety_stock_q())
+
+
+def low_stock_by_warehouse(*, actor) -> list[tuple[str, int]]:
+    """``[(warehouse name, rows below safety stock)]`` over the warehouses in scope."""
+    counts = dict(
+        low_stock_list(actor=actor)
+        .order_by()
+        .values("warehouse_id")
+        .annotate(rows=Count("id"))
+        .values_list("warehouse_id", "rows")
+    )
+    return [
+        (warehouse.name, int(counts.get(warehouse.pk, 0)))
+        for warehouse in warehouse_list(actor=actor).filter(is_active=True).order_by("code")
+    ]
+
+
+def sku_pick_list(*, actor, term: str = "", offset: int = 0, limit: int = 20) -> list[tuple]:
+    """SKUs a warehouse document line may name, with the sellable units in ``actor``'s scope.
+
+    Any SKU of the catalogue may be received, counted or moved (the services accept
+    any SKU code): the list matches the SKU code, the product name or the product
+    code. The figure beside each is summed over the warehouses ``actor`` may see
+    only, so the search tells nothing about other warehouses' stock. Returns
+    ``[(sku, sellable)]``, SKU codes in order.
+    """
+    from catalog.models import Sku
+
+    skus = Sku.objects.select_related("product").order_by("code")
+    term = (term or "").strip()
+    if term:
+        skus = skus.filter(
+            Q(code__icontains=term)
+            | Q(product__title__icontains=term)
+            | Q(product__code__iexact=term)
+        )
+    page = list(skus[offset : offset + limit])
+    stocks = Stock.objects.filter(sku_id__in=[sku.pk for sku in page], warehouse__is_active=True)
+    warehouses = warehouses_in_scope(actor)
+    if warehouses is not None:
+        stocks = stocks.filter(warehouse__in=warehouses)
+    units = dict(
+        stocks.order_by()
+        .values("sku_id")
+        .annotate(units=Sum(sellable_expression()))
+        .values_list("sku_id", "units")
+    )
+    return [(sku, int(units.get(sku.pk) or 0)) for sku in page]
 
 
 def stock_movement_list(*, actor) -> QuerySet[StockMovement]:
     return scope_queryset(
         actor,
-        StockMovement.objects.select_related("stock__warehouse", "stock__sku", "actor"),
+        StockMovement.objects.select_related("stock__warehouse", "stock__sku__product", "actor"),
     )
 
 
@@ -97,7 +153,9 @@ def allocation_list_with_shipments(*, actor) -> QuerySet[Allocation]:
 def shipment_list(*, actor) -> QuerySet[Shipment]:
     return scope_queryset(
         actor,
-        Shipment.objects.select_related("warehouse", "carrier").prefetch_related("lines__sku"),
+        Shipment.objects.select_related("warehouse", "carrier").prefetch_related(
+            "lines__sku__product"
+        ),
     )
 
 
@@ -130,16 +188,19 @@ def shipment_get(*, actor, pk: int) -> Shipment:
 
 def purchase_inbound_list(*, actor) -> QuerySet[PurchaseInbound]:
     return scope_queryset(
-        actor, PurchaseInbound.objects.select_related("warehouse").prefetch_related("lines__sku")
+        actor,
+        PurchaseInbound.objects.select_related("warehouse", "created_by").prefetch_related(
+            "lines__sku__product"
+        ),
     )
 
 
 def transfer_list(*, actor) -> QuerySet[Transfer]:
     return scope_queryset(
         actor,
-        Transfer.objects.select_related("from_warehouse", "to_warehouse").prefetch_related(
-            "lines__sku"
-        ),
+        Transfer.objects.select_related(
+            "from_warehouse", "to_warehouse", "created_by"
+        ).prefetch_related("lines__sku__product"),
     )
 
 
@@ -152,7 +213,10 @@ def stocktake_list(*, actor) -> QuerySet[Stocktake]:
 
 def return_receipt_list(*, actor) -> QuerySet[ReturnReceipt]:
     return scope_queryset(
-        actor, ReturnReceipt.objects.select_related("warehouse").prefetch_related("lines__sku")
+        actor,
+        ReturnReceipt.objects.select_related("warehouse", "created_by").prefetch_related(
+            "lines__sku__product"
+        ),
     )
 
 
@@ -163,7 +227,9 @@ def stock_snapshot_list(*, actor) -> QuerySet[StockSnapshot]:
 
 
 def stock_snapshot_line_list(*, actor) -> QuerySet[StockSnapshotLine]:
-    return scope_queryset(actor, StockSnapshotLine.objects.select_related("document", "sku"))
+    return scope_queryset(
+        actor, StockSnapshotLine.objects.select_related("document", "sku__product")
+    )
 
 
 def stock_ledger_mismatches(*, actor) -> list[dict]:

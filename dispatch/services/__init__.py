@@ -5,7 +5,8 @@
 * ``stock`` — the warehouse documents: purchase inbound, transfer, stocktake, return
   receipt, safety stock.
 * ``allocation`` — pre-dispatch, allocate, release, ship-out, tracking events.
-* ``sync`` — inventory snapshots and their reconciliation, low-stock alerts.
+* ``sync`` — inventory snapshots and their reconciliation, low-stock alerts (sent, and
+  resolved when they clear).
 * ``setup`` — warehouses, coverage areas, carriers and their rules.
 * ``transitions`` — the status tables (``mall.core.transitions``).
 
@@ -42,6 +43,7 @@ from .stock import (
     transfer_receive,
 )
 from .sync import (
+    low_stock_alerts_clear,
     low_stock_alerts_send,
     stock_snapshot_line_review,
     stock_snapshot_reconcile,
@@ -58,6 +60,7 @@ __all__ = [
     "carrier_save",
     "coverage_area_remove",
     "coverage_area_save",
+    "low_stock_alerts_clear",
     "low_stock_alerts_send",
     "predispatch",
     "purchase_inbound_arrive",

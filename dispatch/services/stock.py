@@ -33,6 +33,7 @@ from ..models import (
     Warehouse,
 )
 from .ledger import StockChange, _stock_rows, stock_move
+from .sync import low_stock_alerts_clear
 
 Kind = StockMovement.Kind
 
@@ -112,6 +113,7 @@ def purchase_inbound_arrive(*, actor, document: PurchaseInbound) -> PurchaseInbo
         reference_type="purchase_inbound",
         reference_no=document.document_no,
     )
+    low_stock_alerts_clear(actor=actor, sku_ids=[ln.sku_id for ln in lines])
     transition(
         document,
         PurchaseInbound.Status.ARRIVED,
@@ -197,6 +199,7 @@ def transfer_receive(*, actor, document: Transfer) -> Transfer:
         reference_type="transfer",
         reference_no=document.document_no,
     )
+    low_stock_alerts_clear(actor=actor, sku_ids=[ln.sku_id for ln in lines])
     transition(
         document,
         Transfer.Status.RECEIVED,
@@ -257,6 +260,7 @@ def stocktake_record(*, actor, warehouse: Warehouse, counts: Iterable, note: str
     stock_move(
         actor=actor, changes=changes, reference_type="stocktake", reference_no=document.document_no
     )
+    low_stock_alerts_clear(actor=actor, sku_ids=[ln.sku_id for ln in parsed])
     audit(
         actor=actor,
         action="dispatch.stocktake_record",
@@ -305,6 +309,7 @@ def return_receipt_record(
         reference_type="return_receipt",
         reference_no=document.document_no,
     )
+    low_stock_alerts_clear(actor=actor, sku_ids=[ln.sku_id for ln in parsed])
     audit(
         actor=actor,
         action="dispatch.return_receipt_record",
@@ -325,6 +330,7 @@ def stock_safety_set(*, actor, stock: Stock, safety_stock: int) -> Stock:
     before = snapshot(stock, ["safety_stock"])
     stock.safety_stock = safety_stock
     stock.save(update_fields=["safety_stock", "updated_at"])
+    low_stock_alerts_clear(actor=actor, sku_ids=[stock.sku_id])
     audit(
         actor=actor,
         action="dispatch.stock_safety_set",

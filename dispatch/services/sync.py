@@ -152,6 +152,7 @@ def stock_snapshot_reconcile(*, actor, snapshot_doc: StockSnapshot) -> StockSnap
         reference_type="stock_snapshot",
         reference_no=document.document_no,
     )
+    low_stock_alerts_clear(actor=actor, sku_ids=[ln.sku_id for ln in lines])
     review = len(outcome[StockSnapshotLine.Status.NEEDS_REVIEW])
     transition(
         document,
@@ -208,6 +209,8 @@ def stock_snapshot_line_review(
         action="dispatch.stock_snapshot_line_review",
         data={"snapshot": document.document_no, "difference": line.difference},
     )
+    if accept:
+        low_stock_alerts_clear(actor=actor, sku_ids=[line.sku_id])
     if not document.lines.filter(status=StockSnapshotLine.Status.NEEDS_REVIEW).exists():
         transition(
             document,
@@ -236,6 +239,32 @@ def stock_snapshots_reconcile_pending(*, actor, limit: int = 500) -> dict:
     return result
 
 
+LOW_STOCK_KIND = "low_stock"
+
+
+def low_stock_alerts_clear(*, actor, sku_ids: Iterable[int]) -> int:
+    """Resolve the open low-stock notices of the SKUs among ``sku_ids`` that are no longer low.
+
+    A low-stock notice is about its SKU (``subject=sku``, the alert is per SKU over
+    the active warehouses, like :func:`low_stock_skus`). The services that add
+    sellable units or lower the alert level (purchase arrival, transfer receipt,
+    stocktake, return receipt, reconciliation, safety stock) call this inside their
+    transaction, so the owner's inbox stops counting an alert that has cleared.
+    Returns how many notices were resolved.
+    """
+    from catalog.models import Sku
+    from ops.services.notifications import notifications_resolve
+
+    ids = sorted({int(pk) for pk in sku_ids})
+    if not ids:
+        return 0
+    still_low = {row["sku_id"] for row in low_stock_skus(ids)}
+    resolved = 0
+    for sku in Sku.objects.filter(pk__in=[pk for pk in ids if pk not in still_low]):
+        resolved += notifications_resolve(actor=actor, subject=sku, kinds=[LOW_STOCK_KIND])
+    return resolved
+
+
 def low_stock_alerts_send(*, actor) -> dict:
     """Notify each low SKU's product owner once a day; optionally take sold-out products off shelf.
 
@@ -257,12 +286,13 @@ def low_stock_alerts_send(*, actor) -> dict:
         notified += staff_notify(
             actor=actor,
             recipients=[owner_id],
-            kind="low_stock",
+            kind=LOW_STOCK_KIND,
             title=_("Low stock: %(sku)s") % {"sku": sku.code},
             body=_("%(sku)s has %(sellable)s sellable units, below the safety stock of %(safety)s.")
             % {"sku": sku.code, "sellable": row["sellable"], "safety": row["safety"]},
             link=f"/admin/dispatch/stock/?q={quote(sku.code)}",  # the stock list searches SKU codes
             dedupe_key=f"low_stock:{sku.pk}:{today}",
+            subject=sku,
         )
     off_shelf = []
     if get_parameter(AUTO_OFF_SHELF_AT_ZERO):

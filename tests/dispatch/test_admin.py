@@ -21,6 +21,20 @@ def _client(user) -> Client:
     return client
 
 
+def _lines(rows, quantity: str = "quantity") -> dict:
+    """The inline rows of a document's add form: ``[(sku pk, quantity)]``."""
+    data = {
+        "lines-TOTAL_FORMS": str(max(len(rows), 1)),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
+    for index, (sku, value) in enumerate(rows):
+        data[f"lines-{index}-sku"] = sku
+        data[f"lines-{index}-{quantity}"] = value
+    return data
+
+
 @pytest.fixture
 def stocked(warehouses, make_sku, put_stock):
     sku = make_sku()
@@ -70,7 +84,7 @@ def test_a_purchase_inbound_is_created_in_the_admin_through_the_service(
             "warehouse": warehouses["WH-GZ"].pk,
             "supplier_name": "苏泊尔",
             "note": "",
-            "lines_text": f"{stocked.code} 4",
+            **_lines([(stocked.pk, 4)]),
         },
     )
     assert response.status_code == 302
@@ -88,10 +102,10 @@ def test_a_purchase_inbound_is_created_in_the_admin_through_the_service(
 def test_a_bad_line_in_the_admin_form_is_a_form_error(superuser, stocked, warehouses):
     response = _client(superuser).post(
         reverse("admin:dispatch_stocktake_add"),
-        {"warehouse": warehouses["WH-SH"].pk, "note": "", "lines_text": "nonsense"},
+        {"warehouse": warehouses["WH-SH"].pk, "note": "", **_lines([("nonsense", "x")], "counted")},
     )
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors
+    assert response.context["inline_admin_formsets"][0].formset.errors[0]
     assert not StockMovement.objects.filter(reference_type="stocktake").exists()
 
 
@@ -298,7 +312,7 @@ def test_a_purchase_typed_with_an_odd_quantity_is_refused_on_the_form(
             "warehouse": warehouses["WH-SH"].pk,
             "supplier_name": "供应商",
             "note": "",
-            "lines_text": f"{sku.code} {quantity}",
+            **_lines([(sku.pk, quantity)]),
         },
     )
     assert response.status_code in (200, 302)
