@@ -171,7 +171,14 @@ AUTH_LOCKOUT_SECONDS = env_int("AUTH_LOCKOUT_SECONDS", 15 * 60)
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "mall" / "core" / "locale", BASE_DIR / "templates" / "locale"]
+# locale/third_party: zh_Hans for django-unfold (it ships none) and other packages' gaps
+# (`make third-party-messages`); last among these, and a test keeps it from
+# contradicting any app catalog (LOCALE_PATHS override the apps' catalogs).
+LOCALE_PATHS = [
+    BASE_DIR / "mall" / "core" / "locale",
+    BASE_DIR / "templates" / "locale",
+    BASE_DIR / "locale" / "third_party",
+]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
