@@ -31,6 +31,11 @@ class CoreConfig(AppConfig):
 
         get_user_model().get_full_name = get_full_name
 
+        # Third-party models that name themselves in English only (mall.core.admin).
+        from .admin import relabel_third_party_models
+
+        relabel_third_party_models()
+
         admin.site.site_header = _("Mall back office")
         admin.site.site_title = _("Mall back office")
         admin.site.index_title = _("Operations")
