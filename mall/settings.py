@@ -158,6 +158,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The theme's login form posts no "next" when none was asked for: land on the workbench,
+# not Django's default /accounts/profile/ (a 404 here).
+LOGIN_REDIRECT_URL = "admin:index"
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 
@@ -192,6 +195,8 @@ UNFOLD = {
     "SITE_TITLE": _("Mall back office"),
     "SITE_HEADER": _("Mall back office"),
     "SITE_SYMBOL": "storefront",
+    # No "back to the site" link: the back office has no site behind it at "/".
+    "SITE_URL": None,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_BACK_BUTTON": True,

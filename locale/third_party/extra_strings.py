@@ -10,6 +10,9 @@ django-guardian, Django) has no zh_Hans translation for it; the translation goes
 from django.utils.translation import gettext_noop
 
 STRINGS = [
+    # django-unfold: boolean titles and the header greeting (inside an f-string there,
+    # which extraction does not read).
     gettext_noop("True"),
     gettext_noop("False"),
+    gettext_noop("Welcome"),
 ]

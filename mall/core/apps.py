@@ -30,6 +30,8 @@ class CoreConfig(AppConfig):
             return full_name(user.first_name, user.last_name)
 
         get_user_model().get_full_name = get_full_name
+        # The theme greets with the short name: the whole name (陈仓), not the given name.
+        get_user_model().get_short_name = get_full_name
 
         # Third-party models that name themselves in English only (mall.core.admin).
         from .admin import relabel_third_party_models

@@ -207,9 +207,15 @@ def demo(db):
 
 
 def _code_like_data() -> frozenset[str]:
-    """Values that are codes by nature and shown as data: logins, e-mail local parts."""
-    users = get_user_model().objects.values_list("username", flat=True)
-    return frozenset(users)
+    """Values that are codes by nature and shown as data (none yet: SKU codes and order
+    numbers are upper case, e-mail is skipped by ``raw_codes``, a login shows only in
+    brackets after its person's name, see :data:`LOGIN_AFTER_NAME`)."""
+    return frozenset()
+
+
+# "刘运营（ops_lead）": the login after the name is how staff are told apart; a bare
+# login in a cell (the owner column showing ``product_ops``) is a raw code.
+LOGIN_AFTER_NAME = re.compile(r"[\u4e00-\u9fff]\s*[（(][a-z0-9_.@+-]+[）)]")
 
 
 def _entries(user) -> list[tuple[str, str, object]]:
@@ -269,7 +275,8 @@ def _walk(client, user, allowed) -> list[str]:
         for text in _no_chinese(page.labels):
             problems.append(f"{where}: label {text!r}")
         for text in page.cells + page.readonly:
-            for code in raw_codes(URL.sub(" ", text), allowed):
+            readable = LOGIN_AFTER_NAME.sub(" ", URL.sub(" ", text))
+            for code in raw_codes(readable, allowed):
                 problems.append(f"{where}: raw code {re.sub(r'[0-9]+', 'N', code)!r}")
         return page
 
