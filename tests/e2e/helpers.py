@@ -50,8 +50,16 @@ def visible_text(page) -> str:
     return page.locator("body").inner_text()
 
 
+# Not raw codes: a link written out (a carrier's tracking URL) and the login in brackets
+# after a person's name ("刘运营（ops_lead）", how namesakes are told apart). A bare
+# login in a cell still counts.
+URL = re.compile(r"https?://\S+")
+LOGIN_AFTER_NAME = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(][a-z0-9_.@+-]+[）)]")
+
+
 def raw_codes(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
     """Raw codes found in ``text`` (minus ``allowed`` ones such as SKU codes or e-mail)."""
+    text = LOGIN_AFTER_NAME.sub(" ", URL.sub(" ", text))
     found = []
     for match in RAW_CODE.finditer(text):
         code = match.group(0)
