@@ -44,6 +44,7 @@ messages: install
 	  [ -d $$app/locale ] || continue; \
 	  (cd $$app && $(CURDIR)/$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete) || exit 1; \
 	done
+	locale/third_party/update.sh
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 # zh_Hans for the admin theme's strings (django-unfold ships none) and the few other
