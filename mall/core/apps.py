@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CoreConfig(AppConfig):
@@ -40,4 +41,5 @@ class CoreConfig(AppConfig):
 
         admin.site.site_header = _("Mall back office")
         admin.site.site_title = _("Mall back office")
-        admin.site.index_title = _("Operations")
+        # The index is the workbench (ops.workbench): its header says so.
+        admin.site.index_title = pgettext_lazy("admin navigation", "Workbench")

@@ -33,3 +33,10 @@ def test_the_frame_greets_and_names_the_user_in_chinese_name_order(client, make_
     assert "欢迎 刘运营" in html
     assert "Welcome" not in html
     assert "刘运营" in html  # the user menu
+
+
+def test_the_workbench_header_names_the_workbench(client, make_staff):
+    client.force_login(make_staff("someone"))
+    html = client.get("/admin/").content.decode()
+    assert "运营管理" not in html
+    assert html.count("工作台") >= 2  # the sidebar entry and the page's header
