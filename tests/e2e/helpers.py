@@ -45,9 +45,22 @@ def shoot(page, name: str) -> list[Path]:
     return saved
 
 
+# Icon fonts draw a glyph from a ligature word ("chevron_right"): the word is in the DOM
+# and in innerText, but a person sees a picture.
+_TEXT_WITHOUT_ICONS = """() => {
+    const icons = [...document.querySelectorAll(
+        '.material-symbols-outlined, .material-symbols-rounded, .material-icons')];
+    const words = icons.map((icon) => icon.textContent);
+    icons.forEach((icon) => { icon.textContent = ''; });
+    const text = document.body.innerText;
+    icons.forEach((icon, i) => { icon.textContent = words[i]; });
+    return text;
+}"""
+
+
 def visible_text(page) -> str:
-    """The text a person reads on the page's main area (no scripts, no hidden nodes)."""
-    return page.locator("body").inner_text()
+    """The text a person reads on the page (no scripts, no hidden nodes, no icon words)."""
+    return page.evaluate(_TEXT_WITHOUT_ICONS)
 
 
 # Not raw codes: a link written out (a carrier's tracking URL) and the login in brackets
