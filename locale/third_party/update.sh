@@ -33,7 +33,7 @@ msgmerge --quiet --no-fuzzy-matching --no-wrap \
 msgattrib --no-wrap --untranslated -o "$work/missing.pot" "$work/django-known.po"
 
 # Our translations of what is left; the header is ours too.
-[ -f "$po" ] || cp "$here/header.po" "$po"
+[ -f "$po" ] || cp "$here/header.txt" "$po"
 msgmerge --quiet --no-fuzzy-matching --no-wrap --sort-by-file -o "$work/merged.po" "$po" "$work/missing.pot"
 msgattrib --no-wrap --no-obsolete "$work/merged.po" | grep -v '^"POT-Creation-Date: ' >"$po"
 msgfmt --check-format -o "${po%.po}.mo" "$po"
