@@ -10,7 +10,8 @@ Two halves:
   link), the first row's change page and the add page where they may add. No page
   answers 500 (or 403/404 for an entry the sidebar offered), every column header and
   form label is in Chinese, and no table cell or read-only value shows a raw code
-  (``tests.e2e.helpers.raw_codes``) other than data that is code-like by nature.
+  (``tests.e2e.helpers.raw_codes``) other than data that is code-like by nature; nor
+  does the workbench.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class _Page(HTMLParser):
         self.cells: list[str] = []  # result table cells
         self.labels: list[str] = []  # form labels
         self.readonly: list[str] = []  # read-only values on change pages
+        self.panels: list[str] = []  # the workbench's tiles, lists and charts
         self.row_links: list[str] = []  # links inside the result table rows
         self._buffers: list[tuple[str, int, list[str]]] = []
 
@@ -157,6 +159,8 @@ class _Page(HTMLParser):
             self._buffers.append(("label", depth, []))
         elif "readonly" in classes:
             self._buffers.append(("readonly", depth, []))
+        elif attrs.get("id") == "workbench":
+            self._buffers.append(("panel", depth, []))
         if tag == "a" and self._in_result_list() and self._inside("tbody") and attrs.get("href"):
             self.row_links.append(attrs["href"])
 
@@ -174,6 +178,7 @@ class _Page(HTMLParser):
                     "cell": self.cells,
                     "label": self.labels,
                     "readonly": self.readonly,
+                    "panel": self.panels,
                 }[kind].append(text)
             if name == tag:
                 break
@@ -276,7 +281,7 @@ def _walk(client, user, allowed) -> list[str]:
         for text in _no_chinese(page.labels):
             problems.append(f"{where}: label {text!r}")
         data = allowed | PAGE_DATA.get(where, frozenset())
-        for text in page.cells + page.readonly:
+        for text in page.cells + page.readonly + page.panels:
             for code in raw_codes(text, data):
                 problems.append(f"{where}: raw code {re.sub(r'[0-9]+', 'N', code)!r}")
         return page
