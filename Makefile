@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format messages clean-demo lock
+.PHONY: install demo test lint format messages third-party-messages clean-demo lock
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,13 @@ messages: install
 	  [ -d $$app/locale ] || continue; \
 	  (cd $$app && $(CURDIR)/$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete) || exit 1; \
 	done
+	locale/third_party/update.sh
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
+
+# zh_Hans for the admin theme's strings (django-unfold ships none) and the few other
+# third-party admin strings no catalog translates: locale/third_party/update.sh.
+third-party-messages: install
+	locale/third_party/update.sh
 
 clean-demo:
 	rm -f db.sqlite3 backups/audit-anchors.jsonl  # the anchors belong to that database

@@ -158,6 +158,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The theme's login form posts no "next" when none was asked for: land on the workbench,
+# not Django's default /accounts/profile/ (a 404 here).
+LOGIN_REDIRECT_URL = "admin:index"
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 
@@ -171,7 +174,14 @@ AUTH_LOCKOUT_SECONDS = env_int("AUTH_LOCKOUT_SECONDS", 15 * 60)
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "mall" / "core" / "locale", BASE_DIR / "templates" / "locale"]
+# locale/third_party: zh_Hans for django-unfold (it ships none) and other packages' gaps
+# (`make third-party-messages`); last among these, and a test keeps it from
+# contradicting any app catalog (LOCALE_PATHS override the apps' catalogs).
+LOCALE_PATHS = [
+    BASE_DIR / "mall" / "core" / "locale",
+    BASE_DIR / "templates" / "locale",
+    BASE_DIR / "locale" / "third_party",
+]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -185,6 +195,8 @@ UNFOLD = {
     "SITE_TITLE": _("Mall back office"),
     "SITE_HEADER": _("Mall back office"),
     "SITE_SYMBOL": "storefront",
+    # No "back to the site" link: the back office has no site behind it at "/".
+    "SITE_URL": None,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_BACK_BUTTON": True,

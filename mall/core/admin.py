@@ -18,6 +18,11 @@
 * The look is django-unfold's (``unfold.admin.ModelAdmin``); inlines use
   :class:`TabularInline` / :class:`StackedInline` from here; the sidebar entry is
   ``nav_group`` / ``nav_order`` / ``nav_icon`` (``mall.core.navigation``).
+* Statuses in lists are coloured labels, the same way in every app:
+  :func:`status_display` (``list_display = [..., status_display("status", {...})]``).
+* Third-party models that name themselves in English only (django-guardian,
+  django-celery-beat) get Chinese labels through :func:`relabel` (see
+  :func:`relabel_third_party_models`).
 * ``estimated_count = True`` is the one switch for tables that grow without bound
   (members, stock movements, the audit log, job runs, notifications, orders): no
   ``COUNT(*)`` over the table, searches that use indexes, list-filter choices read
@@ -63,6 +68,7 @@ from unfold.admin import ModelAdmin as UnfoldModelAdmin
 from unfold.admin import StackedInline as UnfoldStackedInline
 from unfold.admin import TabularInline as UnfoldTabularInline
 from unfold.decorators import action as unfold_action
+from unfold.decorators import display as unfold_display
 from unfold.enums import ActionVariant
 from unfold.forms import BaseDialogForm
 
@@ -345,6 +351,7 @@ class ScopedModelAdmin(DeclaredLookupsOnlyMixin, UnfoldModelAdmin):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _name_status_columns(self)
         if self.estimated_count:
             # Facets run one COUNT per filter choice over the table; "select all N"
             # across pages would name an estimate, not the rows the action touches.
@@ -524,6 +531,122 @@ class ScopedModelAdmin(DeclaredLookupsOnlyMixin, UnfoldModelAdmin):
 
 
 # --- workflow buttons ---------------------------------------------------------------------
+
+
+# --- status labels ---------------------------------------------------------------------------
+
+# Colours a status label may take (the theme's label variants).
+STATUS_COLOURS = frozenset({"info", "success", "warning", "danger", "primary"})
+
+
+class _StatusColours(dict):
+    """Choice value → colour; a value with no colour is a grey label (never its code)."""
+
+    def __missing__(self, key):
+        return None
+
+    def __bool__(self) -> bool:  # the theme checks ``if label:``; an empty map still labels
+        return True
+
+
+def status_display(field: str, colours: dict | None = None, *, description=None):
+    """A list column showing ``field``'s choice label as a coloured label.
+
+    ``colours`` maps choice values to one of :data:`STATUS_COLOURS` ("success",
+    "warning", "danger", "info", "primary"); values not in it show as a grey label.
+    The label text is always the choice's (translated) label, never the stored
+    code. The column is titled with the field's ``verbose_name`` unless
+    ``description`` is given, and sorts by the field::
+
+        list_display = ["title", status_display("status", {
+            ProductStatus.ON_SHELF: "success",
+            ProductStatus.PENDING_REVIEW: "warning",
+            ProductStatus.REJECTED: "danger",
+        })]
+
+    For lists only (``list_display``); on the change page the field itself already
+    reads as its choice label.
+    """
+    mapping = _StatusColours()
+    for value, colour in (colours or {}).items():
+        if colour not in STATUS_COLOURS:
+            raise ValueError(f"unknown status colour {colour!r} (one of {sorted(STATUS_COLOURS)})")
+        mapping[value] = colour
+
+    def show(*args):
+        obj = args[-1]  # a module-level column gets (obj); a method gets (self, obj)
+        value = getattr(obj, field)
+        display = getattr(obj, f"get_{field}_display", None)
+        text = display() if display is not None else value
+        return (value, text) if value not in (None, "") else None
+
+    show.__name__ = f"{field}_status"
+    show.status_field = field
+    return unfold_display(show, description=description, ordering=field, label=mapping)
+
+
+def _name_status_columns(model_admin) -> None:
+    """Title each :func:`status_display` column with its field's ``verbose_name``."""
+    for entry in model_admin.list_display:
+        column = entry if callable(entry) else getattr(model_admin, str(entry), None)
+        column = getattr(column, "__func__", column)
+        field = getattr(column, "status_field", None)
+        if field is None or getattr(column, "short_description", None):
+            continue
+        try:
+            column.short_description = model_admin.model._meta.get_field(field).verbose_name
+        except FieldDoesNotExist:
+            continue
+
+
+# --- third-party models in Chinese ----------------------------------------------------------
+
+
+def relabel(model, *, verbose_name=None, verbose_name_plural=None, fields=None) -> None:
+    """Give a third-party model (one whose code we do not own) Chinese labels.
+
+    For models that name themselves in plain English strings, which no catalog can
+    translate (django-guardian's ``UserObjectPermission``, a django-celery-beat
+    field). Our own models declare ``verbose_name`` with gettext instead.
+    """
+    opts = model._meta
+    if verbose_name is not None:
+        opts.verbose_name = verbose_name
+    if verbose_name_plural is not None:
+        opts.verbose_name_plural = verbose_name_plural
+    for name, label in (fields or {}).items():
+        field = opts.get_field(name) if name != "content_object" else _private_field(opts, name)
+        field.verbose_name = label
+
+
+def _private_field(opts, name):
+    for field in opts.private_fields:
+        if field.name == name:
+            return field
+    raise FieldDoesNotExist(name)
+
+
+def relabel_third_party_models() -> None:
+    """Chinese labels for the third-party models our admin shows (called once, at start)."""
+    from django_celery_beat import admin as beat_admin
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+    from guardian.models import UserObjectPermission
+
+    relabel(
+        UserObjectPermission,
+        verbose_name=_("object grant"),
+        verbose_name_plural=_("object grants"),
+        fields={
+            "user": _("staff"),
+            "permission": _("permission"),
+            "content_type": _("object type"),
+            "object_pk": _("object ID"),
+            "content_object": _("object"),
+        },
+    )
+    relabel(PeriodicTask, fields={"task": _("task")})
+    beat_admin.PeriodicTaskAdmin.crontab_translation.short_description = _("schedule in words")
+    CrontabSchedule.human_readable.fget.short_description = _("schedule in words")
 
 
 class WorkflowDialogForm(BaseDialogForm):

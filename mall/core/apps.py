@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CoreConfig(AppConfig):
@@ -30,7 +31,15 @@ class CoreConfig(AppConfig):
             return full_name(user.first_name, user.last_name)
 
         get_user_model().get_full_name = get_full_name
+        # The theme greets with the short name: the whole name (陈仓), not the given name.
+        get_user_model().get_short_name = get_full_name
+
+        # Third-party models that name themselves in English only (mall.core.admin).
+        from .admin import relabel_third_party_models
+
+        relabel_third_party_models()
 
         admin.site.site_header = _("Mall back office")
         admin.site.site_title = _("Mall back office")
-        admin.site.index_title = _("Operations")
+        # The index is the workbench (ops.workbench): its header says so.
+        admin.site.index_title = pgettext_lazy("admin navigation", "Workbench")

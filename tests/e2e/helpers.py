@@ -45,13 +45,34 @@ def shoot(page, name: str) -> list[Path]:
     return saved
 
 
+# Icon fonts draw a glyph from a ligature word ("chevron_right"): the word is in the DOM
+# and in innerText, but a person sees a picture.
+_TEXT_WITHOUT_ICONS = """() => {
+    const icons = [...document.querySelectorAll(
+        '.material-symbols-outlined, .material-symbols-rounded, .material-icons')];
+    const words = icons.map((icon) => icon.textContent);
+    icons.forEach((icon) => { icon.textContent = ''; });
+    const text = document.body.innerText;
+    icons.forEach((icon, i) => { icon.textContent = words[i]; });
+    return text;
+}"""
+
+
 def visible_text(page) -> str:
-    """The text a person reads on the page's main area (no scripts, no hidden nodes)."""
-    return page.locator("body").inner_text()
+    """The text a person reads on the page (no scripts, no hidden nodes, no icon words)."""
+    return page.evaluate(_TEXT_WITHOUT_ICONS)
+
+
+# Not raw codes: a link written out (a carrier's tracking URL) and the login in brackets
+# after a person's name ("刘运营（ops_lead）", how namesakes are told apart). A bare
+# login in a cell still counts.
+URL = re.compile(r"https?://\S+")
+LOGIN_AFTER_NAME = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(][a-z0-9_.@+-]+[）)]")
 
 
 def raw_codes(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
     """Raw codes found in ``text`` (minus ``allowed`` ones such as SKU codes or e-mail)."""
+    text = LOGIN_AFTER_NAME.sub(" ", URL.sub(" ", text))
     found = []
     for match in RAW_CODE.finditer(text):
         code = match.group(0)
