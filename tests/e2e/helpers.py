@@ -84,9 +84,5 @@ def raw_codes(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
 
 def assert_no_raw_codes(page, allowed: frozenset[str] = frozenset()) -> None:
     """Fail when the visible page shows a raw code (see :data:`RAW_CODE`)."""
-    # The theme's icons are ligatures (<span class="material-symbols-outlined">inventory_2</span>):
-    # drawn as pictures, never read as words.
-    icons = page.locator(".material-symbols-outlined, .material-symbols").all_inner_texts()
-    allowed = frozenset(allowed) | {name.strip() for name in icons}
     codes = raw_codes(visible_text(page), allowed)
     assert not codes, f"raw codes on {page.url}: {sorted(set(codes))[:20]}"
