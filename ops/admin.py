@@ -2,6 +2,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -11,11 +12,23 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.enums import ActionVariant
 
-from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin, TabularInline
+from mall.core.admin import (
+    IndexedValuesListFilter,
+    ReadOnlyModelAdmin,
+    ServiceModelAdmin,
+    TabularInline,
+    workflow_action,
+)
 from mall.core.exceptions import ApplicationError
 from mall.core.filejobs import file_job_download, file_job_get, file_job_list
+from mall.core.labels import (
+    action_label,
+    object_type_label,
+)
 from mall.core.models import FileJob, JobRun, StaffToken
+from mall.core.people import person_name
 from mall.core.permissions import is_staff_user
 
 from .models import (
@@ -26,7 +39,12 @@ from .models import (
     StaffNotification,
     SystemParameter,
 )
-from .parameters import registered_parameters
+from .parameters import (
+    format_parameter_value,
+    format_value,
+    parameter_label,
+    registered_parameters,
+)
 from .selectors import (
     notification_list,
     parameter_change_request_list,
@@ -37,6 +55,8 @@ from .selectors import (
 )
 from .services.notifications import notification_mark_read
 from .services.parameters import (
+    BUSINESS_PERMISSION,
+    TECH_PERMISSION,
     parameter_change_approve,
     parameter_change_check,
     parameter_change_reject,
@@ -47,27 +67,134 @@ from .services.sla import MAX_EXTENSION_MINUTES, sla_clock_extend
 from .sla_kinds import registered_sla_kinds
 
 
+def _field_namer(object_type: str):
+    """``key → label``: a field of the entry's model by its verbose name, else the key."""
+    try:
+        model = apps.get_model(object_type) if object_type else None
+    except (LookupError, ValueError):
+        model = None
+
+    def name(key: str) -> str:
+        if model is not None:
+            for field in model._meta.concrete_fields:
+                if key in (field.name, field.attname):
+                    return str(field.verbose_name)
+        return key
+
+    return name
+
+
+class LabelledValuesListFilter(IndexedValuesListFilter):
+    """A column's values (read from its index) shown by their Chinese label."""
+
+    label = staticmethod(str)
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            value = choice.get("display")
+            if choice.get("query_string") and value not in (None, "") and value != _("All"):
+                choice = {**choice, "display": self.label(str(value))}
+            yield choice
+
+
+class ActionListFilter(LabelledValuesListFilter):
+    label = staticmethod(action_label)
+
+
+class ObjectTypeListFilter(LabelledValuesListFilter):
+    label = staticmethod(object_type_label)
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
+    """The audit log: who did what, when, to which object — in words, not codes."""
+
+    nav_group = "system"
+    nav_order = 10
+    nav_icon = "policy"
     list_display = (
         "seq",
         "at",
-        "actor_label",
-        "action",
-        "object_type",
+        "actor_name",
+        "action_text",
+        "object_type_text",
         "object_id",
         "ip",
         "sealed",
     )
-    list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
+    list_filter = (
+        ("action", ActionListFilter),
+        ("object_type", ObjectTypeListFilter),
+        ("at", admin.DateFieldListFilter),
+    )
     search_fields = ("=request_id", "=object_id", "^actor__username")
     ordering = ("-id",)  # newest first on the primary key, whatever seq becomes
     search_help_text = _("Search by a whole request id or object id, or the start of a user name.")
     estimated_count = True
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    fields = (
+        "at",
+        "actor_name",
+        "action_text",
+        "object_type_text",
+        "object_id",
+        "changes",
+        "ip",
+        "request_id",
+        "seq",
+        "sealed_at",
+    )
+    readonly_fields = fields
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("ops.view_auditentry")
+
+    def get_changelist_instance(self, request):
+        """Name the page's actors with one query on the (small) user table: the page's
+        own query never joins it (a million-row log joined to users is a scan)."""
+        changelist = super().get_changelist_instance(request)
+        ids = {entry.actor_id for entry in changelist.result_list if entry.actor_id}
+        users = (
+            get_user_model().objects.filter(pk__in=ids).only("username", "first_name", "last_name")
+        )
+        self._actor_names = {user.pk: person_name(user) for user in users}
+        return changelist
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, obj):
+        if obj.actor_id is None:
+            return obj.actor_label or _("(system)")
+        names = getattr(self, "_actor_names", {})
+        if obj.actor_id in names:
+            return names[obj.actor_id]
+        return person_name(obj.actor)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_text(self, obj):
+        return action_label(obj.action)
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_type_text(self, obj):
+        return object_type_label(obj.object_type)
+
+    @admin.display(description=_("changes"))
+    def changes(self, obj):
+        """Before → after of each changed field, then the details, in words."""
+        name = _field_namer(obj.object_type)
+        before, after = obj.before or {}, obj.after or {}
+        rows = [
+            (name(key), format_value(before.get(key)), format_value(after.get(key)))
+            for key in sorted(set(before) | set(after))
+        ]
+        details = [
+            (name(key), format_value(value)) for key, value in sorted((obj.data or {}).items())
+        ]
+        if not rows and not details:
+            return "—"
+        return format_html(
+            "{}{}",
+            format_html_join("", "<div>{}：{} → {}</div>", rows),
+            format_html_join("", "<div>{}：{}</div>", details),
+        )
 
     @admin.display(description=_("sealed"), boolean=True)
     def sealed(self, obj):
@@ -265,7 +392,7 @@ class ParameterChangeRequestForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.fields["key"].choices = [
-            (key, f"{key} — {spec.description}") for key, spec in registered_parameters().items()
+            (key, str(spec.description)) for key, spec in registered_parameters().items()
         ]
 
     def clean(self):
@@ -287,6 +414,17 @@ class ParameterChangeRequestForm(forms.ModelForm):
             if not exc.fields or not set(exc.fields) & set(self.fields):
                 raise forms.ValidationError(exc.message) from None
         return cleaned
+
+
+class ParameterKeyListFilter(admin.AllValuesFieldListFilter):
+    """The parameters that have requests, by their description."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            value = choice.get("display")
+            if choice.get("query_string") and value in registered_parameters():
+                choice = {**choice, "display": parameter_label(value)}
+            yield choice
 
 
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
@@ -331,36 +469,70 @@ def _intermediate(modeladmin, request, queryset, *, form, title, action, button)
     return TemplateResponse(request, "admin/ops/action_form.html", context)
 
 
+def _pending(change) -> bool:
+    return change.status == ParameterChangeRequest.Status.PENDING
+
+
+def _may_approve(role: str):
+    """``when(change, user)`` of an approval button: pending, not the requester's own,
+    this role not yet given, and the user did not approve in the other role."""
+    mine, other = (
+        ("business_approver_id", "tech_approver_id")
+        if role == "business"
+        else ("tech_approver_id", "business_approver_id")
+    )
+
+    def when(change, user) -> bool:
+        return (
+            _pending(change)
+            and change.requested_by_id != user.pk
+            and getattr(change, mine) is None
+            and getattr(change, other) != user.pk
+        )
+
+    return when
+
+
 @admin.register(ParameterChangeRequest)
 class ParameterChangeRequestAdmin(ServiceModelAdmin):
+    nav_group = "system"
+    nav_order = 30
+    nav_icon = "rule_settings"
     form = ParameterChangeRequestForm
     list_display = (
-        "key",
-        "old_value",
-        "new_value",
+        "parameter_name",
+        "old_value_text",
+        "new_value_text",
         "status",
-        "requested_by",
-        "business_approver",
-        "tech_approver",
+        "requested_by_name",
+        "business_approver_name",
+        "tech_approver_name",
         "requested_at",
     )
-    list_filter = (AwaitingMyApprovalFilter, "status", "key")
+    list_display_links = ("parameter_name",)
+    list_filter = (AwaitingMyApprovalFilter, "status", ("key", ParameterKeyListFilter))
     list_select_related = ("requested_by", "business_approver", "tech_approver")
     search_fields = ("key", "reason")
     actions = ["approve_business", "approve_tech", "reject", "withdraw"]
+    actions_detail = [
+        "approve_business_button",
+        "approve_tech_button",
+        "reject_button",
+        "withdraw_button",
+    ]
     readonly_fields = (
-        "key",
-        "old_value",
-        "new_value",
+        "parameter_name",
+        "old_value_text",
+        "new_value_text",
         "reason",
         "status",
-        "requested_by",
+        "requested_by_name",
         "requested_at",
-        "business_approver",
+        "business_approver_name",
         "business_approved_at",
-        "tech_approver",
+        "tech_approver_name",
         "tech_approved_at",
-        "decided_by",
+        "decided_by_name",
         "decided_at",
         "rejection_reason",
     )
@@ -394,17 +566,18 @@ class ParameterChangeRequestAdmin(ServiceModelAdmin):
             initial["key"] = key
         return initial
 
-    def has_change_permission(self, request, obj=None):
-        return False  # decided through the actions, never edited
+    def editable_in_state(self, obj) -> bool:
+        """A request is never edited: it is decided with the buttons (or withdrawn)."""
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def has_approve_business_permission(self, request):
-        return request.user.has_perm("ops.approve_parameter_change")
+        return request.user.has_perm(BUSINESS_PERMISSION)
 
     def has_approve_tech_permission(self, request):
-        return request.user.has_perm("ops.approve_parameter_change_tech")
+        return request.user.has_perm(TECH_PERMISSION)
 
     def has_reject_permission(self, request):
         return self.has_approve_business_permission(request) or self.has_approve_tech_permission(
@@ -413,6 +586,36 @@ class ParameterChangeRequestAdmin(ServiceModelAdmin):
 
     def has_withdraw_permission(self, request):
         return request.user.has_perm("ops.add_parameterchangerequest")
+
+    # --- columns in words -----------------------------------------------------------
+
+    @admin.display(description=_("parameter"), ordering="key")
+    def parameter_name(self, obj):
+        return parameter_label(obj.key)
+
+    @admin.display(description=_("old value"))
+    def old_value_text(self, obj):
+        return format_parameter_value(obj.key, obj.old_value)
+
+    @admin.display(description=_("new value"))
+    def new_value_text(self, obj):
+        return format_parameter_value(obj.key, obj.new_value)
+
+    @admin.display(description=_("requested by"), ordering="requested_by__username")
+    def requested_by_name(self, obj):
+        return person_name(obj.requested_by)
+
+    @admin.display(description=_("business owner approval"))
+    def business_approver_name(self, obj):
+        return person_name(obj.business_approver) or "—"
+
+    @admin.display(description=_("tech lead approval"))
+    def tech_approver_name(self, obj):
+        return person_name(obj.tech_approver) or "—"
+
+    @admin.display(description=_("decided by"))
+    def decided_by_name(self, obj):
+        return person_name(obj.decided_by) or "—"
 
     def save_with_service(self, request, obj, form, change):
         # A refusal here (a request raced in after the form's check) becomes an error
@@ -423,6 +626,55 @@ class ParameterChangeRequestAdmin(ServiceModelAdmin):
             new_value=form.cleaned_data["new_value"],
             reason=form.cleaned_data["reason"],
         )
+
+    # --- buttons on the request (the same services as the API) -----------------------
+
+    @workflow_action(
+        description=_("Approve as business owner"),
+        permission=BUSINESS_PERMISSION,
+        when=_may_approve("business"),
+        confirm=_("Approve this parameter change as the business owner?"),
+        success=_("Approved as business owner."),
+        icon="check",
+    )
+    def approve_business_button(self, request, change):
+        parameter_change_approve(actor=request.user, request=change, as_role="business")
+
+    @workflow_action(
+        description=_("Approve as tech lead"),
+        permission=TECH_PERMISSION,
+        when=_may_approve("tech"),
+        confirm=_("Approve this parameter change as the tech lead?"),
+        success=_("Approved as tech lead."),
+        icon="check",
+    )
+    def approve_tech_button(self, request, change):
+        parameter_change_approve(actor=request.user, request=change, as_role="tech")
+
+    @workflow_action(
+        description=_("Reject"),
+        permission=(BUSINESS_PERMISSION, TECH_PERMISSION),
+        when=lambda change, user: _pending(change) and change.requested_by_id != user.pk,
+        reason=True,
+        success=_("Request rejected."),
+        variant=ActionVariant.DANGER,
+        icon="close",
+    )
+    def reject_button(self, request, change, reason):
+        parameter_change_reject(actor=request.user, request=change, reason=reason)
+
+    @workflow_action(
+        description=_("Withdraw my request"),
+        permission="ops.add_parameterchangerequest",
+        when=lambda change, user: _pending(change) and change.requested_by_id == user.pk,
+        confirm=_("Withdraw this request?"),
+        success=_("Request withdrawn."),
+        variant=ActionVariant.DEFAULT,
+    )
+    def withdraw_button(self, request, change):
+        parameter_change_withdraw(actor=request.user, request=change)
+
+    # --- bulk actions for batches -------------------------------------------------------
 
     def _approve(self, request, queryset, role):
         done = 0

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _lazy
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +140,62 @@ def get_parameter(key: str) -> Any:
 
 def forget_cached(key: str) -> None:
     cache.delete(_cache_key(key))
+
+
+# --- values as people read them -------------------------------------------------------
+
+# A whole-number parameter's unit, from the end of its key (``…_timeout_minutes``).
+_UNITS = {
+    "_seconds": _lazy("%(value)s seconds"),
+    "_minutes": _lazy("%(value)s minutes"),
+    "_hours": _lazy("%(value)s hours"),
+    "_days": _lazy("%(value)s days"),
+    "_rows": _lazy("%(value)s rows"),
+    "_percent": _lazy("%(value)s %%"),
+}
+
+
+def format_value(value: Any, *, unit_key: str = ""):
+    """``value`` for a page: 是/否, lists as chips, numbers with the unit ``unit_key`` names.
+
+    Returns safe HTML (chips) or text; ``None`` and empty values are "—".
+    """
+    from django.utils.html import format_html, format_html_join
+    from django.utils.translation import gettext
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list | tuple):
+        return format_html(
+            '<span class="mall-chips">{}</span>',
+            format_html_join(
+                " ",
+                '<span class="inline-block rounded-sm bg-base-100 px-2 py-0.5 text-xs '
+                'dark:bg-base-800">{}</span>',
+                ((item,) for item in value),
+            ),
+        )
+    if isinstance(value, dict):
+        return format_html_join(
+            "", "<div>{}: {}</div>", ((key, format_value(item)) for key, item in value.items())
+        )
+    for suffix, template in _UNITS.items():
+        if unit_key.endswith(suffix) and isinstance(value, int | str | Decimal):
+            return str(template) % {"value": value}
+    return str(value)
+
+
+def parameter_label(key: str) -> str:
+    """The description of a registered parameter (what people read instead of its key)."""
+    spec = _specs.get(key)
+    return str(spec.description) if spec is not None else key
+
+
+def format_parameter_value(key: str, value: Any):
+    """A parameter's value as people read it (booleans, lists, units from the key)."""
+    spec = _specs.get(key)
+    if spec is not None and spec.kind == BOOL and isinstance(value, str):
+        value = value.lower() in {"true", "1", "yes"}
+    return format_value(value, unit_key=key)
