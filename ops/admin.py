@@ -25,6 +25,7 @@ from mall.core.exceptions import ApplicationError
 from mall.core.filejobs import file_job_download, file_job_get, file_job_list
 from mall.core.labels import (
     action_label,
+    notification_kind_label,
     object_type_label,
 )
 from mall.core.models import FileJob, JobRun, StaffToken
@@ -53,7 +54,7 @@ from .selectors import (
     sla_board,
     sla_clock_list,
 )
-from .services.notifications import notification_mark_read
+from .services.notifications import notification_mark_read, notification_resolve
 from .services.parameters import (
     BUSINESS_PERMISSION,
     TECH_PERMISSION,
@@ -918,16 +919,67 @@ class SlaClockAdmin(ReadOnlyModelAdmin):
 # --- staff notifications ------------------------------------------------------------------
 
 
+class NoticeStateFilter(admin.SimpleListFilter):
+    """Open work by default (待处理); 全部 shows resolved notices too."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("all", _("All"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Open"),
+        }
+        yield {
+            "selected": self.value() == "all",
+            "query_string": changelist.get_query_string({self.parameter_name: "all"}),
+            "display": _("All"),
+        }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(resolved_at__isnull=True)
+
+
+class NoticeKindFilter(admin.SimpleListFilter):
+    """The kinds in the reader's inbox, by their Chinese label."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = (
+            model_admin.get_queryset(request).order_by("kind").values_list("kind", flat=True)
+        ).distinct()
+        return [(kind, notification_kind_label(kind)) for kind in kinds]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(StaffNotification)
 class StaffNotificationAdmin(ReadOnlyModelAdmin):
-    """My notifications: every active staff member's own inbox, nobody else's."""
+    """My notifications: every active staff member's own inbox, nobody else's.
 
-    list_display = ("title", "kind", "created_at", "is_read", "open_link")
-    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    Open work by default: a notice whose subject was decided (resolved) shows under
+    "全部" only.
+    """
+
+    nav_group = "workbench"
+    nav_order = 20
+    nav_icon = "notifications"
+    list_display = ("title", "kind_text", "created_at", "is_read", "state_text", "open_link")
+    list_filter = (NoticeStateFilter, NoticeKindFilter, ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body")
     actions = ["mark_read"]
+    actions_detail = ["resolve_button"]
     estimated_count = True
-    fields = ("title", "kind", "body", "open_link", "created_at", "read_at")
+    fields = ("title", "kind_text", "body", "open_link", "created_at", "read_at", "state_text")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -945,9 +997,17 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
     def has_mark_read_permission(self, request):
         return self._is_staff(request)
 
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_text(self, obj):
+        return notification_kind_label(obj.kind)
+
     @admin.display(description=_("read"), boolean=True)
     def is_read(self, obj):
         return obj.read_at is not None
+
+    @admin.display(description=_("state"))
+    def state_text(self, obj):
+        return _("Done") if obj.resolved_at else _("Open")
 
     @admin.display(description=_("link"))
     def open_link(self, obj):
@@ -959,6 +1019,16 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
     def mark_read(self, request, queryset):
         for notification in queryset:
             notification_mark_read(actor=request.user, notification=notification)
+
+    @workflow_action(
+        description=_("Mark as done"),
+        when=lambda notice, user: notice.resolved_at is None and notice.recipient_id == user.pk,
+        confirm=_("Mark this notice as done? It leaves your open work."),
+        success=_("Notice marked as done."),
+        icon="done_all",
+    )
+    def resolve_button(self, request, notice):
+        notification_resolve(actor=request.user, notification=notice)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

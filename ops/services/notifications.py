@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mall.core.audit import audit
@@ -154,6 +156,25 @@ def notification_mark_read(*, actor, notification: StaffNotification) -> StaffNo
         if updated
         else StaffNotification.objects.values_list("read_at", flat=True).get(pk=notification.pk)
     )
+    return notification
+
+
+def notification_resolve(*, actor, notification: StaffNotification) -> StaffNotification:
+    """Mark one of ``actor``'s notices done (read and resolved): it leaves their open work.
+
+    For a notice that needs no decision elsewhere (an FYI, or work done outside the
+    system); notices about a request or review are resolved by the deciding service.
+    Raises ``NotificationNotYours`` (404) for somebody else's notice; no-op when done.
+    """
+    if notification.recipient_id != actor.pk:
+        raise NotificationNotYours()
+    if notification.resolved_at is not None:
+        return notification
+    now = timezone.now()
+    StaffNotification.objects.filter(pk=notification.pk, resolved_at__isnull=True).update(
+        resolved_at=now, read_at=Coalesce("read_at", Value(now))
+    )
+    notification.refresh_from_db(fields=["read_at", "resolved_at"])
     return notification
 
 
