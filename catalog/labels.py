@@ -39,6 +39,9 @@ NOTIFICATION_KINDS = {
     "catalog.category_change_decided": _("Category change decided"),
 }
 
+# Scheduled tasks by their schedule entry name, and job runs by their job_run name.
 TASK_LABELS = {
     "catalog: publish scheduled listings": _("Publish scheduled listings"),
+    # job runs (mall.core.jobs.job_run names)
+    "catalog.products_publish_scheduled": _("Publish scheduled listings"),
 }

@@ -37,8 +37,13 @@ NOTIFICATION_KINDS = {
     "low_stock": _("Low stock"),
 }
 
+# Scheduled tasks by their schedule entry name, and job runs by their job_run name.
 TASK_LABELS = {
     "dispatch: inventory sync reconciliation": _("Inventory sync reconciliation"),
     "dispatch: low-stock alerts": _("Low-stock alerts"),
     "dispatch: logistics staleness": _("Logistics staleness"),
+    # job runs (mall.core.jobs.job_run names)
+    "dispatch.stock_snapshots_reconcile": _("Inventory sync reconciliation"),
+    "dispatch.low_stock_alerts_send": _("Low-stock alerts"),
+    "dispatch.shipments_flag_stale": _("Logistics staleness"),
 }

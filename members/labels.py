@@ -54,10 +54,17 @@ NOTIFICATION_KINDS = {
     "security.phone_search_burst": _("Many member phone searches"),
 }
 
+# Scheduled tasks by their schedule entry name, and job runs by their job_run name.
 TASK_LABELS = {
     "members: points expiry": _("Points expiry"),
     "members: coupon expiry": _("Coupon expiry"),
     "members: notification delivery": _("Notification delivery"),
     "members: expired token purge": _("Expired token purge"),
     "members: birthday benefits": _("Birthday benefits"),
+    # job runs (mall.core.jobs.job_run names)
+    "members.points_expire_due": _("Points expiry"),
+    "members.coupons_expire_due": _("Coupon expiry"),
+    "members.notifications_deliver": _("Notification delivery"),
+    "members.birthday_benefits": _("Birthday benefits"),
+    "members.member_tokens_purge": _("Expired token purge"),
 }

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from unfold.enums import ActionVariant
 
 from mall.core.admin import (
@@ -27,6 +27,7 @@ from mall.core.labels import (
     action_label,
     notification_kind_label,
     object_type_label,
+    task_label,
 )
 from mall.core.models import FileJob, JobRun, StaffToken
 from mall.core.people import person_name
@@ -203,12 +204,23 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
         return obj.seq is not None
 
 
+class JobNameListFilter(LabelledValuesListFilter):
+    label = staticmethod(lambda name: task_label(name) or name)
+
+
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyModelAdmin):
-    list_display = ("name", "status", "started_at", "finished_at")
-    list_filter = ("status", "name")
+    nav_group = "system"
+    nav_order = 50
+    nav_icon = "history"
+    list_display = ("job_name", "status", "started_at", "finished_at")
+    list_filter = ("status", ("name", JobNameListFilter))
     readonly_fields = [f.name for f in JobRun._meta.fields]
     estimated_count = True
+
+    @admin.display(description=_("job"), ordering="name")
+    def job_name(self, obj):
+        return task_label(obj.name) or obj.name
 
 
 @admin.register(FileJob)
@@ -932,7 +944,7 @@ class NoticeStateFilter(admin.SimpleListFilter):
         yield {
             "selected": self.value() is None,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": _("Open"),
+            "display": pgettext_lazy("notice state", "Open"),
         }
         yield {
             "selected": self.value() == "all",
@@ -1007,7 +1019,9 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description=_("state"))
     def state_text(self, obj):
-        return _("Done") if obj.resolved_at else _("Open")
+        if obj.resolved_at:
+            return pgettext_lazy("notice state", "Done")
+        return pgettext_lazy("notice state", "Open")
 
     @admin.display(description=_("link"))
     def open_link(self, obj):
@@ -1110,14 +1124,48 @@ def _harden_third_party_admins() -> None:
         (beat.SolarSchedule, beat_admin.SolarScheduleAdmin),
         (beat.IntervalSchedule, beat_admin.IntervalScheduleAdmin),
     ):
+        attributes = {"__module__": __name__, "nav_group": "system"}
+        if model is beat.PeriodicTask:
+            attributes.update(_PERIODIC_TASK_IN_WORDS)
         hardened = type(
-            base.__name__,
-            (DeclaredLookupsOnlyMixin, base, UnfoldModelAdmin),
-            {"__module__": __name__, "nav_group": "system"},
+            base.__name__, (DeclaredLookupsOnlyMixin, base, UnfoldModelAdmin), attributes
         )
         if admin.site.is_registered(model):
             admin.site.unregister(model)
         admin.site.register(model, hardened)
+
+
+@admin.display(description=_("task"), ordering="name")
+def _periodic_task_label(self, obj):
+    return task_label(obj.name) or obj.name
+
+
+@admin.display(description=_("schedule"))
+def _periodic_task_schedule(self, obj):
+    if obj.crontab_id:
+        return obj.crontab.human_readable
+    return str(obj.schedule) if obj.interval_id or obj.clocked_id or obj.solar_id else "—"
+
+
+# The schedule reads in words: each entry by its label (TASK_LABELS of the app's
+# labels module, mall.core.labels), its timing in words; the dotted task path and the
+# English name stay on the change page for whoever edits the entry.
+_PERIODIC_TASK_IN_WORDS = {
+    "list_display": (
+        "task_label_text",
+        "enabled",
+        "schedule_text",
+        "last_run_at",
+        "total_run_count",
+    ),
+    "list_display_links": ("task_label_text",),
+    "list_filter": ["enabled", "one_off"],
+    "list_select_related": ("crontab", "interval", "clocked", "solar"),
+    "task_label_text": _periodic_task_label,
+    "schedule_text": _periodic_task_schedule,
+    "nav_order": 40,
+    "nav_icon": "schedule",
+}
 
 
 _harden_third_party_admins()

@@ -50,6 +50,7 @@ NOTIFICATION_KINDS = {
     "ops.parameter_change_decided": _("Parameter change decided"),
 }
 
+# Scheduled tasks by their schedule entry name, and job runs by their job_run name.
 TASK_LABELS = {
     "core: purge expired idempotency keys": _("Purge expired idempotency keys"),
     "core: delete expired export and import files": _("Delete expired export and import files"),
@@ -57,4 +58,11 @@ TASK_LABELS = {
     "ops: audit chain sealing (safety net)": _("Audit chain sealing (safety net)"),
     "ops: SLA scan and escalation": _("SLA scan and escalation"),
     "celery.backend_cleanup": _("Celery result clean-up"),
+    # job runs (mall.core.jobs.job_run names)
+    "heartbeat": _("Worker heartbeat"),
+    "audit_entries_purge": _("Audit log retention"),
+    "audit_entries_seal": _("Audit chain sealing"),
+    "sla_scan": _("SLA scan and escalation"),
+    "idempotency_keys_purge": _("Purge expired idempotency keys"),
+    "file_jobs_purge": _("Delete expired export and import files"),
 }

@@ -38,7 +38,11 @@ NOTIFICATION_KINDS = {
     "rbac.permission_request_waiting": _("Permission request waiting for approval"),
 }
 
+# Scheduled tasks by their schedule entry name, and job runs by their job_run name.
 TASK_LABELS = {
     "rbac: revoke expired role grants": _("Revoke expired role grants"),
     "rbac: monthly access review": _("Monthly access review"),
+    # job runs (mall.core.jobs.job_run names)
+    "rbac.role_assignments_expire": _("Revoke expired role grants"),
+    "rbac.access_review_generate": _("Monthly access review"),
 }

@@ -162,7 +162,10 @@ class ObjectGrantAdmin(ServiceModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(perms.GRANT_OBJECT_PERMISSION)
+        # Granting staff, and auditors who only read the grants.
+        return request.user.has_perm(perms.GRANT_OBJECT_PERMISSION) or request.user.has_perm(
+            "guardian.view_userobjectpermission"
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
