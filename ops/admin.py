@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 from unfold.enums import ActionVariant
 
+from mall.core.actors import is_system_actor
 from mall.core.admin import (
     IndexedValuesListFilter,
     ReadOnlyModelAdmin,
@@ -67,6 +68,22 @@ from .services.parameters import (
 )
 from .services.sla import MAX_EXTENSION_MINUTES, sla_clock_extend
 from .sla_kinds import registered_sla_kinds
+
+
+def _staff_actor_name(user) -> str:
+    return str(_("System")) if is_system_actor(user) else person_name(user)
+
+
+def _actor_label_text(label: str) -> str:
+    """A non-staff actor in words: "会员 #100" for ``member:100``, "匿名" for nobody."""
+    if not label or label == "anonymous":
+        return str(_("anonymous"))
+    kind, _sep, number = label.rpartition(":")
+    if kind and number:
+        for model in apps.get_models():
+            if kind in (model._meta.model_name, model._meta.label_lower):
+                return f"{model._meta.verbose_name} #{number}"
+    return label
 
 
 def _field_namer(object_type: str):
@@ -158,17 +175,17 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
         users = (
             get_user_model().objects.filter(pk__in=ids).only("username", "first_name", "last_name")
         )
-        self._actor_names = {user.pk: person_name(user) for user in users}
+        self._actor_names = {user.pk: _staff_actor_name(user) for user in users}
         return changelist
 
     @admin.display(description=_("actor"))
     def actor_name(self, obj):
         if obj.actor_id is None:
-            return obj.actor_label or _("(system)")
+            return _actor_label_text(obj.actor_label)
         names = getattr(self, "_actor_names", {})
         if obj.actor_id in names:
             return names[obj.actor_id]
-        return person_name(obj.actor)
+        return _staff_actor_name(obj.actor)
 
     @admin.display(description=_("action"), ordering="action")
     def action_text(self, obj):
@@ -375,7 +392,36 @@ class SystemParameterAdmin(ReadOnlyModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        rows = parameter_list(actor=request.user)
+        listed = parameter_list(actor=request.user)
+        changers = {
+            user.username: person_name(user)
+            for user in get_user_model().objects.filter(
+                username__in={row.updated_by for row in listed if row.updated_by}
+            )
+        }
+        rows = [
+            {
+                "key": row.key,
+                "description": row.description,
+                "value": format_parameter_value(row.key, row.value),
+                "default": format_parameter_value(row.key, row.default),
+                "minimum": (
+                    format_parameter_value(row.key, row.minimum)
+                    if row.minimum is not None
+                    else None
+                ),
+                "maximum": (
+                    format_parameter_value(row.key, row.maximum)
+                    if row.maximum is not None
+                    else None
+                ),
+                "is_default": row.is_default,
+                "updated_at": row.updated_at,
+                "updated_by": changers.get(row.updated_by, row.updated_by),
+                "pending_request_id": row.pending_request_id,
+            }
+            for row in listed
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": _("System parameters"),

@@ -217,7 +217,12 @@ class ParameterChangeRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} → {self.new_value}"
+        from django.utils.html import strip_tags
+
+        from .parameters import format_parameter_value, parameter_label
+
+        value = strip_tags(str(format_parameter_value(self.key, self.new_value)))
+        return f"{parameter_label(self.key)} → {value}"
 
 
 class SlaClock(models.Model):

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -146,12 +146,12 @@ def forget_cached(key: str) -> None:
 
 # A whole-number parameter's unit, from the end of its key (``…_timeout_minutes``).
 _UNITS = {
-    "_seconds": _lazy("%(value)s seconds"),
-    "_minutes": _lazy("%(value)s minutes"),
-    "_hours": _lazy("%(value)s hours"),
-    "_days": _lazy("%(value)s days"),
-    "_rows": _lazy("%(value)s rows"),
-    "_percent": _lazy("%(value)s %%"),
+    "_seconds": gettext_lazy("%(value)s seconds"),
+    "_minutes": gettext_lazy("%(value)s minutes"),
+    "_hours": gettext_lazy("%(value)s hours"),
+    "_days": gettext_lazy("%(value)s days"),
+    "_rows": gettext_lazy("%(value)s rows"),
+    "_percent": gettext_lazy("%(value)s %%"),
 }
 
 

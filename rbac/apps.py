@@ -45,3 +45,7 @@ class RbacConfig(AppConfig):
         )
 
         from . import services  # noqa: F401  (declares the status transition tables)
+
+        # django-guardian's rows are "object grants" here (its own names are English).
+        UserObjectPermission._meta.verbose_name = _("object grant")
+        UserObjectPermission._meta.verbose_name_plural = _("object grants")

@@ -177,6 +177,10 @@ class StaffProfile(models.Model):
     left_on = models.DateField(_("left on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     deactivation_reason = models.CharField(_("deactivation reason"), max_length=500, blank=True)
+    # The admin's language for this person (中文/English); empty: the browser decides.
+    language = models.CharField(
+        _("display language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
 
     class Meta:
         verbose_name = _("staff profile")
