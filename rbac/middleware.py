@@ -14,8 +14,10 @@ class StaffLanguageMiddleware:
     """Activate the staff member's chosen language; it beats the browser's Accept-Language.
 
     Sits after ``AuthenticationMiddleware`` (and ``LocaleMiddleware``, whose choice it
-    overrides). The profile is read once per session and kept in the session; the
-    language switch (``rbac.views.language_set``) updates both.
+    overrides). The profile's language is put into the session at login
+    (:func:`remember_staff_language`) and by the language switch
+    (``rbac.views.language_set``), so a request reads no extra row; a session from
+    before either reads the profile once.
     """
 
     def __init__(self, get_response):
@@ -37,13 +39,23 @@ class StaffLanguageMiddleware:
         if session is not None and LANGUAGE_SESSION_KEY in session:
             language = session[LANGUAGE_SESSION_KEY]
         else:
-            from .models import StaffProfile
-
-            language = (
-                StaffProfile.objects.filter(user_id=user.pk)
-                .values_list("language", flat=True)
-                .first()
-            ) or _UNSET
+            language = _profile_language(user)
             if session is not None:
                 session[LANGUAGE_SESSION_KEY] = language
         return language if language in self.offered else _UNSET
+
+
+def _profile_language(user) -> str:
+    from .models import StaffProfile
+
+    language = (
+        StaffProfile.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    )
+    return language or _UNSET
+
+
+def remember_staff_language(sender, request, user, **kwargs) -> None:
+    """``user_logged_in``: keep the staff member's language in their new session."""
+    session = getattr(request, "session", None)
+    if session is not None and getattr(user, "is_staff", False):
+        session[LANGUAGE_SESSION_KEY] = _profile_language(user)

@@ -107,7 +107,7 @@ class Role(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return self.name  # what people read in lists, filters and dropdowns; the code is for APIs
 
 
 class Department(models.Model):
@@ -190,6 +190,13 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_number} {self.user.get_username()}"
+
+    @property
+    def name(self) -> str:
+        """The person's name as staff read it (姓+名, ``mall.core.people``)."""
+        from mall.core.people import full_name
+
+        return full_name(self.user.first_name, self.user.last_name)
 
 
 class RoleAssignment(models.Model):

@@ -36,13 +36,17 @@ class RoleAssignmentAdmin(ServiceModelAdmin):
     form = RoleAssignmentForm
     action_form = ReasonActionForm
     actions = ["revoke_selected"]
-    list_display = ["user", "role", "source", "expires_at", "granted_by", "granted_at"]
+    list_display = ["user", "role_name", "source", "expires_at", "granted_by", "granted_at"]
     list_filter = ["role", "source"]
     search_fields = ["user__username", "role__code"]
     autocomplete_fields = []
 
     def get_readonly_fields(self, request, obj=None):
         return ["user", "role"] if obj else []
+
+    @admin.display(description=_("role"), ordering="role__name")
+    def role_name(self, obj):
+        return obj.role.name
 
     def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
