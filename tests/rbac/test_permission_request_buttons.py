@@ -111,3 +111,17 @@ def test_the_list_names_people_and_roles_not_codes(request_, people):
     text = page.content.decode()
     assert people["role"].name in text
     assert f"{people['role'].name} ({people['role'].code})" not in text
+
+
+def test_the_workbench_tile_counts_requests_this_reader_may_approve(request_, people):
+    from ops.workbench import workbench
+
+    def count(user):
+        tiles = {tile["key"]: tile for tile in workbench(actor=user)["tiles"]}
+        tile = tiles.get("rbac.permission_requests_awaiting")
+        return None if tile is None else tile["count"]
+
+    assert count(people["head"]) == 1 and count(people["tech"]) == 1
+    assert count(people["requester"]) is None  # never one's own
+    _client(people["head"]).post(_url(request_, "approve-button"), {"_form_submitted": "on"})
+    assert count(people["head"]) is None and count(people["tech"]) == 1
