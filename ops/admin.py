@@ -86,6 +86,49 @@ def _actor_label_text(label: str) -> str:
     return label
 
 
+# Keys of audit ``data`` that are not fields of the entry's model, in words.
+_DATA_KEYS = {
+    "as_role": _("approved as"),
+    "key": _("parameter"),
+    "kind": _("kind"),
+    "recipients": _("recipients"),
+    "title": _("title"),
+    "dedupe_key": _("deduplication key"),
+    "subject": _("subject"),
+    "count": _("count"),
+    "kinds": _("kinds"),
+    "channel": _("channel"),
+    "username": _("user name"),
+    "reason": _("reason"),
+    "role": _("role"),
+    "capacity": _("approved as"),
+    "request": _("request"),
+    "requested_by": _("requested by"),
+    "business_approver": _("business owner approval"),
+    "tech_approver": _("tech lead approval"),
+    "old_value": _("old value"),
+    "new_value": _("new value"),
+}
+_DATA_VALUES = {
+    "as_role": {"business": _("business owner"), "tech": _("tech lead")},
+    "capacity": {"head": _("department head"), "tech": _("tech lead")},
+    "channel": {"admin": _("admin"), "api": _("API")},
+}
+
+
+def _data_value(key: str, value):
+    """A ``data`` value in words: approval roles, parameters, notice kinds."""
+    if isinstance(value, str | int | bool) and str(value) in _DATA_VALUES.get(key, {}):
+        return _DATA_VALUES[key][str(value)]
+    if key == "key" and isinstance(value, str):
+        return parameter_label(value)
+    if key == "kind" and isinstance(value, str):
+        return notification_kind_label(value)
+    if key == "kinds" and isinstance(value, list):
+        return format_value([notification_kind_label(str(kind)) for kind in value])
+    return format_value(value)
+
+
 def _field_namer(object_type: str):
     """``key → label``: a field of the entry's model by its verbose name, else the key."""
     try:
@@ -98,7 +141,7 @@ def _field_namer(object_type: str):
             for field in model._meta.concrete_fields:
                 if key in (field.name, field.attname):
                     return str(field.verbose_name)
-        return key
+        return str(_DATA_KEYS.get(key, key))
 
     return name
 
@@ -205,7 +248,7 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
             for key in sorted(set(before) | set(after))
         ]
         details = [
-            (name(key), format_value(value)) for key, value in sorted((obj.data or {}).items())
+            (name(key), _data_value(key, value)) for key, value in sorted((obj.data or {}).items())
         ]
         if not rows and not details:
             return "—"
