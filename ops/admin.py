@@ -129,6 +129,42 @@ def _data_value(key: str, value):
     return format_value(value)
 
 
+def _field_valuer(object_type: str):
+    """``(key, value) → text``: people by name, times as local times, choices by label."""
+    from datetime import datetime
+
+    from django.utils import formats
+
+    try:
+        model = apps.get_model(object_type) if object_type else None
+    except (LookupError, ValueError):
+        model = None
+    fields = {}
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            fields[field.name] = fields[field.attname] = field
+    user_model = get_user_model()
+
+    def value(key: str, raw):
+        field = fields.get(key)
+        if raw in (None, "") or field is None:
+            return format_value(raw)
+        if field.is_relation and field.related_model is user_model:
+            user = user_model.objects.filter(pk=raw).first()
+            return person_name(user) if user is not None else format_value(raw)
+        if field.choices and not isinstance(raw, list | dict):
+            return dict(field.flatchoices).get(raw, raw)
+        if field.get_internal_type() == "DateTimeField" and isinstance(raw, str):
+            try:
+                moment = datetime.fromisoformat(raw)
+            except ValueError:
+                return raw
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        return format_value(raw)
+
+    return value
+
+
 def _field_namer(object_type: str):
     """``key → label``: a field of the entry's model by its verbose name, else the key."""
     try:
@@ -242,9 +278,10 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
     def changes(self, obj):
         """Before → after of each changed field, then the details, in words."""
         name = _field_namer(obj.object_type)
+        value = _field_valuer(obj.object_type)
         before, after = obj.before or {}, obj.after or {}
         rows = [
-            (name(key), format_value(before.get(key)), format_value(after.get(key)))
+            (name(key), value(key, before.get(key)), value(key, after.get(key)))
             for key in sorted(set(before) | set(after))
         ]
         details = [
