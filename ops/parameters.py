@@ -194,8 +194,44 @@ def parameter_label(key: str) -> str:
 
 
 def format_parameter_value(key: str, value: Any):
-    """A parameter's value as people read it (booleans, lists, units from the key)."""
+    """A parameter's value as people read it (booleans, lists, units from the key).
+
+    List items that are permissions (``app.codename``) are shown by the permission's name.
+    """
     spec = _specs.get(key)
     if spec is not None and spec.kind == BOOL and isinstance(value, str):
         value = value.lower() in {"true", "1", "yes"}
+    if isinstance(value, list):
+        value = [permission_label(item) if isinstance(item, str) else item for item in value]
     return format_value(value, unit_key=key)
+
+
+_BUILTIN_ACTIONS = {
+    "add": gettext_lazy("Add %(model)s"),
+    "change": gettext_lazy("Change %(model)s"),
+    "delete": gettext_lazy("Delete %(model)s"),
+    "view": gettext_lazy("View %(model)s"),
+}
+
+
+def permission_label(code: str) -> str:
+    """``"members.view_member_pii"`` → the permission's name in the reader's language;
+    anything that is not a known permission is returned as it is."""
+    from django.contrib.auth.models import Permission
+    from django.utils.translation import gettext
+
+    app_label, dot, codename = code.partition(".")
+    if not dot or not app_label or not codename:
+        return code
+    permission = (
+        Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        .select_related("content_type")
+        .first()
+    )
+    if permission is None:
+        return code
+    action, _sep, model_name = codename.partition("_")
+    model = permission.content_type.model_class()
+    if action in _BUILTIN_ACTIONS and model is not None and model._meta.model_name == model_name:
+        return str(_BUILTIN_ACTIONS[action]) % {"model": model._meta.verbose_name}
+    return gettext(permission.name)
