@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.core.admin import PiiAdminMixin, ServiceModelAdmin
 from mall.core.exceptions import ApplicationError
@@ -80,7 +81,7 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
     # The real name (姓+名, mall.core.people) is personal data like the phone: masked
     # without the PII permission, shown and recorded with it.
     pii_fields = {"phone": "phone", "name": "name"}
-    pii_labels = {"name": _("name")}
+    pii_labels = {"name": pgettext_lazy("person", "name")}
 
     def _masks(self, request, obj) -> bool:
         """An existing profile's phone is shown masked (read-only) without the PII permission."""
