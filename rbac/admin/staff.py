@@ -11,9 +11,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.http import HttpResponseRedirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from mall.core.admin import PiiAdminMixin, ServiceModelAdmin
 from mall.core.exceptions import ApplicationError
