@@ -86,12 +86,25 @@ def permission_request_closed(*, actor, permission_request) -> None:
     )
 
 
+def permission_request_approved_once(*, actor, permission_request) -> None:
+    """A first approval: the approver's own notice is done work; the other stays open."""
+    from .services.notifications import notifications_resolve
+
+    notifications_resolve(
+        actor=actor,
+        subject=permission_request,
+        kinds=[PERMISSION_REQUEST_WAITING],
+        recipients=[actor],
+    )
+
+
 def _provide_rbac_hooks() -> None:
     from mall.core.hooks import provide
-    from rbac.services.requests import REQUEST_CLOSED, REQUEST_OPENED
+    from rbac.services.requests import REQUEST_APPROVED_ONCE, REQUEST_CLOSED, REQUEST_OPENED
 
     provide(REQUEST_OPENED, "ops.inbox", permission_request_opened)
     provide(REQUEST_CLOSED, "ops.inbox", permission_request_closed)
+    provide(REQUEST_APPROVED_ONCE, "ops.inbox", permission_request_approved_once)
 
 
 _provide_rbac_hooks()

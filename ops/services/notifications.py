@@ -110,19 +110,25 @@ def staff_notify(
     return len(ids)
 
 
-def notifications_resolve(*, actor, subject, kinds: Iterable[str] | None = None) -> int:
+def notifications_resolve(
+    *, actor, subject, kinds: Iterable[str] | None = None, recipients: Iterable | None = None
+) -> int:
     """Resolve the open notices about ``subject`` (of ``kinds``, or all) in every inbox.
 
     Called by the service that decides the subject (review approved or rejected,
     request approved, alert cleared), inside its transaction: the notices stop
-    counting as open work at the moment the decision commits. Audited as one
-    ``notification.resolve`` entry when anything was resolved; returns how many.
+    counting as open work at the moment the decision commits. ``recipients`` (users
+    or ids) narrows it to their inboxes — a first approval is done work for the
+    approver only. Audited as one ``notification.resolve`` entry when anything was
+    resolved; returns how many.
     """
     key = subject_key(subject)
     kinds = sorted(kinds) if kinds is not None else None
     rows = StaffNotification.objects.filter(subject_key=key, resolved_at__isnull=True)
     if kinds is not None:
         rows = rows.filter(kind__in=kinds)
+    if recipients is not None:
+        rows = rows.filter(recipient_id__in=[getattr(r, "pk", r) for r in recipients])
     count = rows.update(resolved_at=timezone.now())
     if count:
         audit(

@@ -293,6 +293,10 @@ def parameter_change_approve(
         )
         if locked.business_approver_id and locked.tech_approver_id:
             _apply(actor=actor, request=locked, now=now)
+        else:  # the approver's part is done: their notice leaves their open work
+            notifications_resolve(
+                actor=actor, subject=locked, kinds=[WAITING_KIND], recipients=[actor]
+            )
     return locked
 
 

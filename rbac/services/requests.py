@@ -55,8 +55,13 @@ Status = PermissionRequest.Status
 # ``REQUEST_CLOSED``: called with ``actor`` and ``permission_request`` inside the
 # transaction that approved, rejected, withdrew or expired it; returns nothing.
 # ``ops`` resolves the request's open notices.
+#
+# ``REQUEST_APPROVED_ONCE``: called with ``actor`` (the first approver) and
+# ``permission_request`` inside the transaction of a first approval; returns nothing.
+# ``ops`` resolves that approver's own notice (the other approver's stays open).
 REQUEST_OPENED = "rbac.permission_request_opened"
 REQUEST_CLOSED = "rbac.permission_request_closed"
+REQUEST_APPROVED_ONCE = "rbac.permission_request_approved_once"
 
 PERMISSION_REQUEST_TRANSITIONS = register_transitions(
     PermissionRequest,
@@ -220,6 +225,7 @@ def permission_request_approve(
         after=snapshot(request, ["head_approver_id", "tech_approver_id"]),
         data={"capacity": chosen},
     )
+    call_providers(REQUEST_APPROVED_ONCE, actor=actor, permission_request=request)
     return request
 
 

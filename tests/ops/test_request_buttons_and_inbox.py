@@ -107,6 +107,7 @@ def test_two_approvals_with_the_buttons_apply_the_change_and_resolve_every_notic
     pending.refresh_from_db()
     assert pending.status == ParameterChangeRequest.Status.PENDING and pending.tech_approver == tech
     assert _open_notices(business).exists()  # still waits for the business owner
+    assert not _open_notices(tech).exists()  # the tech lead's part is done
 
     _client(business).post(_button(pending, "approve_business_button"), {"_form_submitted": "on"})
 
@@ -115,7 +116,7 @@ def test_two_approvals_with_the_buttons_apply_the_change_and_resolve_every_notic
     for approver in (business, tech):
         assert not _open_notices(approver).exists()
         assert notification_unread_count(actor=approver) == 0
-    assert AuditEntry.objects.filter(action="notification.resolve").count() == 1
+    assert AuditEntry.objects.filter(action="notification.resolve").count() == 2
     # decided: no button is left on the page
     page = _client(business).get(
         reverse("admin:ops_parameterchangerequest_change", args=[pending.pk])

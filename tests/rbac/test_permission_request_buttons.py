@@ -72,6 +72,7 @@ def test_both_approvals_with_the_button_grant_the_role_and_resolve_the_notices(r
     request_.refresh_from_db()
     assert request_.status == PermissionRequest.Status.PENDING
     assert _open(people["tech"]).exists()  # still waits for the tech lead
+    assert not _open(people["head"]).exists()  # the head's part is done
 
     _client(people["tech"]).post(_url(request_, "approve-button"), {"_form_submitted": "on"})
 
