@@ -112,12 +112,12 @@ def permission_request_create(
         REQUEST_OPENED,
         actor=actor,
         permission_request=request,
-        approver_ids=permission_request_approver_ids(request),
+        approver_ids=_approver_ids(request),
     )
     return request
 
 
-def permission_request_approver_ids(request: PermissionRequest) -> list[int]:
+def _approver_ids(request: PermissionRequest) -> list[int]:
     """Who may approve ``request``: the requester's department head and the tech leads."""
     from django.contrib.auth import get_user_model
     from django.db.models import Q
