@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mall.core.middleware.TwoFactorMiddleware",
+    # The staff member's own language (rbac StaffProfile.language) beats Accept-Language.
+    "rbac.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -206,6 +209,9 @@ UNFOLD = {
         "navigation": "mall.core.navigation.sidebar",
     },
     "DASHBOARD_CALLBACK": "ops.workbench.dashboard_callback",
+    # 中文/English in the user menu, saved on the staff profile (rbac.views.language_set).
+    "SHOW_LANGUAGES": True,
+    "LANGUAGES": {"action": reverse_lazy("rbac-language")},
     "COLORS": {
         "primary": {
             "50": "oklch(97.1% .013 17.38)",

@@ -2,6 +2,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -10,12 +11,27 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
+from unfold.enums import ActionVariant
 
-from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin, TabularInline
+from mall.core.actors import is_system_actor
+from mall.core.admin import (
+    IndexedValuesListFilter,
+    ReadOnlyModelAdmin,
+    ServiceModelAdmin,
+    TabularInline,
+    workflow_action,
+)
 from mall.core.exceptions import ApplicationError
 from mall.core.filejobs import file_job_download, file_job_get, file_job_list
+from mall.core.labels import (
+    action_label,
+    notification_kind_label,
+    object_type_label,
+    task_label,
+)
 from mall.core.models import FileJob, JobRun, StaffToken
+from mall.core.people import person_name
 from mall.core.permissions import is_staff_user
 
 from .models import (
@@ -26,7 +42,12 @@ from .models import (
     StaffNotification,
     SystemParameter,
 )
-from .parameters import registered_parameters
+from .parameters import (
+    format_parameter_value,
+    format_value,
+    parameter_label,
+    registered_parameters,
+)
 from .selectors import (
     notification_list,
     parameter_change_request_list,
@@ -35,8 +56,10 @@ from .selectors import (
     sla_board,
     sla_clock_list,
 )
-from .services.notifications import notification_mark_read
+from .services.notifications import notification_mark_read, notification_resolve
 from .services.parameters import (
+    BUSINESS_PERMISSION,
+    TECH_PERMISSION,
     parameter_change_approve,
     parameter_change_check,
     parameter_change_reject,
@@ -47,27 +70,230 @@ from .services.sla import MAX_EXTENSION_MINUTES, sla_clock_extend
 from .sla_kinds import registered_sla_kinds
 
 
+def _staff_actor_name(user) -> str:
+    return str(_("System")) if is_system_actor(user) else person_name(user)
+
+
+def _actor_label_text(label: str) -> str:
+    """A non-staff actor in words: "会员 #100" for ``member:100``, "匿名" for nobody."""
+    if not label or label == "anonymous":
+        return str(_("anonymous"))
+    kind, _sep, number = label.rpartition(":")
+    if kind and number:
+        for model in apps.get_models():
+            if kind in (model._meta.model_name, model._meta.label_lower):
+                return f"{model._meta.verbose_name} #{number}"
+    return label
+
+
+# Keys of audit ``data`` that are not fields of the entry's model, in words.
+_DATA_KEYS = {
+    "as_role": _("approved as"),
+    "key": _("parameter"),
+    "kind": _("kind"),
+    "recipients": _("recipients"),
+    "title": _("title"),
+    "dedupe_key": _("deduplication key"),
+    "subject": _("subject"),
+    "count": _("count"),
+    "kinds": _("kinds"),
+    "channel": _("channel"),
+    "username": _("user name"),
+    "reason": _("reason"),
+    "role": _("role"),
+    "capacity": _("approved as"),
+    "request": _("request"),
+    "requested_by": _("requested by"),
+    "business_approver": _("business owner approval"),
+    "tech_approver": _("tech lead approval"),
+    "old_value": _("old value"),
+    "new_value": _("new value"),
+}
+_DATA_VALUES = {
+    "as_role": {"business": _("business owner"), "tech": _("tech lead")},
+    "capacity": {"head": _("department head"), "tech": _("tech lead")},
+    "channel": {"admin": _("admin"), "api": _("API")},
+}
+
+
+def _data_value(key: str, value):
+    """A ``data`` value in words: approval roles, parameters, notice kinds."""
+    if isinstance(value, str | int | bool) and str(value) in _DATA_VALUES.get(key, {}):
+        return _DATA_VALUES[key][str(value)]
+    if key == "key" and isinstance(value, str):
+        return parameter_label(value)
+    if key == "kind" and isinstance(value, str):
+        return notification_kind_label(value)
+    if key == "kinds" and isinstance(value, list):
+        return format_value([notification_kind_label(str(kind)) for kind in value])
+    return format_value(value)
+
+
+def _field_valuer(object_type: str):
+    """``(key, value) → text``: people by name, times as local times, choices by label."""
+    from datetime import datetime
+
+    from django.utils import formats
+
+    try:
+        model = apps.get_model(object_type) if object_type else None
+    except (LookupError, ValueError):
+        model = None
+    fields = {}
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            fields[field.name] = fields[field.attname] = field
+    user_model = get_user_model()
+
+    def value(key: str, raw):
+        field = fields.get(key)
+        if raw in (None, "") or field is None:
+            return format_value(raw)
+        if field.is_relation and field.related_model is user_model:
+            user = user_model.objects.filter(pk=raw).first()
+            return person_name(user) if user is not None else format_value(raw)
+        if field.choices and not isinstance(raw, list | dict):
+            return dict(field.flatchoices).get(raw, raw)
+        if field.get_internal_type() == "DateTimeField" and isinstance(raw, str):
+            try:
+                moment = datetime.fromisoformat(raw)
+            except ValueError:
+                return raw
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        return format_value(raw)
+
+    return value
+
+
+def _field_namer(object_type: str):
+    """``key → label``: a field of the entry's model by its verbose name, else the key."""
+    try:
+        model = apps.get_model(object_type) if object_type else None
+    except (LookupError, ValueError):
+        model = None
+
+    def name(key: str) -> str:
+        if model is not None:
+            for field in model._meta.concrete_fields:
+                if key in (field.name, field.attname):
+                    return str(field.verbose_name)
+        return str(_DATA_KEYS.get(key, key))
+
+    return name
+
+
+class LabelledValuesListFilter(IndexedValuesListFilter):
+    """A column's values (read from its index) shown by their Chinese label."""
+
+    label = staticmethod(str)
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            value = choice.get("display")
+            if choice.get("query_string") and value not in (None, "") and value != _("All"):
+                choice = {**choice, "display": self.label(str(value))}
+            yield choice
+
+
+class ActionListFilter(LabelledValuesListFilter):
+    label = staticmethod(action_label)
+
+
+class ObjectTypeListFilter(LabelledValuesListFilter):
+    label = staticmethod(object_type_label)
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
+    """The audit log: who did what, when, to which object — in words, not codes."""
+
+    nav_group = "system"
+    nav_order = 10
+    nav_icon = "policy"
     list_display = (
         "seq",
         "at",
-        "actor_label",
-        "action",
-        "object_type",
+        "actor_name",
+        "action_text",
+        "object_type_text",
         "object_id",
         "ip",
         "sealed",
     )
-    list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
+    list_filter = (
+        ("action", ActionListFilter),
+        ("object_type", ObjectTypeListFilter),
+        ("at", admin.DateFieldListFilter),
+    )
     search_fields = ("=request_id", "=object_id", "^actor__username")
     ordering = ("-id",)  # newest first on the primary key, whatever seq becomes
     search_help_text = _("Search by a whole request id or object id, or the start of a user name.")
     estimated_count = True
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    fields = (
+        "at",
+        "actor_name",
+        "action_text",
+        "object_type_text",
+        "object_id",
+        "changes",
+        "ip",
+        "request_id",
+        "seq",
+        "sealed_at",
+    )
+    readonly_fields = fields
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("ops.view_auditentry")
+
+    def get_changelist_instance(self, request):
+        """Name the page's actors with one query on the (small) user table: the page's
+        own query never joins it (a million-row log joined to users is a scan)."""
+        changelist = super().get_changelist_instance(request)
+        ids = {entry.actor_id for entry in changelist.result_list if entry.actor_id}
+        users = (
+            get_user_model().objects.filter(pk__in=ids).only("username", "first_name", "last_name")
+        )
+        self._actor_names = {user.pk: _staff_actor_name(user) for user in users}
+        return changelist
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, obj):
+        if obj.actor_id is None:
+            return _actor_label_text(obj.actor_label)
+        names = getattr(self, "_actor_names", {})
+        if obj.actor_id in names:
+            return names[obj.actor_id]
+        return _staff_actor_name(obj.actor)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_text(self, obj):
+        return action_label(obj.action)
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_type_text(self, obj):
+        return object_type_label(obj.object_type)
+
+    @admin.display(description=_("changes"))
+    def changes(self, obj):
+        """Before → after of each changed field, then the details, in words."""
+        name = _field_namer(obj.object_type)
+        value = _field_valuer(obj.object_type)
+        before, after = obj.before or {}, obj.after or {}
+        rows = [
+            (name(key), value(key, before.get(key)), value(key, after.get(key)))
+            for key in sorted(set(before) | set(after))
+        ]
+        details = [
+            (name(key), _data_value(key, value)) for key, value in sorted((obj.data or {}).items())
+        ]
+        if not rows and not details:
+            return "—"
+        return format_html(
+            "{}{}",
+            format_html_join("", "<div>{}：{} → {}</div>", rows),
+            format_html_join("", "<div>{}：{}</div>", details),
+        )
 
     @admin.display(description=_("sealed"), boolean=True)
     def sealed(self, obj):
@@ -75,12 +301,23 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
         return obj.seq is not None
 
 
+class JobNameListFilter(LabelledValuesListFilter):
+    label = staticmethod(lambda name: task_label(name) or name)
+
+
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyModelAdmin):
-    list_display = ("name", "status", "started_at", "finished_at")
-    list_filter = ("status", "name")
+    nav_group = "system"
+    nav_order = 50
+    nav_icon = "history"
+    list_display = ("job_name", "status", "started_at", "finished_at")
+    list_filter = ("status", ("name", JobNameListFilter))
     readonly_fields = [f.name for f in JobRun._meta.fields]
     estimated_count = True
+
+    @admin.display(description=_("job"), ordering="name")
+    def job_name(self, obj):
+        return task_label(obj.name) or obj.name
 
 
 @admin.register(FileJob)
@@ -235,7 +472,36 @@ class SystemParameterAdmin(ReadOnlyModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        rows = parameter_list(actor=request.user)
+        listed = parameter_list(actor=request.user)
+        changers = {
+            user.username: person_name(user)
+            for user in get_user_model().objects.filter(
+                username__in={row.updated_by for row in listed if row.updated_by}
+            )
+        }
+        rows = [
+            {
+                "key": row.key,
+                "description": row.description,
+                "value": format_parameter_value(row.key, row.value),
+                "default": format_parameter_value(row.key, row.default),
+                "minimum": (
+                    format_parameter_value(row.key, row.minimum)
+                    if row.minimum is not None
+                    else None
+                ),
+                "maximum": (
+                    format_parameter_value(row.key, row.maximum)
+                    if row.maximum is not None
+                    else None
+                ),
+                "is_default": row.is_default,
+                "updated_at": row.updated_at,
+                "updated_by": changers.get(row.updated_by, row.updated_by),
+                "pending_request_id": row.pending_request_id,
+            }
+            for row in listed
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": _("System parameters"),
@@ -265,7 +531,7 @@ class ParameterChangeRequestForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.fields["key"].choices = [
-            (key, f"{key} — {spec.description}") for key, spec in registered_parameters().items()
+            (key, str(spec.description)) for key, spec in registered_parameters().items()
         ]
 
     def clean(self):
@@ -287,6 +553,17 @@ class ParameterChangeRequestForm(forms.ModelForm):
             if not exc.fields or not set(exc.fields) & set(self.fields):
                 raise forms.ValidationError(exc.message) from None
         return cleaned
+
+
+class ParameterKeyListFilter(admin.AllValuesFieldListFilter):
+    """The parameters that have requests, by their description."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            value = choice.get("display")
+            if choice.get("query_string") and value in registered_parameters():
+                choice = {**choice, "display": parameter_label(value)}
+            yield choice
 
 
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
@@ -331,36 +608,70 @@ def _intermediate(modeladmin, request, queryset, *, form, title, action, button)
     return TemplateResponse(request, "admin/ops/action_form.html", context)
 
 
+def _pending(change) -> bool:
+    return change.status == ParameterChangeRequest.Status.PENDING
+
+
+def _may_approve(role: str):
+    """``when(change, user)`` of an approval button: pending, not the requester's own,
+    this role not yet given, and the user did not approve in the other role."""
+    mine, other = (
+        ("business_approver_id", "tech_approver_id")
+        if role == "business"
+        else ("tech_approver_id", "business_approver_id")
+    )
+
+    def when(change, user) -> bool:
+        return (
+            _pending(change)
+            and change.requested_by_id != user.pk
+            and getattr(change, mine) is None
+            and getattr(change, other) != user.pk
+        )
+
+    return when
+
+
 @admin.register(ParameterChangeRequest)
 class ParameterChangeRequestAdmin(ServiceModelAdmin):
+    nav_group = "system"
+    nav_order = 30
+    nav_icon = "rule_settings"
     form = ParameterChangeRequestForm
     list_display = (
-        "key",
-        "old_value",
-        "new_value",
+        "parameter_name",
+        "old_value_text",
+        "new_value_text",
         "status",
-        "requested_by",
-        "business_approver",
-        "tech_approver",
+        "requested_by_name",
+        "business_approver_name",
+        "tech_approver_name",
         "requested_at",
     )
-    list_filter = (AwaitingMyApprovalFilter, "status", "key")
+    list_display_links = ("parameter_name",)
+    list_filter = (AwaitingMyApprovalFilter, "status", ("key", ParameterKeyListFilter))
     list_select_related = ("requested_by", "business_approver", "tech_approver")
     search_fields = ("key", "reason")
     actions = ["approve_business", "approve_tech", "reject", "withdraw"]
+    actions_detail = [
+        "approve_business_button",
+        "approve_tech_button",
+        "reject_button",
+        "withdraw_button",
+    ]
     readonly_fields = (
-        "key",
-        "old_value",
-        "new_value",
+        "parameter_name",
+        "old_value_text",
+        "new_value_text",
         "reason",
         "status",
-        "requested_by",
+        "requested_by_name",
         "requested_at",
-        "business_approver",
+        "business_approver_name",
         "business_approved_at",
-        "tech_approver",
+        "tech_approver_name",
         "tech_approved_at",
-        "decided_by",
+        "decided_by_name",
         "decided_at",
         "rejection_reason",
     )
@@ -394,17 +705,18 @@ class ParameterChangeRequestAdmin(ServiceModelAdmin):
             initial["key"] = key
         return initial
 
-    def has_change_permission(self, request, obj=None):
-        return False  # decided through the actions, never edited
+    def editable_in_state(self, obj) -> bool:
+        """A request is never edited: it is decided with the buttons (or withdrawn)."""
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def has_approve_business_permission(self, request):
-        return request.user.has_perm("ops.approve_parameter_change")
+        return request.user.has_perm(BUSINESS_PERMISSION)
 
     def has_approve_tech_permission(self, request):
-        return request.user.has_perm("ops.approve_parameter_change_tech")
+        return request.user.has_perm(TECH_PERMISSION)
 
     def has_reject_permission(self, request):
         return self.has_approve_business_permission(request) or self.has_approve_tech_permission(
@@ -413,6 +725,36 @@ class ParameterChangeRequestAdmin(ServiceModelAdmin):
 
     def has_withdraw_permission(self, request):
         return request.user.has_perm("ops.add_parameterchangerequest")
+
+    # --- columns in words -----------------------------------------------------------
+
+    @admin.display(description=_("parameter"), ordering="key")
+    def parameter_name(self, obj):
+        return parameter_label(obj.key)
+
+    @admin.display(description=_("old value"))
+    def old_value_text(self, obj):
+        return format_parameter_value(obj.key, obj.old_value)
+
+    @admin.display(description=_("new value"))
+    def new_value_text(self, obj):
+        return format_parameter_value(obj.key, obj.new_value)
+
+    @admin.display(description=_("requested by"), ordering="requested_by__username")
+    def requested_by_name(self, obj):
+        return person_name(obj.requested_by)
+
+    @admin.display(description=_("business owner approval"))
+    def business_approver_name(self, obj):
+        return person_name(obj.business_approver) or "—"
+
+    @admin.display(description=_("tech lead approval"))
+    def tech_approver_name(self, obj):
+        return person_name(obj.tech_approver) or "—"
+
+    @admin.display(description=_("decided by"))
+    def decided_by_name(self, obj):
+        return person_name(obj.decided_by) or "—"
 
     def save_with_service(self, request, obj, form, change):
         # A refusal here (a request raced in after the form's check) becomes an error
@@ -423,6 +765,55 @@ class ParameterChangeRequestAdmin(ServiceModelAdmin):
             new_value=form.cleaned_data["new_value"],
             reason=form.cleaned_data["reason"],
         )
+
+    # --- buttons on the request (the same services as the API) -----------------------
+
+    @workflow_action(
+        description=_("Approve as business owner"),
+        permission=BUSINESS_PERMISSION,
+        when=_may_approve("business"),
+        confirm=_("Approve this parameter change as the business owner?"),
+        success=_("Approved as business owner."),
+        icon="check",
+    )
+    def approve_business_button(self, request, change):
+        parameter_change_approve(actor=request.user, request=change, as_role="business")
+
+    @workflow_action(
+        description=_("Approve as tech lead"),
+        permission=TECH_PERMISSION,
+        when=_may_approve("tech"),
+        confirm=_("Approve this parameter change as the tech lead?"),
+        success=_("Approved as tech lead."),
+        icon="check",
+    )
+    def approve_tech_button(self, request, change):
+        parameter_change_approve(actor=request.user, request=change, as_role="tech")
+
+    @workflow_action(
+        description=_("Reject"),
+        permission=(BUSINESS_PERMISSION, TECH_PERMISSION),
+        when=lambda change, user: _pending(change) and change.requested_by_id != user.pk,
+        reason=True,
+        success=_("Request rejected."),
+        variant=ActionVariant.DANGER,
+        icon="close",
+    )
+    def reject_button(self, request, change, reason):
+        parameter_change_reject(actor=request.user, request=change, reason=reason)
+
+    @workflow_action(
+        description=_("Withdraw my request"),
+        permission="ops.add_parameterchangerequest",
+        when=lambda change, user: _pending(change) and change.requested_by_id == user.pk,
+        confirm=_("Withdraw this request?"),
+        success=_("Request withdrawn."),
+        variant=ActionVariant.DEFAULT,
+    )
+    def withdraw_button(self, request, change):
+        parameter_change_withdraw(actor=request.user, request=change)
+
+    # --- bulk actions for batches -------------------------------------------------------
 
     def _approve(self, request, queryset, role):
         done = 0
@@ -666,16 +1057,67 @@ class SlaClockAdmin(ReadOnlyModelAdmin):
 # --- staff notifications ------------------------------------------------------------------
 
 
+class NoticeStateFilter(admin.SimpleListFilter):
+    """Open work by default (待处理); 全部 shows resolved notices too."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("all", _("All"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": pgettext_lazy("notice state", "Open"),
+        }
+        yield {
+            "selected": self.value() == "all",
+            "query_string": changelist.get_query_string({self.parameter_name: "all"}),
+            "display": _("All"),
+        }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(resolved_at__isnull=True)
+
+
+class NoticeKindFilter(admin.SimpleListFilter):
+    """The kinds in the reader's inbox, by their Chinese label."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = (
+            model_admin.get_queryset(request).order_by("kind").values_list("kind", flat=True)
+        ).distinct()
+        return [(kind, notification_kind_label(kind)) for kind in kinds]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(StaffNotification)
 class StaffNotificationAdmin(ReadOnlyModelAdmin):
-    """My notifications: every active staff member's own inbox, nobody else's."""
+    """My notifications: every active staff member's own inbox, nobody else's.
 
-    list_display = ("title", "kind", "created_at", "is_read", "open_link")
-    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    Open work by default: a notice whose subject was decided (resolved) shows under
+    "全部" only.
+    """
+
+    nav_group = "workbench"
+    nav_order = 20
+    nav_icon = "notifications"
+    list_display = ("title", "kind_text", "created_at", "is_read", "state_text", "open_link")
+    list_filter = (NoticeStateFilter, NoticeKindFilter, ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body")
     actions = ["mark_read"]
+    actions_detail = ["resolve_button"]
     estimated_count = True
-    fields = ("title", "kind", "body", "open_link", "created_at", "read_at")
+    fields = ("title", "kind_text", "body", "open_link", "created_at", "read_at", "state_text")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -693,9 +1135,19 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
     def has_mark_read_permission(self, request):
         return self._is_staff(request)
 
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_text(self, obj):
+        return notification_kind_label(obj.kind)
+
     @admin.display(description=_("read"), boolean=True)
     def is_read(self, obj):
         return obj.read_at is not None
+
+    @admin.display(description=_("state"))
+    def state_text(self, obj):
+        if obj.resolved_at:
+            return pgettext_lazy("notice state", "Done")
+        return pgettext_lazy("notice state", "Open")
 
     @admin.display(description=_("link"))
     def open_link(self, obj):
@@ -707,6 +1159,16 @@ class StaffNotificationAdmin(ReadOnlyModelAdmin):
     def mark_read(self, request, queryset):
         for notification in queryset:
             notification_mark_read(actor=request.user, notification=notification)
+
+    @workflow_action(
+        description=_("Mark as done"),
+        when=lambda notice, user: notice.resolved_at is None and notice.recipient_id == user.pk,
+        confirm=_("Mark this notice as done? It leaves your open work."),
+        success=_("Notice marked as done."),
+        icon="done_all",
+    )
+    def resolve_button(self, request, notice):
+        notification_resolve(actor=request.user, notification=notice)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
@@ -788,14 +1250,56 @@ def _harden_third_party_admins() -> None:
         (beat.SolarSchedule, beat_admin.SolarScheduleAdmin),
         (beat.IntervalSchedule, beat_admin.IntervalScheduleAdmin),
     ):
+        attributes = {
+            "__module__": __name__,
+            "nav_group": "system",
+            # The schedules' "tasks using this" inline in the theme's look too.
+            "inlines": [
+                type(inline.__name__, (inline, TabularInline), {"__module__": __name__})
+                for inline in base.inlines
+            ],
+        }
+        if model is beat.PeriodicTask:
+            attributes.update(_PERIODIC_TASK_IN_WORDS)
         hardened = type(
-            base.__name__,
-            (DeclaredLookupsOnlyMixin, base, UnfoldModelAdmin),
-            {"__module__": __name__, "nav_group": "system"},
+            base.__name__, (DeclaredLookupsOnlyMixin, base, UnfoldModelAdmin), attributes
         )
         if admin.site.is_registered(model):
             admin.site.unregister(model)
         admin.site.register(model, hardened)
+
+
+@admin.display(description=_("task"), ordering="name")
+def _periodic_task_label(self, obj):
+    return task_label(obj.name) or obj.name
+
+
+@admin.display(description=_("schedule"))
+def _periodic_task_schedule(self, obj):
+    if obj.crontab_id:
+        return obj.crontab.human_readable
+    return str(obj.schedule) if obj.interval_id or obj.clocked_id or obj.solar_id else "—"
+
+
+# The schedule reads in words: each entry by its label (TASK_LABELS of the app's
+# labels module, mall.core.labels), its timing in words; the dotted task path and the
+# English name stay on the change page for whoever edits the entry.
+_PERIODIC_TASK_IN_WORDS = {
+    "list_display": (
+        "task_label_text",
+        "enabled",
+        "schedule_text",
+        "last_run_at",
+        "total_run_count",
+    ),
+    "list_display_links": ("task_label_text",),
+    "list_filter": ["enabled", "one_off"],
+    "list_select_related": ("crontab", "interval", "clocked", "solar"),
+    "task_label_text": _periodic_task_label,
+    "schedule_text": _periodic_task_schedule,
+    "nav_order": 40,
+    "nav_icon": "schedule",
+}
 
 
 _harden_third_party_admins()

@@ -11,6 +11,30 @@ from django.contrib.auth import get_user_model
 from .models import ParameterChangeRequest
 from .services.parameters import parameter_change_request
 
+# The ops tooling (audit log, schedule, job runs) for those whose duty it is: the
+# leads and the security auditor. The audit log is scoped as ever: "all"-scope
+# roles read every entry, anybody else only their own.
+OPS_TOOLING_READ = [
+    "ops.view_auditentry",
+    "core.view_jobrun",
+    "django_celery_beat.view_periodictask",
+    "django_celery_beat.view_crontabschedule",
+    "django_celery_beat.view_intervalschedule",
+    "django_celery_beat.view_clockedschedule",
+    "django_celery_beat.view_solarschedule",
+]
+# The tech lead runs the schedule: may switch entries on/off and change their timing.
+OPS_TOOLING_EDIT = [
+    "django_celery_beat.change_periodictask",
+    "django_celery_beat.add_crontabschedule",
+    "django_celery_beat.change_crontabschedule",
+]
+SECURITY_AUDITOR_PERMISSIONS = [
+    *OPS_TOOLING_READ,
+    "ops.view_systemparameter",
+    "ops.view_parameterchangerequest",
+    "ops.view_slaclock",
+]
 # Business owner approvals, SLA board and escalations: the ops department head.
 OPS_LEAD_PERMISSIONS = [
     "ops.view_systemparameter",
@@ -20,6 +44,7 @@ OPS_LEAD_PERMISSIONS = [
     "ops.view_slaclock",
     "ops.extend_slaclock",
     "ops.receive_sla_escalation",
+    *OPS_TOOLING_READ,
 ]
 # The tech lead signs off every parameter change as the second approver.
 TECH_LEAD_PERMISSIONS = [
@@ -28,6 +53,8 @@ TECH_LEAD_PERMISSIONS = [
     "ops.add_parameterchangerequest",
     "ops.approve_parameter_change_tech",
     "ops.view_slaclock",
+    *OPS_TOOLING_READ,
+    *OPS_TOOLING_EDIT,
 ]
 # Order ops work the SLA board of their region and get its breach escalations.
 ORDER_OPS_PERMISSIONS = [
@@ -41,6 +68,7 @@ ROLE_PERMISSIONS = {
     "order_ops_east": ORDER_OPS_PERMISSIONS,
     "order_ops_north": ORDER_OPS_PERMISSIONS,
     "customer_service": ["ops.view_slaclock"],
+    "security_auditor": SECURITY_AUDITOR_PERMISSIONS,
 }
 REQUESTERS = ("ops_lead", "tech_lead")
 

@@ -78,8 +78,13 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
+        from mall.core.labels import action_label, object_type_label
+
         position = f"#{self.seq}" if self.seq is not None else f"({self.pk})"
-        return f"{position} {self.action} {self.object_type}:{self.object_id}"
+        target = object_type_label(self.object_type)
+        if self.object_id:
+            target = f"{target} #{self.object_id}"
+        return " ".join(part for part in (position, action_label(self.action), target) if part)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -217,7 +222,12 @@ class ParameterChangeRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} → {self.new_value}"
+        from django.utils.html import strip_tags
+
+        from .parameters import format_parameter_value, parameter_label
+
+        value = strip_tags(str(format_parameter_value(self.key, self.new_value)))
+        return f"{parameter_label(self.key)} → {value}"
 
 
 class SlaClock(models.Model):

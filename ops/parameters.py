@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +140,98 @@ def get_parameter(key: str) -> Any:
 
 def forget_cached(key: str) -> None:
     cache.delete(_cache_key(key))
+
+
+# --- values as people read them -------------------------------------------------------
+
+# A whole-number parameter's unit, from the end of its key (``…_timeout_minutes``).
+_UNITS = {
+    "_seconds": gettext_lazy("%(value)s seconds"),
+    "_minutes": gettext_lazy("%(value)s minutes"),
+    "_hours": gettext_lazy("%(value)s hours"),
+    "_days": gettext_lazy("%(value)s days"),
+    "_rows": gettext_lazy("%(value)s rows"),
+    "_percent": gettext_lazy("%(value)s %%"),
+}
+
+
+def format_value(value: Any, *, unit_key: str = ""):
+    """``value`` for a page: 是/否, lists as chips, numbers with the unit ``unit_key`` names.
+
+    Returns safe HTML (chips) or text; ``None`` and empty values are "—".
+    """
+    from django.utils.html import format_html, format_html_join
+    from django.utils.translation import gettext
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list | tuple):
+        return format_html(
+            '<span class="mall-chips">{}</span>',
+            format_html_join(
+                " ",
+                '<span class="inline-block rounded-sm bg-base-100 px-2 py-0.5 text-xs '
+                'dark:bg-base-800">{}</span>',
+                ((item,) for item in value),
+            ),
+        )
+    if isinstance(value, dict):
+        return format_html_join(
+            "", "<div>{}: {}</div>", ((key, format_value(item)) for key, item in value.items())
+        )
+    for suffix, template in _UNITS.items():
+        if unit_key.endswith(suffix) and isinstance(value, int | str | Decimal):
+            return str(template) % {"value": value}
+    return str(value)
+
+
+def parameter_label(key: str) -> str:
+    """The description of a registered parameter (what people read instead of its key)."""
+    spec = _specs.get(key)
+    return str(spec.description) if spec is not None else key
+
+
+def format_parameter_value(key: str, value: Any):
+    """A parameter's value as people read it (booleans, lists, units from the key).
+
+    List items that are permissions (``app.codename``) are shown by the permission's name.
+    """
+    spec = _specs.get(key)
+    if spec is not None and spec.kind == BOOL and isinstance(value, str):
+        value = value.lower() in {"true", "1", "yes"}
+    if isinstance(value, list):
+        value = [permission_label(item) if isinstance(item, str) else item for item in value]
+    return format_value(value, unit_key=key)
+
+
+_BUILTIN_ACTIONS = {
+    "add": gettext_lazy("Add %(model)s"),
+    "change": gettext_lazy("Change %(model)s"),
+    "delete": gettext_lazy("Delete %(model)s"),
+    "view": gettext_lazy("View %(model)s"),
+}
+
+
+def permission_label(code: str) -> str:
+    """``"members.view_member_pii"`` → the permission's name in the reader's language;
+    anything that is not a known permission is returned as it is."""
+    from django.contrib.auth.models import Permission
+    from django.utils.translation import gettext
+
+    app_label, dot, codename = code.partition(".")
+    if not dot or not app_label or not codename:
+        return code
+    permission = (
+        Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        .select_related("content_type")
+        .first()
+    )
+    if permission is None:
+        return code
+    action, _sep, model_name = codename.partition("_")
+    model = permission.content_type.model_class()
+    if action in _BUILTIN_ACTIONS and model is not None and model._meta.model_name == model_name:
+        return str(_BUILTIN_ACTIONS[action]) % {"model": model._meta.verbose_name}
+    return gettext(permission.name)

@@ -44,4 +44,13 @@ class RbacConfig(AppConfig):
             owner="requester",
         )
 
+        from django.contrib.auth.signals import user_logged_in
+
         from . import services  # noqa: F401  (declares the status transition tables)
+        from .middleware import remember_staff_language
+
+        user_logged_in.connect(remember_staff_language, dispatch_uid="rbac_staff_language")
+
+        # django-guardian's rows are "object grants" here (its own names are English).
+        UserObjectPermission._meta.verbose_name = _("object grant")
+        UserObjectPermission._meta.verbose_name_plural = _("object grants")

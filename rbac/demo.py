@@ -31,6 +31,7 @@ DEPARTMENTS = [
     ("finance", "财务部", "hq"),
     ("warehouse", "仓储部", "hq"),
     ("tech", "技术部", "hq"),
+    ("security", "安全合规部", "hq"),
 ]
 DEPARTMENT_HEADS = {"ops": "ops_lead", "tech": "tech_lead"}
 
@@ -68,6 +69,20 @@ ROLES = {
             "rbac.add_accessreview",
             "rbac.sign_off_access_review",
             "auth.view_user",
+            "guardian.view_userobjectpermission",
+        ],
+    ),
+    # Reads everything that shows who did what and who may do what; changes nothing.
+    "security_auditor": (
+        "安全审计员",
+        ScopeKind.ALL,
+        [],
+        "security",
+        [
+            *_RBAC_READ,
+            "rbac.view_accessreview",
+            "auth.view_user",
+            "guardian.view_userobjectpermission",
         ],
     ),
 }
@@ -81,6 +96,7 @@ STAFF = {
     "warehouse_sh": ("M4001", "warehouse", ["warehouse_clerk"], "仓", "陈", "13700000005"),
     "ops_lead": ("M1000", "ops", ["ops_lead"], "运营", "刘", "13700000006"),
     "tech_lead": ("M5000", "tech", ["tech_lead"], "技术", "周", "13700000007"),
+    "security": ("M6000", "security", ["security_auditor"], "安", "吴", "13700000008"),
 }
 
 

@@ -35,6 +35,11 @@ class InvalidRoleConfiguration(RbacError):
     default_message = _("The role configuration is invalid.")
 
 
+class InvalidLanguage(RbacError):
+    code = "invalid_language"
+    default_message = _("Choose one of the languages offered.")
+
+
 class UnknownPermission(RbacError):
     code = "unknown_permission"
     default_message = _("Unknown permission.")

@@ -107,7 +107,7 @@ class Role(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return self.name  # what people read in lists, filters and dropdowns; the code is for APIs
 
 
 class Department(models.Model):
@@ -177,6 +177,10 @@ class StaffProfile(models.Model):
     left_on = models.DateField(_("left on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     deactivation_reason = models.CharField(_("deactivation reason"), max_length=500, blank=True)
+    # The admin's language for this person (中文/English); empty: the browser decides.
+    language = models.CharField(
+        _("display language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
 
     class Meta:
         verbose_name = _("staff profile")
@@ -186,6 +190,13 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_number} {self.user.get_username()}"
+
+    @property
+    def name(self) -> str:
+        """The person's name as staff read it (姓+名, ``mall.core.people``)."""
+        from mall.core.people import full_name
+
+        return full_name(self.user.first_name, self.user.last_name)
 
 
 class RoleAssignment(models.Model):

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import apis
+from . import apis, views
 
 router = SimpleRouter()
 router.register("regions", apis.SalesRegionViewSet, basename="rbac-region")
@@ -17,6 +17,7 @@ router.register(
 router.register("access-reviews", apis.AccessReviewViewSet, basename="rbac-access-review")
 
 urlpatterns = [
+    path("i18n/staff-language/", views.language_set, name="rbac-language"),
     path("api/v1/rbac/me/", apis.MeView.as_view(), name="rbac-me"),
     path("api/v1/rbac/", include(router.urls)),
 ]

@@ -672,17 +672,25 @@ class WorkflowReasonForm(BaseDialogForm):
 @dataclass(frozen=True)
 class WorkflowSpec:
     name: str
-    permission: str | None
+    permission: str | tuple[str, ...] | None
     when: Callable | None
     reason: bool
     success: object
 
     def allowed(self, model_admin, request, obj) -> bool:
-        if self.permission and not request.user.has_perm(self.permission):
-            return False
+        if self.permission:
+            wanted = (self.permission,) if isinstance(self.permission, str) else self.permission
+            if not any(request.user.has_perm(perm) for perm in wanted):
+                return False
         if not model_admin.has_view_permission(request, obj):
             return False
-        return self.when is None or bool(self.when(obj))
+        if self.when is None:
+            return True
+        # ``when(obj)``, or ``when(obj, user)`` for steps that depend on who asks
+        # (not the requester's own request, not an approval already given).
+        if self.when.__code__.co_argcount >= 2:
+            return bool(self.when(obj, request.user))
+        return bool(self.when(obj))
 
 
 def _dialog_error(form, error: ApplicationError, default_field: str | None) -> None:
@@ -705,7 +713,7 @@ def _workflow_of(method) -> WorkflowSpec | None:
 def workflow_action(
     *,
     description,
-    permission: str | None = None,
+    permission: str | tuple[str, ...] | None = None,
     when: Callable | None = None,
     reason: bool = False,
     confirm=None,
@@ -722,11 +730,12 @@ def workflow_action(
     ``form_class=`` (a ``BaseDialogForm`` subclass): the dialog shows that form and
     ``kw`` is its ``cleaned_data`` (without the theme's ``_`` fields); a refusal
     naming fields (``error.fields``) is shown on those fields of the form. The button
-    shows only to readers with ``permission`` (an ``app.codename``) who can see the
-    object (the scoped ``get_object``) while ``when(obj)`` holds. Pressing it opens a
-    dialog (confirmation text, or a reason box); only its POST runs the step. A domain
-    error (``ApplicationError``) is shown in the dialog and nothing is written; success
-    is a message on the change page.
+    shows only to readers with ``permission`` (an ``app.codename``, or a tuple of which
+    any one will do) who can see the object (the scoped ``get_object``) while
+    ``when(obj)`` — or ``when(obj, user)`` — holds. Pressing it opens a dialog
+    (confirmation text, or a reason box); only its POST runs the step. A domain error
+    (``ApplicationError``) is shown in the dialog and nothing is written; success is a
+    message on the change page.
     """
 
     def decorator(func):

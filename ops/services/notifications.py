@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mall.core.audit import audit
@@ -108,19 +110,25 @@ def staff_notify(
     return len(ids)
 
 
-def notifications_resolve(*, actor, subject, kinds: Iterable[str] | None = None) -> int:
+def notifications_resolve(
+    *, actor, subject, kinds: Iterable[str] | None = None, recipients: Iterable | None = None
+) -> int:
     """Resolve the open notices about ``subject`` (of ``kinds``, or all) in every inbox.
 
     Called by the service that decides the subject (review approved or rejected,
     request approved, alert cleared), inside its transaction: the notices stop
-    counting as open work at the moment the decision commits. Audited as one
-    ``notification.resolve`` entry when anything was resolved; returns how many.
+    counting as open work at the moment the decision commits. ``recipients`` (users
+    or ids) narrows it to their inboxes — a first approval is done work for the
+    approver only. Audited as one ``notification.resolve`` entry when anything was
+    resolved; returns how many.
     """
     key = subject_key(subject)
     kinds = sorted(kinds) if kinds is not None else None
     rows = StaffNotification.objects.filter(subject_key=key, resolved_at__isnull=True)
     if kinds is not None:
         rows = rows.filter(kind__in=kinds)
+    if recipients is not None:
+        rows = rows.filter(recipient_id__in=[getattr(r, "pk", r) for r in recipients])
     count = rows.update(resolved_at=timezone.now())
     if count:
         audit(
@@ -154,6 +162,25 @@ def notification_mark_read(*, actor, notification: StaffNotification) -> StaffNo
         if updated
         else StaffNotification.objects.values_list("read_at", flat=True).get(pk=notification.pk)
     )
+    return notification
+
+
+def notification_resolve(*, actor, notification: StaffNotification) -> StaffNotification:
+    """Mark one of ``actor``'s notices done (read and resolved): it leaves their open work.
+
+    For a notice that needs no decision elsewhere (an FYI, or work done outside the
+    system); notices about a request or review are resolved by the deciding service.
+    Raises ``NotificationNotYours`` (404) for somebody else's notice; no-op when done.
+    """
+    if notification.recipient_id != actor.pk:
+        raise NotificationNotYours()
+    if notification.resolved_at is not None:
+        return notification
+    now = timezone.now()
+    StaffNotification.objects.filter(pk=notification.pk, resolved_at__isnull=True).update(
+        resolved_at=now, read_at=Coalesce("read_at", Value(now))
+    )
+    notification.refresh_from_db(fields=["read_at", "resolved_at"])
     return notification
 
 

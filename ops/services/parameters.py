@@ -8,6 +8,9 @@ Rules (DESIGN.md §4 "System parameters"):
 * a **business owner** approves with ``ops.approve_parameter_change`` and a **tech
   lead** with ``ops.approve_parameter_change_tech`` — two different people, neither
   of them the requester;
+* the approvers (both roles, not the requester) get an inbox notice about the request
+  (``subject=request``); it is resolved when the request is applied, rejected or
+  withdrawn;
 * the second approval applies the change in the same transaction (the
   ``SystemParameter`` row is upserted, the cached value forgotten after commit) and
   audits it with the value before and after; the request row is locked while it is
@@ -36,6 +39,7 @@ from ..exceptions import (
 )
 from ..models import ParameterChangeRequest, SystemParameter
 from ..parameters import ParameterSpec, forget_cached, get_parameter, parameter_spec
+from .notifications import notifications_resolve, staff_notify
 
 REQUEST_PERMISSION = "ops.add_parameterchangerequest"
 BUSINESS_PERMISSION = "ops.approve_parameter_change"
@@ -43,6 +47,7 @@ TECH_PERMISSION = "ops.approve_parameter_change_tech"
 ROLE_PERMISSIONS = {"business": BUSINESS_PERMISSION, "tech": TECH_PERMISSION}
 
 Status = ParameterChangeRequest.Status
+WAITING_KIND = "ops.parameter_change_waiting"
 
 PARAMETER_CHANGE_TRANSITIONS = register_transitions(
     ParameterChangeRequest,
@@ -153,7 +158,47 @@ def parameter_change_request(
             after=snapshot(request),
             data={"key": key, "old_value": request.old_value, "new_value": request.new_value},
         )
+        staff_notify(
+            actor=actor,
+            recipients=_approvers(exclude=actor.pk),
+            kind=WAITING_KIND,
+            title=gettext("Parameter change waiting for approval: %(name)s")
+            % {"name": spec.description},
+            body=request.reason,
+            link=_request_link(request),
+            subject=request,
+        )
     return request
+
+
+def _approvers(*, exclude: int) -> list[int]:
+    """Active staff who may approve parameter changes in either role (not ``exclude``)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    condition = Q(is_superuser=True)
+    for permission in ROLE_PERMISSIONS.values():
+        app_label, _dot, codename = permission.partition(".")
+        condition |= Q(
+            user_permissions__codename=codename,
+            user_permissions__content_type__app_label=app_label,
+        ) | Q(
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        )
+    holders = get_user_model().objects.filter(condition, is_active=True, is_staff=True)
+    return [pk for pk in holders.values_list("pk", flat=True).distinct() if pk != exclude]
+
+
+def _request_link(request: ParameterChangeRequest) -> str:
+    from django.urls import reverse
+
+    return reverse("admin:ops_parameterchangerequest_change", args=[request.pk])
+
+
+def _close_notices(*, actor, request: ParameterChangeRequest) -> None:
+    """The request is decided or withdrawn: its notices leave every inbox's open work."""
+    notifications_resolve(actor=actor, subject=request, kinds=[WAITING_KIND])
 
 
 def _lock_pending(request: ParameterChangeRequest) -> ParameterChangeRequest:
@@ -180,6 +225,7 @@ def _apply(*, actor, request: ParameterChangeRequest, now: datetime) -> None:
         decided_at=now,
         decided_by=actor,
     )
+    _close_notices(actor=actor, request=request)
     forget_cached(request.key)
     transaction.on_commit(lambda: forget_cached(request.key))
     audit(
@@ -247,6 +293,10 @@ def parameter_change_approve(
         )
         if locked.business_approver_id and locked.tech_approver_id:
             _apply(actor=actor, request=locked, now=now)
+        else:  # the approver's part is done: their notice leaves their open work
+            notifications_resolve(
+                actor=actor, subject=locked, kinds=[WAITING_KIND], recipients=[actor]
+            )
     return locked
 
 
@@ -281,6 +331,7 @@ def parameter_change_reject(
             decided_at=timezone.now(),
             decided_by=actor,
         )
+        _close_notices(actor=actor, request=locked)
     return locked
 
 
@@ -299,4 +350,5 @@ def parameter_change_withdraw(*, actor, request: ParameterChangeRequest) -> Para
             decided_at=timezone.now(),
             decided_by=actor,
         )
+        _close_notices(actor=actor, request=locked)
     return locked

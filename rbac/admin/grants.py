@@ -36,13 +36,17 @@ class RoleAssignmentAdmin(ServiceModelAdmin):
     form = RoleAssignmentForm
     action_form = ReasonActionForm
     actions = ["revoke_selected"]
-    list_display = ["user", "role", "source", "expires_at", "granted_by", "granted_at"]
+    list_display = ["user", "role_name", "source", "expires_at", "granted_by", "granted_at"]
     list_filter = ["role", "source"]
     search_fields = ["user__username", "role__code"]
     autocomplete_fields = []
 
     def get_readonly_fields(self, request, obj=None):
         return ["user", "role"] if obj else []
+
+    @admin.display(description=_("role"), ordering="role__name")
+    def role_name(self, obj):
+        return obj.role.name
 
     def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data
@@ -162,7 +166,10 @@ class ObjectGrantAdmin(ServiceModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(perms.GRANT_OBJECT_PERMISSION)
+        # Granting staff, and auditors who only read the grants.
+        return request.user.has_perm(perms.GRANT_OBJECT_PERMISSION) or request.user.has_perm(
+            "guardian.view_userobjectpermission"
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False

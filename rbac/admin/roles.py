@@ -63,7 +63,7 @@ class RoleAssignmentInline(TabularInline):
 class RoleAdmin(ServiceModelAdmin):
     list_selector = selectors.role_list
     form = RoleForm
-    list_display = ["code", "name", "scope_kind", "region_codes", "department", "is_active"]
+    list_display = ["name", "scope_kind", "region_codes", "department", "is_active"]
     list_filter = ["scope_kind", "is_active", "department"]
     search_fields = ["code", "name"]
     filter_horizontal = ["regions"]
@@ -74,7 +74,7 @@ class RoleAdmin(ServiceModelAdmin):
 
     @admin.display(description=_("sales regions"))
     def region_codes(self, obj):
-        return ", ".join(region.name for region in obj.regions.all())
+        return "、".join(region.name for region in obj.regions.all()) or "—"
 
     def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data

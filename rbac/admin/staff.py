@@ -11,7 +11,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.http import HttpResponseRedirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import PiiAdminMixin, ServiceModelAdmin
@@ -65,17 +65,22 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
     actions = ["deactivate_selected"]
     list_display = [
         "employee_number",
+        "masked_name",
         "user",
         "department",
-        "role_codes",
+        "role_names",
         "is_active",
         "joined_on",
         "left_on",
     ]
+    list_display_links = ["employee_number", "masked_name"]
     list_filter = ["is_active", "department"]
     search_fields = ["employee_number", "user__username", "user__first_name"]
     readonly_fields = ["is_active", "left_on", "deactivation_reason"]
-    pii_fields = {"phone": "phone"}
+    # The real name (姓+名, mall.core.people) is personal data like the phone: masked
+    # without the PII permission, shown and recorded with it.
+    pii_fields = {"phone": "phone", "name": "name"}
+    pii_labels = {"name": pgettext_lazy("person", "name")}
 
     def _masks(self, request, obj) -> bool:
         """An existing profile's phone is shown masked (read-only) without the PII permission."""
@@ -106,9 +111,9 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
         return fields
 
     @admin.display(description=_("roles"))
-    def role_codes(self, obj):
+    def role_names(self, obj):
         roles = (getattr(group, "role", None) for group in obj.user.groups.all())
-        return ", ".join(sorted(role.code for role in roles if role is not None))
+        return "、".join(sorted(role.name for role in roles if role is not None)) or "—"
 
     def save_with_service(self, request, obj, form, change):
         data = form.cleaned_data

@@ -44,6 +44,7 @@ from .roles import (
 from .staff import (
     staff_create,
     staff_deactivate,
+    staff_language_set,
     staff_profile_update,
     user_account_update,
     user_password_set,
@@ -72,6 +73,7 @@ __all__ = [
     "sales_region_save",
     "staff_create",
     "staff_deactivate",
+    "staff_language_set",
     "staff_profile_update",
     "user_account_update",
     "user_password_set",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit, snapshot
+from mall.core.hooks import call_providers
 from mall.core.transitions import register_transitions, transition
 
 from .. import permissions as perms
@@ -42,6 +43,25 @@ from .departments import _department_head_for
 from .roles import role_assign
 
 Status = PermissionRequest.Status
+
+# Hooks offered to the inbox (``ops`` provides them: rbac sits left of ops).
+#
+# ``REQUEST_OPENED``: called with ``actor`` (the requester), ``permission_request``
+# and ``approver_ids`` (the user ids who may approve it — the requester's department
+# head and the holders of ``rbac.approve_permission_request``, never the requester)
+# inside the creating transaction; returns nothing. ``ops`` puts a notice with
+# ``subject=permission_request`` into each approver's inbox.
+#
+# ``REQUEST_CLOSED``: called with ``actor`` and ``permission_request`` inside the
+# transaction that approved, rejected, withdrew or expired it; returns nothing.
+# ``ops`` resolves the request's open notices.
+#
+# ``REQUEST_APPROVED_ONCE``: called with ``actor`` (the first approver) and
+# ``permission_request`` inside the transaction of a first approval; returns nothing.
+# ``ops`` resolves that approver's own notice (the other approver's stays open).
+REQUEST_OPENED = "rbac.permission_request_opened"
+REQUEST_CLOSED = "rbac.permission_request_closed"
+REQUEST_APPROVED_ONCE = "rbac.permission_request_approved_once"
 
 PERMISSION_REQUEST_TRANSITIONS = register_transitions(
     PermissionRequest,
@@ -88,7 +108,40 @@ def permission_request_create(
         target=request,
         data={"role": role.code, "reason": request.reason},
     )
+    call_providers(
+        REQUEST_OPENED,
+        actor=actor,
+        permission_request=request,
+        approver_ids=_approver_ids(request),
+    )
     return request
+
+
+def _approver_ids(request: PermissionRequest) -> list[int]:
+    """Who may approve ``request``: the requester's department head and the tech leads."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    app_label, _dot, codename = perms.APPROVE_PERMISSION_REQUEST.partition(".")
+    holders = get_user_model().objects.filter(
+        Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+        | Q(
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        ),
+        is_active=True,
+        is_staff=True,
+    )
+    ids = set(holders.values_list("pk", flat=True))
+    head = _department_head_for(_requester_department(request))
+    if head is not None:
+        ids.add(head.pk)
+    ids.discard(request.requester_id)
+    return sorted(ids)
+
+
+def _closed(*, actor, request: PermissionRequest) -> None:
+    call_providers(REQUEST_CLOSED, actor=actor, permission_request=request)
 
 
 def _requester_department(request: PermissionRequest) -> Department | None:
@@ -158,6 +211,7 @@ def permission_request_approve(
             decided_at=now,
             **approval,
         )
+        _closed(actor=actor, request=request)
         return request
     before = snapshot(request, ["head_approver_id", "tech_approver_id"])
     for name, value in approval.items():
@@ -171,6 +225,7 @@ def permission_request_approve(
         after=snapshot(request, ["head_approver_id", "tech_approver_id"]),
         data={"capacity": chosen},
     )
+    call_providers(REQUEST_APPROVED_ONCE, actor=actor, permission_request=request)
     return request
 
 
@@ -200,6 +255,7 @@ def permission_request_reject(
         decided_at=timezone.now(),
         rejection_reason=reason.strip(),
     )
+    _closed(actor=actor, request=request)
     return request
 
 
@@ -218,6 +274,7 @@ def permission_request_cancel(*, actor, permission_request: PermissionRequest) -
         action="rbac.permission_request_cancel",
         decided_at=timezone.now(),
     )
+    _closed(actor=actor, request=request)
     return request
 
 
@@ -260,6 +317,7 @@ def permission_requests_close_for_leaver(*, actor, user, reason: str) -> int:
             data={"requester_deactivated": True},
             decided_at=now,
         )
+        _closed(actor=actor, request=request)
     return len(pending)
 
 
@@ -281,4 +339,5 @@ def permission_requests_expire(*, actor, now: datetime | None = None) -> int:
             data={"grant_expires_at": request.grant_expires_at},
             decided_at=now,
         )
+        _closed(actor=actor, request=request)
     return len(stale)

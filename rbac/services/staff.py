@@ -13,6 +13,7 @@ from mall.core.audit import audit, snapshot
 
 from .. import permissions as perms
 from ..exceptions import (
+    InvalidLanguage,
     InvalidRoleConfiguration,
     RbacPermissionDenied,
     ReasonRequired,
@@ -249,3 +250,36 @@ def user_password_set(*, actor, user, password: str | None):
         data={"usable": password is not None, "tokens_revoked": tokens},
     )
     return user
+
+
+LANGUAGE_SESSION_KEY = "rbac_staff_language"
+
+
+@transaction.atomic
+def staff_language_set(*, actor, language: str) -> StaffProfile | None:
+    """Save the admin language ``actor`` chose for themself (a code of ``LANGUAGES``).
+
+    Stored on their staff profile, where it beats the browser's Accept-Language on
+    every device (``rbac.middleware.StaffLanguageMiddleware``). A user without a staff
+    profile (the first superuser) keeps the choice for the session only; returns
+    ``None`` then. Raises ``InvalidLanguage`` for a code not offered. Audited as
+    ``rbac.language_set`` when it changes.
+    """
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidLanguage(fields={"language": [str(InvalidLanguage.default_message)]})
+    profile = StaffProfile.objects.select_for_update().filter(user_id=actor.pk).first()
+    if profile is None or profile.language == language:
+        return profile
+    before = snapshot(profile, ["language"])
+    profile.language = language
+    profile.save(update_fields=["language"])
+    audit(
+        actor=actor,
+        action="rbac.language_set",
+        target=profile,
+        before=before,
+        after=snapshot(profile, ["language"]),
+    )
+    return profile

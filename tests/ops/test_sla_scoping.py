@@ -63,9 +63,9 @@ def test_breach_escalations_reach_the_regions_staff_and_the_leads(staff, clocks)
 
     def inbox(username):
         return set(
-            StaffNotification.objects.filter(recipient=staff[username]).values_list(
-                "link", flat=True
-            )
+            StaffNotification.objects.filter(
+                recipient=staff[username], kind="sla.breached"
+            ).values_list("link", flat=True)
         )
 
     def link(clock):

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from mall.core.labels import task_label
 from mall.core.schedule import schedule_sync
 
 
@@ -9,5 +10,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = schedule_sync()
         for name in created:
-            self.stdout.write(f"created {name}")
+            label = task_label(name)
+            self.stdout.write(f"created {name}" + (f" ({label})" if label else ""))
         self.stdout.write(self.style.SUCCESS(f"schedule in sync ({len(created)} created)"))
