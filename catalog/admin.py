@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.decorators import display
 from unfold.enums import ActionVariant
 from unfold.forms import ActionForm
@@ -21,6 +22,7 @@ from mall.core.admin import (
     ScopedModelAdmin,
     ServiceModelAdmin,
     TabularInline,
+    person_column,
     workflow_action,
 )
 from mall.core.exceptions import ApplicationError
@@ -764,7 +766,7 @@ class ProductAdmin(ServiceModelAdmin):
         services.product_submit(actor=request.user, product=product)
 
     @workflow_action(
-        description=_("Approve"),
+        description=pgettext_lazy("product review", "Approve"),
         permission=perms.REVIEW_PRODUCT,
         when=lambda p: p.status == Product.Status.PENDING_REVIEW,
         confirm=_("Approve this listing? It can then be put on shelf."),
@@ -938,8 +940,9 @@ class PriceChangeInline(TabularInline):
     model = SkuPriceChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "old_price_amount", "new_price_amount", "changed_by", "reason"]
+    fields = ["changed_at", "old_price_amount", "new_price_amount", "changed_by_name", "reason"]
     readonly_fields = fields
+    changed_by_name = person_column("changed_by", _("changed by"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -964,10 +967,19 @@ class SkuAdmin(ReadOnlyModelAdmin):
 
 @admin.register(SkuPriceChange)
 class SkuPriceChangeAdmin(ReadOnlyModelAdmin):
-    list_display = ["sku", "old_price_amount", "new_price_amount", "changed_by", "changed_at"]
+    list_display = ["sku", "old_price_amount", "new_price_amount", "changed_by_name", "changed_at"]
+    fields = [
+        "sku",
+        "old_price_amount",
+        "new_price_amount",
+        "changed_by_name",
+        "changed_at",
+        "reason",
+    ]
     search_fields = ["sku__code"]
     list_select_related = ["sku", "changed_by"]
     date_hierarchy = "changed_at"
+    changed_by_name = person_column("changed_by", _("changed by"))
 
     def get_queryset(self, request):
         return selectors.sku_price_change_list(actor=request.user)
@@ -989,11 +1001,12 @@ class PromotionPriceAdmin(ServiceModelAdmin):
         "starts_at",
         "ends_at",
         "status",
-        "created_by",
+        "created_by_name",
     ]
     list_filter = ["status"]
     search_fields = ["sku__code"]
     list_select_related = ["sku", "created_by"]
+    created_by_name = person_column("created_by", _("created by"))
     autocomplete_fields = ["sku"]
     actions = ["cancel_selected"]
 
@@ -1040,12 +1053,13 @@ class ProductImportAdmin(ReadOnlyModelAdmin):
         "status",
         "row_count",
         "error_count",
-        "created_by",
+        "created_by_name",
         "created_at",
         "report_link",
     ]
     list_filter = ["status"]
     list_select_related = ["created_by"]
+    created_by_name = person_column("created_by", _("imported by"))
 
     def get_queryset(self, request):
         return selectors.product_import_list(actor=request.user)

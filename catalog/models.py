@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.core.models import TimeStampedModel
 from mall.core.money import MoneyField
@@ -392,7 +393,7 @@ class ProductImport(TimeStampedModel):
     """One Excel import: all rows applied or none, with a per-row error report."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", _("applied")
+        APPLIED = "applied", pgettext_lazy("product import", "applied")
         FAILED = "failed", _("failed")
 
     file_name = models.CharField(_("file name"), max_length=200)

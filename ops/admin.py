@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 from unfold.enums import ActionVariant
 
 from mall.core.actors import is_system_actor
@@ -71,7 +71,8 @@ from .sla_kinds import registered_sla_kinds
 
 
 def _staff_actor_name(user) -> str:
-    return str(_("System")) if is_system_actor(user) else person_name(user)
+    # Its own context: the theme's "System" (colour scheme) is 跟随系统.
+    return str(pgettext("audit actor", "System")) if is_system_actor(user) else person_name(user)
 
 
 def _actor_label_text(label: str) -> str:
@@ -107,6 +108,8 @@ _DATA_KEYS = {
     "business_approver": _("business owner approval"),
     "tech_approver": _("tech lead approval"),
     "old_value": _("old value"),
+    "fields": _("fields"),
+    "records": _("records"),
     "new_value": _("new value"),
 }
 _DATA_VALUES = {
@@ -173,8 +176,12 @@ def _field_namer(object_type: str):
         model = None
 
     def name(key: str) -> str:
-        if model is not None:
-            for field in model._meta.concrete_fields:
+        # The entry's own model first, then the user model (staff entries carry the
+        # account's fields: first_name, email, is_active …).
+        for candidate in (model, get_user_model()):
+            if candidate is None:
+                continue
+            for field in candidate._meta.concrete_fields:
                 if key in (field.name, field.attname):
                     return str(field.verbose_name)
         return str(_DATA_KEYS.get(key, key))
@@ -285,7 +292,14 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
             for key in sorted(set(before) | set(after))
         ]
         details = [
-            (name(key), _data_value(key, value)) for key, value in sorted((obj.data or {}).items())
+            # "fields": a list of field names (a reveal, a partial update) — by label too.
+            (
+                name(key),
+                format_value([name(str(f)) for f in value])
+                if key == "fields" and isinstance(value, list)
+                else _data_value(key, value),
+            )
+            for key, value in sorted((obj.data or {}).items())
         ]
         if not rows and not details:
             return "—"

@@ -206,19 +206,12 @@ def format_parameter_value(key: str, value: Any):
     return format_value(value, unit_key=key)
 
 
-_BUILTIN_ACTIONS = {
-    "add": gettext_lazy("Add %(model)s"),
-    "change": gettext_lazy("Change %(model)s"),
-    "delete": gettext_lazy("Delete %(model)s"),
-    "view": gettext_lazy("View %(model)s"),
-}
-
-
 def permission_label(code: str) -> str:
     """``"members.view_member_pii"`` → the permission's name in the reader's language;
     anything that is not a known permission is returned as it is."""
     from django.contrib.auth.models import Permission
-    from django.utils.translation import gettext
+
+    from mall.core.labels import permission_name
 
     app_label, dot, codename = code.partition(".")
     if not dot or not app_label or not codename:
@@ -230,8 +223,4 @@ def permission_label(code: str) -> str:
     )
     if permission is None:
         return code
-    action, _sep, model_name = codename.partition("_")
-    model = permission.content_type.model_class()
-    if action in _BUILTIN_ACTIONS and model is not None and model._meta.model_name == model_name:
-        return str(_BUILTIN_ACTIONS[action]) % {"model": model._meta.verbose_name}
-    return gettext(permission.name)
+    return permission_name(permission)

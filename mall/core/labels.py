@@ -29,6 +29,7 @@ import threading
 from typing import Any
 
 from django.apps import apps
+from django.utils.translation import gettext_lazy as _lazy
 
 _lock = threading.Lock()
 _collected = False
@@ -112,3 +113,27 @@ def task_label(name: str) -> str:
     _collect()
     label = _tasks.get(name)
     return str(label) if label is not None else ""
+
+
+_BUILTIN_PERMISSION_ACTIONS = {
+    "add": _lazy("Add %(model)s"),
+    "change": _lazy("Change %(model)s"),
+    "delete": _lazy("Delete %(model)s"),
+    "view": _lazy("View %(model)s"),
+}
+
+
+def permission_name(permission) -> str:
+    """A ``Permission`` row in the reader's language: "查看 商品" for Django's built-in
+    ones (from the model's verbose name), the translated name for the apps' own."""
+    from django.utils.translation import gettext
+
+    action, _sep, model_name = permission.codename.partition("_")
+    model = permission.content_type.model_class()
+    if (
+        action in _BUILTIN_PERMISSION_ACTIONS
+        and model is not None
+        and model._meta.model_name == model_name
+    ):
+        return str(_BUILTIN_PERMISSION_ACTIONS[action]) % {"model": model._meta.verbose_name}
+    return gettext(permission.name)

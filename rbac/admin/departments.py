@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ServiceModelAdmin
+from mall.core.admin import ServiceModelAdmin, person_column
 
 from .. import selectors, services
 from ..models import (
@@ -17,9 +17,10 @@ from ..models import (
 @admin.register(Department)
 class DepartmentAdmin(ServiceModelAdmin):
     list_selector = selectors.department_list
-    list_display = ["indented_name", "code", "head", "default_role_codes", "sort_order"]
+    list_display = ["indented_name", "code", "head_name", "default_role_codes", "sort_order"]
     search_fields = ["name", "code"]
     fields = ["code", "name", "parent", "head", "default_roles", "sort_order"]
+    head_name = person_column("head", _("department head"), account=True)
     filter_horizontal = ["default_roles"]
 
     def get_readonly_fields(self, request, obj=None):

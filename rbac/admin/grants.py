@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermission
 
-from mall.core.admin import ServiceModelAdmin
+from mall.core.admin import ServiceModelAdmin, person_column
 from mall.core.scoping import declared_models, scope_queryset
 
 from .. import permissions as perms
@@ -36,13 +36,27 @@ class RoleAssignmentAdmin(ServiceModelAdmin):
     form = RoleAssignmentForm
     action_form = ReasonActionForm
     actions = ["revoke_selected"]
-    list_display = ["user", "role_name", "source", "expires_at", "granted_by", "granted_at"]
+    list_display = [
+        "user_name",
+        "role_name",
+        "source",
+        "expires_at",
+        "granted_by_name",
+        "granted_at",
+    ]
+    user_name = person_column("user", _("user"), account=True)
+    granted_by_name = person_column("granted_by", _("granted by"), account=True)
     list_filter = ["role", "source"]
     search_fields = ["user__username", "role__code"]
     autocomplete_fields = []
 
     def get_readonly_fields(self, request, obj=None):
-        return ["user", "role"] if obj else []
+        return ["user_name", "role"] if obj else []
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        # An existing assignment names its holder as a person, not a bare login.
+        return ["user_name" if f == "user" else f for f in fields] if obj else fields
 
     @admin.display(description=_("role"), ordering="role__name")
     def role_name(self, obj):
@@ -123,9 +137,19 @@ class ObjectGrantAdmin(ServiceModelAdmin):
     list_selector = selectors.object_grant_list
     form = ObjectGrantForm
     actions = ["revoke_selected"]
-    list_display = ["user", "permission", "content_type", "object_pk", "granted_object"]
+    list_display = ["user_name", "permission", "content_type", "object_pk", "granted_object"]
+    user_name = person_column("user", _("user"), account=True)
     list_filter = ["content_type"]
     search_fields = ["user__username", "object_pk"]
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        # An existing grant names its holder as a person, not a bare login.
+        return ["user_name" if f == "user" else f for f in fields] if obj else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "user_name"] if obj else readonly
 
     def get_form(self, request, obj=None, **kwargs):
         form_class = super().get_form(request, obj, **kwargs)

@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.admin import ServiceModelAdmin, TabularInline
+from mall.core.admin import ServiceModelAdmin, TabularInline, person_column
+from mall.core.labels import permission_name
 
 from .. import selectors, services
 from ..models import (
@@ -40,14 +41,17 @@ class RoleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["permissions"].queryset = grantable_permissions()
+        self.fields["permissions"].label_from_instance = permission_name
         if self.instance.pk:
             self.fields["permissions"].initial = self.instance.group.permissions.all()
 
 
 class RoleAssignmentInline(TabularInline):
     model = RoleAssignment
-    fields = ["user", "expires_at", "source", "granted_by", "granted_at"]
+    fields = ["user_name", "expires_at", "source", "granted_by_name", "granted_at"]
     readonly_fields = fields
+    user_name = person_column("user", _("user"), account=True)
+    granted_by_name = person_column("granted_by", _("granted by"), account=True)
     extra = 0
     can_delete = False
     verbose_name_plural = _("holders (by assignment)")
@@ -71,6 +75,18 @@ class RoleAdmin(ServiceModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # View-only: the form-only permissions field as names under its label.
+            fields = ["permission_names" if f == "permissions" else f for f in fields]
+        return fields
+
+    @admin.display(description=_("function permissions"))
+    def permission_names(self, obj):
+        names = [permission_name(p) for p in obj.group.permissions.all()]
+        return "、".join(sorted(names)) or "—"
 
     @admin.display(description=_("sales regions"))
     def region_codes(self, obj):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.admin import PiiAdminMixin, ServiceModelAdmin
 from mall.core.exceptions import ApplicationError
+from mall.core.labels import permission_name
 
 from .. import permissions as perms
 from .. import selectors, services
@@ -48,6 +49,7 @@ class StaffProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["extra_permissions"].queryset = grantable_permissions()
+        self.fields["extra_permissions"].label_from_instance = permission_name
         if self.instance.pk:
             self.fields["username"].disabled = True
             self.fields["username"].initial = self.instance.user.get_username()
@@ -108,7 +110,20 @@ class StaffProfileAdmin(PiiAdminMixin, ServiceModelAdmin):
             fields += ["extra_permissions", "is_active", "left_on", "deactivation_reason"]
         if self._masks(request, obj):
             fields = ["masked_phone" if f == "phone" else f for f in fields]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A view-only page shows the form-only fields as values with their labels.
+            shown = {"username": "login_name", "extra_permissions": "extra_permission_names"}
+            fields = [shown.get(f, f) for f in fields]
         return fields
+
+    @admin.display(description=_("username"))
+    def login_name(self, obj):
+        return obj.user.get_username()
+
+    @admin.display(description=_("extra permissions"))
+    def extra_permission_names(self, obj):
+        names = [permission_name(p) for p in obj.user.user_permissions.all()]
+        return "、".join(sorted(names)) or "—"
 
     @admin.display(description=_("roles"))
     def role_names(self, obj):

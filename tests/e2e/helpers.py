@@ -67,7 +67,7 @@ def visible_text(page) -> str:
 # after a person's name ("刘运营（ops_lead）", how namesakes are told apart). A bare
 # login in a cell still counts.
 URL = re.compile(r"https?://\S+")
-LOGIN_AFTER_NAME = re.compile(r"(?<=[\u4e00-\u9fff])\s*[（(][a-z0-9_.@+-]+[）)]")
+LOGIN_AFTER_NAME = re.compile(r"(?<=[\u4e00-\u9fff*])\s*[（(][a-z0-9_.@+-]+[）)]")
 
 
 def raw_codes(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
