@@ -342,6 +342,10 @@ class FileJobAdmin(ReadOnlyModelAdmin):
     a page with a job still queued or running reloads itself every few seconds.
     """
 
+    # Personal: beside the workbench and my notifications.
+    nav_group = "workbench"
+    nav_order = 30
+    nav_icon = "task"
     list_display = (
         "id",
         "kind",
