@@ -372,10 +372,13 @@ class StaffNotification(models.Model):
         verbose_name_plural = _("my notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
+            # One OPEN notice per (recipient, key): once its subject is decided
+            # (resolved), the same key may notify again — a stock alert that clears
+            # and comes back the same day is news again.
             models.UniqueConstraint(
                 fields=["recipient", "dedupe_key"],
-                condition=~models.Q(dedupe_key=""),
-                name="ops_notification_dedupe",
+                condition=~models.Q(dedupe_key="") & models.Q(resolved_at__isnull=True),
+                name="ops_notification_open_dedupe",
             ),
         ]
         indexes = [

@@ -52,10 +52,11 @@ def staff_notify(
     """Put one notification into each recipient's inbox; return how many were created.
 
     ``recipients`` are users or user ids; inactive users are skipped. With a
-    ``dedupe_key``, a recipient who already has a notification with that key gets
-    no second one (enforced by a unique constraint, so concurrent callers are safe
-    too). Audited as one ``notification.send`` entry, by ``actor`` (the staff member
-    or job whose work caused it), when anything was created.
+    ``dedupe_key``, a recipient who already has an open (unresolved) notification
+    with that key gets no second one (enforced by a partial unique constraint, so
+    concurrent callers are safe too); once it is resolved, the key may notify again.
+    Audited as one ``notification.send`` entry, by ``actor`` (the staff member or job
+    whose work caused it), when anything was created.
 
     The title is a label the caller derives (often from a product title): one longer
     than the column is shortened with an ellipsis. A ``dedupe_key`` or ``link`` that
@@ -80,7 +81,7 @@ def staff_notify(
         if dedupe_key:
             already = set(
                 StaffNotification.objects.filter(
-                    recipient_id__in=ids, dedupe_key=dedupe_key
+                    recipient_id__in=ids, dedupe_key=dedupe_key, resolved_at__isnull=True
                 ).values_list("recipient_id", flat=True)
             )
             ids = [pk for pk in ids if pk not in already]

@@ -55,3 +55,23 @@ def test_a_notice_without_a_subject_is_never_resolved_by_someone_elses_decision(
 
     assert notifications_resolve(actor=alice, subject=subject) == 0
     assert notification_unread_count(actor=alice) == 1
+
+
+def test_a_deduplicated_notice_comes_again_once_the_first_is_resolved(make_staff):
+    alice, subject = make_staff("alice"), make_staff("subject")
+
+    def notify() -> int:
+        return staff_notify(
+            actor=system_actor(),
+            recipients=[alice],
+            kind="k.low",
+            title="Low stock",
+            dedupe_key="low:1:2026-11-28",
+            subject=subject,
+        )
+
+    assert notify() == 1
+    assert notify() == 0, "while the first is open, the same key is not repeated"
+    notifications_resolve(actor=alice, subject=subject)
+    assert notify() == 1, "the alert came back after it cleared: news again"
+    assert StaffNotification.objects.filter(recipient=alice, resolved_at__isnull=True).count() == 1
