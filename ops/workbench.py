@@ -113,7 +113,8 @@ def _chart_json(chart: Chart, data: ChartData) -> str:
         colour = _COLOURS[index % len(_COLOURS)]
         dataset = {"label": str(label), "data": list(values)}
         if chart.kind == "bar":
-            dataset["backgroundColor"] = colour
+            # The theme's default bar is a hairline; size bars to their slot instead.
+            dataset.update(backgroundColor=colour, barThickness="flex", maxBarThickness=40)
         else:
             dataset["borderColor"] = colour
         datasets.append(dataset)
