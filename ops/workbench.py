@@ -114,7 +114,7 @@ def _chart_json(chart: Chart, data: ChartData) -> str:
         dataset = {"label": str(label), "data": list(values)}
         if chart.kind == "bar":
             # The theme's default bar is a hairline; size bars to their slot instead.
-            dataset.update(backgroundColor=colour, barThickness="flex", maxBarThickness=40)
+            dataset.update(backgroundColor=colour, maxBarThickness=40)
         else:
             dataset["borderColor"] = colour
         datasets.append(dataset)
