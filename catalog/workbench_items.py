@@ -7,9 +7,12 @@ the reader may see, and shows only to those whose work it is (by permission).
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from ops.workbench import Chart, ChartData, Tile, register
+from mall.core.people import person_name
+from ops.workbench import Chart, ChartData, Panel, PanelRow, Tile, register
 
 from . import permissions as perms
 from . import selectors
@@ -50,6 +53,45 @@ register(
             "danger" if selectors.product_rejected_for(actor=actor).exists() else "info"
         ),
         order=25,
+    )
+)
+
+
+def _review_rows(actor) -> list[PanelRow]:
+    """The five oldest listings waiting for this reviewer: who submitted, since when."""
+    waiting = (
+        selectors.product_reviews_waiting_for(actor=actor)
+        .select_related("submitted_by")
+        .order_by("submitted_at", "pk")[:5]
+    )
+    return [
+        PanelRow(
+            label=product.title,
+            link=reverse("admin:catalog_product_change", args=[product.pk]),
+            meta=" · ".join(
+                part
+                for part in (
+                    person_name(product.submitted_by) if product.submitted_by else "",
+                    date_format(timezone.localtime(product.submitted_at), "SHORT_DATETIME_FORMAT")
+                    if product.submitted_at
+                    else "",
+                )
+                if part
+            ),
+        )
+        for product in waiting
+    ]
+
+
+register(
+    Panel(
+        key="catalog.reviews_waiting_list",
+        title=_("Waiting for my review, oldest first"),
+        rows=_review_rows,
+        link=lambda actor: _products_url(status__exact=Product.Status.PENDING_REVIEW),
+        visible=lambda actor: actor.has_perm(perms.REVIEW_PRODUCT),
+        empty=_("No listing is waiting for your review."),
+        order=20,
     )
 )
 

@@ -52,3 +52,20 @@ def test_rejected_to_fix_and_the_status_chart(make_product, author, reviewer):
     chart = json.loads(items["catalog.products_by_status"]["data"])
     counts = dict(zip(chart["labels"], chart["datasets"][0]["data"], strict=True))
     assert counts["草稿"] == 1 and counts["已驳回"] == 1 and counts["已上架"] == 0
+
+
+def test_the_review_list_names_what_waits_for_the_reader_oldest_first(
+    make_product, author, reviewer
+):
+    first, second = make_product(author), make_product(author)
+    own = make_product(reviewer)
+    services.product_submit(actor=author, product=first)
+    services.product_submit(actor=author, product=second)
+    services.product_submit(actor=reviewer, product=own)
+
+    panel = _items(reviewer)["catalog.reviews_waiting_list"]
+
+    assert not panel["error"]
+    assert [row.label for row in panel["rows"]] == [first.title, second.title]
+    assert panel["rows"][0].link.endswith(f"/admin/catalog/product/{first.pk}/change/")
+    assert "catalog.reviews_waiting_list" not in _items(author)  # no review permission
