@@ -688,9 +688,17 @@ class WorkflowSpec:
             return True
         # ``when(obj)``, or ``when(obj, user)`` for steps that depend on who asks
         # (not the requester's own request, not an approval already given).
-        if self.when.__code__.co_argcount >= 2:
+        if _positional_count(self.when) >= 2:
             return bool(self.when(obj, request.user))
         return bool(self.when(obj))
+
+
+def _positional_count(func) -> int:
+    """How many positional arguments ``func`` takes (a lambda, a function, a partial)."""
+    import inspect
+
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in kinds for p in inspect.signature(func).parameters.values())
 
 
 def _dialog_error(form, error: ApplicationError, default_field: str | None) -> None:
