@@ -82,20 +82,25 @@ def test_a_task_enqueued_in_a_request_runs_logs_and_counts_under_that_request_id
     except Exception:  # noqa: BLE001 - any failure: show the worker's own output
         pytest.fail(f"worker did not run the task:\n{json_worker.read_text()[-4000:]}")
 
+    # The result reaches the backend before the worker writes its "succeeded"
+    # line and before the success counter moves: wait for both (the earlier
+    # loop stopped at the first line and raced the "succeeded" one).
     lines: list[dict] = []
-    deadline = time.monotonic() + 10
+    ran: list[dict] = []
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         lines = [
             json.loads(line)
             for line in json_worker.read_text().splitlines()
             if line.startswith("{") and result.id in line
         ]
+        ran = [line for line in lines if line.get("task_id") == result.id]
         counted = counter_value("celery_tasks", task=name, outcome="success")
-        if lines and counted == before + 1:
+        succeeded = any("succeeded" in line["message"] for line in ran)
+        if succeeded and counted == before + 1:
             break
         time.sleep(0.2)
     assert lines, json_worker.read_text()[-4000:]
-    ran = [line for line in lines if line.get("task_id") == result.id]
     assert any("succeeded" in line["message"] for line in ran)
     assert {line["request_id"] for line in ran} == {request_id}
     assert counter_value("celery_tasks", task=name, outcome="success") == before + 1
