@@ -42,6 +42,11 @@ class Category(TimeStampedModel):
         validators=[validate_image_file],
     )
     is_active = models.BooleanField(_("active"), default=True)
+    allows_no_reason_return = models.BooleanField(
+        _("7-day no-reason return"),
+        default=True,
+        help_text=_("Products of this category may be returned within 7 days without a reason"),
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -160,6 +165,11 @@ class Product(TimeStampedModel):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     is_virtual = models.BooleanField(_("virtual goods"), default=False)
+    allows_no_reason_return = models.BooleanField(
+        _("7-day no-reason return"),
+        default=True,
+        help_text=_("Off for goods the law exempts (custom-made, fresh, opened digital goods …)"),
+    )
     is_presale = models.BooleanField(_("presale"), default=False)
     presale_deposit_amount = MoneyField(_("presale deposit"), null=True, blank=True)
     presale_final_payment_starts_at = models.DateTimeField(

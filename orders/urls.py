@@ -1,1 +1,20 @@
-urlpatterns: list = []
+"""Orders URLs: staff under ``api/v1/orders/`` (and after-sales, channels), storefront
+under ``api/v1/store/``. Each API module holds its own ``urlpatterns``."""
+
+from .apis import (
+    staff_after_sales,
+    staff_channels,
+    staff_orders,
+    store,
+    store_after_sales,
+    store_fulfilment,
+)
+
+urlpatterns = [
+    *store.urlpatterns,
+    *store_fulfilment.urlpatterns,
+    *store_after_sales.urlpatterns,
+    *staff_orders.urlpatterns,
+    *staff_after_sales.urlpatterns,
+    *staff_channels.urlpatterns,
+]

@@ -113,3 +113,19 @@ def _audit_anchor_file(settings, tmp_path):
     """Each test anchors its audit chain in its own file (the chain is per database)."""
     settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchors.jsonl"
     return settings.AUDIT_ANCHOR_PATH
+
+
+def _reload_orders_reference_data(sender, using="default", **kwargs):
+    """Put the own-store channel and the default freight template back after a flush
+    (orders' data migration 0002 creates them; every order needs a channel)."""
+    if getattr(sender, "label", None) != "orders":
+        return
+    from importlib import import_module
+
+    from django.apps import apps as global_apps
+
+    data = import_module("orders.migrations.0002_default_channel_and_freight")
+    data.create(global_apps, None)
+
+
+post_migrate.connect(_reload_orders_reference_data, dispatch_uid="tests_reload_orders_reference")
