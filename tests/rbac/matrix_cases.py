@@ -2,7 +2,8 @@
 
 A later scoped model (orders, shipments, stock, after-sales, members, risk events …)
 joins the matrix by appending ONE ``ScopeCase`` to ``CASES`` below (or to
-``tests/<app>/scope_cases.py`` as ``CASES = [...]``, collected automatically). The
+``tests/<app>/scope_cases.py`` or ``scope_cases_<area>.py`` as ``CASES = [...]``,
+collected automatically). The
 matrix (tests/rbac/test_scope_matrix.py) then checks, for every scope kind, every
 entry point: admin changelist, admin change URL, admin action on a mixed selection,
 admin FK dropdown, API list, API detail, API custom action, export.
@@ -250,19 +251,17 @@ CASES: list[ScopeCase] = [
 
 
 def all_cases() -> list[ScopeCase]:
-    """``CASES`` here plus every ``tests/<app>/scope_cases.py`` ``CASES`` list."""
+    """``CASES`` here plus the ``CASES`` list of every ``tests/<app>/scope_cases*.py``
+    (an app may keep one module per area: ``scope_cases.py``, ``scope_cases_reviews.py``)."""
     import tests
 
     collected = list(CASES)
-    for module in pkgutil.iter_modules(tests.__path__):
-        if not module.ispkg:
+    for package in pkgutil.iter_modules(tests.__path__):
+        if not package.ispkg:
             continue
-        name = f"tests.{module.name}.scope_cases"
-        try:
-            imported = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        collected.extend(getattr(imported, "CASES", []))
+        imported = importlib.import_module(f"tests.{package.name}")
+        for module in sorted(pkgutil.iter_modules(imported.__path__), key=lambda m: m.name):
+            if module.name == "scope_cases" or module.name.startswith("scope_cases_"):
+                cases = importlib.import_module(f"tests.{package.name}.{module.name}")
+                collected.extend(getattr(cases, "CASES", []))
     return collected
