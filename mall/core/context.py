@@ -12,6 +12,9 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
+# The storefront's ``X-Device-Id`` (API.md: a stable device fingerprint), for risk rules.
+device_id_var: ContextVar[str | None] = ContextVar("device_id", default=None)
+DEVICE_ID_MAX = 128
 
 
 def current_request_id() -> str:
@@ -20,6 +23,18 @@ def current_request_id() -> str:
 
 def current_client_ip() -> str | None:
     return client_ip_var.get()
+
+
+def current_device_id() -> str | None:
+    return device_id_var.get()
+
+
+def device_id_from_meta(meta: dict) -> str | None:
+    """The ``X-Device-Id`` header when it is a plausible id (printable ASCII, ≤ 128), else None."""
+    value = (meta.get("HTTP_X_DEVICE_ID") or "").strip()
+    if not value or len(value) > DEVICE_ID_MAX or not value.isascii() or not value.isprintable():
+        return None
+    return value
 
 
 def _valid_ip(value: str | None) -> str | None:

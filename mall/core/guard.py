@@ -25,6 +25,10 @@ writing anything); else any ``review`` lets the action through and the caller
 hands the verdict to risk's case opener after commit (``on_review``); else allow.
 A rule that raises is logged and counted as "nothing to say": a bug in a risk
 rule must not stop the shop (rules that must fail closed return ``block``).
+
+``client_ip`` and ``device_id`` default to the request's (``mall.core.context``:
+the client IP the whole project trusts, and the ``X-Device-Id`` header), so a
+service deep in the stack need not carry them; a job's context has neither.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
+from .context import current_client_ip, current_device_id
 from .exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -100,6 +105,8 @@ def register_review_handler(handler: Callable[..., None]) -> None:
 
 def guard(point: str, **context: Any) -> Verdict:
     """Ask every rule at ``point``; return the combined verdict (never raises for a verdict)."""
+    context.setdefault("client_ip", current_client_ip())
+    context.setdefault("device_id", current_device_id())
     findings: list[Verdict] = []
     for code, rule in list(_rules.get(point, {}).items()):
         try:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 
-from .context import client_ip_from_meta, client_ip_var, request_id_var
+from .context import (
+    client_ip_from_meta,
+    client_ip_var,
+    device_id_from_meta,
+    device_id_var,
+    request_id_var,
+)
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -20,11 +26,13 @@ class RequestContextMiddleware:
         request.request_id = request_id
         rid_token = request_id_var.set(request_id)
         ip_token = client_ip_var.set(client_ip_from_meta(request.META))
+        device_token = device_id_var.set(device_id_from_meta(request.META))
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(rid_token)
             client_ip_var.reset(ip_token)
+            device_id_var.reset(device_token)
         response["X-Request-ID"] = request_id
         return response
 

@@ -17,6 +17,7 @@ from mall.core import lockout
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip
 from mall.core.exceptions import InvalidInput
+from mall.core.guard import guard_or_raise
 from mall.core.transitions import transition
 from ops.parameters import get_parameter
 from rbac.models import Province
@@ -87,7 +88,9 @@ def member_register(
     ``member.register`` then names the new member), or the staff user / seeder
     creating the account. ``password_hash`` takes
     an existing Django password hash instead of ``password`` (imports from another
-    system, the demo seeder); it must be a hash Django recognises.
+    system, the demo seeder); it must be a hash Django recognises. A storefront
+    registration asks risk control first (``mall.core.guard``, point
+    ``member.register``).
     """
     phone = normalize_phone(phone)
     if channel not in Member.Channel.values:
@@ -110,6 +113,10 @@ def member_register(
             ) from exc
     if Member.objects.filter(phone_hash=crypto.lookup_hash(phone)).exists():
         raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]})
+    if actor is None:
+        # A storefront sign-up: risk control may refuse it (bursts from one IP or
+        # device) before anything is written — 403 risk_blocked / 429.
+        guard_or_raise("member.register", phone=phone)
     member = Member(
         phone=phone,
         name=name,

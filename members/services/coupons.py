@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip
+from mall.core.guard import guard_or_raise
 from mall.core.money import ZERO
 from mall.core.transitions import transition, transition_update
 
@@ -184,7 +185,9 @@ def coupon_claim(
     *, actor, member: Member, template: CouponTemplate, now: datetime | None = None
 ) -> Coupon:
     """A member claims a coupon in the storefront (see :func:`coupon_issue`);
-    ``actor`` is the member."""
+    ``actor`` is the member. Risk control is asked first (``coupon.claim``): a block
+    raises ``RiskBlocked`` (403) / ``RiskRateLimited`` (429) and nothing is written."""
+    guard_or_raise("coupon.claim", member=member, template=template)
     return coupon_issue(
         actor=actor, member=member, template=template, source=Coupon.Source.CLAIM, now=now
     )
