@@ -234,7 +234,7 @@ class DeclaredLookupsOnlyMixin:
     """Changelists accept only the parameters their own filters produce (every admin).
 
     ``ScopedModelAdmin`` includes it; a third-party admin (django-celery-beat's) is
-    registered again with it in front (``ops/admin.py``). The whole query string is
+    registered again with it in front (``ops/admin/schedule.py``). The whole query string is
     checked before the changelist runs, so a custom changelist page is held to the
     same rule.
     """

@@ -21,7 +21,7 @@ def test_a_request_refused_between_the_form_check_and_the_save_is_an_error_messa
     client.force_login(requester)
     # The form's check ran before the rival's request was committed: simulate that
     # window by letting the form pass and the rival win before the save.
-    import ops.admin
+    import ops.admin.parameters
 
     def check_then_rival_wins(**kwargs):
         parameter_change_request(
@@ -29,7 +29,7 @@ def test_a_request_refused_between_the_form_check_and_the_save_is_an_error_messa
         )
         return None, None
 
-    monkeypatch.setattr(ops.admin, "parameter_change_check", check_then_rival_wins)
+    monkeypatch.setattr(ops.admin.parameters, "parameter_change_check", check_then_rival_wins)
     response = client.post(
         "/admin/ops/parameterchangerequest/add/",
         {"key": "ops.audit_retention_days", "new_value": "400", "reason": "legal asked"},
