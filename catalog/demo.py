@@ -391,6 +391,24 @@ def _product(author, *, code, title, leaf, price, spec, virtual, sku_codes=None,
     return product
 
 
+def demo_product_on_shelf(
+    *, author, lead, code: str, title: str, leaf_code: str, price, spec, virtual: bool
+) -> Product:
+    """Create a demo product with pictures and put it on shelf (for other apps' demos).
+
+    ``spec`` is ``(name, [values])``: one SKU per value. Returns the product;
+    an existing product with ``code`` is returned unchanged.
+    """
+    existing = Product.objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    leaf = Category.objects.get(code=leaf_code)
+    product = _product(
+        author, code=code, title=title, leaf=leaf, price=price, spec=spec, virtual=virtual
+    )
+    return _walk(product, author=author, lead=lead, to=Product.Status.ON_SHELF)
+
+
 def _walk(product, *, author, lead, to: str, reason: str = ""):
     """Take a fresh draft through the workflow up to status ``to``."""
     if to == Product.Status.DRAFT:

@@ -155,9 +155,35 @@ SEAL_PENDING_KEY = "ops:audit:seal-pending"
 SEAL_PENDING_SECONDS = 30
 
 
+class _SealOnCommit:
+    """One on-commit seal request; remembers whether it ran (see below)."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        _request_seal()
+
+
 def _request_seal_on_commit() -> None:
-    """Ask for a seal once the current transaction commits (at once in autocommit)."""
-    transaction.on_commit(_request_seal, robust=True)
+    """Ask for a seal once the current transaction commits (at once in autocommit).
+
+    Once per transaction: a transaction that audits many times (an import, a batch
+    approval, the demo seed) registers one request, not one per entry — in eager mode
+    each request runs the sealer inline. A pending request is reused only when it was
+    registered at this savepoint level or an outer one (a rolled-back inner savepoint
+    drops its callbacks, and with them a request this entry relied on) and has not run.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        level = set(connection.savepoint_ids)
+        for sids, func, _robust in connection.run_on_commit:
+            if isinstance(func, _SealOnCommit) and not func.done and set(sids) <= level:
+                return
+    transaction.on_commit(_SealOnCommit(), robust=True)
 
 
 def _request_seal() -> None:
