@@ -173,15 +173,16 @@ def _request_seal_on_commit() -> None:
 
     Once per transaction: a transaction that audits many times (an import, a batch
     approval, the demo seed) registers one request, not one per entry — in eager mode
-    each request runs the sealer inline. A pending request is reused only when it was
-    registered at this savepoint level or an outer one (a rolled-back inner savepoint
-    drops its callbacks, and with them a request this entry relied on) and has not run.
+    each request runs the sealer inline. Any request still pending can be reused: a
+    savepoint rolled back takes its requests out of the list, so one still listed
+    was made in a savepoint since released into this transaction or in one still
+    open around this entry — either way it runs when this entry commits. ("Still
+    pending": a test's captured callbacks stay listed after they ran.)
     """
     connection = transaction.get_connection()
     if connection.in_atomic_block:
-        level = set(connection.savepoint_ids)
-        for sids, func, _robust in connection.run_on_commit:
-            if isinstance(func, _SealOnCommit) and not func.done and set(sids) <= level:
+        for _sids, func, _robust in connection.run_on_commit:
+            if isinstance(func, _SealOnCommit) and not func.done:
                 return
     transaction.on_commit(_SealOnCommit(), robust=True)
 

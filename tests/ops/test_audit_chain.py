@@ -332,3 +332,39 @@ def test_on_postgresql_sealing_may_set_only_the_seal_columns_once(db, superuser)
     entry.refresh_from_db()
     assert (entry.seq, entry.action) == (1, "test.unsealed")
     assert audit_chain_verify().ok
+
+
+def test_a_transaction_that_audits_many_times_asks_for_one_seal(
+    db, superuser, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        write_entries(2, superuser)
+        with transaction.atomic():  # a savepoint released into the transaction
+            write_entries(2, superuser, start=2)
+        try:
+            with transaction.atomic():  # a savepoint rolled back: its entry is gone
+                write_entries(1, superuser, start=4)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert sum(type(c).__name__ == "_SealOnCommit" for c in callbacks) == 1
+    assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3, 4]
+
+
+def test_a_seal_request_lost_with_a_rolled_back_savepoint_is_asked_again(
+    db, superuser, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        try:
+            with transaction.atomic():
+                write_entries(1, superuser)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        write_entries(1, superuser, start=1)
+    assert sum(type(c).__name__ == "_SealOnCommit" for c in callbacks) == 1
+    assert list(AuditEntry.objects.values_list("seq", flat=True)) == [1]
