@@ -565,6 +565,8 @@ class ModificationRequest(TimeStampedModel):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.CharField(_("reason"), max_length=200, blank=True)
 
+    ENCRYPTED_COLUMNS = {"payload_encrypted": "order.modification"}
+
     class Meta:
         verbose_name = _("modification request")
         verbose_name_plural = _("modification requests")

@@ -1,7 +1,14 @@
-"""Key rotation of members' personal data (``manage.py rotate_pii_key``)."""
+"""Key rotation of personal data (``manage.py rotate_pii_key``).
+
+Every model that declares ``ENCRYPTED_COLUMNS`` (column → encryption context) is
+rotated: members and addresses here, and the apps above that keep encrypted
+snapshots (orders' recipients, modification requests, virtual goods codes) — found
+through the app registry, so members imports none of them.
+"""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 
@@ -19,8 +26,14 @@ def _stale(model, current: str) -> Q:
     return condition
 
 
+def encrypted_models() -> list:
+    """Every model with encrypted columns (``ENCRYPTED_COLUMNS``), members' first."""
+    found = [m for m in apps.get_models() if getattr(m, "ENCRYPTED_COLUMNS", None)]
+    return [Member, Address, *(m for m in found if m not in (Member, Address))]
+
+
 def pii_rotate(*, actor, batch_size: int = 500, stdout=None) -> dict:
-    """Re-encrypt every member and address value not under the current key.
+    """Re-encrypt every encrypted value not under the current key (every model).
 
     Works in batches by primary key, each batch in its own transaction with the rows
     locked, so it can run while the shop is open and resume after an interruption.
@@ -29,7 +42,7 @@ def pii_rotate(*, actor, batch_size: int = 500, stdout=None) -> dict:
     """
     current = crypto.current_key_id()
     total = 0
-    for model in (Member, Address):
+    for model in encrypted_models():
         rows = 0
         last_id = 0
         while True:
