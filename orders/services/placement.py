@@ -77,7 +77,7 @@ def _check_lines(raw_lines, problems: dict) -> list[tuple[Any, int]]:
     wanted: list[tuple[int, str, int]] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_lines):
-        key = f"lines[{index}]"
+        key = f"lines.{index}"
         if not isinstance(raw, dict):
             _required(problems, key, _("Give a SKU code and a quantity."))
             continue
@@ -112,7 +112,7 @@ def _check_lines(raw_lines, problems: dict) -> list[tuple[Any, int]]:
     for index, code, quantity in wanted:
         sku = skus.get(code)
         if sku is None:
-            _required(problems, f"lines[{index}].sku", _("Unknown SKU."))
+            _required(problems, f"lines.{index}.sku", _("Unknown SKU."))
             continue
         product = sku.product
         if (
@@ -120,7 +120,7 @@ def _check_lines(raw_lines, problems: dict) -> list[tuple[Any, int]]:
             or not sku.is_available
             or not product.category.is_active
         ):
-            _required(problems, f"lines[{index}].sku", _("This SKU is not on sale."))
+            _required(problems, f"lines.{index}.sku", _("This SKU is not on sale."))
             continue
         lines.append((sku, quantity))
     return lines

@@ -163,10 +163,10 @@ def test_invalid_input_is_refused_field_by_field_before_anything_is_written(
 
     fields = refused.value.fields
     assert set(fields) == {
-        "lines[0].sku",
-        "lines[1].sku",
-        "lines[2].quantity",
-        "lines[4].sku",
+        "lines.0.sku",
+        "lines.1.sku",
+        "lines.2.quantity",
+        "lines.4.sku",
         "address.province",
         "address.city",
         "address.phone",
