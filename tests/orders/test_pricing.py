@@ -89,7 +89,7 @@ def test_a_price_table_with_level_coupon_points_and_freight_adds_up_to_the_cent(
         ("shipping_discount", D("-15.00")),
         ("total", D("201.16")),
     ]
-    assert str(quote.steps[1]["label"]) == "会员等级折扣"
+    assert str(quote.steps[1]["label"]) == "会员折扣"
 
 
 def test_below_the_threshold_shipping_is_charged_by_weight_and_a_region_rule_overrides_it(
