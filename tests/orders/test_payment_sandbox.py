@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """Paying through the sandbox channel: start, signed callback, replays and refusals."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """The storefront order API: preview, place (Idempotency-Key), list and detail own orders."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """Concurrent placement through the HTTP API on PostgreSQL: never oversold, ledgers intact.
 
 50 members each order 1 unit of a flash SKU with exactly 10 sellable (made like the

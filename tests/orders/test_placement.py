@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """Placing an order writes the order, its lines, the stock lock, the coupon, the points
 and the unpaid clock in one transaction — or nothing at all."""
 
@@ -267,6 +268,6 @@ def test_the_preview_prices_and_plans_without_reserving(buyer, on_shelf_sku, war
         }
     ]
     assert preview["promised_delivery_date"] is not None
-    assert [step["code"] for step in preview["steps"]][0] == "goods"
+    assert preview["steps"][0]["code"] == "goods"
     assert _stock(item, warehouses) == (5, 0)
     assert not Order.objects.exists()

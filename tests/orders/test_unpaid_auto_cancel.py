@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """Unpaid orders are cancelled automatically once their time to pay runs out."""
 
 from __future__ import annotations
