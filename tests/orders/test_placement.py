@@ -78,6 +78,7 @@ def test_placing_reserves_the_stock_locks_the_coupon_spends_the_points_and_start
     )
     assert line.product_title == item.product.title and line.weight_grams == 800
     assert line.allows_no_reason_return is True
+    assert (line.coupon_discount_amount, line.points_deduction_amount) == (D("15.00"), D("20.00"))
 
     assert _stock(item, warehouses) == (10, 2)
     assert Allocation.objects.get(order_no=order.order_no).status == Allocation.Status.ALLOCATED
