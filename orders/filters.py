@@ -4,8 +4,8 @@
 
 * ``region`` and ``channel`` are codes people type (``east``, ``own_store``);
 * ``q`` is an order number (exact or its beginning, case-insensitive — served by
-  the ``UPPER(order_no)`` index) or a member's full mobile number (found through
-  members' selector, which hashes it; the member must be in the reader's scope);
+  the ``UPPER(order_no)`` index) or a member's full mobile number (matched by the
+  keyed lookup hash of what was typed, never by the encrypted column);
 * ``tab`` is one of the tabs of seed 003: ``all``, ``pending_review``, ``to_ship``
   (approved or warehouse-approved), ``shipped`` (shipped or delivered),
   ``after_sale`` (an after-sales case is open), ``frozen``.
@@ -91,11 +91,11 @@ class OrderFilter(FilterSet):
         if not value:
             return queryset
         if PHONE.match(value):
-            from members.selectors import member_get_by_phone
+            from members.crypto import lookup_hash
 
-            request = getattr(self, "request", None)
-            member = member_get_by_phone(actor=getattr(request, "user", None), phone=value)
-            return queryset.filter(member=member) if member else queryset.none()
+            # The keyed hash of the typed number, never the encrypted column; the
+            # orders searched are the reader's (already scoped).
+            return queryset.filter(member__phone_hash=lookup_hash(value))
         return queryset.filter(order_no__istartswith=value)
 
     def filter_tab(self, queryset, name, value):
