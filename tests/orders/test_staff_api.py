@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """The staff order API: list filters and tabs, scope (404), masking, query counts,
 detail timeline, actions, batch approval, export."""
 
@@ -196,8 +197,8 @@ def test_freeze_unfreeze_and_warehouse_approve_through_the_api(
 def test_ship_through_the_api_with_a_waybill_per_shipment(
     make_order, stocked_sku, buyer, make_ops, staff_client, clerk
 ):
-    from rbac import services as rbac_services
     from mall.core.actors import system_actor
+    from rbac import services as rbac_services
 
     order = make_order(buyer, [(stocked_sku(), 1)], status="allocated")
     from dispatch.models import Shipment
