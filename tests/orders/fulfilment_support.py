@@ -104,3 +104,24 @@ def start_review_clock(order, *, minutes_ago: int = 0):
         started_at=timezone.now() - timedelta(minutes=minutes_ago),
         region=order.region_id,
     )
+
+
+SHIP_PERMS = ("orders.view_order", "orders.ship_order", "dispatch.change_shipment")
+
+
+@pytest.fixture
+def shipper(make_ops):
+    """East China ops who may ship (orders and dispatch permissions, WH-SH in scope)."""
+    return make_ops("shipper1", perms=SHIP_PERMS)
+
+
+def shipments_of(order):
+    from dispatch.models import Shipment
+
+    return list(Shipment.objects.filter(order_no=order.order_no).order_by("pk"))
+
+
+def waybills_for(order, prefix: str = "SF") -> dict:
+    return {
+        s.pk: (f"{prefix}{s.pk:08d}", None) for s in shipments_of(order) if s.status == "pending"
+    }
