@@ -20,6 +20,8 @@ import re
 import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from mall.core.filters import FilterSet, StrictBooleanFilter
 
@@ -46,10 +48,16 @@ TABS = {
 }
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class StatusChoiceFilter(django_filters.ChoiceFilter):
+    """An order status (validated against ``Order.Status``; a string in the schema, so
+    the schema's ``status`` enums of other apps keep their names)."""
+
+
 class OrderFilter(FilterSet):
     """The staff order list's filters (see the module docstring)."""
 
-    status = django_filters.ChoiceFilter(choices=S.choices, label=_("status"))
+    status = StatusChoiceFilter(choices=S.choices, label=_("status"))
     region = django_filters.CharFilter(
         field_name="region__code", max_length=20, label=_("sales region code")
     )

@@ -34,12 +34,12 @@ from ..filters import OrderFilter
 from ..models import AfterSale, Order
 from ..services import review, shipping
 from .staff_serializers import (
-    BatchInput,
-    CancelInput,
-    NoteInput,
-    ReasonInput,
-    RejectInput,
-    ShipInput,
+    OrderBatchInput,
+    OrderCancelInput,
+    OrderNoteInput,
+    OrderReasonInput,
+    OrderRejectInput,
+    OrderShipInput,
     StaffOrderDetailSerializer,
     StaffOrderSerializer,
 )
@@ -195,20 +195,20 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
 
     # --- actions ----------------------------------------------------------------------
 
-    @extend_schema(request=NoteInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderNoteInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def approve(self, request, order_no=None):
         """Approve after the review checks; a failed check holds the order
         (``is_review_held``, the problems in ``review_hold_reason``)."""
-        data = self.validated(NoteInput)
+        data = self.validated(OrderNoteInput)
         order = review.order_approve(actor=request.user, order=self.get_object(), note=data["note"])
         return self._detail(order)
 
-    @extend_schema(request=RejectInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderRejectInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def reject(self, request, order_no=None):
         """Hold the order at review with a reason; customer service is notified."""
-        data = self.validated(RejectInput)
+        data = self.validated(OrderRejectInput)
         order = review.order_reject(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
@@ -221,11 +221,11 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         order = review.order_warehouse_approve(actor=request.user, order=self.get_object())
         return self._detail(order)
 
-    @extend_schema(request=ShipInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderShipInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def ship(self, request, order_no=None):
         """Ship parcels: ``{"waybills": [{"shipment", "waybill_no", "carrier"?}]}``."""
-        data = self.validated(ShipInput)
+        data = self.validated(OrderShipInput)
         waybills = {
             item["shipment"]: (item["waybill_no"], item["carrier"] or None)
             for item in data["waybills"]
@@ -233,44 +233,44 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         order = shipping.order_ship(actor=request.user, order=self.get_object(), waybills=waybills)
         return self._detail(order)
 
-    @extend_schema(request=CancelInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderCancelInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def cancel(self, request, order_no=None):
         """Cancel the order (a paid order's refund is opened)."""
         from ..services.cancellation import order_cancel
 
-        data = self.validated(CancelInput)
+        data = self.validated(OrderCancelInput)
         order = order_cancel(actor=request.user, order=self.get_object(), reason=data["reason"])
         return self._detail(order)
 
-    @extend_schema(request=ReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def freeze(self, request, order_no=None):
         """Freeze the order (no approval, shipping, receipt or refund until released)."""
-        data = self.validated(ReasonInput)
+        data = self.validated(OrderReasonInput)
         order = review.order_freeze(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
         return self._detail(order)
 
-    @extend_schema(request=ReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def unfreeze(self, request, order_no=None):
         """Release a frozen order."""
-        data = self.validated(ReasonInput)
+        data = self.validated(OrderReasonInput)
         order = review.order_unfreeze(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
         return self._detail(order)
 
-    @extend_schema(request=BatchInput, tags=TAGS)
+    @extend_schema(request=OrderBatchInput, tags=TAGS)
     @action(detail=False, methods=["post"], url_path="approve-batch", pagination_class=None)
     def approve_batch(self, request):
         """Approve many orders: ``{"order_nos": [...]}`` → ``{"done": [...], "failed": {no: msg}}``.
 
         A number outside the scope fails as "not found" like a missing one.
         """
-        data = self.validated(BatchInput)
+        data = self.validated(OrderBatchInput)
         found = {
             o.order_no: o
             for o in selectors.order_list(actor=request.user).filter(order_no__in=data["order_nos"])
