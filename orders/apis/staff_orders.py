@@ -6,7 +6,9 @@
 ``approve``, ``reject``, ``ship``, ``cancel``, ``freeze``, ``unfreeze``,
 ``warehouse-approve``, ``approve-batch`` (many orders) and
 ``GET /api/v1/orders/export/?format=csv|xlsx`` (the columns of the order processing
-record, seed 001 §三(二); scoped, masked, audited).
+record, seed 001 §三(二); scoped, masked, audited); the packing list
+``GET /api/v1/order-lines/?order=&status=…`` and ``…/order-lines/export/`` (a row per
+line).
 
 Orders are addressed by order number; a number outside the caller's scope is 404
 like one that does not exist. Every action calls one service, which checks the
@@ -30,7 +32,7 @@ from mall.core.masking import PiiPolicy, pii_reason_from_request
 from .. import permissions as perms
 from .. import selectors
 from ..exceptions import OrderNotFound
-from ..filters import OrderFilter
+from ..filters import OrderFilter, OrderLineFilter
 from ..models import AfterSale, Order
 from ..services import review, shipping
 from .staff_serializers import (
@@ -40,6 +42,7 @@ from .staff_serializers import (
     OrderReasonInput,
     OrderRejectInput,
     OrderShipInput,
+    PackingLineSerializer,
     StaffOrderDetailSerializer,
     StaffOrderSerializer,
 )
@@ -289,7 +292,40 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         return Response(body)
 
 
+@extend_schema_view(list=extend_schema(tags=TAGS))
+class OrderLineViewSet(ScopedExportMixin, ScopedViewSet):
+    """The packing list: order lines in the caller's scope (``/api/v1/order-lines/``),
+    with its CSV/xlsx export (``…/export/``) — one row per line, by order number."""
+
+    serializer_class = PackingLineSerializer
+    list_selector = selectors.order_line_list
+    filterset_class = OrderLineFilter
+    read_actions = ("list",)
+    required_permissions = {
+        "list": [perms.VIEW_ORDER],
+        "retrieve": [perms.VIEW_ORDER],  # answered 405: the list is the resource
+        "export": [perms.VIEW_ORDER, perms.EXPORT_ORDER],
+    }
+    export_filename = "packing-list"
+    export_columns = [
+        ExportColumn("order_no", "order.order_no"),
+        ExportColumn("sku", "sku_code"),
+        ExportColumn("product", "product_title"),
+        ExportColumn("spec", lambda line: " ".join(f"{k}:{v}" for k, v in line.spec.items())),
+        ExportColumn("quantity", "quantity"),
+        ExportColumn("weight_grams", "weight_grams"),
+        ExportColumn("virtual", "is_virtual"),
+        ExportColumn("order_status", "order.status"),
+        ExportColumn("city", "order.city"),
+        ExportColumn("district", "order.district"),
+    ]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-order_id", "id")
+
+
 router = SimpleRouter()
 router.register("orders", OrderViewSet, basename="orders-order")
+router.register("order-lines", OrderLineViewSet, basename="orders-line")
 
 urlpatterns = [path("api/v1/", include(router.urls))]

@@ -71,6 +71,16 @@ class OrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PackingLineSerializer(OrderLineSerializer):
+    """A line of the packing list: the order it belongs to beside the line."""
+
+    order_no = serializers.CharField(source="order.order_no", read_only=True)
+
+    class Meta(OrderLineSerializer.Meta):
+        fields = ["order_no", *OrderLineSerializer.Meta.fields]
+        read_only_fields = fields
+
+
 class OrderShipmentSerializer(serializers.Serializer):
     """A parcel of the order (dispatch's shipment), as embedded in the order."""
 
