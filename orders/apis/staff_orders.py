@@ -37,6 +37,7 @@ from ..models import AfterSale, Order
 from ..services import review, shipping
 from .staff_serializers import (
     OrderBatchInput,
+    OrderBatchResultSerializer,
     OrderCancelInput,
     OrderNoteInput,
     OrderReasonInput,
@@ -240,10 +241,11 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, order_no=None):
         """Cancel the order (a paid order's refund is opened)."""
-        from ..services.cancellation import order_cancel
-
         data = self.validated(OrderCancelInput)
-        order = order_cancel(actor=request.user, order=self.get_object(), reason=data["reason"])
+        order = self.get_object()
+        from ..services.cancellation import order_cancel  # built by the checkout part
+
+        order = order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._detail(order)
 
     @extend_schema(request=OrderReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
@@ -266,7 +268,7 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         )
         return self._detail(order)
 
-    @extend_schema(request=OrderBatchInput, tags=TAGS)
+    @extend_schema(request=OrderBatchInput, responses=OrderBatchResultSerializer, tags=TAGS)
     @action(detail=False, methods=["post"], url_path="approve-batch", pagination_class=None)
     def approve_batch(self, request):
         """Approve many orders: ``{"order_nos": [...]}`` → ``{"done": [...], "failed": {no: msg}}``.

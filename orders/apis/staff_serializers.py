@@ -224,3 +224,10 @@ class OrderBatchInput(serializers.Serializer):
         child=serializers.CharField(max_length=24), min_length=1, max_length=200
     )
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class OrderBatchResultSerializer(serializers.Serializer):
+    done = serializers.ListField(child=serializers.CharField(), help_text="order numbers done")
+    failed = serializers.DictField(
+        child=serializers.CharField(), help_text="order number → why it failed"
+    )
