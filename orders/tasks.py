@@ -3,6 +3,8 @@
 ``SCHEDULE`` lists the default beat entries (collected by ``mall.core.schedule``).
 """
 
+from __future__ import annotations
+
 from celery import shared_task
 
 from mall.core.actors import system_actor
@@ -21,11 +23,28 @@ def orders_cancel_unpaid_due_task(self) -> dict:
     return run.result
 
 
+# --- review, shipping, receipt ---
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def orders_auto_confirm_due_task(self) -> int:
+    """Confirm receipt of orders shipped longer ago than ``sla.order_auto_confirm_days``."""
+    from .services.shipping import orders_auto_confirm_due
+
+    with job_run("orders.orders_auto_confirm_due", self.request.id) as run:
+        run.result = {"orders_completed": orders_auto_confirm_due(actor=system_actor())}
+    return run.result["orders_completed"]
+
+
 SCHEDULE: dict = {
-    # --- placement and payment (checkout) ---
     "orders: auto-cancel unpaid orders": {
         "task": "orders.tasks.orders_cancel_unpaid_due_task",
         "cron": "* * * * *",
         "queue": "realtime",
+    },
+    "orders: auto-confirm receipt": {
+        "task": "orders.tasks.orders_auto_confirm_due_task",
+        "cron": "0 1 * * *",
+        "queue": "default",
     },
 }
