@@ -42,6 +42,11 @@ ACTION_LABELS = {
     "after_sale.receive": _("Returned goods received"),
     "after_sale.refund": _("After-sales refund executed"),
     "after_sale.complete": _("After-sales completed"),
+    "after_sale.refund_wait": _("After-sales refund waiting for execution"),
+    "after_sale.return_wait": _("Waiting for the returned goods"),
+    "after_sale.plan_approve": _("Dispute plan: request approved"),
+    "after_sale.plan_reject": _("Dispute plan: rejection confirmed"),
+    "after_sale.reship": _("Replacement being shipped"),
     # --- reviews ---
     "review.create": _("Review posted"),
     "review.reply": _("Review answered"),
@@ -70,4 +75,8 @@ NOTIFICATION_KINDS = {
     "orders.lost_parcel": _("Lost or damaged parcel"),
 }
 
-TASK_LABELS = {}
+TASK_LABELS = {
+    # --- after-sales and reviews ---
+    "orders: slow movers": _("Slow-moving products to their owners"),
+    "orders.slow_movers_report": _("Slow-moving products to their owners"),
+}
