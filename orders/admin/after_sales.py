@@ -269,7 +269,7 @@ class AfterSaleAdmin(ServiceModelAdmin):
     # --- buttons ----------------------------------------------------------------------
 
     @workflow_action(
-        description=_("Approve"),
+        description=_("Approve the request"),
         permission=perms.REVIEW_AFTER_SALE,
         when=lambda case: case.status == A.REQUESTED,
         form_class=ApproveForm,
