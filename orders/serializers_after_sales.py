@@ -20,14 +20,14 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
 # --- inputs ---------------------------------------------------------------------------
 
 
-class LineInput(serializers.Serializer):
+class AfterSaleLineInput(serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=1, max_value=10000)
 
 
 class AfterSaleRequestInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=AfterSale.Kind.choices)
-    lines = LineInput(many=True, allow_empty=False, max_length=200)
+    lines = AfterSaleLineInput(many=True, allow_empty=False, max_length=200)
     reason = serializers.ChoiceField(
         choices=[c for c in AfterSale.Reason.choices if c[0] != AfterSale.Reason.CANCELLED_ORDER]
     )
@@ -37,37 +37,37 @@ class AfterSaleRequestInput(serializers.Serializer):
     )
 
 
-class ReasonInput(serializers.Serializer):
+class AfterSaleReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class OptionalReasonInput(serializers.Serializer):
+class ReviewShowInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class ApproveInput(serializers.Serializer):
+class AfterSaleApproveInput(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class PlanInput(serializers.Serializer):
+class AfterSalePlanInput(serializers.Serializer):
     plan = serializers.CharField(max_length=500)
     approve = serializers.BooleanField()
 
 
-class ReceiveInput(serializers.Serializer):
+class AfterSaleReceiveInput(serializers.Serializer):
     warehouse = serializers.CharField(max_length=20)
-    lines = LineInput(many=True, required=False, allow_empty=False, max_length=200)
+    lines = AfterSaleLineInput(many=True, required=False, allow_empty=False, max_length=200)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class EmptyInput(serializers.Serializer):
+class AfterSaleEmptyInput(serializers.Serializer):
     pass
 
 
-class ReviewInput(serializers.Serializer):
+class ProductReviewInput(serializers.Serializer):
     sku = serializers.CharField(max_length=40, required=False)
     line_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     rating = serializers.IntegerField(min_value=1, max_value=5)
@@ -79,7 +79,7 @@ class ReviewInput(serializers.Serializer):
         return data
 
 
-class ReplyInput(serializers.Serializer):
+class ProductReviewReplyInput(serializers.Serializer):
     text = serializers.CharField(max_length=1000)
 
 
@@ -217,7 +217,7 @@ def reviewer_label(member) -> str:
     return mask_name(name) if name else mask_phone(member.phone)
 
 
-class PublicReviewSerializer(serializers.ModelSerializer):
+class PublicProductReviewSerializer(serializers.ModelSerializer):
     """A shown review in the shop: no member id, the reviewer masked."""
 
     reviewer = serializers.SerializerMethodField()
@@ -235,7 +235,7 @@ class PublicReviewSerializer(serializers.ModelSerializer):
         return [image.image.url for image in review.images.all()]
 
 
-class StoreReviewSerializer(serializers.ModelSerializer):
+class StoreProductReviewSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="line.sku_code")
     order_no = serializers.CharField(source="order.order_no")
 
@@ -244,7 +244,7 @@ class StoreReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "order_no", "sku", "rating", "text", "status", "has_photos", "created_at"]
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ProductReviewSerializer(serializers.ModelSerializer):
     """A review in the staff list."""
 
     order_no = serializers.CharField(source="order.order_no")

@@ -30,16 +30,16 @@ from ..exceptions import InvalidOrderInput
 from ..filters_after_sales import AfterSaleFilter, ReviewFilter
 from ..models import AfterSaleLine
 from ..serializers_after_sales import (
+    AfterSaleApproveInput,
     AfterSaleDetailSerializer,
+    AfterSaleEmptyInput,
+    AfterSalePlanInput,
+    AfterSaleReasonInput,
+    AfterSaleReceiveInput,
     AfterSaleSerializer,
-    ApproveInput,
-    EmptyInput,
-    OptionalReasonInput,
-    PlanInput,
-    ReasonInput,
-    ReceiveInput,
-    ReplyInput,
-    ReviewSerializer,
+    ProductReviewReplyInput,
+    ProductReviewSerializer,
+    ReviewShowInput,
 )
 from ..services import after_sales as services
 from ..services import reviews as review_services
@@ -82,11 +82,11 @@ class AfterSaleViewSet(ScopedViewSet):
             return AfterSaleSerializer
         return AfterSaleDetailSerializer
 
-    @extend_schema(request=ApproveInput, responses=AfterSaleDetailSerializer)
+    @extend_schema(request=AfterSaleApproveInput, responses=AfterSaleDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve a request (optionally a lower amount): refund → finance, return → goods back."""
-        data = self.validated(ApproveInput)
+        data = self.validated(AfterSaleApproveInput)
         case = services.after_sale_approve(
             actor=request.user,
             after_sale=self.get_object(),
@@ -95,21 +95,21 @@ class AfterSaleViewSet(ScopedViewSet):
         )
         return self.respond(case)
 
-    @extend_schema(request=ReasonInput, responses=AfterSaleDetailSerializer)
+    @extend_schema(request=AfterSaleReasonInput, responses=AfterSaleDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject a request with a reason (the member may dispute once)."""
-        data = self.validated(ReasonInput)
+        data = self.validated(AfterSaleReasonInput)
         case = services.after_sale_reject(
             actor=request.user, after_sale=self.get_object(), reason=data["reason"]
         )
         return self.respond(case)
 
-    @extend_schema(request=PlanInput, responses=AfterSaleDetailSerializer)
+    @extend_schema(request=AfterSalePlanInput, responses=AfterSaleDetailSerializer)
     @action(detail=True, methods=["post"])
     def plan(self, request, pk=None):
         """Give a disputed case its plan: approve after all, or confirm the rejection."""
-        data = self.validated(PlanInput)
+        data = self.validated(AfterSalePlanInput)
         case = services.after_sale_plan(
             actor=request.user,
             after_sale=self.get_object(),
@@ -118,11 +118,11 @@ class AfterSaleViewSet(ScopedViewSet):
         )
         return self.respond(case)
 
-    @extend_schema(request=ReceiveInput, responses=AfterSaleDetailSerializer)
+    @extend_schema(request=AfterSaleReceiveInput, responses=AfterSaleDetailSerializer)
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         """Book the returned goods into a warehouse (in the caller's scope)."""
-        data = self.validated(ReceiveInput)
+        data = self.validated(AfterSaleReceiveInput)
         case = self.get_object()
         warehouse = (
             scope_queryset(request.user, Warehouse.objects.all())
@@ -141,14 +141,14 @@ class AfterSaleViewSet(ScopedViewSet):
         )
         return self.respond(case)
 
-    @extend_schema(request=EmptyInput, responses=AfterSaleDetailSerializer)
+    @extend_schema(request=AfterSaleEmptyInput, responses=AfterSaleDetailSerializer)
     @action(detail=True, methods=["post"], url_path="reship-done")
     def reship_done(self, request, pk=None):
         """Complete an exchange whose replacement has shipped."""
         case = services.after_sale_reship_done(actor=request.user, after_sale=self.get_object())
         return self.respond(case)
 
-    @extend_schema(request=EmptyInput, responses=AfterSaleDetailSerializer)
+    @extend_schema(request=AfterSaleEmptyInput, responses=AfterSaleDetailSerializer)
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, pk=None):
@@ -160,7 +160,7 @@ class AfterSaleViewSet(ScopedViewSet):
 class ReviewViewSet(ScopedViewSet):
     """Reviews in the caller's scope: reply, hide with a reason, show again."""
 
-    serializer_class = ReviewSerializer
+    serializer_class = ProductReviewSerializer
     list_selector = _review_rows
     filterset_class = ReviewFilter
     required_permissions = {
@@ -171,31 +171,31 @@ class ReviewViewSet(ScopedViewSet):
         "show": [perms.VIEW_REVIEW, perms.HIDE_REVIEW],
     }
 
-    @extend_schema(request=ReplyInput, responses=ReviewSerializer)
+    @extend_schema(request=ProductReviewReplyInput, responses=ProductReviewSerializer)
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         """Answer the review (stops the negative-review clock)."""
-        data = self.validated(ReplyInput)
+        data = self.validated(ProductReviewReplyInput)
         review = review_services.review_reply(
             actor=request.user, review=self.get_object(), text=data["text"]
         )
         return self.respond(review)
 
-    @extend_schema(request=ReasonInput, responses=ReviewSerializer)
+    @extend_schema(request=AfterSaleReasonInput, responses=ProductReviewSerializer)
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
         """Hide a violating review with a reason."""
-        data = self.validated(ReasonInput)
+        data = self.validated(AfterSaleReasonInput)
         review = review_services.review_hide(
             actor=request.user, review=self.get_object(), reason=data["reason"]
         )
         return self.respond(review)
 
-    @extend_schema(request=OptionalReasonInput, responses=ReviewSerializer)
+    @extend_schema(request=ReviewShowInput, responses=ProductReviewSerializer)
     @action(detail=True, methods=["post"])
     def show(self, request, pk=None):
         """Show a hidden review again."""
-        data = self.validated(OptionalReasonInput)
+        data = self.validated(ReviewShowInput)
         review = review_services.review_show(
             actor=request.user, review=self.get_object(), reason=data.get("reason", "")
         )

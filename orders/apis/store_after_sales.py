@@ -38,14 +38,14 @@ from .. import selectors
 from ..exceptions import InvalidOrderInput
 from ..models import AfterSale, AfterSaleLine, Review
 from ..serializers_after_sales import (
+    AfterSaleEmptyInput,
+    AfterSaleReasonInput,
     AfterSaleRequestInput,
-    EmptyInput,
-    PublicReviewSerializer,
-    ReasonInput,
-    ReviewInput,
+    ProductReviewInput,
+    PublicProductReviewSerializer,
     StoreAfterSaleDetailSerializer,
     StoreAfterSaleSerializer,
-    StoreReviewSerializer,
+    StoreProductReviewSerializer,
 )
 from ..services import after_sales as services
 from ..services.reviews import review_create
@@ -147,11 +147,13 @@ class StoreAfterSaleViewSet(_MemberView, viewsets.GenericViewSet):
         case = self._case(request, case_no)
         return Response(StoreAfterSaleDetailSerializer(case).data)
 
-    @extend_schema(tags=TAGS, request=ReasonInput, responses=StoreAfterSaleDetailSerializer)
+    @extend_schema(
+        tags=TAGS, request=AfterSaleReasonInput, responses=StoreAfterSaleDetailSerializer
+    )
     @action(detail=True, methods=["post"])
     def dispute(self, request, case_no=None):
         """Disagree with a rejection (once): a plan follows within 48 hours."""
-        data = ReasonInput(data=request.data)
+        data = AfterSaleReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.after_sale_dispute(
             actor=request.user,
@@ -160,7 +162,7 @@ class StoreAfterSaleViewSet(_MemberView, viewsets.GenericViewSet):
         )
         return Response(StoreAfterSaleDetailSerializer(case).data)
 
-    @extend_schema(tags=TAGS, request=EmptyInput, responses=StoreAfterSaleDetailSerializer)
+    @extend_schema(tags=TAGS, request=AfterSaleEmptyInput, responses=StoreAfterSaleDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, case_no=None):
         """Withdraw a case before the goods are received or the money refunded."""
@@ -171,11 +173,13 @@ class StoreAfterSaleViewSet(_MemberView, viewsets.GenericViewSet):
 
 
 class OrderReviewView(_MemberView, APIView):
-    @extend_schema(request=ReviewInput, responses={201: StoreReviewSerializer}, tags=TAGS)
+    @extend_schema(
+        request=ProductReviewInput, responses={201: StoreProductReviewSerializer}, tags=TAGS
+    )
     def post(self, request, order_no: str):
         """Review one received line of an own order (1–5 stars, text, images)."""
         data, images = _body(request)
-        serializer = ReviewInput(data=data)
+        serializer = ProductReviewInput(data=data)
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data
         order = selectors.order_get(actor=request.user, order_no=order_no)
@@ -195,7 +199,7 @@ class OrderReviewView(_MemberView, APIView):
             text=body.get("text", ""),
             images=images,
         )
-        return Response(StoreReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+        return Response(StoreProductReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
 class ProductReviewListView(GenericAPIView):
@@ -203,7 +207,7 @@ class ProductReviewListView(GenericAPIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    serializer_class = PublicReviewSerializer
+    serializer_class = PublicProductReviewSerializer
     pagination_class = DefaultCursorPagination
     filter_backends: list = []
 
@@ -218,7 +222,7 @@ class ProductReviewListView(GenericAPIView):
     def get(self, request, pk: int):
         """Shown reviews, newest first; reviewers masked, no member ids."""
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(PublicReviewSerializer(page, many=True).data)
+        return self.get_paginated_response(PublicProductReviewSerializer(page, many=True).data)
 
 
 _cases = StoreAfterSaleViewSet
