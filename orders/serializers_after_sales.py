@@ -26,15 +26,29 @@ class AfterSaleLineInput(serializers.Serializer):
 
 
 class AfterSaleRequestInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=AfterSale.Kind.choices)
+    # Plain strings checked below (not ChoiceFields): the codes are listed in the help
+    # text, and the schema keeps one enum per model field (no clashing enum names).
+    type = serializers.CharField(max_length=20, help_text="refund_only | return_refund | exchange")
     lines = AfterSaleLineInput(many=True, allow_empty=False, max_length=200)
-    reason = serializers.ChoiceField(
-        choices=[c for c in AfterSale.Reason.choices if c[0] != AfterSale.Reason.CANCELLED_ORDER]
+    reason = serializers.CharField(
+        max_length=20,
+        help_text="no_reason | quality | wrong_item | damaged | not_received | "
+        "not_as_described | other",
     )
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
     )
+
+    def validate_type(self, value):
+        if value not in AfterSale.Kind.values:
+            raise serializers.ValidationError(_("Choose refund only, return or exchange."))
+        return value
+
+    def validate_reason(self, value):
+        if value not in AfterSale.Reason.values or value == AfterSale.Reason.CANCELLED_ORDER:
+            raise serializers.ValidationError(_("Choose a reason from the list."))
+        return value
 
 
 class AfterSaleReasonInput(serializers.Serializer):
@@ -114,6 +128,8 @@ class StoreAfterSaleSerializer(serializers.ModelSerializer):
 
     order_no = serializers.CharField(source="order.order_no")
     type = serializers.CharField(source="kind")
+    status = serializers.CharField()
+    reason = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     requested_amount = serializers.DecimalField(**MONEY)
     approved_amount = serializers.DecimalField(**MONEY)
@@ -142,6 +158,8 @@ class StoreAfterSaleSerializer(serializers.ModelSerializer):
 
 
 class StoreAfterSaleEventSerializer(serializers.ModelSerializer):
+    actor_kind = serializers.CharField()
+
     class Meta:
         model = AfterSaleEvent
         fields = ["type", "from_status", "to_status", "actor_kind", "at"]
@@ -158,6 +176,9 @@ class AfterSaleSerializer(serializers.ModelSerializer):
     """A case in the staff list."""
 
     order_no = serializers.CharField(source="order.order_no")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
     region = serializers.CharField(source="region.code")
     channel = serializers.CharField(source="channel.code")
     status_label = serializers.CharField(source="get_status_display")
@@ -238,6 +259,7 @@ class PublicProductReviewSerializer(serializers.ModelSerializer):
 class StoreProductReviewSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="line.sku_code")
     order_no = serializers.CharField(source="order.order_no")
+    status = serializers.CharField()
 
     class Meta:
         model = Review
@@ -251,6 +273,7 @@ class ProductReviewSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="line.sku_code")
     product_title = serializers.CharField(source="line.product_title")
     region = serializers.CharField(source="region.code")
+    status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     reviewer = serializers.SerializerMethodField()
     replied_by = serializers.SerializerMethodField()
