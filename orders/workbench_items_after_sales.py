@@ -3,6 +3,10 @@
 * after-sales requests waiting for customer service (``orders.review_aftersale``);
 * refunds waiting for finance (``orders.refund_aftersale``);
 * negative reviews waiting for a reply (``orders.reply_review``).
+
+It also provides the member 360° page's after-sales section (the hook
+``members.member_360_sections``, key ``orders.after_sales``): what this area shows
+outside its own screens is registered in one place.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mall.core.hooks import provide
 from ops.workbench import Tile, register
 
 from . import permissions as perms
@@ -80,3 +85,38 @@ register(
         order=42,
     )
 )
+
+
+# --- member 360° (hook of the members app) ---------------------------------------------
+
+MEMBER_360_ROWS = 5
+
+
+def after_sales_member_360_sections(*, member, actor) -> list[dict]:
+    """The member's newest after-sales cases for the 360° page (scoped, labels only)."""
+    if not actor.has_perm(perms.VIEW_AFTER_SALE):
+        return []
+    rows = selectors.after_sale_list(actor=actor).filter(member=member)[:MEMBER_360_ROWS]
+    return [
+        {
+            "title": _("Recent after-sales cases"),
+            "columns": [_("after-sales number"), _("type"), _("status"), _("requested amount")],
+            "rows": [
+                [
+                    {
+                        "text": case.case_no,
+                        "link": reverse("admin:orders_aftersale_change", args=[case.pk]),
+                    },
+                    str(case.get_kind_display()),
+                    str(case.get_status_display()),
+                    f"{case.requested_amount:.2f}",
+                ]
+                for case in rows
+            ],
+            "link": "",
+            "empty": _("No after-sales cases."),
+        }
+    ]
+
+
+provide("members.member_360_sections", "orders.after_sales", after_sales_member_360_sections)

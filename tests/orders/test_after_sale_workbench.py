@@ -57,3 +57,31 @@ def test_each_role_sees_its_own_waiting_work_counted_in_its_scope(
     assert (
         set(money) == {"orders.refunds_waiting"} and money["orders.refunds_waiting"]["count"] == 1
     )
+
+
+def test_the_member_360_page_lists_the_members_cases_for_readers_in_scope(
+    buyer, received_order, cs_agent, cs_north, staff
+):
+    from members.member_360 import member_360_sections
+
+    case = after_sale_request(
+        actor=buyer,
+        order=received_order,
+        kind="refund_only",
+        lines=[(received_order.lines.get(), 1)],
+        reason="quality",
+    )
+    sections = {s["title"]: s for s in member_360_sections(member=buyer, actor=cs_agent)}
+    section = sections["最近售后"]
+    ((number, kind, status, amount),) = section["rows"]  # cells come back normalised
+    assert [cell["text"] for cell in (number, kind, status, amount)] == [
+        case.case_no,
+        "仅退款",
+        "待审核",
+        "99.00",
+    ]
+    assert number["link"].endswith(f"/admin/orders/aftersale/{case.pk}/change/")
+    north = {s["title"]: s for s in member_360_sections(member=buyer, actor=cs_north)}
+    assert north["最近售后"]["rows"] == []
+    nobody = staff("nobody", ("members.view_member",))
+    assert "最近售后" not in {s["title"] for s in member_360_sections(member=buyer, actor=nobody)}
