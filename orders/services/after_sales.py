@@ -140,6 +140,15 @@ def _committed(line_ids: Sequence[int], *, exclude_case: int | None = None) -> d
     return {row["order_line_id"]: row for row in rows}
 
 
+def _unit_share(line: OrderLine, units: int) -> Decimal:
+    """What the first ``units`` units of ``line`` are worth (rounded down to the cent)."""
+    if units >= line.quantity:
+        return line.payable_amount
+    return (line.payable_amount * units / line.quantity).quantize(
+        Decimal("0.01"), rounding=ROUND_DOWN
+    )
+
+
 def _parse_lines(order: Order, lines, *, exclude_case: int | None = None):
     """Check ``lines`` ([(OrderLine, quantity)]) against the order; return
     ``[(line, quantity, refundable_share)]``."""
@@ -173,12 +182,12 @@ def _parse_lines(order: Order, lines, *, exclude_case: int | None = None):
                 % {"free": max(free_units, 0), "sku": line.sku_code},
                 fields={"quantity": [str(max(free_units, 0))]},
             )
+        held_units = row.get("quantity") or 0
         free_amount = line.payable_amount - (row.get("amount") or Decimal("0"))
-        share = (line.payable_amount * quantity / line.quantity).quantize(
-            Decimal("0.01"), rounding=ROUND_DOWN
-        )
-        if quantity == free_units:  # the last units take what is left (no cent lost)
-            share = free_amount
+        # Cumulative shares rounded down: units 1..k of a line are worth
+        # floor(payable × k / quantity), so the shares of all units add up to the
+        # line's payable amount exactly (the last units take the cents left over).
+        share = _unit_share(line, held_units + quantity) - _unit_share(line, held_units)
         result.append((line, quantity, max(min(share, free_amount), Decimal("0.00"))))
     return result
 

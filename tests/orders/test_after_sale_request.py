@@ -274,3 +274,19 @@ def test_a_risk_block_writes_nothing(buyer, received_order):
         guard.unregister_rule("after_sale.request", "test-block")
     assert not AfterSale.objects.exists()
     assert not AuditEntry.objects.filter(action="after_sale.request").exists()
+
+
+def test_a_lowered_approval_does_not_let_the_last_unit_claim_the_difference(
+    buyer, received_order, cs_agent
+):
+    from orders.services.after_sales import after_sale_approve
+
+    line = _line(received_order)
+    first = after_sale_request(
+        actor=buyer, order=received_order, kind="refund_only", lines=[(line, 1)], reason="quality"
+    )
+    after_sale_approve(actor=cs_agent, after_sale=first, amount="50.00")
+    last = after_sale_request(
+        actor=buyer, order=received_order, kind="refund_only", lines=[(line, 1)], reason="quality"
+    )
+    assert last.requested_amount == Decimal("99.00")
