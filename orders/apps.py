@@ -11,6 +11,7 @@ class OrdersConfig(AppConfig):
 
         from . import models as m
         from . import parameters  # noqa: F401 - registers the system parameters and SLA kinds
+        from . import workbench_items_after_sales as _after_sales_tiles  # noqa: F401
         from .services import transitions  # noqa: F401 - registers the status tables
 
         grant = ("channel", "orders.work_channel")

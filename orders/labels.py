@@ -49,6 +49,11 @@ ACTION_LABELS = {
     "after_sale.receive": _("Returned goods received"),
     "after_sale.refund": _("After-sales refund executed"),
     "after_sale.complete": _("After-sales completed"),
+    "after_sale.refund_wait": _("After-sales refund waiting for execution"),
+    "after_sale.return_wait": _("Waiting for the returned goods"),
+    "after_sale.plan_approve": _("Dispute plan: request approved"),
+    "after_sale.plan_reject": _("Dispute plan: rejection confirmed"),
+    "after_sale.reship": _("Replacement being shipped"),
     # --- reviews ---
     "review.create": _("Review posted"),
     "review.reply": _("Review answered"),
@@ -84,4 +89,7 @@ TASK_LABELS = {
     # --- review, shipping, receipt ---
     "orders: auto-confirm receipt": _("Receipt confirmed automatically"),
     "orders.orders_auto_confirm_due": _("Receipt confirmed automatically"),
+    # --- after-sales and reviews ---
+    "orders: slow movers": _("Slow-moving products to their owners"),
+    "orders.slow_movers_report": _("Slow-moving products to their owners"),
 }

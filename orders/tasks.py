@@ -36,6 +36,20 @@ def orders_auto_confirm_due_task(self) -> int:
     return run.result["orders_completed"]
 
 
+# --- after-sales and reviews ---
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def slow_movers_report_task(self) -> int:
+    """Tell product owners about their slow movers (one notice per owner per day)."""
+    from .services.reviews import slow_movers_report
+
+    with job_run("orders.slow_movers_report", self.request.id) as run:
+        notified = slow_movers_report(actor=system_actor())
+        run.result = {"notified": notified}
+    return notified
+
+
 SCHEDULE: dict = {
     "orders: auto-cancel unpaid orders": {
         "task": "orders.tasks.orders_cancel_unpaid_due_task",
@@ -46,5 +60,11 @@ SCHEDULE: dict = {
         "task": "orders.tasks.orders_auto_confirm_due_task",
         "cron": "0 1 * * *",
         "queue": "default",
+    },
+    "orders: slow movers": {
+        "task": "orders.tasks.slow_movers_report_task",
+        "cron": "0 3 * * *",
+        "queue": "default",
+        "description": "List on-shelf products without a sale to their owners.",
     },
 }
