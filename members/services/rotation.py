@@ -26,7 +26,7 @@ def _stale(model, current: str) -> Q:
     return condition
 
 
-def encrypted_models() -> list:
+def _encrypted_models() -> list:
     """Every model with encrypted columns (``ENCRYPTED_COLUMNS``), members' first."""
     found = [m for m in apps.get_models() if getattr(m, "ENCRYPTED_COLUMNS", None)]
     return [Member, Address, *(m for m in found if m not in (Member, Address))]
@@ -42,7 +42,7 @@ def pii_rotate(*, actor, batch_size: int = 500, stdout=None) -> dict:
     """
     current = crypto.current_key_id()
     total = 0
-    for model in encrypted_models():
+    for model in _encrypted_models():
         rows = 0
         last_id = 0
         while True:

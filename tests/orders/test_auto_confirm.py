@@ -76,7 +76,8 @@ def test_the_daily_task_is_scheduled_at_one_and_labelled():
     from orders.tasks import SCHEDULE
 
     entry = SCHEDULE["orders: auto-confirm receipt"]
-    assert entry == {"task": "orders.tasks.orders_auto_confirm_due_task", "cron": "0 1 * * *"}
+    assert entry["task"] == "orders.tasks.orders_auto_confirm_due_task"
+    assert (entry["cron"], entry["queue"]) == ("0 1 * * *", "default")
     assert "orders: auto-confirm receipt" in TASK_LABELS
 
 
