@@ -78,6 +78,9 @@ REFUND_ONLY_STATUSES = frozenset(
     {S.PAID, S.PENDING_REVIEW, S.APPROVED, S.ALLOCATED, S.SHIPPED, S.DELIVERED, S.COMPLETED}
 )
 RETURN_STATUSES = frozenset({S.SHIPPED, S.DELIVERED, S.COMPLETED})
+# Before shipping a refund-only request may return part of the money (a price
+# difference); returning all of it is a cancellation.
+NOT_SHIPPED = frozenset({S.PAID, S.PENDING_REVIEW, S.APPROVED, S.ALLOCATED})
 # Cases whose lines no longer hold units of the order line (cancelled, or refused for good).
 INACTIVE = (A.CANCELLED, A.REJECTED)
 MEMBER_REASONS = tuple(r for r in AfterSale.Reason.values if r != AfterSale.Reason.CANCELLED_ORDER)
@@ -342,6 +345,14 @@ def after_sale_request(
                 fields={"amount": [f"{max(ceiling, Decimal('0')):.2f}"]},
             )
         line_amounts = split_amount(amount, shares if any(shares) else [1] * len(chosen))
+        if order.status in NOT_SHIPPED and amount >= order_refundable_amount(
+            actor=actor, order=order
+        ):
+            # Everything back before anything left the warehouse is a cancellation: it
+            # also gives the stock, coupon and points back (services/cancellation.py).
+            raise AfterSaleNotAllowed(
+                _("The order has not shipped yet: cancel it instead to get the full refund.")
+            )
     verdict = guard_or_raise(
         "after_sale.request",
         member=actor,

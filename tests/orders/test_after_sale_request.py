@@ -147,9 +147,25 @@ def test_goods_not_yet_shipped_cannot_be_returned_or_exchanged(buyer, make_order
                 actor=buyer, order=order, kind=kind, lines=[(_line(order), 1)], reason="quality"
             )
     case = after_sale_request(
-        actor=buyer, order=order, kind="refund_only", lines=[(_line(order), 1)], reason="other"
+        actor=buyer,
+        order=order,
+        kind="refund_only",
+        lines=[(_line(order), 1)],
+        reason="other",
+        amount="1.00",
     )
     assert case.status == "requested"
+
+
+def test_before_shipping_a_full_refund_is_a_cancellation_not_an_after_sales_case(
+    buyer, make_order, sku
+):
+    order = make_order(buyer, [(sku, 1)], status="approved")
+    with pytest.raises(AfterSaleNotAllowed, match="cancel"):
+        after_sale_request(
+            actor=buyer, order=order, kind="refund_only", lines=[(_line(order), 1)], reason="other"
+        )
+    assert not order.after_sales.exists()
 
 
 def test_after_the_after_sales_window_a_completed_order_is_refused(buyer, make_order, sku):
