@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from mall.core.actors import is_system_actor
 from mall.core.audit import audit, snapshot
@@ -75,13 +75,13 @@ _KIND_SIGNS = {
 class ChannelBalanceInsufficient(OrdersError):
     code = "insufficient_balance"
     status_code = 409
-    default_message = _lazy("The channel's balance is too low for this debit.")
+    default_message = gettext_lazy("The channel's balance is too low for this debit.")
 
 
 class ChannelLedgerReferenceTaken(OrdersError):
     code = "reference_taken"
     status_code = 409
-    default_message = _lazy("This reference was already posted with another amount.")
+    default_message = gettext_lazy("This reference was already posted with another amount.")
 
 
 def _require(actor, perm: str) -> None:
