@@ -53,3 +53,6 @@ class OrdersConfig(AppConfig):
         declare_scope(
             m.ReviewImage, region="review__region", grant=("review__order__channel", grant[1])
         )
+
+        # adminui: workbench tiles and charts, the member 360° sections (hook providers)
+        from . import member_360, workbench_items  # noqa: F401
