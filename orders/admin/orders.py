@@ -20,6 +20,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter, SimpleListFilter
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
@@ -356,12 +357,16 @@ class ShipForm(BaseDialogForm):
 # --- the order admin ------------------------------------------------------------------
 
 
-def _pending_shipments(order):
-    from dispatch.models import Shipment
-    from dispatch.selectors import shipments_by_order
+def _pending_shipments(order) -> list:
+    """The shipments of ``order``'s live allocation still waiting to ship, oldest first."""
+    from dispatch.models import Allocation, Shipment
 
-    shipments = shipments_by_order(actor=None, order_nos=[order.order_no])[order.order_no]
-    return [s for s in shipments if s.status == Shipment.Status.PENDING]
+    return list(
+        Shipment.objects.filter(allocation__order_no=order.order_no, status=Shipment.Status.PENDING)
+        .exclude(allocation__status=Allocation.Status.RELEASED)
+        .select_related("warehouse", "carrier")
+        .order_by("pk")
+    )
 
 
 @admin.register(Order)
@@ -476,7 +481,8 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
         (_("SLA clocks"), {"fields": ["sla_table"]}),
     ]
     inlines = [OrderLineInline, AfterSaleInline, OrderEventInline]
-    actions = ["approve_selected", "ship_selected", "export_selected"]
+    actions = ["approve_selected", "ship_selected"]
+    actions_list = ["export_records"]
     actions_detail = [
         "approve",
         "reject",
@@ -788,28 +794,75 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
 
     @action(description=_("Ship selected orders"), permissions=["ship"])
     def ship_selected(self, request, queryset):
-        """Ship each selected order's waiting shipments with the waybills dispatch
-        assigned (supplier orders and pre-printed waybills); otherwise use the button."""
+        """批量发货: a page asks one waybill per shipment waiting; then each order ships
+        in its own savepoint (``orders_ship_batch``) and failures are listed by number."""
+        from django.template.response import TemplateResponse
+
         from ..services.shipping import orders_ship_batch
 
-        result = self.run_service(
-            request, orders_ship_batch, actor=request.user, orders=list(queryset)
-        )
+        orders = list(queryset.filter(status__in=[S.APPROVED, S.ALLOCATED]))
+        rows = [{"order": order, "shipments": _pending_shipments(order)} for order in orders]
+        if not request.POST.get("apply"):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Ship selected orders"),
+                "opts": self.model._meta,
+                "rows": rows,
+                "selected": [order.pk for order in queryset],
+            }
+            return TemplateResponse(request, "admin/orders/order/ship_batch.html", context)
+        plan = {}
+        for row in rows:
+            waybills = {}
+            for shipment in row["shipments"]:
+                number = (request.POST.get(f"waybill_{shipment.pk}") or "").strip()
+                if number:
+                    waybills[shipment.pk] = (number, None)
+            if row["order"].is_virtual or waybills:
+                plan[row["order"]] = waybills
+        if not plan:
+            self.message_user(request, _("No waybill was entered."), level=messages.WARNING)
+            return None
+        result = self.run_service(request, orders_ship_batch, actor=request.user, shipments=plan)
         if result is not None:
             self._report_batch(request, result)
+        return None
 
-    @action(description=_("Export order processing records"), permissions=["export"])
-    def export_selected(self, request, queryset):
+    @action(
+        description=_("Export order processing records"),
+        url_path="export-records",
+        permissions=["export"],
+        icon="download",
+    )
+    def export_records(self, request):
+        """订单处理记录表 of the list as filtered (the staff API's export, run as a job).
+
+        The list's filters (read from the page the button was pressed on) become the
+        staff API's filters; the job replays the export for the reader, with their scope
+        and masking, and lands in 我的任务 (My jobs).
+        """
+        from urllib.parse import parse_qsl, urlsplit
+
+        from django.http import HttpResponseRedirect
+
         from mall.core.exports import export_job_request
 
-        numbers = list(queryset.values_list("order_no", flat=True)[:500])
+        from ..apis import staff_orders  # noqa: F401 - registers the export viewset
+
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        back = reverse("admin:orders_order_changelist")
+        referer = urlsplit(request.headers.get("Referer", ""))
+        if referer.path == back:
+            back = f"{back}?{referer.query}" if referer.query else back
+        query = export_query(parse_qsl(referer.query) if referer.path in back else [])
         job = self.run_service(
             request,
             export_job_request,
             actor=request.user,
             export_name=ORDER_EXPORT_NAME,
             fmt="xlsx",
-            query=[("order_no", number) for number in numbers],
+            query=query,
             model="orders.order",
         )
         if job is not None:
@@ -818,6 +871,7 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
                 _("The export is being prepared; download it from My jobs."),
                 level=messages.SUCCESS,
             )
+        return HttpResponseRedirect(back)
 
     def has_review_permission(self, request):
         return request.user.has_perm(REVIEW_ORDER)
@@ -830,4 +884,41 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
 
 
 # The staff API's order export (orders/apis/staff_orders.py), replayed by the export job.
-ORDER_EXPORT_NAME = "orders.apis.staff_orders.StaffOrderViewSet"
+ORDER_EXPORT_NAME = "orders.apis.staff_orders.OrderViewSet"
+
+# The list's tabs the staff API's ``tab`` filter knows; the others map to its filters.
+_API_TABS = {"pending_review", "to_ship", "shipped", "after_sale", "frozen"}
+_TAB_FILTERS = {"pending_payment": ("status", "pending_payment"), "review_held": ("held", "true")}
+
+
+def export_query(params) -> list[tuple[str, str]]:
+    """The staff API's filters for the admin list's parameters (what does not map is left out)."""
+    from rbac.models import SalesRegion
+
+    query: list[tuple[str, str]] = []
+    for key, value in params:
+        if key == "tab":
+            if value in _API_TABS:
+                query.append(("tab", value))
+            elif value in _TAB_FILTERS:
+                query.append(_TAB_FILTERS[value])
+        elif key == "status__exact":
+            query.append(("status", value))
+        elif key in ("is_frozen__exact", "is_review_held__exact"):
+            name = "frozen" if key.startswith("is_frozen") else "held"
+            query.append((name, "true" if value in ("1", "True", "true") else "false"))
+        elif key == "region__id__exact" and value.isdigit():
+            code = SalesRegion.objects.filter(pk=int(value)).values_list("code", flat=True).first()
+            if code:
+                query.append(("region", code))
+        elif key == "channel__id__exact" and value.isdigit():
+            code = SalesChannel.objects.filter(pk=int(value)).values_list("code", flat=True).first()
+            if code:
+                query.append(("channel", code))
+        elif key == "created_at__gte":
+            query.append(("created_after", value))
+        elif key == "created_at__lt":
+            query.append(("created_before", value))
+        elif key == "q" and value.strip():
+            query.append(("q", value.strip()[:24]))
+    return query

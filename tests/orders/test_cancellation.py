@@ -13,7 +13,12 @@ from mall.core.actors import system_actor
 from members.models import Coupon
 from ops.models import SlaClock
 from ops.services.sla import sla_clock_start
-from orders.exceptions import OrderFrozen, OrderNotCancellable, OrderNotFound, OrdersPermissionDenied
+from orders.exceptions import (
+    OrderFrozen,
+    OrderNotCancellable,
+    OrderNotFound,
+    OrdersPermissionDenied,
+)
 from orders.models import AfterSale, Order
 from orders.services.cancellation import order_cancel
 from orders.services.payment import order_mark_paid
@@ -117,7 +122,11 @@ def test_a_paid_order_before_review_releases_stock_refunds_points_and_opens_its_
     item = on_shelf_sku(10, price="60.00")
     order = _placed(member, item, points=1000)  # 120.00 − 10.00 points
     order_mark_paid(
-        actor=system_actor(), order=order, amount=order.total_amount, payment_no="PT1", channel="sandbox"
+        actor=system_actor(),
+        order=order,
+        amount=order.total_amount,
+        payment_no="PT1",
+        channel="sandbox",
     )
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING_REVIEW

@@ -142,8 +142,12 @@ def test_an_amount_that_is_not_the_payable_amount_is_400_and_changes_nothing(pla
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b'{"transaction_no": "PT1"}', b'{"transaction_no": "PT1", '
-     b'"channel_trade_no": "X", "amount": 1.5, "status": "SUCCESS"}'],
+    [
+        b"not json",
+        b"[]",
+        b'{"transaction_no": "PT1"}',
+        b'{"transaction_no": "PT1", "channel_trade_no": "X", "amount": 1.5, "status": "SUCCESS"}',
+    ],
 )
 def test_a_bad_body_is_400(api_client, body, db):
     answer = sandbox_post(api_client, body, signature=sign(body))

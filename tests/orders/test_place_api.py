@@ -72,9 +72,7 @@ def test_the_same_idempotency_key_twice_places_one_order_and_another_body_is_422
         ({"coupon_id": 999999}, "coupon_id"),
     ],
 )
-def test_bad_input_is_a_400_naming_the_field(
-    buyer, on_shelf_sku, member_client, body, field
-):
+def test_bad_input_is_a_400_naming_the_field(buyer, on_shelf_sku, member_client, body, field):
     item = on_shelf_sku(10)
     payload = {**_body(item), **body}
     payload = {k: v for k, v in payload.items() if v is not None}

@@ -85,14 +85,23 @@ def test_placing_reserves_the_stock_locks_the_coupon_spends_the_points_and_start
     member.refresh_from_db()
     assert member.points_balance == 1000
     clock = SlaClock.objects.get(kind="order.unpaid", subject_id=str(order.pk))
-    assert clock.due_at == order.expires_at or abs((clock.due_at - order.expires_at).total_seconds()) < 1
+    assert (
+        clock.due_at == order.expires_at
+        or abs((clock.due_at - order.expires_at).total_seconds()) < 1
+    )
     assert clock.closed_at is None
     event = OrderEvent.objects.get(order=order)
-    assert (event.type, event.actor_kind, event.actor_label) == ("place", "member", f"member:{member.pk}")
+    assert (event.type, event.actor_kind, event.actor_label) == (
+        "place",
+        "member",
+        f"member:{member.pk}",
+    )
     assert AuditEntry.objects.filter(action="order.place", object_id=str(order.pk)).exists()
 
 
-def test_a_virtual_only_order_takes_no_warehouse_stock_and_no_shipping(buyer, on_shelf_sku, freight):
+def test_a_virtual_only_order_takes_no_warehouse_stock_and_no_shipping(
+    buyer, on_shelf_sku, freight
+):
     member = buyer()
     card = on_shelf_sku(price="50.00", virtual=True)
 
@@ -227,7 +236,9 @@ def test_a_risk_block_writes_nothing_and_a_review_verdict_is_handed_over_after_c
         guard.register_rule("order.place", "test", lambda **c: Verdict(decision="review"))
         guard.register_review_handler(lambda **kw: opened.append(kw))
         with django_capture_on_commit_callbacks(execute=True):
-            order = order_place(actor=member, address=SHANGHAI, lines=[{"sku": item.code, "quantity": 1}])
+            order = order_place(
+                actor=member, address=SHANGHAI, lines=[{"sku": item.code, "quantity": 1}]
+            )
         assert [call["subject"] for call in opened] == [order]
         assert opened[0]["point"] == "order.place"
     finally:
@@ -243,9 +254,17 @@ def test_the_preview_prices_and_plans_without_reserving(buyer, on_shelf_sku, war
     )
 
     assert preview["payable_amount"] == "55.00"  # 40.00 + 10.00 + 1 × 5.00
-    assert preview["shipping"] == {"fee_amount": "15.00", "discount_amount": "0.00", "free_reason": ""}
+    assert preview["shipping"] == {
+        "fee_amount": "15.00",
+        "discount_amount": "0.00",
+        "free_reason": "",
+    }
     assert preview["warehouses"] == [
-        {"warehouse_name": "上海仓", "promised_days": 1, "lines": [{"sku": item.code, "quantity": 1}]}
+        {
+            "warehouse_name": "上海仓",
+            "promised_days": 1,
+            "lines": [{"sku": item.code, "quantity": 1}],
+        }
     ]
     assert preview["promised_delivery_date"] is not None
     assert [step["code"] for step in preview["steps"]][0] == "goods"

@@ -215,7 +215,9 @@ def test_for_random_carts_the_parts_always_add_up_to_the_cent(
 ):
     rng = random.Random(20261128)
     skus = [on_shelf_sku(price="1.00", weight_grams=rng.randint(0, 3000)) for _ in range(5)]
-    members = {code: give_points(_level(buyer(), code), 100_000) for code in ("VIP1", "VIP3", "VIP7")}
+    members = {
+        code: give_points(_level(buyer(), code), 100_000) for code in ("VIP1", "VIP3", "VIP7")
+    }
     shanghai = province("上海")
     for _round in range(60):
         member = members[rng.choice(list(members))]

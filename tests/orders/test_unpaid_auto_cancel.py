@@ -36,7 +36,11 @@ def test_only_unpaid_orders_past_their_time_are_cancelled_and_give_everything_ba
     paid = _place(buyer(), item)
     frozen = _place(buyer(), item)
     order_mark_paid(
-        actor=system_actor(), order=paid, amount=paid.total_amount, payment_no="PT9", channel="sandbox"
+        actor=system_actor(),
+        order=paid,
+        amount=paid.total_amount,
+        payment_no="PT9",
+        channel="sandbox",
     )
     Order.objects.filter(pk=frozen.pk).update(is_frozen=True)
     later = timezone.now() + timedelta(minutes=31)
