@@ -4,9 +4,12 @@
 (cursor paging; lines and shipments of a page in a constant number of queries),
 ``GET /api/v1/orders/{order_no}/`` with ``events`` oldest first, the actions
 ``approve``, ``reject``, ``ship``, ``cancel``, ``freeze``, ``unfreeze``,
-``warehouse-approve``, ``approve-batch`` (many orders) and
+``warehouse-approve``, ``reveal-code`` (one virtual goods code in full, audited),
+``approve-batch`` (many orders) and
 ``GET /api/v1/orders/export/?format=csv|xlsx`` (the columns of the order processing
-record, seed 001 §三(二); scoped, masked, audited).
+record, seed 001 §三(二); scoped, masked, audited); the packing list
+``GET /api/v1/order-lines/?order=&status=…`` and ``…/order-lines/export/`` (a row per
+line).
 
 Orders are addressed by order number; a number outside the caller's scope is 404
 like one that does not exist. Every action calls one service, which checks the
@@ -30,16 +33,20 @@ from mall.core.masking import PiiPolicy, pii_reason_from_request
 from .. import permissions as perms
 from .. import selectors
 from ..exceptions import OrderNotFound
-from ..filters import OrderFilter
+from ..filters import OrderFilter, OrderLineFilter
 from ..models import AfterSale, Order
 from ..services import review, shipping
 from .staff_serializers import (
-    BatchInput,
-    CancelInput,
-    NoteInput,
-    ReasonInput,
-    RejectInput,
-    ShipInput,
+    OrderBatchInput,
+    OrderBatchResultSerializer,
+    OrderCancelInput,
+    OrderNoteInput,
+    OrderReasonInput,
+    OrderRejectInput,
+    OrderRevealCodeInput,
+    OrderShipInput,
+    PackingLineSerializer,
+    RevealedCodeSerializer,
     StaffOrderDetailSerializer,
     StaffOrderSerializer,
 )
@@ -100,6 +107,7 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         "freeze": [perms.VIEW_ORDER, perms.FREEZE_ORDER],
         "unfreeze": [perms.VIEW_ORDER, perms.FREEZE_ORDER],
         "export": [perms.VIEW_ORDER, perms.EXPORT_ORDER],
+        "reveal_code": [perms.VIEW_ORDER, perms.REVEAL_VIRTUAL_CODE],
     }
     export_filename = "orders"
     export_pii_filters = ("q",)  # may hold a member's full phone number
@@ -191,24 +199,27 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
             order = selectors.order_get(actor=self.request.user, order_no=order.order_no)
         events = list(selectors.order_events(actor=self.request.user, order=order))
         context = self._context_for([order], events=events)
+        context["virtual_codes"] = list(
+            selectors.virtual_code_list(actor=self.request.user).filter(order=order).order_by("id")
+        )
         return Response(StaffOrderDetailSerializer(order, context=context).data, status=code)
 
     # --- actions ----------------------------------------------------------------------
 
-    @extend_schema(request=NoteInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderNoteInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def approve(self, request, order_no=None):
         """Approve after the review checks; a failed check holds the order
         (``is_review_held``, the problems in ``review_hold_reason``)."""
-        data = self.validated(NoteInput)
+        data = self.validated(OrderNoteInput)
         order = review.order_approve(actor=request.user, order=self.get_object(), note=data["note"])
         return self._detail(order)
 
-    @extend_schema(request=RejectInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderRejectInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def reject(self, request, order_no=None):
         """Hold the order at review with a reason; customer service is notified."""
-        data = self.validated(RejectInput)
+        data = self.validated(OrderRejectInput)
         order = review.order_reject(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
@@ -221,11 +232,11 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         order = review.order_warehouse_approve(actor=request.user, order=self.get_object())
         return self._detail(order)
 
-    @extend_schema(request=ShipInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderShipInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def ship(self, request, order_no=None):
         """Ship parcels: ``{"waybills": [{"shipment", "waybill_no", "carrier"?}]}``."""
-        data = self.validated(ShipInput)
+        data = self.validated(OrderShipInput)
         waybills = {
             item["shipment"]: (item["waybill_no"], item["carrier"] or None)
             for item in data["waybills"]
@@ -233,44 +244,63 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         order = shipping.order_ship(actor=request.user, order=self.get_object(), waybills=waybills)
         return self._detail(order)
 
-    @extend_schema(request=CancelInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderCancelInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def cancel(self, request, order_no=None):
         """Cancel the order (a paid order's refund is opened)."""
-        from ..services.cancellation import order_cancel
+        data = self.validated(OrderCancelInput)
+        order = self.get_object()
+        from ..services.cancellation import order_cancel  # built by the checkout part
 
-        data = self.validated(CancelInput)
-        order = order_cancel(actor=request.user, order=self.get_object(), reason=data["reason"])
+        order = order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._detail(order)
 
-    @extend_schema(request=ReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def freeze(self, request, order_no=None):
         """Freeze the order (no approval, shipping, receipt or refund until released)."""
-        data = self.validated(ReasonInput)
+        data = self.validated(OrderReasonInput)
         order = review.order_freeze(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
         return self._detail(order)
 
-    @extend_schema(request=ReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def unfreeze(self, request, order_no=None):
         """Release a frozen order."""
-        data = self.validated(ReasonInput)
+        data = self.validated(OrderReasonInput)
         order = review.order_unfreeze(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
         return self._detail(order)
 
-    @extend_schema(request=BatchInput, tags=TAGS)
+    @extend_schema(request=OrderRevealCodeInput, responses=RevealedCodeSerializer, tags=TAGS)
+    @action(detail=True, methods=["post"], url_path="reveal-code")
+    def reveal_code(self, request, order_no=None):
+        """Show (or copy) one virtual goods code of the order in full; audited."""
+        from ..services.virtual_goods import virtual_code_reveal
+
+        data = self.validated(OrderRevealCodeInput)
+        order = self.get_object()
+        code = (
+            selectors.virtual_code_list(actor=request.user)
+            .filter(order=order, pk=data["code"])
+            .first()
+        )
+        if code is None:
+            raise OrderNotFound()
+        plain = virtual_code_reveal(actor=request.user, code=code, purpose=data["purpose"])
+        return Response({"id": code.pk, "code": plain})
+
+    @extend_schema(request=OrderBatchInput, responses=OrderBatchResultSerializer, tags=TAGS)
     @action(detail=False, methods=["post"], url_path="approve-batch", pagination_class=None)
     def approve_batch(self, request):
         """Approve many orders: ``{"order_nos": [...]}`` → ``{"done": [...], "failed": {no: msg}}``.
 
         A number outside the scope fails as "not found" like a missing one.
         """
-        data = self.validated(BatchInput)
+        data = self.validated(OrderBatchInput)
         found = {
             o.order_no: o
             for o in selectors.order_list(actor=request.user).filter(order_no__in=data["order_nos"])
@@ -289,7 +319,40 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         return Response(body)
 
 
+@extend_schema_view(list=extend_schema(tags=TAGS))
+class OrderLineViewSet(ScopedExportMixin, ScopedViewSet):
+    """The packing list: order lines in the caller's scope (``/api/v1/order-lines/``),
+    with its CSV/xlsx export (``…/export/``) — one row per line, by order number."""
+
+    serializer_class = PackingLineSerializer
+    list_selector = selectors.order_line_list
+    filterset_class = OrderLineFilter
+    read_actions = ("list",)
+    required_permissions = {
+        "list": [perms.VIEW_ORDER],
+        "retrieve": [perms.VIEW_ORDER],  # answered 405: the list is the resource
+        "export": [perms.VIEW_ORDER, perms.EXPORT_ORDER],
+    }
+    export_filename = "packing-list"
+    export_columns = [
+        ExportColumn("order_no", "order.order_no"),
+        ExportColumn("sku", "sku_code"),
+        ExportColumn("product", "product_title"),
+        ExportColumn("spec", lambda line: " ".join(f"{k}:{v}" for k, v in line.spec.items())),
+        ExportColumn("quantity", "quantity"),
+        ExportColumn("weight_grams", "weight_grams"),
+        ExportColumn("virtual", "is_virtual"),
+        ExportColumn("order_status", "order.status"),
+        ExportColumn("city", "order.city"),
+        ExportColumn("district", "order.district"),
+    ]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-order_id", "id")
+
+
 router = SimpleRouter()
 router.register("orders", OrderViewSet, basename="orders-order")
+router.register("order-lines", OrderLineViewSet, basename="orders-line")
 
 urlpatterns = [path("api/v1/", include(router.urls))]
