@@ -184,3 +184,41 @@ def test_a_reader_with_the_pii_permission_sees_the_recipient_and_the_reveal_is_a
     assert "13912345678" in html
     assert "幸福路 1 号" in html
     assert AuditEntry.objects.filter(action="pii.reveal", actor=reader).exists()
+
+
+def test_every_timeline_step_reads_as_words_never_as_a_code():
+    from orders.admin.orders import event_label
+
+    assert event_label("waybill") == "已录入运单号"
+    assert event_label("approve") == "订单审核通过"
+    assert event_label("something_new") == "订单已更新"
+
+
+def test_the_export_button_maps_the_list_filters_to_the_staff_api_filters(make_channel):
+    from orders.admin.orders import export_query
+    from rbac.models import SalesRegion
+
+    channel = make_channel("tm-export")
+    east = SalesRegion.objects.get(code="east")
+    query = export_query(
+        [
+            ("tab", "to_ship"),
+            ("status__exact", "shipped"),
+            ("is_frozen__exact", "1"),
+            ("region__id__exact", str(east.pk)),
+            ("channel__id__exact", str(channel.pk)),
+            ("created_at__gte", "2026-11-01 00:00:00+08:00"),
+            ("q", "DD2026"),
+            ("password__startswith", "x"),
+        ]
+    )
+    assert query == [
+        ("tab", "to_ship"),
+        ("status", "shipped"),
+        ("frozen", "true"),
+        ("region", "east"),
+        ("channel", "tm-export"),
+        ("created_after", "2026-11-01 00:00:00+08:00"),
+        ("q", "DD2026"),
+    ]
+    assert export_query([("tab", "review_held")]) == [("held", "true")]
