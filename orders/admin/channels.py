@@ -129,6 +129,15 @@ class SalesChannelAdmin(ServiceModelAdmin):
     ]
     inlines = [ChannelLedgerInline]
     actions_detail = ["switch_off", "switch_on", "post_to_ledger"]
+    list_before_template = "admin/orders/saleschannel/total.html"
+
+    def changelist_view(self, request, extra_context=None):
+        """Seed 003 "总余额监控": the total balance of every channel the reader sees."""
+        from django.db.models import Sum
+
+        total = selectors.channel_list(actor=request.user).aggregate(t=Sum("balance_amount"))["t"]
+        extra_context = {**(extra_context or {}), "channel_total_balance": total or "0.00"}
+        return super().changelist_view(request, extra_context)
 
     operator_name = person_column("operator", _("operator account"))
 

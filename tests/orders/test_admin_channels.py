@@ -193,3 +193,21 @@ def test_making_a_template_the_default_takes_the_flag_from_the_previous_one(supe
     previous.refresh_from_db()
     assert new.is_default and not previous.is_default
     assert FreightTemplate.objects.filter(is_default=True).count() == 1
+
+
+def test_the_list_shows_the_total_balance_of_the_channels_listed(
+    admin_client_for, superuser, make_channel
+):
+    from orders.services.channels import channel_ledger_post
+
+    for code, amount in (("tot-a", "100.10"), ("tot-b", "20.05")):
+        channel_ledger_post(
+            actor=superuser,
+            channel=make_channel(code),
+            kind="settlement",
+            amount=amount,
+            reference_no="S1",
+        )
+    page = admin_client_for(superuser).get(reverse("admin:orders_saleschannel_changelist"))
+    assert page.context["channel_total_balance"] == Decimal("120.15")
+    assert "¥120.15" in page.content.decode()
