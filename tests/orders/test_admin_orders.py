@@ -116,7 +116,7 @@ def test_unknown_parameters_are_refused_and_the_member_link_filters(
         "?status__exact=shipped",
         "?is_frozen__exact=1",
         "?source=platform",
-        "?created_at__gte=2020-01-01",
+        "?created_at__gte=2020-01-01%2000:00:00%2B08:00",
     ):
         assert client.get(reverse(LIST) + query).status_code == 200, query
 
