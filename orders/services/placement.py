@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -349,6 +349,27 @@ def _line_rows(order: Order, quote: PriceQuote) -> list[OrderLine]:
     return rows
 
 
+def _hold_channel_open(channel: SalesChannel) -> None:
+    """Keep ``channel`` from being switched off until this order commits; refuse a closed one.
+
+    ``SELECT … FOR SHARE`` on PostgreSQL: placements do not wait for each other (share
+    locks are compatible), while ``channel_disable`` (``FOR UPDATE``) waits for the
+    orders in flight and then sees them as unsettled — without it an order inserted
+    while the channel was being switched off could land on a switched-off channel
+    (the foreign key's own lock does not conflict with the status update).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT status FROM orders_saleschannel WHERE id = %s FOR SHARE", [channel.pk]
+            )
+            row = cursor.fetchone()
+    else:  # SQLite: one writer at a time already
+        row = SalesChannel.objects.filter(pk=channel.pk).values_list("status").first()
+    if row is None or row[0] != SalesChannel.Status.ACTIVE:
+        raise ChannelUnavailable(fields={"channel": [str(ChannelUnavailable.default_message)]})
+
+
 def order_place(
     *,
     actor,
@@ -440,6 +461,7 @@ def order_place(
         return order
 
     with transaction.atomic():
+        _hold_channel_open(cart.channel)
         order = unique_number("DD", create)
         OrderLine.objects.bulk_create(_line_rows(order, quote))
         if cart.coupon is not None:
