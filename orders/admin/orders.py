@@ -154,6 +154,30 @@ class OrderSourceFilter(SimpleListFilter):
         return queryset
 
 
+class OrderChannelFilter(SimpleListFilter):
+    """Orders by sales channel, offering every channel by name.
+
+    Not the relation filter: that lists only the channels the reader may manage
+    (operator or object grant), so regional ops would get no choices at all. Channel
+    names are public (the storefront shows them); balances and settings stay behind
+    the channel screens' own scope.
+    """
+
+    title = _("sales channel")
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return list(SalesChannel.objects.order_by("code").values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not str(value).isdigit() or len(str(value)) > 18:
+            return queryset.none()
+        return queryset.filter(channel_id=int(value))
+
+
 class OrderMemberFilter(SimpleListFilter):
     """``?member=<id>``: one member's orders (the link of the member 360° page).
 
@@ -402,7 +426,7 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
         OrderTabFilter,
         "status",
         "region",
-        "channel",
+        OrderChannelFilter,
         OrderSourceFilter,
         "is_frozen",
         "is_review_held",
@@ -929,7 +953,7 @@ def export_query(params) -> list[tuple[str, str]]:
             code = SalesRegion.objects.filter(pk=int(value)).values_list("code", flat=True).first()
             if code:
                 query.append(("region", code))
-        elif key == "channel__id__exact" and value.isdigit():
+        elif key == "channel" and value.isdigit():
             code = SalesChannel.objects.filter(pk=int(value)).values_list("code", flat=True).first()
             if code:
                 query.append(("channel", code))

@@ -206,7 +206,7 @@ def test_the_export_button_maps_the_list_filters_to_the_staff_api_filters(make_c
             ("status__exact", "shipped"),
             ("is_frozen__exact", "1"),
             ("region__id__exact", str(east.pk)),
-            ("channel__id__exact", str(channel.pk)),
+            ("channel", str(channel.pk)),
             ("created_at__gte", "2026-11-01 00:00:00+08:00"),
             ("q", "DD2026"),
             ("password__startswith", "x"),
@@ -222,3 +222,35 @@ def test_the_export_button_maps_the_list_filters_to_the_staff_api_filters(make_c
         ("q", "DD2026"),
     ]
     assert export_query([("tab", "review_held")]) == [("held", "true")]
+
+
+def test_regional_ops_can_filter_orders_by_any_channel_by_name(make_channel, admin_client_for):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from mall.core.actors import system_actor
+    from rbac import services as rbac_services
+    from rbac.models import SalesRegion, ScopeKind
+
+    channel = make_channel("tm-filter")
+    user = get_user_model().objects.create_user(
+        username="region_ops", password="mall-demo-2026", is_staff=True
+    )
+    role = rbac_services.role_create(
+        actor=system_actor(),
+        code="ops-east-filter",
+        name="华东订单运营",
+        scope_kind=ScopeKind.REGIONS,
+        regions=SalesRegion.objects.filter(code="east"),
+        permissions=("orders.view_order",),
+    )
+    rbac_services.role_assign(actor=system_actor(), user=user, role=role)
+    client = admin_client_for(user)
+    page = client.get(reverse("admin:orders_order_changelist"))
+    assert page.status_code == 200
+    assert channel.name in page.content.decode()
+    assert (
+        client.get(reverse("admin:orders_order_changelist"), {"channel": channel.pk}).status_code
+        == 200
+    )
+    assert client.get(reverse("admin:orders_order_changelist"), {"channel": "x"}).status_code == 200
