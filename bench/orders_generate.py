@@ -1,0 +1,632 @@
+"""Generator of orders at scale: members, a small catalog, channels, orders with lines.
+
+Used by ``bench/orders_million.py`` (1,000,000 orders) and by
+``tests/orders/test_bench_generator.py`` (a small run whose rows are checked). Needs
+PostgreSQL (``COPY``) and a configured Django; call :func:`generate` inside no
+transaction for a big run (it commits batch by batch, so the deferred foreign-key
+checks run per batch), or inside a test's transaction for a small one.
+
+What it writes, all from one ``random.Random(seed)`` (the same seed gives the same
+rows, except the AES-GCM nonces of the encrypted columns):
+
+* ``members`` members through ``COPY`` (real AES-GCM phone ciphertexts and lookup
+  hashes, a pool of encrypted names; phones ``199`` + 8 digits), spread over the
+  seven sales regions;
+* a small catalog through the catalog services (one category path, 10 products of
+  5 SKUs, prices 9.90–899.00), and five sales channels (own store, Tmall, JD,
+  Pinduoduo, Douyin);
+* ``orders`` orders through ``COPY``, placed one after another over the last
+  ``days`` days (ids follow ``created_at``), each in a province of one of the 7
+  regions (``region`` = the province's region), from a random member through a
+  random channel. The status follows the order's age (the last 30 minutes hold
+  the unpaid orders, the last day the review/warehouse queue, the last 15 days
+  the parcels on their way, older ones are completed, cancelled or closed), and
+  every timestamp of the stages it went through is set in order (``paid_at`` ≤
+  ``reviewed_at`` ≤ ``allocated_at`` ≤ ``shipped_at`` ≤ ``delivered_at`` ≤
+  ``completed_at``), none of the others;
+* 1–3 lines per order (distinct SKUs, 1–3 units) snapshotting the SKU; money in
+  cents: goods = Σ line amounts, the member level and campaign discounts and the
+  points deduction are split over the lines to the cent (largest remainder, as
+  ``mall.core.money.split_amount``), shipping 10.00 under the free-shipping
+  threshold (99.00), total = goods − discounts − points + shipping, Σ line payable
+  = total − shipping; paid = total once paid; cancelled-after-payment and closed
+  orders are refunded in full (order and lines).
+
+Order numbers: ``DD`` + the local date of ``created_at`` + 10 digits, unique.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+REGION_CODES = ["east", "north", "south", "central", "southwest", "northwest", "northeast"]
+CHANNELS = [
+    ("own_store", "自营商城", "own_store", 40),
+    ("bench-tmall", "天猫旗舰店", "tmall", 25),
+    ("bench-jd", "京东自营店", "jd", 15),
+    ("bench-pdd", "拼多多店", "pinduoduo", 12),
+    ("bench-douyin", "抖音小店", "douyin", 8),
+]
+PRODUCTS = 10
+SKUS_PER_PRODUCT = 5
+PRICES_CENTS = [990, 1990, 2990, 4990, 5990, 8990, 12900, 19900, 29900, 49900, 89900]
+FREE_SHIPPING_CENTS = 9900
+SHIPPING_CENTS = 1000
+LEVEL_RATES = [0, 0, 0, 2, 3, 5]  # percent
+PROMO_CENTS = [0, 0, 0, 0, 500, 1000]
+SECOND_REVIEW_CENTS = 500_000  # orders.second_review_amount (5000.00)
+ENCRYPTED_POOL = 200
+
+ORDER_COLUMNS = (
+    "id",
+    "order_no",
+    "status",
+    "is_virtual",
+    "is_frozen",
+    "frozen_reason",
+    "is_review_held",
+    "review_hold_reason",
+    "needs_second_review",
+    "recipient_encrypted",
+    "phone_encrypted",
+    "city",
+    "district",
+    "detail_encrypted",
+    "goods_amount",
+    "level_discount_amount",
+    "promotion_discount_amount",
+    "coupon_discount_amount",
+    "points_deduction_amount",
+    "shipping_amount",
+    "shipping_discount_amount",
+    "total_amount",
+    "paid_amount",
+    "refunded_amount",
+    "points_used",
+    "pricing",
+    "payment_channel",
+    "payment_no",
+    "promised_delivery_date",
+    "buyer_note",
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "paid_at",
+    "reviewed_at",
+    "allocated_at",
+    "shipped_at",
+    "delivered_at",
+    "completed_at",
+    "cancelled_at",
+    "closed_at",
+    "cancel_reason",
+    "is_brushed",
+    "member_id",
+    "province_id",
+    "region_id",
+    "reviewed_by_id",
+    "channel_id",
+)
+LINE_COLUMNS = (
+    "order_id",
+    "sku_id",
+    "sku_code",
+    "product_id_snapshot",
+    "product_title",
+    "category_id_snapshot",
+    "spec",
+    "is_virtual",
+    "allows_no_reason_return",
+    "weight_grams",
+    "list_price_amount",
+    "unit_price_amount",
+    "quantity",
+    "line_amount",
+    "level_discount_amount",
+    "promotion_discount_amount",
+    "coupon_discount_amount",
+    "points_deduction_amount",
+    "payable_amount",
+    "refunded_quantity",
+    "refunded_amount",
+)
+
+# Status by age of the order: (age limit in seconds, [(status, weight), …]).
+AGE_BANDS = [
+    (30 * 60, [("pending_payment", 55), ("pending_review", 30), ("cancelled", 15)]),
+    (
+        24 * 3600,
+        [
+            ("pending_review", 8),
+            ("approved", 20),
+            ("allocated", 30),
+            ("shipped", 27),
+            ("cancelled", 15),
+        ],
+    ),
+    (
+        15 * 86400,
+        [("shipped", 35), ("delivered", 35), ("completed", 15), ("cancelled", 10), ("closed", 5)],
+    ),
+    (None, [("completed", 83), ("cancelled", 11), ("closed", 6)]),
+]
+REACHED = ["paid", "reviewed", "allocated", "shipped", "delivered", "completed"]
+STAGES_OF = {
+    "pending_payment": 0,
+    "pending_review": 1,
+    "approved": 2,
+    "allocated": 3,
+    "shipped": 4,
+    "delivered": 5,
+    "completed": 6,
+}
+CITY_OF = {
+    "北京": "北京市",
+    "上海": "上海市",
+    "天津": "天津市",
+    "重庆": "重庆市",
+}
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _split(total: int, weights: list[int]) -> list[int]:
+    """``total`` cents over ``weights``: floors, then the rest to the largest remainders."""
+    weight_sum = sum(weights)
+    if not total or not weight_sum:
+        return [0] * len(weights)
+    parts = [total * w // weight_sum for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i))
+    for index in remainders[: total - sum(parts)]:
+        parts[index] += 1
+    return parts
+
+
+def _copy_text(value: str) -> str:
+    """Escape a value for ``COPY … FROM STDIN`` text format."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+# --- reference rows -------------------------------------------------------------------
+
+
+def bench_superuser():
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    root = user_model.objects.filter(username="bench_root").first()
+    if root is None:
+        root = user_model.objects.create_superuser("bench_root", password=None)
+    return root
+
+
+def _catalog(actor) -> list[dict]:
+    """50 SKUs (10 products × 5) with their snapshot values, created once."""
+    from catalog import services as catalog_services
+    from catalog.models import Sku
+
+    existing = Sku.objects.filter(code__startswith="BENCH-ORD-").select_related("product")
+    if not existing.exists():
+        root = catalog_services.category_seed(actor=actor, code="bench-ord-root", name="订单压测")
+        middle = catalog_services.category_seed(
+            actor=actor, code="bench-ord-mid", name="订单压测二级", parent=root
+        )
+        leaf = catalog_services.category_seed(
+            actor=actor, code="bench-ord-leaf", name="订单压测三级", parent=middle
+        )
+        for p in range(PRODUCTS):
+            catalog_services.product_create(
+                actor=actor,
+                code=f"BENCH-ORD-P{p:02d}",
+                title=f"订单压测商品 {p:02d}",
+                category=leaf,
+                skus=[
+                    {
+                        "code": f"BENCH-ORD-{p:02d}-{s}",
+                        "price_amount": _money(PRICES_CENTS[(p + s * 3) % len(PRICES_CENTS)]),
+                    }
+                    for s in range(SKUS_PER_PRODUCT)
+                ],
+            )
+    skus = []
+    for sku in existing.order_by("code"):
+        price = int(sku.price_amount * 100)
+        skus.append(
+            {
+                "id": sku.pk,
+                "code": sku.code,
+                "price": price,
+                "static": "\t".join(
+                    [
+                        str(sku.pk),
+                        _copy_text(sku.code),
+                        str(sku.product_id),
+                        _copy_text(sku.product.title),
+                        str(sku.product.category_id),
+                        _copy_text(json.dumps(sku.spec or {}, ensure_ascii=False)),
+                        "t" if sku.product.is_virtual else "f",
+                        "t",
+                        str(sku.weight_grams or 0),
+                        _money(price),
+                        _money(price),
+                    ]
+                ),
+            }
+        )
+    return skus
+
+
+def _channels() -> list[tuple[int, int]]:
+    """(channel id, weight) of the five bench channels, created once."""
+    from orders.models import SalesChannel
+
+    found = []
+    for code, name, kind, weight in CHANNELS:
+        channel, _created = SalesChannel.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind}
+        )
+        found.append((channel.pk, weight))
+    return found
+
+
+def _copy_members(cursor, rng: random.Random, count: int) -> None:
+    """``count`` members in one ``COPY`` (phones ``199`` + 8 digits, regions at random)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from members import crypto
+    from members.models import Level
+    from rbac.models import SalesRegion
+
+    levels = list(Level.objects.order_by("rank").values_list("pk", flat=True))
+    regions = list(SalesRegion.objects.filter(code__in=REGION_CODES).values_list("pk", flat=True))
+    names = [crypto.encrypt(f"压测会员{n}", context="member.name") for n in range(ENCRYPTED_POOL)]
+    ring = crypto.key_ring()
+    aes = AESGCM(ring.keys[ring.current_id])
+    nonce_base = os.urandom(8)
+    registered = datetime.now(UTC) - timedelta(days=400)
+    buffer = io.StringIO()
+    for n in range(count):
+        phone = f"199{n:08d}"
+        nonce = nonce_base + n.to_bytes(4, "big")
+        token = base64.b64encode(nonce + aes.encrypt(nonce, phone.encode(), b"member.phone"))
+        at = (registered + timedelta(seconds=n * 60)).isoformat()
+        buffer.write(
+            f"{ring.current_id}:{token.decode()}\t{crypto.lookup_hash(phone)}\t"
+            f"{names[n % ENCRYPTED_POOL]}\t\t!bench\tunknown\tphone\tf\t"
+            f"{levels[rng.randrange(len(levels))]}\t0\t0\tactive\tnone\t"
+            f"{regions[rng.randrange(len(regions))]}\t{at}\t{at}\n"
+        )
+    buffer.seek(0)
+    cursor.copy_expert(
+        "COPY members_member (phone_encrypted, phone_hash, name_encrypted, id_number_encrypted,"
+        " password, gender, channel, is_real_name_verified, level_id, growth, points_balance,"
+        " status, risk_mark, region_id, created_at, updated_at) FROM STDIN",
+        buffer,
+    )
+
+
+def _address_pool() -> list[str]:
+    """Encrypted (recipient, phone, detail) triples, COPY-ready, reused across orders."""
+    from members import crypto
+
+    pool = []
+    for n in range(ENCRYPTED_POOL):
+        pool.append(
+            "\t".join(
+                [
+                    crypto.encrypt(f"收件人{n}", context="order.recipient"),
+                    crypto.encrypt(f"138{n:08d}", context="order.phone"),
+                    "{city}",
+                    "城区",
+                    crypto.encrypt(f"幸福路 {n + 1} 号", context="order.detail"),
+                ]
+            )
+        )
+    return pool
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+def _status_for(rng: random.Random, age: float) -> str:
+    for limit, choices in AGE_BANDS:
+        if limit is None or age < limit:
+            statuses, weights = zip(*choices, strict=True)
+            return rng.choices(statuses, weights)[0]
+    raise AssertionError("unreachable")
+
+
+def _write_batch(
+    rng: random.Random,
+    *,
+    first_id: int,
+    count: int,
+    start: datetime,
+    step: float,
+    now: datetime,
+    context: dict,
+    numbers: set,
+) -> tuple[io.StringIO, io.StringIO, int]:
+    orders_buffer = io.StringIO()
+    lines_buffer = io.StringIO()
+    n_lines = 0
+    tz = context["tz"]
+    skus = context["skus"]
+    provinces = context["provinces"]
+    members = context["members"]
+    channel_ids, channel_weights = context["channels"]
+    pool = context["pool"]
+    reviewer = context["reviewer"]
+    for index in range(count):
+        order_id = first_id + index
+        created = start + timedelta(seconds=step * (order_id - context["base_id"]))
+        created += timedelta(seconds=rng.random() * step * 0.9)
+        age = (now - created).total_seconds()
+        status = _status_for(rng, age)
+        local_day = created.astimezone(tz).strftime("%Y%m%d")
+        while True:
+            number = f"DD{local_day}{rng.randrange(10**10):010d}"
+            if number not in numbers:
+                numbers.add(number)
+                break
+        province_id, region_id, city = provinces[rng.randrange(len(provinces))]
+        # Lines: distinct SKUs, 1–3 units each.
+        n = rng.choices((1, 2, 3), (60, 30, 10))[0]
+        chosen = rng.sample(skus, n)
+        quantities = [rng.choices((1, 2, 3), (75, 18, 7))[0] for _ in chosen]
+        amounts = [sku["price"] * q for sku, q in zip(chosen, quantities, strict=True)]
+        goods = sum(amounts)
+        level = goods * rng.choice(LEVEL_RATES) // 100
+        promo = min(rng.choice(PROMO_CENTS), (goods - level) // 2)
+        points = 0
+        if rng.random() < 0.1:
+            points = min(500, (goods - level - promo) // 10)
+        shipping = SHIPPING_CENTS if goods < FREE_SHIPPING_CENTS else 0
+        total = goods - level - promo - points + shipping
+        level_parts = _split(level, amounts)
+        promo_parts = _split(promo, amounts)
+        points_parts = _split(points, amounts)
+        # Stages and timestamps.
+        t = {}
+        cancel_reason = ""
+        refunded = False
+        if status == "cancelled":
+            if age > 30 * 60 and rng.random() < 0.3:
+                # Paid, then cancelled before shipping (its refund landed).
+                stage = rng.choice((1, 2, 3))
+                refunded = True
+                cancel_reason = "买家申请取消"
+            else:
+                stage = 0
+                cancel_reason = "超时未支付" if age > 30 * 60 else "买家取消"
+        elif status == "closed":
+            stage, refunded = rng.choice((4, 5)), True
+        else:
+            stage = STAGES_OF[status]
+        cursor_time = created
+        gaps = (
+            (60, 600),  # paid after placement
+            (30, 600),  # reviewed (10-minute clock)
+            (300, 3 * 3600),  # warehouse approved
+            (3600, 20 * 3600),  # shipped
+            (86400, 4 * 86400),  # delivered
+            (0, 10 * 86400),  # completed (auto-confirm 15 days after shipping)
+        )
+        for position in range(stage):
+            low, high = gaps[position]
+            cursor_time = cursor_time + timedelta(seconds=rng.uniform(low, high))
+            if position == 5:
+                cursor_time = min(cursor_time, t["shipped"] + timedelta(days=15))
+            cursor_time = min(cursor_time, now)
+            t[REACHED[position]] = cursor_time
+        if status == "cancelled":
+            if stage == 0:
+                cursor_time = min(created + timedelta(minutes=30), now)
+            else:
+                cursor_time = min(cursor_time + timedelta(seconds=rng.uniform(60, 3600)), now)
+            t["cancelled"] = cursor_time
+        elif status == "closed":
+            cursor_time = min(cursor_time + timedelta(seconds=rng.uniform(3600, 86400)), now)
+            t["closed"] = cursor_time
+        paid = total if stage >= 1 else 0
+        paid_at = t.get("paid")
+        frozen = status in ("pending_review", "approved") and rng.random() < 0.02
+        address = pool[rng.randrange(len(pool))].replace("{city}", city)
+
+        def ts(key, t=t):
+            value = t.get(key)
+            return value.isoformat() if value else "\\N"
+
+        orders_buffer.write(
+            "\t".join(
+                (
+                    str(order_id),
+                    number,
+                    status,
+                    "f",
+                    "t" if frozen else "f",
+                    "风控核查" if frozen else "",
+                    "f",
+                    "",
+                    "t" if total >= SECOND_REVIEW_CENTS else "f",
+                    address,
+                    _money(goods),
+                    _money(level),
+                    _money(promo),
+                    "0.00",
+                    _money(points),
+                    _money(shipping),
+                    "0.00",
+                    _money(total),
+                    _money(paid),
+                    _money(paid if refunded else 0),
+                    str(points),
+                    "{}",
+                    "sandbox" if paid_at else "",
+                    f"PAY{order_id:012d}" if paid_at else "",
+                    (created.astimezone(tz).date() + timedelta(days=3)).isoformat(),
+                    "",
+                    created.isoformat(),
+                    cursor_time.isoformat(),
+                    (created + timedelta(minutes=30)).isoformat(),
+                    ts("paid"),
+                    ts("reviewed"),
+                    ts("allocated"),
+                    ts("shipped"),
+                    ts("delivered"),
+                    ts("completed"),
+                    ts("cancelled"),
+                    ts("closed"),
+                    cancel_reason,
+                    "f",
+                    str(members[rng.randrange(len(members))]),
+                    str(province_id),
+                    str(region_id),
+                    str(reviewer) if "reviewed" in t else "\\N",
+                    str(channel_ids[rng.choices(range(len(channel_ids)), channel_weights)[0]]),
+                )
+            )
+        )
+        orders_buffer.write("\n")
+        for position, sku in enumerate(chosen):
+            quantity = quantities[position]
+            amount = amounts[position]
+            payable = amount - level_parts[position] - promo_parts[position]
+            payable -= points_parts[position]
+            lines_buffer.write(
+                f"{order_id}\t{sku['static']}\t{quantity}\t{_money(amount)}\t"
+                f"{_money(level_parts[position])}\t{_money(promo_parts[position])}\t0.00\t"
+                f"{_money(points_parts[position])}\t{_money(payable)}\t"
+                f"{quantity if refunded else 0}\t{_money(payable if refunded else 0)}\n"
+            )
+        n_lines += n
+    orders_buffer.seek(0)
+    lines_buffer.seek(0)
+    return orders_buffer, lines_buffer, n_lines
+
+
+def generate(
+    *,
+    orders: int,
+    seed: int = 7,
+    members: int = 20_000,
+    days: int = 365,
+    batch: int = 50_000,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Write ``members`` members and ``orders`` orders with lines; return the figures.
+
+    Outside a transaction each batch commits on its own (and the tables are
+    ``VACUUM ANALYZE``d at the end); inside one (a test) the batches are savepoints
+    and the tables are only ``ANALYZE``d.
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from members.models import Member
+    from rbac.models import Province
+
+    if connection.vendor != "postgresql":
+        raise RuntimeError("the orders generator needs PostgreSQL (COPY)")
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    root = bench_superuser()
+    reviewer, _created = get_user_model().objects.get_or_create(
+        username="bench_reviewer", defaults={"is_staff": True}
+    )
+    skus = _catalog(root)
+    channels = _channels()
+    figures: dict = {"seed": seed}
+
+    member_started = time.perf_counter()
+    before = Member.objects.count()
+    with connection.cursor() as cursor, transaction.atomic():
+        _copy_members(cursor.cursor, rng, members)
+    member_ids = list(
+        Member.objects.filter(phone_hash__isnull=False)
+        .order_by("-id")
+        .values_list("pk", flat=True)[:members]
+    )
+    figures["members"] = Member.objects.count() - before
+    figures["members_seconds"] = round(time.perf_counter() - member_started, 1)
+    log(f"  members: {figures['members']:,} ({figures['members_seconds']} s)")
+
+    provinces = [
+        (p.pk, p.region_id, CITY_OF.get(p.name, f"{p.name}省会"))
+        for p in Province.objects.filter(region__code__in=REGION_CODES).order_by("code")
+    ]
+    context = {
+        "tz": ZoneInfo(settings.TIME_ZONE),
+        "skus": skus,
+        "provinces": provinces,
+        "members": member_ids,
+        "channels": ([c for c, _w in channels], [w for _c, w in channels]),
+        "pool": _address_pool(),
+        "reviewer": reviewer.pk,
+    }
+    now = datetime.now(UTC)
+    start = now - timedelta(days=days)
+    step = days * 86400 / max(orders, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('orders_order', 'id')")
+        sequence = cursor.fetchone()[0]
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM orders_order")
+        base_id = cursor.fetchone()[0] + 1
+        cursor.execute("SELECT setval(%s, %s)", [sequence, base_id + orders])
+    context["base_id"] = base_id
+    numbers: set[str] = set()
+    order_started = time.perf_counter()
+    total_lines = 0
+    order_columns = ", ".join(ORDER_COLUMNS)
+    line_columns = ", ".join(LINE_COLUMNS)
+    for offset in range(0, orders, batch):
+        count = min(batch, orders - offset)
+        orders_buffer, lines_buffer, n_lines = _write_batch(
+            rng,
+            first_id=base_id + offset,
+            count=count,
+            start=start,
+            step=step,
+            now=now,
+            context=context,
+            numbers=numbers,
+        )
+        with connection.cursor() as cursor, transaction.atomic():
+            raw = cursor.cursor
+            raw.copy_expert(f"COPY orders_order ({order_columns}) FROM STDIN", orders_buffer)
+            raw.copy_expert(f"COPY orders_orderline ({line_columns}) FROM STDIN", lines_buffer)
+        total_lines += n_lines
+        done = offset + count
+        elapsed = time.perf_counter() - order_started
+        if done == orders or (done // batch) % 4 == 0:
+            log(f"  orders: {done:,} ({done / elapsed:,.0f} orders/s, {total_lines:,} lines)")
+    figures["orders"] = orders
+    figures["lines"] = total_lines
+    figures["orders_seconds"] = round(time.perf_counter() - order_started, 1)
+    figures["orders_per_second"] = round(orders / max(figures["orders_seconds"], 0.001))
+    figures["rows_per_second"] = round(
+        (orders + total_lines) / max(figures["orders_seconds"], 0.001)
+    )
+    analyze_started = time.perf_counter()
+    if not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            for table in ("members_member", "orders_order", "orders_orderline"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE orders_order")
+            cursor.execute("ANALYZE orders_orderline")
+    figures["analyze_seconds"] = round(time.perf_counter() - analyze_started, 1)
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    return figures
