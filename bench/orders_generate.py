@@ -13,7 +13,8 @@ rows, except the AES-GCM nonces of the encrypted columns):
   hashes, a pool of encrypted names; phones ``199`` + 8 digits), spread over the
   seven sales regions;
 * a small catalog through the catalog services (one category path, 10 products of
-  5 SKUs, prices 9.90–899.00), and five sales channels (own store, Tmall, JD,
+  5 SKUs, prices 9.90–899.00) stocked in one 华东 warehouse through dispatch's
+  services, and five sales channels (own store, Tmall, JD,
   Pinduoduo, Douyin);
 * ``orders`` orders through ``COPY``, placed one after another over the last
   ``days`` days (ids follow ``created_at``), each in a province of one of the 7
@@ -30,7 +31,11 @@ rows, except the AES-GCM nonces of the encrypted columns):
   ``mall.core.money.split_amount``), shipping 10.00 under the free-shipping
   threshold (99.00), total = goods − discounts − points + shipping, Σ line payable
   = total − shipping; paid = total once paid; cancelled-after-payment and closed
-  orders are refunded in full (order and lines).
+  orders are refunded in full (order and lines);
+* dispatch's rows of every order the warehouse approved (and that was not
+  cancelled): one allocation, one shipment from the bench warehouse (waybill and
+  times once shipped), a shipment line per order line — in SQL from the orders, so
+  the staff list's ``shipments`` are real rows. The stock rows are not adjusted.
 
 Order numbers: ``DD`` + the local date of ``created_at`` + 10 digits, unique.
 """
@@ -64,6 +69,9 @@ LEVEL_RATES = [0, 0, 0, 2, 3, 5]  # percent
 PROMO_CENTS = [0, 0, 0, 0, 500, 1000]
 SECOND_REVIEW_CENTS = 500_000  # orders.second_review_amount (5000.00)
 ENCRYPTED_POOL = 200
+BIG_TABLES = ("members_member", "orders_order", "orders_orderline")
+SHIPMENT_TABLES = ("dispatch_allocation", "dispatch_shipment", "dispatch_shipmentline")
+LOAD_TABLES = ("orders_order", "orders_orderline", *SHIPMENT_TABLES)
 
 ORDER_COLUMNS = (
     "id",
@@ -335,6 +343,121 @@ def _address_pool() -> list[str]:
     return pool
 
 
+def _warehouse(actor, skus: list[dict]) -> tuple[int, int]:
+    """One 华东 warehouse stocking every bench SKU (via dispatch's services), created once.
+
+    Returns (warehouse id, carrier id or 0).
+    """
+    from dispatch import services
+    from dispatch.models import Carrier, Warehouse
+    from rbac.models import SalesRegion
+
+    warehouse = Warehouse.objects.filter(code="WH-ORD-EAST").first()
+    if warehouse is None:
+        warehouse = services.warehouse_save(
+            actor=actor,
+            code="WH-ORD-EAST",
+            name="订单压测仓",
+            type=Warehouse.Type.CENTRAL,
+            region=SalesRegion.objects.get(code="east"),
+            address="压测",
+            contact_name="压测",
+            contact_phone="000",
+        )
+        document = services.purchase_inbound_create(
+            actor=actor, warehouse=warehouse, lines=[(sku["code"], 100_000) for sku in skus]
+        )
+        services.purchase_inbound_arrive(actor=actor, document=document)
+    carrier = Carrier.objects.order_by("id").values_list("pk", flat=True).first()
+    return warehouse.pk, carrier or 0
+
+
+def _insert_shipments(cursor, *, first_id: int, last_id: int, warehouse_id: int, carrier_id: int):
+    """Dispatch's rows for orders ``first_id``–``last_id`` the warehouse approved.
+
+    One allocation and one shipment per order from ``allocated`` on (not for
+    cancelled ones, whose allocation would be released), with a line per order line;
+    shipped orders' shipments carry the waybill and the times. Written in SQL from
+    the orders (``INSERT … SELECT``). The stock rows are not adjusted (the benchmark
+    reads orders; it does not verify the stock ledger).
+    """
+    where = "o.id BETWEEN %(first)s AND %(last)s AND o.allocated_at IS NOT NULL"
+    where += " AND o.status <> 'cancelled'"
+    params = {
+        "first": first_id,
+        "last": last_id,
+        "warehouse": warehouse_id,
+        "carrier": carrier_id or None,
+    }
+    cursor.execute(
+        f"""
+        INSERT INTO dispatch_allocation (order_no, province_id, status, promised_delivery_date,
+            created_by_id, released_reason, created_at, updated_at)
+        SELECT o.order_no, o.province_id,
+               CASE WHEN o.shipped_at IS NULL THEN 'allocated' ELSE 'shipped' END,
+               o.promised_delivery_date, o.reviewed_by_id, '', o.allocated_at,
+               COALESCE(o.shipped_at, o.allocated_at)
+        FROM orders_order o WHERE {where} ORDER BY o.id
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO dispatch_shipment (shipment_no, allocation_id, order_no, warehouse_id,
+            carrier_id, is_supplier_order, status, promised_days, shipping_fee_amount,
+            waybill_no, shipped_at, delivered_at, last_event_at, is_stale, created_at,
+            updated_at)
+        SELECT 'FH' || substr(o.order_no, 3), a.id, o.order_no, %(warehouse)s,
+               CASE WHEN o.shipped_at IS NULL THEN NULL ELSE %(carrier)s::bigint END, false,
+               CASE WHEN o.delivered_at IS NOT NULL THEN 'delivered'
+                    WHEN o.shipped_at IS NOT NULL THEN 'shipped' ELSE 'pending' END,
+               3, o.shipping_amount,
+               CASE WHEN o.shipped_at IS NULL THEN '' ELSE 'SF' || lpad(o.id::text, 12, '0') END,
+               o.shipped_at, o.delivered_at, COALESCE(o.delivered_at, o.shipped_at), false,
+               o.allocated_at, COALESCE(o.delivered_at, o.shipped_at, o.allocated_at)
+        FROM orders_order o
+        JOIN dispatch_allocation a ON a.order_no = o.order_no AND a.status <> 'released'
+        WHERE {where} ORDER BY o.id
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO dispatch_shipmentline (shipment_id, stock_id, sku_id, quantity)
+        SELECT s.id, st.id, l.sku_id, l.quantity
+        FROM orders_order o
+        JOIN dispatch_shipment s ON s.order_no = o.order_no
+        JOIN orders_orderline l ON l.order_id = o.id
+        JOIN dispatch_stock st ON st.sku_id = l.sku_id AND st.warehouse_id = %(warehouse)s
+        WHERE {where} ORDER BY s.id, l.id
+        """,
+        params,
+    )
+    return cursor.rowcount
+
+
+def _drop_secondary_indexes(cursor, tables: tuple[str, ...]) -> list[str]:
+    """Drop the indexes of ``tables`` no constraint needs; return their definitions.
+
+    A bulk load into empty tables is several times faster when the indexes are built
+    once afterwards (``CREATE INDEX`` sorts) instead of maintained row by row.
+    """
+    cursor.execute(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                          WHERE c.conindid = (quote_ident(i.indexname))::regclass)
+        ORDER BY i.indexname
+        """,
+        [list(tables)],
+    )
+    found = cursor.fetchall()
+    for name, _definition in found:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in found]
+
+
 # --- orders -------------------------------------------------------------------------------
 
 
@@ -522,6 +645,7 @@ def generate(
     members: int = 20_000,
     days: int = 365,
     batch: int = 50_000,
+    shipments: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Write ``members`` members and ``orders`` orders with lines; return the figures.
@@ -547,6 +671,7 @@ def generate(
     )
     skus = _catalog(root)
     channels = _channels()
+    warehouse_id, carrier_id = _warehouse(root, skus)
     figures: dict = {"seed": seed}
 
     member_started = time.perf_counter()
@@ -587,6 +712,11 @@ def generate(
     context["base_id"] = base_id
     numbers: set[str] = set()
     order_started = time.perf_counter()
+    # A fresh load outside a transaction: build the secondary indexes once at the end.
+    dropped: list[str] = []
+    if not connection.in_atomic_block and base_id == 1:
+        with connection.cursor() as cursor:
+            dropped = _drop_secondary_indexes(cursor, LOAD_TABLES)
     total_lines = 0
     order_columns = ", ".join(ORDER_COLUMNS)
     line_columns = ", ".join(LINE_COLUMNS)
@@ -611,9 +741,33 @@ def generate(
         elapsed = time.perf_counter() - order_started
         if done == orders or (done // batch) % 4 == 0:
             log(f"  orders: {done:,} ({done / elapsed:,.0f} orders/s, {total_lines:,} lines)")
+    orders_done = time.perf_counter()
+    if shipments:
+        shipments_started = time.perf_counter()
+        with connection.cursor() as cursor, transaction.atomic():
+            _insert_shipments(
+                cursor,
+                first_id=base_id,
+                last_id=base_id + orders - 1,
+                warehouse_id=warehouse_id,
+                carrier_id=carrier_id,
+            )
+        figures["shipments_seconds"] = round(time.perf_counter() - shipments_started, 1)
+        log(f"  allocations, shipments and their lines: {figures['shipments_seconds']} s")
+    if dropped:
+        index_started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for definition in dropped:
+                cursor.execute(definition)
+        figures["indexes"] = len(dropped)
+        figures["index_seconds"] = round(time.perf_counter() - index_started, 1)
+        log(f"  {len(dropped)} indexes built in {figures['index_seconds']} s")
+    from dispatch.models import Shipment
+
     figures["orders"] = orders
     figures["lines"] = total_lines
-    figures["orders_seconds"] = round(time.perf_counter() - order_started, 1)
+    figures["shipments"] = Shipment.objects.filter(order_no__startswith="DD").count()
+    figures["orders_seconds"] = round(orders_done - order_started, 1)
     figures["orders_per_second"] = round(orders / max(figures["orders_seconds"], 0.001))
     figures["rows_per_second"] = round(
         (orders + total_lines) / max(figures["orders_seconds"], 0.001)
@@ -621,12 +775,12 @@ def generate(
     analyze_started = time.perf_counter()
     if not connection.in_atomic_block:
         with connection.cursor() as cursor:
-            for table in ("members_member", "orders_order", "orders_orderline"):
+            for table in (*BIG_TABLES, *SHIPMENT_TABLES):
                 cursor.execute(f"VACUUM ANALYZE {table}")
     else:
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE orders_order")
-            cursor.execute("ANALYZE orders_orderline")
+            for table in (*BIG_TABLES, *SHIPMENT_TABLES):
+                cursor.execute(f"ANALYZE {table}")
     figures["analyze_seconds"] = round(time.perf_counter() - analyze_started, 1)
     figures["seconds"] = round(time.perf_counter() - started, 1)
     return figures

@@ -351,8 +351,11 @@ def main() -> int:
         print(
             f"generated {gen['orders']:,} orders + {gen['lines']:,} lines in "
             f"{gen['orders_seconds']} s ({gen['orders_per_second']:,} orders/s, "
-            f"{gen['rows_per_second']:,} rows/s); members {gen['members_seconds']} s, "
-            f"VACUUM ANALYZE {gen['analyze_seconds']} s, total {gen['seconds']} s",
+            f"{gen['rows_per_second']:,} rows/s); {gen['shipments']:,} shipments "
+            f"{gen.get('shipments_seconds', 0)} s; indexes {gen.get('index_seconds', 0)} s; "
+            f"members {gen['members_seconds']} s; VACUUM ANALYZE {gen['analyze_seconds']} s; "
+            f"total {gen['seconds']} s ({gen['orders'] / gen['seconds']:,.0f} orders/s "
+            "end to end)",
             flush=True,
         )
     figures["rows"] = {"orders": Order.objects.count(), "lines": OrderLine.objects.count()}

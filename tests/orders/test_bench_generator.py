@@ -22,9 +22,13 @@ from django.utils import timezone
 
 from tests.conftest import requires_postgres
 
-pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db]
 
-ORDERS = 2000
+def on_postgres(test):
+    """A test of generated rows: PostgreSQL only (the generator uses COPY)."""
+    return requires_postgres(pytest.mark.postgres(pytest.mark.django_db(test)))
+
+
+ORDERS = 1000
 MEMBERS = 100
 ALL_STATUSES = {
     "pending_payment",
@@ -52,7 +56,7 @@ REACHED = {
 
 @pytest.fixture
 def generated():
-    """2,000 orders over the last two days (every age band, so every status)."""
+    """1,000 orders over the last two days (every age band, so every status)."""
     from bench.orders_generate import generate
 
     figures = generate(
@@ -65,6 +69,7 @@ def generated():
     return figures
 
 
+@on_postgres
 def test_the_generator_writes_the_orders_lines_and_members_it_reports(generated):
     from members.models import Member
     from orders.models import Order, OrderLine
@@ -87,6 +92,7 @@ def test_the_generator_writes_the_orders_lines_and_members_it_reports(generated)
     assert order.detail.endswith("号")
 
 
+@on_postgres
 def test_every_constraint_holds_and_order_numbers_are_unique_dd_plus_local_date(generated):
     from orders.models import Order
 
@@ -103,6 +109,7 @@ def test_every_constraint_holds_and_order_numbers_are_unique_dd_plus_local_date(
     assert created == sorted(created)
 
 
+@on_postgres
 def test_each_order_is_in_the_sales_region_of_its_province(generated):
     from orders.models import Order
     from rbac.models import SalesRegion
@@ -113,6 +120,7 @@ def test_each_order_is_in_the_sales_region_of_its_province(generated):
     assert Order.objects.values("channel").distinct().count() == 5
 
 
+@on_postgres
 def test_statuses_and_their_timestamps_agree(generated):
     from orders.models import Order
 
@@ -142,6 +150,7 @@ def test_statuses_and_their_timestamps_agree(generated):
         assert (order.reviewed_by_id is not None) == (order.reviewed_at is not None)
 
 
+@on_postgres
 def test_money_adds_up_to_the_cent_on_every_order(generated):
     from orders.models import Order, OrderLine
 
@@ -192,6 +201,35 @@ def test_money_adds_up_to_the_cent_on_every_order(generated):
     assert Order.objects.filter(promotion_discount_amount__gt=0).exists()
     assert Order.objects.filter(points_deduction_amount__gt=0).exists()
     assert Order.objects.filter(Q(shipping_amount=0) & Q(goods_amount__gte=99)).exists()
+
+
+@on_postgres
+def test_every_order_the_warehouse_approved_has_its_allocation_and_shipment(generated):
+    from dispatch.models import Allocation, Shipment, ShipmentLine
+    from orders.models import Order
+
+    approved = Order.objects.filter(allocated_at__isnull=False).exclude(status="cancelled")
+    assert generated["shipments"] == approved.count() == Shipment.objects.count() > 0
+    assert Allocation.objects.count() == approved.count()
+    assert not Order.objects.filter(allocated_at__isnull=True, status__in=["shipped"]).exists()
+    shipments = {s.order_no: s for s in Shipment.objects.select_related("allocation")}
+    for order in approved.prefetch_related("lines"):
+        shipment = shipments[order.order_no]
+        assert shipment.allocation.order_no == order.order_no
+        assert shipment.allocation.status == ("shipped" if order.shipped_at else "allocated")
+        assert shipment.shipped_at == order.shipped_at
+        assert shipment.delivered_at == order.delivered_at
+        assert bool(shipment.waybill_no) == (order.shipped_at is not None)
+        expected = {
+            "pending": order.shipped_at is None,
+            "shipped": order.shipped_at is not None and order.delivered_at is None,
+            "delivered": order.delivered_at is not None,
+        }
+        assert expected[shipment.status]
+        lines = ShipmentLine.objects.filter(shipment=shipment)
+        assert sorted(lines.values_list("sku_id", "quantity")) == sorted(
+            (line.sku_id, line.quantity) for line in order.lines.all()
+        )
 
 
 def test_a_discount_is_split_over_lines_like_the_projects_split_amount():
