@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import os
 import random
@@ -176,6 +177,8 @@ STAGES_OF = {
     "delivered": 5,
     "completed": 6,
 }
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NULL = "\\N"  # COPY text format
 CITY_OF = {
     "北京": "北京市",
     "上海": "上海市",
@@ -461,12 +464,62 @@ def _drop_secondary_indexes(cursor, tables: tuple[str, ...]) -> list[str]:
 # --- orders -------------------------------------------------------------------------------
 
 
-def _status_for(rng: random.Random, age: float) -> str:
-    for limit, choices in AGE_BANDS:
-        if limit is None or age < limit:
-            statuses, weights = zip(*choices, strict=True)
-            return rng.choices(statuses, weights)[0]
-    raise AssertionError("unreachable")
+US = 1_000_000  # timestamps are integer microseconds since the epoch (UTC) below
+DAY_US = 86_400 * US
+GAPS_US = (  # (shortest, longest) wait before each stage of REACHED
+    (60 * US, 600 * US),  # paid after placement
+    (30 * US, 600 * US),  # reviewed (10-minute clock)
+    (300 * US, 3 * 3600 * US),  # warehouse approved
+    (3600 * US, 20 * 3600 * US),  # shipped
+    (DAY_US, 4 * DAY_US),  # delivered
+    (0, 10 * DAY_US),  # completed (auto-confirm 15 days after shipping)
+)
+BANDS_US = [
+    (
+        None if limit is None else limit * US,
+        [status for status, _w in choices],
+        list(itertools.accumulate(weight for _s, weight in choices)),
+    )
+    for limit, choices in AGE_BANDS
+]
+LINE_COUNTS = ((1, 2, 3), list(itertools.accumulate((60, 30, 10))))
+QUANTITIES = ((1, 2, 3), list(itertools.accumulate((75, 18, 7))))
+
+
+def _epoch_us(moment: datetime) -> int:
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
+
+
+class _Clock:
+    """Formats epoch microseconds as COPY timestamps and local dates, cached per day."""
+
+    def __init__(self, tz):
+        self.tz = tz
+        self.days: dict[int, str] = {}
+        self.local: dict[int, tuple[str, str]] = {}
+
+    def stamp(self, us: int) -> str:
+        day, rest = divmod(us, DAY_US)
+        prefix = self.days.get(day)
+        if prefix is None:
+            prefix = self.days[day] = (EPOCH + timedelta(days=day)).strftime("%Y-%m-%d ")
+        hours, rest = divmod(rest, 3600 * US)
+        minutes, rest = divmod(rest, 60 * US)
+        seconds, micro = divmod(rest, US)
+        return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}.{micro:06d}+00"
+
+    def local_day(self, us: int) -> tuple[str, str]:
+        """(YYYYMMDD, the ISO date three days later) of ``us`` in the local time zone."""
+        hour = us // (3600 * US)
+        found = self.local.get(hour)
+        if found is None:
+            moment = (EPOCH + timedelta(hours=hour)).astimezone(self.tz)
+            found = self.local[hour] = (
+                moment.strftime("%Y%m%d"),
+                (moment.date() + timedelta(days=3)).isoformat(),
+            )
+        return found
 
 
 def _write_batch(
@@ -480,153 +533,125 @@ def _write_batch(
     context: dict,
     numbers: set,
 ) -> tuple[io.StringIO, io.StringIO, int]:
+    """``count`` orders from id ``first_id`` and their lines, as COPY text buffers."""
     orders_buffer = io.StringIO()
     lines_buffer = io.StringIO()
+    write_order = orders_buffer.write
+    write_line = lines_buffer.write
     n_lines = 0
-    tz = context["tz"]
+    clock = context.setdefault("clock", _Clock(context["tz"]))
+    stamp = clock.stamp
     skus = context["skus"]
     provinces = context["provinces"]
     members = context["members"]
     channel_ids, channel_weights = context["channels"]
+    channel_cum = list(itertools.accumulate(channel_weights))
     pool = context["pool"]
-    reviewer = context["reviewer"]
+    reviewer = str(context["reviewer"])
+    random_ = rng.random
+    randrange = rng.randrange
+    choices = rng.choices
+    uniform_us = rng.randint
+    start_us = _epoch_us(start)
+    now_us = _epoch_us(now)
+    step_us = step * US
+    half_hour = 1800 * US
+    base_id = context["base_id"]
     for index in range(count):
         order_id = first_id + index
-        created = start + timedelta(seconds=step * (order_id - context["base_id"]))
-        created += timedelta(seconds=rng.random() * step * 0.9)
-        age = (now - created).total_seconds()
-        status = _status_for(rng, age)
-        local_day = created.astimezone(tz).strftime("%Y%m%d")
+        created = start_us + int(step_us * (order_id - base_id) + random_() * step_us * 0.9)
+        age = now_us - created
+        for limit, statuses, cum in BANDS_US:
+            if limit is None or age < limit:
+                status = choices(statuses, cum_weights=cum)[0]
+                break
+        local_day, promised = clock.local_day(created)
         while True:
-            number = f"DD{local_day}{rng.randrange(10**10):010d}"
+            number = f"DD{local_day}{randrange(10**10):010d}"
             if number not in numbers:
                 numbers.add(number)
                 break
-        province_id, region_id, city = provinces[rng.randrange(len(provinces))]
+        province_id, region_id, city = provinces[randrange(len(provinces))]
         # Lines: distinct SKUs, 1–3 units each.
-        n = rng.choices((1, 2, 3), (60, 30, 10))[0]
+        n = choices(LINE_COUNTS[0], cum_weights=LINE_COUNTS[1])[0]
         chosen = rng.sample(skus, n)
-        quantities = [rng.choices((1, 2, 3), (75, 18, 7))[0] for _ in chosen]
+        quantities = choices(QUANTITIES[0], cum_weights=QUANTITIES[1], k=n)
         amounts = [sku["price"] * q for sku, q in zip(chosen, quantities, strict=True)]
         goods = sum(amounts)
-        level = goods * rng.choice(LEVEL_RATES) // 100
-        promo = min(rng.choice(PROMO_CENTS), (goods - level) // 2)
+        level = goods * LEVEL_RATES[randrange(len(LEVEL_RATES))] // 100
+        promo = min(PROMO_CENTS[randrange(len(PROMO_CENTS))], (goods - level) // 2)
         points = 0
-        if rng.random() < 0.1:
+        if random_() < 0.1:
             points = min(500, (goods - level - promo) // 10)
         shipping = SHIPPING_CENTS if goods < FREE_SHIPPING_CENTS else 0
         total = goods - level - promo - points + shipping
-        level_parts = _split(level, amounts)
-        promo_parts = _split(promo, amounts)
-        points_parts = _split(points, amounts)
-        # Stages and timestamps.
-        t = {}
+        if n == 1:
+            level_parts, promo_parts, points_parts = [level], [promo], [points]
+        else:
+            level_parts = _split(level, amounts)
+            promo_parts = _split(promo, amounts)
+            points_parts = _split(points, amounts)
+        # Stages and timestamps (each after the one before, none after now).
         cancel_reason = ""
         refunded = False
         if status == "cancelled":
-            if age > 30 * 60 and rng.random() < 0.3:
+            if age > half_hour and random_() < 0.3:
                 # Paid, then cancelled before shipping (its refund landed).
-                stage = rng.choice((1, 2, 3))
+                stage = randrange(1, 4)
                 refunded = True
                 cancel_reason = "买家申请取消"
             else:
                 stage = 0
-                cancel_reason = "超时未支付" if age > 30 * 60 else "买家取消"
+                cancel_reason = "超时未支付" if age > half_hour else "买家取消"
         elif status == "closed":
-            stage, refunded = rng.choice((4, 5)), True
+            stage, refunded = randrange(4, 6), True
         else:
             stage = STAGES_OF[status]
-        cursor_time = created
-        gaps = (
-            (60, 600),  # paid after placement
-            (30, 600),  # reviewed (10-minute clock)
-            (300, 3 * 3600),  # warehouse approved
-            (3600, 20 * 3600),  # shipped
-            (86400, 4 * 86400),  # delivered
-            (0, 10 * 86400),  # completed (auto-confirm 15 days after shipping)
-        )
+        moment = created
+        reached = ["\\N"] * 6
+        shipped = 0
         for position in range(stage):
-            low, high = gaps[position]
-            cursor_time = cursor_time + timedelta(seconds=rng.uniform(low, high))
+            low, high = GAPS_US[position]
+            moment += uniform_us(low, high)
             if position == 5:
-                cursor_time = min(cursor_time, t["shipped"] + timedelta(days=15))
-            cursor_time = min(cursor_time, now)
-            t[REACHED[position]] = cursor_time
+                moment = min(moment, shipped + 15 * DAY_US)
+            moment = min(moment, now_us)
+            if position == 3:
+                shipped = moment
+            reached[position] = stamp(moment)
+        cancelled = closed = "\\N"
         if status == "cancelled":
             if stage == 0:
-                cursor_time = min(created + timedelta(minutes=30), now)
+                moment = min(created + half_hour, now_us)
             else:
-                cursor_time = min(cursor_time + timedelta(seconds=rng.uniform(60, 3600)), now)
-            t["cancelled"] = cursor_time
+                moment = min(moment + uniform_us(60 * US, 3600 * US), now_us)
+            cancelled = stamp(moment)
         elif status == "closed":
-            cursor_time = min(cursor_time + timedelta(seconds=rng.uniform(3600, 86400)), now)
-            t["closed"] = cursor_time
+            moment = min(moment + uniform_us(3600 * US, DAY_US), now_us)
+            closed = stamp(moment)
         paid = total if stage >= 1 else 0
-        paid_at = t.get("paid")
-        frozen = status in ("pending_review", "approved") and rng.random() < 0.02
-        address = pool[rng.randrange(len(pool))].replace("{city}", city)
-
-        def ts(key, t=t):
-            value = t.get(key)
-            return value.isoformat() if value else "\\N"
-
-        orders_buffer.write(
-            "\t".join(
-                (
-                    str(order_id),
-                    number,
-                    status,
-                    "f",
-                    "t" if frozen else "f",
-                    "风控核查" if frozen else "",
-                    "f",
-                    "",
-                    "t" if total >= SECOND_REVIEW_CENTS else "f",
-                    address,
-                    _money(goods),
-                    _money(level),
-                    _money(promo),
-                    "0.00",
-                    _money(points),
-                    _money(shipping),
-                    "0.00",
-                    _money(total),
-                    _money(paid),
-                    _money(paid if refunded else 0),
-                    str(points),
-                    "{}",
-                    "sandbox" if paid_at else "",
-                    f"PAY{order_id:012d}" if paid_at else "",
-                    (created.astimezone(tz).date() + timedelta(days=3)).isoformat(),
-                    "",
-                    created.isoformat(),
-                    cursor_time.isoformat(),
-                    (created + timedelta(minutes=30)).isoformat(),
-                    ts("paid"),
-                    ts("reviewed"),
-                    ts("allocated"),
-                    ts("shipped"),
-                    ts("delivered"),
-                    ts("completed"),
-                    ts("cancelled"),
-                    ts("closed"),
-                    cancel_reason,
-                    "f",
-                    str(members[rng.randrange(len(members))]),
-                    str(province_id),
-                    str(region_id),
-                    str(reviewer) if "reviewed" in t else "\\N",
-                    str(channel_ids[rng.choices(range(len(channel_ids)), channel_weights)[0]]),
-                )
-            )
+        frozen = (status == "pending_review" or status == "approved") and random_() < 0.02
+        address = pool[randrange(len(pool))].replace("{city}", city)
+        write_order(
+            f"{order_id}\t{number}\t{status}\tf\t{'t' if frozen else 'f'}\t"
+            f"{'风控核查' if frozen else ''}\tf\t\t{'t' if total >= SECOND_REVIEW_CENTS else 'f'}\t"
+            f"{address}\t{_money(goods)}\t{_money(level)}\t{_money(promo)}\t0.00\t"
+            f"{_money(points)}\t{_money(shipping)}\t0.00\t{_money(total)}\t{_money(paid)}\t"
+            f"{_money(paid if refunded else 0)}\t{points}\t{{}}\t"
+            f"{'sandbox' if stage else ''}\t{f'PAY{order_id:012d}' if stage else ''}\t"
+            f"{promised}\t\t{stamp(created)}\t{stamp(moment)}\t{stamp(created + half_hour)}\t"
+            f"{reached[0]}\t{reached[1]}\t{reached[2]}\t{reached[3]}\t{reached[4]}\t"
+            f"{reached[5]}\t{cancelled}\t{closed}\t{cancel_reason}\tf\t"
+            f"{members[randrange(len(members))]}\t{province_id}\t{region_id}\t"
+            f"{reviewer if stage >= 2 else NULL}\t"
+            f"{channel_ids[choices(range(len(channel_ids)), cum_weights=channel_cum)[0]]}\n"
         )
-        orders_buffer.write("\n")
         for position, sku in enumerate(chosen):
             quantity = quantities[position]
             amount = amounts[position]
             payable = amount - level_parts[position] - promo_parts[position]
             payable -= points_parts[position]
-            lines_buffer.write(
+            write_line(
                 f"{order_id}\t{sku['static']}\t{quantity}\t{_money(amount)}\t"
                 f"{_money(level_parts[position])}\t{_money(promo_parts[position])}\t0.00\t"
                 f"{_money(points_parts[position])}\t{_money(payable)}\t"
