@@ -53,3 +53,4 @@ class OrdersConfig(AppConfig):
         declare_scope(
             m.ReviewImage, region="review__region", grant=("review__order__channel", grant[1])
         )
+        from . import hooks  # noqa: F401 - fulfilment: provides dispatch.shipment_delivered

@@ -27,6 +27,10 @@ ACTION_LABELS = {
     "order.modification_request": _("Order change requested"),
     "order.modification_apply": _("Order change applied"),
     "order.modification_refuse": _("Order change refused"),
+    "order.first_review": _("Order passed the first review"),
+    "order.lost_parcel": _("Lost or damaged parcel reported"),
+    "order.lost_parcel_reship": _("Lost parcel reshipped"),
+    "order.lost_parcel_refund": _("Lost parcel refunded"),
     "virtual_code.issue": _("Virtual goods code issued"),
     "virtual_code.redeem": _("Virtual goods code redeemed"),
     "virtual_code.write_off": _("Virtual goods code written off"),
@@ -70,4 +74,8 @@ NOTIFICATION_KINDS = {
     "orders.lost_parcel": _("Lost or damaged parcel"),
 }
 
-TASK_LABELS = {}
+TASK_LABELS = {
+    # --- review, shipping, receipt ---
+    "orders: auto-confirm receipt": _("Receipt confirmed automatically"),
+    "orders.orders_auto_confirm_due": _("Receipt confirmed automatically"),
+}

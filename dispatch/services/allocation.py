@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from mall.core import metrics
 from mall.core.audit import audit, snapshot
+from mall.core.hooks import call_providers
 from mall.core.times import is_in_future
 from mall.core.transitions import transition
 from ops.parameters import get_parameter
@@ -58,6 +59,8 @@ from ..planner import Candidate, Plan, choose_carrier, plan_allocation
 from .ledger import StockChange, stock_move
 
 LOGISTICS_SILENCE = "shipment.logistics_silence"
+# Offered to apps above: called with ``actor``, ``shipment`` once a shipment is delivered.
+SHIPMENT_DELIVERED_HOOK = "dispatch.shipment_delivered"
 Kind = StockMovement.Kind
 
 
@@ -524,6 +527,8 @@ def tracking_event_record(
             **changes,
         )
         sla_clock_stop(kind=LOGISTICS_SILENCE, subject=shipment, actor=actor, outcome="met")
+        # Apps above (orders) move their own records on; see docs/DISPATCH.md.
+        call_providers(SHIPMENT_DELIVERED_HOOK, actor=actor, shipment=shipment)
         return event
     before = snapshot(shipment, ["is_stale", "last_event_at"])
     for name, value in changes.items():
