@@ -770,6 +770,7 @@ def generate(
     if shipments:
         shipments_started = time.perf_counter()
         with connection.cursor() as cursor, transaction.atomic():
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the joins hash in memory
             _insert_shipments(
                 cursor,
                 first_id=base_id,
@@ -782,6 +783,7 @@ def generate(
     if dropped:
         index_started = time.perf_counter()
         with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '256MB'")  # sorts in memory
             for definition in dropped:
                 cursor.execute(definition)
         figures["indexes"] = len(dropped)
