@@ -53,4 +53,6 @@ class OrdersConfig(AppConfig):
         declare_scope(
             m.ReviewImage, region="review__region", grant=("review__order__channel", grant[1])
         )
-        from . import hooks  # noqa: F401 - fulfilment: provides dispatch.shipment_delivered
+        # fulfilment: provides dispatch.shipment_delivered; adminui: workbench tiles and
+        # charts, the member 360° sections (hook providers)
+        from . import hooks, member_360, workbench_items  # noqa: F401

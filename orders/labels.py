@@ -13,6 +13,9 @@ ACTION_LABELS = {
     "order.submit_review": _("Order waiting for review"),
     "order.cancel": _("Order cancelled"),
     "order.auto_cancel": _("Unpaid order cancelled automatically"),
+    "order.pay_start": _("Payment started"),
+    "order.payment_failed": _("Payment failed"),
+    "order.paid_after_cancel": _("Payment arrived after cancellation"),
     # --- review, warehouse, shipping, receipt ---
     "order.approve": _("Order approved"),
     "order.reject": _("Order held at review"),
@@ -75,6 +78,9 @@ NOTIFICATION_KINDS = {
 }
 
 TASK_LABELS = {
+    # --- placement and payment ---
+    "orders: auto-cancel unpaid orders": _("Auto-cancel unpaid orders"),
+    "orders.cancel_unpaid_due": _("Auto-cancel unpaid orders"),
     # --- review, shipping, receipt ---
     "orders: auto-confirm receipt": _("Receipt confirmed automatically"),
     "orders.orders_auto_confirm_due": _("Receipt confirmed automatically"),

@@ -16,6 +16,8 @@ Points and the context each passes (keyword arguments to every rule):
 ``after_sale.request`` ``member``, ``order``, ``kind``, ``reason``, ``amount``,
                       ``client_ip``, ``device_id``
 ``payment.callback``  ``transaction``, ``reported_amount``
+``order.review``      ``order`` (at staff review: a block or review verdict holds
+                      the order, ``orders.services.review``)
 ==================== ============================================================
 
 A rule returns a :class:`Verdict` (or ``None`` for "nothing to say"). The call

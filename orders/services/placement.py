@@ -1,0 +1,498 @@
+"""Placing an order: validate, price, ask risk control, then write it all in one go.
+
+``order_preview`` prices a cart and plans its dispatch (reserving nothing);
+``order_place`` does the same checks, asks the kernel's risk hook before writing
+anything, then in ONE transaction creates the order and its lines, locks the stock
+through ``dispatch.services.allocate`` (a conditional update: concurrent buyers can
+never oversell), locks the coupon, spends the points and starts the unpaid clock.
+Any refusal rolls everything back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mall.core.actors import system_actor
+from mall.core.audit import audit
+from mall.core.guard import guard_or_raise, review_opened
+from mall.core.money import to_money
+from ops.parameters import get_parameter
+from ops.services.sla import sla_clock_start
+
+from ..exceptions import ChannelUnavailable, InvalidOrderInput, OrdersPermissionDenied
+from ..models import Order, OrderLine, SalesChannel
+from ..numbers import unique_number
+from ..parameters import MAX_LINES, MAX_QUANTITY_PER_LINE
+from ..pricing import PriceQuote, price_order
+from ..selectors import channel_for_storefront
+from .events import order_event_record
+
+UNPAID_MINUTES = "sla.order_unpaid_minutes"
+ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail")
+ADDRESS_LIMITS = {"name": 50, "city": 50, "district": 50, "detail": 200}
+
+
+@dataclass
+class Cart:
+    """A validated placement request."""
+
+    member: Any
+    lines: list[tuple[Any, int]]  # (Sku, quantity)
+    province: Any
+    address: dict[str, str]  # name, phone, city, district, detail (the snapshot)
+    coupon: Any
+    points: int
+    channel: SalesChannel
+
+
+def _member_of(actor):
+    from members.models import Member
+
+    if not isinstance(actor, Member) or not actor.is_active:
+        raise OrdersPermissionDenied()
+    return actor
+
+
+def _required(message_fields: dict, key: str, text: str) -> None:
+    message_fields.setdefault(key, []).append(text)
+
+
+def _check_lines(raw_lines, problems: dict) -> list[tuple[Any, int]]:
+    from catalog.models import Product, Sku
+
+    if not isinstance(raw_lines, list | tuple) or not raw_lines:
+        _required(problems, "lines", _("Add at least one line."))
+        return []
+    max_lines = int(get_parameter(MAX_LINES))
+    max_quantity = int(get_parameter(MAX_QUANTITY_PER_LINE))
+    if len(raw_lines) > max_lines:
+        _required(problems, "lines", _("At most %(n)d lines per order.") % {"n": max_lines})
+        return []
+    wanted: list[tuple[int, str, int]] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_lines):
+        key = f"lines.{index}"
+        if not isinstance(raw, dict):
+            _required(problems, key, _("Give a SKU code and a quantity."))
+            continue
+        code = raw.get("sku")
+        quantity = raw.get("quantity")
+        if not isinstance(code, str) or not code.strip() or len(code.strip()) > 40:
+            _required(problems, f"{key}.sku", _("Enter a SKU code."))
+            continue
+        code = code.strip()
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            _required(problems, f"{key}.quantity", _("Enter a whole number."))
+            continue
+        if not 1 <= quantity <= max_quantity:
+            _required(
+                problems,
+                f"{key}.quantity",
+                _("Order from 1 to %(n)d units of one SKU.") % {"n": max_quantity},
+            )
+            continue
+        if code in seen:
+            _required(problems, f"{key}.sku", _("This SKU is already in another line."))
+            continue
+        seen.add(code)
+        wanted.append((index, code, quantity))
+    skus = {
+        sku.code: sku
+        for sku in Sku.objects.select_related("product", "product__category").filter(
+            code__in=[code for _i, code, _q in wanted]
+        )
+    }
+    lines = []
+    for index, code, quantity in wanted:
+        sku = skus.get(code)
+        if sku is None:
+            _required(problems, f"lines.{index}.sku", _("Unknown SKU."))
+            continue
+        product = sku.product
+        if (
+            product.status != Product.Status.ON_SHELF
+            or not sku.is_available
+            or not product.category.is_active
+        ):
+            _required(problems, f"lines.{index}.sku", _("This SKU is not on sale."))
+            continue
+        lines.append((sku, quantity))
+    return lines
+
+
+def _check_address(member, address, address_id, problems: dict):
+    """The delivery province and the address snapshot (name, phone, city, …)."""
+    from members.exceptions import InvalidPhone
+    from members.models import Address
+    from members.validators import normalize_phone
+    from rbac.models import Province
+
+    if address_id is not None:
+        if isinstance(address_id, bool) or not isinstance(address_id, int):
+            _required(problems, "address_id", _("Choose one of your addresses."))
+            return None, {}
+        # The member's own addresses only: another member's id reads like a missing one.
+        found = Address.objects.select_related("province").filter(
+            pk=address_id, member_id=member.pk
+        )
+        saved = found.first()
+        if saved is None:
+            _required(problems, "address_id", _("Choose one of your addresses."))
+            return None, {}
+        return saved.province, {
+            "name": saved.recipient,
+            "phone": saved.phone,
+            "city": saved.city,
+            "district": saved.district,
+            "detail": saved.detail,
+        }
+    if not isinstance(address, dict):
+        _required(problems, "address", _("Give a delivery address or choose a saved one."))
+        return None, {}
+    values = {}
+    for name in ADDRESS_FIELDS:
+        value = address.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            _required(problems, f"address.{name}", _("Enter text."))
+            continue
+        value = value.strip()
+        if not value and name != "district":
+            _required(problems, f"address.{name}", _("This field is required."))
+        elif name in ADDRESS_LIMITS and len(value) > ADDRESS_LIMITS[name]:
+            _required(problems, f"address.{name}", _("Too long."))
+        values[name] = value
+    province = None
+    if values.get("province"):
+        province = Province.objects.select_related("region").resolve(values["province"])
+        if province is None:
+            _required(problems, "address.province", _("Unknown province."))
+    if values.get("phone"):
+        try:
+            values["phone"] = normalize_phone(values["phone"])
+        except InvalidPhone:
+            _required(problems, "address.phone", _("Enter a mainland mobile number."))
+    values.pop("province", None)
+    return province, values
+
+
+def _check_coupon(member, coupon_id, problems: dict):
+    from members.models import Coupon
+
+    if coupon_id is None:
+        return None
+    if isinstance(coupon_id, bool) or not isinstance(coupon_id, int):
+        _required(problems, "coupon_id", _("Choose one of your coupons."))
+        return None
+    coupon = (
+        Coupon.objects.select_related("template").filter(pk=coupon_id, member_id=member.pk).first()
+    )
+    if coupon is None:
+        _required(problems, "coupon_id", _("Choose one of your coupons."))
+    return coupon
+
+
+def _checked_cart(
+    *, member, address, address_id, lines, coupon_id, points, channel
+) -> tuple[Cart, Any]:
+    problems: dict[str, list[str]] = {}
+    sku_lines = _check_lines(lines, problems)
+    province, snapshot = _check_address(member, address, address_id, problems)
+    coupon = _check_coupon(member, coupon_id, problems)
+    if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+        _required(problems, "points", _("Enter a whole number of points, 0 or more."))
+    sales_channel = channel_for_storefront(actor=member, code=channel or "own_store")
+    if problems:
+        raise InvalidOrderInput(fields=problems)
+    if sales_channel is None:
+        raise ChannelUnavailable(fields={"channel": [str(ChannelUnavailable.default_message)]})
+    cart = Cart(
+        member=member,
+        lines=sku_lines,
+        province=province,
+        address=snapshot,
+        coupon=coupon,
+        points=points,
+        channel=sales_channel,
+    )
+    return cart, province
+
+
+def _quote(cart: Cart, now) -> PriceQuote:
+    return price_order(
+        member=cart.member,
+        lines=cart.lines,
+        province=cart.province,
+        coupon=cart.coupon,
+        points=cart.points,
+        channel=cart.channel,
+        now=now,
+    )
+
+
+def _physical(cart: Cart) -> list[tuple[str, int]]:
+    return [(sku.code, quantity) for sku, quantity in cart.lines if not sku.product.is_virtual]
+
+
+def order_preview(
+    *,
+    actor,
+    address=None,
+    address_id=None,
+    lines=(),
+    coupon_id=None,
+    points: int = 0,
+    channel: str = "own_store",
+) -> dict:
+    """Price a cart and plan its dispatch for ``actor`` (the member); reserves nothing.
+
+    Answers the price breakdown (items, steps, coupon, points, shipping, payable), the
+    planned shipments (warehouse name, lines, promised days) and the promised
+    delivery date. Raises what ``order_place`` raises for the same input (400
+    ``invalid``, 409 ``out_of_stock`` / ``not_deliverable`` / ``coupon_not_usable``),
+    except the risk check, which only placement asks.
+    """
+    from dispatch.services import predispatch
+
+    member = _member_of(actor)
+    now = timezone.now()
+    cart, province = _checked_cart(
+        member=member,
+        address=address,
+        address_id=address_id,
+        lines=lines,
+        coupon_id=coupon_id,
+        points=points,
+        channel=channel,
+    )
+    quote = _quote(cart, now)
+    physical = _physical(cart)
+    shipments: list[dict] = []
+    promised = None
+    if physical:
+        # Planned for the buyer as the system actor: the whole network, as allocation
+        # will lock it (docs/DISPATCH.md "Pre-dispatch and the data scope").
+        plan = predispatch(actor=system_actor(), province=province, lines=physical)
+        promised = plan.promised_delivery_date.isoformat()
+        shipments = [
+            {
+                "warehouse_name": planned.warehouse.name,
+                "promised_days": planned.promised_days,
+                "lines": [{"sku": code, "quantity": q} for code, q in planned.lines],
+            }
+            for planned in plan.shipments
+        ]
+    priced = quote.as_dict()
+    return {
+        "items": priced["lines"],
+        "steps": priced["steps"],
+        "goods_amount": priced["goods_amount"],
+        "level_discount_amount": priced["level_discount_amount"],
+        "coupon": (
+            {"id": quote.coupon_id, "discount_amount": priced["coupon_discount_amount"]}
+            if quote.coupon_id
+            else None
+        ),
+        "points": {
+            "used": quote.points_used,
+            "max_points": quote.max_points,
+            "deduction_amount": priced["points_deduction_amount"],
+        },
+        "shipping": {
+            "fee_amount": priced["shipping_amount"],
+            "discount_amount": priced["shipping_discount_amount"],
+            "free_reason": quote.free_shipping_reason,
+        },
+        "payable_amount": priced["total_amount"],
+        "warehouses": shipments,
+        "promised_delivery_date": promised,
+        "channel": cart.channel.code,
+    }
+
+
+def _line_rows(order: Order, quote: PriceQuote) -> list[OrderLine]:
+    rows = []
+    for line in quote.lines:
+        sku = line.sku
+        product = sku.product
+        rows.append(
+            OrderLine(
+                order=order,
+                sku=sku,
+                sku_code=sku.code,
+                product_id_snapshot=product.pk,
+                product_title=product.title,
+                category_id_snapshot=product.category_id,
+                spec=sku.spec or {},
+                is_virtual=product.is_virtual,
+                allows_no_reason_return=bool(
+                    product.allows_no_reason_return and product.category.allows_no_reason_return
+                ),
+                weight_grams=sku.weight_grams or 0,
+                list_price_amount=line.list_price_amount,
+                unit_price_amount=line.unit_price_amount,
+                quantity=line.quantity,
+                line_amount=line.line_amount,
+                level_discount_amount=line.level_discount_amount,
+                coupon_discount_amount=line.coupon_discount_amount,
+                points_deduction_amount=line.points_deduction_amount,
+                payable_amount=line.payable_amount,
+            )
+        )
+    return rows
+
+
+def order_place(
+    *,
+    actor,
+    address=None,
+    lines=(),
+    coupon_id=None,
+    points: int = 0,
+    channel: str = "own_store",
+    buyer_note: str = "",
+    client_ip: str | None = None,
+    device_id: str | None = None,
+    address_id=None,
+) -> Order:
+    """Place an order for ``actor`` (the member): validate, price, risk check, write.
+
+    ``address`` is ``{"name","phone","province","city","district","detail"}`` or
+    ``address_id`` one of the member's saved addresses; ``lines`` are
+    ``[{"sku": code, "quantity": n}]``. Refusals, all before anything is written:
+    400 ``invalid`` (with ``fields``), 400 ``channel_unavailable``, 409
+    ``coupon_not_usable``, 400 ``points_cap_exceeded``, 403 ``risk_blocked``; then
+    inside the transaction 409 ``out_of_stock`` / ``not_deliverable`` roll it back.
+
+    In one transaction: the order (number ``DD…``, region from the delivery
+    province, encrypted address snapshot, money from the quote, ``pricing`` = the
+    quote, ``expires_at``), its line snapshots, the stock lock of the physical
+    lines, the coupon lock, the points spend, the ``order.unpaid`` clock, the
+    ``place`` event and the ``order.place`` audit entry. A risk ``review`` verdict is
+    handed to risk's case openers after commit.
+    """
+    from dispatch.services import allocate
+    from members.services.coupons import coupon_lock
+    from members.services.points import points_spend_for_checkout
+
+    member = _member_of(actor)
+    note = (buyer_note or "").strip() if isinstance(buyer_note, str) else None
+    if note is None or len(note) > 200:
+        raise InvalidOrderInput(fields={"buyer_note": [_("At most 200 characters.")]})
+    now = timezone.now()
+    cart, province = _checked_cart(
+        member=member,
+        address=address,
+        address_id=address_id,
+        lines=lines,
+        coupon_id=coupon_id,
+        points=points,
+        channel=channel,
+    )
+    quote = _quote(cart, now)
+    verdict = guard_or_raise(
+        "order.place",
+        member=member,
+        lines=list(cart.lines),
+        address={
+            "province": province.name,
+            "city": cart.address["city"],
+            "district": cart.address.get("district", ""),
+            "detail": cart.address["detail"],
+        },
+        channel=cart.channel,
+        flash_session=None,
+        client_ip=client_ip,
+        device_id=device_id,
+        payable_amount=quote.total_amount,
+    )
+    expires_at = now + timedelta(minutes=int(get_parameter(UNPAID_MINUTES)))
+    is_virtual = all(sku.product.is_virtual for sku, _q in cart.lines)
+
+    def create(number: str) -> Order:
+        order = Order(
+            order_no=number,
+            member=member,
+            channel=cart.channel,
+            region_id=province.region_id,
+            province=province,
+            status=Order.Status.PENDING_PAYMENT,
+            is_virtual=is_virtual,
+            city=cart.address["city"],
+            district=cart.address.get("district", ""),
+            coupon=cart.coupon,
+            pricing=quote.as_dict(),
+            buyer_note=note,
+            expires_at=expires_at,
+            **quote.order_fields(),
+        )
+        order.recipient = cart.address["name"]
+        order.phone = cart.address["phone"]
+        order.detail = cart.address["detail"]
+        order.save(force_insert=True)
+        return order
+
+    with transaction.atomic():
+        order = unique_number("DD", create)
+        OrderLine.objects.bulk_create(_line_rows(order, quote))
+        physical = _physical(cart)
+        if physical:
+            allocation = allocate(
+                actor=system_actor(), order_no=order.order_no, province=province, lines=physical
+            )
+            order.promised_delivery_date = allocation.promised_delivery_date
+            order.save(update_fields=["promised_delivery_date"])
+        if cart.coupon is not None:
+            coupon_lock(
+                actor=member, member=member, coupon=cart.coupon, order_no=order.order_no, now=now
+            )
+        if quote.points_used:
+            _entry, deduction = points_spend_for_checkout(
+                actor=member,
+                member=member,
+                order_no=order.order_no,
+                points=quote.points_used,
+                order_amount=to_money(
+                    quote.goods_amount - quote.level_discount_amount - quote.coupon_discount_amount
+                ),
+            )
+            if deduction != quote.points_deduction_amount:  # pragma: no cover - same formula
+                raise InvalidOrderInput(fields={"points": [_("The points value changed.")]})
+        sla_clock_start(
+            actor=member,
+            kind="order.unpaid",
+            subject=order,
+            started_at=now,
+            region=province.region_id,
+        )
+        facts = {
+            "total_amount": f"{order.total_amount:.2f}",
+            "lines": len(cart.lines),
+            "channel": cart.channel.code,
+            "coupon_id": quote.coupon_id,
+            "points_used": quote.points_used,
+            "risk": verdict.decision,
+        }
+        order_event_record(actor=member, order=order, type="place", data=facts)
+        audit(
+            actor=member,
+            action="order.place",
+            target=order,
+            after={"status": order.status},
+            data=facts,
+        )
+        if verdict.needs_review:
+            context = {"order_no": order.order_no, "client_ip": client_ip, "device_id": device_id}
+            transaction.on_commit(
+                lambda: review_opened(
+                    point="order.place", verdict=verdict, subject=order, context=context
+                )
+            )
+    return order
