@@ -80,6 +80,25 @@ def _ensure_database(base_url: str, name: str, *, drop: bool) -> None:
         connection.close()
 
 
+def _set_random_page_cost(base_url: str, name: str, value: float | None) -> None:
+    """``ALTER DATABASE … SET random_page_cost`` (``None``: back to the server's value)."""
+    from psycopg2 import sql
+
+    connection = _admin_connection(base_url)
+    try:
+        with connection.cursor() as cursor:
+            if value is None:
+                statement = "ALTER DATABASE {} RESET random_page_cost"
+                cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
+            else:
+                statement = "ALTER DATABASE {} SET random_page_cost = {}"
+                cursor.execute(
+                    sql.SQL(statement).format(sql.Identifier(name), sql.Literal(str(value)))
+                )
+    finally:
+        connection.close()
+
+
 def _setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mall.settings")
@@ -228,6 +247,8 @@ def _list_cases(east_channel_code: str, order_no: str, now) -> dict[str, dict]:
             "created_after": quarter_ago,
             "created_before": month_ago,
         },
+        "tab=to_ship": {"tab": "to_ship"},
+        "tab=frozen": {"tab": "frozen"},
         "q=order_no": {"q": order_no},
     }
 
@@ -298,10 +319,15 @@ def _measure_list(args, clients, order_ids, channel_code, order_no) -> dict:
 # --- the admin changelist -----------------------------------------------------------------
 
 
-def _measure_admin(args, clients, order_ids, order_no) -> dict:
+def _measure_admin(args, clients, order_ids, order_no, channel_id) -> dict:
     pages = {
         "changelist": "/admin/orders/order/",
-        "tab status=shipped": "/admin/orders/order/?status__exact=shipped",
+        "tab to ship": "/admin/orders/order/?tab=to_ship",
+        "tab frozen": "/admin/orders/order/?tab=frozen",
+        "tab after-sales open": "/admin/orders/order/?tab=after_sale",
+        "status + channel filter": (
+            f"/admin/orders/order/?status__exact=cancelled&channel__id__exact={channel_id}"
+        ),
         "search by order number": f"/admin/orders/order/?q={order_no}",
     }
     results: dict = {}
@@ -334,6 +360,13 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=100.0, help="list p95 target, ms")
     parser.add_argument("--database", default="mall_bench_orders", help="scratch database")
     parser.add_argument("--keep", action="store_true", help="reuse the generated database")
+    parser.add_argument(
+        "--random-page-cost",
+        type=float,
+        default=None,
+        help="set PostgreSQL's random_page_cost on the scratch database (1.1 = SSD); "
+        "default: the server's",
+    )
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument("--skip-list", action="store_true")
     parser.add_argument("--skip-admin", action="store_true")
@@ -343,6 +376,7 @@ def main() -> int:
     base_url = os.environ.get("DATABASE_URL", "")
     database_url = _bench_database_url(base_url, args.database)
     _ensure_database(base_url, args.database, drop=not args.keep)
+    _set_random_page_cost(base_url, args.database, args.random_page_cost)
     _setup_django(database_url)
 
     from django.test import Client
@@ -384,12 +418,26 @@ def main() -> int:
         client.force_login(user)
         clients[label] = client
     figures["order_no"] = order_no
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        figures["random_page_cost"] = cursor.fetchone()[0]
+        cursor.execute("SHOW server_version")
+        figures["postgresql"] = cursor.fetchone()[0]
+    print(
+        f"PostgreSQL {figures['postgresql']}, random_page_cost {figures['random_page_cost']}; "
+        f"{figures['rows']['orders']:,} orders, {figures['rows']['lines']:,} lines",
+        flush=True,
+    )
     if not args.skip_list:
         print("staff order list (GET /api/v1/orders/):", flush=True)
         figures["list"] = _measure_list(args, clients, order_ids, channel_code, order_no)
     if not args.skip_admin:
         print("admin order changelist:", flush=True)
-        figures["admin"] = _measure_admin(args, clients, order_ids, order_no)
+        figures["admin"] = _measure_admin(
+            args, clients, order_ids, order_no, SalesChannel.objects.get(code=channel_code).pk
+        )
 
     ok = True
     for key, entry in figures.get("list", {}).items():

@@ -374,6 +374,11 @@ class Order(models.Model):
             models.Index(
                 fields=["-id", "status", "channel", "created_at"], name="orders_order_id_cover"
             ),
+            # The 已冻结 / held-at-review tabs: a few rows among millions.
+            models.Index(fields=["-id"], condition=Q(is_frozen=True), name="orders_order_frozen"),
+            models.Index(
+                fields=["-id"], condition=Q(is_review_held=True), name="orders_order_review_held"
+            ),
             models.Index(fields=["status", "-id"], name="orders_order_status_id"),
             models.Index(fields=["region", "status", "-id"], name="orders_order_reg_status_id"),
             models.Index(fields=["channel", "-id"], name="orders_order_channel_id"),

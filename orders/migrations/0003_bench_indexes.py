@@ -10,6 +10,7 @@ region.
 """
 
 from django.db import migrations, models
+from django.db.models import Q
 
 
 class Migration(migrations.Migration):
@@ -33,6 +34,18 @@ class Migration(migrations.Migration):
             model_name="order",
             index=models.Index(
                 fields=["-id", "status", "channel", "created_at"], name="orders_order_id_cover"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="order",
+            index=models.Index(
+                fields=["-id"], condition=Q(is_frozen=True), name="orders_order_frozen"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="order",
+            index=models.Index(
+                fields=["-id"], condition=Q(is_review_held=True), name="orders_order_review_held"
             ),
         ),
     ]
