@@ -215,7 +215,8 @@ def _plans(captured: list[dict]) -> list[dict]:
             cursor.execute("EXPLAIN " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             scans = [table for table in BIG_TABLES if f"Seq Scan on {table}" in plan]
-            full_count = "COUNT(*)" in sql.upper() and "LIMIT" not in sql.upper()
+            upper = sql.upper()
+            full_count = "COUNT(" in upper and '"ORDERS_ORDER"' in upper and "LIMIT" not in upper
             if scans or full_count:
                 found.append(
                     {
