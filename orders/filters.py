@@ -20,10 +20,12 @@ import re
 import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from mall.core.filters import FilterSet, StrictBooleanFilter
 
-from .models import AfterSale, Order
+from .models import AfterSale, Order, OrderLine
 
 S = Order.Status
 PHONE = re.compile(r"^1\d{10}$")
@@ -46,10 +48,16 @@ TABS = {
 }
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class StatusChoiceFilter(django_filters.ChoiceFilter):
+    """An order status (validated against ``Order.Status``; a string in the schema, so
+    the schema's ``status`` enums of other apps keep their names)."""
+
+
 class OrderFilter(FilterSet):
     """The staff order list's filters (see the module docstring)."""
 
-    status = django_filters.ChoiceFilter(choices=S.choices, label=_("status"))
+    status = StatusChoiceFilter(choices=S.choices, label=_("status"))
     region = django_filters.CharFilter(
         field_name="region__code", max_length=20, label=_("sales region code")
     )
@@ -108,3 +116,23 @@ class OrderFilter(FilterSet):
             )
             return queryset.filter(Exists(open_cases))
         return queryset.filter(**condition)
+
+
+class OrderLineFilter(FilterSet):
+    """The packing list's filters: ``?order=<order no>&status=&region=&channel=&created_after=
+    &created_before=`` (the order's status, region, channel and placing time)."""
+
+    order = django_filters.CharFilter(field_name="order__order_no", max_length=24)
+    status = StatusChoiceFilter(field_name="order__status", choices=S.choices)
+    region = django_filters.CharFilter(field_name="order__region__code", max_length=20)
+    channel = django_filters.CharFilter(field_name="order__channel__code", max_length=30)
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="order__created_at", lookup_expr="gte"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="order__created_at", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = OrderLine
+        fields = ["order", "status", "region", "channel", "created_after", "created_before"]

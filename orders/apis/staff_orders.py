@@ -6,7 +6,9 @@
 ``approve``, ``reject``, ``ship``, ``cancel``, ``freeze``, ``unfreeze``,
 ``warehouse-approve``, ``approve-batch`` (many orders) and
 ``GET /api/v1/orders/export/?format=csv|xlsx`` (the columns of the order processing
-record, seed 001 §三(二); scoped, masked, audited).
+record, seed 001 §三(二); scoped, masked, audited); the packing list
+``GET /api/v1/order-lines/?order=&status=…`` and ``…/order-lines/export/`` (a row per
+line).
 
 Orders are addressed by order number; a number outside the caller's scope is 404
 like one that does not exist. Every action calls one service, which checks the
@@ -30,16 +32,18 @@ from mall.core.masking import PiiPolicy, pii_reason_from_request
 from .. import permissions as perms
 from .. import selectors
 from ..exceptions import OrderNotFound
-from ..filters import OrderFilter
+from ..filters import OrderFilter, OrderLineFilter
 from ..models import AfterSale, Order
 from ..services import review, shipping
 from .staff_serializers import (
-    BatchInput,
-    CancelInput,
-    NoteInput,
-    ReasonInput,
-    RejectInput,
-    ShipInput,
+    OrderBatchInput,
+    OrderBatchResultSerializer,
+    OrderCancelInput,
+    OrderNoteInput,
+    OrderReasonInput,
+    OrderRejectInput,
+    OrderShipInput,
+    PackingLineSerializer,
     StaffOrderDetailSerializer,
     StaffOrderSerializer,
 )
@@ -195,20 +199,20 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
 
     # --- actions ----------------------------------------------------------------------
 
-    @extend_schema(request=NoteInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderNoteInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def approve(self, request, order_no=None):
         """Approve after the review checks; a failed check holds the order
         (``is_review_held``, the problems in ``review_hold_reason``)."""
-        data = self.validated(NoteInput)
+        data = self.validated(OrderNoteInput)
         order = review.order_approve(actor=request.user, order=self.get_object(), note=data["note"])
         return self._detail(order)
 
-    @extend_schema(request=RejectInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderRejectInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def reject(self, request, order_no=None):
         """Hold the order at review with a reason; customer service is notified."""
-        data = self.validated(RejectInput)
+        data = self.validated(OrderRejectInput)
         order = review.order_reject(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
@@ -221,11 +225,11 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         order = review.order_warehouse_approve(actor=request.user, order=self.get_object())
         return self._detail(order)
 
-    @extend_schema(request=ShipInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderShipInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def ship(self, request, order_no=None):
         """Ship parcels: ``{"waybills": [{"shipment", "waybill_no", "carrier"?}]}``."""
-        data = self.validated(ShipInput)
+        data = self.validated(OrderShipInput)
         waybills = {
             item["shipment"]: (item["waybill_no"], item["carrier"] or None)
             for item in data["waybills"]
@@ -233,44 +237,45 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         order = shipping.order_ship(actor=request.user, order=self.get_object(), waybills=waybills)
         return self._detail(order)
 
-    @extend_schema(request=CancelInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderCancelInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def cancel(self, request, order_no=None):
         """Cancel the order (a paid order's refund is opened)."""
-        from ..services.cancellation import order_cancel
+        data = self.validated(OrderCancelInput)
+        order = self.get_object()
+        from ..services.cancellation import order_cancel  # built by the checkout part
 
-        data = self.validated(CancelInput)
-        order = order_cancel(actor=request.user, order=self.get_object(), reason=data["reason"])
+        order = order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._detail(order)
 
-    @extend_schema(request=ReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def freeze(self, request, order_no=None):
         """Freeze the order (no approval, shipping, receipt or refund until released)."""
-        data = self.validated(ReasonInput)
+        data = self.validated(OrderReasonInput)
         order = review.order_freeze(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
         return self._detail(order)
 
-    @extend_schema(request=ReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
+    @extend_schema(request=OrderReasonInput, responses=StaffOrderDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def unfreeze(self, request, order_no=None):
         """Release a frozen order."""
-        data = self.validated(ReasonInput)
+        data = self.validated(OrderReasonInput)
         order = review.order_unfreeze(
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
         return self._detail(order)
 
-    @extend_schema(request=BatchInput, tags=TAGS)
+    @extend_schema(request=OrderBatchInput, responses=OrderBatchResultSerializer, tags=TAGS)
     @action(detail=False, methods=["post"], url_path="approve-batch", pagination_class=None)
     def approve_batch(self, request):
         """Approve many orders: ``{"order_nos": [...]}`` → ``{"done": [...], "failed": {no: msg}}``.
 
         A number outside the scope fails as "not found" like a missing one.
         """
-        data = self.validated(BatchInput)
+        data = self.validated(OrderBatchInput)
         found = {
             o.order_no: o
             for o in selectors.order_list(actor=request.user).filter(order_no__in=data["order_nos"])
@@ -289,7 +294,40 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         return Response(body)
 
 
+@extend_schema_view(list=extend_schema(tags=TAGS))
+class OrderLineViewSet(ScopedExportMixin, ScopedViewSet):
+    """The packing list: order lines in the caller's scope (``/api/v1/order-lines/``),
+    with its CSV/xlsx export (``…/export/``) — one row per line, by order number."""
+
+    serializer_class = PackingLineSerializer
+    list_selector = selectors.order_line_list
+    filterset_class = OrderLineFilter
+    read_actions = ("list",)
+    required_permissions = {
+        "list": [perms.VIEW_ORDER],
+        "retrieve": [perms.VIEW_ORDER],  # answered 405: the list is the resource
+        "export": [perms.VIEW_ORDER, perms.EXPORT_ORDER],
+    }
+    export_filename = "packing-list"
+    export_columns = [
+        ExportColumn("order_no", "order.order_no"),
+        ExportColumn("sku", "sku_code"),
+        ExportColumn("product", "product_title"),
+        ExportColumn("spec", lambda line: " ".join(f"{k}:{v}" for k, v in line.spec.items())),
+        ExportColumn("quantity", "quantity"),
+        ExportColumn("weight_grams", "weight_grams"),
+        ExportColumn("virtual", "is_virtual"),
+        ExportColumn("order_status", "order.status"),
+        ExportColumn("city", "order.city"),
+        ExportColumn("district", "order.district"),
+    ]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-order_id", "id")
+
+
 router = SimpleRouter()
 router.register("orders", OrderViewSet, basename="orders-order")
+router.register("order-lines", OrderLineViewSet, basename="orders-line")
 
 urlpatterns = [path("api/v1/", include(router.urls))]

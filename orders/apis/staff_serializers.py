@@ -33,6 +33,19 @@ class OrderPiiField(MaskedField):
         return policy.value(instance, self.source or self.field_name, raw, self.kind)
 
 
+try:  # describe OrderPiiField as a string in the OpenAPI schema (as the kernel's MaskedField)
+    from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+
+    class OrderPiiFieldExtension(OpenApiSerializerFieldExtension):
+        target_class = "orders.apis.staff_serializers.OrderPiiField"
+
+        def map_serializer_field(self, auto_schema, direction):
+            return {"type": "string", "nullable": True, "readOnly": True}
+
+except ImportError:  # pragma: no cover
+    pass
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku_code", read_only=True)
     unit_price = Money(source="unit_price_amount")
@@ -55,6 +68,16 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "refunded_quantity",
             "refunded_amount",
         ]
+        read_only_fields = fields
+
+
+class PackingLineSerializer(OrderLineSerializer):
+    """A line of the packing list: the order it belongs to beside the line."""
+
+    order_no = serializers.CharField(source="order.order_no", read_only=True)
+
+    class Meta(OrderLineSerializer.Meta):
+        fields = ["order_no", *OrderLineSerializer.Meta.fields]
         read_only_fields = fields
 
 
@@ -90,6 +113,8 @@ class StaffOrderSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region.code", read_only=True)
     province = serializers.CharField(source="province.name", read_only=True)
     channel = serializers.CharField(source="channel.code", read_only=True)
+    # A plain string in the schema (its values: Order.Status; the label beside it).
+    status = serializers.CharField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     member_phone = MaskedField(kind="phone", source="member.phone")
     recipient = OrderPiiField(kind="name")
@@ -162,30 +187,30 @@ class StaffOrderDetailSerializer(StaffOrderSerializer):
 # --- inputs ------------------------------------------------------------------------------
 
 
-class NoteInput(serializers.Serializer):
+class OrderNoteInput(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ReasonInput(serializers.Serializer):
+class OrderReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class RejectInput(serializers.Serializer):
+class OrderRejectInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class CancelInput(serializers.Serializer):
+class OrderCancelInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class WaybillInput(serializers.Serializer):
+class OrderWaybillInput(serializers.Serializer):
     shipment = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     waybill_no = serializers.CharField(max_length=64)
     carrier = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
 
-class ShipInput(serializers.Serializer):
-    waybills = WaybillInput(many=True, required=False, default=list)
+class OrderShipInput(serializers.Serializer):
+    waybills = OrderWaybillInput(many=True, required=False, default=list)
 
     def validate_waybills(self, value):
         seen = [item["shipment"] for item in value]
@@ -194,8 +219,15 @@ class ShipInput(serializers.Serializer):
         return value
 
 
-class BatchInput(serializers.Serializer):
+class OrderBatchInput(serializers.Serializer):
     order_nos = serializers.ListField(
         child=serializers.CharField(max_length=24), min_length=1, max_length=200
     )
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class OrderBatchResultSerializer(serializers.Serializer):
+    done = serializers.ListField(child=serializers.CharField(), help_text="order numbers done")
+    failed = serializers.DictField(
+        child=serializers.CharField(), help_text="order number → why it failed"
+    )

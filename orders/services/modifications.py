@@ -32,7 +32,7 @@ from ..exceptions import InvalidOrderInput, OrderNotFound, OrderStateConflict
 from ..models import ModificationRequest, Order
 from ..selectors import modification_request_list, order_get
 from .events import order_event_record, order_transition
-from .review import is_member, require_not_frozen, require_staff_permission
+from .review import _is_member, _require, _require_not_frozen
 
 S = Order.Status
 M = ModificationRequest.Status
@@ -42,7 +42,7 @@ ADDRESS_LIMITS = {"recipient": 50, "phone": 20, "city": 50, "district": 50, "det
 
 
 def _actor_label(actor) -> str:
-    if is_member(actor):
+    if _is_member(actor):
         return actor.audit_label[:80]
     if actor is None or is_system_actor(actor):
         return "system"
@@ -77,7 +77,7 @@ def _clean_address(address) -> tuple[dict, object]:
     return clean, province
 
 
-def modification_request_payload(request: ModificationRequest) -> dict:
+def modification_request_payload(*, actor, request: ModificationRequest) -> dict:
     """The requested values (decrypted); for screens that may show them (mask there)."""
     if not request.payload_encrypted:
         return {}
@@ -94,8 +94,8 @@ def modification_request_create(
     phone}``; ``kind="note"`` takes ``note``. A request after shipping is created and
     refused at once with the reason. Audited; on the order's timeline.
     """
-    if not is_member(actor):
-        require_staff_permission(actor, perms.MODIFY_ORDER)
+    if not _is_member(actor):
+        _require(actor, perms.MODIFY_ORDER)
     order = order_get(actor=actor, order_no=order.order_no, lock=True)
     if kind == ModificationRequest.Kind.ADDRESS:
         payload, province = _clean_address(address)
@@ -137,7 +137,7 @@ def _refuse(actor, order: Order, request: ModificationRequest, reason: str) -> N
         action="order.modification_refuse",
         reason=reason,
         data={"order_no": order.order_no},
-        decided_by=None if (is_member(actor) or is_system_actor(actor)) else actor,
+        decided_by=None if (_is_member(actor) or is_system_actor(actor)) else actor,
         decided_at=timezone.now(),
         decision_reason=str(reason)[:200],
     )
@@ -185,13 +185,13 @@ def modification_request_apply(
     An address change re-plans dispatch for the new province and sends an approved
     order back to review (see the module docstring).
     """
-    require_staff_permission(actor, perms.MODIFY_ORDER)
+    _require(actor, perms.MODIFY_ORDER)
     request, order = _locked_request(actor, request)
     if order.status not in BEFORE_SHIPPING:
         _refuse(actor, order, request, _("The order has already been shipped."))
         return request
-    require_not_frozen(order)
-    payload = modification_request_payload(request)
+    _require_not_frozen(order)
+    payload = modification_request_payload(actor=actor, request=request)
     if request.kind == ModificationRequest.Kind.ADDRESS:
         province = request.province
         _replan(actor, order, province)
@@ -262,7 +262,7 @@ def modification_request_refuse(
     *, actor, request: ModificationRequest, reason: str
 ) -> ModificationRequest:
     """Refuse a pending request with ``reason`` (``orders.modify_order``)."""
-    require_staff_permission(actor, perms.MODIFY_ORDER)
+    _require(actor, perms.MODIFY_ORDER)
     reason = (reason or "").strip()
     if not reason or len(reason) > 200:
         raise InvalidOrderInput(fields={"reason": [_("Give a reason (at most 200 characters).")]})

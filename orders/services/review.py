@@ -14,7 +14,7 @@
 * ``order_freeze`` / ``order_unfreeze`` (risk calls them): frozen orders cannot be
   approved, shipped, received or refunded (``OrderFrozen``).
 
-The helpers ``require_staff_permission``, ``order_locked`` and ``permission_holders``
+The helpers ``_require``, ``_order_locked`` and ``_permission_holders``
 are shared by the other fulfilment services.
 """
 
@@ -57,29 +57,29 @@ SECOND_REVIEW_KIND = "orders.second_review"
 # --- shared helpers ------------------------------------------------------------------------
 
 
-def is_member(actor) -> bool:
+def _is_member(actor) -> bool:
     from members.models import Member
 
     return isinstance(actor, Member)
 
 
-def require_staff_permission(actor, perm: str) -> None:
+def _require(actor, perm: str) -> None:
     """Raise ``OrdersPermissionDenied`` unless ``actor`` is active staff holding ``perm``.
 
     The system actor (jobs) passes; a member never holds a staff permission.
     """
     if is_system_actor(actor):
         return
-    if is_member(actor) or not getattr(actor, "is_active", False) or not actor.has_perm(perm):
+    if _is_member(actor) or not getattr(actor, "is_active", False) or not actor.has_perm(perm):
         raise OrdersPermissionDenied()
 
 
-def order_locked(actor, order: Order) -> Order:
+def _order_locked(actor, order: Order) -> Order:
     """Reload ``order`` for ``actor`` under its row lock: outside the scope is 404."""
     return order_get(actor=actor, order_no=order.order_no, lock=True)
 
 
-def permission_holders(perm: str, *, exclude: int | None = None) -> list[int]:
+def _permission_holders(perm: str, *, exclude: int | None = None) -> list[int]:
     """Ids of active staff holding ``perm`` (directly, by a group, or as superuser)."""
     app_label, _dot, codename = perm.partition(".")
     condition = (
@@ -97,7 +97,7 @@ def permission_holders(perm: str, *, exclude: int | None = None) -> list[int]:
     return [pk for pk in holders.values_list("pk", flat=True).distinct() if pk != exclude]
 
 
-def order_link(order: Order) -> str:
+def _order_link(order: Order) -> str:
     """The admin page of ``order`` (for notifications); empty when the admin is absent."""
     from django.urls import NoReverseMatch, reverse
 
@@ -107,7 +107,7 @@ def order_link(order: Order) -> str:
         return ""
 
 
-def require_not_frozen(order: Order) -> None:
+def _require_not_frozen(order: Order) -> None:
     if order.is_frozen:
         raise OrderFrozen(extra={"reason": order.frozen_reason})
 
@@ -202,18 +202,18 @@ def _hold(actor, order: Order, reason: str) -> Order:
     )
     staff_notify(
         actor=actor,
-        recipients=permission_holders(perms.MODIFY_ORDER),
+        recipients=_permission_holders(perms.MODIFY_ORDER),
         kind=REVIEW_FAILED_KIND,
         title=_("Order %(no)s held at review: %(reason)s")
         % {"no": order.order_no, "reason": reason},
-        link=order_link(order),
+        link=_order_link(order),
         dedupe_key=f"orders.review_failed:{order.pk}",
         subject=order,
     )
     return order
 
 
-def order_in_promotion(now=None) -> bool:
+def order_in_promotion(*, actor=None, now=None) -> bool:
     """Whether ``now`` lies inside a promotion period (shipping then takes 48 h)."""
     from ..models import PromotionPeriod
 
@@ -242,7 +242,7 @@ def _approve(actor, order: Order, note: str) -> Order:
         actor=actor,
         started_at=now,
         region=order.region_id,
-        promotion=order_in_promotion(now),
+        promotion=order_in_promotion(actor=actor, now=now),
     )
     notifications_resolve(actor=actor, subject=order)
     if order.is_virtual and get_parameter(VIRTUAL_AUTO_SHIP):
@@ -259,10 +259,10 @@ def _approve_locked(actor, order: Order, note: str) -> tuple[Order, list[str]]:
             _("Only an order waiting for review can be approved."),
             extra={"status": order.status},
         )
-    require_not_frozen(order)
+    _require_not_frozen(order)
     second_step = order.needs_second_review and order.first_reviewed_by_id is not None
     if second_step:
-        require_staff_permission(actor, perms.APPROVE_ORDER)
+        _require(actor, perms.APPROVE_ORDER)
         if getattr(actor, "pk", None) == order.first_reviewed_by_id:
             raise OrdersPermissionDenied(
                 _("The second review must be done by another person than the first.")
@@ -294,10 +294,10 @@ def _approve_locked(actor, order: Order, note: str) -> tuple[Order, list[str]]:
         )
         staff_notify(
             actor=actor,
-            recipients=permission_holders(perms.APPROVE_ORDER, exclude=getattr(actor, "pk", None)),
+            recipients=_permission_holders(perms.APPROVE_ORDER, exclude=getattr(actor, "pk", None)),
             kind=SECOND_REVIEW_KIND,
             title=_("Order %(no)s waits for a second reviewer") % {"no": order.order_no},
-            link=order_link(order),
+            link=_order_link(order),
             dedupe_key=f"orders.second_review:{order.pk}",
             subject=order,
         )
@@ -316,8 +316,8 @@ def order_approve(*, actor, order: Order, note: str = "") -> Order:
     ``OrdersPermissionDenied`` (the second reviewer needs ``orders.approve_order`` and
     must be another person), ``OrderNotFound`` outside the scope.
     """
-    require_staff_permission(actor, perms.REVIEW_ORDER)
-    order = order_locked(actor, order)
+    _require(actor, perms.REVIEW_ORDER)
+    order = _order_locked(actor, order)
     order, _problems = _approve_locked(actor, order, (note or "").strip()[:300])
     return order
 
@@ -329,13 +329,13 @@ def order_reject(*, actor, order: Order, reason: str) -> Order:
     Needs ``orders.review_order``; only an order waiting for review. The order stays
     ``pending_review`` (held) until the problem is fixed or it is cancelled.
     """
-    require_staff_permission(actor, perms.REVIEW_ORDER)
+    _require(actor, perms.REVIEW_ORDER)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidOrderInput(fields={"reason": [_("Give a reason.")]})
     if len(reason) > 300:
         raise InvalidOrderInput(fields={"reason": [_("At most 300 characters.")]})
-    order = order_locked(actor, order)
+    order = _order_locked(actor, order)
     if order.status != S.PENDING_REVIEW:
         raise OrderStateConflict(
             _("Only an order waiting for review can be held."), extra={"status": order.status}
@@ -348,12 +348,12 @@ def orders_approve_batch(*, actor, orders, note: str = "") -> BatchResult:
 
     A held order (a failed check) counts as failed with its problems.
     """
-    require_staff_permission(actor, perms.REVIEW_ORDER)
+    _require(actor, perms.REVIEW_ORDER)
     result = BatchResult()
     for order in orders:
         try:
             with transaction.atomic():
-                locked = order_locked(actor, order)
+                locked = _order_locked(actor, order)
                 locked, problems = _approve_locked(actor, locked, note)
         except ApplicationError as exc:  # a domain refusal (orders, dispatch, kernel)
             result.failed[order.order_no] = str(exc.message)
@@ -377,14 +377,14 @@ def order_warehouse_approve(*, actor, order: Order) -> Order:
     """
     from dispatch.models import Allocation
 
-    require_staff_permission(actor, perms.WAREHOUSE_APPROVE_ORDER)
-    order = order_locked(actor, order)
+    _require(actor, perms.WAREHOUSE_APPROVE_ORDER)
+    order = _order_locked(actor, order)
     if order.status != S.APPROVED:
         raise OrderStateConflict(
             _("Only an approved order can be approved by the warehouse."),
             extra={"status": order.status},
         )
-    require_not_frozen(order)
+    _require_not_frozen(order)
     if _physical_lines(order):
         live = Allocation.objects.filter(
             order_no=order.order_no, status=Allocation.Status.ALLOCATED
@@ -405,13 +405,13 @@ def order_warehouse_approve(*, actor, order: Order) -> Order:
 
 
 def _set_frozen(actor, order: Order, frozen: bool, reason: str) -> Order:
-    require_staff_permission(actor, perms.FREEZE_ORDER)
+    _require(actor, perms.FREEZE_ORDER)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidOrderInput(fields={"reason": [_("Give a reason.")]})
     if len(reason) > 200:
         raise InvalidOrderInput(fields={"reason": [_("At most 200 characters.")]})
-    order = order_locked(actor, order)
+    order = _order_locked(actor, order)
     if frozen and order.status in FINAL_STATUSES:
         raise OrderStateConflict(
             _("A finished order cannot be frozen."), extra={"status": order.status}

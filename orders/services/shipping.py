@@ -42,13 +42,13 @@ from ..selectors import order_get, order_refundable_amount
 from .events import order_event_record, order_transition
 from .review import (
     BatchResult,
-    is_member,
+    _is_member,
+    _order_link,
+    _order_locked,
+    _permission_holders,
+    _require,
+    _require_not_frozen,
     order_in_promotion,
-    order_link,
-    order_locked,
-    permission_holders,
-    require_not_frozen,
-    require_staff_permission,
 )
 
 __all__ = [
@@ -121,7 +121,7 @@ def _ship_locked(actor, order: Order, waybills: dict) -> Order:
         raise OrderStateConflict(
             _("Only an approved order can be shipped."), extra={"status": order.status}
         )
-    require_not_frozen(order)
+    _require_not_frozen(order)
     allocation = (
         Allocation.objects.filter(order_no=order.order_no)
         .exclude(status=Allocation.Status.RELEASED)
@@ -183,20 +183,20 @@ def order_ship(*, actor, order: Order, waybills: dict) -> Order:
     shipment waits the order is ``shipped``; otherwise it stays and the waybills are
     on its timeline. A virtual order ships with ``waybills={}``.
     """
-    require_staff_permission(actor, perms.SHIP_ORDER)
-    order = order_locked(actor, order)
+    _require(actor, perms.SHIP_ORDER)
+    order = _order_locked(actor, order)
     return _ship_locked(actor, order, waybills or {})
 
 
 def orders_ship_batch(*, actor, shipments: dict) -> BatchResult:
     """Ship many orders: ``{order: {shipment_id: (waybill_no, carrier)}}``, each in its
     own savepoint; returns done / failed (order number → message)."""
-    require_staff_permission(actor, perms.SHIP_ORDER)
+    _require(actor, perms.SHIP_ORDER)
     result = BatchResult()
     for order, waybills in shipments.items():
         try:
             with transaction.atomic():
-                locked = order_locked(actor, order)
+                locked = _order_locked(actor, order)
                 result.done.append(_ship_locked(actor, locked, waybills or {}))
         except ApplicationError as exc:
             result.failed[order.order_no] = str(exc.message)
@@ -264,15 +264,15 @@ def order_confirm_receipt(*, actor, order: Order) -> Order:
     The member confirms their own order; staff need ``orders.change_order`` (and the
     order in scope). Frozen orders are refused (``OrderFrozen``).
     """
-    if not is_member(actor):
-        require_staff_permission(actor, CHANGE_ORDER)
+    if not _is_member(actor):
+        _require(actor, CHANGE_ORDER)
     order = order_get(actor=actor, order_no=order.order_no, lock=True)
     if order.status not in (S.SHIPPED, S.DELIVERED):
         raise OrderStateConflict(
             _("Only a shipped order can be confirmed as received."),
             extra={"status": order.status},
         )
-    require_not_frozen(order)
+    _require_not_frozen(order)
     return _complete(actor, order, "order.confirm_receipt", timezone.now())
 
 
@@ -329,11 +329,11 @@ def order_report_lost_parcel(*, actor, order: Order, shipment, reason: str):
     """
     from dispatch.models import Shipment
 
-    require_staff_permission(actor, perms.MODIFY_ORDER)
+    _require(actor, perms.MODIFY_ORDER)
     reason = (reason or "").strip()
     if not reason or len(reason) > 200:
         raise InvalidOrderInput(fields={"reason": [_("Give a reason (at most 200 characters).")]})
-    order = order_locked(actor, order)
+    order = _order_locked(actor, order)
     if order.status not in (S.SHIPPED, S.DELIVERED):
         raise OrderStateConflict(
             _("Only a shipped order can have a lost parcel."), extra={"status": order.status}
@@ -359,11 +359,11 @@ def order_report_lost_parcel(*, actor, order: Order, shipment, reason: str):
     )
     staff_notify(
         actor=actor,
-        recipients=permission_holders(perms.MODIFY_ORDER, exclude=getattr(actor, "pk", None)),
+        recipients=_permission_holders(perms.MODIFY_ORDER, exclude=getattr(actor, "pk", None)),
         kind=LOST_PARCEL_KIND,
         title=_("Lost or damaged parcel %(no)s of order %(order)s")
         % {"no": shipment.shipment_no, "order": order.order_no},
-        link=order_link(order),
+        link=_order_link(order),
         dedupe_key=f"orders.lost_parcel:{shipment.pk}",
         subject=order,
     )
@@ -402,10 +402,10 @@ def order_lost_parcel_resolve(
 
     from .refunds import refund_request_open
 
-    require_staff_permission(actor, perms.MODIFY_ORDER)
+    _require(actor, perms.MODIFY_ORDER)
     if resolution not in ("reship", "refund"):
         raise InvalidOrderInput(fields={"resolution": [_("Choose reship or refund.")]})
-    order = order_locked(actor, order)
+    order = _order_locked(actor, order)
     shipment = _order_shipment(order, shipment)
     share, chosen = _shipment_amount(order, shipment)
     if resolution == "reship":
@@ -419,7 +419,7 @@ def order_lost_parcel_resolve(
         )
         data = {"shipment_no": shipment.shipment_no, "reship_reference": reference}
     else:
-        require_not_frozen(order)
+        _require_not_frozen(order)
         value = to_money(amount) if amount not in (None, "") else share
         value = min(value, order_refundable_amount(actor=actor, order=order))
         outcome = refund_request_open(
@@ -468,7 +468,7 @@ def promotion_period_save(
     ends_at: datetime,
 ) -> PromotionPeriod:
     """Add (``period=None``) or change a promotion period (``orders.change_promotionperiod``)."""
-    require_staff_permission(actor, perms.CHANGE_PROMOTION_PERIOD)
+    _require(actor, perms.CHANGE_PROMOTION_PERIOD)
     name = (name or "").strip()
     problems: dict[str, list[str]] = {}
     if not name or len(name) > 80:
@@ -478,7 +478,7 @@ def promotion_period_save(
     if problems:
         raise InvalidOrderInput(fields=problems)
     if period is None:
-        if is_member(actor):
+        if _is_member(actor):
             raise OrdersPermissionDenied()
         period = PromotionPeriod.objects.create(
             name=name, starts_at=starts_at, ends_at=ends_at, created_by=actor
@@ -507,7 +507,7 @@ def promotion_period_save(
 @transaction.atomic
 def promotion_period_delete(*, actor, period: PromotionPeriod) -> None:
     """Remove a promotion period (``orders.change_promotionperiod``); audited."""
-    require_staff_permission(actor, perms.CHANGE_PROMOTION_PERIOD)
+    _require(actor, perms.CHANGE_PROMOTION_PERIOD)
     before = _period_fields(period)
     audit(actor=actor, action="promotion_period.delete", target=period, before=before)
     PromotionPeriod.objects.filter(pk=period.pk).delete()

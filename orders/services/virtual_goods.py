@@ -27,7 +27,7 @@ from .. import permissions as perms
 from ..exceptions import InvalidOrderInput, OrderNotFound, OrderStateConflict
 from ..models import Order, VirtualCode
 from ..selectors import virtual_code_list
-from .review import require_staff_permission
+from .review import _require
 
 V = VirtualCode.Status
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
@@ -40,7 +40,7 @@ def _new_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def virtual_code_masked(code: VirtualCode) -> str:
+def virtual_code_masked(*, actor, code: VirtualCode) -> str:
     """The code as screens show it: first and last group only (``ABCD-****-****-WXYZ``)."""
     plain = code.code
     if len(plain) < 8:
@@ -68,7 +68,7 @@ def virtual_codes_issue(*, actor, order: Order) -> list[VirtualCode]:
                 code.code = plain
                 try:
                     with transaction.atomic():
-                        code.save()
+                        code.save(force_insert=True)
                 except IntegrityError:  # a hash collision: draw again
                     continue
                 issued.append(code)
@@ -98,7 +98,7 @@ def virtual_code_reveal(*, actor, code: VirtualCode, purpose: str = "reveal") ->
 
     ``purpose`` is ``reveal`` (shown on screen) or ``copy`` (copied for the buyer).
     """
-    require_staff_permission(actor, perms.REVEAL_VIRTUAL_CODE)
+    _require(actor, perms.REVEAL_VIRTUAL_CODE)
     if purpose not in ("reveal", "copy"):
         raise InvalidOrderInput(fields={"purpose": [_("Choose reveal or copy.")]})
     found = _code_for(actor, code)
@@ -126,7 +126,7 @@ def virtual_code_redeem(*, actor, code: str, write_off_later: bool = False) -> V
     """Redeem a code by its text (the redemption partner, or staff with
     ``orders.change_virtualcode``): ``issued → redeemed``; with ``write_off_later`` the
     code then waits for the write-off (``pending_write_off``)."""
-    require_staff_permission(actor, "orders.change_virtualcode")
+    _require(actor, "orders.change_virtualcode")
     found = _find_by_text(code)
     if found.status != V.ISSUED:
         raise OrderStateConflict(
@@ -156,7 +156,7 @@ def virtual_code_redeem(*, actor, code: str, write_off_later: bool = False) -> V
 @transaction.atomic
 def virtual_code_write_off(*, actor, code: VirtualCode) -> VirtualCode:
     """Write off a redeemed code (``orders.change_virtualcode``, in scope)."""
-    require_staff_permission(actor, "orders.change_virtualcode")
+    _require(actor, "orders.change_virtualcode")
     found = _code_for(actor, code)
     if found.status not in (V.REDEEMED, V.PENDING_WRITE_OFF):
         raise OrderStateConflict(

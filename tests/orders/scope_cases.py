@@ -117,6 +117,10 @@ def _make_order(*, region, department, owner, grant_target):
     return _order(region, grant_target)[0]
 
 
+def _make_line(*, region, department, owner, grant_target):
+    return _order(region, grant_target)[1]
+
+
 def _make_modification(*, region, department, owner, grant_target):
     from orders.models import ModificationRequest
 
@@ -161,6 +165,18 @@ CASES: list[ScopeCase] = [
         was_touched=_frozen,
         export="orders-order-export",
         export_key_column="order_no",
+    ),
+    ScopeCase(
+        id="orders.order_line",
+        model="orders.OrderLine",
+        make_row=_make_line,
+        make_grant_target=_make_channel,
+        permissions=("orders.view_order", "orders.export_order"),
+        api_list="orders-line-list",
+        export="orders-line-export",
+        export_key_column="order_no",
+        api_key=lambda item: item["order_no"],
+        row_key=lambda row: row.order.order_no,
     ),
     ScopeCase(
         id="orders.modification_request",

@@ -62,7 +62,7 @@ def test_an_address_change_re_plans_stock_and_sends_the_order_back_to_review(
     service = make_ops("cs-m", perms=CS, regions=None)
 
     request = modification_request_create(actor=buyer, order=order, address=BEIJING)
-    assert modification_request_payload(request)["recipient"] == "李四"
+    assert modification_request_payload(actor=buyer, request=request)["recipient"] == "李四"
     assert "李四" not in request.payload_encrypted
     applied = modification_request_apply(actor=service, request=request)
 

@@ -173,7 +173,7 @@ def test_the_promotion_calendar_is_audited_and_needs_its_permission(make_ops):
     period = promotion_period_save(
         actor=planner, name="618", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(1)
     )
-    assert order_in_promotion(now) is True
+    assert order_in_promotion(now=now) is True
     promotion_period_save(
         actor=planner,
         period=period,
@@ -181,7 +181,7 @@ def test_the_promotion_calendar_is_audited_and_needs_its_permission(make_ops):
         starts_at=now + timedelta(days=2),
         ends_at=now + timedelta(days=3),
     )
-    assert order_in_promotion(now) is False
+    assert order_in_promotion(now=now) is False
     promotion_period_delete(actor=planner, period=period)
     actions = list(
         AuditEntry.objects.filter(action__startswith="promotion_period.")

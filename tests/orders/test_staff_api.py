@@ -287,3 +287,25 @@ def test_export_has_the_order_record_columns_scoped_masked_and_audited(
     assert AuditEntry.objects.filter(action="data.export", object_type="orders.order").exists()
     xlsx = client.get(f"{BASE}export/?format=xlsx")
     assert xlsx.status_code == 200
+
+
+def test_the_packing_list_has_a_row_per_line_in_scope_and_exports(
+    make_order, stocked_sku, buyer, make_ops, staff_client
+):
+    sku, other = stocked_sku(), stocked_sku()
+    order = make_order(buyer, [(sku, 2), (other, 1)], status="allocated")
+    make_order(buyer, [(sku, 1)], status="allocated", province_name="北京", allocate_stock=False)
+    client = staff_client(make_ops("pack", perms=(*READ, "orders.export_order")))
+
+    rows = client.get("/api/v1/order-lines/?status=allocated").json()["results"]
+    assert sorted((r["order_no"], r["sku"], r["quantity"]) for r in rows) == sorted(
+        [(order.order_no, sku.code, 2), (order.order_no, other.code, 1)]
+    )
+    assert client.get("/api/v1/order-lines/1/").status_code == 405
+
+    response = client.get(f"/api/v1/order-lines/export/?format=csv&order={order.order_no}")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = [ln for ln in text.splitlines() if ln]
+    assert lines[0].startswith("order_no,sku,product,spec,quantity")
+    assert len(lines) == 3 and all(ln.startswith(order.order_no) for ln in lines[1:])
