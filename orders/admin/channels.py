@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.decorators import display
 from unfold.forms import BaseDialogForm
 
@@ -85,7 +86,7 @@ class LedgerPostForm(BaseDialogForm):
 
     kind = forms.ChoiceField(label=_("kind"), choices=ChannelLedgerEntry.Kind.choices)
     amount = forms.DecimalField(
-        label=_("amount"),
+        label=pgettext_lazy("ledger", "amount"),
         max_digits=14,
         decimal_places=2,
         help_text=_("Positive credits the channel, negative debits it."),

@@ -407,8 +407,8 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
     list_before_template = "admin/orders/order/tabs.html"
     pii_fields = {"recipient": "name", "phone": "phone", "detail": "address"}
     pii_labels = {
-        "recipient": _("recipient"),
-        "phone": _("phone"),
+        "recipient": pgettext_lazy("order recipient", "recipient"),
+        "phone": pgettext_lazy("order recipient", "phone"),
         "detail": _("street address"),
     }
     pii_permission = VIEW_ORDER_PII
@@ -478,7 +478,7 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
             },
         ),
         (_("Shipments"), {"fields": ["shipment_table"]}),
-        (_("SLA clocks"), {"fields": ["sla_table"]}),
+        (pgettext_lazy("order page", "SLA clocks"), {"fields": ["sla_table"]}),
     ]
     inlines = [OrderLineInline, AfterSaleInline, OrderEventInline]
     actions = ["approve_selected", "ship_selected"]
@@ -611,7 +611,7 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
         )
         return format_html("<table><tr>{}</tr>{}</table>", head, body)
 
-    @display(description=_("SLA clocks"))
+    @display(description=pgettext_lazy("order page", "SLA clocks"))
     def sla_table(self, obj):
         from django.contrib.contenttypes.models import ContentType
 
@@ -661,7 +661,7 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
     # --- buttons (the same services as the staff API) ------------------------------
 
     @workflow_action(
-        description=_("Approve"),
+        description=pgettext_lazy("order action", "Approve"),
         permission=REVIEW_ORDER,
         when=lambda obj: obj.status == S.PENDING_REVIEW and not obj.is_frozen,
         confirm=_("Approve this order? It goes to the warehouse."),

@@ -155,6 +155,8 @@ CASES: list[ScopeCase] = [
             "orders.freeze_order",
             "orders.export_order",
         ),
+        admin_changelist="admin:orders_order_changelist",  # adminui
+        admin_change="admin:orders_order_change",  # adminui
         api_list="orders-order-list",
         api_detail="orders-order-detail",
         api_lookup=lambda row: {"order_no": row.order_no},
