@@ -4,7 +4,8 @@
 (cursor paging; lines and shipments of a page in a constant number of queries),
 ``GET /api/v1/orders/{order_no}/`` with ``events`` oldest first, the actions
 ``approve``, ``reject``, ``ship``, ``cancel``, ``freeze``, ``unfreeze``,
-``warehouse-approve``, ``approve-batch`` (many orders) and
+``warehouse-approve``, ``reveal-code`` (one virtual goods code in full, audited),
+``approve-batch`` (many orders) and
 ``GET /api/v1/orders/export/?format=csv|xlsx`` (the columns of the order processing
 record, seed 001 §三(二); scoped, masked, audited); the packing list
 ``GET /api/v1/order-lines/?order=&status=…`` and ``…/order-lines/export/`` (a row per
@@ -42,8 +43,10 @@ from .staff_serializers import (
     OrderNoteInput,
     OrderReasonInput,
     OrderRejectInput,
+    OrderRevealCodeInput,
     OrderShipInput,
     PackingLineSerializer,
+    RevealedCodeSerializer,
     StaffOrderDetailSerializer,
     StaffOrderSerializer,
 )
@@ -104,6 +107,7 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
         "freeze": [perms.VIEW_ORDER, perms.FREEZE_ORDER],
         "unfreeze": [perms.VIEW_ORDER, perms.FREEZE_ORDER],
         "export": [perms.VIEW_ORDER, perms.EXPORT_ORDER],
+        "reveal_code": [perms.VIEW_ORDER, perms.REVEAL_VIRTUAL_CODE],
     }
     export_filename = "orders"
     export_pii_filters = ("q",)  # may hold a member's full phone number
@@ -195,6 +199,9 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
             order = selectors.order_get(actor=self.request.user, order_no=order.order_no)
         events = list(selectors.order_events(actor=self.request.user, order=order))
         context = self._context_for([order], events=events)
+        context["virtual_codes"] = list(
+            selectors.virtual_code_list(actor=self.request.user).filter(order=order).order_by("id")
+        )
         return Response(StaffOrderDetailSerializer(order, context=context).data, status=code)
 
     # --- actions ----------------------------------------------------------------------
@@ -267,6 +274,24 @@ class OrderViewSet(ScopedExportMixin, ScopedViewSet):
             actor=request.user, order=self.get_object(), reason=data["reason"]
         )
         return self._detail(order)
+
+    @extend_schema(request=OrderRevealCodeInput, responses=RevealedCodeSerializer, tags=TAGS)
+    @action(detail=True, methods=["post"], url_path="reveal-code")
+    def reveal_code(self, request, order_no=None):
+        """Show (or copy) one virtual goods code of the order in full; audited."""
+        from ..services.virtual_goods import virtual_code_reveal
+
+        data = self.validated(OrderRevealCodeInput)
+        order = self.get_object()
+        code = (
+            selectors.virtual_code_list(actor=request.user)
+            .filter(order=order, pk=data["code"])
+            .first()
+        )
+        if code is None:
+            raise OrderNotFound()
+        plain = virtual_code_reveal(actor=request.user, code=code, purpose=data["purpose"])
+        return Response({"id": code.pk, "code": plain})
 
     @extend_schema(request=OrderBatchInput, responses=OrderBatchResultSerializer, tags=TAGS)
     @action(detail=False, methods=["post"], url_path="approve-batch", pagination_class=None)

@@ -171,17 +171,37 @@ class StaffOrderSerializer(serializers.ModelSerializer):
         return OrderShipmentSerializer(found, many=True).data
 
 
+class VirtualCodeSerializer(serializers.Serializer):
+    """A virtual goods code, always masked here (``reveal-code`` shows one, audited)."""
+
+    id = serializers.IntegerField(source="pk")
+    sku = serializers.CharField(source="line.sku_code")
+    status = serializers.CharField()
+    code = serializers.SerializerMethodField()
+    redeemed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_code(self, code) -> str:
+        from ..services.virtual_goods import virtual_code_masked
+
+        return virtual_code_masked(actor=None, code=code)
+
+
 class StaffOrderDetailSerializer(StaffOrderSerializer):
-    """One order with its timeline, oldest first (``events`` from the context)."""
+    """One order with its timeline, oldest first (``events`` from the context), and its
+    virtual goods codes, masked (``virtual_codes`` from the context)."""
 
     events = serializers.SerializerMethodField()
+    virtual_codes = serializers.SerializerMethodField()
 
     class Meta(StaffOrderSerializer.Meta):
-        fields = [*StaffOrderSerializer.Meta.fields, "events"]
+        fields = [*StaffOrderSerializer.Meta.fields, "events", "virtual_codes"]
         read_only_fields = fields
 
     def get_events(self, order) -> list[dict]:
         return OrderEventSerializer(self.context.get("events") or [], many=True).data
+
+    def get_virtual_codes(self, order) -> list[dict]:
+        return VirtualCodeSerializer(self.context.get("virtual_codes") or [], many=True).data
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -231,3 +251,13 @@ class OrderBatchResultSerializer(serializers.Serializer):
     failed = serializers.DictField(
         child=serializers.CharField(), help_text="order number → why it failed"
     )
+
+
+class OrderRevealCodeInput(serializers.Serializer):
+    code = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="code id")
+    purpose = serializers.ChoiceField(choices=["reveal", "copy"], default="reveal")
+
+
+class RevealedCodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()

@@ -133,3 +133,32 @@ def test_a_refund_voids_only_the_unredeemed_codes(make_order, card_sku, buyer, r
 
     statuses = sorted(VirtualCode.objects.filter(order=order).values_list("status", flat=True))
     assert statuses == ["redeemed", "voided", "voided"]
+
+
+def test_the_staff_api_shows_codes_masked_and_reveals_one_with_an_audit_entry(
+    make_order, card_sku, buyer, reviewer, make_ops, staff_client
+):
+    from ops.models import AuditEntry
+
+    order = make_order(buyer, [(card_sku, 2)], status="pending_review")
+    order_approve(actor=reviewer, order=order)
+    codes = list(VirtualCode.objects.filter(order=order).order_by("id"))
+    base = f"/api/v1/orders/{order.order_no}/"
+
+    shown = staff_client(reviewer).get(base).json()["virtual_codes"]
+    assert [c["code"] for c in shown] == [
+        virtual_code_masked(actor=reviewer, code=c) for c in codes
+    ]
+    assert not any(c.code in str(shown) for c in codes)
+    refused = staff_client(reviewer).post(f"{base}reveal-code/", {"code": codes[0].pk})
+    assert refused.status_code == 403
+
+    revealer = make_ops("api-revealer", perms=("orders.view_order", "orders.reveal_virtual_code"))
+    client = staff_client(revealer)
+    response = client.post(f"{base}reveal-code/", {"code": codes[1].pk, "purpose": "copy"})
+    assert response.status_code == 200 and response.json()["code"] == codes[1].code
+    other = make_order(buyer, [(card_sku, 1)], status="pending_review")
+    order_approve(actor=reviewer, order=other)
+    foreign = VirtualCode.objects.get(order=other)
+    assert client.post(f"{base}reveal-code/", {"code": foreign.pk}).status_code == 404
+    assert AuditEntry.objects.filter(action="virtual_code.reveal").count() == 1
