@@ -1,4 +1,4 @@
-"""Orders' sections of the member 360° page (the hook ``members.member_360_sections``).
+"""Orders' section of the member 360° page (the hook ``members.member_360_sections``).
 
 Contract (``members/member_360.py``): ``provider(*, member, actor) -> list[section]``;
 ``member`` is already in the actor's scope. Each section reads through orders' scoped
@@ -18,7 +18,7 @@ from django.utils.translation import pgettext
 from mall.core.hooks import provide
 
 from . import selectors
-from .permissions import VIEW_AFTER_SALE, VIEW_ORDER
+from .permissions import VIEW_ORDER
 
 SECTION_ROWS = 10
 
@@ -61,42 +61,15 @@ def _orders_section(member, actor) -> dict:
     }
 
 
-def _after_sales_section(member, actor) -> dict:
-    rows = selectors.after_sale_list(actor=actor).filter(member=member)[:SECTION_ROWS]
-    return {
-        "title": _("After-sales cases"),
-        "columns": [
-            pgettext("member 360", "After-sales number"),
-            pgettext("member 360", "Order number"),
-            pgettext("member 360", "Type"),
-            pgettext("member 360", "Status"),
-            pgettext("member 360", "Requested"),
-            pgettext("member 360", "Time"),
-        ],
-        "rows": [
-            [
-                case.case_no,
-                case.order.order_no,
-                case.get_kind_display(),
-                case.get_status_display(),
-                str(case.requested_amount),
-                _when(case.created_at),
-            ]
-            for case in rows
-        ],
-        "link": "",
-        "empty": _("No after-sales cases."),
-    }
-
-
 def orders_member_360_sections(*, member, actor) -> list[dict]:
-    """Recent orders and after-sales cases of ``member`` that ``actor`` may see."""
-    sections = []
-    if actor.has_perm(VIEW_ORDER):
-        sections.append(_orders_section(member, actor))
-    if actor.has_perm(VIEW_AFTER_SALE):
-        sections.append(_after_sales_section(member, actor))
-    return sections
+    """Recent orders of ``member`` that ``actor`` may see.
+
+    After-sales cases are a section of their own, provided by the after-sales part
+    under the key ``orders.after_sales``.
+    """
+    if not actor.has_perm(VIEW_ORDER):
+        return []
+    return [_orders_section(member, actor)]
 
 
 provide("members.member_360_sections", "orders", orders_member_360_sections)

@@ -14,7 +14,8 @@ urlpatterns = [
     *store.urlpatterns,
     *store_fulfilment.urlpatterns,
     *store_after_sales.urlpatterns,
+    # channels before orders: /api/v1/orders/channels/ must not be read as an order number
+    *staff_channels.urlpatterns,
     *staff_orders.urlpatterns,
     *staff_after_sales.urlpatterns,
-    *staff_channels.urlpatterns,
 ]

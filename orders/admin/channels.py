@@ -101,9 +101,10 @@ class SalesChannelAdmin(ServiceModelAdmin):
     nav_group = "orders"
     nav_order = 60
     nav_icon = "storefront"
+    # The channel code (own_store, tmall-…) is a technical key the storefront API takes:
+    # typed once on "add", then shown by the API only (a screen shows names, not codes).
     list_display = [
         "name",
-        "code",
         "kind",
         "storefront_user_id",
         "balance_amount",
@@ -132,13 +133,12 @@ class SalesChannelAdmin(ServiceModelAdmin):
     operator_name = person_column("operator", _("operator account"))
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["status", "balance_amount"]
-        return ["code", *readonly] if obj is not None else readonly
+        return ["status", "balance_amount"]
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return [f for f in self.fields if f not in ("status", "balance_amount")]
-        return self.fields
+        return [f for f in self.fields if f != "code"]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

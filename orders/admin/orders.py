@@ -261,7 +261,7 @@ class OrderEventInline(_ReadOnlyInline):
 
     @display(description=_("event"))
     def event_label(self, obj):
-        return action_label(f"order.{obj.type}")
+        return event_label(obj.type)
 
     @display(description=_("from status"))
     def from_label(self, obj):
@@ -283,6 +283,24 @@ def _scoped_events(actor):
     from mall.core.scoping import scope_queryset
 
     return scope_queryset(actor, OrderEvent.objects.select_related("actor_user", "order__member"))
+
+
+# Timeline steps that are not audit actions of their own (no ACTION_LABELS entry).
+EVENT_LABELS = {
+    "waybill": _("Waybill recorded"),
+    "waybill_voided": _("Waybill voided"),
+    "shipment_delivered": _("Parcel delivered"),
+    "shipment_recalled": _("Shipment recalled from the warehouse"),
+}
+
+
+def event_label(event_type: str) -> str:
+    """A timeline step for people: its audit action's label, else its own, never the code."""
+    if event_type in EVENT_LABELS:
+        return str(EVENT_LABELS[event_type])
+    code = f"order.{event_type}"
+    label = action_label(code)
+    return str(_("Order updated")) if label == code else label
 
 
 def event_actor_name(event) -> str:

@@ -22,7 +22,7 @@ class Money(serializers.DecimalField):
 # --- input ----------------------------------------------------------------------------
 
 
-class AddressInput(serializers.Serializer):
+class StoreOrderAddressInput(serializers.Serializer):
     name = serializers.CharField(max_length=50)
     phone = serializers.CharField(max_length=20)
     province = serializers.CharField(max_length=40)
@@ -31,15 +31,15 @@ class AddressInput(serializers.Serializer):
     detail = serializers.CharField(max_length=200)
 
 
-class LineInput(serializers.Serializer):
+class StoreOrderLineInput(serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
 
 class PlaceOrderInput(serializers.Serializer):
-    address = AddressInput(required=False)
+    address = StoreOrderAddressInput(required=False)
     address_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    lines = LineInput(many=True, allow_empty=False, max_length=200)
+    lines = StoreOrderLineInput(many=True, allow_empty=False, max_length=200)
     coupon_id = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
     )
@@ -56,8 +56,10 @@ class PlaceOrderInput(serializers.Serializer):
 
 
 class PayInput(serializers.Serializer):
-    channel = serializers.ChoiceField(
-        choices=["sandbox", "wechat", "alipay", "unionpay", "balance"], default="sandbox"
+    channel = serializers.CharField(
+        max_length=20,
+        default="sandbox",
+        help_text="sandbox | wechat | alipay | unionpay | balance (only sandbox until payments)",
     )
 
 
@@ -71,7 +73,7 @@ class SandboxNotifyInput(serializers.Serializer):
     transaction_no = serializers.CharField()
     channel_trade_no = serializers.CharField()
     amount = serializers.CharField(help_text='e.g. "299.00"')
-    status = serializers.ChoiceField(choices=["SUCCESS", "FAILED"])
+    status = serializers.CharField(help_text="SUCCESS | FAILED")
     paid_at = serializers.DateTimeField(required=False)
     nonce = serializers.CharField(required=False)
 
@@ -79,13 +81,13 @@ class SandboxNotifyInput(serializers.Serializer):
 # --- answers --------------------------------------------------------------------------
 
 
-class StepSerializer(serializers.Serializer):
+class StoreOrderStepSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     amount = serializers.CharField()
 
 
-class QuoteLineSerializer(serializers.Serializer):
+class StoreQuoteLineSerializer(serializers.Serializer):
     sku = serializers.CharField()
     title = serializers.CharField()
     spec = serializers.DictField(child=serializers.CharField())
@@ -100,44 +102,44 @@ class QuoteLineSerializer(serializers.Serializer):
     payable = serializers.CharField()
 
 
-class PreviewCouponSerializer(serializers.Serializer):
+class StorePreviewCouponSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     discount_amount = serializers.CharField()
 
 
-class PreviewPointsSerializer(serializers.Serializer):
+class StorePreviewPointsSerializer(serializers.Serializer):
     used = serializers.IntegerField()
     max_points = serializers.IntegerField()
     deduction_amount = serializers.CharField()
 
 
-class PreviewShippingSerializer(serializers.Serializer):
+class StorePreviewShippingSerializer(serializers.Serializer):
     fee_amount = serializers.CharField()
     discount_amount = serializers.CharField()
     free_reason = serializers.CharField()
 
 
-class PlannedLineSerializer(serializers.Serializer):
+class StorePlannedLineSerializer(serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
 
 
-class PlannedShipmentSerializer(serializers.Serializer):
+class StorePlannedShipmentSerializer(serializers.Serializer):
     warehouse_name = serializers.CharField()
     promised_days = serializers.IntegerField()
-    lines = PlannedLineSerializer(many=True)
+    lines = StorePlannedLineSerializer(many=True)
 
 
 class PreviewSerializer(serializers.Serializer):
-    items = QuoteLineSerializer(many=True)
-    steps = StepSerializer(many=True)
+    items = StoreQuoteLineSerializer(many=True)
+    steps = StoreOrderStepSerializer(many=True)
     goods_amount = serializers.CharField()
     level_discount_amount = serializers.CharField()
-    coupon = PreviewCouponSerializer(allow_null=True)
-    points = PreviewPointsSerializer()
-    shipping = PreviewShippingSerializer()
+    coupon = StorePreviewCouponSerializer(allow_null=True)
+    points = StorePreviewPointsSerializer()
+    shipping = StorePreviewShippingSerializer()
     payable_amount = serializers.CharField()
-    warehouses = PlannedShipmentSerializer(many=True)
+    warehouses = StorePlannedShipmentSerializer(many=True)
     promised_delivery_date = serializers.DateField(allow_null=True)
     channel = serializers.CharField()
 
@@ -153,7 +155,7 @@ class NotifyAnswerSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class StoreOrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku_code")
     title = serializers.CharField(source="product_title")
     list_price = Money(source="list_price_amount")
@@ -185,7 +187,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class ShipmentSerializer(serializers.Serializer):
+class StoreOrderShipmentSerializer(serializers.Serializer):
     shipment_no = serializers.CharField()
     status = serializers.CharField()
     carrier = serializers.CharField(source="carrier.name", default=None, allow_null=True)
@@ -194,7 +196,7 @@ class ShipmentSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class StoreOrderEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_kind")
 
     class Meta:
@@ -231,6 +233,7 @@ ORDER_FIELDS = [
 class PlacedOrderSerializer(serializers.ModelSerializer):
     """The answer of placement (no personal data: it is kept for idempotent replays)."""
 
+    status = serializers.CharField(help_text="pending_payment, paid, pending_review, …")
     status_label = serializers.CharField(source="get_status_display")
     channel = serializers.CharField(source="channel.code")
     goods_amount = Money()
@@ -242,7 +245,7 @@ class PlacedOrderSerializer(serializers.ModelSerializer):
     payable_amount = Money(source="total_amount")
     paid_amount = Money()
     refunded_amount = Money()
-    lines = OrderLineSerializer(many=True)
+    lines = StoreOrderLineSerializer(many=True)
     steps = serializers.SerializerMethodField()
 
     class Meta:
@@ -253,7 +256,7 @@ class PlacedOrderSerializer(serializers.ModelSerializer):
         return list((order.pricing or {}).get("steps", []))
 
 
-class OrderAddressSerializer(serializers.Serializer):
+class StoreOrderAddressSerializer(serializers.Serializer):
     name = serializers.CharField(source="recipient")
     phone = serializers.CharField()
     province = serializers.CharField(source="province.name")
@@ -273,7 +276,7 @@ class StoreOrderSerializer(PlacedOrderSerializer):
 
     def get_shipments(self, order) -> list[dict]:
         shipments = self.context.get("shipments", {}).get(order.order_no, [])
-        return ShipmentSerializer(shipments, many=True).data
+        return StoreOrderShipmentSerializer(shipments, many=True).data
 
 
 class StoreOrderDetailSerializer(StoreOrderSerializer):
@@ -287,7 +290,7 @@ class StoreOrderDetailSerializer(StoreOrderSerializer):
         fields = [*ORDER_FIELDS, "steps", "shipments", "address", "buyer_note", "events"]
 
     def get_address(self, order) -> dict[str, str]:
-        return OrderAddressSerializer(order).data
+        return StoreOrderAddressSerializer(order).data
 
     def get_events(self, order) -> list[dict]:
-        return EventSerializer(self.context.get("events", []), many=True).data
+        return StoreOrderEventSerializer(self.context.get("events", []), many=True).data

@@ -442,13 +442,6 @@ def order_place(
     with transaction.atomic():
         order = unique_number("DD", create)
         OrderLine.objects.bulk_create(_line_rows(order, quote))
-        physical = _physical(cart)
-        if physical:
-            allocation = allocate(
-                actor=system_actor(), order_no=order.order_no, province=province, lines=physical
-            )
-            order.promised_delivery_date = allocation.promised_delivery_date
-            order.save(update_fields=["promised_delivery_date"])
         if cart.coupon is not None:
             coupon_lock(
                 actor=member, member=member, coupon=cart.coupon, order_no=order.order_no, now=now
@@ -488,6 +481,15 @@ def order_place(
             after={"status": order.status},
             data=facts,
         )
+        # Stock last: the contended stock row of a popular SKU stays locked only for its
+        # UPDATE, dispatch's rows, one UPDATE of the order and the commit.
+        physical = _physical(cart)
+        if physical:
+            allocation = allocate(
+                actor=system_actor(), order_no=order.order_no, province=province, lines=physical
+            )
+            order.promised_delivery_date = allocation.promised_delivery_date
+            order.save(update_fields=["promised_delivery_date"])
         if verdict.needs_review:
             context = {"order_no": order.order_no, "client_ip": client_ip, "device_id": device_id}
             transaction.on_commit(

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """Cancellation by stage: each stage gives back exactly what it should."""
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from members.member_360 import member_360_sections
-from orders.models import AfterSale
 
 pytestmark = pytest.mark.django_db
 
@@ -53,31 +52,10 @@ def test_recent_orders_show_the_readers_orders_of_the_member_by_label_with_links
     assert orders["link"] == reverse("admin:orders_order_changelist") + f"?member={member.pk}"
 
 
-def test_after_sales_cases_show_with_their_labels(east_cs, make_member, make_order, stocked_sku):
-    member = make_member()
-    order = make_order(member, [(stocked_sku(), 1)], status="shipped")
-    AfterSale.objects.create(
-        case_no="SH2026M360001",
-        order=order,
-        member=member,
-        region=order.region,
-        channel=order.channel,
-        kind=AfterSale.Kind.RETURN_REFUND,
-        reason=AfterSale.Reason.QUALITY,
-    )
-    cases = _section(member_360_sections(member=member, actor=east_cs), "售后单")
-    assert [cell["text"] for cell in cases["rows"][0][:4]] == [
-        "SH2026M360001",
-        order.order_no,
-        "退货退款",
-        AfterSale.Status.REQUESTED.label,
-    ]
-
-
 def test_readers_without_the_order_permission_get_no_order_sections(make_staff, make_member):
     reader = make_staff("members_only", perms=("members.view_member",))
     titles = {s["title"] for s in member_360_sections(member=make_member(), actor=reader)}
-    assert not titles & {"最近订单", "售后单"}
+    assert "最近订单" not in titles
 
 
 def test_the_all_orders_link_opens_the_filtered_order_list(

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """Paying through the sandbox channel: start, signed callback, replays and refusals."""
 
 from __future__ import annotations
@@ -194,3 +195,22 @@ def test_the_sandbox_pay_command_sends_a_signed_callback_through_the_same_path(p
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING_REVIEW
     assert "SUCCESS" in out.getvalue()
+
+
+def test_paying_after_the_time_ran_out_or_twice_is_409(placed, api_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    order, client, _coupon = placed
+    url = f"/api/v1/store/orders/{order.order_no}/pay/"
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    late = client.post(url, {"channel": "sandbox"}, format="json")
+
+    assert late.status_code == 409 and late.json()["error"]["code"] == "invalid_state"
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() + timedelta(minutes=5))
+    number = _start(client, order)["transaction_no"]
+    sandbox_post(api_client, notify_body(number, "100.00"))
+    again = client.post(url, {"channel": "sandbox"}, format="json")
+    assert again.status_code == 409

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """The storefront order API: preview, place (Idempotency-Key), list and detail own orders."""
 
 from __future__ import annotations
@@ -8,7 +9,13 @@ from dispatch.models import Stock
 from mall.core import guard
 from mall.core.guard import Verdict
 from orders.models import Order
-from tests.orders.checkout_support import SHANGHAI, buyer, on_shelf_sku  # noqa: F401
+from tests.orders.checkout_support import (  # noqa: F401 - fixtures
+    SHANGHAI,
+    buyer,
+    give_coupon,
+    give_points,
+    on_shelf_sku,
+)
 
 URL = "/api/v1/store/orders/"
 
@@ -156,4 +163,34 @@ def test_staff_tokens_cannot_place_orders(on_shelf_sku, staff_client, superuser)
     item = on_shelf_sku(5)
     answer = staff_client(superuser).post(URL, _body(item), format="json")
     assert answer.status_code in (401, 403)
+    assert not Order.objects.exists()
+
+
+def test_a_coupon_below_its_threshold_is_409_coupon_not_usable_naming_the_coupon(
+    buyer, on_shelf_sku, member_client, give_coupon
+):
+    item = on_shelf_sku(5, price="30.00")
+    member = buyer()
+    coupon = give_coupon(member, amount="10.00", threshold="100.00")
+
+    answer = member_client(member).post(
+        URL + "preview/", _body(item, coupon_id=coupon.pk), format="json"
+    )
+
+    assert answer.status_code == 409
+    error = answer.json()["error"]
+    assert error["code"] == "coupon_not_usable" and "coupon_id" in error["fields"]
+
+
+def test_more_points_than_the_cap_is_a_400_naming_the_points(
+    buyer, on_shelf_sku, member_client, give_points
+):
+    item = on_shelf_sku(5, price="30.00")
+    member = give_points(buyer(), 100_000)
+
+    answer = member_client(member).post(URL, _body(item, points=5000), format="json")
+
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "points_cap_exceeded" and "points" in error["fields"]
     assert not Order.objects.exists()

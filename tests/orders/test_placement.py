@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from checkout_support are parameters here
 """Placing an order writes the order, its lines, the stock lock, the coupon, the points
 and the unpaid clock in one transaction — or nothing at all."""
 
@@ -77,6 +78,7 @@ def test_placing_reserves_the_stock_locks_the_coupon_spends_the_points_and_start
     )
     assert line.product_title == item.product.title and line.weight_grams == 800
     assert line.allows_no_reason_return is True
+    assert (line.coupon_discount_amount, line.points_deduction_amount) == (D("15.00"), D("20.00"))
 
     assert _stock(item, warehouses) == (10, 2)
     assert Allocation.objects.get(order_no=order.order_no).status == Allocation.Status.ALLOCATED
@@ -267,6 +269,6 @@ def test_the_preview_prices_and_plans_without_reserving(buyer, on_shelf_sku, war
         }
     ]
     assert preview["promised_delivery_date"] is not None
-    assert [step["code"] for step in preview["steps"]][0] == "goods"
+    assert preview["steps"][0]["code"] == "goods"
     assert _stock(item, warehouses) == (5, 0)
     assert not Order.objects.exists()
