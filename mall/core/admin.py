@@ -368,6 +368,11 @@ class ScopedModelAdmin(DeclaredLookupsOnlyMixin, UnfoldModelAdmin):
         if selector is None:
             return scope_queryset(request.user, super().get_queryset(request))
         queryset = selector(actor=request.user)
+        # Django's changelist ignores ``list_select_related`` when the queryset already
+        # has a select_related (every selector does): add it here, or each row of a
+        # column across a relation costs a query.
+        if isinstance(self.list_select_related, (list, tuple)) and self.list_select_related:
+            queryset = queryset.select_related(*self.list_select_related)
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
 

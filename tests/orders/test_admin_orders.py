@@ -254,3 +254,25 @@ def test_regional_ops_can_filter_orders_by_any_channel_by_name(make_channel, adm
         == 200
     )
     assert client.get(reverse("admin:orders_order_changelist"), {"channel": "x"}).status_code == 200
+
+
+def test_the_order_changelist_costs_the_same_queries_for_one_row_or_many(
+    make_order, make_member, stocked_sku, admin_client_for, django_assert_max_num_queries
+):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    boss = get_user_model().objects.create_superuser("boss-n1", password="x-Strong-2026")
+    client = admin_client_for(boss)
+    sku = stocked_sku(50)
+    make_order(make_member(), [(sku, 1)], status="pending_payment")
+    client.get(reverse("admin:orders_order_changelist"))  # warm caches (filters, sessions)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("admin:orders_order_changelist")).status_code == 200
+    for _n in range(5):
+        make_order(make_member(), [(sku, 1)], status="pending_payment")
+    with CaptureQueriesContext(connection) as six:
+        assert client.get(reverse("admin:orders_order_changelist")).status_code == 200
+    assert len(six) == len(one)
