@@ -267,6 +267,14 @@ def _grants(actor, warehouses, stdout) -> None:
         )
 
 
+def stock_new_demo_skus(*, stdout) -> None:
+    """Bring demo stock in for SKUs created after this demo ran (another app's demo
+    products), so seeding again adds nothing."""
+    actor = system_actor()
+    with transaction.atomic():
+        _stock(actor, _warehouses(actor), stdout)
+
+
 def seed(*, stdout) -> None:
     actor = system_actor()
     with transaction.atomic():

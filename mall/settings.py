@@ -317,6 +317,9 @@ SPECTACULAR_SETTINGS = {
         "CategoryChangeKindEnum": "catalog.models.CategoryChangeRequest.Kind",
         "MemberStatusEnum": "members.models.Member.Status",
         "ShipmentStatusEnum": "dispatch.models.Shipment.Status",
+        "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
+        "AfterSaleKindEnum": "orders.models.AfterSale.Kind",
+        "ChannelLedgerKindEnum": "orders.models.ChannelLedgerEntry.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -177,7 +177,7 @@ VIRTUAL_PRODUCTS = [
 ]
 
 
-def _virtual_products(staff) -> None:
+def _virtual_products(staff, stdout) -> None:
     """Two virtual products on shelf (card codes are issued when their orders ship)."""
     from catalog.demo import demo_product_on_shelf
 
@@ -196,6 +196,9 @@ def _virtual_products(staff) -> None:
             spec=spec,
             virtual=True,
         )
+    from dispatch.demo import stock_new_demo_skus
+
+    stock_new_demo_skus(stdout=stdout)  # every demo SKU has stock (a card pool here)
 
 
 def _skus():
@@ -432,7 +435,7 @@ def seed(*, stdout) -> None:
     with transaction.atomic():
         channels = _channels(staff["admin"])
         _calendar(staff["admin"])
-        _virtual_products(staff)
+        _virtual_products(staff, stdout)
     if Order.objects.filter(buyer_note=DEMO_NOTE).count() >= DEMO_ORDER_COUNT:
         return
     physical, virtual = _skus()

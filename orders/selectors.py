@@ -213,9 +213,15 @@ def review_get(*, actor, pk, lock: bool = False) -> Review:
 
 
 def product_reviews_public(*, actor, product_id: int) -> QuerySet[Review]:
-    """Shown reviews of one product for the storefront (public: ``actor`` may be anyone)."""
+    """Shown reviews of one product for the storefront (public: ``actor`` may be anyone).
+
+    A product id that is not a database id (too large, not a number) has none.
+    """
+    number = parse_pk(product_id)
+    if number is None:
+        return Review.objects.none()
     return (
-        Review.objects.filter(product_id=product_id, status=Review.Status.SHOWN)
+        Review.objects.filter(product_id=number, status=Review.Status.SHOWN)
         .prefetch_related("images")
         .order_by("-id")
     )

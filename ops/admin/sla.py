@@ -120,7 +120,7 @@ class SlaClockAdmin(ReadOnlyModelAdmin):
     actions = ["extend"]
     inlines = [SlaClockExtensionInline]
     readonly_fields = (
-        "kind",
+        "kind_label",
         "subject_type",
         "subject_id",
         "subject_label",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from unfold.decorators import display
@@ -108,12 +109,23 @@ class SalesChannelAdmin(ServiceModelAdmin):
         "kind",
         "storefront_user_id",
         "balance_amount",
-        "redeem_domain",
+        "redeem_link",
         "operator_name",
         status_display("status", CHANNEL_STATUS_COLOURS),
     ]
     list_filter = ["kind", "status"]
     search_fields = ["^name", "^redeem_domain", "^storefront_user_id"]
+
+    @admin.display(description=_("redeem domain"), ordering="redeem_domain")
+    def redeem_link(self, obj):
+        """The redemption site as a link (customers redeem virtual goods there)."""
+        if not obj.redeem_domain:
+            return "—"
+        return format_html(
+            '<a href="https://{0}/" target="_blank" rel="noopener noreferrer">https://{0}/</a>',
+            obj.redeem_domain,
+        )
+
     search_help_text = _("Search by channel name, redeem domain or storefront user id.")
     ordering = ["code"]
     fields = [

@@ -92,15 +92,33 @@ def _operators():
     return get_user_model().objects.filter(is_staff=True, is_active=True)
 
 
+MAX_ID = 2**31 - 1
+
+
+class OperatorField(serializers.IntegerField):
+    """An active staff member's id (bounded like every number the API takes)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_internal_value(self, data):
+        number = super().to_internal_value(data)
+        user = _operators().filter(pk=number).first()
+        if user is None:
+            raise serializers.ValidationError(_("Choose an active staff member."))
+        return user
+
+    def to_representation(self, value):
+        return getattr(value, "pk", value)
+
+
 class ChannelCreateInput(serializers.Serializer):
     code = serializers.CharField(max_length=30)
     name = serializers.CharField(max_length=80)
     kind = serializers.ChoiceField(choices=SalesChannel.Kind.choices)
     storefront_user_id = serializers.CharField(max_length=80, required=False, allow_blank=True)
     redeem_domain = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    operator = serializers.PrimaryKeyRelatedField(
-        queryset=_operators(), required=False, allow_null=True
-    )
+    operator = OperatorField(required=False, allow_null=True)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
@@ -109,9 +127,7 @@ class ChannelUpdateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SalesChannel.Kind.choices, required=False)
     storefront_user_id = serializers.CharField(max_length=80, required=False, allow_blank=True)
     redeem_domain = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    operator = serializers.PrimaryKeyRelatedField(
-        queryset=_operators(), required=False, allow_null=True
-    )
+    operator = OperatorField(required=False, allow_null=True)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 

@@ -218,7 +218,7 @@ class ProductReviewListView(GenericAPIView):
             actor=None, product_id=self.kwargs["pk"]
         ).select_related("member", "line")
 
-    @extend_schema(tags=TAGS, auth=[])
+    @extend_schema(tags=TAGS, auth=[], responses=PublicProductReviewSerializer(many=True))
     def get(self, request, pk: int):
         """Shown reviews, newest first; reviewers masked, no member ids."""
         page = self.paginate_queryset(self.get_queryset())

@@ -64,6 +64,12 @@ def _review_link(review: Review) -> str:
 
 
 @transaction.atomic
+def _points_reference(review: Review) -> str:
+    """The points ledger's reference of a review: its order number and SKU (readable on
+    the member's points page, unique per reviewed line)."""
+    return f"{review.order.order_no}/{review.line.sku_code}"
+
+
 def review_create(
     *, actor, order: Order, line: OrderLine, rating: int, text: str = "", images=()
 ) -> Review:
@@ -136,7 +142,10 @@ def review_create(
     )
     if granted:  # the same eligibility for review points (items ≥ 20 yuan, not virtual)
         points_earn_for_activity(
-            actor=actor, member=actor, reason=PointsReason.REVIEW, reference=f"review:{review.pk}"
+            actor=actor,
+            member=actor,
+            reason=PointsReason.REVIEW,
+            reference=_points_reference(review),
         )
     if rating <= NEGATIVE_MAX_RATING:
         sla_clock_start(kind=NEGATIVE_CLOCK, subject=review, actor=actor, region=order.region_id)
@@ -242,7 +251,7 @@ def review_delete(*, actor, review: Review, reason: str = "") -> Review:
     member = review.member
     growth_rollback_review(actor=actor, member=member, review_id=review.pk)
     earned = PointsEntry.objects.filter(
-        member=member, reason=PointsReason.REVIEW, reference=f"review:{review.pk}"
+        member=member, reason=PointsReason.REVIEW, reference=_points_reference(review)
     ).first()
     if earned is not None and earned.points > 0:
         spendable = sum(
@@ -256,9 +265,9 @@ def review_delete(*, actor, review: Review, reason: str = "") -> Review:
                 actor=actor,
                 member=member,
                 reason=PointsReason.ADJUSTMENT,
-                reference=f"review-delete:{review.pk}",
+                reference=f"{_points_reference(review)}/DEL",
                 points=points,
-                note=f"review:{review.pk}",
+                note=str(_("Review deleted")),
             )
     sla_clock_stop(kind=NEGATIVE_CLOCK, subject=review, actor=actor, outcome="cancelled")
     notifications_resolve(actor=actor, subject=review, kinds=[NEGATIVE_KIND])
