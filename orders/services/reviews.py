@@ -63,13 +63,13 @@ def _review_link(review: Review) -> str:
     return f"/admin/orders/review/{review.pk}/change/"
 
 
-@transaction.atomic
 def _points_reference(review: Review) -> str:
     """The points ledger's reference of a review: its order number and SKU (readable on
     the member's points page, unique per reviewed line)."""
     return f"{review.order.order_no}/{review.line.sku_code}"
 
 
+@transaction.atomic
 def review_create(
     *, actor, order: Order, line: OrderLine, rating: int, text: str = "", images=()
 ) -> Review:

@@ -62,18 +62,26 @@ def east_ops(actor):
     return user
 
 
-def _refresh(order) -> None:
-    """Re-read ``order`` once the live server's request has let go of the SQLite table."""
+def _refresh(order, until: str | None = None) -> None:
+    """Re-read ``order`` once the live server's request is done with it.
+
+    The page can show the words we wait for before the button's POST has committed
+    (the tab bar also reads 待发货), so wait for the status itself (``until``), up to
+    10 s; on SQLite also past "database table is locked" while the server finishes.
+    """
     import time
 
     from django.db import OperationalError
 
-    for _attempt in range(50):
+    for _attempt in range(100):
         try:
             order.refresh_from_db()
-            return
-        except OperationalError:  # "database table is locked" while the server finishes
+        except OperationalError:
             time.sleep(0.1)
+            continue
+        if until is None or order.status == until:
+            return
+        time.sleep(0.1)
     order.refresh_from_db()
 
 
@@ -123,7 +131,7 @@ def test_an_east_ops_user_approves_and_ships_an_order_and_reads_its_timeline(
     ).last.click()
     expect(page.locator("body")).to_contain_text("待发货")  # the approved status
     page.wait_for_load_state("networkidle")
-    _refresh(order)
+    _refresh(order, until=Order.Status.APPROVED)
     assert order.status == Order.Status.APPROVED
     shoot(page, "order-ops-04-approved")
 
@@ -136,7 +144,7 @@ def test_an_east_ops_user_approves_and_ships_an_order_and_reads_its_timeline(
     ).last.click()
     expect(page.locator("body")).to_contain_text("订单已发货")  # the timeline
     page.wait_for_load_state("networkidle")
-    _refresh(order)
+    _refresh(order, until=Order.Status.SHIPPED)
     assert order.status == Order.Status.SHIPPED
 
     # The timeline names each step, the reviewer by name, statuses by label.
