@@ -328,7 +328,7 @@ def _measure_admin(args, clients, order_ids, order_no, channel_id) -> dict:
         "tab frozen": "/admin/orders/order/?tab=frozen",
         "tab after-sales open": "/admin/orders/order/?tab=after_sale",
         "status + channel filter": (
-            f"/admin/orders/order/?status__exact=cancelled&channel__id__exact={channel_id}"
+            f"/admin/orders/order/?status__exact=cancelled&channel={channel_id}"
         ),
         "search by order number": f"/admin/orders/order/?q={order_no}",
     }
