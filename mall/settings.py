@@ -402,6 +402,23 @@ PII_LOOKUP_KEY = os.environ.get("PII_LOOKUP_KEY", "")
 PAYMENT_SANDBOX_SECRET = os.environ.get(
     "PAYMENT_SANDBOX_SECRET", "sandbox-secret" if (DEMO_MODE or DEBUG or not SECURE) else ""
 )
+# Payment channels (docs/PAYMENTS_MERCHANT_SETUP.md): a JSON file of
+# {"wechat": {...}, "alipay": {...}, "unionpay": {...}} with key and certificate paths;
+# a channel is offered only when configured. The sandbox channel exists only while
+# PAYMENT_SANDBOX_SECRET is set (demo, development, tests — never by default in
+# production); the member balance channel unless PAYMENT_BALANCE_ENABLED=0.
+PAYMENT_GATEWAYS: dict = {}
+if os.environ.get("PAYMENT_GATEWAYS_FILE"):
+    import json as _json
+
+    with open(os.environ["PAYMENT_GATEWAYS_FILE"], encoding="utf-8") as _file:
+        PAYMENT_GATEWAYS = _json.load(_file)
+if PAYMENT_SANDBOX_SECRET:
+    PAYMENT_GATEWAYS.setdefault("sandbox", {"secret": PAYMENT_SANDBOX_SECRET})
+if env_bool("PAYMENT_BALANCE_ENABLED", True):
+    PAYMENT_GATEWAYS.setdefault("balance", {})
+# Public base URL the channels call back (https://mall.example.com); empty: the request's.
+PAYMENT_NOTIFY_BASE_URL = os.environ.get("PAYMENT_NOTIFY_BASE_URL", "").rstrip("/")
 STAFF_TOKEN_TTL_HOURS = env_int("STAFF_TOKEN_TTL_HOURS", 12)
 # Key of the HMAC that stores staff API tokens (mall.core.services); empty: derived from
 # SECRET_KEY. Changing either invalidates every staff token (docs/SECURITY.md).

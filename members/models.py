@@ -137,6 +137,9 @@ class Member(models.Model):
     )
     growth = models.IntegerField(_("growth"), default=0)
     points_balance = models.IntegerField(_("points balance"), default=0)
+    balance_amount = models.DecimalField(
+        _("stored balance"), max_digits=14, decimal_places=2, default=0
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
@@ -178,6 +181,7 @@ class Member(models.Model):
             ("manage_member_status", _("Can freeze and unfreeze members")),
             ("adjust_member_points", _("Can adjust members' points")),
             ("adjust_member_growth", _("Can adjust members' growth (and so their level)")),
+            ("adjust_member_balance", _("Can adjust members' stored balance")),
             (
                 "receive_security_alerts",
                 _("Receives security alerts about member data (phone-search bursts)"),
@@ -188,6 +192,9 @@ class Member(models.Model):
                 condition=Q(points_balance__gte=0), name="members_member_points_non_negative"
             ),
             models.CheckConstraint(condition=Q(growth__gte=0), name="members_member_growth_gte_0"),
+            models.CheckConstraint(
+                condition=Q(balance_amount__gte=0), name="members_member_balance_non_negative"
+            ),
             models.UniqueConstraint(
                 fields=["channel", "external_id_hash"],
                 condition=Q(external_id_hash__isnull=False),
@@ -690,3 +697,42 @@ class BirthdayBenefit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.audit_label} {self.year}"
+
+
+class BalanceEntry(models.Model):
+    """One change of a member's stored balance (储值); unique per (kind, reference).
+
+    ``Member.balance_amount`` always equals the sum of a member's entries (written
+    together by ``members.services.balance``; ``balance_verify`` checks it).
+    """
+
+    class Kind(models.TextChoices):
+        RECHARGE = "recharge", _("recharge")
+        PAY = "pay", _("payment")
+        REFUND = "refund", _("refund")
+        ADJUSTMENT = "adjustment", _("adjustment")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="balance_entries"
+    )
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=64)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=14, decimal_places=2)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("balance entry")
+        verbose_name_plural = _("balance ledger")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference"], name="members_balance_kind_ref"),
+            models.CheckConstraint(condition=~Q(amount=0), name="members_balance_entry_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="members_balance_after_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.audit_label} {self.kind} {self.amount}"

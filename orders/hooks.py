@@ -4,6 +4,17 @@
   after a shipment moves to delivered, arguments ``actor``, ``shipment``): the order
   becomes ``delivered`` once every shipment of it is
   (``orders.services.shipping.order_shipment_delivered``).
+
+Hooks orders offers to the apps above it:
+
+* ``orders.refund_submit`` (called by ``after_sale_refund_execute`` inside its
+  transaction, after the refund is booked on the order and its lines; arguments
+  ``actor``, ``order`` (locked), ``after_sale`` (locked), ``amount`` (Decimal > 0)).
+  The first provider answers ``"pending"`` (sent to the channel: the provider calls
+  ``after_sale_refund_settle`` once the channel confirms), ``"succeeded"`` (the money
+  is back already) or ``"offline"`` (the order was not paid through a channel of ours:
+  settled as recorded). Raising an ``ApplicationError`` rolls the execution back.
+  The payments app provides it.
 """
 
 from __future__ import annotations

@@ -48,6 +48,8 @@ ACTION_LABELS = {
     "after_sale.cancel": _("After-sales cancelled"),
     "after_sale.receive": _("Returned goods received"),
     "after_sale.refund": _("After-sales refund executed"),
+    "after_sale.refund_submit": _("Refund sent to the payment channel"),
+    "after_sale.refund_submitted": _("Refund sent to the payment channel"),
     "after_sale.complete": _("After-sales completed"),
     "after_sale.refund_wait": _("After-sales refund waiting for execution"),
     "after_sale.return_wait": _("Waiting for the returned goods"),

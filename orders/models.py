@@ -714,6 +714,9 @@ class AfterSale(TimeStampedModel):
     dispute_plan = models.CharField(_("dispute plan"), max_length=500, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     received_at = models.DateTimeField(_("goods received at"), null=True, blank=True)
+    refund_submitted_at = models.DateTimeField(
+        _("refund sent to the payment channel at"), null=True, blank=True
+    )
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     return_waybill_no = models.CharField(_("return waybill number"), max_length=64, blank=True)

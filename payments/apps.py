@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = _("Payments and reconciliation")
+
+    def ready(self) -> None:
+        from mall.core.scoping import declare_scope
+
+        from . import models as m
+        from . import parameters  # noqa: F401 - registers the system parameters
+        from .services import transitions  # noqa: F401 - registers the status tables
+
+        # Money rows are scoped like their order: by the order's sales region. A balance
+        # recharge has no region and is read by finance with scope "all".
+        declare_scope(m.PaymentTransaction, region="region")
+        declare_scope(m.Refund, region="region")
+        declare_scope(m.CallbackRecord, region="region")
+        declare_scope(m.PaymentAnomaly, region="region")
+        # Settlements and channel health are per channel for the whole mall: function
+        # permission only (finance and tech).
+        declare_scope(m.Settlement, unscoped=True)
+        declare_scope(m.ChannelCall, unscoped=True)
+        declare_scope(m.ChannelHealth, unscoped=True)
+        # orders.refund_submit (orders' refunds execute here)
+        from . import hooks  # noqa: F401

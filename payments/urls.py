@@ -1,1 +1,5 @@
-urlpatterns: list = []
+"""URLs of the payments app: storefront pay endpoint, callbacks, finance endpoints."""
+
+from .apis import store
+
+urlpatterns: list = [*store.urlpatterns]

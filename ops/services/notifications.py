@@ -190,3 +190,56 @@ def notifications_mark_all_read(*, actor) -> int:
     return StaffNotification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def staff_notify_holders(
+    *,
+    actor,
+    permission: str,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str = "",
+    subject=None,
+) -> int:
+    """:func:`staff_notify` every active staff member holding ``permission`` (directly,
+    by a role, or as superuser) — and, when ``subject`` is a scoped row, only those
+    whose data scope includes it (a regional clerk never hears of another region's
+    money). The one way to address "whoever handles this"."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    from mall.core.scoping import scope_queryset
+
+    app_label, _dot, codename = permission.partition(".")
+    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    users = (
+        get_user_model()
+        .objects.filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=granted)
+            | Q(groups__permissions__in=granted),
+            is_active=True,
+            is_staff=True,
+        )
+        .distinct()
+    )
+    recipients = list(users)
+    if subject is not None and getattr(subject, "pk", None) is not None:
+        model = type(subject)
+        recipients = [
+            user
+            for user in recipients
+            if scope_queryset(user, model.objects.filter(pk=subject.pk)).exists()
+        ]
+    return staff_notify(
+        actor=actor,
+        recipients=recipients,
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+        dedupe_key=dedupe_key,
+        subject=subject,
+    )

@@ -1,4 +1,4 @@
-"""Storefront order endpoints (member bearer tokens) and the sandbox payment callback.
+"""Storefront order endpoints (member bearer tokens).
 
 Thin: validate the body, call one service or selector with ``actor=`` the member,
 render. Members see only their own orders (another member's order is a 404).
@@ -7,10 +7,11 @@ render. Members see only their own orders (another member's order is a 404).
 ``POST api/v1/store/orders/preview/``                    price + dispatch plan
 ``GET|POST api/v1/store/orders/`` (POST: Idempotency-Key) own orders / place
 ``GET api/v1/store/orders/{order_no}/``                  one own order, with timeline
-``POST api/v1/store/orders/{order_no}/pay/`` (Idem.-Key) start paying (sandbox)
 ``POST api/v1/store/orders/{order_no}/cancel/``          cancel by stage
-``POST api/v1/payments/notify/sandbox/``                 sandbox channel callback
 =======================================================  ==============================
+
+Paying (``…/pay/``) and the channels' callbacks are served by the payments app
+(``payments/apis/store.py``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mall.core.actors import system_actor
 from mall.core.context import client_ip_from_meta
 from mall.core.idempotency import idempotent
 from mall.core.pagination import DefaultCursorPagination
@@ -32,23 +31,17 @@ from members.permissions import IsMember
 
 from .. import selectors
 from ..services.cancellation import order_cancel
-from ..services.payment import order_pay_start, payment_notify_sandbox
 from ..services.placement import order_place, order_preview
 from .store_serializers import (
     CancelInput,
-    NotifyAnswerSerializer,
-    PayInput,
-    PayStartSerializer,
     PlacedOrderSerializer,
     PlaceOrderInput,
     PreviewSerializer,
-    SandboxNotifyInput,
     StoreOrderDetailSerializer,
     StoreOrderSerializer,
 )
 
 DEVICE_HEADER = "X-Device-Id"
-SIGNATURE_HEADER = "X-Sandbox-Signature"
 
 
 class MemberView:
@@ -136,20 +129,6 @@ class OrderDetailView(MemberView, APIView):
         return Response(_detail(request, order))
 
 
-class OrderPayView(MemberView, APIView):
-    @extend_schema(request=PayInput, responses=PayStartSerializer, tags=["storefront"])
-    @idempotent
-    def post(self, request, order_no: str):
-        """Start paying (Idempotency-Key): the sandbox channel until payments lands."""
-        serializer = PayInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = selectors.order_get(actor=request.user, order_no=order_no)
-        answer = order_pay_start(
-            actor=request.user, order=order, channel=serializer.validated_data["channel"]
-        )
-        return Response(answer)
-
-
 class OrderCancelView(MemberView, APIView):
     @extend_schema(request=CancelInput, responses=StoreOrderDetailSerializer, tags=["storefront"])
     def post(self, request, order_no: str):
@@ -163,39 +142,13 @@ class OrderCancelView(MemberView, APIView):
         return Response(_detail(request, order))
 
 
-class SandboxNotifyView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        auth=[],
-        request=SandboxNotifyInput,
-        responses={200: NotifyAnswerSerializer},
-        tags=["payments"],
-    )
-    def post(self, request):
-        """The sandbox channel's payment notification (HMAC-SHA256 signed raw body)."""
-        answer = payment_notify_sandbox(
-            actor=system_actor(),
-            body=request.body,
-            signature=request.headers.get(SIGNATURE_HEADER, ""),
-        )
-        return Response(answer)
-
-
 urlpatterns = [
     path("api/v1/store/orders/preview/", OrderPreviewView.as_view(), name="store-order-preview"),
     path("api/v1/store/orders/", OrderListCreateView.as_view(), name="store-orders"),
     path("api/v1/store/orders/<str:order_no>/", OrderDetailView.as_view(), name="store-order"),
-    path("api/v1/store/orders/<str:order_no>/pay/", OrderPayView.as_view(), name="store-order-pay"),
     path(
         "api/v1/store/orders/<str:order_no>/cancel/",
         OrderCancelView.as_view(),
         name="store-order-cancel",
-    ),
-    path(
-        "api/v1/payments/notify/sandbox/",
-        SandboxNotifyView.as_view(),
-        name="payments-notify-sandbox",
     ),
 ]

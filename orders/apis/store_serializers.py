@@ -55,30 +55,8 @@ class PlaceOrderInput(serializers.Serializer):
         return attrs
 
 
-class PayInput(serializers.Serializer):
-    channel = serializers.CharField(
-        max_length=20,
-        default="sandbox",
-        help_text="sandbox | wechat | alipay | unionpay | balance (only sandbox until payments)",
-    )
-
-
 class CancelInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-
-
-class SandboxNotifyInput(serializers.Serializer):
-    """Documentation of the sandbox notification body (verified from the raw body)."""
-
-    transaction_no = serializers.CharField()
-    channel_trade_no = serializers.CharField()
-    amount = serializers.CharField(help_text='e.g. "299.00"')
-    status = serializers.CharField(help_text="SUCCESS | FAILED")
-    paid_at = serializers.DateTimeField(required=False)
-    nonce = serializers.CharField(required=False)
-
-
-# --- answers --------------------------------------------------------------------------
 
 
 class StoreOrderStepSerializer(serializers.Serializer):
@@ -142,17 +120,6 @@ class PreviewSerializer(serializers.Serializer):
     warehouses = StorePlannedShipmentSerializer(many=True)
     promised_delivery_date = serializers.DateField(allow_null=True)
     channel = serializers.CharField()
-
-
-class PayStartSerializer(serializers.Serializer):
-    transaction_no = serializers.CharField()
-    channel = serializers.CharField()
-    amount = serializers.CharField()
-    pay_params = serializers.DictField()
-
-
-class NotifyAnswerSerializer(serializers.Serializer):
-    code = serializers.CharField()
 
 
 class StoreOrderLineSerializer(serializers.ModelSerializer):

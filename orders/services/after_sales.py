@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from mall.core.actors import is_system_actor, system_actor
 from mall.core.audit import audit
 from mall.core.guard import guard_or_raise, review_opened
+from mall.core.hooks import providers
 from mall.core.money import split_amount, to_money
 from mall.core.scoping import scope_queryset
 from mall.core.transitions import state_machine
@@ -760,17 +761,27 @@ def _void_codes(actor, rows: list[AfterSaleLine]) -> int:
     return voided
 
 
+REFUND_SUBMIT_HOOK = "orders.refund_submit"
+
+
 @transaction.atomic
 def after_sale_refund_execute(*, actor, after_sale: AfterSale) -> AfterSale:
     """Execute the refund of a case in ``refunding`` (finance, ``orders.refund_aftersale``).
 
-    Until the payments app lands (issue 13) this records the refund as executed:
-    ``approved − refunded`` goes onto the order and its lines (conditional updates —
+    Books ``approved − refunded`` onto the order and its lines (conditional updates —
     never above what was paid, also when two people press at once: the second finds
-    the case completed, 409). Refused while the order is frozen. Takes back the
-    purchase growth and points of the refunded part, voids unredeemed virtual codes,
-    stops the ``refund.execute`` clock and completes the case; an order shipped or
-    later and now wholly refunded is closed.
+    the case sent or completed, 409), then hands the money to the payments app through
+    the ``orders.refund_submit`` hook (``orders/hooks.py``):
+
+    * ``"pending"`` — sent to the channel: the case stays ``refunding`` (marked
+      ``refund_submitted_at``) until payments reports success through
+      :func:`after_sale_refund_settle`;
+    * ``"succeeded"`` (the money is back already: member balance) or ``"offline"`` (the
+      order was not paid through our channels: a marketplace order, refunded there) —
+      settled now.
+
+    Without a provider (payments not installed) the refund is settled now. Refused
+    while the order is frozen.
     """
     _require(actor, perms.REFUND_AFTER_SALE)
     from ..selectors import after_sale_get
@@ -781,6 +792,10 @@ def after_sale_refund_execute(*, actor, after_sale: AfterSale) -> AfterSale:
     case = _locked_case(actor, current)
     if case.status != A.REFUNDING:
         raise OrderStateConflict(_("Only a refund waiting for execution can be executed."))
+    if case.refund_submitted_at is not None:
+        raise OrderStateConflict(
+            _("The refund was sent already; it completes when the payment channel confirms.")
+        )
     if order.is_frozen:
         raise OrderFrozen()
     amount = case.approved_amount - case.refunded_amount
@@ -807,6 +822,55 @@ def after_sale_refund_execute(*, actor, after_sale: AfterSale) -> AfterSale:
                     % {"sku": row.order_line.sku_code}
                 )
     order.refresh_from_db(fields=["refunded_amount", "paid_amount", "status"])
+    outcome = "offline"
+    submit = providers(REFUND_SUBMIT_HOOK)
+    if amount > 0 and submit:
+        outcome = submit[0](actor=actor, order=order, after_sale=case, amount=amount)
+    if outcome == "pending":
+        case.refund_submitted_at = now
+        case.handler = case.handler or actor
+        case.save(update_fields=["refund_submitted_at", "handler", "updated_at"])
+        after_sale_event_record(
+            actor=actor,
+            after_sale=case,
+            type="refund_submitted",
+            data={"amount": f"{amount:.2f}"},
+        )
+        audit(
+            actor=actor,
+            action="after_sale.refund_submit",
+            target=case,
+            after={"order_no": order.order_no, "amount": f"{amount:.2f}"},
+        )
+        return case
+    _refund_settle(actor, order, case, amount, rows, now)
+    return case
+
+
+@transaction.atomic
+def after_sale_refund_settle(*, actor, after_sale: AfterSale) -> AfterSale:
+    """The payment channel confirmed the refund of a case sent by
+    :func:`after_sale_refund_execute` (the payments app calls this; ``actor`` is the
+    system actor or the person who retried it). Completes the case; idempotent (a
+    completed case is returned unchanged). 409 for a case never sent."""
+    _require(actor, perms.REFUND_AFTER_SALE)
+    order = Order.objects.select_for_update().get(pk=after_sale.order_id)
+    case = AfterSale.objects.select_for_update().get(pk=after_sale.pk)
+    if case.status == A.COMPLETED:
+        return case
+    if case.status != A.REFUNDING or case.refund_submitted_at is None:
+        raise OrderStateConflict(_("This refund was not sent to a payment channel."))
+    amount = case.approved_amount - case.refunded_amount
+    rows = list(case.lines.select_related("order_line").order_by("id"))
+    order.refresh_from_db(fields=["refunded_amount", "paid_amount", "status"])
+    _refund_settle(actor, order, case, amount, rows, timezone.now())
+    return case
+
+
+def _refund_settle(
+    actor, order: Order, case: AfterSale, amount: Decimal, rows: list[AfterSaleLine], now
+) -> None:
+    """The money is back: complete the case and undo what the refunded part earned."""
     after_sale_event_record(
         actor=actor, after_sale=case, type="refund", data={"amount": f"{amount:.2f}"}
     )
@@ -862,7 +926,6 @@ def after_sale_refund_execute(*, actor, after_sale: AfterSale) -> AfterSale:
             reason=_("Fully refunded (%(no)s)") % {"no": case.case_no},
             closed_at=now,
         )
-    return case
 
 
 # --- member cancels -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ops.models import AuditEntry, SlaClock, SystemParameter
 from orders.models import AfterSale, Order
 from orders.services.cancellation import order_cancel
 from orders.services.placement import order_place
+from payments.models import PaymentTransaction
 from tests.orders.checkout_support import (  # noqa: F401 - fixtures
     SHANGHAI,
     buyer,
@@ -64,11 +65,12 @@ def test_starting_a_payment_answers_a_transaction_number_and_again_the_same(plac
     assert first["amount"] == "100.00"
     assert first["pay_params"]["notify_url"] == "/api/v1/payments/notify/sandbox/"
     assert again["transaction_no"] == first["transaction_no"]
-    order.refresh_from_db()
-    assert (order.payment_no, order.payment_channel) == (first["transaction_no"], "sandbox")
+    txn = PaymentTransaction.objects.get(transaction_no=first["transaction_no"])
+    assert (txn.order_id, txn.channel, txn.status) == (order.pk, "sandbox", "unpaid")
+    assert txn.total_amount == D("100.00")
 
 
-def test_other_channels_wait_for_the_payments_module_and_others_orders_are_404(
+def test_channels_not_configured_are_unavailable_and_others_orders_are_404(
     placed, buyer, member_client
 ):
     order, client, _coupon = placed

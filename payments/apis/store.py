@@ -1,0 +1,136 @@
+"""The storefront's pay endpoint and the channels' callbacks (no auth; verified).
+
+=========================================================  ============================
+``POST api/v1/store/orders/{order_no}/pay/`` (Idem.-Key)   start paying (member token)
+``POST api/v1/payments/notify/{channel}/``                 a channel's payment notice
+``POST api/v1/payments/notify/{channel}/refund/``          a channel's refund notice
+=========================================================  ============================
+
+The callbacks answer in the channel's own form (``Gateway.notify_answer``): WeChat Pay
+v3 JSON ``{"code": "SUCCESS"}`` / ``{"code": "FAIL", "message"}``, Alipay plain
+``success`` / ``fail``, the sandbox per ../shared/API.md.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mall.core.actors import system_actor
+from mall.core.context import client_ip_from_meta
+from mall.core.exceptions import NotFound
+from mall.core.idempotency import idempotent
+from members.authentication import MemberTokenAuthentication
+from members.permissions import IsMember
+
+from ..gateways import GATEWAY_CLASSES
+from ..models import Channel, Scene
+from ..services.transactions import payment_notify
+
+
+class PayInput(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.SANDBOX)
+    scene = serializers.ChoiceField(choices=Scene.choices, default=Scene.JSAPI)
+    payer_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="The payer's openid (WeChat JSAPI / mini-program), when the channel needs it",
+    )
+
+
+class PayStartSerializer(serializers.Serializer):
+    transaction_no = serializers.CharField()
+    channel = serializers.CharField()
+    amount = serializers.CharField()
+    status = serializers.CharField()
+    pay_params = serializers.DictField()
+
+
+class SandboxNotifyInput(serializers.Serializer):
+    """Documentation of the sandbox notification body (verified from the raw body)."""
+
+    transaction_no = serializers.CharField()
+    channel_trade_no = serializers.CharField()
+    amount = serializers.CharField(help_text='e.g. "299.00"')
+    status = serializers.CharField(help_text="SUCCESS | FAILED")
+    paid_at = serializers.DateTimeField(required=False)
+    nonce = serializers.CharField(required=False)
+
+
+class NotifyAnswerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+
+
+class OrderPayView(APIView):
+    authentication_classes = [MemberTokenAuthentication]
+    permission_classes = [IsMember]
+
+    @extend_schema(request=PayInput, responses=PayStartSerializer, tags=["storefront"])
+    @idempotent
+    def post(self, request, order_no: str):
+        """Start paying one of the member's orders (Idempotency-Key)."""
+        from orders.selectors import order_get
+
+        from ..services.transactions import payment_start
+
+        serializer = PayInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = order_get(actor=request.user, order_no=order_no)
+        answer = payment_start(
+            actor=request.user,
+            order=order,
+            channel=data["channel"],
+            scene=data["scene"],
+            payer_id=data["payer_id"],
+        )
+        return Response(answer)
+
+
+def _channel_or_404(channel: str) -> str:
+    if channel not in GATEWAY_CLASSES:
+        raise NotFound()
+    return channel
+
+
+CHANNEL_PARAM = OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=list(GATEWAY_CLASSES))
+
+
+class NotifyView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        auth=[],
+        parameters=[CHANNEL_PARAM],
+        request=SandboxNotifyInput,
+        responses={200: NotifyAnswerSerializer},
+        tags=["payments"],
+    )
+    def post(self, request, channel: str):
+        """A channel's payment notification, verified with the channel's keys."""
+        answer = payment_notify(
+            actor=system_actor(),
+            channel=_channel_or_404(channel),
+            headers=request.headers,
+            body=request.body,
+            remote_ip=client_ip_from_meta(request.META),
+        )
+        return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+urlpatterns = [
+    path("api/v1/store/orders/<str:order_no>/pay/", OrderPayView.as_view(), name="store-order-pay"),
+    path(
+        "api/v1/payments/notify/<str:channel>/",
+        NotifyView.as_view(),
+        name="payments-notify",
+    ),
+]

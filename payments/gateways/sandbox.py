@@ -1,0 +1,139 @@
+"""The sandbox channel (demo and tests): HMAC-SHA256 signed JSON, per ../shared/API.md.
+
+Notification body ``{"transaction_no", "channel_trade_no", "amount", "status":
+"SUCCESS" | "FAILED", "paid_at", "nonce"}``, header ``X-Sandbox-Signature`` = hex
+HMAC-SHA256 of the raw body with ``PAYMENT_SANDBOX_SECRET``. The sandbox has no
+server: a query answers "not paid" (the demo pays through the "pay now" page or
+``manage.py sandbox_pay``), closing always works, a refund succeeds at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from mall.core.money import to_money
+
+from .base import (
+    FAILED,
+    NOTPAY,
+    REFUND_SUCCESS,
+    SUCCESS,
+    ChannelError,
+    Gateway,
+    InvalidNotification,
+    InvalidSignature,
+    Notice,
+    NotifyAnswer,
+    PaymentRequest,
+    RefundRequest,
+    RefundResult,
+)
+
+SIGNATURE_HEADER = "X-Sandbox-Signature"
+
+
+def sandbox_sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class SandboxGateway(Gateway):
+    channel = "sandbox"
+    scenes = ("jsapi", "app", "h5", "native", "mini_program")
+
+    @property
+    def secret(self) -> str:
+        return str(self.config.get("secret") or "")
+
+    def create_payment(self, request: PaymentRequest) -> dict:
+        return {
+            "sandbox": True,
+            "pay_page": f"/payments/sandbox/pay/{request.transaction_no}/",
+            "notify_url": request.notify_url,
+            "sign_type": "HMAC-SHA256",
+            "expires_at": request.expires_at.isoformat() if request.expires_at else None,
+        }
+
+    def parse_notify(self, *, headers: Mapping[str, str], body: bytes) -> Notice:
+        signature = headers.get(SIGNATURE_HEADER) or ""
+        if not self.secret or not isinstance(signature, str) or not signature:
+            raise InvalidSignature()
+        if not hmac.compare_digest(sandbox_sign(self.secret, body), signature.strip().lower()):
+            raise InvalidSignature()
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidNotification(_("The body is not JSON.")) from None
+        if not isinstance(data, dict):
+            raise InvalidNotification(_("The body is not a JSON object."))
+        problems: dict[str, list[str]] = {}
+        for name in ("transaction_no", "channel_trade_no"):
+            value = data.get(name)
+            if not isinstance(value, str) or not value.strip() or len(value) > 64:
+                problems[name] = [_("This field is required.")]
+        amount = None
+        try:
+            raw = data.get("amount")
+            if isinstance(raw, bool) or not isinstance(raw, str | int):
+                raise InvalidOperation
+            amount = Decimal(str(raw))
+            if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            problems["amount"] = [_("Give the amount as a string with two decimals.")]
+        if data.get("status") not in ("SUCCESS", "FAILED"):
+            problems["status"] = [_("SUCCESS or FAILED.")]
+        paid_at = None
+        if data.get("paid_at") not in (None, ""):
+            if isinstance(data["paid_at"], str):
+                paid_at = parse_datetime(data["paid_at"])
+            if paid_at is None or timezone.is_naive(paid_at):
+                problems["paid_at"] = [_("Give a time with time zone.")]
+        if problems:
+            raise InvalidNotification(fields=problems)
+        return Notice(
+            transaction_no=data["transaction_no"].strip(),
+            channel_trade_no=data["channel_trade_no"].strip(),
+            status=SUCCESS if data["status"] == "SUCCESS" else FAILED,
+            amount=to_money(amount),
+            paid_at=paid_at,
+            payer=str(data.get("payer") or "")[:64],
+            raw={k: v for k, v in data.items() if k != "payer"},
+        )
+
+    def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
+        if ok:
+            return NotifyAnswer(200, json.dumps({"code": "SUCCESS"}).encode())
+        body = {"error": {"code": code or "invalid_notification", "message": message}}
+        return NotifyAnswer(400, json.dumps(body, ensure_ascii=False).encode())
+
+    def query_payment(self, *, transaction_no: str) -> Notice:
+        return Notice(transaction_no=transaction_no, status=NOTPAY)
+
+    def close_payment(self, *, transaction_no: str) -> None:
+        return None
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        if self.config.get("fail_refunds"):  # tests and the demo's failing refund
+            raise ChannelError(channel_code="SANDBOX_REFUND_FAILED")
+        return RefundResult(
+            refund_no=request.refund_no,
+            status=REFUND_SUCCESS,
+            channel_refund_no=f"SBXR{secrets.token_hex(8).upper()}",
+            amount=request.amount,
+            succeeded_at=timezone.now(),
+        )
+
+    def query_refund(self, *, refund_no: str, transaction_no: str) -> RefundResult:
+        return RefundResult(refund_no=refund_no, status=REFUND_SUCCESS)
+
+    def parse_refund_notify(self, *, headers: Mapping[str, str], body: bytes) -> RefundResult:
+        raise InvalidNotification(_("The sandbox sends no refund notifications."))

@@ -1,0 +1,34 @@
+"""Chinese labels of the codes payments writes (collected by ``mall.core.labels``).
+
+Audit actions, staff notification kinds and scheduled tasks. Each part of the app
+keeps its labels in its own section below (helpers add to their section only).
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    # --- transactions and callbacks ---
+    "payment.start": _("Payment started"),
+    "payment.paid": _("Payment received"),
+    "payment.close": _("Payment closed"),
+    "payment.failed": _("Payment failed"),
+    "payment.anomaly": _("Payment anomaly recorded"),
+    # --- refunds and balance ---
+    "payment.refund_create": _("Refund created"),
+    # --- settlement, health, finance screens ---
+}
+
+NOTIFICATION_KINDS = {
+    # --- transactions and callbacks ---
+    "payments.anomaly": _("Payment anomaly"),
+    # --- refunds and balance ---
+    # --- settlement, health, finance screens ---
+}
+
+TASK_LABELS = {
+    # --- transactions and callbacks ---
+    "payments: query unpaid transactions": _("Query unpaid payments"),
+    "payments.query_due": _("Query unpaid payments"),
+    # --- refunds and balance ---
+    # --- settlement, health, finance screens ---
+}
