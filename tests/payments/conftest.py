@@ -1,4 +1,4 @@
-# ruff: noqa: F401, F403 - fixtures re-used from the orders tests
+# ruff: noqa: F403 - fixtures re-used from the orders tests
 """Fixtures of the payments tests: the orders tests' catalog, stock, members and orders."""
 
 from tests.orders.conftest import *
