@@ -320,6 +320,9 @@ SPECTACULAR_SETTINGS = {
         "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
         "AfterSaleKindEnum": "orders.models.AfterSale.Kind",
         "ChannelLedgerKindEnum": "orders.models.ChannelLedgerEntry.Kind",
+        "MemberChannelEnum": "members.models.Member.Channel",
+        "PaymentChannelEnum": "payments.models.Channel",
+        "PaymentSceneEnum": "payments.models.Scene",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
