@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from mall.core.actors import system_actor
+from mall.core.hooks import providers
 
 from . import permissions as perms
 from .models import AfterSale, Order, OrderEvent, PromotionPeriod, SalesChannel
@@ -232,6 +233,9 @@ def _reviewer(order: Order, staff):
     return staff["admin"]
 
 
+DEMO_PAY_HOOK = "orders.demo_pay"
+
+
 def _advance(order: Order, target: str, staff, rng: random.Random) -> Order:
     """Walk ``order`` (just placed) through the services to ``target``."""
     from .services.cancellation import order_cancel
@@ -244,13 +248,18 @@ def _advance(order: Order, target: str, staff, rng: random.Random) -> Order:
         return order
     if target == "cancelled_unpaid":
         return order_cancel(actor=order.member, order=order, reason="不想要了")
-    order = order_mark_paid(
-        actor=system,
-        order=order,
-        amount=order.total_amount,
-        payment_no=f"PT-DEMO-{order.order_no}",
-        channel="sandbox",
-    )
+    payers = providers(DEMO_PAY_HOOK)
+    if payers:  # the payments app pays through a channel's real path (signed callback)
+        payers[0](order=order, rng=rng)
+        order.refresh_from_db()
+    else:
+        order = order_mark_paid(
+            actor=system,
+            order=order,
+            amount=order.total_amount,
+            payment_no=f"PT-DEMO-{order.order_no}",
+            channel="sandbox",
+        )
     if target == "cancelled_paid":
         return order_cancel(actor=order.member, order=order, reason="拍错了，重新下单")
     if target == "pending_review":

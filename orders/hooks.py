@@ -15,6 +15,9 @@ Hooks orders offers to the apps above it:
   is back already) or ``"offline"`` (the order was not paid through a channel of ours:
   settled as recorded). Raising an ``ApplicationError`` rolls the execution back.
   The payments app provides it.
+* ``orders.demo_pay`` (``orders/demo.py`` only, arguments ``order`` (unpaid), ``rng``):
+  pay a demo order through a payment channel's real path. Without a provider the demo
+  records the payment directly (``order_mark_paid``). The payments demo provides it.
 """
 
 from __future__ import annotations

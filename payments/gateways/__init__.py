@@ -21,6 +21,17 @@ GATEWAY_CLASSES = {
 }
 
 
+NOTIFY_PATH = "/api/v1/payments/notify/{channel}/"
+REFUND_NOTIFY_PATH = "/api/v1/payments/notify/{channel}/refund/"
+
+
+def notify_url(channel: str, *, refund: bool = False) -> str:
+    """The URL the channel calls back: ``PAYMENT_NOTIFY_BASE_URL`` + our path (a relative
+    path while the base is not set — real channels refuse it; the sandbox does not care)."""
+    path = (REFUND_NOTIFY_PATH if refund else NOTIFY_PATH).format(channel=channel)
+    return f"{settings.PAYMENT_NOTIFY_BASE_URL}{path}"
+
+
 def available_channels() -> list[str]:
     """The channels configured on this installation, in the order of GATEWAY_CLASSES."""
     configured = getattr(settings, "PAYMENT_GATEWAYS", {}) or {}

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,7 +49,7 @@ from ..exceptions import (
     InvalidSignature,
     UnknownTransaction,
 )
-from ..gateways import get_gateway
+from ..gateways import get_gateway, notify_url
 from ..gateways.base import CLOSED, FAILED, NOTPAY, SUCCESS, Notice, NotifyAnswer, PaymentRequest
 from ..models import CallbackRecord, Channel, PaymentAnomaly, PaymentTransaction, Scene
 from ..parameters import QUERY_AFTER_MINUTES, fee_rate_key
@@ -58,8 +57,6 @@ from ..parameters import QUERY_AFTER_MINUTES, fee_rate_key
 logger = logging.getLogger(__name__)
 
 T = PaymentTransaction.Status
-NOTIFY_PATH = "/api/v1/payments/notify/{channel}/"
-REFUND_NOTIFY_PATH = "/api/v1/payments/notify/{channel}/refund/"
 # Signature headers kept on a callback record (never cookies or anything personal).
 KEPT_HEADERS = (
     "Wechatpay-Signature",
@@ -70,12 +67,6 @@ KEPT_HEADERS = (
     "X-Sandbox-Signature",
     "Content-Type",
 )
-
-
-def notify_url(channel: str, *, refund: bool = False) -> str:
-    """The URL the channel calls back (``PAYMENT_NOTIFY_BASE_URL`` + our path)."""
-    path = (REFUND_NOTIFY_PATH if refund else NOTIFY_PATH).format(channel=channel)
-    return f"{settings.PAYMENT_NOTIFY_BASE_URL}{path}"
 
 
 def _new_number(prefix: str) -> str:
@@ -239,14 +230,13 @@ def payment_notify(
     is answered with the channel's failure (401/400) and changes nothing but the record.
     """
     gateway = get_gateway(channel)
-    record = CallbackRecord(
+    record = CallbackRecord.objects.create(
         channel=channel,
         kind=CallbackRecord.Kind.PAYMENT,
         remote_ip=remote_ip or None,
         headers=_kept_headers(headers),
+        body=body.decode("utf-8", errors="replace")[:20000],
     )
-    record.body = body.decode("utf-8", errors="replace")[:20000]
-    record.save()
     try:
         notice = gateway.parse_notify(headers=headers, body=body)
     except (InvalidSignature, InvalidNotification) as error:
