@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from wechat_fake are parameters here
 """The WeChat Pay v3 adapter against a local fake WeChat Pay server (tests/payments/wechat_fake.py).
 
 Signing of our requests, verification of the answers and notifications (signature,
@@ -33,32 +34,20 @@ from payments.gateways.base import (
     RefundRequest,
 )
 from payments.gateways.wechat import WechatPayGateway, from_fen, to_fen
-from tests.payments.wechat_fake import (
+from tests.payments.wechat_fake import (  # noqa: F401 - fixtures
     APPID,
-    FakeWechatPay,
-    Keys,
+    fake,
     new_key,
     new_serial,
     private_pem,
     public_pem,
     self_signed_cert,
+    wechat_keys,
 )
 
 D = Decimal
 NOTIFY_URL = "https://mall.example.com/api/v1/payments/notify/wechat/"
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
-
-
-@pytest.fixture(scope="session")
-def wechat_keys() -> Keys:
-    return Keys.generate()
-
-
-@pytest.fixture
-def fake(wechat_keys):
-    server = FakeWechatPay(wechat_keys).start()
-    yield server
-    server.stop()
 
 
 class Calls:

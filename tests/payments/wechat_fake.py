@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -156,7 +157,9 @@ class FakeWechatPay:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -533,3 +536,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self._serve("POST")
+
+
+# --- fixtures (imported by the test modules) ----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def wechat_keys() -> Keys:
+    """The merchant's and the platform's keys, generated once per session."""
+    return Keys.generate()
+
+
+@pytest.fixture
+def fake(wechat_keys):
+    """A running fake WeChat Pay server with no trades yet."""
+    server = FakeWechatPay(wechat_keys).start()
+    yield server
+    server.stop()
