@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 import urllib.error
@@ -70,6 +71,8 @@ from .base import (
     RefundRequest,
     RefundResult,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.mch.weixin.qq.com"
 AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
@@ -145,7 +148,10 @@ def _pem(value: str) -> bytes:
 def _public_key(pem: bytes) -> rsa.RSAPublicKey:
     """A platform certificate (``BEGIN CERTIFICATE``) or WeChat Pay public key."""
     if b"BEGIN CERTIFICATE" in pem:
-        key = x509.load_pem_x509_certificate(pem).public_key()
+        cert = x509.load_pem_x509_certificate(pem)
+        if cert.not_valid_after_utc < timezone.now():
+            raise ValueError("the certificate has expired")
+        key = cert.public_key()
     else:
         key = serialization.load_pem_public_key(pem)
     if not isinstance(key, rsa.RSAPublicKey):
@@ -243,7 +249,8 @@ class WechatPayGateway(Gateway):
         for serial, value in dict(self.config.get("platform_certs") or {}).items():
             try:
                 keys[str(serial).strip().upper()] = _public_key(_pem(value))
-            except (OSError, ValueError, TypeError):
+            except (OSError, ValueError, TypeError) as error:
+                logger.warning("WeChat Pay platform certificate %s not used: %s", serial, error)
                 continue
         return keys
 
@@ -280,7 +287,9 @@ class WechatPayGateway(Gateway):
         signature = _header(headers, "Wechatpay-Signature")
         kind = _header(headers, "Wechatpay-Signature-Type")
         key = self._platform_keys.get(serial) if serial else None
-        if key is None or not nonce or not signature or not timestamp.isdigit():
+        if key is None or not nonce or not signature:
+            return False
+        if not (timestamp.isascii() and timestamp.isdigit()):
             return False
         if kind and kind != AUTH_SCHEMA:
             return False
@@ -417,7 +426,8 @@ class WechatPayGateway(Gateway):
             "amount": {"total": to_fen(request.amount), "currency": "CNY"},
         }
         if not request.notify_url.startswith(("https://", "http://")):
-            raise ChannelUnavailable(_("PAYMENT_NOTIFY_BASE_URL is not set: WeChat Pay needs it."))
+            logger.error("WeChat Pay needs PAYMENT_NOTIFY_BASE_URL (an https URL) to be set")
+            raise ChannelUnavailable(_("WeChat Pay is not set up completely on this installation."))
         if request.expires_at is not None:
             payload["time_expire"] = request.expires_at.astimezone(CHINA).isoformat(
                 timespec="seconds"
@@ -430,8 +440,10 @@ class WechatPayGateway(Gateway):
                 )
             payload["payer"] = {"openid": request.payer_id}
         if scene == "h5":
+            if not request.client_ip:  # WeChat checks it against the payer's own address
+                raise InvalidPaymentInput(_("WeChat H5 payment needs the payer's IP address."))
             payload["scene_info"] = {
-                "payer_client_ip": request.client_ip or "127.0.0.1",
+                "payer_client_ip": request.client_ip,
                 "h5_info": {"type": "Wap"},
             }
         elif request.client_ip:

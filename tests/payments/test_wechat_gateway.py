@@ -28,6 +28,7 @@ from payments.gateways.base import (
     REFUND_SUCCESS,
     SUCCESS,
     ChannelError,
+    ChannelUnavailable,
     InvalidNotification,
     InvalidSignature,
     PaymentRequest,
@@ -201,6 +202,31 @@ def test_h5_answers_the_h5_url_and_sends_the_client_ip(fake, gateway):
         "h5_url": "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id="
         + fake.trades["PT2026112800000005"]["prepay_id"]
     }
+
+
+def test_h5_without_the_payers_ip_is_refused_before_asking(fake, gateway):
+    request = PaymentRequest(
+        **{**_request("PT2026112800000013", scene="h5").__dict__, "client_ip": ""}
+    )
+
+    with pytest.raises(InvalidPaymentInput):
+        gateway().create_payment(request)
+
+    assert fake.requests == []
+
+
+def test_without_a_public_notify_url_wechat_is_not_asked(fake, gateway):
+    request = PaymentRequest(
+        **{
+            **_request("PT2026112800000014").__dict__,
+            "notify_url": "/api/v1/payments/notify/wechat/",
+        }
+    )
+
+    with pytest.raises(ChannelUnavailable) as raised:
+        gateway().create_payment(request)
+
+    assert raised.value.status_code == 400 and fake.requests == []
 
 
 def test_native_answers_the_code_url(fake, gateway):
@@ -447,6 +473,24 @@ def test_several_platform_certificates_are_trusted_at_once(fake, gateway, wechat
     assert public_key_only.parse_notify(headers=new[1], body=new[0]).status == SUCCESS
     with pytest.raises(InvalidSignature):
         public_key_only.parse_notify(headers=old[1], body=old[0])
+
+
+def test_an_expired_platform_certificate_is_not_trusted(fake, gateway):
+    old_platform, serial = new_key(), new_serial()
+    expired = gateway(platform_certs={serial: self_signed_cert(old_platform, serial, days=-1)})
+    number = _paid(fake, gateway)
+    body, headers = fake.notification(
+        fake.transaction(number), sign_key=old_platform, serial=serial
+    )
+
+    with pytest.raises(InvalidSignature):
+        expired.parse_notify(headers=headers, body=body)
+
+
+@pytest.mark.parametrize("stamp", ["１７００００００００", "¹²³", "-1", "1e9", ""])
+def test_a_timestamp_that_is_not_ascii_digits_is_refused_not_a_crash(fake, gateway, stamp):
+    body, headers = fake.notification(fake.transaction(_paid(fake, gateway)))
+    _refused(gateway, body, headers | {"Wechatpay-Timestamp": stamp})
 
 
 def test_a_discount_is_the_total_less_what_the_payer_paid(fake, gateway):

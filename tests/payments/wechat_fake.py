@@ -57,8 +57,9 @@ def public_pem(key: rsa.RSAPrivateKey) -> str:
     )
 
 
-def self_signed_cert(key: rsa.RSAPrivateKey, serial_hex: str) -> str:
-    """A self-signed x509 certificate of ``key`` whose serial is ``serial_hex``."""
+def self_signed_cert(key: rsa.RSAPrivateKey, serial_hex: str, *, days: int = 365) -> str:
+    """A self-signed x509 certificate of ``key`` whose serial is ``serial_hex``, valid
+    ``days`` from now (negative: expired)."""
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com Root CA (test)"),
@@ -72,8 +73,8 @@ def self_signed_cert(key: rsa.RSAPrivateKey, serial_hex: str) -> str:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(int(serial_hex, 16))
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
+        .not_valid_before(now - dt.timedelta(days=max(1, -days + 1)))
+        .not_valid_after(now + dt.timedelta(days=days))
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
