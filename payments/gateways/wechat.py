@@ -387,8 +387,9 @@ class WechatPayGateway(Gateway):
                 message = str(detail.get("message") or "")[:200]
             except (UnicodeDecodeError, ValueError, AttributeError):
                 pass
+            # WeChat's own words go to the log, not to the customer.
+            logger.warning("WeChat Pay refused %s %s: %s %s", method, parsed.path, code, message)
             raise ChannelError(
-                message or None,
                 channel_code=code or f"HTTP_{error.code}",
                 retryable=error.code >= 500 or error.code == 429 or code in RETRYABLE_CODES,
             ) from None
