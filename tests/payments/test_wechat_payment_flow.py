@@ -242,3 +242,41 @@ def test_the_query_fallback_applies_a_payment_whose_notification_never_came(
     assert order.status == Order.Status.PENDING_REVIEW
     assert PaymentTransaction.objects.get(transaction_no=other_number).status == "cancelled"
     assert wechat.trades[other_number]["trade_state"] == "CLOSED"
+
+
+@pytest.mark.parametrize(
+    ("body", "signed"),
+    [(b"", False), (b"{}", False), (b"\xff\xfe not utf-8", True), (b"[]", True), (b"{}", True)],
+)
+def test_bad_bodies_are_a_4xx_in_wechats_form_never_a_500(wechat, api_client, body, signed, db):
+    headers = wechat.signed_headers(body) if signed else {}
+
+    answer = wechat.post(api_client, NOTIFY, body, headers)
+
+    assert answer.status_code == (400 if signed else 401)
+    assert answer.json()["code"] == "FAIL"
+    assert CallbackRecord.objects.get().outcome == "rejected"
+
+
+def test_a_verified_notification_of_a_transaction_we_do_not_have_is_an_anomaly(
+    wechat, api_client, db
+):
+    resource = {
+        "appid": wechat.appid,
+        "mchid": wechat.mch_id,
+        "out_trade_no": "PT2026112800009999",
+        "transaction_id": "4200000000202611280000000001",
+        "trade_state": "SUCCESS",
+        "success_time": "2026-11-28T10:00:00+08:00",
+        "payer": {"openid": OPENID},
+        "amount": {"total": 100, "payer_total": 100, "currency": "CNY"},
+    }
+
+    answer = wechat.post(api_client, NOTIFY, *wechat.notification(resource))
+
+    assert (answer.status_code, answer.json()["code"]) == (400, "FAIL")
+    anomaly = PaymentAnomaly.objects.get(kind="unknown_transaction")
+    assert (anomaly.reference_no, anomaly.reported_amount) == (
+        "PT2026112800009999",
+        Decimal("1.00"),
+    )
