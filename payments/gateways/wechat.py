@@ -137,6 +137,11 @@ def from_fen(value: Any) -> Decimal:
     return Decimal(value).scaleb(-2).quantize(CENT)
 
 
+def _cut(text: str, size: int) -> str:
+    """``text`` cut to at most ``size`` UTF-8 bytes, never inside a character."""
+    return text.encode()[:size].decode("utf-8", errors="ignore")
+
+
 def _pem(value: str) -> bytes:
     """PEM text, or the path of a file holding it."""
     text = str(value or "").strip()
@@ -421,7 +426,7 @@ class WechatPayGateway(Gateway):
         payload: dict[str, Any] = {
             "appid": appid,
             "mchid": self.mch_id,
-            "description": str(request.description or request.transaction_no)[:127],
+            "description": _cut(str(request.description or request.transaction_no), 127),
             "out_trade_no": request.transaction_no,
             "notify_url": request.notify_url,
             "amount": {"total": to_fen(request.amount), "currency": "CNY"},

@@ -144,6 +144,17 @@ def test_jsapi_answers_pay_parameters_signed_with_the_merchant_key(fake, gateway
     )
 
 
+def test_a_long_chinese_description_is_cut_to_127_bytes_on_a_character_boundary(fake, gateway):
+    request = PaymentRequest(
+        **{**_request("PT2026112800000015").__dict__, "description": "商" * 60}
+    )
+
+    gateway().create_payment(request)
+
+    sent = fake.requests[-1]["body"]["description"]
+    assert sent == "商" * 42 and len(sent.encode()) == 126
+
+
 def test_mini_program_uses_its_own_app_id_when_configured(fake, gateway, wechat_keys):
     params = gateway(mini_program_appid="wxminiprogram0001").create_payment(
         _request("PT2026112800000002", scene="mini_program")
