@@ -308,6 +308,9 @@ class AlipayGateway(Gateway):
         elif str(node.get("code")) == "10000":
             # A success must be signed; Alipay leaves only some gateway errors unsigned.
             raise ChannelError(channel_code="ALIPAY_UNSIGNED", retryable=False)
+        else:
+            # An unsigned error is never taken as a fact (e.g. "no such trade").
+            raise self._refused(node)
         return node
 
     @staticmethod
@@ -342,6 +345,11 @@ class AlipayGateway(Gateway):
         if request.expires_at is not None:
             biz["time_expire"] = request.expires_at.astimezone(SHANGHAI).strftime(TIME_FORMAT)
         scene = request.scene
+        if scene in ("app", "h5"):
+            try:
+                self.private_key  # noqa: B018 - a key that cannot be read: the channel is down
+            except (ValueError, OSError) as error:
+                raise ChannelError(channel_code="ALIPAY_CONFIG", retryable=False) from error
         if scene == "app":
             biz["product_code"] = "QUICK_MSECURITY_PAY"
             params = self._signed_params("alipay.trade.app.pay", biz, notify_url=request.notify_url)

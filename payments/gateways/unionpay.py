@@ -336,10 +336,14 @@ class UnionPayGateway(Gateway):
         fields = self._consume_fields(request, "08")
         if self.config.get("front_url"):
             fields["frontUrl"] = str(self.config["front_url"])
+        try:
+            signed = self._signed(fields)
+        except (ValueError, OSError) as error:  # a key or certificate that cannot be read
+            raise ChannelError(channel_code="UNIONPAY_CONFIG", retryable=False) from error
         return {
             "action": f"{self.gateway_url}/gateway/api/frontTransReq.do",
             "method": "POST",
-            "fields": self._signed(fields),
+            "fields": signed,
         }
 
     # --- notifications -------------------------------------------------------------------
@@ -372,10 +376,13 @@ class UnionPayGateway(Gateway):
     def _notice(fields: Mapping[str, str], code: str | None) -> Notice:
         number = str(fields.get("orderId") or "")
         amount = yuan(fields.get("txnAmt"))
-        if not number or len(number) > 64 or amount is None:
-            raise InvalidNotification(
-                fields={"orderId": [_("This field is required.")], "txnAmt": [_("In fen.")]}
-            )
+        problems: dict[str, list[str]] = {}
+        if not number or len(number) > 64:
+            problems["orderId"] = [_("This field is required.")]
+        if amount is None:
+            problems["txnAmt"] = [_("In fen.")]
+        if problems:
+            raise InvalidNotification(fields=problems)
         if code in PAID_CODES:
             status = SUCCESS
         elif code in PENDING_CODES:

@@ -197,12 +197,19 @@ def test_a_signed_amount_other_than_due_is_an_anomaly_and_not_paid(placed, fake,
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"", b"not a form %zz", b"a=1&a=2", b"\xff\xfe=1"],
+    ("body", "status"),
+    [(b"", 401), (b"not a form %zz", 400), (b"a=1&a=2", 400), (b"\xff\xfe=1", 400)],
 )
-def test_a_body_that_is_not_a_form_is_400(alipay, api_client, body, db):
+def test_a_body_that_is_not_a_form_is_refused(alipay, api_client, body, status, db):
     answer = _notify(api_client, body)
-    assert answer.status_code in (400, 401) and answer.content == b"fail"
+    assert (answer.status_code, answer.content) == (status, b"fail")
+
+
+def test_an_unreadable_key_is_a_channel_error_not_a_crash(fake):
+    gateway = AlipayGateway(fake.config(private_key="not a key"))
+    with pytest.raises(ChannelError) as broken:
+        gateway.create_payment(_request(scene="app"))
+    assert broken.value.channel_code == "ALIPAY_CONFIG"
 
 
 def test_a_signed_notification_without_a_trade_status_is_400(alipay, fake, api_client, db):
