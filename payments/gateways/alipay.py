@@ -20,8 +20,12 @@ scene         Alipay method                 pay parameters answered
 app           ``alipay.trade.app.pay``      ``order_string`` (signed; the app SDK sends it)
 h5            ``alipay.trade.wap.pay``      ``pay_url`` (GET; the phone browser opens it)
 native        ``alipay.trade.precreate``    ``qr_code`` (asked from the server; shown as QR)
-jsapi         ``alipay.trade.create``       ``trade_no`` (inside Alipay: ``tradePay``); needs
-mini_program  ``alipay.trade.create``       the payer's ``buyer_id`` as ``payer_id``
+jsapi         ``alipay.trade.create``       ``trade_no`` (inside Alipay: ``tradePay``) when
+                                            the payer's ``buyer_id`` is given as
+                                            ``payer_id``; without it ``wap.pay``'s ``pay_url``
+                                            (the storefront's default scene is jsapi)
+mini_program  ``alipay.trade.create``       ``trade_no`` (``my.tradePay``); ``payer_id``
+                                            (the buyer id) required
 ============  ===========================  ===============================================
 
 ``alipay.trade.page.pay`` (the desktop cashier page) is not used: our scenes have no
@@ -354,7 +358,7 @@ class AlipayGateway(Gateway):
             biz["product_code"] = "QUICK_MSECURITY_PAY"
             params = self._signed_params("alipay.trade.app.pay", biz, notify_url=request.notify_url)
             return {"order_string": urllib.parse.urlencode(params), "sign_type": "RSA2"}
-        if scene == "h5":
+        if scene == "h5" or (scene == "jsapi" and not request.payer_id):
             biz["product_code"] = "QUICK_WAP_WAY"
             params = self._signed_params("alipay.trade.wap.pay", biz, notify_url=request.notify_url)
             url = self.gateway_url

@@ -23,7 +23,7 @@ Amounts are in fen (``txnAmt``). UnionPay identifies an order by ``orderId`` +
 =========================  ===================================================
 what                       how
 =========================  ===================================================
-h5 (mobile web)            ``frontTransReq.do`` fields, signed: the client posts
+h5 / jsapi (web)           ``frontTransReq.do`` fields, signed: the client posts
                            them as a form to ``action`` (channelType 08)
 app                        ``appTransReq.do`` → ``tn`` for the UnionPay app SDK
 query                      ``queryTrans.do``: respCode 00 + origRespCode 00 paid
@@ -167,7 +167,9 @@ def _text(config: Mapping[str, Any], name: str) -> bytes:
 
 class UnionPayGateway(Gateway):
     channel = "unionpay"
-    scenes = ("h5", "app")
+    # jsapi (a web page in an app's browser, the storefront's default) gets the same
+    # front form as h5: UnionPay's cashier runs in any browser.
+    scenes = ("h5", "jsapi", "app")
 
     # --- configuration -------------------------------------------------------------------
 

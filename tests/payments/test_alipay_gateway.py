@@ -277,14 +277,18 @@ def test_app_and_h5_parameters_are_signed_by_our_key(alipay, fake):
     assert fake.requests == []  # neither asks the server
 
 
-def test_jsapi_needs_the_buyer_id_and_creates_the_trade(alipay, fake):
+def test_jsapi_and_mini_program_create_the_trade_for_the_buyer(alipay, fake):
     from payments.exceptions import InvalidPaymentInput
 
     with pytest.raises(InvalidPaymentInput):
-        alipay.create_payment(_request(scene="jsapi"))
-    answer = alipay.create_payment(_request(scene="mini_program", payer_id="2088102177846880"))
+        alipay.create_payment(_request(scene="mini_program"))
+    no_buyer = alipay.create_payment(_request(scene="jsapi"))
+    assert fake.requests == [] and "method=alipay.trade.wap.pay" in no_buyer["pay_url"]
+
+    answer = alipay.create_payment(_request(scene="jsapi", payer_id="2088102177846880"))
     assert answer["trade_no"] == fake.trades["PT202611280000000001"]["trade_no"]
     assert fake.requests[-1]["method"] == "alipay.trade.create"
+    assert '"buyer_id":"2088102177846880"' in fake.requests[-1]["biz_content"]
 
 
 # --- the server's answers ---------------------------------------------------------------
@@ -444,10 +448,11 @@ def test_server_down_or_failing_is_a_channel_error_and_a_health_sample(fake, db)
 
 
 def test_starting_on_a_scene_needing_a_buyer_id_without_one_is_400(placed):
+    """The mini-program pays a trade created for its buyer: no buyer id, no payment."""
     order, client = placed
     answer = client.post(
         f"/api/v1/store/orders/{order.order_no}/pay/",
-        {"channel": "alipay", "scene": "jsapi"},
+        {"channel": "alipay", "scene": "mini_program"},
         format="json",
     )
     assert answer.status_code == 400

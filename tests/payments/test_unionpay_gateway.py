@@ -213,6 +213,16 @@ def _request(scene="app") -> PaymentRequest:
     )
 
 
+def test_the_default_scene_gets_the_same_front_form(placed, fake):
+    order, client = placed
+    answer = client.post(
+        f"/api/v1/store/orders/{order.order_no}/pay/", {"channel": "unionpay"}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    fields = answer.json()["pay_params"]["fields"]
+    assert fake.verifies_merchant(fields) and fields["channelType"] == "08"
+
+
 def test_app_payment_answers_a_tn(unionpay, fake):
     answer = unionpay.create_payment(_request("app"))
     assert answer["tn"] == f"TN{fake.orders[NUMBER]['queryId']}"
