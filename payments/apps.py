@@ -7,7 +7,13 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments and reconciliation")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from mall.core.scoping import declare_scope
+
+        from .checks import payment_channels_check
+
+        checks.register(payment_channels_check, checks.Tags.security, deploy=True)
 
         from . import models as m
         from . import parameters  # noqa: F401 - registers the system parameters

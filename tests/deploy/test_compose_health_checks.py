@@ -57,7 +57,6 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         DJANGO_CSRF_TRUSTED_ORIGINS="https://mall.example.com",
         PII_ENCRYPTION_KEYS="t1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         PII_LOOKUP_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        PAYMENT_SANDBOX_SECRET=secrets.token_urlsafe(32),
         # The health check asks the database for SELECT 1 only: a fresh SQLite file does.
         DATABASE_URL=f"sqlite:///{tmp_path / 'health.sqlite3'}",
         METRICS_REDIS_KEY=f"mall:test-metrics:deploy-{os.getpid()}",

@@ -45,7 +45,6 @@ def _production_env(**extra: str) -> dict[str, str]:
         PII_ENCRYPTION_KEYS=f"k1:{key}",
         PII_LOOKUP_KEY=key,
         AUDIT_HMAC_KEYS=f"a1:{key}",
-        PAYMENT_SANDBOX_SECRET="p" * 40,
         SMS_ACCESS_KEY_ID="LTAI-test",
         SMS_ACCESS_KEY_SECRET="s" * 30,
         SMS_SIGN_NAME="商城",
