@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -81,6 +82,8 @@ from .base import (
     RefundResult,
 )
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -98,6 +101,8 @@ RETRYABLE_CODES = {"20000"}
 RETRYABLE_SUB_CODES = {"ACQ.SYSTEM_ERROR", "ACQ.REASON_TRADE_BEEN_FREEZEN", "aop.ACQ.SYSTEM_ERROR"}
 # Refund fields: a notification carrying them reports a refund (partial or full).
 REFUND_FIELDS = ("out_biz_no", "refund_fee", "gmt_refund")
+# Charsets a notification may declare, and the codec its signed bytes are in.
+ALLOWED_CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "gb2312": "gbk"}
 
 
 # --- signing ------------------------------------------------------------------------------
@@ -322,8 +327,12 @@ class AlipayGateway(Gateway):
         code = str(node.get("code") or "")
         sub_code = str(node.get("sub_code") or "")
         retryable = code in RETRYABLE_CODES or sub_code in RETRYABLE_SUB_CODES
-        message = str(node.get("sub_msg") or node.get("msg") or "")[:200] or None
-        return ChannelError(message, channel_code=(sub_code or code)[:40], retryable=retryable)
+        # Alipay's own words go to the log, not to the customer (they may name our
+        # merchant configuration).
+        logger.warning(
+            "Alipay refused: %s %s %s", code, sub_code, str(node.get("sub_msg") or "")[:200]
+        )
+        return ChannelError(channel_code=(sub_code or code)[:40], retryable=retryable)
 
     def _ask(self, operation: str, method: str, biz: Mapping[str, Any], **kw) -> dict:
         """``_post`` through ``call`` (health); non-10000 answers become ChannelError
@@ -392,6 +401,10 @@ class AlipayGateway(Gateway):
             for key, value in urllib.parse.parse_qsl(ascii_text, keep_blank_values=True):
                 if key == "charset" and value.strip():
                     charset = value.strip().lower()
+            # Only the charsets Alipay sends: a codec such as unicode_escape or utf-7
+            # could smuggle text the signature check never sees the same way.
+            if charset not in ALLOWED_CHARSETS:
+                raise InvalidNotification(_("The body is not a form."))
             pairs = urllib.parse.parse_qsl(
                 body.decode("ascii"),
                 keep_blank_values=True,
@@ -412,12 +425,18 @@ class AlipayGateway(Gateway):
         if not self.alipay_public_keys:
             raise InvalidSignature()
         text = sign_content(data, exclude=("sign", "sign_type"))
-        if not rsa2_verify(self.alipay_public_keys, text, signature):
+        try:
+            # Alipay signs the bytes of the declared charset.
+            signed = text.encode(ALLOWED_CHARSETS[charset])
+        except UnicodeError:
+            raise InvalidNotification(_("The body is not a form.")) from None
+        if not rsa2_verify(self.alipay_public_keys, signed, signature):
             raise InvalidSignature()
+        # Another app or merchant: answered like any bad signature (tells nothing more).
         if data.get("app_id") != self.app_id or not self.app_id:
-            raise InvalidSignature(_("The notification is for another application."))
+            raise InvalidSignature()
         if data.get("seller_id") != self.seller_id or not self.seller_id:
-            raise InvalidSignature(_("The notification is for another merchant."))
+            raise InvalidSignature()
         return data
 
     def parse_notify(self, *, headers: Mapping[str, str], body: bytes) -> Notice:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import urllib.error
 import urllib.parse
@@ -83,6 +84,8 @@ from .base import (
     RefundRequest,
     RefundResult,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_GATEWAY_URL = "https://gateway.95516.com"
 DEFAULT_FILE_URL = "https://filedownload.95516.com/"
@@ -300,10 +303,12 @@ class UnionPayGateway(Gateway):
             answer = self._post(url, fields)
             code = answer["respCode"]
             if code != "00" and code not in accept:
+                # UnionPay's own words go to the log, not to the customer.
+                logger.warning(
+                    "UnionPay refused: %s %s", code, str(answer.get("respMsg") or "")[:200]
+                )
                 raise ChannelError(
-                    str(answer.get("respMsg") or "")[:200] or None,
-                    channel_code=f"UNIONPAY_{code}"[:40],
-                    retryable=code in PENDING_CODES,
+                    channel_code=f"UNIONPAY_{code}"[:40], retryable=code in PENDING_CODES
                 )
             return answer
 

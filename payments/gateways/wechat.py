@@ -88,7 +88,10 @@ TRADE_STATES = {
     "CLOSED": CLOSED,
     "REVOKED": CLOSED,
     "PAYERROR": FAILED,
-    "REFUND": SUCCESS,  # paid, then refunds began: it was paid (refunds are followed apart)
+    # Paid, then refunded at WeChat (e.g. from the merchant platform) before we heard of
+    # it: never mark such a trade paid (the goods would ship for money already returned);
+    # the query job closes it here and reconciliation shows the pair.
+    "REFUND": CLOSED,
 }
 REFUND_STATES = {
     "SUCCESS": REFUND_SUCCESS,
@@ -294,11 +297,11 @@ class WechatPayGateway(Gateway):
         key = self._platform_keys.get(serial) if serial else None
         if key is None or not nonce or not signature:
             return False
-        if not (timestamp.isascii() and timestamp.isdigit()):
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             return False
         if kind and kind != AUTH_SCHEMA:
             return False
-        if abs(time.time() - int(timestamp)) > self.window_seconds:
+        if abs(int(time.time()) - int(timestamp)) > self.window_seconds:
             return False
         try:
             raw = base64.b64decode(signature, validate=True)
@@ -350,7 +353,7 @@ class WechatPayGateway(Gateway):
         if resource.get("original_type") not in (None, "", original_type):
             raise InvalidNotification(_("This notification is of another kind."))
         if str(data.get("mchid") or "") != self.mch_id:
-            raise InvalidSignature(_("The notification names another merchant."))
+            raise InvalidSignature()  # another merchant: answered like any bad signature
         return data
 
     # --- transport ----------------------------------------------------------------------
@@ -392,6 +395,11 @@ class WechatPayGateway(Gateway):
                 message = str(detail.get("message") or "")[:200]
             except (UnicodeDecodeError, ValueError, AttributeError):
                 pass
+            if code and not self._verified(error.headers or {}, raw):
+                # WeChat signs its error answers too: an unsigned "ORDER_NOT_EXIST" (or
+                # any code) may come from anyone on the path — never act on it.
+                logger.warning("WeChat Pay error answer not verified: %s", code)
+                code = "UNVERIFIED_ERROR"
             # WeChat's own words go to the log, not to the customer.
             logger.warning("WeChat Pay refused %s %s: %s %s", method, parsed.path, code, message)
             raise ChannelError(
@@ -498,7 +506,7 @@ class WechatPayGateway(Gateway):
         if state is None:
             problems["trade_state"] = [_("Not a WeChat Pay trade state.")]
         if payment_notify and str(data.get("appid") or "") not in self._appids:
-            raise InvalidSignature(_("The notification names another app."))
+            raise InvalidSignature()  # another app: answered like any bad signature
         amount = discount = None
         money = data.get("amount") if isinstance(data.get("amount"), dict) else {}
         if money.get("total") is not None or state == SUCCESS:

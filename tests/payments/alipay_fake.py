@@ -10,14 +10,15 @@ Keys are generated here with ``cryptography``.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import urllib.parse
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from payments.gateways.alipay import rsa2_sign, rsa2_verify, sign_content
 
@@ -149,10 +150,15 @@ class FakeAlipay:
         return self.signed_form(fields, key=key)
 
     def signed_form(self, fields: dict, *, key=None) -> bytes:
+        """The form Alipay posts: signed over the bytes of its declared charset."""
         fields = {k: v for k, v in fields.items() if v is not None}
+        charset = "gbk" if str(fields.get("charset", "")).lower() in ("gbk", "gb2312") else "utf-8"
         text = sign_content(fields, exclude=("sign", "sign_type"))
-        fields["sign"] = rsa2_sign(key or self.alipay_key, text)
-        return urllib.parse.urlencode(fields).encode("ascii")
+        signature = (key or self.alipay_key).sign(
+            text.encode(charset), padding.PKCS1v15(), hashes.SHA256()
+        )
+        fields["sign"] = base64.b64encode(signature).decode("ascii")
+        return urllib.parse.urlencode(fields, encoding=charset).encode("ascii")
 
     # --- the server -------------------------------------------------------------------------
 

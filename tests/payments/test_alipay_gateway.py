@@ -227,14 +227,19 @@ def test_a_gbk_notification_is_read_in_its_charset(alipay, fake):
     )
     fields["charset"] = "gbk"
     fields.pop("sign")
-    body = fake.signed_form(fields)  # signed over the decoded text
-    gbk_body = urllib.parse.urlencode(fields, encoding="gbk").encode()
-    signature = urllib.parse.parse_qs(body.decode())["sign"][0]
-    gbk_body += b"&" + urllib.parse.urlencode({"sign": signature}).encode()
+    gbk_body = fake.signed_form(fields)  # signed over the GBK bytes, as Alipay does
 
     notice = alipay.parse_notify(headers={}, body=gbk_body)
 
     assert notice.status == SUCCESS and notice.raw["subject"] == "测试商品"
+
+
+@pytest.mark.parametrize("charset", ["unicode_escape", "raw_unicode_escape", "utf-7", "rot13"])
+def test_a_charset_alipay_never_sends_is_refused_before_anything_is_decoded(alipay, charset):
+    body = f"charset={charset}&app_id=1&x=%5Cud800&sign=AAAA".encode()
+
+    with pytest.raises(InvalidNotification):
+        alipay.parse_notify(headers={}, body=body)
 
 
 def test_key_rotation_and_bare_base64_keys(fake):

@@ -315,6 +315,17 @@ def test_query_of_a_trade_wechat_never_created_is_not_paid(fake, gateway):
     assert (notice.transaction_no, notice.status) == ("PT2026112899999999", NOTPAY)
 
 
+def test_an_unsigned_order_not_exist_is_not_taken_for_not_paid(fake, gateway):
+    """Anyone on the path could answer "no such order": only WeChat's signed word counts
+    (else the query job would close a trade the payer may have paid)."""
+    fake.answer_key = new_key()
+
+    with pytest.raises(ChannelError) as raised:
+        gateway().query_payment(transaction_no="PT2026112899999998")
+
+    assert raised.value.channel_code == "UNVERIFIED_ERROR"
+
+
 def test_close_closes_an_unpaid_trade_and_refuses_a_paid_one(fake, gateway):
     channel = gateway()
     channel.create_payment(_request("PT2026112800000011", scene="native"))
@@ -498,7 +509,9 @@ def test_an_expired_platform_certificate_is_not_trusted(fake, gateway):
         expired.parse_notify(headers=headers, body=body)
 
 
-@pytest.mark.parametrize("stamp", ["１７００００００００", "¹²³", "-1", "1e9", ""])
+@pytest.mark.parametrize(
+    "stamp", ["１７００００００００", "¹²³", "-1", "1e9", "", "9" * 400, "9" * 13]
+)
 def test_a_timestamp_that_is_not_ascii_digits_is_refused_not_a_crash(fake, gateway, stamp):
     body, headers = fake.notification(fake.transaction(_paid(fake, gateway)))
     _refused(gateway, body, headers | {"Wechatpay-Timestamp": stamp})
