@@ -129,9 +129,7 @@ def channel_health_compute(*, actor, now=None) -> dict:
         state, rate = _judge(calls, ok, p95)
         result[state] += 1
         with db_transaction.atomic():
-            row, _created = ChannelHealth.objects.select_for_update().get_or_create(
-                channel=channel
-            )
+            row, _created = ChannelHealth.objects.select_for_update().get_or_create(channel=channel)
             previous = row.state
             row.calls = calls
             row.success_rate = rate
