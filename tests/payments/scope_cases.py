@@ -138,7 +138,7 @@ def make_callback(txn, *, outcome: str = "applied", verified: bool = True):
         region=txn.region,
         headers={"X-Sandbox-Signature": "abc"},
     )
-    record.body = '{"openid": "%s", "secret": "RAW-BODY-MARKER"}' % PAYER
+    record.body = f'{{"openid": "{PAYER}", "secret": "RAW-BODY-MARKER"}}'
     record.save(force_insert=True)
     return record
 
