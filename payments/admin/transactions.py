@@ -84,7 +84,7 @@ class PaymentTransactionAdmin(PiiAdminMixin, ReadOnlyModelAdmin):
         "channel_trade_no",
         "purpose",
         "order_no",
-        "member",
+        "member_name",
         "region",
         "channel",
         "scene",
@@ -106,3 +106,9 @@ class PaymentTransactionAdmin(PiiAdminMixin, ReadOnlyModelAdmin):
     @admin.display(description=_("order number"), ordering="order__order_no")
     def order_no(self, txn):
         return txn.order.order_no if txn.order_id else "—"
+
+    @admin.display(description=_("member"))
+    def member_name(self, txn):
+        from members.member_360 import member_label
+
+        return member_label(txn.member)
