@@ -320,6 +320,13 @@ SPECTACULAR_SETTINGS = {
         "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
         "AfterSaleKindEnum": "orders.models.AfterSale.Kind",
         "ChannelLedgerKindEnum": "orders.models.ChannelLedgerEntry.Kind",
+        "MemberChannelEnum": "members.models.Member.Channel",
+        "PaymentChannelEnum": "payments.models.Channel",
+        "PaymentPurposeEnum": "payments.models.PaymentTransaction.Purpose",
+        "PaymentTransactionStatusEnum": "payments.models.PaymentTransaction.Status",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "PaymentAnomalyStatusEnum": "payments.models.PaymentAnomaly.Status",
+        "SettlementStatusEnum": "payments.models.Settlement.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
