@@ -242,3 +242,32 @@ def test_nothing_can_be_added_changed_or_deleted(world):
     )
     txn.refresh_from_db()
     assert txn.status == "paid"
+
+
+def test_the_demo_roles_get_their_payments_permissions():
+    import io
+
+    from django.contrib.auth import get_user_model
+
+    from mall.core.management.commands.seed_demo import seed_superuser
+    from payments import demo as payments_demo
+    from rbac import demo as rbac_demo
+
+    seed_superuser()
+    rbac_demo.seed(stdout=io.StringIO())
+    payments_demo.seed(stdout=io.StringIO())
+    payments_demo.seed(stdout=io.StringIO())  # idempotent
+    users = get_user_model().objects
+    finance = users.get(username="finance")
+    assert finance.has_perm("payments.manage_payment_anomaly")
+    assert finance.has_perm("payments.confirm_settlement")
+    assert finance.has_perm("payments.retry_refund")
+    assert not finance.has_perm("payments.view_payment_pii")
+    lead = users.get(username="ops_lead")
+    assert lead.has_perm("payments.view_paymenttransaction")
+    assert lead.has_perm("payments.view_settlement")
+    assert not lead.has_perm("payments.confirm_settlement")
+    assert not lead.has_perm("payments.retry_refund")
+    tech = users.get(username="tech_lead")
+    assert tech.has_perm("payments.view_channelhealth")
+    assert tech.has_perm("payments.view_callbackrecord")

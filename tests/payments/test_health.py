@@ -159,3 +159,15 @@ def test_a_person_needs_the_health_permission(make_staff):
     tech = make_staff("tech_health", perms=("payments.view_channelhealth",))
     channel_health_compute(actor=tech, now=NOW)
     assert ChannelHealth.objects.count() == 5
+
+
+def test_the_scheduled_task_runs_every_minute_and_records_its_run():
+    from mall.core.jobs import JobRun
+    from payments.tasks import SCHEDULE, payments_channel_health_task
+
+    _calls("sandbox", ok=6, now=timezone.now())
+    result = payments_channel_health_task.delay().get()
+    assert result["healthy"] == 1 and result["unknown"] == 4
+    assert _health("sandbox").state == ChannelHealth.State.HEALTHY
+    assert JobRun.objects.get(name="payments.channel_health").status == JobRun.Status.SUCCEEDED
+    assert SCHEDULE["payments: channel health"]["cron"] == "* * * * *"

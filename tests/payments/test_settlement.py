@@ -227,3 +227,21 @@ def test_a_future_day_or_unknown_channel_is_refused():
             actor=system_actor(), channel="paypal", business_date=timezone.localdate()
         )
     assert not Settlement.objects.exists()
+
+
+def test_the_scheduled_task_runs_the_nightly_job_and_records_its_run():
+    from mall.core.jobs import JobRun
+    from payments.tasks import SCHEDULE, payments_settlements_compute_task
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    make_txn(channel="unionpay", amount="15.00", fee="0.08", paid_at=_at(yesterday, 14))
+    result = payments_settlements_compute_task.delay().get()
+    assert result == {"date": yesterday.isoformat(), "computed": 1, "confirmed_kept": 0}
+    assert Settlement.objects.get(channel="unionpay", business_date=yesterday).net_amount == D(
+        "14.92"
+    )
+    run = JobRun.objects.get(name="payments.settlements_compute")
+    assert run.status == JobRun.Status.SUCCEEDED
+    entry = SCHEDULE["payments: compute settlements"]
+    assert entry["cron"] == "30 2 * * *"
+    assert entry["task"] == "payments.tasks.payments_settlements_compute_task"
