@@ -4,7 +4,8 @@
   callbacks (never their bodies) and anomalies, ``export/?format=csv|xlsx``; the payer
   masked unless ``payments.view_payment_pii`` (each reveal audited);
 * ``refunds/`` — list, detail, ``{id}/retry/`` (a failed refund sent again), export;
-* ``settlements/`` — list, detail, ``{id}/confirm/``, ``{id}/recompute/``, export;
+* ``settlements/`` — list, detail, ``compute/`` (a channel and day), ``{id}/confirm/``,
+  ``{id}/recompute/``, export;
 * ``anomalies/`` — list, detail, ``{id}/resolve/`` (``{"note"}``);
 * ``callbacks/`` — list and detail, read only (``payments.view_callbackrecord``);
 * ``channels/health/`` — each channel's last computed health.
@@ -37,6 +38,7 @@ from .staff_serializers import (
     CallbackSerializer,
     ChannelHealthSerializer,
     RefundSerializer,
+    SettlementComputeInput,
     SettlementSerializer,
     TransactionDetailSerializer,
     TransactionSerializer,
@@ -144,6 +146,7 @@ class SettlementViewSet(ScopedExportMixin, ScopedViewSet):
     required_permissions = {
         "confirm": [perms.VIEW_SETTLEMENT, perms.CONFIRM_SETTLEMENT],
         "recompute": [perms.VIEW_SETTLEMENT, perms.CONFIRM_SETTLEMENT],
+        "compute": [perms.VIEW_SETTLEMENT, perms.CONFIRM_SETTLEMENT],
         "export": [perms.VIEW_SETTLEMENT, perms.EXPORT_SETTLEMENT],
     }
     export_filename = "settlements"
@@ -182,6 +185,20 @@ class SettlementViewSet(ScopedExportMixin, ScopedViewSet):
                 actor=request.user, channel=row.channel, business_date=row.business_date
             )
         )
+
+    @extend_schema(request=SettlementComputeInput, responses=SettlementSerializer, tags=TAGS)
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def compute(self, request):
+        """Compute (or recompute) one channel's settlement of one day
+        (``{"channel", "business_date"}``): a day the nightly job did not settle, or a
+        day settled again after late changes. A confirmed day is 409; a future day 400."""
+        from ..services.settlement import settlement_compute
+
+        data = self.validated(SettlementComputeInput)
+        row = settlement_compute(
+            actor=request.user, channel=data["channel"], business_date=data["business_date"]
+        )
+        return self.respond(row)
 
 
 @extend_schema_view(

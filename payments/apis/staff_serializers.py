@@ -14,6 +14,7 @@ from mall.core.api import MaskedField
 
 from ..models import (
     CallbackRecord,
+    Channel,
     ChannelHealth,
     PaymentAnomaly,
     PaymentTransaction,
@@ -240,6 +241,11 @@ class ChannelHealthSerializer(serializers.ModelSerializer):
             "computed_at",
         ]
         read_only_fields = fields
+
+
+class SettlementComputeInput(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    business_date = serializers.DateField()
 
 
 class AnomalyResolveInput(serializers.Serializer):

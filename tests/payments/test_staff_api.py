@@ -315,3 +315,33 @@ def test_finance_permissions_are_all_real():
         assert Permission.objects.filter(
             content_type__app_label=app_label, codename=codename
         ).exists(), perm
+
+
+def test_a_day_is_computed_on_request_and_bad_input_is_400(finance, rows):
+    client = _client(finance)
+    today = timezone.localdate().isoformat()
+    made = client.post(
+        f"{BASE}settlements/compute/", {"channel": "alipay", "business_date": today}, format="json"
+    )
+    assert made.status_code == 200, made.content
+    assert made.json()["gross_amount"] == "12.00" and made.json()["payment_count"] == 1
+    again = client.post(
+        f"{BASE}settlements/compute/", {"channel": "alipay", "business_date": today}, format="json"
+    )
+    assert again.json()["id"] == made.json()["id"]
+    assert Settlement.objects.filter(channel="alipay").count() == 1
+    for body in (
+        {"channel": "paypal", "business_date": today},
+        {"channel": "alipay", "business_date": "yesterday"},
+        {"channel": "alipay"},
+        {"channel": "alipay", "business_date": "2999-01-01"},
+    ):
+        response = client.post(f"{BASE}settlements/compute/", body, format="json")
+        assert response.status_code == 400, body
+        assert "error" in response.json()
+    viewer = make_staff_with_role("compute_viewer", perms=("payments.view_settlement",))
+    refused = _client(viewer).post(
+        f"{BASE}settlements/compute/", {"channel": "wechat", "business_date": today}, format="json"
+    )
+    assert refused.status_code == 403
+    assert not Settlement.objects.filter(channel="wechat").exists()
