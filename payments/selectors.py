@@ -166,10 +166,12 @@ def transaction_callbacks(*, actor, transaction: PaymentTransaction) -> QuerySet
 
 
 def transaction_anomalies(*, actor, transaction: PaymentTransaction) -> QuerySet[PaymentAnomaly]:
+    """The anomalies about one transaction the actor may see, oldest first."""
     return anomaly_list(actor=actor).filter(transaction=transaction).order_by("id")
 
 
 def callback_get_by_pk(*, actor, pk) -> CallbackRecord:
+    """One callback in the actor's scope; ``NotFound`` for a missing, foreign or bad key."""
     from mall.core.exceptions import NotFound
 
     number = parse_pk(pk)
@@ -218,14 +220,17 @@ def refunds_to_execute(*, actor) -> QuerySet[Refund]:
 
 
 def callbacks_rejected_today(*, actor) -> QuerySet[CallbackRecord]:
+    """Callbacks refused today (bad signature, unreadable) in the actor's scope."""
     return callback_list(actor=actor).filter(
         outcome=CallbackRecord.Outcome.REJECTED, received_at__gte=_today_start()
     )
 
 
 def anomalies_open(*, actor) -> QuerySet[PaymentAnomaly]:
+    """Anomalies still waiting for a person, in the actor's scope."""
     return anomaly_list(actor=actor).filter(status=PaymentAnomaly.Status.OPEN)
 
 
 def channels_degraded(*, actor) -> QuerySet[ChannelHealth]:
+    """Channels whose last computed health is degraded (mall-wide)."""
     return channel_health_list(actor=actor).filter(state=ChannelHealth.State.DEGRADED)

@@ -345,3 +345,26 @@ def test_a_day_is_computed_on_request_and_bad_input_is_400(finance, rows):
     )
     assert refused.status_code == 403
     assert not Settlement.objects.filter(channel="wechat").exists()
+
+
+@pytest.mark.parametrize("resource", ["transactions", "refunds", "anomalies", "callbacks"])
+def test_a_list_page_costs_the_same_queries_for_2_or_12_rows(finance, resource):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def grow(count: int) -> None:
+        for _n in range(count):
+            txn = make_txn()
+            make_refund(txn, amount="1.00", status="failed")
+            make_anomaly(txn)
+            make_callback(txn)
+
+    client = _client(finance)
+    client.get(f"{BASE}{resource}/")  # warm caches (permissions, parameters)
+    grow(2)
+    with CaptureQueriesContext(connection) as few:
+        assert len(client.get(f"{BASE}{resource}/").json()["results"]) == 2
+    grow(10)
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(f"{BASE}{resource}/").json()["results"]) == 12
+    assert len(many.captured_queries) == len(few.captured_queries)
