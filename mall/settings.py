@@ -323,6 +323,11 @@ SPECTACULAR_SETTINGS = {
         "MemberChannelEnum": "members.models.Member.Channel",
         "PaymentChannelEnum": "payments.models.Channel",
         "PaymentSceneEnum": "payments.models.Scene",
+        "PaymentPurposeEnum": "payments.models.PaymentTransaction.Purpose",
+        "PaymentTransactionStatusEnum": "payments.models.PaymentTransaction.Status",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "PaymentAnomalyStatusEnum": "payments.models.PaymentAnomaly.Status",
+        "SettlementStatusEnum": "payments.models.Settlement.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

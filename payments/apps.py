@@ -31,4 +31,7 @@ class PaymentsConfig(AppConfig):
         declare_scope(m.ChannelCall, unscoped=True)
         declare_scope(m.ChannelHealth, unscoped=True)
         # orders.refund_submit (orders' refunds execute here)
-        from . import hooks  # noqa: F401
+        from . import (
+            hooks,  # noqa: F401
+            workbench_items,  # noqa: F401 - the finance tiles
+        )

@@ -15,6 +15,15 @@
   automatically), one order paid twice (the second refunded), settlements for the last
   30 days and the channels' health.
 
+Demo roles' payments permissions (``ROLE_PERMISSIONS``):
+
+* finance (财务, scope all): every finance screen and step — transactions, refunds
+  (retry), anomalies (resolve), callbacks, settlements (confirm), exports, channel
+  health; not the payers' identities (``view_payment_pii``);
+* ops lead (运营负责人): read only — transactions, refunds, anomalies, settlements,
+  channel health;
+* tech lead (技术负责人): channel health (its degraded notices) and the callback log.
+
 Idempotent: a second run adds nothing.
 """
 
@@ -32,7 +41,33 @@ from django.utils import timezone
 
 from mall.core.actors import system_actor
 
+from . import permissions as perms
+
 DEMO_MARK = "演示数据"
+ROLE_PERMISSIONS = {
+    "finance": [
+        perms.VIEW_TRANSACTION,
+        perms.EXPORT_TRANSACTION,
+        perms.VIEW_REFUND,
+        perms.RETRY_REFUND,
+        perms.EXPORT_REFUND,
+        perms.VIEW_CALLBACK,
+        perms.VIEW_ANOMALY,
+        perms.MANAGE_ANOMALY,
+        perms.VIEW_SETTLEMENT,
+        perms.CONFIRM_SETTLEMENT,
+        perms.EXPORT_SETTLEMENT,
+        perms.VIEW_CHANNEL_HEALTH,
+    ],
+    "ops_lead": [
+        perms.VIEW_TRANSACTION,
+        perms.VIEW_REFUND,
+        perms.VIEW_ANOMALY,
+        perms.VIEW_SETTLEMENT,
+        perms.VIEW_CHANNEL_HEALTH,
+    ],
+    "tech_lead": [perms.VIEW_CHANNEL_HEALTH, perms.VIEW_CALLBACK],
+}
 
 
 def _sandbox_on() -> bool:
@@ -202,9 +237,19 @@ def _settle_and_watch() -> None:
     channel_health_compute(actor=actor)
 
 
+def _grant_roles(stdout) -> None:
+    from rbac.demo import grant_role_permissions
+
+    added = sum(
+        grant_role_permissions(role, permissions) for role, permissions in ROLE_PERMISSIONS.items()
+    )
+    stdout.write(f"  payments: {added} role permission(s) granted")
+
+
 def seed(*, stdout) -> None:
     from .models import PaymentTransaction, Refund
 
+    _grant_roles(stdout)
     if not _sandbox_on():
         stdout.write("  payments: the sandbox channel is off (PAYMENT_SANDBOX_SECRET); skipped")
         return

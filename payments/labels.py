@@ -16,6 +16,10 @@ ACTION_LABELS = {
     # --- refunds and balance ---
     "payment.refund_create": _("Refund created"),
     # --- settlement, health, finance screens ---
+    "payment.settlement_compute": _("Settlement computed"),
+    "payment.settlement_confirm": _("Settlement confirmed"),
+    "payment.channel_health": _("Channel health changed"),
+    "payment.anomaly_resolve": _("Payment anomaly resolved"),
 }
 
 NOTIFICATION_KINDS = {
@@ -23,6 +27,7 @@ NOTIFICATION_KINDS = {
     "payments.anomaly": _("Payment anomaly"),
     # --- refunds and balance ---
     # --- settlement, health, finance screens ---
+    "payments.channel_degraded": _("Payment channel degraded"),
 }
 
 TASK_LABELS = {
@@ -31,4 +36,8 @@ TASK_LABELS = {
     "payments.query_due": _("Query unpaid payments"),
     # --- refunds and balance ---
     # --- settlement, health, finance screens ---
+    "payments: compute settlements": _("Compute yesterday's settlements"),
+    "payments.settlements_compute": _("Compute yesterday's settlements"),
+    "payments: channel health": _("Check payment channel health"),
+    "payments.channel_health": _("Check payment channel health"),
 }

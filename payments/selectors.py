@@ -150,3 +150,87 @@ def settlement_get_by_pk(*, actor, pk) -> Settlement:
 
 def channel_health_list(*, actor) -> QuerySet[ChannelHealth]:
     return _visible(actor, ChannelHealth.objects.all(), member_path=None).order_by("channel")
+
+
+# --- finance screens: detail parts and callbacks ---------------------------------------
+
+
+def transaction_refunds(*, actor, transaction: PaymentTransaction) -> QuerySet[Refund]:
+    """The refunds of one transaction the actor may see, oldest first."""
+    return refund_list(actor=actor).filter(transaction=transaction).order_by("id")
+
+
+def transaction_callbacks(*, actor, transaction: PaymentTransaction) -> QuerySet[CallbackRecord]:
+    """The callbacks about one transaction, oldest first (never their bodies on screen)."""
+    return callback_list(actor=actor).filter(transaction=transaction).order_by("id")
+
+
+def transaction_anomalies(*, actor, transaction: PaymentTransaction) -> QuerySet[PaymentAnomaly]:
+    """The anomalies about one transaction the actor may see, oldest first."""
+    return anomaly_list(actor=actor).filter(transaction=transaction).order_by("id")
+
+
+def callback_get_by_pk(*, actor, pk) -> CallbackRecord:
+    """One callback in the actor's scope; ``NotFound`` for a missing, foreign or bad key."""
+    from mall.core.exceptions import NotFound
+
+    number = parse_pk(pk)
+    row = callback_list(actor=actor).filter(pk=number).first() if number else None
+    if row is None:
+        raise NotFound()
+    return row
+
+
+# --- finance workbench figures (all through the scoped lists above) --------------------
+
+REFUNDS_TO_EXECUTE = (Refund.Status.PENDING, Refund.Status.PROCESSING, Refund.Status.FAILED)
+PAID_STATUSES = (
+    PaymentTransaction.Status.PAID,
+    PaymentTransaction.Status.PARTIALLY_REFUNDED,
+    PaymentTransaction.Status.REFUNDED,
+)
+
+
+def _today_start():
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+
+
+def paid_today_amount(*, actor):
+    """What was collected today (local day) in the actor's scope (Decimal)."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    total = (
+        transaction_list(actor=actor)
+        .filter(status__in=PAID_STATUSES, paid_at__gte=_today_start())
+        .order_by()
+        .aggregate(total=Sum("paid_amount"))["total"]
+    )
+    return total or Decimal("0.00")
+
+
+def refunds_to_execute(*, actor) -> QuerySet[Refund]:
+    """Refunds not yet paid out: waiting, at the channel, or failed (finance retries)."""
+    return refund_list(actor=actor).filter(status__in=REFUNDS_TO_EXECUTE)
+
+
+def callbacks_rejected_today(*, actor) -> QuerySet[CallbackRecord]:
+    """Callbacks refused today (bad signature, unreadable) in the actor's scope."""
+    return callback_list(actor=actor).filter(
+        outcome=CallbackRecord.Outcome.REJECTED, received_at__gte=_today_start()
+    )
+
+
+def anomalies_open(*, actor) -> QuerySet[PaymentAnomaly]:
+    """Anomalies still waiting for a person, in the actor's scope."""
+    return anomaly_list(actor=actor).filter(status=PaymentAnomaly.Status.OPEN)
+
+
+def channels_degraded(*, actor) -> QuerySet[ChannelHealth]:
+    """Channels whose last computed health is degraded (mall-wide)."""
+    return channel_health_list(actor=actor).filter(state=ChannelHealth.State.DEGRADED)

@@ -42,11 +42,44 @@ def send_refund(self, refund_pk: int) -> str:
 # --- settlement and channel health ---
 
 
+@shared_task(bind=True, queue="default", acks_late=True)
+def payments_settlements_compute_task(self) -> dict:
+    """Compute yesterday's settlements (every channel with activity that day)."""
+    from .services.settlement import settlements_compute_due
+
+    with job_run("payments.settlements_compute", self.request.id) as run:
+        run.result = settlements_compute_due(actor=system_actor())
+    return run.result
+
+
+@shared_task(bind=True, queue="realtime", acks_late=True)
+def payments_channel_health_task(self) -> dict:
+    """Recompute each channel's health from the last minutes' calls; prune old samples."""
+    from .services.health import channel_health_compute
+
+    with job_run("payments.channel_health", self.request.id) as run:
+        run.result = channel_health_compute(actor=system_actor())
+    return run.result
+
+
 SCHEDULE: dict = {
     "payments: query unpaid transactions": {
         "task": "payments.tasks.payments_query_due_task",
         "cron": "*/2 * * * *",
         "queue": "realtime",
         "description": "Ask the channels about transactions still unpaid; close expired ones.",
+    },
+    # --- settlement and channel health ---
+    "payments: compute settlements": {
+        "task": "payments.tasks.payments_settlements_compute_task",
+        "cron": "30 2 * * *",
+        "queue": "default",
+        "description": "Compute yesterday's settlement of every channel with activity.",
+    },
+    "payments: channel health": {
+        "task": "payments.tasks.payments_channel_health_task",
+        "cron": "* * * * *",
+        "queue": "realtime",
+        "description": "Recompute channel health from recent calls; prune samples after 7 days.",
     },
 }

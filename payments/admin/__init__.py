@@ -1,0 +1,9 @@
+"""Payments admin (财务): transactions, refunds, anomalies, callbacks, settlements and
+channel health.
+
+Every screen reads through ``payments.selectors`` (scoped) and every step is a
+``@workflow_action`` button calling the same service as the API. One module per
+area; importing them registers the screens.
+"""
+
+from . import anomalies, callbacks, health, refunds, settlements, transactions  # noqa: F401
