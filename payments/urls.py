@@ -1,5 +1,5 @@
 """URLs of the payments app: storefront pay endpoint, callbacks, finance endpoints."""
 
-from .apis import store
+from .apis import store, store_balance
 
-urlpatterns: list = [*store.urlpatterns]
+urlpatterns: list = [*store.urlpatterns, *store_balance.urlpatterns]
