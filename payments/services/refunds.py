@@ -148,12 +148,19 @@ def refund_create(
             "after_sale": after_sale_case_no,
         },
     )
-    if get_gateway(txn.channel).settles_immediately:
+    if _settles_immediately(txn.channel):
         # The member balance is our own ledger: money back now, in this transaction.
         return refund_send(actor=actor, refund=refund)
     # Sending after commit: the channel must never refund money we then roll back.
     db_transaction.on_commit(lambda: _send_later(refund.pk))
     return refund
+
+
+def _settles_immediately(channel: str) -> bool:
+    try:
+        return get_gateway(channel).settles_immediately
+    except ChannelUnavailable:  # configured no more: the send fails and is retried
+        return False
 
 
 def _send_later(refund_pk: int) -> None:

@@ -241,3 +241,17 @@ def test_balance_verify_finds_a_tampered_balance(buyer):
     ]
     with pytest.raises(CommandError):
         call_command("balance_verify", stdout=io.StringIO())
+
+
+def test_a_recharge_repeated_with_the_same_idempotency_key_is_one_transaction(
+    buyer, member_client
+):
+    client = member_client(buyer())
+    body = {"amount": "20.00", "channel": "sandbox", "scene": "h5"}
+
+    first = client.post(RECHARGE_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="top-up-1")
+    again = client.post(RECHARGE_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="top-up-1")
+
+    assert first.status_code == again.status_code == 200
+    assert first.json()["transaction_no"] == again.json()["transaction_no"]
+    assert PaymentTransaction.objects.filter(purpose="recharge").count() == 1
