@@ -243,9 +243,7 @@ def test_balance_verify_finds_a_tampered_balance(buyer):
         call_command("balance_verify", stdout=io.StringIO())
 
 
-def test_a_recharge_repeated_with_the_same_idempotency_key_is_one_transaction(
-    buyer, member_client
-):
+def test_a_recharge_repeated_with_the_same_idempotency_key_is_one_transaction(buyer, member_client):
     client = member_client(buyer())
     body = {"amount": "20.00", "channel": "sandbox", "scene": "h5"}
 
