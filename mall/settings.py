@@ -320,6 +320,8 @@ SPECTACULAR_SETTINGS = {
         "SalesChannelKindEnum": "orders.models.SalesChannel.Kind",
         "AfterSaleKindEnum": "orders.models.AfterSale.Kind",
         "ChannelLedgerKindEnum": "orders.models.ChannelLedgerEntry.Kind",
+        "PaymentChannelEnum": "payments.models.Channel",
+        "MemberChannelEnum": "members.models.Member.Channel",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

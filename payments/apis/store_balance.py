@@ -52,7 +52,9 @@ class RechargeInput(serializers.Serializer):
         help_text='Yuan, e.g. "100.00" (1–50,000)',
     )
     channel = serializers.ChoiceField(
-        choices=[c for c in Channel.choices if c[0] != Channel.BALANCE], default=Channel.SANDBOX
+        choices=Channel.choices,
+        default=Channel.SANDBOX,
+        help_text="A paying channel (the balance cannot recharge itself: 400)",
     )
     scene = serializers.ChoiceField(choices=Scene.choices, default=Scene.JSAPI)
 

@@ -130,9 +130,11 @@ class BalanceGateway(Gateway):
     def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
         import json
 
+        from mall.core.exceptions import error_body
+
         if ok:
             return NotifyAnswer(200, b'{"code": "SUCCESS"}')
-        body = {"error": {"code": code or "invalid_notification", "message": message}}
+        body = error_body(code or "invalid_notification", message)  # the API's error shape
         return NotifyAnswer(400, json.dumps(body, ensure_ascii=False).encode())
 
     def download_bill(self, *, bill_date: date) -> bytes:

@@ -467,7 +467,7 @@ def refund_notify(
         headers=_kept_headers(headers),
     )
     record.body = body.decode("utf-8", errors="replace")[:20000]
-    record.save()
+    record.save(force_insert=True)
     try:
         result = gateway.parse_refund_notify(headers=headers, body=body)
     except (InvalidSignature, InvalidNotification) as error:
