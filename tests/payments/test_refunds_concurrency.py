@@ -28,6 +28,7 @@ from tests.payments.refund_support import (  # noqa: F401 - fixtures
     on_shelf_sku,
     paid_order,
     place,
+    staff,
 )
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -123,3 +124,37 @@ def test_the_same_balance_payment_posted_concurrently_is_taken_once(buyer):
     assert member.balance_amount == D("70.00")
     assert BalanceEntry.objects.filter(member=member, kind="pay").count() == 1
     assert balance_verify(actor=system_actor()) == []
+
+
+def test_one_refund_sent_by_four_workers_at_once_succeeds_and_settles_once(paid_order, staff):
+    from django.test import override_settings
+
+    from ops.models import AuditEntry
+    from orders.models import AfterSale
+    from orders.services.after_sales import after_sale_refund_execute
+    from payments.services.refunds import refund_send
+    from tests.orders.after_sales_fixtures import CS_PERMS, FINANCE_PERMS
+    from tests.payments.refund_support import refund_case
+
+    order, txn = paid_order()
+    case = refund_case(order, staff("cs_agent", CS_PERMS), amount="60.00")
+    # The after-commit send fails (channel down), so the refund waits for its retry.
+    with override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "x", "fail_refunds": True}}):
+        after_sale_refund_execute(actor=staff("finance", FINANCE_PERMS), after_sale=case)
+    refund = Refund.objects.get(after_sale_case_no=case.case_no)
+    assert (refund.status, refund.attempts) == ("pending", 1)
+
+    outcomes, crashes = _race(
+        4, lambda n: refund_send(actor=system_actor(), refund=Refund.objects.get(pk=refund.pk))
+    )
+
+    assert crashes == [] and outcomes == ["ok"] * 4
+    refund.refresh_from_db()
+    txn.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert (txn.status, txn.refunded_amount) == ("partially_refunded", D("60.00"))
+    assert AfterSale.objects.get(pk=case.pk).status == "completed"
+    assert AuditEntry.objects.filter(action="payment.refund_succeeded").count() == 1
+    assert (
+        AuditEntry.objects.filter(action="after_sale.refund", object_id=str(case.pk)).count() == 1
+    )
