@@ -101,7 +101,8 @@ def refund_create(
     paid, 409 ``refund_exceeds_paid`` when the refunds would exceed what was paid (also
     under concurrent requests: the reservation is one conditional UPDATE). One refund
     per after-sales case (a second call for the same case returns the first). The
-    refund is sent to the channel after commit.
+    refund is sent to the channel after commit — on the member balance (our own
+    ledger) at once, in this transaction: it is answered ``succeeded``.
     """
     from orders.numbers import new_number
 
