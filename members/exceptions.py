@@ -151,3 +151,16 @@ class PhoneSearchRateLimited(MemberError):
     code = "phone_search_rate_limited"
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_message = _("Too many searches by phone number; try again within the hour.")
+
+
+class InsufficientBalance(MemberError):
+    """The member's stored balance (储值) is less than the amount to take."""
+
+    code = "insufficient_balance"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("The member's balance is not enough.")
+
+
+class InvalidBalanceAmount(MemberError):
+    code = "invalid"
+    default_message = _("Give an amount in yuan with at most two decimals.")

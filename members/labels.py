@@ -48,6 +48,11 @@ ACTION_LABELS = {
     "notification.skipped": _("Message to a member skipped"),
     "pii.rehash": _("Lookup hashes rebuilt"),
     "pii.rotate": _("Personal data key rotated"),
+    # stored balance (issue 13, refunds)
+    "member.balance_recharge": _("Balance recharged"),
+    "member.balance_pay": _("Paid with balance"),
+    "member.balance_refund": _("Refunded to balance"),
+    "member.balance_adjustment": _("Balance adjusted"),
 }
 
 NOTIFICATION_KINDS = {

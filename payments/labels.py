@@ -15,6 +15,13 @@ ACTION_LABELS = {
     "payment.anomaly": _("Payment anomaly recorded"),
     # --- refunds and balance ---
     "payment.refund_create": _("Refund created"),
+    "payment.refund_attempt_failed": _("Refund attempt failed"),
+    "payment.refund_failed": _("Refund failed"),
+    "payment.refund_processing": _("Refund processing at the channel"),
+    "payment.refund_succeeded": _("Refund succeeded"),
+    "payment.refunded": _("Payment refunded"),
+    "payment.refund_retry": _("Refund retried"),
+    "payment.recharge_start": _("Balance recharge started"),
     # --- settlement, health, finance screens ---
     "payment.settlement_compute": _("Settlement computed"),
     "payment.settlement_confirm": _("Settlement confirmed"),
@@ -26,6 +33,7 @@ NOTIFICATION_KINDS = {
     # --- transactions and callbacks ---
     "payments.anomaly": _("Payment anomaly"),
     # --- refunds and balance ---
+    "payments.refund_failed": _("Refund failed"),
     # --- settlement, health, finance screens ---
     "payments.channel_degraded": _("Payment channel degraded"),
 }
@@ -35,6 +43,8 @@ TASK_LABELS = {
     "payments: query unpaid transactions": _("Query unpaid payments"),
     "payments.query_due": _("Query unpaid payments"),
     # --- refunds and balance ---
+    "payments: retry due refunds": _("Retry due refunds"),
+    "payments.refunds_retry_due": _("Retry due refunds"),
     # --- settlement, health, finance screens ---
     "payments: compute settlements": _("Compute yesterday's settlements"),
     "payments.settlements_compute": _("Compute yesterday's settlements"),

@@ -39,6 +39,16 @@ def send_refund(self, refund_pk: int) -> str:
     return refund_send(actor=system_actor(), refund=refund).status
 
 
+@shared_task(bind=True, queue="realtime", acks_late=True)
+def refunds_retry_due_task(self) -> dict:
+    """Send again refunds whose next attempt is due; query those processing too long."""
+    from .services.refunds import refunds_retry_due
+
+    with job_run("payments.refunds_retry_due", self.request.id) as run:
+        run.result = refunds_retry_due(actor=system_actor())
+    return run.result
+
+
 # --- settlement and channel health ---
 
 
@@ -81,5 +91,12 @@ SCHEDULE: dict = {
         "cron": "* * * * *",
         "queue": "realtime",
         "description": "Recompute channel health from recent calls; prune samples after 7 days.",
+    },
+    # --- refunds ---
+    "payments: retry due refunds": {
+        "task": "payments.tasks.refunds_retry_due_task",
+        "cron": "* * * * *",
+        "queue": "realtime",
+        "description": "Send again refunds whose next attempt is due; query slow ones.",
     },
 }

@@ -126,11 +126,41 @@ class NotifyView(APIView):
         return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
 
 
+class RefundNotifyView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        auth=[],
+        parameters=[CHANNEL_PARAM],
+        request=None,
+        responses={200: NotifyAnswerSerializer},
+        tags=["payments"],
+    )
+    def post(self, request, channel: str):
+        """A channel's refund notification, verified with the channel's keys."""
+        from ..services.refunds import refund_notify
+
+        answer = refund_notify(
+            actor=system_actor(),
+            channel=_channel_or_404(channel),
+            headers=request.headers,
+            body=request.body,
+            remote_ip=client_ip_from_meta(request.META),
+        )
+        return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
 urlpatterns = [
     path("api/v1/store/orders/<str:order_no>/pay/", OrderPayView.as_view(), name="store-order-pay"),
     path(
         "api/v1/payments/notify/<str:channel>/",
         NotifyView.as_view(),
         name="payments-notify",
+    ),
+    path(
+        "api/v1/payments/notify/<str:channel>/refund/",
+        RefundNotifyView.as_view(),
+        name="payments-refund-notify",
     ),
 ]

@@ -53,6 +53,7 @@ from ..gateways import get_gateway, notify_url
 from ..gateways.base import CLOSED, FAILED, NOTPAY, SUCCESS, Notice, NotifyAnswer, PaymentRequest
 from ..models import CallbackRecord, Channel, PaymentAnomaly, PaymentTransaction, Scene
 from ..parameters import QUERY_AFTER_MINUTES, fee_rate_key
+from .anomalies import anomaly_open as _anomaly
 
 logger = logging.getLogger(__name__)
 
@@ -483,58 +484,6 @@ def _after_commit_execute(case) -> None:
             logger.exception("automatic refund of %s failed", case.case_no)
 
     transaction.on_commit(run)
-
-
-def _anomaly(
-    *,
-    actor,
-    kind: str,
-    channel: str,
-    txn: PaymentTransaction | None,
-    reference_no: str,
-    reported,
-    detail: str,
-) -> PaymentAnomaly | None:
-    """Open one anomaly per (kind, reference); a repeated notification adds nothing."""
-    from ops.services.notifications import staff_notify_holders
-
-    from .. import permissions as perms
-
-    with transaction.atomic():
-        anomaly, created = PaymentAnomaly.objects.get_or_create(
-            kind=kind,
-            reference_no=reference_no,
-            defaults={
-                "channel": channel,
-                "transaction": txn,
-                "region": txn.region if txn is not None else None,
-                "expected_amount": txn.total_amount if txn is not None else None,
-                "reported_amount": to_money(reported) if reported is not None else None,
-                "detail": str(detail)[:300],
-            },
-        )
-    if not created:
-        return None
-    audit(
-        actor=actor,
-        action="payment.anomaly",
-        target=anomaly,
-        after={
-            "kind": kind,
-            "reference_no": reference_no,
-            "reported_amount": f"{to_money(reported):.2f}" if reported is not None else None,
-        },
-    )
-    staff_notify_holders(
-        actor=actor,
-        permission=perms.MANAGE_ANOMALY,
-        kind="payments.anomaly",
-        title=_("Payment anomaly: %(kind)s %(no)s")
-        % {"kind": anomaly.get_kind_display(), "no": reference_no},
-        dedupe_key=f"payments.anomaly:{anomaly.pk}",
-        subject=anomaly,
-    )
-    return anomaly
 
 
 # --- query fallback -------------------------------------------------------------------
