@@ -73,6 +73,6 @@ class PaymentAnomalyAdmin(ReadOnlyModelAdmin):
         success=_("The anomaly is resolved."),
     )
     def resolve(self, request, anomaly, *, note):
-        from ..services.anomaly_resolve import anomaly_resolve
+        from ..services.anomalies import anomaly_resolve
 
         anomaly_resolve(actor=request.user, anomaly=anomaly, note=note)

@@ -218,7 +218,7 @@ class AnomalyViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """Mark the anomaly resolved, saying what was done (``{"note"}``, required)."""
-        from ..services.anomaly_resolve import anomaly_resolve
+        from ..services.anomalies import anomaly_resolve
 
         data = self.validated(AnomalyResolveInput)
         anomaly = anomaly_resolve(actor=request.user, anomaly=self.get_object(), note=data["note"])
