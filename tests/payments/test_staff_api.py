@@ -190,6 +190,24 @@ def test_refund_retry_needs_the_permission_and_the_scope(rows):
     assert failed.status == "failed"
 
 
+def test_finance_retries_a_failed_refund_and_the_channel_pays_it(
+    finance, rows, django_capture_on_commit_callbacks
+):
+    txn = make_txn(channel="sandbox", amount="40.00")
+    failed = make_refund(txn, amount="15.00", status="failed")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = _client(finance).post(f"{BASE}refunds/{failed.pk}/retry/")
+
+    assert answer.status_code == 200, answer.content
+    failed.refresh_from_db()
+    txn.refresh_from_db()
+    assert failed.status == "succeeded"
+    assert failed.channel_refund_no.startswith("SBXR")
+    assert (txn.status, txn.refunded_amount) == ("partially_refunded", Decimal("15.00"))
+    assert AuditEntry.objects.filter(action="payment.refund_retry").count() == 1
+
+
 def test_settlements_confirm_recompute_export_and_refusals(finance, rows):
     today = timezone.localdate()
     row = settlement_compute(actor=system_actor(), channel="wechat", business_date=today)
