@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -121,7 +122,9 @@ class AnomalyFilter(FilterSet):
 class CallbackFilter(FilterSet):
     channel = CodeChoiceFilter(choices=Channel.choices, label=_("payment channel"))
     kind = CodeChoiceFilter(choices=CallbackRecord.Kind.choices, label=_("type"))
-    outcome = CodeChoiceFilter(choices=CallbackRecord.Outcome.choices, label=_("outcome"))
+    outcome = CodeChoiceFilter(
+        choices=CallbackRecord.Outcome.choices, label=pgettext_lazy("payments", "outcome")
+    )
     verified = StrictBooleanFilter(field_name="verified", label=_("signature valid"))
     received_after = django_filters.IsoDateTimeFilter(
         field_name="received_at", lookup_expr="gte", label=_("received from")

@@ -234,7 +234,7 @@ class Refund(TimeStampedModel):
     succeeded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("refund")
+        verbose_name = pgettext_lazy("payments", "refund")
         verbose_name_plural = _("refunds")
         ordering = ["-id"]
         permissions = [
@@ -276,21 +276,26 @@ class CallbackRecord(models.Model):
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", _("received")
-        APPLIED = "applied", _("applied")
+        APPLIED = "applied", pgettext_lazy("payments", "applied")
         DUPLICATE = "duplicate", _("already applied")
         IGNORED = "ignored", _("nothing to do")
-        REJECTED = "rejected", _("rejected")
+        REJECTED = "rejected", pgettext_lazy("payments", "rejected")
         ANOMALY = "anomaly", _("anomaly recorded")
 
     channel = models.CharField(_("payment channel"), max_length=10, choices=Channel.choices)
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
-    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(
+        pgettext_lazy("payments", "received at"), auto_now_add=True, db_index=True
+    )
     remote_ip = models.GenericIPAddressField(_("sender IP"), null=True, blank=True)
     headers = models.JSONField(_("signature headers"), default=dict, blank=True)
     body_encrypted = models.TextField(_("body (encrypted)"), editable=False, blank=True)
     verified = models.BooleanField(_("signature valid"), default=False)
     outcome = models.CharField(
-        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED
+        pgettext_lazy("payments", "outcome"),
+        max_length=10,
+        choices=Outcome.choices,
+        default=Outcome.RECEIVED,
     )
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     reference_no = models.CharField(_("transaction / refund number"), max_length=64, blank=True)
@@ -359,7 +364,7 @@ class PaymentAnomaly(TimeStampedModel):
     )
     refund = models.ForeignKey(
         Refund,
-        verbose_name=_("refund"),
+        verbose_name=pgettext_lazy("payments", "refund"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -376,7 +381,7 @@ class PaymentAnomaly(TimeStampedModel):
     )
     expected_amount = MoneyField(_("expected amount"), null=True, blank=True)
     reported_amount = MoneyField(_("reported amount"), null=True, blank=True)
-    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    detail = models.CharField(pgettext_lazy("payments", "detail"), max_length=300, blank=True)
     resolution_note = models.CharField(_("resolution note"), max_length=300, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -386,7 +391,9 @@ class PaymentAnomaly(TimeStampedModel):
         blank=True,
         related_name="+",
     )
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        pgettext_lazy("payments", "resolved at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("payment anomaly")
@@ -463,8 +470,8 @@ class ChannelCall(models.Model):
         CREATE = "create", _("create payment")
         QUERY = "query", _("query")
         CLOSE = "close", _("close")
-        REFUND = "refund", _("refund")
-        NOTIFY = "notify", _("notification")
+        REFUND = "refund", pgettext_lazy("payments operation", "refund")
+        NOTIFY = "notify", pgettext_lazy("payments", "notification")
         BILL = "bill", _("bill download")
 
     channel = models.CharField(_("payment channel"), max_length=10, choices=Channel.choices)
