@@ -28,6 +28,7 @@ from payments.models import (
     ChannelCall,
     PaymentAnomaly,
     PaymentTransaction,
+    Refund,
 )
 from payments.services.transactions import payment_start
 from tests.orders.after_sales_fixtures import staff  # noqa: F401 - fixture
@@ -305,3 +306,37 @@ def test_the_answers_are_as_the_api_says(started, api_client):
     records = CallbackRecord.objects.order_by("id")
     assert [r.outcome for r in records] == ["applied", "duplicate"]
     assert AuditEntry.objects.filter(action="payment.paid", object_id=str(txn.pk)).count() == 1
+
+
+def test_a_late_payment_with_a_shipping_fee_is_refunded_in_full(buyer, on_shelf_sku, api_client):
+    """The refund request of a payment after cancellation covers the shipping fee too:
+    the goods are booked on the lines, the fee on the order (it used to be split over
+    the lines and refused at execution as more than a line had paid)."""
+    from mall.core.actors import system_actor
+    from orders.models import AfterSale
+    from orders.services.after_sales import after_sale_refund_execute
+    from orders.services.cancellation import order_cancel
+
+    member = buyer()
+    item = on_shelf_sku(10, price="30.00")
+    order = order_place(actor=member, address=SHANGHAI, lines=[{"sku": item.code, "quantity": 1}])
+    started = payment_start(actor=member, order=order, channel="sandbox")
+    txn = PaymentTransaction.objects.get(transaction_no=started["transaction_no"])
+    shipping = order.shipping_amount - order.shipping_discount_amount
+    assert shipping > 0 and txn.total_amount == D("30.00") + shipping
+    order_cancel(actor=order.member, order=order, reason="不要了")
+
+    answer = sandbox_post(api_client, notify_body(txn.transaction_no, _due(txn)))
+    case = AfterSale.objects.get(order=order)
+    after_sale_refund_execute(actor=system_actor(), after_sale=case)
+
+    assert answer.status_code == 200
+    case.refresh_from_db()
+    order.refresh_from_db()
+    assert case.approved_amount == txn.total_amount and case.refund_submitted_at is not None
+    lines = list(case.lines.values_list("amount", flat=True))
+    assert sum(lines) == D("30.00")
+    assert order.refunded_amount == txn.total_amount
+    refund = Refund.objects.get(transaction=txn)
+    assert (refund.source, refund.amount) == ("after_sale", txn.total_amount)
+    assert refund.after_sale_case_no == case.case_no
