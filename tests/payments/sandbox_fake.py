@@ -5,7 +5,8 @@ answers, ``X-Sandbox-Signature``):
 
 * ``GET /trades/{no}`` → the trade (``status``, ``amount``, ``channel_trade_no``,
   ``paid_at``), 404 when it does not know it;
-* ``POST /trades/{no}/close`` → closes an unpaid trade (409 when it is paid).
+* ``POST /trades/{no}/close`` → closes an unpaid trade (409 when it is paid; a trade
+  in ``paid_before_close`` is paid by its payer just before the close arrives).
 
 ``down = True`` answers 503 to everything (a channel outage); ``requests`` lists what
 was asked, ``(method, path)``.
@@ -26,6 +27,8 @@ class SandboxServer:
         self.trades: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
         self.down = False
+        # Trades the payer pays just before our close arrives (the close then fails).
+        self.paid_before_close: set[str] = set()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -93,6 +96,12 @@ class SandboxServer:
                             self._answer(200, trade)
                         return
                     if method == "POST" and parts[2:] == ["close"]:
+                        if parts[1] in server.paid_before_close and trade is not None:
+                            trade.update(
+                                status="SUCCESS",
+                                channel_trade_no=f"SBXQ{parts[1]}",
+                                paid_at="2026-11-28T10:00:00+08:00",
+                            )
                         if trade is not None and trade["status"] == "SUCCESS":
                             self._answer(409, {"error": "ORDER_PAID"})
                             return

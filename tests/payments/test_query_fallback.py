@@ -127,6 +127,30 @@ def test_unpaid_and_expired_or_cancelled_is_closed_at_the_channel_and_here(fake_
     assert waiting_order.status == Order.Status.PENDING_PAYMENT
 
 
+def test_paid_just_before_our_close_is_applied_next_run_and_refunded(fake_server, unpaid):
+    order, txn = unpaid()
+    fake_server.open(txn.transaction_no, _due(txn))
+    fake_server.paid_before_close.add(txn.transaction_no)
+    order_cancel(actor=order.member, order=order, reason="不想要了")
+
+    refused = transactions_query_due(actor=system_actor())
+    PaymentTransaction.objects.filter(pk=txn.pk).update(
+        last_queried_at=timezone.now() - timedelta(minutes=3)
+    )
+    next_run = transactions_query_due(actor=system_actor())
+
+    assert refused == {"asked": 1, "applied": 0, "closed": 0, "failed": 1}
+    assert next_run == {"asked": 1, "applied": 1, "closed": 0, "failed": 0}
+    txn.refresh_from_db()
+    order.refresh_from_db()
+    assert txn.status == PaymentTransaction.Status.PAID and txn.paid_amount == txn.total_amount
+    assert order.status == Order.Status.CANCELLED and order.paid_amount == txn.total_amount
+    assert txn.anomalies.get().kind == "paid_after_cancel"
+    assert order.after_sales.get().approved_amount == txn.total_amount
+    failed = ChannelCall.objects.get(channel="sandbox", operation="close", ok=False)
+    assert failed.error_code == "HTTP_409"
+
+
 def test_channel_down_is_counted_failed_and_asked_again_next_run(fake_server, unpaid):
     order, txn = unpaid()
     fake_server.pay(txn.transaction_no, _due(txn))
