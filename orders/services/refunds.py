@@ -52,8 +52,13 @@ def refund_request_open(
     chosen = (
         list(lines) if lines is not None else [(line, line.quantity) for line in order.lines.all()]
     )
-    weights = [line.payable_amount for line, _quantity in chosen] or [Decimal("1")]
-    shares = split_amount(amount, weights) if chosen else []
+    # The lines carry the goods only: the part of ``amount`` above what the lines can
+    # still give back (the shipping fee) is refunded on the order, not on a line.
+    weights = [line.payable_amount - line.refunded_amount for line, _quantity in chosen]
+    on_lines = min(amount, sum(weights, Decimal("0.00")))
+    shares = [Decimal("0.00")] * len(chosen)
+    if chosen and on_lines > 0:
+        shares = split_amount(on_lines, weights)
 
     def create(number: str) -> AfterSale:
         return AfterSale.objects.create(

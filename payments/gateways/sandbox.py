@@ -2,9 +2,20 @@
 
 Notification body ``{"transaction_no", "channel_trade_no", "amount", "status":
 "SUCCESS" | "FAILED", "paid_at", "nonce"}``, header ``X-Sandbox-Signature`` = hex
-HMAC-SHA256 of the raw body with ``PAYMENT_SANDBOX_SECRET``. The sandbox has no
-server: a query answers "not paid" (the demo pays through the "pay now" page or
+HMAC-SHA256 of the raw body with ``PAYMENT_SANDBOX_SECRET``. Without a server a
+query answers "not paid" (the demo pays through the "pay now" page or
 ``manage.py sandbox_pay``), closing always works, a refund succeeds at once.
+
+With ``server_url`` in its configuration (tests of the query fallback, a shared demo
+server) the sandbox asks that server, through :meth:`Gateway.call`:
+
+* ``GET {server_url}/trades/{transaction_no}`` → ``{"status": "SUCCESS" | "NOTPAY" |
+  "CLOSED", "amount", "channel_trade_no", "paid_at"}`` (404: the server never saw the
+  trade — not paid);
+* ``POST {server_url}/trades/{transaction_no}/close`` → 2xx (404: nothing to close).
+
+Answers are signed like notifications (``X-Sandbox-Signature`` over the raw body): an
+unsigned or forged answer is a ``ChannelError``, never a payment.
 """
 
 from __future__ import annotations
@@ -13,6 +24,9 @@ import hashlib
 import hmac
 import json
 import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +37,7 @@ from django.utils.translation import gettext as _
 from mall.core.money import to_money
 
 from .base import (
+    CLOSED,
     FAILED,
     NOTPAY,
     REFUND_SUCCESS,
@@ -39,6 +54,7 @@ from .base import (
 )
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
+QUERY_STATUSES = {"SUCCESS": SUCCESS, "NOTPAY": NOTPAY, "CLOSED": CLOSED}
 
 
 def sandbox_sign(secret: str, body: bytes) -> str:
@@ -115,10 +131,95 @@ class SandboxGateway(Gateway):
         body = {"error": {"code": code or "invalid_notification", "message": message}}
         return NotifyAnswer(400, json.dumps(body, ensure_ascii=False).encode())
 
+    # --- the optional sandbox server (query fallback) ---------------------------------
+
+    @property
+    def server_url(self) -> str:
+        return str(self.config.get("server_url") or "").rstrip("/")
+
+    def _server(self, method: str, path: str) -> tuple[int, bytes]:
+        """One signed request/answer with the sandbox server: ``(status, body)``; 404 is
+        an answer, any other error status or an unsigned answer a ``ChannelError``."""
+        request = urllib.request.Request(  # noqa: S310 - scheme checked in _trade_url
+            f"{self.server_url}{path}", method=method, data=b"" if method == "POST" else None
+        )
+        timeout = float(self.config.get("timeout") or 10)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+                status, body, signature = (
+                    answer.status,
+                    answer.read(),
+                    answer.headers.get(SIGNATURE_HEADER) or "",
+                )
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return 404, b""
+            raise ChannelError(channel_code=f"HTTP_{error.code}") from None
+        if not self.secret or not hmac.compare_digest(
+            sandbox_sign(self.secret, body), signature.strip().lower()
+        ):
+            raise ChannelError(channel_code="BAD_SIGNATURE", retryable=False)
+        return status, body
+
+    def _trade_url(self, transaction_no: str, suffix: str = "") -> str:
+        if not self.server_url.startswith(("http://", "https://")):
+            raise ChannelError(channel_code="BAD_SERVER_URL", retryable=False)
+        return f"/trades/{urllib.parse.quote(transaction_no, safe='')}{suffix}"
+
     def query_payment(self, *, transaction_no: str) -> Notice:
-        return Notice(transaction_no=transaction_no, status=NOTPAY)
+        if not self.server_url:
+            return Notice(transaction_no=transaction_no, status=NOTPAY)
+
+        def ask() -> Notice:
+            status, body = self._server("GET", self._trade_url(transaction_no))
+            if status == 404:
+                return Notice(transaction_no=transaction_no, status=NOTPAY)
+            return self._query_notice(transaction_no, body)
+
+        return self.call("query", ask)
+
+    def _query_notice(self, transaction_no: str, body: bytes) -> Notice:
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ChannelError(channel_code="BAD_ANSWER") from None
+        if not isinstance(data, dict) or data.get("status") not in QUERY_STATUSES:
+            raise ChannelError(channel_code="BAD_ANSWER")
+        status = QUERY_STATUSES[data["status"]]
+        if status != SUCCESS:
+            return Notice(transaction_no=transaction_no, status=status, raw=data)
+        trade_no = data.get("channel_trade_no")
+        paid_at = parse_datetime(data["paid_at"]) if isinstance(data.get("paid_at"), str) else None
+        try:
+            raw = data.get("amount")
+            if isinstance(raw, bool) or not isinstance(raw, str | int):
+                raise InvalidOperation
+            amount = Decimal(str(raw))
+            if not amount.is_finite() or amount < 0:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            raise ChannelError(channel_code="BAD_ANSWER") from None
+        if not isinstance(trade_no, str) or not trade_no.strip() or len(trade_no) > 64:
+            raise ChannelError(channel_code="BAD_ANSWER")
+        if paid_at is not None and timezone.is_naive(paid_at):
+            paid_at = None
+        return Notice(
+            transaction_no=transaction_no,
+            status=SUCCESS,
+            amount=to_money(amount),
+            channel_trade_no=trade_no.strip(),
+            paid_at=paid_at,
+            raw={k: v for k, v in data.items() if k != "payer"},
+        )
 
     def close_payment(self, *, transaction_no: str) -> None:
+        if not self.server_url:
+            return None
+
+        def close() -> None:
+            self._server("POST", self._trade_url(transaction_no, "/close"))
+
+        self.call("close", close)
         return None
 
     def refund(self, request: RefundRequest) -> RefundResult:

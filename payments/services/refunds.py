@@ -153,7 +153,9 @@ def refund_create(
         # The member balance is our own ledger: money back now, in this transaction.
         return refund_send(actor=actor, refund=refund)
     # Sending after commit: the channel must never refund money we then roll back.
-    db_transaction.on_commit(lambda: _send_later(refund.pk))
+    # Robust: a queue that fails must not turn the committed work (a callback's answer)
+    # into a 500 — the refund stays pending and is sent by the retry.
+    db_transaction.on_commit(lambda: _send_later(refund.pk), robust=True)
     return refund
 
 

@@ -43,7 +43,6 @@ from mall.core.transitions import transition
 from ops.parameters import get_parameter
 
 from ..exceptions import (
-    ChannelError,
     InvalidNotification,
     InvalidPaymentInput,
     InvalidSignature,
@@ -358,8 +357,8 @@ def payment_apply(*, actor, channel: str, notice: Notice, source: str) -> Applie
             return Applied("ignored", txn)
         if notice.status != SUCCESS:
             return Applied("ignored", txn)
-        if txn.paid_at is not None:
-            return Applied("duplicate", txn)
+        # The amount first: a wrong amount is never "already applied", even when the
+        # right one arrived before it (the channel must not be told all is well).
         if notice.amount is None or to_money(notice.amount) != txn.total_amount:
             _anomaly(
                 actor=actor,
@@ -375,6 +374,8 @@ def payment_apply(*, actor, channel: str, notice: Notice, source: str) -> Applie
                 "payment amount mismatch: txn=%s risk=%s", txn.transaction_no, verdict.decision
             )
             return Applied("anomaly", txn, "amount_mismatch")
+        if txn.paid_at is not None:
+            return Applied("duplicate", txn)
         _mark_paid(actor, txn, notice, facts)
         if txn.purpose == PaymentTransaction.Purpose.RECHARGE:
             _recharge_credit(actor, txn)
@@ -529,6 +530,7 @@ def transactions_query_due(*, actor, limit: int = 200) -> dict:
                 txn.order is not None
                 and txn.order.status == Order.Status.PENDING_PAYMENT
                 and (txn.expires_at is None or txn.expires_at > now)
+                and (txn.order.expires_at is None or txn.order.expires_at > now)
             )
             if notice.status == CLOSED or not payable:
                 if notice.status != CLOSED:
@@ -536,7 +538,7 @@ def transactions_query_due(*, actor, limit: int = 200) -> dict:
                 closed = Notice(transaction_no=txn.transaction_no, status=CLOSED)
                 payment_apply(actor=actor, channel=txn.channel, notice=closed, source="query")
                 counts["closed"] += 1
-        except (ChannelError, UnknownTransaction) as error:
+        except ApplicationError as error:  # the channel, or one transaction's facts
             counts["failed"] += 1
             logger.warning("query of %s failed: %s", txn.transaction_no, error.code)
     return counts

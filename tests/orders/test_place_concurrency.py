@@ -23,6 +23,7 @@ from dispatch.models import Stock
 from mall.core.actors import system_actor
 from ops.audit_chain import audit_entries_seal
 from orders.models import AfterSale, Order
+from payments.models import PaymentTransaction
 from tests.conftest import requires_postgres
 from tests.orders.checkout_support import (  # noqa: F401 - fixtures
     SHANGHAI,
@@ -117,8 +118,8 @@ def test_a_payment_racing_the_unpaid_auto_cancel_wins_or_loses_cleanly(
     buyer, on_shelf_sku, own_store, warehouses, actor
 ):
     from orders.services.cancellation import orders_cancel_unpaid_due
-    from orders.services.payment import order_pay_start
     from orders.services.placement import order_place
+    from payments.services.transactions import payment_start
 
     item = on_shelf_sku(20, price="30.00")
     orders = []
@@ -127,10 +128,10 @@ def test_a_payment_racing_the_unpaid_auto_cancel_wins_or_loses_cleanly(
         placed = order_place(
             actor=member, address=SHANGHAI, lines=[{"sku": item.code, "quantity": 1}]
         )
-        order_pay_start(actor=member, order=placed)
+        started = payment_start(actor=member, order=placed, channel="sandbox")
         placed.refresh_from_db()
-        orders.append(placed)
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        orders.append((placed, started["transaction_no"]))
+    Order.objects.filter(pk__in=[o.pk for o, _no in orders]).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     crashes: list[str] = []
@@ -149,9 +150,9 @@ def test_a_payment_racing_the_unpaid_auto_cancel_wins_or_loses_cleanly(
         try:
             client = APIClient()
             barrier.wait(timeout=30)
-            for placed in reversed(orders):
+            for placed, transaction_no in reversed(orders):
                 answer = sandbox_post(
-                    client, notify_body(placed.payment_no, f"{placed.total_amount:.2f}")
+                    client, notify_body(transaction_no, f"{placed.total_amount:.2f}")
                 )
                 if answer.status_code != 200:
                     crashes.append(answer.content.decode())
@@ -164,15 +165,24 @@ def test_a_payment_racing_the_unpaid_auto_cancel_wins_or_loses_cleanly(
 
     assert crashes == []
     reserved = 0
-    for placed in orders:
+    for placed, transaction_no in orders:
         placed.refresh_from_db()
-        refunds = AfterSale.objects.filter(order=placed, status="refunding").count()
+        txn = PaymentTransaction.objects.get(transaction_no=transaction_no)
+        assert txn.paid_at is not None and txn.paid_amount == txn.total_amount
+        assert placed.payment_no == transaction_no and placed.paid_amount == placed.total_amount
+        # the refund request is opened with the payment; its execution may have gone on
+        refunds = AfterSale.objects.filter(order=placed, status__in=["refunding", "completed"])
         if placed.status == Order.Status.PENDING_REVIEW:
-            assert refunds == 0 and placed.paid_amount == placed.total_amount
+            assert refunds.count() == 0 and not txn.refunds.exists()
+            assert not placed.events.filter(type="paid_after_cancel").exists()
             reserved += 1
         else:
             assert placed.status == Order.Status.CANCELLED
-            assert placed.paid_amount == placed.total_amount and refunds == 1
+            assert refunds.count() == 1
+            assert placed.events.filter(type="paid_after_cancel").count() == 1
+            assert txn.anomalies.get().kind == "paid_after_cancel"
+            refund = txn.refunds.get()  # executed by the system after the payment's commit
+            assert (refund.source, refund.amount) == ("after_sale", txn.paid_amount)
     stock = Stock.objects.get(sku=item, warehouse=warehouses["WH-SH"])
     assert (stock.on_hand, stock.reserved) == (20, reserved)
     call_command("stock_verify")
