@@ -26,6 +26,7 @@ from mall.core.context import client_ip_from_meta
 from .gateways import available_channels, get_gateway
 from .gateways.sandbox import SIGNATURE_HEADER, sandbox_sign
 from .models import Channel, PaymentTransaction
+from .selectors import transaction_list
 from .services.transactions import payment_notify
 
 RESULTS = ("success", "failed")
@@ -38,7 +39,7 @@ def _unpaid_sandbox_transaction(transaction_no: str) -> PaymentTransaction:
     if Channel.SANDBOX not in available_channels() or len(transaction_no) > 32:
         raise Http404
     txn = (
-        PaymentTransaction.objects.select_related("order")
+        transaction_list(actor=system_actor())
         .filter(
             transaction_no=transaction_no,
             channel=Channel.SANDBOX,
