@@ -201,7 +201,8 @@ def _copy_members(cursor, count: int) -> None:
     nonce_base = os.urandom(8)
     columns = (
         "phone_encrypted, phone_hash, name_encrypted, id_number_encrypted, password, gender,"
-        " birthday, channel, is_real_name_verified, level_id, growth, points_balance, status,"
+        " birthday, channel, is_real_name_verified, level_id, growth, points_balance,"
+        " balance_amount, status,"
         " risk_mark, region_id, created_at, updated_at"
     )
     genders = ["unknown", "male", "female"]
@@ -223,7 +224,7 @@ def _copy_members(cursor, count: int) -> None:
                 f"{ring.current_id}:{token}\t{crypto.lookup_hash(phone)}\t{names[n % 500]}\t"
                 f"{id_numbers[n % 500]}\t!bench\t{genders[n % 3]}\t"
                 f"{1960 + n % 45}-{1 + n % 12:02d}-{1 + n % 28:02d}\t{channels[n % 3]}\t"
-                f"{'t' if n % 4 else 'f'}\t{levels[n % len(levels)]}\t{n % 5000}\t{n % 900}\t"
+                f"{'t' if n % 4 else 'f'}\t{levels[n % len(levels)]}\t{n % 5000}\t{n % 900}\t0\t"
                 f"{statuses[n % 20]}\t{risks[n % 50]}\t{regions[n % 7]}\t"
                 f"{registered}\t{registered}\n"
             )

@@ -314,14 +314,14 @@ def _copy_members(cursor, rng: random.Random, count: int) -> None:
         buffer.write(
             f"{ring.current_id}:{token.decode()}\t{crypto.lookup_hash(phone)}\t"
             f"{names[n % ENCRYPTED_POOL]}\t\t!bench\tunknown\tphone\tf\t"
-            f"{levels[rng.randrange(len(levels))]}\t0\t0\tactive\tnone\t"
+            f"{levels[rng.randrange(len(levels))]}\t0\t0\t0\tactive\tnone\t"
             f"{regions[rng.randrange(len(regions))]}\t{at}\t{at}\n"
         )
     buffer.seek(0)
     cursor.copy_expert(
         "COPY members_member (phone_encrypted, phone_hash, name_encrypted, id_number_encrypted,"
         " password, gender, channel, is_real_name_verified, level_id, growth, points_balance,"
-        " status, risk_mark, region_id, created_at, updated_at) FROM STDIN",
+        " balance_amount, status, risk_mark, region_id, created_at, updated_at) FROM STDIN",
         buffer,
     )
 
