@@ -296,6 +296,8 @@ REST_FRAMEWORK = {
     + ([] if SECURE else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "DEFAULT_THROTTLE_RATES": {
         "member_login": os.environ.get("THROTTLE_MEMBER_LOGIN", "10/min"),
+        # per sender IP, on the payment channels' callback endpoints
+        "payment_notify": os.environ.get("THROTTLE_PAYMENT_NOTIFY", "3000/min"),
         "member_register": os.environ.get("THROTTLE_MEMBER_REGISTER", "5/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -23,12 +24,13 @@ from rest_framework.views import APIView
 
 from mall.core.actors import system_actor
 from mall.core.context import client_ip_from_meta
-from mall.core.exceptions import NotFound
+from mall.core.exceptions import ApplicationError, NotFound
 from mall.core.idempotency import idempotent
+from mall.core.throttling import ClientIpScopedRateThrottle
 from members.authentication import MemberTokenAuthentication
 from members.permissions import IsMember
 
-from ..gateways import GATEWAY_CLASSES
+from ..gateways import GATEWAY_CLASSES, available_channels
 from ..models import Channel, Scene
 from ..services.transactions import payment_notify
 
@@ -94,10 +96,47 @@ class OrderPayView(APIView):
         return Response(answer)
 
 
+# Channels that never call us back (the member balance is our own ledger).
+NO_CALLBACKS = ("balance",)
+# A channel's notification is a few kilobytes; anything far larger is not one (and is
+# refused before it is stored).
+MAX_NOTIFY_BYTES = 64 * 1024
+
+
+class NotificationTooLarge(ApplicationError):
+    code = "too_large"
+    status_code = 413
+    default_message = _("The notification is too large.")
+
+
 def _channel_or_404(channel: str) -> str:
-    if channel not in GATEWAY_CLASSES:
+    """A configured channel that sends notifications; 404 for anything else (nothing is
+    recorded for a channel we do not use)."""
+    if channel not in GATEWAY_CLASSES or channel in NO_CALLBACKS:
+        raise NotFound()
+    if channel not in available_channels():
         raise NotFound()
     return channel
+
+
+def _body(request) -> bytes:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_NOTIFY_BYTES:
+        raise NotificationTooLarge()
+    body = request.body
+    if len(body) > MAX_NOTIFY_BYTES:
+        raise NotificationTooLarge()
+    return body
+
+
+class NotifyThrottle(ClientIpScopedRateThrottle):
+    """Per sender IP (``payment_notify`` rate): a flood of forged notices cannot fill the
+    callback log; the channels' own retries stay far below it."""
+
+    scope = "payment_notify"
 
 
 CHANNEL_PARAM = OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=list(GATEWAY_CLASSES))
@@ -106,6 +145,7 @@ CHANNEL_PARAM = OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=lis
 class NotifyView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [NotifyThrottle]
 
     @extend_schema(
         auth=[],
@@ -120,7 +160,7 @@ class NotifyView(APIView):
             actor=system_actor(),
             channel=_channel_or_404(channel),
             headers=request.headers,
-            body=request.body,
+            body=_body(request),
             remote_ip=client_ip_from_meta(request.META),
         )
         return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
@@ -129,6 +169,7 @@ class NotifyView(APIView):
 class RefundNotifyView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [NotifyThrottle]
 
     @extend_schema(
         auth=[],
@@ -145,7 +186,7 @@ class RefundNotifyView(APIView):
             actor=system_actor(),
             channel=_channel_or_404(channel),
             headers=request.headers,
-            body=request.body,
+            body=_body(request),
             remote_ip=client_ip_from_meta(request.META),
         )
         return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

@@ -481,7 +481,9 @@ class AlipayGateway(Gateway):
             raw=_public_fields(data),
         )
 
-    def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
+    def notify_answer(
+        self, *, ok: bool, code: str = "", message: str = "", fields: dict | None = None
+    ) -> NotifyAnswer:
         # Alipay reads only the text: anything but "success" makes it retry.
         return NotifyAnswer(200 if ok else 400, b"success" if ok else b"fail", "text/plain")
 

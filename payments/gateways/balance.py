@@ -127,7 +127,9 @@ class BalanceGateway(Gateway):
     def parse_refund_notify(self, *, headers: Mapping[str, str], body: bytes) -> RefundResult:
         raise InvalidNotification(_("The member balance sends no notifications."))
 
-    def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
+    def notify_answer(
+        self, *, ok: bool, code: str = "", message: str = "", fields: dict | None = None
+    ) -> NotifyAnswer:
         import json
 
         from mall.core.exceptions import error_body

@@ -186,9 +186,12 @@ class Gateway:
         (case-insensitive mapping); ``body`` the raw bytes as received."""
         raise NotImplementedError
 
-    def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
+    def notify_answer(
+        self, *, ok: bool, code: str = "", message: str = "", fields: dict | None = None
+    ) -> NotifyAnswer:
         """The answer the channel expects: ok = received (stop retrying); otherwise
-        the channel's failure form (``code``: our error code, for the sandbox's body)."""
+        the channel's failure form (``code``, ``fields``: our error, for the sandbox's
+        body in the API's error shape; the real channels ignore them)."""
         raise NotImplementedError
 
     def query_payment(self, *, transaction_no: str) -> Notice:

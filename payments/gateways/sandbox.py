@@ -57,6 +57,17 @@ SIGNATURE_HEADER = "X-Sandbox-Signature"
 QUERY_STATUSES = {"SUCCESS": SUCCESS, "NOTPAY": NOTPAY, "CLOSED": CLOSED}
 
 
+def _when(value):
+    """A time from the channel's text; None when it is not one (``2026-13-45T…`` or an
+    offset of +99:00 raise inside ``parse_datetime``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
 def sandbox_sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -81,6 +92,8 @@ class SandboxGateway(Gateway):
     def parse_notify(self, *, headers: Mapping[str, str], body: bytes) -> Notice:
         signature = headers.get(SIGNATURE_HEADER) or ""
         if not self.secret or not isinstance(signature, str) or not signature:
+            raise InvalidSignature()
+        if not signature.isascii():  # compare_digest refuses non-ASCII text (a 500)
             raise InvalidSignature()
         if not hmac.compare_digest(sandbox_sign(self.secret, body), signature.strip().lower()):
             raise InvalidSignature()
@@ -109,8 +122,7 @@ class SandboxGateway(Gateway):
             problems["status"] = [_("SUCCESS or FAILED.")]
         paid_at = None
         if data.get("paid_at") not in (None, ""):
-            if isinstance(data["paid_at"], str):
-                paid_at = parse_datetime(data["paid_at"])
+            paid_at = _when(data["paid_at"])
             if paid_at is None or timezone.is_naive(paid_at):
                 problems["paid_at"] = [_("Give a time with time zone.")]
         if problems:
@@ -125,10 +137,15 @@ class SandboxGateway(Gateway):
             raw={k: v for k, v in data.items() if k != "payer"},
         )
 
-    def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
+    def notify_answer(
+        self, *, ok: bool, code: str = "", message: str = "", fields: dict | None = None
+    ) -> NotifyAnswer:
         if ok:
             return NotifyAnswer(200, json.dumps({"code": "SUCCESS"}).encode())
-        body = {"error": {"code": code or "invalid_notification", "message": message}}
+        error = {"code": code or "invalid_notification", "message": message}
+        if fields:
+            error["fields"] = fields
+        body = {"error": error}
         return NotifyAnswer(400, json.dumps(body, ensure_ascii=False).encode())
 
     # --- the optional sandbox server (query fallback) ---------------------------------
@@ -189,7 +206,7 @@ class SandboxGateway(Gateway):
         if status != SUCCESS:
             return Notice(transaction_no=transaction_no, status=status, raw=data)
         trade_no = data.get("channel_trade_no")
-        paid_at = parse_datetime(data["paid_at"]) if isinstance(data.get("paid_at"), str) else None
+        paid_at = _when(data.get("paid_at"))
         try:
             raw = data.get("amount")
             if isinstance(raw, bool) or not isinstance(raw, str | int):

@@ -405,7 +405,9 @@ class UnionPayGateway(Gateway):
             raw={k: v for k, v in fields.items() if k not in SENSITIVE},
         )
 
-    def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
+    def notify_answer(
+        self, *, ok: bool, code: str = "", message: str = "", fields: dict | None = None
+    ) -> NotifyAnswer:
         # UnionPay reads the HTTP status only: anything but 200 makes it retry.
         return NotifyAnswer(200 if ok else 400, b"ok" if ok else b"fail", "text/plain")
 

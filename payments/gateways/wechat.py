@@ -544,7 +544,9 @@ class WechatPayGateway(Gateway):
         except _Malformed as error:
             raise InvalidNotification(fields=error.problems) from None
 
-    def notify_answer(self, *, ok: bool, code: str = "", message: str = "") -> NotifyAnswer:
+    def notify_answer(
+        self, *, ok: bool, code: str = "", message: str = "", fields: dict | None = None
+    ) -> NotifyAnswer:
         if ok:
             return NotifyAnswer(200, json.dumps({"code": "SUCCESS"}).encode())
         body = {"code": "FAIL", "message": message or code or "FAIL"}

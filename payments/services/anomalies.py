@@ -8,6 +8,8 @@ in the row's scope are told.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -55,7 +57,7 @@ def anomaly_open(
                     if txn is not None
                     else None
                 ),
-                "reported_amount": to_money(reported) if reported is not None else None,
+                "reported_amount": _storable(reported),
                 "detail": str(detail)[:300],
             },
         )
@@ -68,7 +70,9 @@ def anomaly_open(
         after={
             "kind": kind,
             "reference_no": reference_no,
-            "reported_amount": f"{to_money(reported):.2f}" if reported is not None else None,
+            "reported_amount": (
+                f"{_storable(reported):.2f}" if _storable(reported) is not None else None
+            ),
         },
     )
     staff_notify_holders(
@@ -124,3 +128,18 @@ def anomaly_resolve(*, actor, anomaly: PaymentAnomaly, note: str) -> PaymentAnom
     )
     notifications_resolve(actor=actor, subject=row)
     return row
+
+
+MONEY_LIMIT = Decimal("100000000000")  # 10^11 yuan: beyond any payment, within the column
+
+
+def _storable(amount) -> Decimal | None:
+    """A reported amount as stored: absurd amounts (a forged or broken message) are kept
+    as unknown instead of overflowing the money column."""
+    if amount is None:
+        return None
+    try:
+        value = Decimal(amount)
+        return to_money(value) if value.is_finite() and abs(value) < MONEY_LIMIT else None
+    except (ArithmeticError, TypeError, ValueError):
+        return None

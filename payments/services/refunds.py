@@ -114,6 +114,12 @@ def refund_create(
         if existing is not None:
             return existing
     txn = PaymentTransaction.objects.select_for_update().get(pk=transaction.pk)
+    if after_sale_case_no:
+        # Again under the transaction's lock: a concurrent call for the same case that
+        # got here first has committed its refund (one per case, UNIQUE as well).
+        existing = Refund.objects.filter(after_sale_case_no=after_sale_case_no).first()
+        if existing is not None:
+            return existing
     if txn.status not in (T.PAID, T.PARTIALLY_REFUNDED):
         raise PaymentStateConflict(_("Only a paid transaction can be refunded."))
     moved = PaymentTransaction.objects.filter(

@@ -241,9 +241,12 @@ def payment_notify(
         notice = gateway.parse_notify(headers=headers, body=body)
     except (InvalidSignature, InvalidNotification) as error:
         _record_outcome(record, CallbackRecord.Outcome.REJECTED, error.code, verified=False)
-        _sample(channel, ok=False, code=error.code)
+        # Not a health sample: anyone can post a forged notice, and it must not make a
+        # healthy channel look down (only verified notices count).
         logger.warning("payment notify rejected: channel=%s code=%s", channel, error.code)
-        answer = gateway.notify_answer(ok=False, code=error.code, message=error.message)
+        answer = gateway.notify_answer(
+            ok=False, code=error.code, message=error.message, fields=error.fields
+        )
         return NotifyAnswer(error.status_code, answer.body, answer.content_type)
     _sample(channel, ok=True)
     try:
@@ -269,7 +272,9 @@ def payment_notify(
 
 
 def _failure(gateway, error) -> NotifyAnswer:
-    answer = gateway.notify_answer(ok=False, code=error.code, message=error.message)
+    answer = gateway.notify_answer(
+        ok=False, code=error.code, message=error.message, fields=error.fields
+    )
     return NotifyAnswer(error.status_code, answer.body, answer.content_type)
 
 
@@ -359,7 +364,7 @@ def payment_apply(*, actor, channel: str, notice: Notice, source: str) -> Applie
             return Applied("ignored", txn)
         # The amount first: a wrong amount is never "already applied", even when the
         # right one arrived before it (the channel must not be told all is well).
-        if notice.amount is None or to_money(notice.amount) != txn.total_amount:
+        if notice.amount is None or Decimal(notice.amount) != txn.total_amount:
             _anomaly(
                 actor=actor,
                 kind=PaymentAnomaly.Kind.AMOUNT_MISMATCH,
@@ -526,10 +531,12 @@ def transactions_query_due(*, actor, limit: int = 200) -> dict:
                 ):
                     counts["applied"] += 1
                 continue
+            in_time = txn.expires_at is None or txn.expires_at > now
             payable = (
-                txn.order is not None
-                and txn.order.status == Order.Status.PENDING_PAYMENT
-                and (txn.expires_at is None or txn.expires_at > now)
+                in_time  # a recharge has no order: payable until its own time runs out
+                if txn.order is None
+                else txn.order.status == Order.Status.PENDING_PAYMENT
+                and in_time
                 and (txn.order.expires_at is None or txn.order.expires_at > now)
             )
             if notice.status == CLOSED or not payable:

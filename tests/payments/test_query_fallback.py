@@ -224,3 +224,26 @@ def test_the_query_task_runs_as_a_job(fake_server, unpaid):
     assert run.status == JobRun.Status.SUCCEEDED and run.result == result
     txn.refresh_from_db()
     assert txn.status == PaymentTransaction.Status.PAID
+
+
+def test_an_unpaid_recharge_stays_open_until_its_own_time_runs_out(buyer, fake_server):
+    from payments.services.recharge import recharge_start
+
+    member = buyer()
+    answer = recharge_start(actor=member, amount=D("200"), channel="sandbox", scene="app")
+    number = answer["transaction_no"]
+    PaymentTransaction.objects.filter(transaction_no=number).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    fake_server.open(number, "200.00")
+
+    transactions_query_due(actor=system_actor())
+    assert PaymentTransaction.objects.get(transaction_no=number).status == "unpaid"
+
+    PaymentTransaction.objects.filter(transaction_no=number).update(
+        expires_at=timezone.now() - timedelta(seconds=1), last_queried_at=None
+    )
+    counts = transactions_query_due(actor=system_actor())
+
+    assert counts["closed"] == 1
+    assert PaymentTransaction.objects.get(transaction_no=number).status == "cancelled"
