@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
-from mall.core.guard import guard
+from mall.core.guard import guard, review_opened
 from mall.core.money import to_money
 from mall.core.transitions import transition
 from ops.parameters import get_parameter
@@ -378,6 +378,17 @@ def payment_apply(*, actor, channel: str, notice: Notice, source: str) -> Applie
             logger.warning(
                 "payment amount mismatch: txn=%s risk=%s", txn.transaction_no, verdict.decision
             )
+            if verdict.needs_review:  # risk's case opener, once the anomaly is committed
+                reported = str(notice.amount)[:40]
+                transaction.on_commit(
+                    lambda: review_opened(
+                        point="payment.callback",
+                        verdict=verdict,
+                        subject=txn,
+                        context={"reported_amount": reported},
+                    ),
+                    robust=True,
+                )
             return Applied("anomaly", txn, "amount_mismatch")
         if txn.paid_at is not None:
             return Applied("duplicate", txn)

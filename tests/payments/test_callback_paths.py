@@ -18,7 +18,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from mall.core.guard import Verdict, register_rule, unregister_rule
+from mall.core import guard as guard_module
+from mall.core.guard import Verdict, register_review_handler, register_rule, unregister_rule
 from ops.models import AuditEntry, StaffNotification
 from orders.models import Order
 from orders.services.placement import order_place
@@ -171,7 +172,7 @@ def test_an_unknown_transaction_is_one_anomaly_and_400(api_client, staff, db):
 
 
 def test_an_amount_mismatch_repeated_three_times_is_one_anomaly_and_asks_risk_each_time(
-    started, api_client, staff
+    started, api_client, staff, django_capture_on_commit_callbacks
 ):
     order, txn = started
     holder = staff("finance_all", [MANAGE])
@@ -184,14 +185,22 @@ def test_an_amount_mismatch_repeated_three_times_is_one_anomaly_and_asks_risk_ea
         asked.append(context)
         return Verdict(decision="review", rule="test_payment_amount", reason="mismatch")
 
+    opened: list[dict] = []
+
+    def case_opener(**kwargs):
+        opened.append(kwargs)
+
     register_rule("payment.callback", "test_payment_amount", rule)
+    register_review_handler(case_opener)
     try:
-        answers = [
-            sandbox_post(api_client, notify_body(txn.transaction_no, "1.00", nonce=f"n{n}"))
-            for n in range(3)
-        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            answers = [
+                sandbox_post(api_client, notify_body(txn.transaction_no, "1.00", nonce=f"n{n}"))
+                for n in range(3)
+            ]
     finally:
         unregister_rule("payment.callback", "test_payment_amount")
+        guard_module._review_handlers.remove(case_opener)
 
     for answer in answers:
         assert answer.status_code == 400
@@ -208,6 +217,10 @@ def test_an_amount_mismatch_repeated_three_times_is_one_anomaly_and_asks_risk_ea
     for context in asked:
         assert context["transaction"].pk == txn.pk
         assert context["reported_amount"] == D("1.00")
+    # the review verdict reaches risk's case opener, after commit
+    assert [(o["point"], o["subject"].pk, o["verdict"].rule) for o in opened] == [
+        ("payment.callback", txn.pk, "test_payment_amount")
+    ] * 3
     notified = StaffNotification.objects.filter(kind="payments.anomaly")
     assert sorted(n.recipient.username for n in notified) == sorted(
         [holder.username, east.username]
