@@ -413,8 +413,9 @@ class Settlement(TimeStampedModel):
     """One channel's money for one day (结算单): gross, fees, refunds, net.
 
     Recomputed from transactions and refunds until confirmed; ``expected_on`` is the
-    day the channel pays out (T+0 / T+1 per channel, a system parameter). Kept at
-    least two years (``payments.settlement_retention_days``).
+    day the channel pays out (T+0 / T+1 per channel, a system parameter). Never
+    deleted: settlements, transactions, refunds and callback records are the payment
+    vouchers finance keeps at least two years (nothing in the system purges them).
     """
 
     class Status(models.TextChoices):

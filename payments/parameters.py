@@ -115,12 +115,3 @@ register_parameter(
     maximum=1000,
     description=_("Judge a channel's health only with at least this many calls in the window"),
 )
-SETTLEMENT_RETENTION_DAYS = "payments.settlement_retention_days"
-register_parameter(
-    SETTLEMENT_RETENTION_DAYS,
-    kind=INT,
-    default=760,
-    minimum=731,
-    maximum=3650,
-    description=_("Keep settlements and payment vouchers at least (days; two years or more)"),
-)
