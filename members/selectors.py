@@ -21,9 +21,8 @@ from datetime import date, datetime
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from mall.core.actors import is_system_actor
 from mall.core.api import parse_pk
-from mall.core.scoping import scope_queryset
+from mall.core.scoping import visible_rows
 
 from . import crypto
 from .exceptions import (
@@ -51,14 +50,8 @@ from .validators import normalize_phone
 
 
 def _visible(actor, queryset: QuerySet, member_path: str | None = "member") -> QuerySet:
-    """The rows of ``queryset`` ``actor`` may read (see the module docstring)."""
-    if isinstance(actor, Member):
-        if member_path is None:
-            return queryset.none()
-        return queryset.filter(**{member_path: actor.pk})
-    if is_system_actor(actor):
-        return queryset
-    return scope_queryset(actor, queryset)
+    """The rows of ``queryset`` ``actor`` may read (the kernel's one rule)."""
+    return visible_rows(actor, queryset, member_path=member_path)
 
 
 def _of_member(queryset: QuerySet, member: Member | None) -> QuerySet:

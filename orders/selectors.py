@@ -19,9 +19,8 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 
-from mall.core.actors import is_system_actor
 from mall.core.api import parse_pk
-from mall.core.scoping import scope_queryset
+from mall.core.scoping import visible_rows
 
 from .exceptions import AfterSaleNotFound, ChannelNotFound, OrderNotFound, ReviewNotFound
 from .models import (
@@ -50,14 +49,8 @@ def _is_member(actor) -> bool:
 
 
 def _visible(actor, queryset: QuerySet, member_path: str | None = "member") -> QuerySet:
-    """The rows of ``queryset`` ``actor`` may read (see the module docstring)."""
-    if _is_member(actor):
-        if member_path is None:
-            return queryset.none()
-        return queryset.filter(**{member_path: actor.pk})
-    if is_system_actor(actor):
-        return queryset
-    return scope_queryset(actor, queryset)
+    """The rows of ``queryset`` ``actor`` may read (the kernel's one rule)."""
+    return visible_rows(actor, queryset, member_path=member_path)
 
 
 # --- orders ----------------------------------------------------------------------------

@@ -67,3 +67,29 @@ def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
         return queryset
     return queryset.none()
+
+
+def is_member_actor(actor) -> bool:
+    """True for a storefront member acting as ``request.user`` (members' ``Member``
+    declares ``is_member = True``; the kernel cannot import it)."""
+    return getattr(actor, "is_member", False) is True
+
+
+def visible_rows(actor, queryset: QuerySet, *, member_path: str | None = "member") -> QuerySet:
+    """The one read rule of every app's selectors: the rows of ``queryset`` ``actor`` may
+    read.
+
+    * a **member** (storefront) sees only their own rows — ``member_path`` leads from the
+      row to its member (``None``: rows no member may read);
+    * the **system actor** (jobs, commands) sees every row;
+    * a **staff user** sees the rows in their RBAC data scope (:func:`scope_queryset`).
+    """
+    from .actors import is_system_actor
+
+    if is_member_actor(actor):
+        if member_path is None:
+            return queryset.none()
+        return queryset.filter(**{member_path: actor.pk})
+    if is_system_actor(actor):
+        return queryset
+    return scope_queryset(actor, queryset)

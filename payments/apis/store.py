@@ -142,11 +142,29 @@ class NotifyThrottle(ClientIpScopedRateThrottle):
 CHANNEL_PARAM = OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=list(GATEWAY_CLASSES))
 
 
-class NotifyView(APIView):
+class _ChannelNotifyView(APIView):
+    """A channel's notification: verified with the channel's keys by ``handle`` (the
+    service), answered in the channel's own form."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [NotifyThrottle]
 
+    def handle(self, **kwargs):  # pragma: no cover - each subclass names its service
+        raise NotImplementedError
+
+    def answer(self, request, channel: str) -> HttpResponse:
+        answer = self.handle(
+            actor=system_actor(),
+            channel=_channel_or_404(channel),
+            headers=request.headers,
+            body=_body(request),
+            remote_ip=client_ip_from_meta(request.META),
+        )
+        return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+class NotifyView(_ChannelNotifyView):
     @extend_schema(
         auth=[],
         parameters=[CHANNEL_PARAM],
@@ -156,21 +174,13 @@ class NotifyView(APIView):
     )
     def post(self, request, channel: str):
         """A channel's payment notification, verified with the channel's keys."""
-        answer = payment_notify(
-            actor=system_actor(),
-            channel=_channel_or_404(channel),
-            headers=request.headers,
-            body=_body(request),
-            remote_ip=client_ip_from_meta(request.META),
-        )
-        return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        return self.answer(request, channel)
+
+    def handle(self, **kwargs):
+        return payment_notify(**kwargs)
 
 
-class RefundNotifyView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [NotifyThrottle]
-
+class RefundNotifyView(_ChannelNotifyView):
     @extend_schema(
         auth=[],
         parameters=[CHANNEL_PARAM],
@@ -180,16 +190,12 @@ class RefundNotifyView(APIView):
     )
     def post(self, request, channel: str):
         """A channel's refund notification, verified with the channel's keys."""
+        return self.answer(request, channel)
+
+    def handle(self, **kwargs):
         from ..services.refunds import refund_notify
 
-        answer = refund_notify(
-            actor=system_actor(),
-            channel=_channel_or_404(channel),
-            headers=request.headers,
-            body=_body(request),
-            remote_ip=client_ip_from_meta(request.META),
-        )
-        return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        return refund_notify(**kwargs)
 
 
 urlpatterns = [
