@@ -30,7 +30,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mall.core.actors import is_system_actor
+from mall.core.actors import is_system_actor, system_actor
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
 from mall.core.money import to_money
@@ -416,7 +416,29 @@ def _succeeded(actor, refund: Refund, result: RefundResult, source: str) -> Refu
         _transaction_follows(actor, txn)
         if locked.after_sale_case_no:
             _settle_case(locked)
+        _failure_settled(actor, locked)
     return locked
+
+
+def _failure_settled(actor, refund: Refund) -> None:
+    """A refund that had failed is paid now: its "refund failed" anomaly and the notices
+    asking finance to retry it are done work."""
+    from ops.services.notifications import notifications_resolve
+
+    from .anomalies import anomaly_resolve
+
+    notifications_resolve(actor=actor, subject=refund)
+    open_failure = PaymentAnomaly.objects.filter(
+        kind=PaymentAnomaly.Kind.REFUND_FAILED,
+        reference_no=refund.refund_no,
+        status=PaymentAnomaly.Status.OPEN,
+    ).first()
+    if open_failure is not None:
+        anomaly_resolve(
+            actor=system_actor(),
+            anomaly=open_failure,
+            note=_("Refunded on a later attempt (%(no)s).") % {"no": refund.refund_no},
+        )
 
 
 def _transaction_follows(actor, txn: PaymentTransaction) -> None:

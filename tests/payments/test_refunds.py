@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from mall.core.actors import system_actor
+from mall.core.subjects import subject_key
 from ops.models import AuditEntry, SlaClock, StaffNotification, SystemParameter
 from orders.models import AfterSale, Order
 from orders.services.after_sales import after_sale_refund_execute
@@ -204,6 +205,13 @@ def test_a_failing_channel_is_retried_with_backoff_then_finance_is_told_and_retr
         assert (refund.status, refund.attempts) == ("succeeded", 0)
         assert case.status == "completed" and _clock(case).status == "met"
         assert (txn.status, txn.refunded_amount) == ("partially_refunded", D("50.00"))
+        # the "refund failed" anomaly is done work now, and its notices with it
+        anomaly.refresh_from_db()
+        assert anomaly.status == "resolved" and refund.refund_no in anomaly.resolution_note
+        for subject in (anomaly, refund):
+            assert not StaffNotification.objects.filter(
+                subject_key=subject_key(subject), resolved_at__isnull=True
+            ).exists()
         with pytest.raises(PaymentStateConflict):
             refund_retry(actor=finance, refund=refund)
     # settled once
