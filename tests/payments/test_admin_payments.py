@@ -271,3 +271,30 @@ def test_the_demo_roles_get_their_payments_permissions():
     tech = users.get(username="tech_lead")
     assert tech.has_perm("payments.view_channelhealth")
     assert tech.has_perm("payments.view_callbackrecord")
+
+
+@pytest.mark.parametrize(
+    "model", ["paymenttransaction", "refund", "paymentanomaly", "callbackrecord"]
+)
+def test_a_changelist_costs_the_same_queries_for_2_or_12_rows(model):
+    """No query per row (order numbers, transaction numbers, colours, masked payers)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def grow(count: int) -> None:
+        for _n in range(count):
+            txn = make_txn()
+            make_refund(txn, amount="1.00", status="failed")
+            make_anomaly(txn)
+            make_callback(txn)
+
+    client = _client(make_staff_with_role("admin_counts"))
+    url = reverse(f"admin:payments_{model}_changelist")
+    assert client.get(url).status_code == 200  # warm caches (permissions, parameters)
+    grow(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    grow(10)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
