@@ -31,12 +31,6 @@ from .models import (
 NUMBER_MAX = 32
 
 
-def _is_member(actor) -> bool:
-    from members.models import Member
-
-    return isinstance(actor, Member)
-
-
 def _visible(actor, queryset: QuerySet, member_path: str | None = "member") -> QuerySet:
     """The rows of ``queryset`` ``actor`` may read (the kernel's one rule)."""
     return visible_rows(actor, queryset, member_path=member_path)
