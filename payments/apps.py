@@ -30,6 +30,13 @@ class PaymentsConfig(AppConfig):
         declare_scope(m.Settlement, unscoped=True)
         declare_scope(m.ChannelCall, unscoped=True)
         declare_scope(m.ChannelHealth, unscoped=True)
+        # Reconciliation runs and their bill lines are whole-mall figures per channel
+        # (function permission); each discrepancy is scoped by its record's region (none
+        # for an item we have no record of: scope "all" only), an adjustment like it.
+        declare_scope(m.Reconciliation, unscoped=True)
+        declare_scope(m.BillLine, unscoped=True)
+        declare_scope(m.Discrepancy, region="region")
+        declare_scope(m.ReconciliationAdjustment, region="region")
         # orders.refund_submit (orders' refunds execute here)
         from . import (
             hooks,  # noqa: F401

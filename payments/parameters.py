@@ -115,3 +115,37 @@ register_parameter(
     maximum=1000,
     description=_("Judge a channel's health only with at least this many calls in the window"),
 )
+
+# --- reconciliation (对账) ----------------------------------------------------------------
+RECON_CROSS_DAY_MINUTES = "payments.reconciliation_cross_day_minutes"
+register_parameter(
+    RECON_CROSS_DAY_MINUTES,
+    kind=INT,
+    default=30,
+    minimum=0,
+    maximum=720,
+    description=_(
+        "Reconciliation: a record this close to midnight that the day's bill lacks is held "
+        "for the next day's bill (minutes)"
+    ),
+)
+RECON_MAX_BILL_MB = "payments.reconciliation_max_bill_mb"
+register_parameter(
+    RECON_MAX_BILL_MB,
+    kind=INT,
+    default=1024,
+    minimum=1,
+    maximum=4096,
+    description=_("Reconciliation: largest bill file accepted (MB)"),
+)
+RECON_FEE_TOLERANCE = "payments.reconciliation_fee_tolerance"
+register_parameter(
+    RECON_FEE_TOLERANCE,
+    kind=DECIMAL,
+    default=Decimal("0.01"),
+    minimum=Decimal("0"),
+    maximum=Decimal("1"),
+    description=_(
+        "Reconciliation: a line's fee may differ from the channel's rate by this much (yuan)"
+    ),
+)

@@ -17,3 +17,14 @@ EXPORT_SETTLEMENT = "payments.export_settlement"
 VIEW_CHANNEL_HEALTH = "payments.view_channelhealth"
 # Who hears about a degraded channel or a refund that keeps failing (finance and tech).
 RECEIVE_PAYMENT_ALERTS = "payments.view_channelhealth"
+
+# Reconciliation (对账): runs are whole-mall figures per channel (function permission);
+# discrepancies and adjustments are scoped by the matched record's sales region.
+VIEW_RECONCILIATION = "payments.view_reconciliation"
+RUN_RECONCILIATION = "payments.run_reconciliation"
+EXPORT_RECONCILIATION = "payments.export_reconciliation"
+VIEW_DISCREPANCY = "payments.view_discrepancy"
+RESOLVE_DISCREPANCY = "payments.resolve_discrepancy"
+PROPOSE_ADJUSTMENT = "payments.propose_adjustment"
+APPROVE_ADJUSTMENT = "payments.approve_adjustment"
+VIEW_ADJUSTMENT = "payments.view_reconciliationadjustment"

@@ -274,6 +274,9 @@ def file_jobs_purge_expired(*, actor, now=None) -> int:
 class ProgressReporter:
     """Write a running job's progress (percent, rows done) where its owner can see it.
 
+    ``job`` is a ``FileJob`` or any other job row with the same three columns
+    (``progress``, ``rows_done``, ``rows_total``) — payments' reconciliation runs use it.
+
     Writes at most once per percent. Inside a transaction on PostgreSQL (an import
     applies every row or none in one transaction) the write goes through a second,
     autocommit connection so it is visible before the transaction commits; the job
@@ -304,7 +307,7 @@ class ProgressReporter:
         if connection.in_atomic_block and connection.vendor == "postgresql":
             self._write_outside(values)
         else:
-            FileJob.objects.filter(pk=self.job.pk).update(**values)
+            type(self.job)._default_manager.filter(pk=self.job.pk).update(**values)
 
     def _write_outside(self, values: dict) -> None:
         try:
@@ -313,8 +316,9 @@ class ProgressReporter:
                 with self._side.cursor() as cursor:
                     cursor.execute("SET lock_timeout = '2s'")
             with self._side.cursor() as cursor:
+                table = self._side.ops.quote_name(type(self.job)._meta.db_table)
                 cursor.execute(
-                    "UPDATE core_filejob SET progress = %s, rows_done = %s, rows_total = %s "
+                    f"UPDATE {table} SET progress = %s, rows_done = %s, rows_total = %s "  # noqa: S608
                     "WHERE id = %s",
                     [values["progress"], values["rows_done"], values["rows_total"], self.job.pk],
                 )
