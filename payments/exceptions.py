@@ -75,3 +75,51 @@ class AnomalyNotFound(NotFound):
 class SettlementNotFound(NotFound):
     code = "not_found"
     default_message = _("No such settlement.")
+
+
+# --- reconciliation ---------------------------------------------------------------------
+
+
+class ReconciliationNotFound(NotFound):
+    code = "reconciliation_not_found"
+    default_message = _("No such reconciliation.")
+
+
+class DiscrepancyNotFound(NotFound):
+    code = "discrepancy_not_found"
+    default_message = _("No such discrepancy.")
+
+
+class AdjustmentNotFound(NotFound):
+    code = "adjustment_not_found"
+    default_message = _("No such adjustment.")
+
+
+class ReconciliationRunning(ApplicationError):
+    code = "reconciliation_running"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("This bill is already being reconciled.")
+
+
+class ReconciliationChannelUnsupported(ApplicationError):
+    code = "reconciliation_channel_unsupported"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_message = _("Bills of this channel cannot be reconciled.")
+
+
+class BillTooLarge(ApplicationError):
+    code = "bill_too_large"
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_message = _("The bill file is larger than allowed.")
+
+
+class DiscrepancyStateConflict(ApplicationError):
+    code = "invalid_state"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("This discrepancy cannot be changed in its current state.")
+
+
+class SameApprover(ApplicationError):
+    code = "same_approver"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_message = _("An adjustment must be approved by someone other than its proposer.")
