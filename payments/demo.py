@@ -58,6 +58,14 @@ ROLE_PERMISSIONS = {
         perms.CONFIRM_SETTLEMENT,
         perms.EXPORT_SETTLEMENT,
         perms.VIEW_CHANNEL_HEALTH,
+        perms.VIEW_RECONCILIATION,
+        perms.RUN_RECONCILIATION,
+        perms.EXPORT_RECONCILIATION,
+        perms.VIEW_DISCREPANCY,
+        perms.RESOLVE_DISCREPANCY,
+        perms.PROPOSE_ADJUSTMENT,
+        perms.APPROVE_ADJUSTMENT,
+        perms.VIEW_ADJUSTMENT,
     ],
     "ops_lead": [
         perms.VIEW_TRANSACTION,
@@ -65,6 +73,8 @@ ROLE_PERMISSIONS = {
         perms.VIEW_ANOMALY,
         perms.VIEW_SETTLEMENT,
         perms.VIEW_CHANNEL_HEALTH,
+        perms.VIEW_RECONCILIATION,
+        perms.VIEW_DISCREPANCY,
     ],
     "tech_lead": [perms.VIEW_CHANNEL_HEALTH, perms.VIEW_CALLBACK],
 }

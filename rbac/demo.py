@@ -93,6 +93,8 @@ STAFF = {
     "ops_north": ("M1002", "ops-north", ["order_ops_north"], "北", "李", "13700000002"),
     "cs_agent": ("M2001", "cs", ["customer_service"], "小客", "张", "13700000003"),
     "finance": ("M3001", "finance", ["finance"], "财", "赵", "13700000004"),
+    # a second finance user: adjustments need a second person to approve (issue 14)
+    "finance_lead": ("M3000", "finance", ["finance"], "会计", "孙", "13700000009"),
     "warehouse_sh": ("M4001", "warehouse", ["warehouse_clerk"], "仓", "陈", "13700000005"),
     "ops_lead": ("M1000", "ops", ["ops_lead"], "运营", "刘", "13700000006"),
     "tech_lead": ("M5000", "tech", ["tech_lead"], "技术", "周", "13700000007"),
