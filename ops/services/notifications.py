@@ -202,11 +202,13 @@ def staff_notify_holders(
     link: str = "",
     dedupe_key: str = "",
     subject=None,
+    exclude: int | None = None,
 ) -> int:
     """:func:`staff_notify` every active staff member holding ``permission`` (directly,
     by a role, or as superuser) — and, when ``subject`` is a scoped row, only those
     whose data scope includes it (a regional clerk never hears of another region's
-    money). The one way to address "whoever handles this"."""
+    money). ``exclude`` leaves one user out (the one who asked a second person to act).
+    The one way to address "whoever handles this"."""
     from django.contrib.auth.models import Permission
     from django.db.models import Q
 
@@ -225,7 +227,7 @@ def staff_notify_holders(
         )
         .distinct()
     )
-    recipients = list(users)
+    recipients = [user for user in users if user.pk != exclude]
     if subject is not None and getattr(subject, "pk", None) is not None:
         model = type(subject)
         recipients = [

@@ -23,10 +23,8 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,9 +32,8 @@ from mall.core.actors import is_system_actor, system_actor
 from mall.core.audit import audit
 from mall.core.guard import guard_or_raise, review_opened
 from mall.core.money import split_amount, to_money
-from mall.core.scoping import scope_queryset
 from ops.parameters import get_parameter
-from ops.services.notifications import notifications_resolve, staff_notify
+from ops.services.notifications import notifications_resolve, staff_notify_holders
 from ops.services.sla import sla_clock_start, sla_clock_stop
 
 from .. import permissions as perms
@@ -208,42 +205,18 @@ def _check_images(images) -> list:
     return images
 
 
-def _staff_with(perm: str, subject) -> list[int]:
-    """Active staff holding ``perm`` whose data scope includes ``subject``."""
-    app_label, codename = perm.split(".")
-    permission = Permission.objects.filter(
-        content_type__app_label=app_label, codename=codename
-    ).first()
-    if permission is None:
-        return []
-    users = (
-        get_user_model()
-        .objects.filter(Q(user_permissions=permission) | Q(groups__permissions=permission))
-        .filter(is_active=True, is_staff=True)
-        .distinct()
-    )
-    model = type(subject)
-    return [
-        user.pk
-        for user in users
-        if scope_queryset(user, model.objects.filter(pk=subject.pk)).exists()
-    ]
-
-
 def _notify_on_commit(*, actor, perm: str, kind: str, subject, title: str, body: str, link: str):
     def send() -> None:
-        recipients = _staff_with(perm, subject)
-        if recipients:
-            staff_notify(
-                actor=actor,
-                recipients=recipients,
-                kind=kind,
-                title=title,
-                body=body,
-                link=link,
-                dedupe_key=f"{kind}:{subject.pk}",
-                subject=subject,
-            )
+        staff_notify_holders(
+            actor=actor,
+            permission=perm,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            dedupe_key=f"{kind}:{subject.pk}",
+            subject=subject,
+        )
 
     transaction.on_commit(send, robust=True)
 

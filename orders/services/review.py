@@ -14,7 +14,7 @@
 * ``order_freeze`` / ``order_unfreeze`` (risk calls them): frozen orders cannot be
   approved, shipped, received or refunded (``OrderFrozen``).
 
-The helpers ``_require``, ``_order_locked`` and ``_permission_holders``
+The helpers ``_require`` and ``_order_locked``
 are shared by the other fulfilment services.
 """
 
@@ -22,9 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +31,7 @@ from mall.core.audit import audit, snapshot
 from mall.core.exceptions import ApplicationError
 from mall.core.guard import guard
 from ops.parameters import get_parameter
-from ops.services.notifications import notifications_resolve, staff_notify
+from ops.services.notifications import notifications_resolve, staff_notify_holders
 from ops.services.sla import sla_clock_start, sla_clock_stop
 
 from .. import permissions as perms
@@ -77,24 +75,6 @@ def _require(actor, perm: str) -> None:
 def _order_locked(actor, order: Order) -> Order:
     """Reload ``order`` for ``actor`` under its row lock: outside the scope is 404."""
     return order_get(actor=actor, order_no=order.order_no, lock=True)
-
-
-def _permission_holders(perm: str, *, exclude: int | None = None) -> list[int]:
-    """Ids of active staff holding ``perm`` (directly, by a group, or as superuser)."""
-    app_label, _dot, codename = perm.partition(".")
-    condition = (
-        Q(is_superuser=True)
-        | Q(
-            user_permissions__codename=codename,
-            user_permissions__content_type__app_label=app_label,
-        )
-        | Q(
-            groups__permissions__codename=codename,
-            groups__permissions__content_type__app_label=app_label,
-        )
-    )
-    holders = get_user_model().objects.filter(condition, is_active=True, is_staff=True)
-    return [pk for pk in holders.values_list("pk", flat=True).distinct() if pk != exclude]
 
 
 def _order_link(order: Order) -> str:
@@ -200,9 +180,9 @@ def _hold(actor, order: Order, reason: str) -> Order:
         before=before,
         after=snapshot(order, ["is_review_held", "review_hold_reason"]),
     )
-    staff_notify(
+    staff_notify_holders(
         actor=actor,
-        recipients=_permission_holders(perms.MODIFY_ORDER),
+        permission=perms.MODIFY_ORDER,
         kind=REVIEW_FAILED_KIND,
         title=_("Order %(no)s held at review: %(reason)s")
         % {"no": order.order_no, "reason": reason},
@@ -292,9 +272,10 @@ def _approve_locked(actor, order: Order, note: str) -> tuple[Order, list[str]]:
             before=before,
             after=snapshot(order, ["first_reviewed_by"]),
         )
-        staff_notify(
+        staff_notify_holders(
             actor=actor,
-            recipients=_permission_holders(perms.APPROVE_ORDER, exclude=getattr(actor, "pk", None)),
+            permission=perms.APPROVE_ORDER,
+            exclude=getattr(actor, "pk", None),
             kind=SECOND_REVIEW_KIND,
             title=_("Order %(no)s waits for a second reviewer") % {"no": order.order_no},
             link=_order_link(order),

@@ -32,7 +32,7 @@ from mall.core.audit import audit, snapshot
 from mall.core.exceptions import ApplicationError
 from mall.core.money import to_money
 from ops.parameters import get_parameter
-from ops.services.notifications import notifications_resolve, staff_notify
+from ops.services.notifications import notifications_resolve, staff_notify_holders
 from ops.services.sla import sla_clock_start, sla_clock_stop
 
 from .. import permissions as perms
@@ -45,7 +45,6 @@ from .review import (
     _is_member,
     _order_link,
     _order_locked,
-    _permission_holders,
     _require,
     _require_not_frozen,
     order_in_promotion,
@@ -357,9 +356,10 @@ def order_report_lost_parcel(*, actor, order: Order, shipment, reason: str):
         target=order,
         data={"shipment_no": shipment.shipment_no, "reason": reason},
     )
-    staff_notify(
+    staff_notify_holders(
         actor=actor,
-        recipients=_permission_holders(perms.MODIFY_ORDER, exclude=getattr(actor, "pk", None)),
+        permission=perms.MODIFY_ORDER,
+        exclude=getattr(actor, "pk", None),
         kind=LOST_PARCEL_KIND,
         title=_("Lost or damaged parcel %(no)s of order %(order)s")
         % {"no": shipment.shipment_no, "order": order.order_no},

@@ -117,6 +117,27 @@ def test_a_failed_check_holds_the_order_and_notifies_customer_service(
     assert running_clock("order.ship", order) is None
 
 
+def test_a_held_order_is_told_only_to_staff_whose_scope_holds_it(
+    make_order, stocked_sku, buyer, reviewer, make_ops
+):
+    """The notice names the order and why it is held: a north-only clerk with the same
+    permission must not hear of an east (上海) order (it would leak its number)."""
+    from ops.models import StaffNotification
+
+    perms = ("orders.view_order", "orders.modify_order")
+    east = make_ops("cs_east", perms=perms, regions=("east",))
+    north = make_ops("cs_north", perms=perms, regions=("north",))
+    order = make_order(buyer, [(stocked_sku(), 1)], status="pending_review")
+    Order.objects.filter(pk=order.pk).update(phone_encrypted="")
+    order.refresh_from_db()
+
+    order_approve(actor=reviewer, order=order)
+
+    kinds = StaffNotification.objects.filter(kind="orders.review_failed")
+    assert kinds.filter(recipient=east).count() == 1
+    assert not kinds.filter(recipient=north).exists()
+
+
 def test_an_order_no_warehouse_delivers_to_is_held(make_order, stocked_sku, buyer, make_ops):
     from dispatch.models import Allocation
 
