@@ -127,12 +127,16 @@ def _when(text: str, line: int, column: str) -> datetime:
 class _Times(dict):
     """Parsed times by their text: a bill has many lines per second, parse each once."""
 
+    def __init__(self, column: str) -> None:
+        super().__init__()
+        self.column = column
+
     def get_time(self, text: str, line: int) -> datetime:
         when = self.get(text)
         if when is None:
             if len(self) > 100_000:
                 self.clear()
-            when = self[text] = _when(text, line, "交易时间")
+            when = self[text] = _when(text, line, self.column)
         return when
 
 
@@ -214,7 +218,7 @@ class WechatBillReader(BillReader):
         r_order = r_settle = ZERO
         count = 0
         add = self.totals.add
-        times = _Times().get_time
+        times = _Times("交易时间").get_time
         summary_start = SUMMARY_COLUMNS[0]
         for number, text in lines:
             self._last_line = number
@@ -420,7 +424,7 @@ class WechatBillReader(BillReader):
             settle_amount=summary["应结订单总金额"] - self._refund_settle_amount,
             refund_count=refunds,
             refund_amount=summary["退款总金额"],
-            fee_amount=summary["手续费总金额"],
+            fee_amount=summary["手续费总金额"].quantize(CENT, ROUND_HALF_UP),
         )
         self.header["summary"] = {name: str(value) for name, value in summary.items()}
 
