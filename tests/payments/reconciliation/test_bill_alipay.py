@@ -98,6 +98,20 @@ def test_the_zip_as_downloaded_is_read_through_its_detail_file():
     assert read(buffer.getvalue())[1] == EXPECTED
 
 
+def test_a_zip_naming_its_files_in_gbk_is_read_too():
+    """Alipay's zip names its files in GBK without the UTF-8 flag."""
+    names = {"20880000000000000156_20261127_XXXXXXXX.csv": golden()}
+    names["20880000000000000156_20261127_XXXXXXXX(YYYY).csv"] = b"#summary\r\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in reversed(names.items()):
+            archive.writestr(name, content)
+    raw = buffer.getvalue().replace(b"XXXXXXXX", "业务明细".encode("gbk"))
+    raw = raw.replace(b"YYYY", "汇总".encode("gbk"))
+    assert not any(info.flag_bits & 0x800 for info in zipfile.ZipFile(io.BytesIO(raw)).infolist())
+    assert read(raw)[1] == EXPECTED
+
+
 def test_a_zip_without_the_detail_file_is_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
