@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -270,21 +269,3 @@ def test_text_after_the_summary_line_is_refused():
 def test_an_empty_file_is_refused():
     assert error_of(b"").line == 1
     assert error_of(b"\xef\xbb\xbf\r\n").line == 1
-
-
-def test_a_hundred_thousand_lines_parse_within_twice_the_million_line_budget():
-    """The bench's budget is 8 s per million lines; 100,000 lines get 1.6 s of CPU here
-    (measured: about 0.35 s), so only a real slowdown fails this."""
-    start = at("2026-11-27 00:00:00")
-    rows = [
-        BillRow(0, PAYMENT, start + timedelta(seconds=n % 86400), f"PT{n:014d}",
-                f"42{n:026d}", "", "", D("19.90"), D("19.90"), D("0.12"), "SUCCESS")
-        for n in range(100_000)
-    ]  # fmt: skip
-    data = write_bill(rows)
-    began = time.process_time()
-    reader = WechatBillReader(data=data)
-    count = sum(1 for _row in reader.rows())
-    reader.finish()
-    assert count == 100_000
-    assert time.process_time() - began < 1.6
