@@ -1,3 +1,5 @@
+# ruff: noqa: S608, B023 - identifiers come from model meta, values are bound; the
+# per-class insert helpers are called within their loop iteration.
 """The set-based matcher (docs/RECONCILIATION.md "Matching").
 
 Every step is one SQL statement over the run's bill lines (``UPDATE … FROM`` joins,
@@ -238,8 +240,7 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             cleared=False,
         ):
             sql.run(
-                _INSERT
-                + f"SELECT %s, %s, %s, %s, %s, bl.id, {txn_col}, {refund_col}, r.order_id, "
+                _INSERT + f"SELECT %s, %s, %s, %s, %s, bl.id, {txn_col}, {refund_col}, r.order_id, "
                 f"r.region_id, CASE WHEN bl.transaction_no <> '' THEN bl.transaction_no "
                 f"ELSE COALESCE({our_no}, '') END, {refund_no}, bl.channel_trade_no, "
                 f"bl.channel_refund_no, r.{amount}, bl.amount, {diff}, %s, %s, %s, '', '{{}}', "
@@ -334,7 +335,9 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
         our_refund = "NULL" if kind == "payment" else "r.id"
         our_tno = "r.transaction_no" if kind == "payment" else "COALESCE(t2.transaction_no, '')"
         our_rno = "''" if kind == "payment" else "r.refund_no"
-        our_ctno = "r.channel_trade_no" if kind == "payment" else "COALESCE(t2.channel_trade_no, '')"
+        our_ctno = (
+            "r.channel_trade_no" if kind == "payment" else "COALESCE(t2.channel_trade_no, '')"
+        )
         our_crno = "''" if kind == "payment" else "r.channel_refund_no"
         base_where = (
             f"WHERE r.channel = %s AND r.status IN ({done_in}) AND r.{at} >= %s AND r.{at} < %s "
@@ -350,8 +353,7 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
 
         def ours_insert(disc_kind, status, detail, where, params, held=None, cleared=False):
             sql.run(
-                _INSERT
-                + f"SELECT %s, %s, %s, %s, %s, NULL, {our_txn}, {our_refund}, r.order_id, "
+                _INSERT + f"SELECT %s, %s, %s, %s, %s, NULL, {our_txn}, {our_refund}, r.order_id, "
                 f"r.region_id, {our_tno}, {our_rno}, {our_ctno}, {our_crno}, r.{amount}, NULL, "
                 f"r.{amount}, %s, %s, %s, '', '{{}}', %s, %s FROM {t} r {extra_join}"
                 + base_where
