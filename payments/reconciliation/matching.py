@@ -276,7 +276,7 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             side["amount_mismatch"],
             D.OPEN,
             _("The amounts differ."),
-            f"ABS(bl.amount - r.{amount})",
+            f"ROUND(ABS(bl.amount - r.{amount}), 2)",
         )
         line_insert(
             "duplicate",
@@ -291,8 +291,8 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             K.FEE_MISMATCH,
             D.OPEN,
             _("The fee differs from ours."),
-            f"ABS(bl.fee_amount - r.{fee})",
-            where=f"AND ABS(bl.fee_amount - r.{fee}) > %s",
+            f"ROUND(ABS(bl.fee_amount - r.{fee}), 2)",
+            where=f"AND ROUND(ABS(bl.fee_amount - r.{fee}), 2) > %s",
             params=[sql.num(tolerance)],
         )
         counterpart_line = (
