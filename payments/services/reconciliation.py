@@ -256,17 +256,9 @@ def _load_and_match(actor, run: Reconciliation, data: bytes, progress) -> tuple[
     def load_progress(done: int) -> None:
         progress(done, scaled)
 
-    rows = reader.rows()
-    first = next(rows, None)  # the header is read with the first row
-    _check_header(run, reader)
-
-    def all_rows():
-        if first is not None:
-            yield first
-        yield from rows
-
-    count = load_rows(run, all_rows(), load_progress)
+    count = load_rows(run, reader.rows(), load_progress)
     reader.finish()
+    _check_header(run, reader)
     progress(int(count), int(count / LOAD_SHARE) or 1)
     summary, totals = match(run, bill_totals=reader.declared or reader.totals, actor=actor)
     totals["line_count"] = count

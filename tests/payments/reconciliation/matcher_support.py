@@ -82,7 +82,7 @@ def bill_row(record, *, line_no=0, amount=None, fee=None, occurred_at=None, **ov
             "refund_no": record.refund_no,
             "channel_refund_no": record.channel_refund_no,
             "amount": Decimal(amount) if amount is not None else record.amount,
-            "settle_amount": Decimal("0.00"),
+            "settle_amount": Decimal(amount) if amount is not None else record.amount,
             "fee_amount": Decimal(fee) if fee is not None else record.fee_refund_amount,
             "channel_status": "REFUND",
         }
@@ -117,7 +117,7 @@ def unknown_row(*, kind="payment", amount="10.00", occurred_at=None, line_no=0):
         refund_no=f"XR{n:09d}" if kind == "refund" else "",
         channel_refund_no=f"5099{n:010d}" if kind == "refund" else "",
         amount=Decimal(amount),
-        settle_amount=Decimal(amount) if kind == "payment" else Decimal("0.00"),
+        settle_amount=Decimal(amount),
         fee_amount=Decimal("0.00"),
         channel_status="SUCCESS" if kind == "payment" else "REFUND",
     )
@@ -170,8 +170,7 @@ def kinds(run, **filters):
 
     return dict(
         Counter(
-            (d.kind, d.status)
-            for d in Discrepancy.objects.filter(reconciliation=run, **filters)
+            (d.kind, d.status) for d in Discrepancy.objects.filter(reconciliation=run, **filters)
         )
     )
 
