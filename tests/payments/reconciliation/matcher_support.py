@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import transaction
 
-from tests.orders.checkout_support import buyer  # noqa: F401
+from tests.orders.checkout_support import buyer
 
 CN = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 20)

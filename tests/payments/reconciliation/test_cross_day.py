@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from matcher_support are parameters here
 """Cross-day items (window T−1..T+1): held, cleared by the neighbouring day, escalated."""
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def test_held_past_its_window_opens_as_what_it_is(records):
     gone = records.txn("5.00", paid_at=at(PREV, 12))  # PREV's bill never comes
     run_t = reconcile_rows("sandbox", DAY, [bill_row(gone, occurred_at=at(DAY, 9))])
     assert kinds(run_t) == {("cross_day", "held"): 2}
-    # T+1's bill shows neither (and nobody runs PREV); T+2's run finds both still held past held_until
+    # T+1's bill shows neither (nobody runs PREV); T+2's run finds both held past the date
     reconcile_rows("sandbox", NEXT, [])
     later = reconcile_rows("sandbox", NEXT + timedelta(days=1), [])
     assert kinds(run_t) == {("platform_only", "open"): 1, ("channel_only", "open"): 1}

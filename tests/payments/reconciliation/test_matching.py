@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from matcher_support are parameters here
 """The set-based matcher: every class on its own, duplicates, fees, totals tie-out."""
 
 from __future__ import annotations
