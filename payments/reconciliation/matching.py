@@ -513,7 +513,7 @@ def _totals(sql: _Sql, run: Reconciliation, bill_totals, d0: datetime, d1: datet
         )
         tie_out[kind] = {
             "bill": str(stated),
-            "classified": str(classified),
+            "classified": str(_money(classified)),
             "ok": classified == stated == lines[kind][1],
         }
     totals = {
