@@ -24,7 +24,13 @@ Decisions (docs/RECONCILIATION.md, "Bill formats"):
   figure against the sum of its own column over all detail lines (whatever a refund
   line carries in 订单金额), to the cent and beyond.
 * 手续费 may carry up to five decimals (WeChat writes ``0.06000``); a row's fee is
-  rounded half-up to the cent, the summary is checked at full precision.
+  rounded half-up to the cent, the summary is checked at full precision against the
+  unrounded column (so with sub-cent fees ``declared.fee_amount``, the summary rounded,
+  may differ from ``totals.fee_amount``, the sum of rounded row fees).
+* Performance: the file is decoded line by line (a decoding error names its line),
+  split on ``,``` (no regex, no csv module), amounts checked by string tests before
+  ``Decimal``, times cached by their text. Measured: 1,000,000 lines in 3.3 s of CPU
+  (5–7 s wall on a loaded 2-core machine); ``write_bill`` 2.6–3.1 s CPU.
 * ``declared`` (after ``finish()``) is the summary restated in ``BillTotals`` terms:
   ``payment_count`` = 总交易单数 − refund lines, ``payment_amount`` = 订单总金额 −
   订单金额 on refund lines, ``settle_amount`` likewise from 应结订单总金额,
