@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from matcher_support are parameters here
 """The 10:00 schedule: yesterday's bill of each reconciled, configured channel."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+
+from tests.payments.reconciliation.matcher_support import at, buyer, records  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 GATEWAYS = {"sandbox": {"secret": "s"}, "alipay": {}, "balance": {}, "unionpay": {}}
@@ -42,20 +45,24 @@ def test_starts_yesterday_per_channel_and_skips_what_is_there():
     assert Reconciliation.objects.count() == 4
 
 
-# (sandbox only: the Alipay adapter records its call as operation "download_bill", longer
-# than ChannelCall.operation's 10 characters on PostgreSQL — reported to the lead)
-@override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "s"}})
-def test_a_download_that_cannot_be_read_fails_the_run_not_the_schedule(
-    django_capture_on_commit_callbacks,
+# (sandbox and the member balance only: the Alipay adapter records its call as operation
+# "download_bill", longer than ChannelCall.operation's 10 characters on PostgreSQL)
+@override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "s"}, "balance": {}})
+def test_the_sandbox_download_is_written_from_our_records(
+    records, django_capture_on_commit_callbacks
 ):
     from mall.core.actors import system_actor
     from payments.models import Reconciliation
     from payments.services.reconciliation import reconciliations_schedule_daily
 
+    yesterday = timezone.localdate() - timedelta(days=1)
+    paid = records.txn("66.00", at(yesterday, 11))
+    records.refund(paid, "6.00", at(yesterday, 15))
     with django_capture_on_commit_callbacks(execute=True):
         outcome = reconciliations_schedule_daily(actor=system_actor())
-    assert len([o for o in outcome if "run" in o]) == 1
-    for run in Reconciliation.objects.all():
-        assert run.status == "failed"  # no bill reachable in the test settings
-        assert run.error_code in ("channel_error", "internal_error", "bill_malformed")
-        assert not run.lines.exists()
+    assert [o["channel"] for o in outcome if "run" in o] == ["sandbox"]
+    run = Reconciliation.objects.get()
+    assert (run.status, run.source, run.progress) == ("done", "download", 100)
+    assert run.bill_sha256 and run.bill_file
+    assert run.summary["matched"] == 2 and run.open_count == 0
+    assert run.lines.count() == 2
