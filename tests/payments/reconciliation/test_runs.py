@@ -243,3 +243,32 @@ def test_redelivered_task_finds_the_run_done(records, finance):
     run = start_and_run(finance, "sandbox", day, write("sandbox", []))
     again = reconciliation_execute(actor=system_actor(), reconciliation_id=run.pk)
     assert again.status == "done" and again.finished_at == run.finished_at
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_demo_seed_shows_every_class_once(records):
+    from payments.demo_reconciliation import seed
+    from payments.models import Reconciliation
+
+    day = yesterday()
+    for hour in (9, 10, 11, 12, 13):
+        paid = records.txn("80.00", at(day, hour))
+    records.refund(paid, "10.00", at(day, 15))
+    records.refund(paid, "20.00", at(day, 16))
+    records.txn("15.00", at(day - timedelta(days=1), 22))
+    run = seed()
+    assert run.status == "done", run.error
+    found = set(run.discrepancies.values_list("kind", flat=True))
+    assert found == {
+        "platform_only",
+        "channel_only",
+        "amount_mismatch",
+        "refund_platform_only",
+        "refund_channel_only",
+        "refund_amount_mismatch",
+        "duplicate",
+        "cross_day",
+        "fee_mismatch",
+    }
+    assert seed().pk == run.pk
+    assert Reconciliation.objects.count() == 1
