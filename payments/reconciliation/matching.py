@@ -164,61 +164,58 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
         own_no, channel_no = side["number"]
         done = side["done"]
         done_in = ", ".join(["%s"] * len(done))
-        # 1. link: our number first, the channel's number as fallback
-        for column in (own_no, channel_no):
-            sql.run(
-                f"UPDATE {BL} SET {link} = r.id FROM {t} r "
-                f"WHERE {BL}.reconciliation_id = %s AND {BL}.kind = %s AND {BL}.{link} IS NULL "
-                f"AND {BL}.{column} <> '' AND r.{column} = {BL}.{column} AND r.channel = %s",
-                [rid, kind, channel],
-            )
-        # 2. duplicates: within the bill (every line after the first of one number) …
+        # 1. link by the channel's number the (rare) lines our number does not find
         sql.run(
-            f"UPDATE {BL} SET outcome = 'duplicate' WHERE id IN (SELECT id FROM ("
-            f"SELECT id, ROW_NUMBER() OVER (PARTITION BY CASE WHEN {own_no} <> '' THEN {own_no} "
-            f"ELSE {channel_no} END ORDER BY line_no) AS rn FROM {BL} "
-            "WHERE reconciliation_id = %s AND kind = %s) numbered WHERE rn > 1)",
-            [rid, kind],
+            f"UPDATE {BL} SET {link} = r.id FROM {t} r WHERE {BL}.reconciliation_id = %s "
+            f"AND {BL}.kind = %s AND {BL}.{channel_no} <> '' "
+            f"AND r.{channel_no} = {BL}.{channel_no} "
+            f"AND r.channel = %s AND NOT EXISTS (SELECT 1 FROM {t} r1 WHERE "
+            f"r1.{own_no} = {BL}.{own_no} AND {BL}.{own_no} <> '' AND r1.channel = %s)",
+            [rid, kind, channel, channel],
         )
-        # … and a record already matched in another live run's bill
+        # 2 + 3. one pass over the bill: link by our number, number the lines of one
+        # number (every one after the first is a duplicate), classify
+        rid_expr = "COALESCE(r1.id, r2.id)"
+        at_expr = f"COALESCE(r1.{at}, r2.{at})"
+        sql.run(
+            f"UPDATE {BL} SET {link} = x.rid, outcome = x.outcome FROM ("
+            f"SELECT b.id AS line_id, {rid_expr} AS rid, CASE "
+            "WHEN b.rn > 1 THEN 'duplicate' "
+            f"WHEN {rid_expr} IS NULL THEN %s "
+            f"WHEN COALESCE(r1.status, r2.status) NOT IN ({done_in}) OR {at_expr} IS NULL "
+            "THEN %s "
+            f"WHEN {at_expr} < %s OR {at_expr} >= %s THEN 'cross_day' "
+            f"WHEN COALESCE(r1.{amount}, r2.{amount}) <> b.amount THEN %s "
+            "ELSE 'matched' END AS outcome "
+            f"FROM (SELECT id, amount, {own_no}, {link}, ROW_NUMBER() OVER (PARTITION BY "
+            f"CASE WHEN {own_no} <> '' THEN {own_no} ELSE {channel_no} END ORDER BY line_no) "
+            f"AS rn FROM {BL} WHERE reconciliation_id = %s AND kind = %s) b "
+            f"LEFT JOIN {t} r1 ON r1.{own_no} = b.{own_no} AND b.{own_no} <> '' "
+            "AND r1.channel = %s "
+            f"LEFT JOIN {t} r2 ON r2.id = b.{link}"
+            f") x WHERE {BL}.id = x.line_id",
+            [
+                side["channel_only"],
+                *done,
+                side["channel_only"],
+                sql.dt(d0),
+                sql.dt(d1),
+                side["amount_mismatch"],
+                rid,
+                kind,
+                channel,
+            ],
+        )
+        # a record already matched in another live run's bill is a duplicate too
         sql.run(
             f"UPDATE {BL} SET outcome = 'duplicate' WHERE reconciliation_id = %s AND kind = %s "
-            f"AND outcome = '' AND {link} IS NOT NULL AND EXISTS (SELECT 1 FROM {BL} o "
+            f"AND outcome IN ('matched', %s, 'cross_day') AND EXISTS (SELECT 1 FROM {BL} o "
             f"JOIN {RC} rc ON rc.id = o.reconciliation_id WHERE o.{link} = {BL}.{link} "
             "AND o.kind = %s AND o.reconciliation_id <> %s AND rc.status = 'done' "
             "AND rc.superseded_by_id IS NULL AND rc.channel = %s AND rc.bill_date <> %s "
             "AND o.outcome IN ('matched', 'amount_mismatch', 'refund_amount_mismatch', "
             "'cross_day'))",
-            [rid, kind, kind, rid, channel, sql.d(day)],
-        )
-        # 3. classify
-        sql.run(
-            f"UPDATE {BL} SET outcome = %s WHERE reconciliation_id = %s AND kind = %s "
-            f"AND outcome = '' AND {link} IS NULL",
-            [side["channel_only"], rid, kind],
-        )
-        sql.run(
-            f"UPDATE {BL} SET outcome = %s FROM {t} r WHERE {BL}.reconciliation_id = %s "
-            f"AND {BL}.kind = %s AND {BL}.outcome = '' AND r.id = {BL}.{link} "
-            f"AND (r.status NOT IN ({done_in}) OR r.{at} IS NULL)",
-            [side["channel_only"], rid, kind, *done],
-        )
-        sql.run(
-            f"UPDATE {BL} SET outcome = 'cross_day' FROM {t} r WHERE {BL}.reconciliation_id = %s "
-            f"AND {BL}.kind = %s AND {BL}.outcome = '' AND r.id = {BL}.{link} "
-            f"AND (r.{at} < %s OR r.{at} >= %s)",
-            [rid, kind, sql.dt(d0), sql.dt(d1)],
-        )
-        sql.run(
-            f"UPDATE {BL} SET outcome = %s FROM {t} r WHERE {BL}.reconciliation_id = %s "
-            f"AND {BL}.kind = %s AND {BL}.outcome = '' AND r.id = {BL}.{link} "
-            f"AND r.{amount} <> {BL}.amount",
-            [side["amount_mismatch"], rid, kind],
-        )
-        sql.run(
-            f"UPDATE {BL} SET outcome = 'matched' WHERE reconciliation_id = %s AND kind = %s "
-            "AND outcome = ''",
-            [rid, kind],
+            [rid, kind, side["amount_mismatch"], kind, rid, channel, sql.d(day)],
         )
 
         # 6. write the discrepancies of the bill's side: one INSERT … SELECT per class
