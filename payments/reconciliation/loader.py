@@ -7,9 +7,11 @@ caller's transaction: a parser error on any line propagates and nothing remains.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterable
 
+from django.core.files.base import ContentFile
 from django.db import connection
 
 from ..models import BillLine, Reconciliation
@@ -108,6 +110,15 @@ def _bulk(run: Reconciliation, rows: Iterable[BillRow], progress: Callable | Non
     if batch:
         BillLine.objects.bulk_create(batch)
     return count
+
+
+def store_bill(run: Reconciliation, data: bytes, name: str = "") -> None:
+    """Keep the bill file in private storage with its SHA-256 (the voucher)."""
+    name = (name or f"{run.channel}-{run.bill_date.isoformat()}.csv").rsplit("/")[-1][-120:]
+    run.bill_file.save(f"{run.pk}-{name}", ContentFile(data), save=False)
+    run.bill_name = name[:200]
+    run.bill_sha256 = hashlib.sha256(data).hexdigest()
+    run.save(update_fields=["bill_file", "bill_name", "bill_sha256", "updated_at"])
 
 
 def load_rows(run: Reconciliation, rows_iterable: Iterable[BillRow], progress=None) -> int:

@@ -15,12 +15,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -86,11 +84,9 @@ def _upload_bytes(upload) -> bytes:
 
 
 def _store_file(run: Reconciliation, data: bytes, name: str) -> None:
-    name = (name or f"{run.channel}-{run.bill_date.isoformat()}.csv").rsplit("/")[-1][-120:]
-    run.bill_file.save(f"{run.pk}-{name}", ContentFile(data), save=False)
-    run.bill_name = name[:200]
-    run.bill_sha256 = hashlib.sha256(data).hexdigest()
-    run.save(update_fields=["bill_file", "bill_name", "bill_sha256", "updated_at"])
+    from ..reconciliation.loader import store_bill
+
+    store_bill(run, data, name)
 
 
 def reconciliation_start(*, actor, channel: str, bill_date: date, upload=None) -> Reconciliation:
@@ -140,13 +136,14 @@ def reconciliation_start(*, actor, channel: str, bill_date: date, upload=None) -
                 "sha256": run.bill_sha256,
             },
         )
-        enqueue_run(run)
+        reconciliation_enqueue(actor=actor, run=run)
     return run
 
 
-def enqueue_run(run: Reconciliation) -> None:
+def reconciliation_enqueue(*, actor, run: Reconciliation) -> None:
     """Enqueue the run's task on the heavy queue when the caller's transaction commits
-    (also used by ``channel_funds.statement_start``)."""
+    (also for ``channel_funds.statement_start``). ``actor``: who started the run (the
+    task itself runs as the system)."""
     from ..tasks import run_reconciliation
 
     run_id = run.pk
