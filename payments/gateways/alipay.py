@@ -557,7 +557,7 @@ class AlipayGateway(Gateway):
 
     def query_refund(self, *, refund_no: str, transaction_no: str) -> RefundResult:
         node = self._ask(
-            "query_refund",
+            "query",
             "alipay.trade.fastpay.refund.query",
             {
                 "out_trade_no": transaction_no,
@@ -584,7 +584,7 @@ class AlipayGateway(Gateway):
         """The trade bill (``bill_type`` trade): Alipay answers a short-lived URL of a zip
         of GBK CSV files; the zip's bytes are returned as downloaded."""
         node = self._ask(
-            "download_bill",
+            "bill",
             "alipay.data.dataservice.bill.downloadurl.query",
             {"bill_type": "trade", "bill_date": bill_date.isoformat()},
         )
@@ -603,7 +603,7 @@ class AlipayGateway(Gateway):
                 raise ChannelError(channel_code="ALIPAY_BILL_TOO_LARGE", retryable=False)
             return content
 
-        return self.call("download_bill_file", fetch)
+        return self.call("bill", fetch)
 
 
 def _trade_not_exist(node: Mapping[str, Any]) -> bool:

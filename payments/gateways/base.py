@@ -154,8 +154,10 @@ class Gateway:
 
     def call(self, operation: str, func: Callable[[], Any]) -> Any:
         """Run one request to the channel's server, reporting (channel, operation, ok,
-        latency ms, error code) to ``on_call``. Re-raises ``ChannelError``; any other
-        exception from the transport becomes a ``ChannelError``."""
+        latency ms, error code) to ``on_call``. ``operation`` is one of
+        ``ChannelCall.Operation`` (create, query, close, refund, notify, bill). Re-raises
+        ``ChannelError``; any other exception from the transport becomes a
+        ``ChannelError``."""
         started = time.monotonic()
         ok, code = False, ""
         try:

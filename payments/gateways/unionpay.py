@@ -500,7 +500,7 @@ class UnionPayGateway(Gateway):
         """The day's settlement file (fileType 00): a zip, deflated and base64 in
         ``fileContent``; returned as the zip's bytes."""
         answer = self._ask(
-            "download_bill",
+            "bill",
             self.file_url,
             {
                 "txnType": "76",

@@ -263,12 +263,8 @@ def _load_and_match(actor, run: Reconciliation, data: bytes, progress) -> tuple[
 
 
 def _download(run: Reconciliation) -> bytes:
-    """The bill through the channel adapter; the sandbox's is written from our records
-    (its adapter has no ``download_bill``: docs/RECONCILIATION.md "Sources")."""
-    if run.channel == "sandbox":
-        from ..reconciliation.sandbox_bill import sandbox_bill
-
-        return sandbox_bill(bill_date=run.bill_date)
+    """The bill through the channel adapter (the sandbox's adapter writes its bill from
+    our records: docs/RECONCILIATION.md "Sources")."""
     from ..gateways import get_gateway
 
     return get_gateway(run.channel).download_bill(bill_date=run.bill_date)
