@@ -277,3 +277,7 @@ def seed(*, stdout) -> None:
         f"  payments: {PaymentTransaction.objects.count()} transactions, "
         f"{Refund.objects.count()} refunds ({sent} sent now)"
     )
+    # yesterday's sandbox bill with a discrepancy of every class, reconciled (issue 14)
+    from .demo_reconciliation import seed as seed_reconciliation
+
+    seed_reconciliation(stdout=stdout)

@@ -123,3 +123,12 @@ class SameApprover(ApplicationError):
     code = "same_approver"
     status_code = status.HTTP_403_FORBIDDEN
     default_message = _("An adjustment must be approved by someone other than its proposer.")
+
+
+class TieOutFailed(ApplicationError):
+    """A run's bill totals do not equal the sum of its classified lines: a matcher bug,
+    never a bill problem (the run fails; nothing of it stays)."""
+
+    code = "tie_out_failed"
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_message = _("The reconciliation totals do not tie out.")

@@ -22,14 +22,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from rest_framework import status as http_status
 
 from mall.core.audit import audit
-from mall.core.exceptions import ApplicationError
 from mall.core.transitions import transition_update
 from ops.parameters import get_parameter
 
+from ..exceptions import TieOutFailed
 from ..models import BillLine, Discrepancy, PaymentTransaction, Reconciliation, Refund
 from ..models.reconciliation import SUMMARY_KEYS
 from ..parameters import RECON_CROSS_DAY_MINUTES, RECON_FEE_TOLERANCE
@@ -38,14 +36,6 @@ D = Discrepancy.Status
 K = Discrepancy.Kind
 PAID_STATES = ("paid", "partially_refunded", "refunded")
 CENT = Decimal("0.01")
-
-
-class TieOutFailed(ApplicationError):
-    """The bill's totals do not equal the sum of the classified lines: a matcher bug."""
-
-    code = "tie_out_failed"
-    status_code = http_status.HTTP_500_INTERNAL_SERVER_ERROR
-    default_message = gettext_lazy("The reconciliation totals do not tie out.")
 
 
 def _day_start(day: date) -> datetime:
