@@ -133,5 +133,8 @@ def make_discrepancy(
         difference_amount=stake,
         detail="测试差异",
     )
-    _recount(run.pk)
+    from django.db import transaction
+
+    with transaction.atomic():
+        _recount(run.pk)
     return row
