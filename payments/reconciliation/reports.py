@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from mall.core.actors import is_system_actor
 from mall.core.audit import audit
 from mall.core.cells import export_cell
+from mall.core.money import to_money
 
 from .. import permissions as perms
 from ..exceptions import InvalidPaymentInput, PaymentsPermissionDenied
@@ -47,6 +48,44 @@ def _labels() -> dict[str, str]:
 
 def _money(value) -> str:
     return f"{value:.2f}" if value is not None else ""
+
+
+def _totals_labels() -> dict[str, str]:
+    """Labels of the key words of a run's ``totals`` (the matcher's keys); a key not
+    listed shows as it is."""
+    return {
+        "bill": _("bill"),
+        "lines": _("bill lines"),
+        "ours": _("our records"),
+        "our": _("our records"),
+        "matched": _("matched"),
+        "tie_out": _("tie-out"),
+        "payment": _("payments"),
+        "payments": _("payments"),
+        "refund": _("refunds"),
+        "refunds": _("refunds"),
+        "count": _("count"),
+        "amount": _("amount"),
+        "fee": _("fee"),
+        "fee_amount": _("fee"),
+        "settle_amount": _("settlement amount"),
+        "payment_count": _("payment count"),
+        "payment_amount": _("payment amount"),
+        "refund_count": _("refund count"),
+        "refund_amount": _("refund amount"),
+        "total_count": _("count"),
+        "ok": _("balanced"),
+    }
+
+
+def totals_rows(totals: dict) -> list[tuple[str, str]]:
+    """``totals`` as (label path, value) pairs for a person to read."""
+    labels = _totals_labels()
+    rows = []
+    for key, value in _flatten(totals or {}):
+        label = " · ".join(str(labels.get(part, part)) for part in key.split("."))
+        rows.append((label, "" if value is None else str(value)))
+    return rows
 
 
 def _flatten(value, prefix: str = "") -> Iterator[tuple[str, object]]:
@@ -84,8 +123,8 @@ def _summary_rows(run: Reconciliation) -> list[list]:
     summary = run.summary or {}
     for key in SUMMARY_KEYS:
         rows.append([labels.get(key, key), int(summary.get(key) or 0)])
-    for key, value in _flatten(run.totals or {}):
-        rows.append([f"{_('Totals')}: {key}", "" if value is None else str(value)])
+    for label, value in totals_rows(run.totals or {}):
+        rows.append([f"{_('Totals')}: {label}", value])
     return rows
 
 
@@ -147,8 +186,8 @@ def matched_totals(run: Reconciliation) -> dict[str, dict[str, object]]:
     for row in rows:
         figures[row["kind"]] = {
             "count": row["count"],
-            "amount": row["amount"] or Decimal("0.00"),
-            "fee": row["fee"] or Decimal("0.00"),
+            "amount": to_money(row["amount"] or 0),
+            "fee": to_money(row["fee"] or 0),
         }
     return figures
 

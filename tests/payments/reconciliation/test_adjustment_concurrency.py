@@ -91,7 +91,9 @@ def test_simultaneous_approvals_make_one_approval_and_the_proposer_cannot_approv
 def test_simultaneous_resolutions_in_one_run_keep_its_open_figures_true():
     finance = make_finance("race_res")
     run = make_run()
-    items = [make_discrepancy(run, our_amount="1.00", channel_amount="3.00") for _ in range(WORKERS)]
+    items = [
+        make_discrepancy(run, our_amount="1.00", channel_amount="3.00") for _ in range(WORKERS)
+    ]
     keep = make_discrepancy(run, our_amount="1.00", channel_amount="1.50")
 
     def work(number: int):
