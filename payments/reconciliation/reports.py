@@ -75,6 +75,11 @@ def _totals_labels() -> dict[str, str]:
         "refund_amount": _("refund amount"),
         "total_count": _("count"),
         "ok": _("balanced"),
+        "classified": _("classified"),
+        "by_outcome": _("by outcome"),
+        "line_count": _("bill lines"),
+        "settle_amount_sum": _("settlement amount"),
+        **_labels(),
     }
 
 

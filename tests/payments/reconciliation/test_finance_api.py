@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -217,3 +218,28 @@ def test_upload_without_a_file_is_400_not_500(data):
         f"{BASE}reconciliations/", {"channel": "nope", "bill_date": "x"}, format="multipart"
     )
     assert response.status_code == 400
+
+
+@override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "s"}, "wechat": {}, "alipay": {}})
+def test_upload_starts_a_run_202_and_a_second_of_the_same_bill_is_409():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    client = _client(make_finance("api_up"))
+    day = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+
+    def post():
+        bill = SimpleUploadedFile("bill.csv", b"x", content_type="text/csv")
+        return client.post(
+            f"{BASE}reconciliations/",
+            {"channel": "sandbox", "bill_date": day, "file": bill},
+            format="multipart",
+        )
+
+    first = post()
+    assert first.status_code == 202, first.content
+    assert set(first.json()) == {"id", "status"} and first.json()["status"] == "queued"
+    second = post()
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "reconciliation_running"
+    assert client.get(f"{BASE}reconciliations/{first.json()['id']}/").json()["source"] == "upload"
