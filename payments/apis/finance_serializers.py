@@ -14,6 +14,12 @@ from .staff_serializers import Money, _name
 
 
 class ReconciliationSerializer(serializers.ModelSerializer):
+    # codes as plain strings in the schema (no enum component colliding with other
+    # apps' "status" / "kind" / "source"); the values are the model's choices
+    kind = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    channel = serializers.CharField(read_only=True)
     summary = serializers.SerializerMethodField()
     open_amount = Money()
     sales_channel = serializers.CharField(source="sales_channel.code", default=None, read_only=True)
@@ -76,6 +82,11 @@ class ReconciliationStarted(serializers.Serializer):
 
 
 class DiscrepancySerializer(serializers.ModelSerializer):
+    # codes as plain strings in the schema (no enum component colliding with other
+    # apps' "status" / "kind" / "source"); the values are the model's choices
+    kind = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    channel = serializers.CharField(read_only=True)
     our_amount = Money(allow_null=True)
     channel_amount = Money(allow_null=True)
     difference_amount = Money()
@@ -136,6 +147,9 @@ class AdjustmentRejectInput(serializers.Serializer):
 
 
 class AdjustmentSerializer(serializers.ModelSerializer):
+    # codes as plain strings in the schema (no enum component colliding with other
+    # apps' "status" / "kind" / "source"); the values are the model's choices
+    status = serializers.CharField(read_only=True)
     amount = Money()
     region = serializers.CharField(source="region.code", default=None, read_only=True)
     reconciliation = serializers.IntegerField(
