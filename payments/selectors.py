@@ -14,7 +14,10 @@ from mall.core.api import parse_pk
 from mall.core.scoping import visible_rows
 
 from .exceptions import (
+    AdjustmentNotFound,
     AnomalyNotFound,
+    DiscrepancyNotFound,
+    ReconciliationNotFound,
     RefundNotFound,
     SettlementNotFound,
     TransactionNotFound,
@@ -22,8 +25,11 @@ from .exceptions import (
 from .models import (
     CallbackRecord,
     ChannelHealth,
+    Discrepancy,
     PaymentAnomaly,
     PaymentTransaction,
+    Reconciliation,
+    ReconciliationAdjustment,
     Refund,
     Settlement,
 )
@@ -222,3 +228,83 @@ def anomalies_open(*, actor) -> QuerySet[PaymentAnomaly]:
 def channels_degraded(*, actor) -> QuerySet[ChannelHealth]:
     """Channels whose last computed health is degraded (mall-wide)."""
     return channel_health_list(actor=actor).filter(state=ChannelHealth.State.DEGRADED)
+
+
+# --- reconciliation (对账) -------------------------------------------------------------
+#
+# Runs are whole-mall figures per channel (declared unscoped: the function permission
+# ``payments.view_reconciliation`` is checked by the API permission class and the admin,
+# like settlements). Discrepancies and adjustments are scoped by their record's sales
+# region; an item with no record of ours has no region and is seen with scope "all".
+
+
+def reconciliation_list(*, actor) -> QuerySet[Reconciliation]:
+    """Reconciliation runs, newest bill first (mall-wide; function permission only)."""
+    return _visible(
+        actor,
+        Reconciliation.objects.select_related("sales_channel", "requested_by"),
+        member_path=None,
+    ).order_by("-bill_date", "-id")
+
+
+def reconciliation_get(*, actor, pk) -> Reconciliation:
+    """One run; ``ReconciliationNotFound`` for a missing row or a malformed key."""
+    number = parse_pk(pk)
+    row = reconciliation_list(actor=actor).filter(pk=number).first() if number else None
+    if row is None:
+        raise ReconciliationNotFound()
+    return row
+
+
+def discrepancy_list(
+    *, actor, reconciliation: Reconciliation | None = None
+) -> QuerySet[Discrepancy]:
+    """Discrepancies in the actor's scope (region), newest business day first; only
+    ``reconciliation``'s when given."""
+    rows = _visible(
+        actor,
+        Discrepancy.objects.select_related(
+            "reconciliation", "sales_channel", "region", "resolved_by"
+        ),
+        member_path=None,
+    )
+    if reconciliation is not None:
+        rows = rows.filter(reconciliation=reconciliation)
+    return rows.order_by("-business_date", "-id")
+
+
+def discrepancy_get(*, actor, pk) -> Discrepancy:
+    """One discrepancy in the actor's scope; ``DiscrepancyNotFound`` otherwise."""
+    number = parse_pk(pk)
+    row = discrepancy_list(actor=actor).filter(pk=number).first() if number else None
+    if row is None:
+        raise DiscrepancyNotFound()
+    return row
+
+
+def adjustment_list(*, actor) -> QuerySet[ReconciliationAdjustment]:
+    """Adjustments in the actor's scope (the discrepancy's region), newest first."""
+    return _visible(
+        actor,
+        ReconciliationAdjustment.objects.select_related(
+            "discrepancy", "discrepancy__reconciliation", "proposed_by", "decided_by"
+        ),
+        member_path=None,
+    ).order_by("-id")
+
+
+def adjustment_get(*, actor, pk) -> ReconciliationAdjustment:
+    """One adjustment in the actor's scope; ``AdjustmentNotFound`` otherwise."""
+    number = parse_pk(pk)
+    row = adjustment_list(actor=actor).filter(pk=number).first() if number else None
+    if row is None:
+        raise AdjustmentNotFound()
+    return row
+
+
+def adjustments_waiting(*, actor) -> QuerySet[ReconciliationAdjustment]:
+    """Adjustments waiting for approval that ``actor`` may decide (not their own)."""
+    rows = adjustment_list(actor=actor).filter(status=ReconciliationAdjustment.Status.PROPOSED)
+    if getattr(actor, "pk", None) is not None:
+        rows = rows.exclude(proposed_by_id=actor.pk)
+    return rows

@@ -4,7 +4,10 @@
 * 待执行退款 — refunds not paid out yet (waiting, at the channel, failed);
 * 回调失败 — callbacks rejected today (bad signature, unreadable);
 * 支付异常 — open anomalies;
-* 渠道健康 — degraded channels (red when any).
+* 渠道健康 — degraded channels (red when any);
+* 昨日对账 — open discrepancies of yesterday's bills (red when a run failed), and a panel
+  with each channel's run: done / running / failed, open items, amount at stake;
+* 待审批调账 — adjustments waiting for approval, not counting the reader's own.
 
 Every figure is read through ``payments.selectors`` (scoped by region; channel health
 is mall-wide); each tile shows only to readers with the matching view permission.
@@ -20,7 +23,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from ops.workbench import Tile, register
+from ops.workbench import Panel, PanelRow, Tile, register
 
 from . import permissions as perms
 from . import selectors
@@ -129,5 +132,117 @@ register(
             "danger" if selectors.channels_degraded(actor=actor).exists() else "success"
         ),
         order=44,
+    )
+)
+
+
+# --- reconciliation (对账) ------------------------------------------------------------
+
+
+def _yesterday():
+    return timezone.localdate() - timedelta(days=1)
+
+
+def _yesterday_runs(actor) -> list:
+    """The live run of each channel for yesterday's bill (the newest, not superseded)."""
+    runs = {}
+    for run in selectors.reconciliation_list(actor=actor).filter(
+        bill_date=_yesterday(), kind="payment_bill", superseded_by__isnull=True
+    ):
+        runs.setdefault(run.channel, run)  # newest first
+    return list(runs.values())
+
+
+def _yesterday_open(actor):
+    from django.db.models import Count, Sum
+
+    return (
+        selectors.discrepancy_list(actor=actor)
+        .filter(
+            status="open",
+            reconciliation__bill_date=_yesterday(),
+            reconciliation__superseded_by__isnull=True,
+        )
+        .order_by()
+        .aggregate(count=Count("id"), amount=Sum("difference_amount"))
+    )
+
+
+def reconciliation_yesterday_tone(*, actor) -> str:
+    runs = _yesterday_runs(actor)
+    if any(run.status == "failed" for run in runs):
+        return "danger"
+    if any(run.status in ("queued", "running") for run in runs) or _yesterday_open(actor)["count"]:
+        return "warning"
+    return "success" if runs else "info"
+
+
+register(
+    Tile(
+        key="payments.reconciliation_yesterday",
+        title=_("Yesterday's reconciliation"),
+        hint=_("open discrepancies of yesterday's bills in your scope"),
+        icon="rule",
+        count=lambda actor: _yesterday_open(actor)["count"] or 0,
+        link=lambda actor: _changelist(
+            "discrepancy",
+            {"status__exact": "open", "business_date": _yesterday().isoformat()},
+        ),
+        visible=_may(perms.VIEW_RECONCILIATION),
+        tone=lambda actor: reconciliation_yesterday_tone(actor=actor),
+        order=45,
+    )
+)
+
+
+def reconciliation_rows(*, actor) -> list[PanelRow]:
+    """One row per channel of yesterday's bill: its status, open items, amount at stake
+    (the items in the reader's scope)."""
+    from django.db.models import Count, Sum
+
+    rows = []
+    for run in _yesterday_runs(actor):
+        figures = (
+            selectors.discrepancy_list(actor=actor, reconciliation=run)
+            .filter(status="open")
+            .order_by()
+            .aggregate(count=Count("id"), amount=Sum("difference_amount"))
+        )
+        rows.append(
+            PanelRow(
+                label=f"{run.get_channel_display()} · {run.get_status_display()}",
+                link=reverse("admin:payments_reconciliation_change", args=[run.pk]),
+                meta=_("%(count)s open · %(amount)s at stake")
+                % {"count": figures["count"] or 0, "amount": _money(figures["amount"])},
+            )
+        )
+    return rows
+
+
+register(
+    Panel(
+        key="payments.reconciliation_channels",
+        title=_("Yesterday's bills per channel"),
+        rows=lambda actor: reconciliation_rows(actor=actor),
+        link=lambda actor: _changelist("reconciliation"),
+        visible=_may(perms.VIEW_RECONCILIATION),
+        empty=_("No reconciliation for yesterday yet."),
+        order=45,
+    )
+)
+
+register(
+    Tile(
+        key="payments.adjustments_waiting",
+        title=_("Adjustments to approve"),
+        hint=_("adjustments proposed by others, waiting for your decision"),
+        icon="approval",
+        count=lambda actor: selectors.adjustments_waiting(actor=actor).count(),
+        link=lambda actor: _changelist("reconciliationadjustment", {"status__exact": "proposed"}),
+        visible=_may(perms.APPROVE_ADJUSTMENT),
+        tone=lambda actor: (
+            "warning" if selectors.adjustments_waiting(actor=actor).exists() else "success"
+        ),
+        order=46,
     )
 )

@@ -655,3 +655,28 @@ def refund_retry(*, actor, refund: Refund) -> Refund:
     )
     db_transaction.on_commit(lambda: _send_later(locked.pk))
     return locked
+
+
+def refund_query(*, actor, refund: Refund) -> dict:
+    """Ask the channel about one refund now and apply what it says through
+    ``refund_apply_result`` (a refund already succeeded stays as it is). A refund
+    outside the actor's scope is ``RefundNotFound``; a channel that cannot be reached
+    raises its error. Answers ``{"status", "amount", "channel_refund_no",
+    "succeeded_at", "refund_status"}``."""
+    from ..exceptions import RefundNotFound
+    from ..selectors import refund_list
+
+    if not refund_list(actor=actor).filter(pk=refund.pk).exists():
+        raise RefundNotFound()
+    current = Refund.objects.select_related("transaction").get(pk=refund.pk)
+    result = get_gateway(current.channel).query_refund(
+        refund_no=current.refund_no, transaction_no=current.transaction.transaction_no
+    )
+    after = refund_apply_result(actor=actor, refund=current, result=result, source="query")
+    return {
+        "status": result.status,
+        "amount": f"{result.amount:.2f}" if result.amount is not None else None,
+        "channel_refund_no": result.channel_refund_no,
+        "succeeded_at": result.succeeded_at.isoformat() if result.succeeded_at else None,
+        "refund_status": after.status,
+    }

@@ -560,3 +560,33 @@ def transactions_query_due(*, actor, limit: int = 200) -> dict:
             counts["failed"] += 1
             logger.warning("query of %s failed: %s", txn.transaction_no, error.code)
     return counts
+
+
+def transaction_query(*, actor, transaction: PaymentTransaction) -> dict:
+    """Ask the channel about one transaction now and apply what it says, like the query
+    fallback: paid at the channel → ``payment_apply`` (idempotent by our number; a
+    payment applied before is a ``duplicate``). A transaction outside the actor's scope
+    is ``TransactionNotFound``; a channel that cannot be reached raises its
+    ``ChannelError`` / ``ChannelUnavailable``. Answers the channel's facts as plain data
+    ``{"status", "amount", "channel_trade_no", "paid_at", "outcome"}`` (never the payer).
+    """
+    from ..exceptions import TransactionNotFound
+    from ..selectors import transaction_list
+
+    if not transaction_list(actor=actor).filter(pk=transaction.pk).exists():
+        raise TransactionNotFound()
+    notice = get_gateway(transaction.channel).query_payment(
+        transaction_no=transaction.transaction_no
+    )
+    outcome = ""
+    if notice.status == SUCCESS:
+        outcome = payment_apply(
+            actor=actor, channel=transaction.channel, notice=notice, source="query"
+        ).outcome
+    return {
+        "status": notice.status,
+        "amount": f"{notice.amount:.2f}" if notice.amount is not None else None,
+        "channel_trade_no": notice.channel_trade_no,
+        "paid_at": notice.paid_at.isoformat() if notice.paid_at else None,
+        "outcome": outcome,
+    }

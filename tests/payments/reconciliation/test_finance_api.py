@@ -1,0 +1,245 @@
+"""The finance reconciliation endpoints: shapes, filters, scope (404), actions, refusals
+as 4xx in the error shape."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from payments.models import Discrepancy, ReconciliationAdjustment
+from payments.models.reconciliation import SUMMARY_KEYS
+from rbac.models import SalesRegion
+from tests.payments.reconciliation.queue_factories import (
+    make_discrepancy,
+    make_finance,
+    make_run,
+)
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/finance/"
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def data():
+    east = SalesRegion.objects.get(code="east")
+    north = SalesRegion.objects.get(code="north")
+    run = make_run(bill_date=datetime.date(2026, 11, 27))
+    other = make_run(channel="wechat", bill_date=datetime.date(2026, 11, 26))
+    near = make_discrepancy(run, region=east)
+    far = make_discrepancy(run, region=north, kind="platform_only", channel_amount=None)
+    orphan = make_discrepancy(run, kind="channel_only", no_record=True, our_amount=None)
+    make_discrepancy(other, region=east, kind="duplicate")
+    return {"run": run, "other": other, "near": near, "far": far, "orphan": orphan}
+
+
+def test_run_list_filters_and_detail_shape(data):
+    client = _client(make_finance("api_a"))
+    response = client.get(f"{BASE}reconciliations/")
+    assert response.status_code == 200
+    ids = {item["id"] for item in response.json()["results"]}
+    assert ids == {data["run"].pk, data["other"].pk}
+    only = client.get(f"{BASE}reconciliations/?channel=wechat").json()["results"]
+    assert [item["id"] for item in only] == [data["other"].pk]
+    dated = client.get(f"{BASE}reconciliations/?bill_date=2026-11-27").json()["results"]
+    assert [item["id"] for item in dated] == [data["run"].pk]
+    assert client.get(f"{BASE}reconciliations/?status=bogus").status_code == 400
+
+    detail = client.get(f"{BASE}reconciliations/{data['run'].pk}/").json()
+    assert detail["status"] == "done" and detail["progress"] == 100
+    assert set(detail["summary"]) == set(SUMMARY_KEYS)
+    assert detail["summary"]["matched"] == 3 and detail["summary"]["cross_day"] == 0
+    assert detail["open_count"] == 3 and "totals" in detail
+    assert client.get(f"{BASE}reconciliations/999999/").status_code == 404
+    assert client.get(f"{BASE}reconciliations/abc/").status_code == 404
+
+
+def test_runs_need_the_function_permission(data):
+    viewer = make_finance("api_noview", perms=("payments.view_discrepancy",))
+    assert _client(viewer).get(f"{BASE}reconciliations/").status_code == 403
+    assert _client(viewer).get(f"{BASE}discrepancies/").status_code == 200
+
+
+def test_run_discrepancies_are_scoped_and_filtered(data):
+    east = make_finance("api_east", regions=("east",))
+    url = f"{BASE}reconciliations/{data['run'].pk}/discrepancies/"
+    items = _client(east).get(url).json()["results"]
+    assert [item["id"] for item in items] == [data["near"].pk]
+    item = items[0]
+    for key in (
+        "kind",
+        "transaction_no",
+        "refund_no",
+        "channel_trade_no",
+        "our_amount",
+        "channel_amount",
+        "status",
+    ):
+        assert key in item
+    assert item["our_amount"] == "9.00" and item["channel_amount"] == "10.00"
+    everyone = _client(make_finance("api_all"))
+    all_ids = {i["id"] for i in everyone.get(url).json()["results"]}
+    assert all_ids == {data["near"].pk, data["far"].pk, data["orphan"].pk}
+    kinds = everyone.get(url, {"kind": "channel_only"}).json()["results"]
+    assert [i["id"] for i in kinds] == [data["orphan"].pk]
+    assert everyone.get(url, {"kind": "nope"}).status_code == 400
+
+
+def test_the_queue_lists_across_runs_with_a_bounded_number_of_queries(data):
+    client = _client(make_finance("api_q"))
+    client.get(f"{BASE}discrepancies/")  # warm the permission cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{BASE}discrepancies/")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 4
+    first = len(queries)
+    for _ in range(5):
+        make_discrepancy(data["run"])
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"{BASE}discrepancies/")
+    assert len(queries) == first
+    numbers = client.get(
+        f"{BASE}discrepancies/", {"transaction_no": data["near"].transaction_no}
+    ).json()["results"]
+    assert [i["id"] for i in numbers] == [data["near"].pk]
+    dated = client.get(f"{BASE}discrepancies/?date_from=2026-11-27&status=open").json()
+    assert data["near"].pk in {i["id"] for i in dated["results"]}
+
+
+def test_out_of_scope_discrepancy_is_404_for_reads_and_actions(data):
+    east = _client(make_finance("api_east2", regions=("east",)))
+    far = data["far"].pk
+    assert east.get(f"{BASE}discrepancies/{far}/").status_code == 404
+    response = east.post(f"{BASE}discrepancies/{far}/resolve/", {"note": "x"}, format="json")
+    assert response.status_code == 404
+    assert east.post(f"{BASE}discrepancies/{data['orphan'].pk}/requery/").status_code == 404
+
+
+def test_resolve_propose_approve_through_the_api(data):
+    finance = make_finance("api_p")
+    lead = make_finance("api_l")
+    near, far = data["near"], data["far"]
+    client = _client(finance)
+    response = client.post(f"{BASE}discrepancies/{near.pk}/resolve/", {"note": ""}, format="json")
+    assert response.status_code == 400 and "note" in str(response.json())
+    response = client.post(
+        f"{BASE}discrepancies/{near.pk}/resolve/", {"note": "已核实"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "resolved"
+    again = client.post(f"{BASE}discrepancies/{near.pk}/resolve/", {"note": "x"}, format="json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_state"
+
+    bad = client.post(
+        f"{BASE}discrepancies/{far.pk}/adjustments/", {"amount": "abc", "note": "x"}, format="json"
+    )
+    assert bad.status_code == 400
+    zero = client.post(
+        f"{BASE}discrepancies/{far.pk}/adjustments/", {"amount": "0", "note": "x"}, format="json"
+    )
+    assert zero.status_code == 400
+    proposed = client.post(
+        f"{BASE}discrepancies/{far.pk}/adjustments/",
+        {"amount": "-9.00", "note": "渠道未收到"},
+        format="json",
+    )
+    assert proposed.status_code == 201, proposed.content
+    adjustment_id = proposed.json()["id"]
+    assert proposed.json()["status"] == "proposed" and proposed.json()["amount"] == "-9.00"
+
+    own = client.post(f"{BASE}adjustments/{adjustment_id}/approve/", {}, format="json")
+    assert own.status_code == 403 and own.json()["error"]["code"] == "same_approver"
+    waiting = _client(lead).get(f"{BASE}adjustments/?status=proposed").json()["results"]
+    assert [i["id"] for i in waiting] == [adjustment_id]
+    approved = _client(lead).post(
+        f"{BASE}adjustments/{adjustment_id}/approve/", {"note": "同意"}, format="json"
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert Discrepancy.objects.get(pk=far.pk).status == "adjusted"
+    twice = _client(lead).post(f"{BASE}adjustments/{adjustment_id}/reject/", {"note": "x"})
+    assert twice.status_code in (403, 409)
+    run = _client(lead).get(f"{BASE}reconciliations/{data['run'].pk}/").json()
+    assert run["open_count"] == 1  # the orphan
+
+
+def test_reject_needs_a_note_and_the_approver_permission(data):
+    finance = make_finance("api_p2")
+    adjustment = ReconciliationAdjustment.objects.create(
+        discrepancy=data["near"],
+        region=data["near"].region,
+        amount="1.00",
+        note="x",
+        proposed_by=finance,
+    )
+    proposer_only = make_finance(
+        "api_prop",
+        perms=("payments.view_reconciliationadjustment", "payments.propose_adjustment"),
+    )
+    url = f"{BASE}adjustments/{adjustment.pk}/reject/"
+    assert _client(proposer_only).post(url, {"note": "x"}, format="json").status_code == 403
+    lead = _client(make_finance("api_l2"))
+    assert lead.post(url, {"note": ""}, format="json").status_code == 400
+    response = lead.post(url, {"note": "理由不足"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "rejected"
+
+
+def test_report_downloads_csv_and_xlsx_and_refuses_other_formats(data):
+    client = _client(make_finance("api_r"))
+    url = f"{BASE}reconciliations/{data['run'].pk}/report/"
+    csv = client.get(url, {"format": "csv"})
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    assert "attachment" in csv["Content-Disposition"]
+    assert data["near"].transaction_no in csv.content.decode("utf-8")
+    xlsx = client.get(url, {"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get(url, {"format": "pdf"}).status_code in (400, 404)
+    no_export = make_finance("api_noexp", perms=("payments.view_reconciliation",))
+    assert _client(no_export).get(url).status_code == 403
+
+
+def test_upload_without_a_file_is_400_not_500(data):
+    client = _client(make_finance("api_u"))
+    response = client.post(
+        f"{BASE}reconciliations/",
+        {"channel": "wechat", "bill_date": "2026-11-27"},
+        format="multipart",
+    )
+    assert response.status_code == 400 and "file" in str(response.json())
+    response = client.post(
+        f"{BASE}reconciliations/", {"channel": "nope", "bill_date": "x"}, format="multipart"
+    )
+    assert response.status_code == 400
+
+
+@override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "s"}, "wechat": {}, "alipay": {}})
+def test_upload_starts_a_run_202_and_a_second_of_the_same_bill_is_409():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    client = _client(make_finance("api_up"))
+    day = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+
+    def post():
+        bill = SimpleUploadedFile("bill.csv", b"x", content_type="text/csv")
+        return client.post(
+            f"{BASE}reconciliations/",
+            {"channel": "sandbox", "bill_date": day, "file": bill},
+            format="multipart",
+        )
+
+    first = post()
+    assert first.status_code == 202, first.content
+    assert set(first.json()) == {"id", "status"} and first.json()["status"] == "queued"
+    second = post()
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "reconciliation_running"
+    assert client.get(f"{BASE}reconciliations/{first.json()['id']}/").json()["source"] == "upload"
