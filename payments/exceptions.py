@@ -81,17 +81,17 @@ class SettlementNotFound(NotFound):
 
 
 class ReconciliationNotFound(NotFound):
-    code = "reconciliation_not_found"
+    code = "not_found"
     default_message = _("No such reconciliation.")
 
 
 class DiscrepancyNotFound(NotFound):
-    code = "discrepancy_not_found"
+    code = "not_found"
     default_message = _("No such discrepancy.")
 
 
 class AdjustmentNotFound(NotFound):
-    code = "adjustment_not_found"
+    code = "not_found"
     default_message = _("No such adjustment.")
 
 
