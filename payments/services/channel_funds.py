@@ -44,6 +44,7 @@ from mall.core.actors import is_system_actor
 from mall.core.api import parse_pk
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
+from mall.core.money import to_money
 from mall.core.scoping import scope_queryset
 from ops.parameters import get_parameter
 from orders.exceptions import ChannelNotFound
@@ -351,14 +352,15 @@ def _signed_sums(queryset) -> dict:
         debit=Sum("amount", filter=Q(kind=BillLine.Kind.REFUND)),
     )
     credit, debit = figures["credit"] or ZERO, figures["debit"] or ZERO
-    return {"count": figures["count"], "amount": credit - debit}
+    return {"count": figures["count"], "amount": to_money(credit - debit)}
 
 
 def _ledger_balance_at(channel_id: int, moment: datetime) -> Decimal:
-    """The channel's balance just before ``moment`` by its ledger (0 before any entry)."""
+    """The channel's balance just before ``moment`` by its ledger (0 before any entry):
+    the balance after the last entry posted (highest id: the order balances moved in)."""
     last = (
         ChannelLedgerEntry.objects.filter(channel_id=channel_id, created_at__lt=moment)
-        .order_by("-created_at", "-id")
+        .order_by("-id")
         .values_list("balance_after_amount", flat=True)
         .first()
     )
@@ -412,7 +414,7 @@ def _figures(run: Reconciliation, reader: StatementReader) -> tuple[dict, dict]:
         },
         "ledger": {
             "entry_count": entries["count"],
-            "net_amount": str(entries["amount"] or ZERO),
+            "net_amount": str(to_money(entries["amount"] or ZERO)),
             "opening_balance": str(ledger_opening),
             "closing_balance": str(ledger_closing),
         },
