@@ -31,7 +31,9 @@ D = Decimal
 
 
 def read(name_or_data, *, start=PERIOD_START, end=PERIOD_END) -> StatementReader:
-    data = name_or_data if isinstance(name_or_data, bytes) else (FIXTURES / name_or_data).read_bytes()
+    data = name_or_data
+    if not isinstance(data, bytes):
+        data = (FIXTURES / name_or_data).read_bytes()
     reader = StatementReader(data=data, bill_date=start, period_end=end)
     reader.rows_read = list(reader.rows())
     reader.finish()
@@ -150,7 +152,8 @@ def test_every_class_is_found_and_the_figures_tie_out(channel, make_channel):
     assert summary["platform_only"] == 1
     assert summary["duplicate"] == 1
     assert sum(summary.values()) == 7
-    assert all(summary[key] == 0 for key in SUMMARY_KEYS if key.startswith(("refund_", "cross", "fee")))
+    others = [key for key in SUMMARY_KEYS if key.startswith(("refund_", "cross", "fee"))]
+    assert all(summary[key] == 0 for key in others)
 
     rows = {
         (d.kind, d.transaction_no): d
@@ -264,7 +267,10 @@ def test_load_and_match_writes_nothing_when_the_file_is_malformed(channel, name)
 @pytest.mark.django_db
 def test_load_and_match_refuses_a_payment_bill_run(channel):
     run = Reconciliation.objects.create(
-        kind="payment_bill", channel="sandbox", bill_date=PERIOD_START, period_end=PERIOD_START,
+        kind="payment_bill",
+        channel="sandbox",
+        bill_date=PERIOD_START,
+        period_end=PERIOD_START,
         source="upload",
     )
     with pytest.raises(Exception) as caught:
@@ -377,7 +383,10 @@ def test_the_period_must_have_ended_and_span_at_most_31_days(
     user = grant_channel(finance_user(make_staff), channel)
     with pytest.raises(InvalidPaymentInput) as caught:
         statement_start(
-            actor=user, sales_channel=channel, period_start=start, period_end=end,
+            actor=user,
+            sales_channel=channel,
+            period_start=start,
+            period_end=end,
             upload=upload(_good()),
         )
     assert field in caught.value.fields
@@ -388,9 +397,12 @@ def test_a_second_run_of_the_period_while_one_is_queued_is_409(make_staff, chann
     from payments.exceptions import ReconciliationRunning
 
     user = grant_channel(finance_user(make_staff), channel)
-    kwargs = dict(
-        actor=user, sales_channel=channel, period_start=PERIOD_START, period_end=PERIOD_END
-    )
+    kwargs = {
+        "actor": user,
+        "sales_channel": channel,
+        "period_start": PERIOD_START,
+        "period_end": PERIOD_END,
+    }
     statement_start(**kwargs, upload=upload(_good()))
     with pytest.raises(ReconciliationRunning):
         statement_start(**kwargs, upload=upload(_good()))
@@ -404,14 +416,16 @@ def test_a_second_run_of_the_period_while_one_is_queued_is_409(make_staff, chann
 @pytest.mark.django_db
 def test_a_file_over_the_limit_or_without_the_header_is_refused_at_once(make_staff, channel):
     from ops.parameters import get_parameter
-
     from payments.exceptions import BillTooLarge
     from payments.parameters import RECON_MAX_BILL_MB
 
     user = grant_channel(finance_user(make_staff), channel)
-    kwargs = dict(
-        actor=user, sales_channel=channel, period_start=PERIOD_START, period_end=PERIOD_END
-    )
+    kwargs = {
+        "actor": user,
+        "sales_channel": channel,
+        "period_start": PERIOD_START,
+        "period_end": PERIOD_END,
+    }
     with pytest.raises(BillFormatError) as caught:
         statement_start(**kwargs, upload=upload((FIXTURES / "missing_column.csv").read_bytes()))
     assert caught.value.line == 1
