@@ -89,3 +89,21 @@ class Progress:
 
     def __call__(self, rows_done: int, rows_total: int | None = None) -> None:
         self.calls.append((rows_done, rows_total))
+
+
+# --- a URL map with the statement upload (until the lead includes it in payments/urls.py) ---
+# Used with ``pytest.mark.urls("tests.payments.reconciliation.funds_support")``.
+
+
+def _urlpatterns() -> list:
+    from mall import urls as mall_urls
+    from payments.urls_channel_funds import urlpatterns as funds
+
+    return [*funds, *mall_urls.urlpatterns]
+
+
+urlpatterns = _urlpatterns()
+handler400 = "mall.urls.error_400"
+handler403 = "mall.urls.error_403"
+handler404 = "mall.urls.error_404"
+handler500 = "mall.urls.error_500"
