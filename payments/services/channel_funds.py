@@ -41,13 +41,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.actors import is_system_actor
-from mall.core.api import parse_pk
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
 from mall.core.money import to_money
-from mall.core.scoping import scope_queryset
 from ops.parameters import get_parameter
-from orders.exceptions import ChannelNotFound
 from orders.models import ChannelLedgerEntry, SalesChannel
 
 from .. import permissions as perms
@@ -88,19 +85,11 @@ def _require(actor, perm: str) -> None:
 
 
 def _channel_in_scope(actor, sales_channel) -> SalesChannel:
-    """The sales channel as ``actor`` may work on it, or "not found" (like orders'
-    channel services: the operator, an object grant ``orders.work_channel``, or a
-    role's scope)."""
-    pk = parse_pk(getattr(sales_channel, "pk", sales_channel))
-    if pk is None:
-        raise ChannelNotFound()
-    queryset = SalesChannel.objects.filter(pk=pk)
-    if not is_system_actor(actor):
-        queryset = scope_queryset(actor, queryset)
-    channel = queryset.first()
-    if channel is None:
-        raise ChannelNotFound()
-    return channel
+    """The sales channel (a row or an id) as ``actor`` may work on it, or "not found"
+    (orders' scope: the operator, an object grant ``orders.work_channel``, a role)."""
+    from orders.selectors import channel_get
+
+    return channel_get(actor=actor, pk=getattr(sales_channel, "pk", sales_channel))
 
 
 def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:

@@ -96,10 +96,15 @@ class Progress:
 
 
 def _urlpatterns() -> list:
+    from django.contrib import admin
+    from django.urls import path
+
+    import payments.admin.channel_funds  # noqa: F401 - the lead adds it to payments/admin
     from mall import urls as mall_urls
     from payments.urls_channel_funds import urlpatterns as funds
 
-    return [*funds, *mall_urls.urlpatterns]
+    # admin.site.urls is read again here, so it has the upload page's host
+    return [*funds, path("admin/", admin.site.urls), *mall_urls.urlpatterns]
 
 
 urlpatterns = _urlpatterns()

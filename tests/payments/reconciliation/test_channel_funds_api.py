@@ -112,3 +112,66 @@ def test_a_second_upload_while_one_is_queued_is_409(make_staff, staff_client, ch
 def test_reads_are_not_served_here(make_staff, staff_client, channel):
     client = staff_client(grant_channel(finance_user(make_staff), channel))
     assert client.get(URL).status_code in (403, 405)
+
+
+# --- the admin page 财务 → 上传渠道结算单 ------------------------------------------------------
+
+
+def _page(client):
+    from django.urls import reverse
+
+    return client.get(reverse("admin:payments_channel_statement_upload"))
+
+
+def test_the_admin_page_offers_only_the_channels_the_user_may_work_on(
+    make_staff, admin_client_for, channel, make_channel
+):
+    hidden = make_channel("hidden-adm")
+    user = grant_channel(finance_user(make_staff), channel)
+    response = _page(admin_client_for(user))
+    assert response.status_code == 200
+    choices = {value for value, _label in response.context["form"].fields["sales_channel"].choices}
+    assert channel.pk in {getattr(v, "value", v) for v in choices}
+    assert hidden.pk not in {getattr(v, "value", v) for v in choices}
+    assert hidden.name not in response.content.decode()
+
+
+def test_the_admin_upload_starts_a_run_and_a_foreign_channel_is_refused(
+    make_staff, admin_client_for, channel, make_channel
+):
+    from django.urls import reverse
+
+    hidden = make_channel("hidden-adm2")
+    user = grant_channel(finance_user(make_staff), channel)
+    client = admin_client_for(user)
+    url = reverse("admin:payments_channel_statement_upload")
+    refused = client.post(url, _body(hidden.pk))
+    assert refused.status_code == 200  # the form again, with the error on the channel
+    assert "sales_channel" in refused.context["form"].errors
+    assert not Reconciliation.objects.exists()
+    bad_file = client.post(url, _body(channel.pk, "missing_column.csv"))
+    assert bad_file.status_code == 200 and bad_file.context["form"].errors
+    accepted = client.post(url, _body(channel.pk))
+    assert accepted.status_code == 302
+    run = Reconciliation.objects.get()
+    assert run.sales_channel_id == channel.pk and run.requested_by_id == user.pk
+
+
+def test_the_admin_page_and_its_sidebar_link_need_the_run_permission(
+    make_staff, admin_client_for, channel
+):
+    from django.test import RequestFactory
+
+    from mall.core.navigation import sidebar
+
+    viewer = make_staff("viewer-adm", perms=("payments.view_reconciliation",))
+    assert _page(admin_client_for(viewer)).status_code == 403
+    finance = grant_channel(finance_user(make_staff), channel)
+
+    def titles(user):
+        request = RequestFactory().get("/admin/")
+        request.user = user
+        return {item["title"] for group in sidebar(request) for item in group["items"]}
+
+    assert "Upload a channel statement" in titles(finance) or "上传渠道结算单" in titles(finance)
+    assert not {"Upload a channel statement", "上传渠道结算单"} & titles(viewer)
