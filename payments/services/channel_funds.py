@@ -39,6 +39,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mall.core.actors import is_system_actor
 from mall.core.audit import audit
@@ -70,7 +71,9 @@ class StatementTieOutFailed(ApplicationError):
 
     code = "tie_out_failed"
     status_code = 500
-    default_message = _("The statement's lines do not tie out; the run was not recorded.")
+    default_message = gettext_lazy(
+        "The statement's lines do not tie out; the run was not recorded."
+    )
 
 
 def _require(actor, perm: str) -> None:
@@ -109,7 +112,9 @@ def _check_period(period_start, period_end) -> None:
         )
     if (period_end - period_start).days + 1 > MAX_PERIOD_DAYS:
         raise InvalidPaymentInput(
-            fields={"period_end": [_("A statement covers at most %(n)d days.") % {"n": 31}]}
+            fields={
+                "period_end": [_("A statement covers at most %(n)d days.") % {"n": MAX_PERIOD_DAYS}]
+            }
         )
     today = timezone.localdate()
     if period_end >= today:
