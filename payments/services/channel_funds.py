@@ -396,6 +396,7 @@ def _figures(run: Reconciliation, reader: StatementReader) -> tuple[dict, dict]:
     )
     closing = reader.closing_balance
     totals = {
+        "line_count": statement["count"],
         "statement": {
             "line_count": statement["count"],
             "credit_count": reader.totals.payment_count,
