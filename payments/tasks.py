@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from mall.core.actors import system_actor
+from mall.core.filejobs import FILE_JOB_SOFT_TIME_LIMIT, FILE_JOB_TIME_LIMIT
 from mall.core.jobs import job_run
 
 # --- transactions and callbacks ---
@@ -72,6 +73,37 @@ def payments_channel_health_task(self) -> dict:
     return run.result
 
 
+# --- reconciliation ---
+
+
+@shared_task(
+    bind=True,
+    queue="heavy",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=FILE_JOB_SOFT_TIME_LIMIT,
+    time_limit=FILE_JOB_TIME_LIMIT,
+)
+def run_reconciliation(self, reconciliation_id: int) -> str:
+    """Parse, load and match one reconciliation run (a bill or a channel statement)."""
+    from .services.reconciliation import reconciliation_execute
+
+    run = reconciliation_execute(
+        actor=system_actor(), reconciliation_id=reconciliation_id, task_id=self.request.id or ""
+    )
+    return run.status
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def reconcile_yesterday(self) -> list:
+    """Start yesterday's reconciliation of every reconciled, configured channel."""
+    from .services.reconciliation import reconciliations_schedule_daily
+
+    with job_run("payments.reconcile_yesterday", self.request.id) as run:
+        run.result = reconciliations_schedule_daily(actor=system_actor())
+    return run.result
+
+
 SCHEDULE: dict = {
     "payments: query unpaid transactions": {
         "task": "payments.tasks.payments_query_due_task",
@@ -98,5 +130,12 @@ SCHEDULE: dict = {
         "cron": "* * * * *",
         "queue": "realtime",
         "description": "Send again refunds whose next attempt is due; query slow ones.",
+    },
+    # --- reconciliation ---
+    "payments: reconcile yesterday's bills": {
+        "task": "payments.tasks.reconcile_yesterday",
+        "cron": "0 10 * * *",
+        "queue": "default",
+        "description": "Download and reconcile yesterday's bill of every reconciled channel.",
     },
 }

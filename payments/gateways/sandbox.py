@@ -28,6 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
@@ -255,3 +256,10 @@ class SandboxGateway(Gateway):
 
     def parse_refund_notify(self, *, headers: Mapping[str, str], body: bytes) -> RefundResult:
         raise InvalidNotification(_("The sandbox sends no refund notifications."))
+
+    def download_bill(self, *, bill_date: date) -> bytes:
+        """The sandbox's trade bill of ``bill_date``: WeChat's layout, written from our
+        own records (``payments.reconciliation.sandbox_bill``)."""
+        from payments.reconciliation.sandbox_bill import sandbox_bill
+
+        return sandbox_bill(bill_date=bill_date)

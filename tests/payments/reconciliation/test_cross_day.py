@@ -1,0 +1,92 @@
+# ruff: noqa: F811 - fixtures imported from matcher_support are parameters here
+"""Cross-day items (window T−1..T+1): held, cleared by the neighbouring day, escalated."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.payments.reconciliation.matcher_support import (  # noqa: F401 - fixtures
+    DAY,
+    at,
+    bill_row,
+    buyer,
+    kinds,
+    reconcile_rows,
+    records,
+)
+
+pytestmark = pytest.mark.django_db
+NEXT = DAY + timedelta(days=1)
+PREV = DAY - timedelta(days=1)
+
+
+def test_ours_before_midnight_on_the_next_bill_day_first(records):
+    """Paid 23:50 on T, the channel books it on T+1; T's run comes first."""
+    late = records.txn("88.00", paid_at=at(DAY, 23, 50))
+    run_t = reconcile_rows("sandbox", DAY, [])
+    held = run_t.discrepancies.get()
+    assert (held.kind, held.status, held.held_until) == ("cross_day", "held", NEXT)
+    assert held.transaction_id == late.pk
+    run_n = reconcile_rows("sandbox", NEXT, [bill_row(late, occurred_at=at(NEXT, 0, 1))])
+    held.refresh_from_db()
+    assert (held.status, held.cleared_by_id) == ("cleared", run_n.pk)
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+    assert run_n.totals["tie_out"]["payment"]["ok"] is True
+
+
+def test_ours_before_midnight_next_bill_first(records):
+    """The other order: T+1's run holds its line; T's run clears both."""
+    late = records.txn("88.00", paid_at=at(DAY, 23, 50))
+    run_n = reconcile_rows("sandbox", NEXT, [bill_row(late, occurred_at=at(NEXT, 0, 1))])
+    assert kinds(run_n) == {("cross_day", "held"): 1}
+    run_t = reconcile_rows("sandbox", DAY, [])
+    assert kinds(run_t) == {("cross_day", "cleared"): 1}
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+    assert run_n.discrepancies.get().cleared_by_id == run_t.pk
+
+
+def test_channel_books_it_the_day_before(records):
+    """Paid 00:05 on T+1 here, on T's bill at the channel (both directions)."""
+    early = records.txn("12.00", paid_at=at(NEXT, 0, 5))
+    run_t = reconcile_rows("sandbox", DAY, [bill_row(early, occurred_at=at(DAY, 23, 59))])
+    assert kinds(run_t) == {("cross_day", "held"): 1}
+    run_n = reconcile_rows("sandbox", NEXT, [])
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+    assert kinds(run_t) == {("cross_day", "cleared"): 1}
+
+
+def test_refund_cross_day(records):
+    txn = records.txn("50.00", paid_at=at(DAY, 10))
+    refund = records.refund(txn, "20.00", succeeded_at=at(DAY, 23, 55))
+    run_t = reconcile_rows("sandbox", DAY, [bill_row(txn)])
+    assert kinds(run_t) == {("cross_day", "held"): 1}
+    run_n = reconcile_rows("sandbox", NEXT, [bill_row(refund, occurred_at=at(NEXT, 0, 2))])
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+    assert kinds(run_t) == {("cross_day", "cleared"): 1}
+
+
+def test_far_from_midnight_is_platform_only(records):
+    records.txn("10.00", paid_at=at(DAY, 23, 0))
+    run = reconcile_rows("sandbox", DAY, [])
+    assert kinds(run) == {("platform_only", "open"): 1}
+
+
+def test_held_past_its_window_opens_as_what_it_is(records):
+    late = records.txn("70.00", paid_at=at(DAY, 23, 45))
+    gone = records.txn("5.00", paid_at=at(PREV, 12))  # PREV's bill never comes
+    run_t = reconcile_rows("sandbox", DAY, [bill_row(gone, occurred_at=at(DAY, 9))])
+    assert kinds(run_t) == {("cross_day", "held"): 2}
+    # T+1's bill shows neither (nobody runs PREV); T+2's run finds both held past the date
+    reconcile_rows("sandbox", NEXT, [])
+    later = reconcile_rows("sandbox", NEXT + timedelta(days=1), [])
+    assert kinds(run_t) == {("platform_only", "open"): 1, ("channel_only", "open"): 1}
+    assert run_t.discrepancies.get(kind="platform_only").transaction_id == late.pk
+    assert later.summary["cross_day"] == 0
+
+
+def test_a_record_two_days_away_is_open(records):
+    old = records.txn("9.00", paid_at=at(PREV - timedelta(days=1), 12))
+    run = reconcile_rows("sandbox", DAY, [bill_row(old, occurred_at=at(DAY, 9))])
+    assert kinds(run) == {("cross_day", "open"): 1}
