@@ -433,3 +433,56 @@ def test_a_file_over_the_limit_or_without_the_header_is_refused_at_once(make_sta
     with pytest.raises(BillTooLarge):
         statement_start(**kwargs, upload=upload(too_large))
     assert not Reconciliation.objects.exists()
+
+
+# --- through the runs' executor (payments/services/reconciliation.py) ------------------------
+
+
+def _start_and_execute(user, channel, data: bytes):
+    from mall.core.actors import system_actor
+    from payments.services.reconciliation import reconciliation_execute
+
+    run = statement_start(
+        actor=user,
+        sales_channel=channel,
+        period_start=PERIOD_START,
+        period_end=PERIOD_END,
+        upload=upload(data),
+    )
+    return reconciliation_execute(actor=system_actor(), reconciliation_id=run.pk)
+
+
+@pytest.mark.django_db
+def test_a_statement_run_goes_through_the_task_to_done_with_its_queue(make_staff, channel):
+    day = date(2026, 10, 12)
+    post(channel, "settlement", "100.00", "E-OK", when=at(day))
+    post(channel, "settlement", "20.00", "E-OURS", when=at(day))
+    user = grant_channel(finance_user(make_staff), channel)
+    data = write_statement(
+        [
+            StatementLine(at(day), "E-OK", "settlement", D("100.00")),
+            StatementLine(at(day), "E-THEIRS", "settlement", D("3.00")),
+        ],
+        closing_balance=D("120.00"),
+    )
+
+    run = _start_and_execute(user, channel, data)
+
+    run.refresh_from_db()
+    assert run.status == "done", (run.error_code, run.error)
+    assert run.progress == 100
+    assert run.summary["matched"] == 1
+    assert run.summary["platform_only"] == 1 and run.summary["channel_only"] == 1
+    assert run.open_count == 2 and run.open_amount == D("23.00")
+    assert run.totals["balance"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_a_malformed_statement_fails_its_run_with_the_line_and_loads_nothing(make_staff, channel):
+    user = grant_channel(finance_user(make_staff), channel)
+    run = _start_and_execute(user, channel, (FIXTURES / "bad_amount.csv").read_bytes())
+    run.refresh_from_db()
+    assert (run.status, run.error_code) == ("failed", "bill_malformed")
+    assert "3" in run.error
+    assert not BillLine.objects.filter(reconciliation=run).exists()
+    assert not Discrepancy.objects.filter(reconciliation=run).exists()
