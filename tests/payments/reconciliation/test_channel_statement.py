@@ -486,3 +486,20 @@ def test_a_malformed_statement_fails_its_run_with_the_line_and_loads_nothing(mak
     assert "3" in run.error
     assert not BillLine.objects.filter(reconciliation=run).exists()
     assert not Discrepancy.objects.filter(reconciliation=run).exists()
+
+
+@pytest.mark.django_db
+def test_a_corrected_statement_supersedes_the_earlier_run(make_staff, channel):
+    day = date(2026, 10, 12)
+    post(channel, "settlement", "100.00", "C-1", when=at(day))
+    user = grant_channel(finance_user(make_staff), channel)
+    wrong = write_statement([StatementLine(at(day), "C-1", "settlement", D("90.00"))])
+    first = _start_and_execute(user, channel, wrong)
+    right = write_statement([StatementLine(at(day), "C-1", "settlement", D("100.00"))])
+    second = _start_and_execute(user, channel, right)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("done", "done")
+    assert first.superseded_by_id == second.pk
+    assert Discrepancy.objects.get(reconciliation=first).status == "superseded"
+    assert second.summary["matched"] == 1 and second.open_count == 0
