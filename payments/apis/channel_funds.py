@@ -11,13 +11,12 @@ in flight already is 409 ``reconciliation_running``.
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from mall.core.api import ScopedViewSet
 
@@ -51,6 +50,7 @@ class ChannelStatementViewSet(ScopedViewSet):
     """Sales channel statements (渠道结算单): upload only; runs are read as reconciliations."""
 
     scope_model = Reconciliation
+    serializer_class = StatementUploadInput
     parser_classes = [MultiPartParser, FormParser]
     required_permissions = {"create": [perms.RUN_RECONCILIATION]}
     read_actions: tuple[str, ...] = ()
@@ -85,9 +85,11 @@ class ChannelStatementViewSet(ScopedViewSet):
         return Response({"id": run.pk, "status": run.status}, status=status.HTTP_202_ACCEPTED)
 
 
-router = SimpleRouter()
-router.register(
-    "finance/channel-statements", ChannelStatementViewSet, basename="finance-channel-statement"
-)
-
-urlpatterns = [path("api/v1/", include(router.urls))]
+# Upload only: no list or detail route here (the reconciliation endpoints read runs).
+urlpatterns = [
+    path(
+        "api/v1/finance/channel-statements/",
+        ChannelStatementViewSet.as_view({"post": "create"}),
+        name="finance-channel-statement-list",
+    )
+]
