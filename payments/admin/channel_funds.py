@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mall.core.admin import ReadOnlyModelAdmin
 from mall.core.exceptions import ApplicationError
 from mall.core.navigation import Link, register_link
 
@@ -153,9 +154,11 @@ UPLOAD_TITLE = pgettext_lazy("admin navigation", "Upload a channel statement")
 
 
 @admin.register(BillLine)
-class StatementUploadHost(ChannelStatementUploadMixin, admin.ModelAdmin):
-    """Hosts the upload page only: bill lines have no list or page of their own."""
+class StatementUploadHost(ChannelStatementUploadMixin, ReadOnlyModelAdmin):
+    """Hosts the upload page only: bill lines have no list or page of their own (they
+    are read on their run's report)."""
 
+    nav_group = "finance"
     nav_hidden = True
 
     def has_module_permission(self, request):
