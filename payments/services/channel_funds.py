@@ -287,13 +287,17 @@ def _match(run: Reconciliation) -> None:
     ]
     stamp = [now, now]
     with connection.cursor() as cursor:
-        # 1. duplicates: a later line with the key of an earlier one
+        if connection.vendor == "postgresql":
+            # the lines were just loaded: without statistics the planner takes the table
+            # for empty and nests loops over the lines × the ledger
+            cursor.execute(f"ANALYZE {lines}")
+        # 1. duplicates: every line but the first of its key (one GROUP BY, not a
+        # comparison of each line with every other)
         cursor.execute(
-            f"UPDATE {lines} SET outcome = %s WHERE reconciliation_id = %s AND EXISTS ("  # noqa: S608
-            f"SELECT 1 FROM {lines} f WHERE f.reconciliation_id = {lines}.reconciliation_id "
-            f"AND f.channel_status = {lines}.channel_status "
-            f"AND f.transaction_no = {lines}.transaction_no AND f.line_no < {lines}.line_no)",
-            [K.DUPLICATE, run.pk],
+            f"UPDATE {lines} SET outcome = %s WHERE reconciliation_id = %s AND line_no NOT IN ("  # noqa: S608
+            f"SELECT MIN(f.line_no) FROM {lines} f WHERE f.reconciliation_id = %s "
+            "GROUP BY f.channel_status, f.transaction_no)",
+            [K.DUPLICATE, run.pk, run.pk],
         )
         # 2.–4. every other line by the entry it names (no alias on the updated table:
         # the same statement runs on SQLite and PostgreSQL)
@@ -324,17 +328,18 @@ def _match(run: Reconciliation) -> None:
             "WHERE l.reconciliation_id = %s AND l.outcome = %s ORDER BY l.line_no",
             [head[0], K.AMOUNT_MISMATCH, *head[1:], *stamp, *period, run.pk, K.AMOUNT_MISMATCH],
         )
-        # 5. our side: entries of the period that no line names
+        # 5. our side: entries of the period that no line names (an anti-join on the
+        # statement's distinct keys: one hash, never a scan of the lines per entry)
         cursor.execute(
             f"INSERT INTO {disc} ({_COLUMNS}) "  # noqa: S608
             "SELECT %s, %s, %s, '', %s, %s, NULL, e.id, e.reference_no, '', '', '', "
             "e.amount, NULL, ABS(e.amount), '', '{}', '', %s, %s "
-            f"FROM {ledger} e WHERE e.channel_id = %s AND e.created_at >= %s "
-            "AND e.created_at < %s AND NOT EXISTS ("
-            f"SELECT 1 FROM {lines} l WHERE l.reconciliation_id = %s "
-            "AND l.channel_status = e.kind AND l.transaction_no = e.reference_no) "
-            "ORDER BY e.id",
-            [head[0], K.PLATFORM_ONLY, *head[1:], *stamp, *period, run.pk],
+            f"FROM {ledger} e LEFT JOIN (SELECT DISTINCT k.channel_status, k.transaction_no "
+            f"FROM {lines} k WHERE k.reconciliation_id = %s) named "
+            "ON named.channel_status = e.kind AND named.transaction_no = e.reference_no "
+            "WHERE e.channel_id = %s AND e.created_at >= %s AND e.created_at < %s "
+            "AND named.transaction_no IS NULL ORDER BY e.id",
+            [head[0], K.PLATFORM_ONLY, *head[1:], *stamp, run.pk, *period],
         )
 
 
