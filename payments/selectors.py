@@ -8,7 +8,7 @@ missing row, a row outside the scope and a malformed key alike.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from mall.core.api import parse_pk
 from mall.core.scoping import visible_rows
@@ -238,13 +238,29 @@ def channels_degraded(*, actor) -> QuerySet[ChannelHealth]:
 # region; an item with no record of ours has no region and is seen with scope "all".
 
 
+def _sales_channels_seen(actor, rows: QuerySet, path: str) -> QuerySet:
+    """Keep rows of no sales channel, and those of a sales channel ``actor`` may work on
+    (orders' channel scope): a statement run and its items name a channel's money."""
+    from mall.core.actors import is_system_actor
+    from orders.selectors import channel_list
+
+    if is_system_actor(actor):
+        return rows
+    return rows.filter(
+        Q(**{f"{path}__isnull": True}) | Q(**{f"{path}__in": channel_list(actor=actor)})
+    )
+
+
 def reconciliation_list(*, actor) -> QuerySet[Reconciliation]:
-    """Reconciliation runs, newest bill first (mall-wide; function permission only)."""
-    return _visible(
+    """Reconciliation runs, newest bill first: payment bills mall-wide (function
+    permission only, like settlements); sales channel statements of the channels the
+    actor may work on."""
+    rows = _visible(
         actor,
         Reconciliation.objects.select_related("sales_channel", "requested_by"),
         member_path=None,
-    ).order_by("-bill_date", "-id")
+    )
+    return _sales_channels_seen(actor, rows, "sales_channel").order_by("-bill_date", "-id")
 
 
 def reconciliation_get(*, actor, pk) -> Reconciliation:
@@ -268,6 +284,7 @@ def discrepancy_list(
         ),
         member_path=None,
     )
+    rows = _sales_channels_seen(actor, rows, "sales_channel")
     if reconciliation is not None:
         rows = rows.filter(reconciliation=reconciliation)
     return rows.order_by("-business_date", "-id")
@@ -283,14 +300,16 @@ def discrepancy_get(*, actor, pk) -> Discrepancy:
 
 
 def adjustment_list(*, actor) -> QuerySet[ReconciliationAdjustment]:
-    """Adjustments in the actor's scope (the discrepancy's region), newest first."""
-    return _visible(
+    """Adjustments in the actor's scope (the discrepancy's region and sales channel),
+    newest first."""
+    rows = _visible(
         actor,
         ReconciliationAdjustment.objects.select_related(
             "discrepancy", "discrepancy__reconciliation", "proposed_by", "decided_by"
         ),
         member_path=None,
-    ).order_by("-id")
+    )
+    return _sales_channels_seen(actor, rows, "discrepancy__sales_channel").order_by("-id")
 
 
 def adjustment_get(*, actor, pk) -> ReconciliationAdjustment:

@@ -6,4 +6,12 @@ Every screen reads through ``payments.selectors`` (scoped) and every step is a
 area; importing them registers the screens.
 """
 
-from . import anomalies, callbacks, health, reconciliation, refunds, settlements, transactions  # noqa: F401
+from . import (  # noqa: F401
+    anomalies,
+    callbacks,
+    health,
+    reconciliation,
+    refunds,
+    settlements,
+    transactions,
+)

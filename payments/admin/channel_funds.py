@@ -7,9 +7,8 @@ run's page opens when the reconciliation admin is there (对账批次), else the
 with a notice.
 
 The admin hangs custom pages on a model admin's ``get_urls``: the page is
-:class:`ChannelStatementUploadMixin`, here on a hidden admin of ``BillLine`` (no list,
-no sidebar entry of its own); the sidebar entry is a navigation link in 财务. The
-reconciliation admin may take the mixin instead (then drop the hidden host).
+:class:`ChannelStatementUploadMixin`, on the runs' admin (对账批次,
+``payments/admin/reconciliation.py``); the sidebar entry is a navigation link in 财务.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template import engines
@@ -27,12 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from mall.core.admin import ReadOnlyModelAdmin
 from mall.core.exceptions import ApplicationError
 from mall.core.navigation import Link, register_link
 
 from .. import permissions as perms
-from ..models import BillLine
 
 URL_NAME = "payments_channel_statement_upload"
 
@@ -151,30 +148,6 @@ class ChannelStatementUploadMixin:
 
 
 UPLOAD_TITLE = pgettext_lazy("admin navigation", "Upload a channel statement")
-
-
-@admin.register(BillLine)
-class StatementUploadHost(ChannelStatementUploadMixin, ReadOnlyModelAdmin):
-    """Hosts the upload page only: bill lines have no list or page of their own (they
-    are read on their run's report)."""
-
-    nav_group = "finance"
-    nav_hidden = True
-
-    def has_module_permission(self, request):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 register_link(

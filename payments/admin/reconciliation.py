@@ -35,6 +35,7 @@ from .. import permissions as perms
 from .. import selectors
 from ..models import Channel, Discrepancy, Reconciliation, ReconciliationAdjustment
 from ..models.reconciliation import SUMMARY_KEYS
+from .channel_funds import ChannelStatementUploadMixin
 
 RC = Reconciliation.Status
 D = Discrepancy.Status
@@ -85,7 +86,7 @@ class UploadForm(forms.Form):
 
 
 @admin.register(Reconciliation)
-class ReconciliationAdmin(ReadOnlyModelAdmin):
+class ReconciliationAdmin(ChannelStatementUploadMixin, ReadOnlyModelAdmin):
     list_selector = selectors.reconciliation_list
     nav_group = "finance"
     nav_order = 60

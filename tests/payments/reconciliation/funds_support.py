@@ -89,26 +89,3 @@ class Progress:
 
     def __call__(self, rows_done: int, rows_total: int | None = None) -> None:
         self.calls.append((rows_done, rows_total))
-
-
-# --- a URL map with the statement upload (until the lead includes it in payments/urls.py) ---
-# Used with ``pytest.mark.urls("tests.payments.reconciliation.funds_support")``.
-
-
-def _urlpatterns() -> list:
-    from django.contrib import admin
-    from django.urls import path
-
-    import payments.admin.channel_funds  # noqa: F401 - the lead adds it to payments/admin
-    from mall import urls as mall_urls
-    from payments.urls_channel_funds import urlpatterns as funds
-
-    # admin.site.urls is read again here, so it has the upload page's host
-    return [*funds, path("admin/", admin.site.urls), *mall_urls.urlpatterns]
-
-
-urlpatterns = _urlpatterns()
-handler400 = "mall.urls.error_400"
-handler403 = "mall.urls.error_403"
-handler404 = "mall.urls.error_404"
-handler500 = "mall.urls.error_500"

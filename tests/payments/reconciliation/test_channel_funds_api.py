@@ -16,7 +16,6 @@ from tests.payments.reconciliation.funds_support import (
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.urls("tests.payments.reconciliation.funds_support"),
 ]
 
 URL = "/api/v1/finance/channel-statements/"
