@@ -27,6 +27,22 @@ ACTION_LABELS = {
     "payment.settlement_confirm": _("Settlement confirmed"),
     "payment.channel_health": _("Channel health changed"),
     "payment.anomaly_resolve": _("Payment anomaly resolved"),
+    # --- reconciliation ---
+    "reconciliation.start": _("Reconciliation started"),
+    "reconciliation.run": _("Reconciliation running"),
+    "reconciliation.download": _("Bill downloaded from the channel"),
+    "reconciliation.done": _("Reconciliation finished"),
+    "reconciliation.fail": _("Reconciliation failed"),
+    "reconciliation.supersede": _("Reconciliation superseded by a new run"),
+    "reconciliation.escalate": _("Held cross-day item opened"),
+    "reconciliation.cross_day_cleared": _("Cross-day item cleared"),
+    "reconciliation.export": _("Reconciliation report downloaded"),
+    "reconciliation.discrepancy_resolve": _("Discrepancy resolved"),
+    "reconciliation.discrepancy_requery": _("Discrepancy re-queried at the channel"),
+    "reconciliation.discrepancy_adjust": _("Discrepancy adjusted"),
+    "reconciliation.adjustment_propose": _("Adjustment proposed"),
+    "reconciliation.adjustment_approve": _("Adjustment approved"),
+    "reconciliation.adjustment_reject": _("Adjustment rejected"),
 }
 
 NOTIFICATION_KINDS = {
@@ -36,6 +52,9 @@ NOTIFICATION_KINDS = {
     "payments.refund_failed": _("Refund failed"),
     # --- settlement, health, finance screens ---
     "payments.channel_degraded": _("Payment channel degraded"),
+    # --- reconciliation ---
+    "payments.reconciliation_failed": _("Reconciliation failed"),
+    "payments.reconciliation_open": _("Reconciliation discrepancies to work"),
 }
 
 TASK_LABELS = {
@@ -50,4 +69,7 @@ TASK_LABELS = {
     "payments.settlements_compute": _("Compute yesterday's settlements"),
     "payments: channel health": _("Check payment channel health"),
     "payments.channel_health": _("Check payment channel health"),
+    # --- reconciliation ---
+    "payments: reconcile yesterday's bills": _("Reconcile yesterday's channel bills"),
+    "payments.reconcile_yesterday": _("Reconcile yesterday's channel bills"),
 }

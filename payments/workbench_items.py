@@ -186,7 +186,12 @@ register(
         count=lambda actor: _yesterday_open(actor)["count"] or 0,
         link=lambda actor: _changelist(
             "discrepancy",
-            {"status__exact": "open", "business_date": _yesterday().isoformat()},
+            {
+                "status__exact": "open",
+                # the changelist's date filter (DateFieldListFilter) takes a range
+                "business_date__gte": _yesterday().isoformat(),
+                "business_date__lt": (_yesterday() + timedelta(days=1)).isoformat(),
+            },
         ),
         visible=_may(perms.VIEW_RECONCILIATION),
         tone=lambda actor: reconciliation_yesterday_tone(actor=actor),
