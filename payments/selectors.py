@@ -252,14 +252,22 @@ def _sales_channels_seen(actor, rows: QuerySet, path: str) -> QuerySet:
 
 
 def reconciliation_list(*, actor) -> QuerySet[Reconciliation]:
-    """Reconciliation runs, newest bill first: payment bills mall-wide (function
-    permission only, like settlements); sales channel statements of the channels the
+    """Reconciliation runs, newest bill first — for staff whose data scope covers every
+    discrepancy (scope "all"): a run's summary, totals and open figures are sums over the
+    whole bill, every region's items included, so a regional user would learn other
+    regions' counts and amounts from them. Regional staff work their region's items in
+    the queue (:func:`discrepancy_list`). Statement runs only of the sales channels the
     actor may work on."""
+    from mall.core.actors import is_system_actor
+    from mall.core.scoping import sees_every_row
+
     rows = _visible(
         actor,
         Reconciliation.objects.select_related("sales_channel", "requested_by"),
         member_path=None,
     )
+    if not is_system_actor(actor) and not sees_every_row(actor, Discrepancy):
+        return rows.none()
     return _sales_channels_seen(actor, rows, "sales_channel").order_by("-bill_date", "-id")
 
 

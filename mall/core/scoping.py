@@ -69,6 +69,13 @@ def scope_queryset(user, queryset: QuerySet) -> QuerySet:
     return queryset.none()
 
 
+def sees_every_row(user, model: type[models.Model]) -> bool:
+    """True when ``user``'s data scope puts no condition on ``model`` (scope "all", a
+    superuser, or an unscoped model) — for figures summed over every row (a channel's
+    whole bill), which only such a user may read. Builds the query, never runs it."""
+    return not scope_queryset(user, model._default_manager.all()).query.where
+
+
 def is_member_actor(actor) -> bool:
     """True for a storefront member acting as ``request.user`` (members' ``Member``
     declares ``is_member = True``; the kernel cannot import it)."""

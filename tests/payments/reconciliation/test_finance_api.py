@@ -70,10 +70,26 @@ def test_runs_need_the_function_permission(data):
     assert _client(viewer).get(f"{BASE}discrepancies/").status_code == 200
 
 
-def test_run_discrepancies_are_scoped_and_filtered(data):
-    east = make_finance("api_east", regions=("east",))
+def test_a_regional_user_works_the_queue_but_never_reads_a_whole_bills_figures(data):
+    """A run's summary, totals, open figures and report are sums over every region's
+    items: a regional user gets 404 for the run (list empty, report refused) and reads
+    their region's items in the queue only."""
+    east = _client(make_finance("api_east", regions=("east",)))
+    run = data["run"].pk
+    assert east.get(f"{BASE}reconciliations/").json()["results"] == []
+    for path in ("", "discrepancies/", "report/?format=csv"):
+        response = east.get(f"{BASE}reconciliations/{run}/{path}")
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+    queue = east.get(f"{BASE}discrepancies/").json()["results"]
+    east_items = Discrepancy.objects.filter(region__code="east").values_list("pk", flat=True)
+    assert {item["id"] for item in queue} == set(east_items) and data["near"].pk in east_items
+
+
+def test_run_discrepancies_are_listed_and_filtered(data):
     url = f"{BASE}reconciliations/{data['run'].pk}/discrepancies/"
-    items = _client(east).get(url).json()["results"]
+    items = _client(make_finance("api_all0")).get(url, {"kind": "amount_mismatch"}).json()
+    items = items["results"]
     assert [item["id"] for item in items] == [data["near"].pk]
     item = items[0]
     for key in (
@@ -243,3 +259,17 @@ def test_upload_starts_a_run_202_and_a_second_of_the_same_bill_is_409():
     assert second.status_code == 409
     assert second.json()["error"]["code"] == "reconciliation_running"
     assert client.get(f"{BASE}reconciliations/{first.json()['id']}/").json()["source"] == "upload"
+
+
+def test_sees_every_row_is_true_only_for_an_unconditioned_scope():
+    """The kernel's check behind the runs' rule (mall.core.scoping.sees_every_row)."""
+    from django.contrib.auth import get_user_model
+
+    from mall.core.scoping import sees_every_row
+    from payments.models import Reconciliation
+
+    assert sees_every_row(make_finance("sev_all"), Discrepancy) is True
+    assert sees_every_row(make_finance("sev_east", regions=("east",)), Discrepancy) is False
+    assert sees_every_row(make_finance("sev_east2", regions=("east",)), Reconciliation) is True
+    outsider = get_user_model().objects.create_user("sev_member_like", password="x-Pass-1234")
+    assert sees_every_row(outsider, Discrepancy) is False  # not staff: nothing
