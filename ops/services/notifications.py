@@ -203,11 +203,14 @@ def staff_notify_holders(
     dedupe_key: str = "",
     subject=None,
     exclude: int | None = None,
+    whole_of=None,
 ) -> int:
     """:func:`staff_notify` every active staff member holding ``permission`` (directly,
     by a role, or as superuser) — and, when ``subject`` is a scoped row, only those
     whose data scope includes it (a regional clerk never hears of another region's
     money). ``exclude`` leaves one user out (the one who asked a second person to act).
+    ``whole_of`` (a model): only those whose scope covers every row of it — for a notice
+    carrying figures summed over all of its rows (a channel bill's open items).
     The one way to address "whoever handles this"."""
     from django.contrib.auth.models import Permission
     from django.db.models import Q
@@ -228,6 +231,10 @@ def staff_notify_holders(
         .distinct()
     )
     recipients = [user for user in users if user.pk != exclude]
+    if whole_of is not None:
+        from mall.core.scoping import sees_every_row
+
+        recipients = [user for user in recipients if sees_every_row(user, whole_of)]
     if subject is not None and getattr(subject, "pk", None) is not None:
         model = type(subject)
         recipients = [
