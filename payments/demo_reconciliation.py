@@ -7,8 +7,9 @@ the same for refunds, a line duplicated, a fee changed, a line of the day before
 (a cross-day item, held) — and reconciles it through the real services (the upload path,
 as the system), so a new finance user opens a full report and a full queue.
 
-The day is yesterday when it has at least four sandbox payments and two refunds, else
-the latest of the last 14 days that has (the demo's orders are spread over weeks).
+The day is yesterday: ten paid sandbox transactions and three succeeded refunds have
+their times moved onto it first (the demo's orders are spread over weeks), and one
+payment onto the day before at 23:58 for the cross-day item.
 Idempotent: a second call finds the run of that day and adds nothing.
 
 Called from ``payments.demo.seed`` (outside any transaction, after the settlements)::
@@ -39,30 +40,38 @@ def _bounds(day: date) -> tuple[datetime, datetime]:
     )
 
 
-def _activity(day: date) -> tuple[int, int]:
+def _align_yesterday(day: date) -> None:
+    """Give ``day`` a working day's sandbox activity: the demo's orders are spread over
+    weeks, so a few paid transactions and succeeded refunds have their times moved onto
+    it, and one payment onto the day before at 23:58 (the cross-day item). Times only —
+    the demo's time alignment, as ``payments.demo._align_times`` does; amounts, statuses
+    and ledgers are untouched."""
     from .models import PaymentTransaction, Refund
 
-    start, end = _bounds(day)
-    paid = PaymentTransaction.objects.filter(
-        channel=CHANNEL, paid_at__gte=start, paid_at__lt=end
-    ).count()
-    refunded = Refund.objects.filter(
-        channel=CHANNEL,
-        status=Refund.Status.SUCCEEDED,
-        succeeded_at__gte=start,
-        succeeded_at__lt=end,
-    ).count()
-    return paid, refunded
-
-
-def _pick_day() -> date:
-    yesterday = timezone.localdate() - timedelta(days=1)
-    for back in range(14):
-        day = yesterday - timedelta(days=back)
-        paid, refunded = _activity(day)
-        if paid >= 4 and refunded >= 2:
-            return day
-    return yesterday
+    start, _end = _bounds(day)
+    paid = PaymentTransaction.objects.filter(channel=CHANNEL, paid_at__isnull=False)
+    refunds = list(
+        Refund.objects.filter(channel=CHANNEL, status=Refund.Status.SUCCEEDED).order_by("-id")[:3]
+    )
+    refunded_txns = {refund.transaction_id for refund in refunds}
+    # the cross-day payment: one not refunded, moved to the day before at 23:58
+    late = paid.exclude(pk__in=refunded_txns).order_by("id").first()
+    spared = {late.pk} if late is not None else set()
+    moved = list(paid.filter(pk__in=refunded_txns)) + list(
+        paid.exclude(pk__in=refunded_txns | spared).order_by("-id")[
+            : max(0, 10 - len(refunded_txns))
+        ]
+    )
+    for number, txn in enumerate(moved):
+        PaymentTransaction.objects.filter(pk=txn.pk).update(
+            paid_at=start + timedelta(hours=8, minutes=47 * number)
+        )
+    for number, refund in enumerate(refunds):
+        Refund.objects.filter(pk=refund.pk).update(
+            succeeded_at=start + timedelta(hours=17, minutes=13 * number)
+        )
+    if late is not None:
+        PaymentTransaction.objects.filter(pk=late.pk).update(paid_at=start - timedelta(minutes=2))
 
 
 def _planted_rows(day: date) -> tuple[list, list[str]]:
@@ -132,15 +141,19 @@ def seed(*, stdout=None):
 
     if CHANNEL not in available_channels():
         return None
-    day = _pick_day()
+    day = timezone.localdate() - timedelta(days=1)
     existing = Reconciliation.objects.filter(
         kind=Reconciliation.Kind.PAYMENT_BILL, channel=CHANNEL, bill_date=day
     ).first()
     if existing is not None:
         return existing
+    _align_yesterday(day)
     rows, planted = _planted_rows(day)
     data = write_bill(rows, mchid="sandbox", appid="sandbox")
-    actor = system_actor()
+    from django.contrib.auth import get_user_model
+
+    # uploaded by the demo's finance user (the run's page names who started it)
+    actor = get_user_model().objects.filter(username="finance").first() or system_actor()
     run = reconciliation_start(
         actor=actor,
         channel=CHANNEL,
