@@ -205,7 +205,11 @@ def statement_start(
     ``bill_too_large``) and must start with the statement header (400
     ``bill_malformed`` at once; the lines are checked by the run). A second run of
     the same channel and period while one is queued or running is 409
-    ``reconciliation_running``. The file is kept in private storage with its
+    ``reconciliation_running``; a run of another period of the channel that overlaps
+    this one and is queued, running or live (done, not superseded) is 409
+    ``statement_period_overlaps`` (checked under the channel's row lock, so two
+    overlapping starts cannot both pass). The same period again is allowed: when done
+    it supersedes the earlier run. The file is kept in private storage with its
     SHA-256. Audited ``reconciliation.start``; the task is enqueued after commit.
     """
     _require(actor, perms.RUN_RECONCILIATION)
