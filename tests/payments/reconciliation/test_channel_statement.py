@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from payments.models import BillLine, Discrepancy, Reconciliation
 from payments.models.reconciliation import SUMMARY_KEYS
 from payments.reconciliation.bills import BillFormatError
 from payments.reconciliation.statement import StatementLine, StatementReader, write_statement
 from payments.services.channel_funds import statement_load_and_match, statement_start
+from tests.conftest import requires_postgres
 from tests.payments.reconciliation.funds_support import (
     FIXTURES,
     PERIOD_END,
@@ -669,3 +671,48 @@ def test_superseding_closes_the_proposals_waiting_on_superseded_items(make_staff
         adjustment_approve(actor=make_finance("appr"), adjustment=proposal)
     # a second call finds nothing left to close
     assert adjustments_close_for_superseded(actor=system_actor(), discrepancy_ids=[item.pk]) == []
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_overlapping_starts_at_once_make_one_run(channel):
+    """Six starts of overlapping periods with different start days (the in-flight
+    constraint does not cover them): the channel's row lock lets exactly one through."""
+    import threading
+
+    from django.db import connection
+
+    from mall.core.actors import system_actor
+    from payments.services.channel_funds import StatementPeriodOverlaps
+
+    barrier = threading.Barrier(6)
+    results, crashes = [], []
+    guard = threading.Lock()
+
+    def start(offset: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            try:
+                outcome = _start(
+                    system_actor(), channel, PERIOD_START + timedelta(days=offset), PERIOD_END
+                ).pk
+            except StatementPeriodOverlaps:
+                outcome = "409"
+            with guard:
+                results.append(outcome)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            with guard:
+                crashes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert crashes == []
+    assert sorted(results, key=str).count("409") == 5
+    assert Reconciliation.objects.filter(sales_channel=channel).count() == 1
