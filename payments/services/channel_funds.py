@@ -34,17 +34,17 @@ import hashlib
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mall.core.actors import is_system_actor
+from mall.core.actors import is_system_actor, system_actor
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
 from mall.core.money import to_money
+from mall.core.transitions import transition_update
 from ops.parameters import get_parameter
 from orders.models import ChannelLedgerEntry, SalesChannel
 
@@ -55,15 +55,26 @@ from ..exceptions import (
     PaymentsPermissionDenied,
     ReconciliationRunning,
 )
-from ..models import BillLine, Discrepancy, Reconciliation
+from ..models import BillLine, Discrepancy, Reconciliation, ReconciliationAdjustment
 from ..models.reconciliation import SUMMARY_KEYS
 from ..parameters import RECON_MAX_BILL_MB
+from ..reconciliation.loader import store_bill
 from ..reconciliation.statement import SHANGHAI, StatementReader
 
 ZERO = Decimal("0.00")
 MAX_PERIOD_DAYS = 31
 LOAD_BATCH = 2000
 K = Discrepancy.Kind
+
+
+class StatementPeriodOverlaps(ApplicationError):
+    """Another period of the channel that overlaps this one is live or in flight."""
+
+    code = "statement_period_overlaps"
+    status_code = 409
+    default_message = gettext_lazy(
+        "This period overlaps another statement run of the sales channel."
+    )
 
 
 class StatementTieOutFailed(ApplicationError):
@@ -123,6 +134,43 @@ def _check_period(period_start, period_end) -> None:
         )
 
 
+def _refuse_overlap(channel: SalesChannel, period_start: date, period_end: date) -> None:
+    """409 when a run of another period of ``channel`` that overlaps this one is live
+    (done, not superseded) or in flight; a run of the same period is allowed (it
+    supersedes the earlier one when it is done)."""
+    RS = Reconciliation.Status
+    other = (
+        Reconciliation.objects.filter(
+            kind=Reconciliation.Kind.CHANNEL_STATEMENT,
+            sales_channel_id=channel.pk,
+            bill_date__lte=period_end,
+            period_end__gte=period_start,
+        )
+        .filter(
+            Q(status__in=[RS.QUEUED, RS.RUNNING]) | Q(status=RS.DONE, superseded_by__isnull=True)
+        )
+        .exclude(bill_date=period_start, period_end=period_end)
+        .order_by("bill_date", "pk")
+        .first()
+    )
+    if other is not None:
+        raise StatementPeriodOverlaps(
+            _(
+                "The period %(start)s – %(end)s overlaps the statement run #%(run)s of "
+                "%(other_start)s – %(other_end)s (%(status)s). Run the same period again to "
+                "replace it, or a period that does not overlap it."
+            )
+            % {
+                "start": period_start,
+                "end": period_end,
+                "run": other.pk,
+                "other_start": other.bill_date,
+                "other_end": other.period_end,
+                "status": other.get_status_display(),
+            }
+        )
+
+
 def _read_upload(upload) -> tuple[bytes, str]:
     limit = get_parameter(RECON_MAX_BILL_MB) * 1024 * 1024
     size = getattr(upload, "size", None)
@@ -157,7 +205,11 @@ def statement_start(
     ``bill_too_large``) and must start with the statement header (400
     ``bill_malformed`` at once; the lines are checked by the run). A second run of
     the same channel and period while one is queued or running is 409
-    ``reconciliation_running``. The file is kept in private storage with its
+    ``reconciliation_running``; a run of another period of the channel that overlaps
+    this one and is queued, running or live (done, not superseded) is 409
+    ``statement_period_overlaps`` (checked under the channel's row lock, so two
+    overlapping starts cannot both pass). The same period again is allowed: when done
+    it supersedes the earlier run. The file is kept in private storage with its
     SHA-256. Audited ``reconciliation.start``; the task is enqueued after commit.
     """
     _require(actor, perms.RUN_RECONCILIATION)
@@ -167,24 +219,25 @@ def statement_start(
         raise InvalidPaymentInput(fields={"file": [_("Upload the statement file.")]})
     data, name = _read_upload(upload)
     StatementReader(data=data).check_header()
-    run = Reconciliation(
-        kind=Reconciliation.Kind.CHANNEL_STATEMENT,
-        channel="",
-        sales_channel=channel,
-        bill_date=period_start,
-        period_end=period_end,
-        source=Reconciliation.Source.UPLOAD,
-        requested_by=None if is_system_actor(actor) else actor,
-        bill_name=name,
-        bill_sha256=hashlib.sha256(data).hexdigest(),
-    )
+    # one start of the channel at a time: the overlap check and the insert cannot race
+    SalesChannel.objects.select_for_update().filter(pk=channel.pk).exists()
+    _refuse_overlap(channel, period_start, period_end)
     try:
         with transaction.atomic():
-            run.save(force_insert=True)
+            run = Reconciliation.objects.create(
+                kind=Reconciliation.Kind.CHANNEL_STATEMENT,
+                channel="",
+                sales_channel=channel,
+                bill_date=period_start,
+                period_end=period_end,
+                source=Reconciliation.Source.UPLOAD,
+                requested_by=None if is_system_actor(actor) else actor,
+                bill_name=name,
+                bill_sha256=hashlib.sha256(data).hexdigest(),
+            )
     except IntegrityError as exc:  # the partial unique constraint: one run in flight
         raise ReconciliationRunning() from exc
-    run.bill_file.save(f"statement-{run.pk}-{name}", ContentFile(data), save=False)
-    run.save(update_fields=["bill_file"])
+    store_bill(run, data, name)  # the loader's helper: the file with its SHA-256
     audit(
         actor=actor,
         action="reconciliation.start",
@@ -270,6 +323,7 @@ _COLUMNS = (
 def _match(run: Reconciliation) -> None:
     """Classify the run's lines and write its discrepancies, with SQL over sets."""
     lines, ledger, disc = _table(BillLine), _table(ChannelLedgerEntry), _table(Discrepancy)
+    adjustments = _table(ReconciliationAdjustment)
     ops = connection.ops
     start, end = _period_bounds(run.bill_date, run.period_end)
     period = [
@@ -338,9 +392,74 @@ def _match(run: Reconciliation) -> None:
             f"FROM {lines} k WHERE k.reconciliation_id = %s) named "
             "ON named.channel_status = e.kind AND named.transaction_no = e.reference_no "
             "WHERE e.channel_id = %s AND e.created_at >= %s AND e.created_at < %s "
-            "AND named.transaction_no IS NULL ORDER BY e.id",
-            [head[0], K.PLATFORM_ONLY, *head[1:], *stamp, run.pk, *period],
+            "AND named.transaction_no IS NULL "
+            # our own corrections: the entry an approved adjustment of this channel's
+            # statement posted (RECADJ-<id>) is matched to that adjustment, not to a line
+            f"AND NOT EXISTS (SELECT 1 FROM {adjustments} a JOIN {disc} ad "
+            "ON ad.id = a.discrepancy_id WHERE a.status = %s "
+            "AND a.ledger_reference = e.reference_no AND ad.sales_channel_id = e.channel_id "
+            "AND e.kind = %s) ORDER BY e.id",
+            [
+                head[0],
+                K.PLATFORM_ONLY,
+                *head[1:],
+                *stamp,
+                run.pk,
+                *period,
+                ReconciliationAdjustment.Status.APPROVED,
+                ChannelLedgerEntry.Kind.ADJUSTMENT,
+            ],
         )
+
+
+def _carry_adjusted(actor, run: Reconciliation) -> list[int]:
+    """Write as ``adjusted`` the new run's differences that an approved adjustment
+    already settled in the live run of the same period (the run this one supersedes).
+
+    A difference is the same when its kind, reference and both signed amounts (ours,
+    the statement's) are: the adjustment covered exactly that difference. A difference
+    whose amounts changed opens again (the adjustment covered the old one). Returns the
+    ids moved; audited ``reconciliation.carry_adjusted``."""
+    previous = Reconciliation.objects.filter(
+        kind=Reconciliation.Kind.CHANNEL_STATEMENT,
+        sales_channel_id=run.sales_channel_id,
+        bill_date=run.bill_date,
+        period_end=run.period_end,
+        status=Reconciliation.Status.DONE,
+        superseded_by__isnull=True,
+    ).exclude(pk=run.pk)
+    settled = {
+        (row["kind"], row["transaction_no"], row["our_amount"], row["channel_amount"]): row["pk"]
+        for row in Discrepancy.objects.filter(
+            reconciliation__in=previous, status=Discrepancy.Status.ADJUSTED
+        ).values("pk", "kind", "transaction_no", "our_amount", "channel_amount")
+    }
+    if not settled:
+        return []
+    carried: dict[int, int] = {}
+    for row in Discrepancy.objects.filter(
+        reconciliation_id=run.pk,
+        status=Discrepancy.Status.OPEN,
+        transaction_no__in={key[1] for key in settled},
+    ).values("pk", "kind", "transaction_no", "our_amount", "channel_amount"):
+        key = (row["kind"], row["transaction_no"], row["our_amount"], row["channel_amount"])
+        if key in settled:
+            carried[row["pk"]] = settled[key]
+    if not carried:
+        return []
+    moved = transition_update(
+        Discrepancy.objects.filter(pk__in=list(carried)),
+        Discrepancy.Status.ADJUSTED,
+        resolution_note=_("Already adjusted in an earlier run of this period.")[:300],
+        resolved_at=timezone.now(),
+    )
+    audit(
+        actor=actor,
+        action="reconciliation.carry_adjusted",
+        target=run,
+        data={"moved": moved, "carried": {str(new): old for new, old in carried.items()}},
+    )
+    return sorted(carried)
 
 
 def _signed_sums(queryset) -> dict:
@@ -440,7 +559,9 @@ def _figures(run: Reconciliation, reader: StatementReader) -> tuple[dict, dict]:
     return summary, totals
 
 
-def statement_load_and_match(*, run: Reconciliation, data: bytes, progress) -> tuple[dict, dict]:
+def statement_load_and_match(
+    *, actor=None, run: Reconciliation, data: bytes, progress
+) -> tuple[dict, dict]:
     """Parse ``data`` (the run's statement), load and match it; return (summary, totals).
 
     Called by the reconciliation executor for a ``channel_statement`` run inside its
@@ -451,8 +572,12 @@ def statement_load_and_match(*, run: Reconciliation, data: bytes, progress) -> t
     the classes that do not apply); ``totals`` holds the statement's figures, our
     ledger's for the period, the classified sums, the tie-out and the balance check
     (the statement's 期末余额, when it has one, against our ledger's balance at the end
-    of the period; the channel's balance now for reference).
+    of the period; the channel's balance now for reference) and ``carried_adjusted``
+    (the differences already adjusted in the run this one supersedes, written as
+    ``adjusted``). ``actor`` is the executor's (``None``: the system actor).
     """
+    if actor is None:
+        actor = system_actor()
     if run.kind != Reconciliation.Kind.CHANNEL_STATEMENT or run.sales_channel_id is None:
         raise InvalidPaymentInput(_("This run is not a sales channel statement."))
     reader = StatementReader(data=data, bill_date=run.bill_date, period_end=run.period_end)
@@ -460,7 +585,9 @@ def statement_load_and_match(*, run: Reconciliation, data: bytes, progress) -> t
     with transaction.atomic():
         _load(run, reader, progress, rows_total)
         _match(run)
+        carried = _carry_adjusted(actor, run)
         summary, totals = _figures(run, reader)
+        totals["carried_adjusted"] = len(carried)
     if progress is not None:
         progress(rows_total, rows_total)
     return summary, totals

@@ -333,3 +333,36 @@ def adjustment_reject(
         decision_note=note,
     )
     return row
+
+
+def adjustments_close_for_superseded(*, actor, discrepancy_ids) -> list[int]:
+    """Reject (close) every proposal still waiting on a ``superseded`` discrepancy of
+    ``discrepancy_ids``: the item can no longer be adjusted, so the proposal must not
+    wait for a decision forever. Called by the runs' executor, in its transaction,
+    after a new run superseded the earlier one(s). Ids of other statuses are ignored.
+    Each proposal moves ``rejected`` (``decided_by`` empty: the system closed it) with
+    the audit ``reconciliation.adjustment_close``; returns the adjustments' ids."""
+    ids = list(discrepancy_ids or ())
+    if not ids:
+        return []
+    pending = ReconciliationAdjustment.objects.select_for_update().filter(
+        discrepancy_id__in=ids,
+        discrepancy__status=D.SUPERSEDED,
+        status=AD.PROPOSED,
+    )
+    note = _("Closed: the discrepancy was superseded by a new run of its bill.")[:NOTE_MAX]
+    closed = []
+    now = timezone.now()
+    for row in pending.order_by("pk"):
+        transition(
+            row,
+            AD.REJECTED,
+            actor=actor,
+            action="reconciliation.adjustment_close",
+            reason=note,
+            data={"discrepancy": row.discrepancy_id},
+            decided_at=now,
+            decision_note=note,
+        )
+        closed.append(row.pk)
+    return closed

@@ -174,3 +174,17 @@ def test_the_admin_page_and_its_sidebar_link_need_the_run_permission(
 
     assert "Upload a channel statement" in titles(finance) or "上传渠道结算单" in titles(finance)
     assert not {"Upload a channel statement", "上传渠道结算单"} & titles(viewer)
+
+
+def test_an_upload_overlapping_another_live_period_is_409_with_its_message(
+    make_staff, staff_client, channel
+):
+    client = staff_client(grant_channel(finance_user(make_staff), channel))
+    first = client.post(URL, _body(channel.pk), format="multipart")
+    assert first.status_code == 202
+    overlapping = client.post(URL, _body(channel.pk, period_start="2026-10-05"), format="multipart")
+    assert overlapping.status_code == 409
+    error = overlapping.json()["error"]
+    assert error["code"] == "statement_period_overlaps"
+    assert f"#{first.json()['id']}" in error["message"]
+    assert Reconciliation.objects.count() == 1

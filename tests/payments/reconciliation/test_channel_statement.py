@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from payments.models import BillLine, Discrepancy, Reconciliation
 from payments.models.reconciliation import SUMMARY_KEYS
 from payments.reconciliation.bills import BillFormatError
 from payments.reconciliation.statement import StatementLine, StatementReader, write_statement
 from payments.services.channel_funds import statement_load_and_match, statement_start
+from tests.conftest import requires_postgres
 from tests.payments.reconciliation.funds_support import (
     FIXTURES,
     PERIOD_END,
@@ -503,3 +505,214 @@ def test_a_corrected_statement_supersedes_the_earlier_run(make_staff, channel):
     assert first.superseded_by_id == second.pk
     assert Discrepancy.objects.get(reconciliation=first).status == "superseded"
     assert second.summary["matched"] == 1 and second.open_count == 0
+
+
+# --- review P2-3: overlapping periods, re-runs and our own adjustments --------------------------
+
+
+def _start(user, channel, start, end):
+    return statement_start(
+        actor=user,
+        sales_channel=channel,
+        period_start=start,
+        period_end=end,
+        upload=upload(_good()),
+    )
+
+
+@pytest.mark.django_db
+def test_a_period_overlapping_a_live_or_running_run_of_another_period_is_refused(
+    make_staff, channel, make_channel
+):
+    from payments.services.channel_funds import StatementPeriodOverlaps
+
+    user = grant_channel(finance_user(make_staff), channel)
+    month = _start(user, channel, PERIOD_START, PERIOD_END)  # queued
+    # in flight: another period that overlaps it (another start day) is refused
+    with pytest.raises(StatementPeriodOverlaps) as caught:
+        _start(user, channel, date(2026, 10, 5), date(2026, 10, 10))
+    assert caught.value.status_code == 409
+    assert f"#{month.pk}" in str(caught.value.message)
+    Reconciliation.objects.filter(pk=month.pk).update(status="done")
+    # live (done, not superseded): the same, whichever end overlaps
+    for start, end in (
+        (date(2026, 10, 2), PERIOD_END),  # Oct 2–31 against Oct 1–31
+        (PERIOD_START, date(2026, 10, 15)),  # Oct 1–15 would have superseded the month
+        (date(2026, 9, 20), date(2026, 10, 1)),
+        (date(2026, 10, 31), date(2026, 11, 6)),
+    ):
+        with pytest.raises(StatementPeriodOverlaps):
+            _start(user, channel, start, end)
+    assert Reconciliation.objects.count() == 1
+    # periods that do not overlap, another channel, and the same period again are fine
+    _start(user, channel, date(2026, 9, 1), date(2026, 9, 30))
+    _start(user, channel, date(2026, 11, 1), date(2026, 11, 6))
+    other = make_channel("tm-other")
+    _start(grant_channel(user, other), other, PERIOD_START, date(2026, 10, 15))
+    again = _start(user, channel, PERIOD_START, PERIOD_END)
+    assert again.pk != month.pk
+    # a superseded or failed run no longer blocks
+    Reconciliation.objects.filter(pk=again.pk).update(status="done")
+    Reconciliation.objects.filter(pk=month.pk).update(superseded_by=again)
+    Reconciliation.objects.filter(pk=again.pk).update(status="failed")
+    _start(user, channel, PERIOD_START, date(2026, 10, 15))
+
+
+def _approve_adjustment(item, amount):
+    from payments.services.discrepancies import adjustment_approve, adjustment_propose
+    from tests.payments.reconciliation.queue_factories import make_finance
+
+    proposal = adjustment_propose(
+        actor=make_finance(f"prop{item.pk}"), discrepancy=item, amount=amount, note="渠道少结"
+    )
+    return adjustment_approve(actor=make_finance(f"appr{item.pk}"), adjustment=proposal)
+
+
+@pytest.mark.django_db
+def test_a_rerun_writes_the_differences_already_adjusted_as_adjusted(make_staff, channel):
+    day = date(2026, 10, 12)
+    post(channel, "settlement", "100.00", "C-1", when=at(day))
+    post(channel, "settlement", "5.00", "C-2", when=at(day))
+    user = grant_channel(finance_user(make_staff), channel)
+    short = StatementLine(at(day), "C-1", "settlement", D("90.00"))
+    first = _start_and_execute(user, channel, write_statement([short]))
+    item = Discrepancy.objects.get(reconciliation=first, kind="amount_mismatch")
+    _approve_adjustment(item, "-10.00")
+    # a corrected file (C-2 was missing) of the same period: C-1 is still 90 on it
+    fixed = [short, StatementLine(at(day), "C-2", "settlement", D("5.00"))]
+    second = _start_and_execute(user, channel, write_statement(fixed))
+    second.refresh_from_db()
+    assert second.status == "done", second.error
+    again = Discrepancy.objects.get(reconciliation=second)
+    assert (again.kind, again.transaction_no) == ("amount_mismatch", "C-1")
+    assert again.status == "adjusted"
+    assert again.resolution_note
+    assert second.open_count == 0 and second.totals["carried_adjusted"] == 1
+    item.refresh_from_db()
+    assert item.status == "adjusted"  # the superseded run keeps its decision
+    # a different amount at stake is a new difference: it opens again
+    changed = [StatementLine(at(day), "C-1", "settlement", D("80.00")), fixed[1]]
+    third = _start_and_execute(user, channel, write_statement(changed))
+    third.refresh_from_db()
+    assert Discrepancy.objects.get(reconciliation=third).status == "open"
+    assert third.open_count == 1 and third.totals["carried_adjusted"] == 0
+
+
+@pytest.mark.django_db
+def test_the_entry_an_approved_adjustment_posted_is_not_platform_only_next_period(channel):
+    from orders.models import ChannelLedgerEntry
+
+    day = date(2026, 10, 12)
+    post(channel, "settlement", "100.00", "N-1", when=at(day))
+    october = make_run(channel)
+    _run_match(october, write_statement([StatementLine(at(day), "N-1", "settlement", D("99"))]))
+    adjustment = _approve_adjustment(Discrepancy.objects.get(reconciliation=october), "-1.00")
+    assert adjustment.ledger_reference == f"RECADJ-{adjustment.pk}"
+    # the correction is posted after October: it falls in November's period
+    november_day = date(2026, 11, 3)
+    ChannelLedgerEntry.objects.filter(reference_no=adjustment.ledger_reference).update(
+        created_at=at(november_day)
+    )
+    post(channel, "adjustment", "2.00", "RECADJ-999999", when=at(november_day))  # not ours
+    post(channel, "settlement", "30.00", "N-2", when=at(november_day))
+    november = make_run(channel, start=date(2026, 11, 1), end=date(2026, 11, 20))
+    _run_match(
+        november,
+        write_statement([StatementLine(at(november_day), "N-2", "settlement", D("30"))]),
+    )
+    found = Discrepancy.objects.filter(reconciliation=november)
+    assert [(d.kind, d.transaction_no) for d in found] == [("platform_only", "RECADJ-999999")]
+
+
+@pytest.mark.django_db
+def test_superseding_closes_the_proposals_waiting_on_superseded_items(make_staff, channel):
+    from ops.models import AuditEntry
+    from payments.exceptions import DiscrepancyStateConflict
+    from payments.services.discrepancies import (
+        adjustment_approve,
+        adjustment_propose,
+        adjustments_close_for_superseded,
+    )
+    from tests.payments.reconciliation.queue_factories import make_finance
+
+    day = date(2026, 10, 12)
+    post(channel, "settlement", "100.00", "P-1", when=at(day))
+    user = grant_channel(finance_user(make_staff), channel)
+    short = write_statement([StatementLine(at(day), "P-1", "settlement", D("90.00"))])
+    first = _start_and_execute(user, channel, short)
+    item = Discrepancy.objects.get(reconciliation=first)
+    proposal = adjustment_propose(
+        actor=make_finance("prop"), discrepancy=item, amount="-10.00", note="渠道少结"
+    )
+    second = _start_and_execute(user, channel, short)
+    other = Discrepancy.objects.get(reconciliation=second)  # open: must be left alone
+    waiting = adjustment_propose(
+        actor=make_finance("prop2"), discrepancy=other, amount="-10.00", note="再提"
+    )
+    item.refresh_from_db()
+    assert item.status == "superseded"
+
+    from mall.core.actors import system_actor
+
+    closed = adjustments_close_for_superseded(
+        actor=system_actor(), discrepancy_ids=[item.pk, other.pk]
+    )
+
+    assert closed == [proposal.pk]
+    proposal.refresh_from_db()
+    waiting.refresh_from_db()
+    assert proposal.status == "rejected" and proposal.decided_by_id is None
+    assert proposal.decision_note and proposal.decided_at is not None
+    assert waiting.status == "proposed"
+    assert AuditEntry.objects.filter(
+        action="reconciliation.adjustment_close", object_id=str(proposal.pk)
+    ).exists()
+    with pytest.raises(DiscrepancyStateConflict):
+        adjustment_approve(actor=make_finance("appr"), adjustment=proposal)
+    # a second call finds nothing left to close
+    assert adjustments_close_for_superseded(actor=system_actor(), discrepancy_ids=[item.pk]) == []
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_overlapping_starts_at_once_make_one_run(channel):
+    """Six starts of overlapping periods with different start days (the in-flight
+    constraint does not cover them): the channel's row lock lets exactly one through."""
+    import threading
+
+    from django.db import connection
+
+    from mall.core.actors import system_actor
+    from payments.services.channel_funds import StatementPeriodOverlaps
+
+    barrier = threading.Barrier(6)
+    results, crashes = [], []
+    guard = threading.Lock()
+
+    def start(offset: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            try:
+                outcome = _start(
+                    system_actor(), channel, PERIOD_START + timedelta(days=offset), PERIOD_END
+                ).pk
+            except StatementPeriodOverlaps:
+                outcome = "409"
+            with guard:
+                results.append(outcome)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            with guard:
+                crashes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert crashes == []
+    assert sorted(results, key=str).count("409") == 5
+    assert Reconciliation.objects.filter(sales_channel=channel).count() == 1
