@@ -269,3 +269,61 @@ def test_text_after_the_summary_line_is_refused():
 def test_an_empty_file_is_refused():
     assert error_of(b"").line == 1
     assert error_of(b"\xef\xbb\xbf\r\n").line == 1
+
+
+# --- field bounds (review P3 "bad field values": they failed in the database) -----------
+
+
+def _with_field(line_index: int, column: int, value: str) -> bytes:
+    lines = lines_of()
+    fields = lines[line_index][1:].split(",`")
+    fields[column] = value
+    lines[line_index] = "`" + ",`".join(fields)
+    return joined(lines)
+
+
+@pytest.mark.parametrize(
+    ("line_index", "column", "value", "named"),
+    [
+        (2, 6, "PT" + "0" * 68, "商户订单号"),
+        (2, 5, "42" + "0" * 63, "微信订单号"),
+        (2, 6, "PT0000\x0000002", "商户订单号"),
+        (2, 5, "4200\t0001", "微信订单号"),
+        (4, 15, "RF" + "1" * 63, "商户退款单号"),
+        (4, 14, "5030\x7f0001", "微信退款单号"),
+        (4, 19, "PROCESSING_FOR_A_VERY_LONG_TIME", "退款状态"),
+        (4, 19, "CHANGE\x00", "退款状态"),
+    ],
+)
+def test_over_long_or_control_character_fields_are_refused_naming_the_line(
+    line_index, column, value, named
+):
+    error = error_of(_with_field(line_index, column, value))
+    assert error.line == line_index + 1
+    assert named in error.message
+
+
+def test_fields_at_their_column_widths_are_read():
+    data = _with_field(2, 6, "P" * 64)
+    lines = lines_of(data)
+    fields = lines[4][1:].split(",`")
+    fields[19] = "S" * 23  # "REFUND/" + 23 = 30 characters
+    lines[4] = "`" + ",`".join(fields)
+    _reader, rows = read(joined(lines))
+    assert rows[1].transaction_no == "P" * 64
+    assert rows[3].channel_status == "REFUND/" + "S" * 23
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "named"),
+    [
+        (24, "10000000000.00", "订单金额"),
+        (24, "99999999999999999999.00", "订单金额"),
+        (12, "-10000000000.00", "应结订单金额"),
+        (22, "12345678901.00000", "手续费"),
+    ],
+)
+def test_an_absurd_amount_is_refused_naming_the_line(column, value, named):
+    error = error_of(_with_field(2, column, value))
+    assert error.line == 3
+    assert named in error.message
