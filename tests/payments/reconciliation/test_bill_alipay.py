@@ -410,3 +410,31 @@ def test_an_absurd_amount_is_refused_naming_the_line(amount):
     error = error_of(_with_field(5, 11, amount))
     assert error.line == 6
     assert "订单金额" in error.message
+
+
+# --- the submit check -----------------------------------------------------------------
+
+
+def test_sniff_passes_the_bill_and_its_zip():
+    from payments.reconciliation.bills import sniff
+
+    sniff("alipay", golden())
+    sniff("alipay", _zip({DETAIL_NAME: golden()})[:100])  # the zip: by its magic number
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"x",
+        (FIXTURES / "wechat_all.csv").read_bytes(),
+        "#支付宝业务明细查询\r\n".encode(),  # UTF-8, not GBK
+        "#支付宝业务明细查询\r\n交易号,金额\r\n".encode("gbk"),
+    ],
+)
+def test_sniff_refuses_what_is_not_an_alipay_bill(data):
+    from payments.reconciliation.bills import sniff
+
+    with pytest.raises(BillFormatError) as caught:
+        sniff("alipay", data)
+    assert caught.value.code == "bill_malformed" and caught.value.line >= 1
