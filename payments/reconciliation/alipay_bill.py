@@ -134,8 +134,7 @@ def _unzip(data: bytes, limit: int = MAX_UNZIPPED_BYTES) -> bytes:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
                 raise BillFormatError(
-                    _("the zip holds %(count)s files; Alipay's holds two")
-                    % {"count": len(members)}
+                    _("the zip holds %(count)s files; Alipay's holds two") % {"count": len(members)}
                 )
             for info in members:
                 name = info.filename

@@ -112,9 +112,7 @@ _DIGITS = "0123456789"
 _NUMBER_CHARS = "0123456789.-"
 
 
-def _money(
-    text: str, line: int, column: str, places: int = 2, *, bounded: bool = True
-) -> Decimal:
+def _money(text: str, line: int, column: str, places: int = 2, *, bounded: bool = True) -> Decimal:
     """``text`` as a Decimal (digits, one point, a leading minus, at most ``places``
     decimals, below 10^10 unless not ``bounded``: summary totals), or
     ``BillFormatError`` naming the column."""

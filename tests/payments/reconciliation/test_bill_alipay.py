@@ -297,11 +297,13 @@ def test_a_zip_bomb_is_refused_as_too_large_without_inflating_it():
     import tracemalloc
 
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open(DETAIL_NAME, "w") as member:
-            chunk = b"0" * (1 << 20)
-            for _ in range(64):
-                member.write(chunk)
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open(DETAIL_NAME, "w") as member,
+    ):
+        chunk = b"0" * (1 << 20)
+        for _ in range(64):
+            member.write(chunk)
     bomb = buffer.getvalue()
     assert len(bomb) < 200_000  # 64 MB of zeros in a small upload
     tracemalloc.start()

@@ -339,8 +339,19 @@ def test_sniff_passes_the_bill_and_its_head():
     sniff("sandbox", golden())
     many = write_bill(
         [
-            BillRow(0, PAYMENT, at("2026-11-27 10:00:00"), f"PT{n:014d}", f"42{n:026d}", "", "",
-                    D("1.00"), D("1.00"), D("0.01"), "SUCCESS")
+            BillRow(
+                0,
+                PAYMENT,
+                at("2026-11-27 10:00:00"),
+                f"PT{n:014d}",
+                f"42{n:026d}",
+                "",
+                "",
+                D("1.00"),
+                D("1.00"),
+                D("0.01"),
+                "SUCCESS",
+            )
             for n in range(1000)
         ]
     )
@@ -396,9 +407,7 @@ def test_sniff_lets_channels_without_a_parser_through():
     sniff("unionpay", b"anything")  # the service refuses the channel itself
 
 
-@pytest.mark.parametrize(
-    "day", [date(1, 1, 1), date(1999, 12, 31), "today", "tomorrow"]
-)
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(1999, 12, 31), "today", "tomorrow"])
 def test_check_bill_date_refuses_absurd_and_unfinished_days(day):
     from django.utils import timezone
 
