@@ -258,9 +258,12 @@ class ReconciliationAdmin(ChannelStatementUploadMixin, ReadOnlyModelAdmin):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            from ..reconciliation.bills import check_bill_date, sniff_upload
             from ..services.reconciliation import reconciliation_start  # the matcher's part
 
             try:
+                check_bill_date(form.cleaned_data["bill_date"])
+                sniff_upload(form.cleaned_data["channel"], form.cleaned_data["file"])
                 run = reconciliation_start(
                     actor=request.user,
                     channel=form.cleaned_data["channel"],
@@ -268,7 +271,12 @@ class ReconciliationAdmin(ChannelStatementUploadMixin, ReadOnlyModelAdmin):
                     upload=form.cleaned_data["file"],
                 )
             except ApplicationError as error:
-                form.add_error(None, str(error.message))
+                fields = getattr(error, "fields", None) or {}
+                for name, messages_ in fields.items():
+                    for text in messages_:
+                        form.add_error(name if name in form.fields else None, str(text))
+                if not fields:
+                    form.add_error(None, str(error.message))
             else:
                 self.message_user(request, _("The bill is being reconciled."), level=messages.INFO)
                 return HttpResponseRedirect(

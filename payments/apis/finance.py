@@ -138,10 +138,17 @@ class ReconciliationViewSet(ScopedViewSet):
     )
     def create(self, request, *args, **kwargs):
         """Reconcile an uploaded bill (``channel``, ``bill_date``, ``file`` as downloaded
-        from the merchant platform): 202 with the run; poll it for ``progress``. 409
+        from the merchant platform): 202 with the run; poll it for ``progress``. 400
+        ``invalid`` for a bill date before 2000-01-01 or not yet past, 400
+        ``bill_malformed`` when the file's first lines are not the channel's bill; 409
         ``reconciliation_running`` while a run of the same bill is in flight."""
         data = self.validated(ReconciliationStartInput)
+        from ..reconciliation.bills import check_bill_date, sniff_upload
         from ..services.reconciliation import reconciliation_start  # the matcher's part
+
+        # refused at once (400): a date no bill can have, a file not the channel's bill
+        check_bill_date(data["bill_date"])
+        sniff_upload(data["channel"], data["file"])
 
         run = reconciliation_start(
             actor=request.user,

@@ -41,7 +41,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -49,11 +51,36 @@ from itertools import chain
 
 from django.utils.translation import gettext as _
 
-from .bills import PAYMENT, REFUND, ZERO, BillFormatError, BillReader, BillRow, BillTotals
+from .bills import (
+    MAX_NUMBER_LENGTH,
+    PAYMENT,
+    REFUND,
+    ZERO,
+    BillFormatError,
+    BillReader,
+    BillRow,
+    BillTotals,
+    check_fields,
+)
 from .wechat_bill import SHANGHAI, _column_map, _money, _Times
 
 ENCODING = "gb18030"
-MAX_UNZIPPED_BYTES = 1 << 30
+MAX_UNZIPPED_BYTES = 1 << 30  # = payments.reconciliation_max_bill_mb's default
+MAX_RATIO = 100  # a bill's CSV deflates about 5–15 times; a zip bomb thousands
+MIN_RATIO_LIMIT = 1 << 20  # the ratio does not bind below this
+MAX_MEMBERS = 16
+CHUNK_BYTES = 1 << 20
+# what reading a corrupt / encrypted / unsupported zip raises
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    RuntimeError,
+    NotImplementedError,
+    EOFError,
+    ValueError,
+    OSError,
+    struct.error,
+)
 
 COLUMNS = (
     "支付宝交易号",
@@ -91,23 +118,48 @@ _TOTAL = re.compile(
 _BRACKETED = re.compile(r"\[([^\]]*)\]")
 
 
-def _unzip(data: bytes) -> bytes:
-    """The 业务明细 file inside Alipay's zip (not its 汇总 file)."""
+def _unzip(data: bytes, limit: int = MAX_UNZIPPED_BYTES) -> bytes:
+    """The 业务明细 file inside Alipay's zip (not its 汇总 file).
+
+    The member is inflated in chunks and the bytes actually produced are counted (the
+    sizes the zip declares are not trusted): past ``limit``, or past ``MAX_RATIO`` times
+    the zip's own size, it is refused as too large. A zip of more than ``MAX_MEMBERS``
+    files, or one that cannot be read (corrupt, encrypted, an unknown method, a wrong
+    CRC), is refused with ``BillFormatError`` — never an unexpected exception.
+    """
+    limit = min(limit, max(len(data) * MAX_RATIO, MIN_RATIO_LIMIT))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise BillFormatError(_("the zip file cannot be opened")) from None
-    with archive:
-        for info in archive.infolist():
-            name = info.filename
-            if not info.flag_bits & 0x800:  # names without the UTF-8 flag are GBK
-                with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-                    name = name.encode("cp437").decode(ENCODING)
-            if name.endswith("业务明细.csv") and "汇总" not in name:
-                if info.file_size > MAX_UNZIPPED_BYTES:
-                    raise BillFormatError(_("the bill inside the zip is too large"))
-                return archive.read(info)
+        with archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise BillFormatError(
+                    _("the zip holds %(count)s files; Alipay's holds two") % {"count": len(members)}
+                )
+            for info in members:
+                name = info.filename
+                if not info.flag_bits & 0x800:  # names without the UTF-8 flag are GBK
+                    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+                        name = name.encode("cp437").decode(ENCODING)
+                if name.endswith("业务明细.csv") and "汇总" not in name:
+                    return _inflate(archive, info, limit)
+    except _ZIP_ERRORS:
+        raise BillFormatError(_("not a readable zip file")) from None
     raise BillFormatError(_("the zip holds no 业务明细 file"))
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    if info.file_size > limit:
+        raise BillFormatError(_("the bill inside the zip is too large"))
+    out = io.BytesIO()
+    size = 0
+    with archive.open(info) as member:
+        while chunk := member.read(CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                raise BillFormatError(_("the bill inside the zip is too large"))
+            out.write(chunk)
+    return out.getvalue()
 
 
 def _lines(data: bytes) -> Iterator[tuple[int, str]]:
@@ -137,12 +189,17 @@ def _lines(data: bytes) -> Iterator[tuple[int, str]]:
 
 @dataclass
 class AlipayBillReader(BillReader):
-    """Read an Alipay 业务明细 file (or the zip it comes in); see the module docstring."""
+    """Read an Alipay 业务明细 file (or the zip it comes in); see the module docstring.
+
+    ``max_unzipped``: the most bytes the zip's detail file may inflate to (the caller
+    may pass ``payments.reconciliation_max_bill_mb``)."""
+
+    max_unzipped: int = MAX_UNZIPPED_BYTES
 
     def rows(self) -> Iterator[BillRow]:
         data = self.data
         if data[:4] == b"PK\x03\x04":
-            data = _unzip(data)
+            data = _unzip(data, self.max_unzipped)
         lines = _lines(data)
         self._last_line = 0
         self._footer: dict[str, tuple[int, int, object, object]] = {}
@@ -199,6 +256,17 @@ class AlipayBillReader(BillReader):
             transaction_no = fields[i_out_trade].strip()
             if not transaction_no:
                 raise BillFormatError(_("商户订单号 is empty"), line=number)
+            trade_no = fields[i_trade].strip()
+            if (
+                len(transaction_no) > MAX_NUMBER_LENGTH
+                or len(trade_no) > MAX_NUMBER_LENGTH
+                or not (transaction_no + trade_no).isprintable()
+            ):
+                check_fields(
+                    number,
+                    (("商户订单号", transaction_no), ("支付宝交易号", trade_no)),
+                    MAX_NUMBER_LENGTH,
+                )
             done = fields[i_done].strip() or fields[i_created].strip()
             occurred_at = times(done, number)
             if kind_text == TRADE:
@@ -211,7 +279,7 @@ class AlipayBillReader(BillReader):
                     PAYMENT,
                     occurred_at,
                     transaction_no,
-                    fields[i_trade].strip(),
+                    trade_no,
                     "",
                     "",
                     order,
@@ -223,6 +291,8 @@ class AlipayBillReader(BillReader):
                 refund_no = fields[i_refund_no].strip()
                 if not refund_no:
                     raise BillFormatError(_("a refund line without 退款批次号/请求号"), line=number)
+                if len(refund_no) > MAX_NUMBER_LENGTH or not refund_no.isprintable():
+                    check_fields(number, (("退款批次号/请求号", refund_no),), MAX_NUMBER_LENGTH)
                 if order >= 0 or settle > 0:
                     raise BillFormatError(
                         _("a refund line needs a negative 订单金额（元）"), line=number
@@ -232,7 +302,7 @@ class AlipayBillReader(BillReader):
                     REFUND,
                     occurred_at,
                     transaction_no,
-                    fields[i_trade].strip(),
+                    trade_no,
                     refund_no,
                     "",
                     ZERO - order,
@@ -275,8 +345,8 @@ class AlipayBillReader(BillReader):
                 self._footer[kind] = (
                     line_no,
                     int(count),
-                    _money(settle, line_no, "商家实收"),
-                    _money(discount or "0.00", line_no, "商家优惠"),
+                    _money(settle, line_no, "商家实收", bounded=False),
+                    _money(discount or "0.00", line_no, "商家优惠", bounded=False),
                 )
             elif line.startswith(("#交易合计", "#退款合计")):
                 raise BillFormatError(

@@ -14,11 +14,20 @@ Amounts in a ``BillRow`` are positive ``Decimal`` with two places:
   is settled (WeChat 应结订单金额, Alipay 商家实收); ``fee_amount`` = fee charged;
 * refund: ``amount`` = the refunded amount (WeChat 退款金额, Alipay's negative 订单金额
   turned positive); ``fee_amount`` = the fee returned (positive).
+
+Field bounds (checked by the parsers, so a bad value fails at its line rather than in
+the database): numbers at most 64 characters (the ``BillLine`` columns), the status at
+most 30, no control characters (NUL …) in numbers, amounts below 10^10 yuan.
+
+Checks at submit (``sniff``, ``check_bill_date``): the API and the admin read the
+file's first ``HEAD_BYTES`` and refuse at once a file that does not look like the
+channel's bill (400 ``bill_malformed``); the full parse still happens in the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +40,11 @@ from mall.core.exceptions import ApplicationError
 PAYMENT = "payment"
 REFUND = "refund"
 ZERO = Decimal("0.00")
+MAX_NUMBER_LENGTH = 64  # BillLine.transaction_no … channel_refund_no
+MAX_STATUS_LENGTH = 30  # BillLine.channel_status
+MAX_AMOUNT = Decimal(10) ** 10  # an amount at or above this (yuan) is refused
+MIN_BILL_DATE = date(2000, 1, 1)
+HEAD_BYTES = 64 * 1024  # what the submit check reads of an upload
 
 
 class BillRow(NamedTuple):
@@ -116,3 +130,93 @@ class BillReader:
         """Raise ``BillFormatError`` unless the summary lines were read and equal the
         sum of the detail lines (count and every amount the bill states)."""
         raise NotImplementedError  # pragma: no cover - interface
+
+
+def check_fields(line: int, fields: Iterable[tuple[str, str]], limit: int) -> None:
+    """Refuse a ``(column, value)`` longer than ``limit`` or carrying a control character
+    (NUL, tab, line breaks, DEL …) with ``BillFormatError`` naming the line and column.
+
+    Parsers call it only when a cheap test (lengths, ``str.isprintable``) fails."""
+    for column, value in fields:
+        if len(value) > limit:
+            raise BillFormatError(
+                _("%(column)s is longer than %(limit)s characters")
+                % {"column": column, "limit": limit},
+                line=line,
+            )
+        if any(unicodedata.category(char) == "Cc" for char in value):
+            raise BillFormatError(
+                _("%(column)s contains a control character") % {"column": column}, line=line
+            )
+
+
+def check_amount(value: Decimal, line: int, column: str) -> Decimal:
+    """``value`` unless its size is absurd (10^10 yuan or more): ``BillFormatError``."""
+    if abs(value) >= MAX_AMOUNT:
+        raise BillFormatError(
+            _("%(column)s is out of range: %(value)s") % {"column": column, "value": value},
+            line=line,
+        )
+    return value
+
+
+def check_bill_date(bill_date: date) -> None:
+    """Refuse (400 with ``fields``) a bill date before 2000-01-01 or not yet past: a
+    day's bill is available the next day."""
+    from django.utils import timezone
+
+    from ..exceptions import InvalidPaymentInput
+
+    if bill_date < MIN_BILL_DATE:
+        raise InvalidPaymentInput(
+            fields={"bill_date": [_("The bill date cannot be before 2000-01-01.")]}
+        )
+    if bill_date >= timezone.localdate():
+        raise InvalidPaymentInput(
+            fields={"bill_date": [_("The bill of a day is available the next day.")]}
+        )
+
+
+def sniff(channel: str, head: bytes) -> None:
+    """Does ``head`` (a file's first bytes) look like ``channel``'s bill? Raise
+    ``BillFormatError`` (400 ``bill_malformed``, the line) if not.
+
+    The head is cut after its last complete line and read by the channel's own parser
+    as far as it goes (the header and the first detail lines, each checked); the summary
+    is not looked for (an error the cut may explain, on the head's last lines, is let
+    through). An Alipay zip is recognised by its magic number only (the zip's
+    directory is at its end). A channel without a parser passes (the service refuses
+    the channel).
+    """
+    from .formats import RECONCILED_CHANNELS, bill_reader
+
+    if channel not in RECONCILED_CHANNELS:
+        return
+    if not head.strip():
+        raise BillFormatError(_("the file is empty"), line=1)
+    if channel == "alipay" and head[:4] == b"PK\x03\x04":
+        return
+    cut = len(head) >= HEAD_BYTES  # the file goes on after the head
+    if cut:
+        end = head.rfind(b"\n")
+        if end != -1:
+            head = head[: end + 1]
+    last_line = head.count(b"\n")
+    try:
+        for _row in bill_reader(channel, head).rows():
+            pass
+    except BillFormatError as error:
+        # a summary header whose line lies past the cut is not the file's fault
+        if not cut or error.line < last_line - 1:
+            raise
+
+
+def sniff_upload(channel: str, upload) -> None:
+    """:func:`sniff` on an uploaded file's first ``HEAD_BYTES``; the file is left at its
+    start for whoever reads it next."""
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    sniff(channel, head)

@@ -51,7 +51,19 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-from .bills import PAYMENT, REFUND, ZERO, BillFormatError, BillReader, BillRow, BillTotals
+from .bills import (
+    MAX_NUMBER_LENGTH,
+    MAX_STATUS_LENGTH,
+    PAYMENT,
+    REFUND,
+    ZERO,
+    BillFormatError,
+    BillReader,
+    BillRow,
+    BillTotals,
+    check_amount,
+    check_fields,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
@@ -100,16 +112,19 @@ _DIGITS = "0123456789"
 _NUMBER_CHARS = "0123456789.-"
 
 
-def _money(text: str, line: int, column: str, places: int = 2) -> Decimal:
+def _money(text: str, line: int, column: str, places: int = 2, *, bounded: bool = True) -> Decimal:
     """``text`` as a Decimal (digits, one point, a leading minus, at most ``places``
-    decimals), or ``BillFormatError`` naming the column."""
+    decimals, below 10^10 unless not ``bounded``: summary totals), or
+    ``BillFormatError`` naming the column."""
     if text and text.isascii() and not text.strip(_NUMBER_CHARS):
         dot = text.find(".")
         if dot == -1 or len(text) - dot - 1 <= places:
             try:
-                return Decimal(text)
+                value = Decimal(text)
             except InvalidOperation:
                 pass
+            else:
+                return check_amount(value, line, column) if bounded else value
     raise BillFormatError(
         _("%(column)s is not an amount: %(value)s") % {"column": column, "value": text[:40]},
         line=line,
@@ -259,6 +274,12 @@ class WechatBillReader(BillReader):
                 and not joined.strip(_NUMBER_CHARS)
                 and ts[-3:-2] == tr[-3:-2] == tc[-3:-2] == to[-3:-2] == ta[-3:-2] == "."
                 and (tf[-3:-2] == "." or tf[-6:-5] == ".")
+                and len(ts) < 14  # below 10^10 for sure (else the slow path checks)
+                and len(tr) < 14
+                and len(tc) < 14
+                and len(tf) < 14
+                and len(to) < 14
+                and len(ta) < 14
             ):
                 try:
                     settle = Decimal(ts)
@@ -289,6 +310,17 @@ class WechatBillReader(BillReader):
             transaction_no = fields[i_out_trade]
             if not transaction_no:
                 raise BillFormatError(_("商户订单号 is empty"), line=number)
+            trade_no = fields[i_trade]
+            if (
+                len(transaction_no) > MAX_NUMBER_LENGTH
+                or len(trade_no) > MAX_NUMBER_LENGTH
+                or not (transaction_no + trade_no).isprintable()
+            ):
+                check_fields(
+                    number,
+                    (("商户订单号", transaction_no), ("微信订单号", trade_no)),
+                    MAX_NUMBER_LENGTH,
+                )
             appids.add(fields[i_appid])
             mchids.add(fields[i_mchid])
             if status == "SUCCESS":
@@ -301,7 +333,7 @@ class WechatBillReader(BillReader):
                     PAYMENT,
                     times(fields[i_time], number),
                     transaction_no,
-                    fields[i_trade],
+                    trade_no,
                     "",
                     "",
                     order,
@@ -318,21 +350,41 @@ class WechatBillReader(BillReader):
                         _("a refund line needs 退款金额 above zero and 手续费 zero or negative"),
                         line=number,
                     )
+                channel_refund_no = fields[i_channel_refund]
+                if (
+                    len(refund_no) > MAX_NUMBER_LENGTH
+                    or len(channel_refund_no) > MAX_NUMBER_LENGTH
+                    or not (refund_no + channel_refund_no).isprintable()
+                ):
+                    check_fields(
+                        number,
+                        (("商户退款单号", refund_no), ("微信退款单号", channel_refund_no)),
+                        MAX_NUMBER_LENGTH,
+                    )
                 r_order += order
                 r_settle += settle
                 refund_status = fields[i_refund_status]
+                channel_status = (
+                    status if refund_status in ("SUCCESS", "") else f"{status}/{refund_status}"
+                )
+                if len(channel_status) > MAX_STATUS_LENGTH or not channel_status.isprintable():
+                    check_fields(
+                        number,
+                        (("退款状态", refund_status),),
+                        MAX_STATUS_LENGTH - len(status) - 1,
+                    )
                 row = BillRow(
                     number,
                     REFUND,
                     times(fields[i_time], number),
                     transaction_no,
-                    fields[i_trade],
+                    trade_no,
                     refund_no,
-                    fields[i_channel_refund],
+                    channel_refund_no,
                     refunded,
                     refunded,
                     ZERO - fee_cents,
-                    status if refund_status in ("SUCCESS", "") else f"{status}/{refund_status}",
+                    channel_status,
                 )
             else:
                 raise BillFormatError(
@@ -397,7 +449,7 @@ class WechatBillReader(BillReader):
             )
         summary = {SUMMARY_COLUMNS[0]: int(count_text)}
         for name, value in zip(SUMMARY_COLUMNS[1:], fields[1:], strict=True):
-            summary[name] = _money(value.strip(), value_line, name, 5)
+            summary[name] = _money(value.strip(), value_line, name, 5, bounded=False)
         self._summary = summary
         self._summary_line = value_line
 

@@ -268,3 +268,175 @@ def test_a_wrong_footer_written_by_write_bill_is_refused():
                        refund_amount=D("29.99"))  # fmt: skip
     error = error_of(write_bill(EXPECTED, bill_date=date(2026, 11, 27), declared=wrong))
     assert error.line == 12
+
+
+# --- the zip: bounded inflation, unreadable zips (review P2-4) ----------------------------
+
+DETAIL_NAME = "20880000000000000156_20261127_业务明细.csv"
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _patch_both_headers(raw: bytes, offset_local: int, offset_central: int, value: bytes):
+    """Write ``value`` at the same field of the first local and central headers."""
+    out = bytearray(raw)
+    local = out.find(b"PK\x03\x04")
+    central = out.rfind(b"PK\x01\x02")
+    out[local + offset_local : local + offset_local + len(value)] = value
+    out[central + offset_central : central + offset_central + len(value)] = value
+    return bytes(out)
+
+
+def test_a_zip_bomb_is_refused_as_too_large_without_inflating_it():
+    import tracemalloc
+
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open(DETAIL_NAME, "w") as member,
+    ):
+        chunk = b"0" * (1 << 20)
+        for _ in range(64):
+            member.write(chunk)
+    bomb = buffer.getvalue()
+    assert len(bomb) < 200_000  # 64 MB of zeros in a small upload
+    tracemalloc.start()
+    try:
+        error = error_of(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.line == 0 and "too large" in error.message
+    assert peak < 24 * 1024 * 1024  # stopped past the limit, not inflated whole
+
+
+def test_the_inflated_size_is_bounded_by_the_readers_limit():
+    """The limit applies to the bytes inflated (an honest zip over it is refused), and a
+    zip declaring a small size for a large member is refused too (never read past its
+    declaration, then its CRC fails)."""
+    reader = AlipayBillReader(data=_zip({DETAIL_NAME: golden()}), max_unzipped=100)
+    with pytest.raises(BillFormatError, match="too large") as caught:
+        list(reader.rows())
+    assert caught.value.line == 0
+    raw = _zip({DETAIL_NAME: golden() + b"#" * 200_000})
+    lying = _patch_both_headers(raw, 22, 24, (100).to_bytes(4, "little"))  # uncompressed size
+    reader = AlipayBillReader(data=lying, max_unzipped=150_000)
+    with pytest.raises(BillFormatError, match="not a readable zip") as caught:
+        list(reader.rows())
+    assert caught.value.line == 0
+
+
+def test_a_zip_with_a_false_size_is_a_bill_error_not_a_crash():
+    """The review's repro: the central directory says 10 bytes for 5000 (Bad CRC)."""
+    raw = bytearray(_zip({DETAIL_NAME: b"A" * 5000}))
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    error = error_of(bytes(raw))
+    assert error.line == 0 and "zip" in error.message
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["encrypted", "unknown_method", "broken_stream", "bad_crc", "cut"],
+)
+def test_an_unreadable_zip_is_refused_at_line_0(damage):
+    raw = _zip({DETAIL_NAME: golden()})
+    if damage == "encrypted":
+        raw = _patch_both_headers(raw, 6, 8, b"\x01\x08")  # encrypted (+ UTF-8 names)
+    elif damage == "unknown_method":
+        raw = _patch_both_headers(raw, 8, 10, b"\x63\x00")  # method 99
+    elif damage == "broken_stream":
+        local = raw.find(b"PK\x03\x04")
+        name_len = int.from_bytes(raw[local + 26 : local + 28], "little")
+        start = local + 30 + name_len
+        raw = raw[:start] + b"\xff" * 40 + raw[start + 40 :]
+    elif damage == "bad_crc":
+        raw = _patch_both_headers(raw, 14, 16, b"\x00\x00\x00\x00")
+    else:
+        raw = raw[: len(raw) // 2]
+    error = error_of(raw)
+    assert error.line == 0
+    assert "zip" in error.message
+
+
+def test_a_zip_of_too_many_files_is_refused():
+    members = {f"{index}.csv": b"x" for index in range(40)}
+    members[DETAIL_NAME] = golden()
+    error = error_of(_zip(members))
+    assert error.line == 0 and "41" in error.message
+
+
+# --- field bounds (review P3 "bad field values") ------------------------------------------
+
+
+def _with_field(line_index: int, column: int, value: str) -> bytes:
+    lines = lines_of()
+    fields = lines[line_index].split(",")
+    fields[column] = value
+    lines[line_index] = ",".join(fields)
+    return joined(lines)
+
+
+@pytest.mark.parametrize(
+    ("line_index", "column", "value", "named"),
+    [
+        (5, 1, "P" * 65, "商户订单号"),
+        (5, 0, "2026112722" + "9" * 60, "支付宝交易号"),
+        (5, 1, "PT0000\x0000001", "商户订单号"),
+        (5, 0, "20261127\x07", "支付宝交易号"),
+        (7, 21, "RF" + "1" * 70, "退款批次号/请求号"),
+        (7, 21, "RF0000\x1b1", "退款批次号/请求号"),
+    ],
+)
+def test_over_long_or_control_character_numbers_are_refused_naming_the_line(
+    line_index, column, value, named
+):
+    error = error_of(_with_field(line_index, column, value))
+    assert error.line == line_index + 1
+    assert named in error.message
+
+
+def test_a_number_of_exactly_64_characters_is_read():
+    _reader, rows = read(_with_field(5, 1, "P" * 64))
+    assert rows[0].transaction_no == "P" * 64
+
+
+@pytest.mark.parametrize("amount", ["10000000000.00", "99999999999999999999", "-10000000000"])
+def test_an_absurd_amount_is_refused_naming_the_line(amount):
+    error = error_of(_with_field(5, 11, amount))
+    assert error.line == 6
+    assert "订单金额" in error.message
+
+
+# --- the submit check -----------------------------------------------------------------
+
+
+def test_sniff_passes_the_bill_and_its_zip():
+    from payments.reconciliation.bills import sniff
+
+    sniff("alipay", golden())
+    sniff("alipay", _zip({DETAIL_NAME: golden()})[:100])  # the zip: by its magic number
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"x",
+        (FIXTURES / "wechat_all.csv").read_bytes(),
+        "#支付宝业务明细查询\r\n".encode(),  # UTF-8, not GBK
+        "#支付宝业务明细查询\r\n交易号,金额\r\n".encode("gbk"),
+    ],
+)
+def test_sniff_refuses_what_is_not_an_alipay_bill(data):
+    from payments.reconciliation.bills import sniff
+
+    with pytest.raises(BillFormatError) as caught:
+        sniff("alipay", data)
+    assert caught.value.code == "bill_malformed" and caught.value.line >= 1

@@ -97,3 +97,64 @@ def test_the_bill_is_read_in_two_queries_however_many_records(django_assert_max_
     with django_assert_max_num_queries(2):
         data = sandbox_bill(bill_date=DAY)
     assert read(data)[0].totals.payment_count == 12
+
+
+# --- bad field values end as bill_malformed naming the line, not internal_error ---------
+# (review P3: on PostgreSQL a 70-character 商户订单号 or a long 退款状态 failed the run
+# with a DataError → internal_error; the parsers now refuse them at their line.)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("transaction_no", "PT" + "7" * 68),
+        ("channel_trade_no", "42\x0000001"),
+        ("status", "PROCESSING_FOR_A_VERY_LONG_TIME"),
+        ("amount", "99999999999999999999.00"),
+    ],
+)
+def test_an_uploaded_bill_with_a_bad_field_fails_the_run_as_malformed(column, value):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import TestCase, override_settings
+    from django.utils import timezone
+
+    from mall.core.actors import system_actor
+    from payments.reconciliation.wechat_bill import write_bill
+    from payments.services.reconciliation import reconciliation_execute, reconciliation_start
+    from tests.payments.reconciliation.matcher_support import numbered, unknown_row
+    from tests.payments.reconciliation.queue_factories import make_finance
+
+    day = timezone.localdate() - timedelta(days=1)
+    rows = numbered([unknown_row(occurred_at=at(day, 9)), unknown_row(kind="refund")])
+    text = write_bill(rows).decode()
+    lines = text.split("\r\n")
+    fields = lines[1][1:].split(",`")  # the payment line (line 2)
+    refund = lines[2][1:].split(",`")  # the refund line (line 3)
+    line = 2
+    if column == "transaction_no":
+        fields[6] = value
+    elif column == "channel_trade_no":
+        fields[5] = value
+    elif column == "amount":
+        fields[24] = value
+    else:
+        refund[19] = value
+        line = 3
+    lines[1] = "`" + ",`".join(fields)
+    lines[2] = "`" + ",`".join(refund)
+    data = "\r\n".join(lines).encode()
+    finance = make_finance("fixp_fin")
+    with override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "s"}}):
+        with TestCase.captureOnCommitCallbacks(execute=False):
+            run = reconciliation_start(
+                actor=finance,
+                channel="sandbox",
+                bill_date=day,
+                upload=SimpleUploadedFile("bill.csv", data, content_type="text/csv"),
+            )
+        run = reconciliation_execute(
+            actor=system_actor(), reconciliation_id=run.pk, task_id="t-fixp"
+        )
+    assert (run.status, run.error_code) == ("failed", "bill_malformed"), run.error
+    assert str(line) in run.error
+    assert not run.lines.exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -269,3 +269,155 @@ def test_text_after_the_summary_line_is_refused():
 def test_an_empty_file_is_refused():
     assert error_of(b"").line == 1
     assert error_of(b"\xef\xbb\xbf\r\n").line == 1
+
+
+# --- field bounds (review P3 "bad field values": they failed in the database) -----------
+
+
+def _with_field(line_index: int, column: int, value: str) -> bytes:
+    lines = lines_of()
+    fields = lines[line_index][1:].split(",`")
+    fields[column] = value
+    lines[line_index] = "`" + ",`".join(fields)
+    return joined(lines)
+
+
+@pytest.mark.parametrize(
+    ("line_index", "column", "value", "named"),
+    [
+        (2, 6, "PT" + "0" * 68, "商户订单号"),
+        (2, 5, "42" + "0" * 63, "微信订单号"),
+        (2, 6, "PT0000\x0000002", "商户订单号"),
+        (2, 5, "4200\t0001", "微信订单号"),
+        (4, 15, "RF" + "1" * 63, "商户退款单号"),
+        (4, 14, "5030\x7f0001", "微信退款单号"),
+        (4, 19, "PROCESSING_FOR_A_VERY_LONG_TIME", "退款状态"),
+        (4, 19, "CHANGE\x00", "退款状态"),
+    ],
+)
+def test_over_long_or_control_character_fields_are_refused_naming_the_line(
+    line_index, column, value, named
+):
+    error = error_of(_with_field(line_index, column, value))
+    assert error.line == line_index + 1
+    assert named in error.message
+
+
+def test_fields_at_their_column_widths_are_read():
+    data = _with_field(2, 6, "P" * 64)
+    lines = lines_of(data)
+    fields = lines[4][1:].split(",`")
+    fields[19] = "S" * 23  # "REFUND/" + 23 = 30 characters
+    lines[4] = "`" + ",`".join(fields)
+    _reader, rows = read(joined(lines))
+    assert rows[1].transaction_no == "P" * 64
+    assert rows[3].channel_status == "REFUND/" + "S" * 23
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "named"),
+    [
+        (24, "10000000000.00", "订单金额"),
+        (24, "99999999999999999999.00", "订单金额"),
+        (12, "-10000000000.00", "应结订单金额"),
+        (22, "12345678901.00000", "手续费"),
+    ],
+)
+def test_an_absurd_amount_is_refused_naming_the_line(column, value, named):
+    error = error_of(_with_field(2, column, value))
+    assert error.line == 3
+    assert named in error.message
+
+
+# --- the submit check (review P3 "bill uploads are not checked when submitted") ---------
+
+
+def test_sniff_passes_the_bill_and_its_head():
+    from payments.reconciliation.bills import HEAD_BYTES, sniff
+
+    sniff("wechat", golden())
+    sniff("sandbox", golden())
+    many = write_bill(
+        [
+            BillRow(
+                0,
+                PAYMENT,
+                at("2026-11-27 10:00:00"),
+                f"PT{n:014d}",
+                f"42{n:026d}",
+                "",
+                "",
+                D("1.00"),
+                D("1.00"),
+                D("0.01"),
+                "SUCCESS",
+            )
+            for n in range(1000)
+        ]
+    )
+    assert len(many) > HEAD_BYTES
+    sniff("wechat", many[:HEAD_BYTES])  # cut inside a line: that line is not read
+
+
+def test_sniff_forgives_a_summary_line_past_the_cut():
+    from payments.reconciliation.bills import HEAD_BYTES, sniff
+
+    data = golden()
+    summary_header = data.index("总交易单数".encode())
+    end_of_header = data.index(b"\n", summary_header) + 1
+    head = data[:end_of_header] + b"`" * (HEAD_BYTES - end_of_header)  # the file goes on
+    sniff("wechat", head)
+    with pytest.raises(BillFormatError):  # a whole (short) file is not forgiven
+        sniff("wechat", data[:end_of_header])
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"", 1),
+        (b"  \r\n", 1),
+        (b"x", 1),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", 1),
+        ("交易时间,商户号\r\n".encode("gbk"), 1),
+        ((FIXTURES / "alipay_detail.csv").read_bytes(), 1),
+    ],
+)
+def test_sniff_refuses_what_is_not_a_wechat_bill(data, line):
+    from payments.reconciliation.bills import sniff
+
+    with pytest.raises(BillFormatError) as caught:
+        sniff("wechat", data)
+    assert caught.value.line == line
+    assert caught.value.code == "bill_malformed"
+
+
+def test_sniff_reads_the_first_detail_lines_too():
+    from payments.reconciliation.bills import sniff
+
+    lines = lines_of()
+    lines[2] = lines[2].replace("`45.00,", "`45.0O,", 1)
+    with pytest.raises(BillFormatError) as caught:
+        sniff("wechat", joined(lines))
+    assert caught.value.line == 3
+
+
+def test_sniff_lets_channels_without_a_parser_through():
+    from payments.reconciliation.bills import sniff
+
+    sniff("unionpay", b"anything")  # the service refuses the channel itself
+
+
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(1999, 12, 31), "today", "tomorrow"])
+def test_check_bill_date_refuses_absurd_and_unfinished_days(day):
+    from django.utils import timezone
+
+    from payments.exceptions import InvalidPaymentInput
+    from payments.reconciliation.bills import check_bill_date
+
+    today = timezone.localdate()
+    day = {"today": today, "tomorrow": today + timedelta(days=1)}.get(day, day)
+    with pytest.raises(InvalidPaymentInput) as caught:
+        check_bill_date(day)
+    assert list(caught.value.fields) == ["bill_date"]
+    check_bill_date(date(2000, 1, 1))
+    check_bill_date(today - timedelta(days=1))

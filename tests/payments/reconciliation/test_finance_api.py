@@ -241,11 +241,13 @@ def test_upload_starts_a_run_202_and_a_second_of_the_same_bill_is_409():
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
+    from payments.reconciliation.wechat_bill import write_bill
+
     client = _client(make_finance("api_up"))
     day = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
 
     def post():
-        bill = SimpleUploadedFile("bill.csv", b"x", content_type="text/csv")
+        bill = SimpleUploadedFile("bill.csv", write_bill([]), content_type="text/csv")
         return client.post(
             f"{BASE}reconciliations/",
             {"channel": "sandbox", "bill_date": day, "file": bill},
@@ -273,3 +275,116 @@ def test_sees_every_row_is_true_only_for_an_unconditioned_scope():
     assert sees_every_row(make_finance("sev_east2", regions=("east",)), Reconciliation) is True
     outsider = get_user_model().objects.create_user("sev_member_like", password="x-Pass-1234")
     assert sees_every_row(outsider, Discrepancy) is False  # not staff: nothing
+
+
+GATEWAYS = {"sandbox": {"secret": "s"}, "wechat": {}, "alipay": {}}
+
+
+def _yesterday() -> str:
+    from django.utils import timezone
+
+    return (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+
+
+def _bill(data: bytes, name: str = "bill.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+@pytest.mark.parametrize(
+    ("channel", "data", "line"),
+    [
+        ("sandbox", b"x", 1),
+        ("wechat", b"  \r\n", 1),
+        ("wechat", "交易时间,商户号\r\n".encode("gbk"), 1),
+        ("alipay", b"\xef\xbb\xbf\xe4\xba\xa4\xe6\x98\x93\xe6\x97\xb6\xe9\x97\xb4,x\r\n", 1),
+    ],
+)
+def test_an_upload_that_is_not_the_channels_bill_is_400_at_once(channel, data, line):
+    from payments.models import Reconciliation
+
+    client = _client(make_finance(f"api_sniff_{channel}"))
+    response = client.post(
+        f"{BASE}reconciliations/",
+        {"channel": channel, "bill_date": _yesterday(), "file": _bill(data)},
+        format="multipart",
+    )
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "bill_malformed"
+    assert f"{line}" in error["message"]
+    assert not Reconciliation.objects.filter(channel=channel, source="upload").exists()
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_an_alipay_zip_and_a_wechat_bill_pass_the_submit_check():
+    import io
+    import zipfile
+
+    from payments.reconciliation.alipay_bill import write_bill as alipay_bill
+    from payments.reconciliation.wechat_bill import write_bill
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("2088_20261127_业务明细.csv", alipay_bill([]))
+    client = _client(make_finance("api_sniff_ok"))
+    for channel, data in (("alipay", buffer.getvalue()), ("wechat", write_bill([]))):
+        response = client.post(
+            f"{BASE}reconciliations/",
+            {"channel": channel, "bill_date": _yesterday(), "file": _bill(data)},
+            format="multipart",
+        )
+        assert response.status_code == 202, response.content
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "today", "2999-01-01"])
+def test_an_upload_for_an_absurd_or_unfinished_day_is_400_with_fields(day):
+    from django.utils import timezone
+
+    from payments.models import Reconciliation
+    from payments.reconciliation.wechat_bill import write_bill
+
+    if day == "today":
+        day = timezone.localdate().isoformat()
+    client = _client(make_finance("api_day"))
+    response = client.post(
+        f"{BASE}reconciliations/",
+        {"channel": "sandbox", "bill_date": day, "file": _bill(write_bill([]))},
+        format="multipart",
+    )
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and list(error["fields"]) == ["bill_date"]
+    assert not Reconciliation.objects.filter(source="upload").exists()
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_the_admin_upload_form_refuses_a_wrong_file_and_a_wrong_day_at_once():
+    from django.test import Client
+    from django.urls import reverse
+
+    from payments.models import Reconciliation
+    from payments.reconciliation.wechat_bill import write_bill
+
+    client = Client()
+    client.force_login(make_finance("adm_up"))
+    url = reverse("admin:payments_reconciliation_upload")
+    wrong_file = client.post(
+        url, {"channel": "wechat", "bill_date": _yesterday(), "file": _bill(b"not a bill")}
+    )
+    assert wrong_file.status_code == 200
+    assert wrong_file.context["form"].non_field_errors()
+    wrong_day = client.post(
+        url, {"channel": "wechat", "bill_date": "1999-12-31", "file": _bill(write_bill([]))}
+    )
+    assert wrong_day.status_code == 200
+    assert "bill_date" in wrong_day.context["form"].errors
+    assert not Reconciliation.objects.filter(source="upload").exists()
+    good = client.post(
+        url, {"channel": "wechat", "bill_date": _yesterday(), "file": _bill(write_bill([]))}
+    )
+    assert good.status_code == 302
+    assert Reconciliation.objects.filter(source="upload", channel="wechat").count() == 1
