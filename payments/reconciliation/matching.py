@@ -36,6 +36,9 @@ D = Discrepancy.Status
 K = Discrepancy.Kind
 PAID_STATES = ("paid", "partially_refunded", "refunded")
 CENT = Decimal("0.01")
+# a bill line's channel_status of the form "REFUND/<status>": the WeChat parser's mark of a
+# refund not SUCCESS at the channel (PROCESSING, CHANGE …); plain "REFUND" / "退款" succeeded
+NOT_SUCCEEDED = "%/%"
 
 
 def _day_start(day: date) -> datetime:
@@ -90,6 +93,7 @@ SIDES = {
         "fee": "fee_amount",
         "done": PAID_STATES,
         "number": ("transaction_no", "channel_trade_no"),
+        "own": "h.refund_id IS NULL",
         "channel_only": K.CHANNEL_ONLY,
         "platform_only": K.PLATFORM_ONLY,
         "amount_mismatch": K.AMOUNT_MISMATCH,
@@ -102,6 +106,7 @@ SIDES = {
         "fee": "fee_refund_amount",
         "done": ("succeeded",),
         "number": ("refund_no", "channel_refund_no"),
+        "own": "h.refund_id IS NOT NULL",
         "channel_only": K.REFUND_CHANNEL_ONLY,
         "platform_only": K.REFUND_PLATFORM_ONLY,
         "amount_mismatch": K.REFUND_AMOUNT_MISMATCH,
@@ -165,6 +170,10 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
         )
         # 2 + 3. one pass over the bill: link by our number, number the lines of one
         # number (every one after the first is a duplicate), classify
+        # a refund line the channel reports as not succeeded (the WeChat parser writes
+        # "REFUND/<refund status>") is never matched: the money we think went back did not
+        not_succeeded_case = "WHEN b.channel_status LIKE %s THEN %s " if kind == "refund" else ""
+        not_succeeded_params = [NOT_SUCCEEDED, side["amount_mismatch"]] if kind == "refund" else []
         rid_expr = "COALESCE(r1.id, r2.id)"
         at_expr = f"COALESCE(r1.{at}, r2.{at})"
         sql.run(
@@ -174,10 +183,12 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             f"WHEN {rid_expr} IS NULL THEN %s "
             f"WHEN COALESCE(r1.status, r2.status) NOT IN ({done_in}) OR {at_expr} IS NULL "
             "THEN %s "
+            f"{not_succeeded_case}"
             f"WHEN {at_expr} < %s OR {at_expr} >= %s THEN 'cross_day' "
             f"WHEN COALESCE(r1.{amount}, r2.{amount}) <> b.amount THEN %s "
             "ELSE 'matched' END AS outcome "
-            f"FROM (SELECT id, amount, {own_no}, {link}, ROW_NUMBER() OVER (PARTITION BY "
+            f"FROM (SELECT id, amount, channel_status, {own_no}, {link}, "
+            "ROW_NUMBER() OVER (PARTITION BY "
             f"CASE WHEN {own_no} <> '' THEN {own_no} ELSE {channel_no} END ORDER BY line_no) "
             f"AS rn FROM {BL} WHERE reconciliation_id = %s AND kind = %s) b "
             f"LEFT JOIN {t} r1 ON r1.{own_no} = b.{own_no} AND b.{own_no} <> '' "
@@ -188,6 +199,7 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
                 side["channel_only"],
                 *done,
                 side["channel_only"],
+                *not_succeeded_params,
                 sql.dt(d0),
                 sql.dt(d1),
                 side["amount_mismatch"],
@@ -264,7 +276,22 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             D.OPEN,
             _("The amounts differ."),
             f"ROUND(ABS(bl.amount - r.{amount}), 2)",
+            where="AND bl.channel_status NOT LIKE %s" if kind == "refund" else "",
+            params=[NOT_SUCCEEDED] if kind == "refund" else [],
         )
+        if kind == "refund":
+            line_insert(
+                side["amount_mismatch"],
+                side["platform_only"],
+                D.OPEN,
+                _(
+                    "Our refund succeeded; the channel reports it as not succeeded "
+                    "(its refund status is on the bill line)."
+                ),
+                f"r.{amount}",
+                where="AND bl.channel_status LIKE %s",
+                params=[NOT_SUCCEEDED],
+            )
         line_insert(
             "duplicate",
             K.DUPLICATE,
@@ -284,7 +311,7 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
         )
         counterpart_line = (
             f"EXISTS (SELECT 1 FROM {DI} h WHERE h.status = 'held' AND h.kind = 'cross_day' "
-            f"AND h.{link} = bl.{link} AND h.bill_line_id IS NULL "
+            f"AND h.{link} = bl.{link} AND {side['own']} AND h.bill_line_id IS NULL "
             f"AND h.reconciliation_id IN ({live_neighbours}))"
         )
         line_insert(
@@ -334,7 +361,7 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
         base_params = [channel, *done, sql.dt(d0), sql.dt(d1), rid]
         counterpart_ours = (
             f"EXISTS (SELECT 1 FROM {DI} h WHERE h.status = 'held' AND h.kind = 'cross_day' "
-            f"AND h.{link} = r.id AND h.bill_line_id IS NOT NULL "
+            f"AND h.{link} = r.id AND {side['own']} AND h.bill_line_id IS NOT NULL "
             f"AND h.reconciliation_id IN ({live_neighbours}))"
         )
 
@@ -398,9 +425,13 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
                     day - timedelta(days=1),
                     day + timedelta(days=1),
                 ],
+                refund__isnull=kind == "payment",
                 **{
                     f"{link}__in": Discrepancy.objects.filter(
-                        reconciliation=run, kind=K.CROSS_DAY, status=D.CLEARED
+                        reconciliation=run,
+                        kind=K.CROSS_DAY,
+                        status=D.CLEARED,
+                        refund__isnull=kind == "payment",
                     ).values(link)
                 },
             ),
