@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -309,11 +310,17 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             where=f"AND ROUND(ABS(bl.fee_amount - r.{fee}), 2) > %s",
             params=[sql.num(tolerance)],
         )
-        counterpart_line = (
-            f"EXISTS (SELECT 1 FROM {DI} h WHERE h.status = 'held' AND h.kind = 'cross_day' "
-            f"AND h.{link} = bl.{link} AND {side['own']} AND h.bill_line_id IS NULL "
+        # the counterpart in a live neighbouring run: its held cross-day item, the same
+        # already cleared (this day is re-done), or the item escalation opened (the days
+        # ran out of order: a neighbour re-done or retried later)
+        counterpart = (
+            f"EXISTS (SELECT 1 FROM {DI} h WHERE ((h.kind = 'cross_day' AND h.status IN "
+            "('held', 'cleared')) OR (h.kind = %s AND h.status = 'open')) "
+            f"AND h.{link} = {{ours}} AND {side['own']} AND h.bill_line_id IS {{line}} "
             f"AND h.reconciliation_id IN ({live_neighbours}))"
         )
+        counterpart_line = counterpart.format(ours=f"bl.{link}", line="NULL")
+        live_neighbour_params = [side["platform_only"], channel, *neighbours, rid]
         line_insert(
             "cross_day",
             K.CROSS_DAY,
@@ -359,11 +366,8 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             f"AND bl.{link} = r.id) "
         )
         base_params = [channel, *done, sql.dt(d0), sql.dt(d1), rid]
-        counterpart_ours = (
-            f"EXISTS (SELECT 1 FROM {DI} h WHERE h.status = 'held' AND h.kind = 'cross_day' "
-            f"AND h.{link} = r.id AND {side['own']} AND h.bill_line_id IS NOT NULL "
-            f"AND h.reconciliation_id IN ({live_neighbours}))"
-        )
+        counterpart_ours = counterpart.format(ours="r.id", line="NOT NULL")
+        live_neighbour_params = [side["channel_only"], channel, *neighbours, rid]
 
         def ours_insert(disc_kind, status, detail, where, params, held=None, cleared=False):
             sql.run(
@@ -438,6 +442,36 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             D.CLEARED,
             cleared_by=run,
         )
+        # … and the items escalation opened for the same records (days out of order)
+        for opened, line_null in ((side["platform_only"], True), (side["channel_only"], False)):
+            cleared += transition_update(
+                Discrepancy.objects.filter(
+                    status=D.OPEN,
+                    kind=opened,
+                    bill_line__isnull=line_null,
+                    adjustments__isnull=True,
+                    reconciliation__kind=Reconciliation.Kind.PAYMENT_BILL,
+                    reconciliation__channel=channel,
+                    reconciliation__status=Reconciliation.Status.DONE,
+                    reconciliation__superseded_by__isnull=True,
+                    reconciliation__bill_date__in=[
+                        day - timedelta(days=1),
+                        day + timedelta(days=1),
+                    ],
+                    **{
+                        f"{link}__in": Discrepancy.objects.filter(
+                            reconciliation=run,
+                            kind=K.CROSS_DAY,
+                            status=D.CLEARED,
+                            bill_line__isnull=not line_null,
+                            refund__isnull=kind == "payment",
+                        ).values(link)
+                    },
+                ),
+                D.CLEARED,
+                kind=K.CROSS_DAY,
+                cleared_by=run,
+            )
         if cleared and actor is not None:
             audit(
                 actor=actor,
@@ -453,12 +487,24 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
 
 def _escalate(sql: _Sql, run: Reconciliation, actor) -> None:
     """Held items past ``held_until`` open as what they really are."""
+    # only once the day an item waits for has been reconciled (a live done run): a day
+    # retried after its neighbour must still find the item held
     held = Discrepancy.objects.filter(
         status=D.HELD,
         kind=K.CROSS_DAY,
         channel=run.channel,
         held_until__lt=run.bill_date,
         reconciliation__superseded_by__isnull=True,
+    ).filter(
+        Exists(
+            Reconciliation.objects.filter(
+                kind=Reconciliation.Kind.PAYMENT_BILL,
+                channel=run.channel,
+                status=Reconciliation.Status.DONE,
+                superseded_by__isnull=True,
+                bill_date=OuterRef("held_until"),
+            )
+        )
     )
     moved = {}
     for kind, filters in (
