@@ -151,3 +151,24 @@ def test_refund_not_succeeded_at_the_channel_is_never_matched(records, status):
     assert run.summary["matched"] == 1
     assert run.totals["matched"]["refund_amount"] == "0.00"
     assert run.totals["tie_out"]["refund"]["ok"] is True
+
+
+def test_our_side_ties_out(records):
+    """Review P3: our done records of the day are tied out too (matched + amounts differ +
+    duplicate on the bill, platform_only / cross_day items without a line)."""
+    matched = records.txn("10.00", paid_at=at(DAY, 9))
+    differs = records.txn("20.00", paid_at=at(DAY, 10))
+    records.txn("30.00", paid_at=at(DAY, 11))  # platform_only
+    records.txn("40.00", paid_at=at(DAY, 23, 55))  # held cross-day
+    refund = records.refund(matched, "5.00", succeeded_at=at(DAY, 12))
+    run = reconcile_rows(
+        "sandbox",
+        DAY,
+        [bill_row(matched), bill_row(differs, amount="21.00"), bill_row(matched), bill_row(refund)],
+    )
+    assert run.totals["tie_out"]["ours_payment"] == {
+        "ours": "100.00",
+        "classified": "100.00",
+        "ok": True,
+    }
+    assert run.totals["tie_out"]["ours_refund"]["ok"] is True
