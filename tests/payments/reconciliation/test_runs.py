@@ -364,3 +364,31 @@ def test_runs_whose_items_a_run_moved_are_recounted(records, finance):
     run_t.refresh_from_db()
     assert run_t.superseded_by_id == redo.pk
     assert (run_t.open_count, run_t.open_amount) == (0, Decimal("0.00"))
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_the_final_done_does_not_overwrite_a_run_failed_meanwhile(records, finance, monkeypatch):
+    """Review P3: while this worker downloads, a redelivered copy fails the run; the
+    final move re-reads the run under lock and leaves it failed, with nothing loaded."""
+    from django.test import TestCase
+
+    from mall.core.actors import system_actor
+    from payments.models import BillLine
+    from payments.services import reconciliation as service
+
+    day = yesterday()
+    ok = records.txn("100.00", at(day, 12))
+    data = write("sandbox", [bill_row(ok)])
+
+    def channel_download(run):  # the channel (outside party); another worker fails the run
+        service._fail(system_actor(), run.pk, error="the other copy failed", code="channel_error")
+        return data
+
+    monkeypatch.setattr(service, "_download", channel_download)
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        run = service.reconciliation_start(actor=finance, channel="sandbox", bill_date=day)
+    result = service.reconciliation_execute(actor=system_actor(), reconciliation_id=run.pk)
+    run.refresh_from_db()
+    assert (result.status, run.status, run.error_code) == ("failed", "failed", "channel_error")
+    assert not BillLine.objects.filter(reconciliation=run).exists()
+    assert not run.discrepancies.exists()
