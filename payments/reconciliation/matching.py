@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,9 @@ D = Discrepancy.Status
 K = Discrepancy.Kind
 PAID_STATES = ("paid", "partially_refunded", "refunded")
 CENT = Decimal("0.01")
+# a bill line's channel_status of the form "REFUND/<status>": the WeChat parser's mark of a
+# refund not SUCCESS at the channel (PROCESSING, CHANGE …); plain "REFUND" / "退款" succeeded
+NOT_SUCCEEDED = "%/%"
 
 
 def _day_start(day: date) -> datetime:
@@ -90,6 +94,7 @@ SIDES = {
         "fee": "fee_amount",
         "done": PAID_STATES,
         "number": ("transaction_no", "channel_trade_no"),
+        "own": "h.refund_id IS NULL",
         "channel_only": K.CHANNEL_ONLY,
         "platform_only": K.PLATFORM_ONLY,
         "amount_mismatch": K.AMOUNT_MISMATCH,
@@ -102,6 +107,7 @@ SIDES = {
         "fee": "fee_refund_amount",
         "done": ("succeeded",),
         "number": ("refund_no", "channel_refund_no"),
+        "own": "h.refund_id IS NOT NULL",
         "channel_only": K.REFUND_CHANNEL_ONLY,
         "platform_only": K.REFUND_PLATFORM_ONLY,
         "amount_mismatch": K.REFUND_AMOUNT_MISMATCH,
@@ -165,6 +171,10 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
         )
         # 2 + 3. one pass over the bill: link by our number, number the lines of one
         # number (every one after the first is a duplicate), classify
+        # a refund line the channel reports as not succeeded (the WeChat parser writes
+        # "REFUND/<refund status>") is never matched: the money we think went back did not
+        not_succeeded_case = "WHEN b.channel_status LIKE %s THEN %s " if kind == "refund" else ""
+        not_succeeded_params = [NOT_SUCCEEDED, side["amount_mismatch"]] if kind == "refund" else []
         rid_expr = "COALESCE(r1.id, r2.id)"
         at_expr = f"COALESCE(r1.{at}, r2.{at})"
         sql.run(
@@ -174,10 +184,12 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             f"WHEN {rid_expr} IS NULL THEN %s "
             f"WHEN COALESCE(r1.status, r2.status) NOT IN ({done_in}) OR {at_expr} IS NULL "
             "THEN %s "
+            f"{not_succeeded_case}"
             f"WHEN {at_expr} < %s OR {at_expr} >= %s THEN 'cross_day' "
             f"WHEN COALESCE(r1.{amount}, r2.{amount}) <> b.amount THEN %s "
             "ELSE 'matched' END AS outcome "
-            f"FROM (SELECT id, amount, {own_no}, {link}, ROW_NUMBER() OVER (PARTITION BY "
+            f"FROM (SELECT id, amount, channel_status, {own_no}, {link}, "
+            "ROW_NUMBER() OVER (PARTITION BY "
             f"CASE WHEN {own_no} <> '' THEN {own_no} ELSE {channel_no} END ORDER BY line_no) "
             f"AS rn FROM {BL} WHERE reconciliation_id = %s AND kind = %s) b "
             f"LEFT JOIN {t} r1 ON r1.{own_no} = b.{own_no} AND b.{own_no} <> '' "
@@ -188,6 +200,7 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
                 side["channel_only"],
                 *done,
                 side["channel_only"],
+                *not_succeeded_params,
                 sql.dt(d0),
                 sql.dt(d1),
                 side["amount_mismatch"],
@@ -264,7 +277,22 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             D.OPEN,
             _("The amounts differ."),
             f"ROUND(ABS(bl.amount - r.{amount}), 2)",
+            where="AND bl.channel_status NOT LIKE %s" if kind == "refund" else "",
+            params=[NOT_SUCCEEDED] if kind == "refund" else [],
         )
+        if kind == "refund":
+            line_insert(
+                side["amount_mismatch"],
+                side["platform_only"],
+                D.OPEN,
+                _(
+                    "Our refund succeeded; the channel reports it as not succeeded "
+                    "(its refund status is on the bill line)."
+                ),
+                f"r.{amount}",
+                where="AND bl.channel_status LIKE %s",
+                params=[NOT_SUCCEEDED],
+            )
         line_insert(
             "duplicate",
             K.DUPLICATE,
@@ -282,11 +310,17 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             where=f"AND ROUND(ABS(bl.fee_amount - r.{fee}), 2) > %s",
             params=[sql.num(tolerance)],
         )
-        counterpart_line = (
-            f"EXISTS (SELECT 1 FROM {DI} h WHERE h.status = 'held' AND h.kind = 'cross_day' "
-            f"AND h.{link} = bl.{link} AND h.bill_line_id IS NULL "
+        # the counterpart in a live neighbouring run: its held cross-day item, the same
+        # already cleared (this day is re-done), or the item escalation opened (the days
+        # ran out of order: a neighbour re-done or retried later)
+        counterpart = (
+            f"EXISTS (SELECT 1 FROM {DI} h WHERE ((h.kind = 'cross_day' AND h.status IN "
+            "('held', 'cleared')) OR (h.kind = %s AND h.status = 'open')) "
+            f"AND h.{link} = {{ours}} AND {side['own']} AND h.bill_line_id IS {{line}} "
             f"AND h.reconciliation_id IN ({live_neighbours}))"
         )
+        counterpart_line = counterpart.format(ours=f"bl.{link}", line="NULL")
+        live_neighbour_params = [side["platform_only"], channel, *neighbours, rid]
         line_insert(
             "cross_day",
             K.CROSS_DAY,
@@ -332,11 +366,8 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
             f"AND bl.{link} = r.id) "
         )
         base_params = [channel, *done, sql.dt(d0), sql.dt(d1), rid]
-        counterpart_ours = (
-            f"EXISTS (SELECT 1 FROM {DI} h WHERE h.status = 'held' AND h.kind = 'cross_day' "
-            f"AND h.{link} = r.id AND h.bill_line_id IS NOT NULL "
-            f"AND h.reconciliation_id IN ({live_neighbours}))"
-        )
+        counterpart_ours = counterpart.format(ours="r.id", line="NOT NULL")
+        live_neighbour_params = [side["channel_only"], channel, *neighbours, rid]
 
         def ours_insert(disc_kind, status, detail, where, params, held=None, cleared=False):
             sql.run(
@@ -398,15 +429,49 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
                     day - timedelta(days=1),
                     day + timedelta(days=1),
                 ],
+                refund__isnull=kind == "payment",
                 **{
                     f"{link}__in": Discrepancy.objects.filter(
-                        reconciliation=run, kind=K.CROSS_DAY, status=D.CLEARED
+                        reconciliation=run,
+                        kind=K.CROSS_DAY,
+                        status=D.CLEARED,
+                        refund__isnull=kind == "payment",
                     ).values(link)
                 },
             ),
             D.CLEARED,
             cleared_by=run,
         )
+        # … and the items escalation opened for the same records (days out of order)
+        for opened, line_null in ((side["platform_only"], True), (side["channel_only"], False)):
+            cleared += transition_update(
+                Discrepancy.objects.filter(
+                    status=D.OPEN,
+                    kind=opened,
+                    bill_line__isnull=line_null,
+                    adjustments__isnull=True,
+                    reconciliation__kind=Reconciliation.Kind.PAYMENT_BILL,
+                    reconciliation__channel=channel,
+                    reconciliation__status=Reconciliation.Status.DONE,
+                    reconciliation__superseded_by__isnull=True,
+                    reconciliation__bill_date__in=[
+                        day - timedelta(days=1),
+                        day + timedelta(days=1),
+                    ],
+                    **{
+                        f"{link}__in": Discrepancy.objects.filter(
+                            reconciliation=run,
+                            kind=K.CROSS_DAY,
+                            status=D.CLEARED,
+                            bill_line__isnull=not line_null,
+                            refund__isnull=kind == "payment",
+                        ).values(link)
+                    },
+                ),
+                D.CLEARED,
+                kind=K.CROSS_DAY,
+                cleared_by=run,
+            )
         if cleared and actor is not None:
             audit(
                 actor=actor,
@@ -422,12 +487,24 @@ def match(run: Reconciliation, *, bill_totals=None, actor=None) -> tuple[dict, d
 
 def _escalate(sql: _Sql, run: Reconciliation, actor) -> None:
     """Held items past ``held_until`` open as what they really are."""
+    # only once the day an item waits for has been reconciled (a live done run): a day
+    # retried after its neighbour must still find the item held
     held = Discrepancy.objects.filter(
         status=D.HELD,
         kind=K.CROSS_DAY,
         channel=run.channel,
         held_until__lt=run.bill_date,
         reconciliation__superseded_by__isnull=True,
+    ).filter(
+        Exists(
+            Reconciliation.objects.filter(
+                kind=Reconciliation.Kind.PAYMENT_BILL,
+                channel=run.channel,
+                status=Reconciliation.Status.DONE,
+                superseded_by__isnull=True,
+                bill_date=OuterRef("held_until"),
+            )
+        )
     )
     moved = {}
     for kind, filters in (
@@ -486,6 +563,37 @@ def _totals(sql: _Sql, run: Reconciliation, bill_totals, d0: datetime, d1: datet
         )[0]
         ours[kind] = {"count": count, "amount": str(_money(amount))}
     tie_out = {}
+    # our side: every done record of the day is on a line of this bill (matched, amounts
+    # differ, duplicate) or has an item of this run without a line (platform_only, the
+    # refund's platform_only, cross_day) — a classification bug leaves one unaccounted
+    for kind, side in SIDES.items():
+        done_in = ", ".join(["%s"] * len(side["done"]))
+        link, amount = side["link"], side["amount"]
+        accounted = (
+            f"(EXISTS (SELECT 1 FROM {BL} bl WHERE bl.reconciliation_id = %s AND bl.kind = %s "
+            f"AND bl.{link} = r.id AND bl.outcome IN ('matched', %s, 'duplicate')) OR EXISTS "
+            f"(SELECT 1 FROM {DI} h WHERE h.reconciliation_id = %s AND h.{link} = r.id "
+            f"AND h.bill_line_id IS NULL AND {side['own']}))"
+        )
+        total, accounted_count, accounted_amount = sql.rows(
+            f"SELECT COUNT(*), SUM(CASE WHEN {accounted} THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {accounted} THEN r.{amount} ELSE 0 END) FROM {side['table']} r "
+            f"WHERE r.channel = %s AND r.status IN ({done_in}) AND r.{side['at']} >= %s "
+            f"AND r.{side['at']} < %s",
+            [
+                *(run.pk, kind, side["amount_mismatch"], run.pk) * 2,
+                run.channel,
+                *side["done"],
+                sql.dt(d0),
+                sql.dt(d1),
+            ],
+        )[0]
+        tie_out[f"ours_{kind}"] = {
+            "ours": str(ours[kind]["amount"]),
+            "classified": str(_money(accounted_amount)),
+            "ok": total == (accounted_count or 0)
+            and _money(accounted_amount) == Decimal(ours[kind]["amount"]),
+        }
     bill_figures = bill_totals.as_json() if bill_totals is not None else None
     for kind, classes in (
         ("payment", ("matched", "amount_mismatch", "channel_only", "cross_day", "duplicate")),

@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 RS = Reconciliation.Status
 D = Discrepancy.Status
 IN_FLIGHT = (RS.QUEUED, RS.RUNNING)
+EARLIEST_BILL_DATE = date(2000, 1, 1)
 LOAD_SHARE = Decimal("0.8")  # parse + load: ~80 % of the progress bar, matching the rest
 
 
@@ -102,6 +103,8 @@ def reconciliation_start(*, actor, channel: str, bill_date: date, upload=None) -
         )
     if not isinstance(bill_date, date) or isinstance(bill_date, datetime):
         raise InvalidPaymentInput(fields={"bill_date": [_("A date is required.")]})
+    if bill_date < EARLIEST_BILL_DATE:
+        raise InvalidPaymentInput(fields={"bill_date": [_("The date is too early.")]})
     if bill_date >= timezone.localdate():
         raise InvalidPaymentInput(
             fields={"bill_date": [_("The bill of a day is available the next day.")]}
@@ -224,16 +227,42 @@ def _supersede(actor, run: Reconciliation) -> list[int]:
 
 
 def _check_header(run: Reconciliation, reader) -> None:
+    """The bill is ours: WeChat's merchant number (one for every line), Alipay's account
+    (#账号 begins with the configured seller id / PID). The message names no merchant id."""
     from django.conf import settings
 
     config = (getattr(settings, "PAYMENT_GATEWAYS", {}) or {}).get(run.channel) or {}
-    expected = str(config.get("mch_id") or config.get("mchid") or "")
-    stated = str(reader.header.get("mchid") or reader.header.get("mch_id") or "")
-    if expected and stated and expected != stated:
-        raise BillFormatError(
-            _("The bill is of merchant %(stated)s, not ours (%(expected)s).")
-            % {"stated": stated, "expected": expected}
+    header = reader.header
+    other = _("The bill belongs to another merchant.")
+    if run.channel == "wechat":
+        expected = str(config.get("mch_id") or config.get("mchid") or "")
+        stated = str(header.get("mchid") or header.get("mch_id") or "")
+        if header.get("rows") and not stated:
+            raise BillFormatError(_("The bill's lines are of more than one merchant."))
+        if expected and stated and expected != stated:
+            raise BillFormatError(other)
+    elif run.channel == "alipay":
+        expected = str(config.get("seller_id") or config.get("pid") or "")
+        stated = str(header.get("account") or "")
+        if expected and not stated.startswith(expected):
+            raise BillFormatError(other)
+    else:
+        expected = str(config.get("mch_id") or config.get("mchid") or "")
+        stated = str(header.get("mchid") or header.get("mch_id") or "")
+        if expected and stated and expected != stated:
+            raise BillFormatError(other)
+
+
+def _recount(run_ids) -> None:
+    """``open_count`` / ``open_amount`` of the runs whose items a run moved (escalated,
+    cleared, superseded), each under its row lock."""
+    for run in Reconciliation.objects.select_for_update().filter(pk__in=sorted(set(run_ids))):
+        figures = Discrepancy.objects.filter(reconciliation=run, status=D.OPEN).aggregate(
+            count=Count("pk"), amount=Sum("difference_amount")
         )
+        run.open_count = figures["count"] or 0
+        run.open_amount = figures["amount"] or Decimal("0.00")
+        run.save(update_fields=["open_count", "open_amount", "updated_at"])
 
 
 def _load_and_match(actor, run: Reconciliation, data: bytes, progress) -> tuple[dict, dict]:
@@ -310,8 +339,19 @@ def reconciliation_execute(*, actor, reconciliation_id: int, task_id: str = "") 
             with run.bill_file.open("rb") as handle:
                 data = handle.read()
         with transaction.atomic():
+            started = timezone.now()
             summary, totals = _load_and_match(actor, run, data, progress)
             previous = _supersede(actor, run)
+            # the final move on the run as it is now: a redelivered copy may have failed it
+            run = Reconciliation.objects.select_for_update().get(pk=run.pk)
+            if run.status != RS.RUNNING:
+                transaction.set_rollback(True)
+                return run
+            touched = set(previous) | set(
+                Discrepancy.objects.filter(channel=run.channel, updated_at__gte=started)
+                .exclude(reconciliation=run)
+                .values_list("reconciliation_id", flat=True)
+            )
             open_figures = Discrepancy.objects.filter(reconciliation=run, status=D.OPEN).aggregate(
                 count=Count("pk"), amount=Sum("difference_amount")
             )
@@ -331,6 +371,7 @@ def reconciliation_execute(*, actor, reconciliation_id: int, task_id: str = "") 
                 rows_total=rows,
                 finished_at=timezone.now(),
             )
+            _recount(touched)
             if run.open_count:
                 transaction.on_commit(lambda: _notify(actor, run, failed=False))
     except BillFormatError as exc:

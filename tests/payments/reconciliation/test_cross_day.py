@@ -90,3 +90,76 @@ def test_a_record_two_days_away_is_open(records):
     old = records.txn("9.00", paid_at=at(PREV - timedelta(days=1), 12))
     run = reconcile_rows("sandbox", DAY, [bill_row(old, occurred_at=at(DAY, 9))])
     assert kinds(run) == {("cross_day", "open"): 1}
+
+
+def test_payment_line_does_not_clear_the_neighbours_held_refund(records):
+    """Review P1-1: payment 23:50 and its refund 23:55 on T, both held; T+1's bill shows
+    only the payment. The refund's held item stays held, then opens as refund_platform_only."""
+    from payments.models import Discrepancy
+
+    txn = records.txn("100.00", paid_at=at(DAY, 23, 50))
+    refund = records.refund(txn, "100.00", succeeded_at=at(DAY, 23, 55))
+    run_t = reconcile_rows("sandbox", DAY, [])
+    assert kinds(run_t) == {("cross_day", "held"): 2}
+    run_n = reconcile_rows("sandbox", NEXT, [bill_row(txn, occurred_at=at(NEXT, 0, 1))])
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+    paid = Discrepancy.objects.get(reconciliation=run_t, refund__isnull=True)
+    held_refund = Discrepancy.objects.get(reconciliation=run_t, refund=refund)
+    assert (paid.status, paid.cleared_by_id) == ("cleared", run_n.pk)
+    assert (held_refund.status, held_refund.cleared_by_id) == ("held", None)
+    reconcile_rows("sandbox", DAY + timedelta(days=2), [])
+    held_refund.refresh_from_db()
+    assert (held_refund.kind, held_refund.status) == ("refund_platform_only", "open")
+
+
+def test_refund_line_clears_only_the_held_refund(records):
+    """Review P1-1, the other way: T+1's bill shows only the refund; the held payment of
+    that transaction stays held and the refund line clears the refund's item."""
+    from payments.models import Discrepancy
+
+    txn = records.txn("100.00", paid_at=at(DAY, 23, 50))
+    refund = records.refund(txn, "100.00", succeeded_at=at(DAY, 23, 55))
+    run_t = reconcile_rows("sandbox", DAY, [])
+    run_n = reconcile_rows("sandbox", NEXT, [bill_row(refund, occurred_at=at(NEXT, 0, 2))])
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+    assert Discrepancy.objects.get(reconciliation=run_t, refund=refund).status == "cleared"
+    assert Discrepancy.objects.get(reconciliation=run_t, refund__isnull=True).status == "held"
+
+
+def test_next_day_retried_after_the_day_after(records):
+    """Review P2-1: T+1's download failed and is retried after T+2's run. T's held item
+    is not escalated while T+1 has no live run, and the retried T+1 clears it."""
+    late = records.txn("88.00", paid_at=at(DAY, 23, 50))
+    run_t = reconcile_rows("sandbox", DAY, [])
+    reconcile_rows("sandbox", DAY + timedelta(days=2), [])
+    assert kinds(run_t) == {("cross_day", "held"): 1}
+    run_n = reconcile_rows("sandbox", NEXT, [bill_row(late, occurred_at=at(NEXT, 0, 1))])
+    assert kinds(run_t) == {("cross_day", "cleared"): 1}
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+
+
+def test_redo_of_a_day_after_its_neighbour_cleared_it(records):
+    """Review P2-1: day T re-done after T+1 cleared the pair: the redo clears it too."""
+    late = records.txn("88.00", paid_at=at(DAY, 23, 50))
+    reconcile_rows("sandbox", DAY, [])
+    run_n = reconcile_rows("sandbox", NEXT, [bill_row(late, occurred_at=at(NEXT, 0, 1))])
+    redo = reconcile_rows("sandbox", DAY, [])
+    assert kinds(redo) == {("cross_day", "cleared"): 1}
+    assert kinds(run_n) == {("cross_day", "cleared"): 1}
+    # the next days find nothing to escalate
+    reconcile_rows("sandbox", DAY + timedelta(days=2), [])
+    assert kinds(redo) == {("cross_day", "cleared"): 1}
+
+
+def test_redo_of_the_next_day_clears_what_escalation_opened(records):
+    """Review P2-1: T+1 first ran on a file without the line, T+2 escalated T's item to
+    platform_only; T+1 re-done with the right file clears it as cross-day."""
+    late = records.txn("88.00", paid_at=at(DAY, 23, 50))
+    run_t = reconcile_rows("sandbox", DAY, [])
+    reconcile_rows("sandbox", NEXT, [])
+    reconcile_rows("sandbox", DAY + timedelta(days=2), [])
+    assert kinds(run_t) == {("platform_only", "open"): 1}
+    redo = reconcile_rows("sandbox", NEXT, [bill_row(late, occurred_at=at(NEXT, 0, 1))])
+    assert kinds(redo) == {("cross_day", "cleared"): 1}
+    item = run_t.discrepancies.get()
+    assert (item.kind, item.status, item.cleared_by_id) == ("cross_day", "cleared", redo.pk)

@@ -132,3 +132,43 @@ def test_fallback_on_the_channel_number(records):
     a = records.txn("10.00")
     run = reconcile_rows("sandbox", DAY, [bill_row(a, transaction_no="")])
     assert run.summary["matched"] == 1
+
+
+@pytest.mark.parametrize("status", ["REFUND/PROCESSING", "REFUND/CHANGE", "REFUND/REFUNDCLOSE"])
+def test_refund_not_succeeded_at_the_channel_is_never_matched(records, status):
+    """Review P1-2: a WeChat refund line whose 退款状态 is not SUCCESS against our
+    succeeded refund is refund_platform_only (the money did not go back), not matched."""
+    txn = records.txn("50.00", paid_at=at(DAY, 10))
+    refund = records.refund(txn, "20.00", succeeded_at=at(DAY, 15))
+    run = reconcile_rows("sandbox", DAY, [bill_row(txn), bill_row(refund, channel_status=status)])
+    assert kinds(run) == {("refund_platform_only", "open"): 1}
+    item = run.discrepancies.get()
+    assert (item.refund_id, item.our_amount, item.difference_amount) == (
+        refund.pk,
+        Decimal("20.00"),
+        Decimal("20.00"),
+    )
+    assert run.summary["matched"] == 1
+    assert run.totals["matched"]["refund_amount"] == "0.00"
+    assert run.totals["tie_out"]["refund"]["ok"] is True
+
+
+def test_our_side_ties_out(records):
+    """Review P3: our done records of the day are tied out too (matched + amounts differ +
+    duplicate on the bill, platform_only / cross_day items without a line)."""
+    matched = records.txn("10.00", paid_at=at(DAY, 9))
+    differs = records.txn("20.00", paid_at=at(DAY, 10))
+    records.txn("30.00", paid_at=at(DAY, 11))  # platform_only
+    records.txn("40.00", paid_at=at(DAY, 23, 55))  # held cross-day
+    refund = records.refund(matched, "5.00", succeeded_at=at(DAY, 12))
+    run = reconcile_rows(
+        "sandbox",
+        DAY,
+        [bill_row(matched), bill_row(differs, amount="21.00"), bill_row(matched), bill_row(refund)],
+    )
+    assert run.totals["tie_out"]["ours_payment"] == {
+        "ours": "100.00",
+        "classified": "100.00",
+        "ok": True,
+    }
+    assert run.totals["tie_out"]["ours_refund"]["ok"] is True

@@ -272,3 +272,123 @@ def test_demo_seed_shows_every_class_once(records):
     }
     assert seed().pk == run.pk
     assert Reconciliation.objects.count() == 1
+
+
+OURS = {
+    **GATEWAYS,
+    "wechat": {"mchid": "1900000001"},
+    "alipay": {"seller_id": "2088000000000000"},
+}
+
+
+@override_settings(PAYMENT_GATEWAYS=OURS)
+@pytest.mark.parametrize("channel", ["wechat", "alipay"])
+def test_a_bill_of_another_day_is_refused(channel, records, finance):
+    """Review P2-2: payment lines not on the run's day (Asia/Shanghai) fail the run."""
+    day = yesterday()
+    ok = records.txn("100.00", at(day, 12), channel=channel)
+    other = records.txn("20.00", at(day - timedelta(days=3), 12), channel=channel)
+    data = write(channel, [bill_row(ok), bill_row(other)])
+    run = start_and_run(finance, channel, day, data)
+    assert (run.status, run.error_code) == ("failed", "bill_malformed")
+    assert run.error.startswith("Line ") and (day - timedelta(days=3)).isoformat() in run.error
+    assert not run.discrepancies.exists()
+
+
+@override_settings(PAYMENT_GATEWAYS=OURS)
+def test_an_alipay_bill_of_another_account_is_refused(records, finance):
+    """Review P2-2: #账号 must begin with our seller id; the error names no merchant id."""
+    day = yesterday()
+    ok = records.txn("100.00", at(day, 12), channel="alipay")
+    run = start_and_run(
+        finance, "alipay", day, write("alipay", [bill_row(ok)], merchant="20889999999999990156")
+    )
+    assert (run.status, run.error_code) == ("failed", "bill_malformed")
+    assert "2088" not in run.error
+    good = start_and_run(
+        finance, "alipay", day, write("alipay", [bill_row(ok)], merchant="20880000000000000156")
+    )
+    assert good.status == "done" and good.summary["matched"] == 1
+
+
+@override_settings(PAYMENT_GATEWAYS=OURS)
+def test_a_wechat_bill_of_mixed_merchants_is_refused(records, finance):
+    """Review P2-2: lines of more than one 商户号 are refused, not left unchecked."""
+    day = yesterday()
+    one = records.txn("100.00", at(day, 12), channel="wechat")
+    two = records.txn("30.00", at(day, 13), channel="wechat")
+    lines = write("wechat", [bill_row(one), bill_row(two)]).split(b"\r\n")
+    second = next(i for i, line in enumerate(lines) if two.transaction_no.encode() in line)
+    lines[second] = lines[second].replace(b"1900000001", b"1900000999")
+    run = start_and_run(finance, "wechat", day, b"\r\n".join(lines))
+    assert (run.status, run.error_code) == ("failed", "bill_malformed")
+    assert "1900000001" not in run.error
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_values_the_table_cannot_hold_fail_as_malformed(records, finance):
+    """Review P3: an over-long number fails the run as bill_malformed with its line."""
+    day = yesterday()
+    ok = records.txn("100.00", at(day, 12), channel="wechat")
+    row = bill_row(ok, transaction_no="T" * 70)
+    run = start_and_run(finance, "wechat", day, write("wechat", [bill_row(ok), row]))
+    assert (run.status, run.error_code) == ("failed", "bill_malformed")
+    assert "Line 3" in run.error
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_a_bill_date_before_2000_is_refused(finance):
+    from datetime import date
+
+    from payments.exceptions import InvalidPaymentInput
+    from payments.services.reconciliation import reconciliation_start
+
+    for day in (date(1, 1, 1), date(1999, 12, 31)):
+        with pytest.raises(InvalidPaymentInput):
+            reconciliation_start(actor=finance, channel="sandbox", bill_date=day)
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_runs_whose_items_a_run_moved_are_recounted(records, finance):
+    """Review P3: escalation opens day T's held item; T's open figures follow."""
+    day = yesterday() - timedelta(days=2)
+    records.txn("70.00", at(day, 23, 50))
+    run_t = start_and_run(finance, "sandbox", day, write("sandbox", []))
+    assert (run_t.open_count, kinds(run_t)) == (0, {("cross_day", "held"): 1})
+    start_and_run(finance, "sandbox", day + timedelta(days=1), write("sandbox", []))
+    start_and_run(finance, "sandbox", day + timedelta(days=2), write("sandbox", []))
+    run_t.refresh_from_db()
+    assert kinds(run_t) == {("platform_only", "open"): 1}
+    assert (run_t.open_count, run_t.open_amount) == (1, Decimal("70.00"))
+    redo = start_and_run(finance, "sandbox", day, write("sandbox", []))
+    run_t.refresh_from_db()
+    assert run_t.superseded_by_id == redo.pk
+    assert (run_t.open_count, run_t.open_amount) == (0, Decimal("0.00"))
+
+
+@override_settings(PAYMENT_GATEWAYS=GATEWAYS)
+def test_the_final_done_does_not_overwrite_a_run_failed_meanwhile(records, finance, monkeypatch):
+    """Review P3: while this worker downloads, a redelivered copy fails the run; the
+    final move re-reads the run under lock and leaves it failed, with nothing loaded."""
+    from django.test import TestCase
+
+    from mall.core.actors import system_actor
+    from payments.models import BillLine
+    from payments.services import reconciliation as service
+
+    day = yesterday()
+    ok = records.txn("100.00", at(day, 12))
+    data = write("sandbox", [bill_row(ok)])
+
+    def channel_download(run):  # the channel (outside party); another worker fails the run
+        service._fail(system_actor(), run.pk, error="the other copy failed", code="channel_error")
+        return data
+
+    monkeypatch.setattr(service, "_download", channel_download)
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        run = service.reconciliation_start(actor=finance, channel="sandbox", bill_date=day)
+    result = service.reconciliation_execute(actor=system_actor(), reconciliation_id=run.pk)
+    run.refresh_from_db()
+    assert (result.status, run.status, run.error_code) == ("failed", "failed", "channel_error")
+    assert not BillLine.objects.filter(reconciliation=run).exists()
+    assert not run.discrepancies.exists()
