@@ -258,12 +258,9 @@ class ReconciliationAdmin(ChannelStatementUploadMixin, ReadOnlyModelAdmin):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            from ..reconciliation.bills import check_bill_date, sniff_upload
-            from ..services.reconciliation import reconciliation_start  # the matcher's part
+            from ..services.reconciliation import reconciliation_start
 
             try:
-                check_bill_date(form.cleaned_data["bill_date"])
-                sniff_upload(form.cleaned_data["channel"], form.cleaned_data["file"])
                 run = reconciliation_start(
                     actor=request.user,
                     channel=form.cleaned_data["channel"],

@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mall.core.actors import is_system_actor, system_actor
+from mall.core.actors import is_system_actor
 from mall.core.audit import audit
 from mall.core.exceptions import ApplicationError
 from mall.core.money import to_money
@@ -560,7 +560,7 @@ def _figures(run: Reconciliation, reader: StatementReader) -> tuple[dict, dict]:
 
 
 def statement_load_and_match(
-    *, actor=None, run: Reconciliation, data: bytes, progress
+    *, actor, run: Reconciliation, data: bytes, progress
 ) -> tuple[dict, dict]:
     """Parse ``data`` (the run's statement), load and match it; return (summary, totals).
 
@@ -574,10 +574,8 @@ def statement_load_and_match(
     (the statement's 期末余额, when it has one, against our ledger's balance at the end
     of the period; the channel's balance now for reference) and ``carried_adjusted``
     (the differences already adjusted in the run this one supersedes, written as
-    ``adjusted``). ``actor`` is the executor's (``None``: the system actor).
+    ``adjusted``). ``actor`` is the executor's.
     """
-    if actor is None:
-        actor = system_actor()
     if run.kind != Reconciliation.Kind.CHANNEL_STATEMENT or run.sales_channel_id is None:
         raise InvalidPaymentInput(_("This run is not a sales channel statement."))
     reader = StatementReader(data=data, bill_date=run.bill_date, period_end=run.period_end)

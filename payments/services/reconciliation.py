@@ -109,7 +109,17 @@ def reconciliation_start(*, actor, channel: str, bill_date: date, upload=None) -
         raise InvalidPaymentInput(
             fields={"bill_date": [_("The bill of a day is available the next day.")]}
         )
-    data = _upload_bytes(upload) if upload is not None else None
+    data = None
+    if upload is not None:
+        from ..reconciliation.bills import sniff_upload
+
+        size = getattr(upload, "size", None)
+        if size is not None and size > int(get_parameter(RECON_MAX_BILL_MB)) * 1024 * 1024:
+            raise BillTooLarge()
+        # the file's head is read now, so finance hears of a wrong file at once (400
+        # bill_malformed); the whole file is parsed by the job
+        sniff_upload(channel, upload)
+        data = _upload_bytes(upload)
     source = Reconciliation.Source.UPLOAD if data is not None else Reconciliation.Source.DOWNLOAD
     with transaction.atomic():
         try:
@@ -176,6 +186,8 @@ def _notify(actor, run: Reconciliation, *, failed: bool) -> None:
         title=title,
         body=run.error if failed else "",
         dedupe_key=f"{kind}:{run.pk}",
+        # the figures are the whole bill's: only readers whose scope covers every item
+        whole_of=Discrepancy,
     )
 
 
@@ -204,7 +216,9 @@ def _supersede(actor, run: Reconciliation) -> list[int]:
         kind=run.kind, status=RS.DONE, superseded_by__isnull=True, bill_date=run.bill_date
     ).exclude(pk=run.pk)
     if run.kind == Reconciliation.Kind.CHANNEL_STATEMENT:
-        same_bill = same_bill.filter(sales_channel_id=run.sales_channel_id)
+        same_bill = same_bill.filter(
+            sales_channel_id=run.sales_channel_id, period_end=run.period_end
+        )
     else:
         same_bill = same_bill.filter(channel=run.channel)
     previous_ids = list(same_bill.select_for_update().values_list("pk", flat=True))
@@ -216,6 +230,15 @@ def _supersede(actor, run: Reconciliation) -> list[int]:
     moved = transition_update(
         Discrepancy.objects.filter(reconciliation_id__in=previous_ids, status__in=[D.OPEN, D.HELD]),
         D.SUPERSEDED,
+    )
+    from .discrepancies import adjustments_close_for_superseded
+
+    # a proposal waiting on an item that gave way is closed, never left waiting
+    adjustments_close_for_superseded(
+        actor=actor,
+        discrepancy_ids=Discrepancy.objects.filter(
+            reconciliation_id__in=previous_ids, status=D.SUPERSEDED
+        ).values_list("pk", flat=True),
     )
     audit(
         actor=actor,
@@ -270,7 +293,7 @@ def _load_and_match(actor, run: Reconciliation, data: bytes, progress) -> tuple[
     if run.kind == Reconciliation.Kind.CHANNEL_STATEMENT:
         from .channel_funds import statement_load_and_match
 
-        return statement_load_and_match(run=run, data=data, progress=progress)
+        return statement_load_and_match(actor=actor, run=run, data=data, progress=progress)
     from ..reconciliation.formats import bill_reader
     from ..reconciliation.loader import load_rows
     from ..reconciliation.matching import match

@@ -123,6 +123,17 @@ def unknown_row(*, kind="payment", amount="10.00", occurred_at=None, line_no=0):
     )
 
 
+# Rows enough to fill the head an upload is checked by at submit (``bills.HEAD_BYTES``):
+# a bad line after them reaches the job, which must fail the run naming it.
+HEAD_FILLER = 700
+
+
+def past_the_head(day: date) -> list:
+    """Good lines (unknown to us: channel-only items) that push what follows past the head
+    ``reconciliation_start`` reads at submit."""
+    return [unknown_row(occurred_at=at(day, 9)) for _ in range(HEAD_FILLER)]
+
+
 def numbered(rows):
     return [row._replace(line_no=i + 2) for i, row in enumerate(rows)]
 

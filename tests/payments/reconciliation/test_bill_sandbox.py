@@ -113,14 +113,13 @@ def test_the_bill_is_read_in_two_queries_however_many_records(django_assert_max_
         ("amount", "99999999999999999999.00"),
     ],
 )
-def test_an_uploaded_bill_with_a_bad_field_fails_the_run_as_malformed(column, value):
+def test_an_uploaded_bill_with_a_bad_field_is_refused_naming_the_line(column, value):
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.test import TestCase, override_settings
+    from django.test import override_settings
     from django.utils import timezone
 
-    from mall.core.actors import system_actor
     from payments.reconciliation.wechat_bill import write_bill
-    from payments.services.reconciliation import reconciliation_execute, reconciliation_start
+    from payments.services.reconciliation import reconciliation_start
     from tests.payments.reconciliation.matcher_support import numbered, unknown_row
     from tests.payments.reconciliation.queue_factories import make_finance
 
@@ -144,17 +143,19 @@ def test_an_uploaded_bill_with_a_bad_field_fails_the_run_as_malformed(column, va
     lines[2] = "`" + ",`".join(refund)
     data = "\r\n".join(lines).encode()
     finance = make_finance("fixp_fin")
-    with override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "s"}}):
-        with TestCase.captureOnCommitCallbacks(execute=False):
-            run = reconciliation_start(
-                actor=finance,
-                channel="sandbox",
-                bill_date=day,
-                upload=SimpleUploadedFile("bill.csv", data, content_type="text/csv"),
-            )
-        run = reconciliation_execute(
-            actor=system_actor(), reconciliation_id=run.pk, task_id="t-fixp"
+    from payments.models import Reconciliation
+    from payments.reconciliation.bills import BillFormatError
+
+    # in the head: refused at submit, naming the line, and no run is made
+    with (
+        override_settings(PAYMENT_GATEWAYS={"sandbox": {"secret": "s"}}),
+        pytest.raises(BillFormatError) as refused,
+    ):
+        reconciliation_start(
+            actor=finance,
+            channel="sandbox",
+            bill_date=day,
+            upload=SimpleUploadedFile("bill.csv", data, content_type="text/csv"),
         )
-    assert (run.status, run.error_code) == ("failed", "bill_malformed"), run.error
-    assert str(line) in run.error
-    assert not run.lines.exists()
+    assert refused.value.line == line
+    assert not Reconciliation.objects.exists()

@@ -18,6 +18,7 @@ from tests.payments.reconciliation.matcher_support import (  # noqa: F401 - fixt
     buyer,
     kinds,
     numbered,
+    past_the_head,
     records,
     unknown_row,
 )
@@ -133,7 +134,8 @@ def test_malformed_file_fails_with_nothing_loaded(channel, records, finance):
 
     day = yesterday()
     ok = records.txn("100.00", at(day, 12), channel=channel)
-    data = write(channel, [bill_row(ok), bill_row(ok)])
+    # past the head checked at submit: the job meets the bad line
+    data = write(channel, [*past_the_head(day), bill_row(ok), bill_row(ok)])
     lines = data.split(b"\r\n")
     second = [i for i, line in enumerate(lines) if b"100.00" in line and line[:1] != b"#"][-1]
     lines[second] = lines[second].replace(b"100.00", b"1x0.00")  # the second detail line
@@ -168,9 +170,13 @@ def test_one_run_in_flight_per_bill(finance):
     from payments.services.reconciliation import reconciliation_start
 
     day = yesterday()
-    reconciliation_start(actor=finance, channel="sandbox", bill_date=day, upload=upload(b"x"))
+    reconciliation_start(
+        actor=finance, channel="sandbox", bill_date=day, upload=upload(write("sandbox", []))
+    )
     with pytest.raises(ReconciliationRunning):
-        reconciliation_start(actor=finance, channel="sandbox", bill_date=day, upload=upload(b"x"))
+        reconciliation_start(
+            actor=finance, channel="sandbox", bill_date=day, upload=upload(write("sandbox", []))
+        )
 
 
 @override_settings(PAYMENT_GATEWAYS=GATEWAYS)
@@ -331,9 +337,10 @@ def test_values_the_table_cannot_hold_fail_as_malformed(records, finance):
     day = yesterday()
     ok = records.txn("100.00", at(day, 12), channel="wechat")
     row = bill_row(ok, transaction_no="T" * 70)
-    run = start_and_run(finance, "wechat", day, write("wechat", [bill_row(ok), row]))
+    rows = [*past_the_head(day), bill_row(ok), row]
+    run = start_and_run(finance, "wechat", day, write("wechat", rows))
     assert (run.status, run.error_code) == ("failed", "bill_malformed")
-    assert "Line 3" in run.error
+    assert f"Line {len(rows) + 1}" in run.error
 
 
 @override_settings(PAYMENT_GATEWAYS=GATEWAYS)
