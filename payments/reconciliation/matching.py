@@ -569,19 +569,24 @@ def _totals(sql: _Sql, run: Reconciliation, bill_totals, d0: datetime, d1: datet
     for kind, side in SIDES.items():
         done_in = ", ".join(["%s"] * len(side["done"]))
         link, amount = side["link"], side["amount"]
-        accounted = (
-            f"(EXISTS (SELECT 1 FROM {BL} bl WHERE bl.reconciliation_id = %s AND bl.kind = %s "
-            f"AND bl.{link} = r.id AND bl.outcome IN ('matched', %s, 'duplicate')) OR EXISTS "
-            f"(SELECT 1 FROM {DI} h WHERE h.reconciliation_id = %s AND h.{link} = r.id "
-            f"AND h.bill_line_id IS NULL AND {side['own']}))"
-        )
+        # set-based: the records accounted for, as one hashed set (a correlated EXISTS
+        # per record took minutes at a million lines)
         total, accounted_count, accounted_amount = sql.rows(
-            f"SELECT COUNT(*), SUM(CASE WHEN {accounted} THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {accounted} THEN r.{amount} ELSE 0 END) FROM {side['table']} r "
+            f"WITH accounted AS (SELECT bl.{link} AS id FROM {BL} bl "
+            "WHERE bl.reconciliation_id = %s AND bl.kind = %s "
+            f"AND bl.{link} IS NOT NULL AND bl.outcome IN ('matched', %s, 'duplicate') "
+            f"UNION SELECT h.{link} AS id FROM {DI} h WHERE h.reconciliation_id = %s "
+            f"AND h.{link} IS NOT NULL AND h.bill_line_id IS NULL AND {side['own']}) "
+            "SELECT COUNT(*), SUM(CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN a.id IS NOT NULL THEN r.{amount} ELSE 0 END) "
+            f"FROM {side['table']} r LEFT JOIN accounted a ON a.id = r.id "
             f"WHERE r.channel = %s AND r.status IN ({done_in}) AND r.{side['at']} >= %s "
             f"AND r.{side['at']} < %s",
             [
-                *(run.pk, kind, side["amount_mismatch"], run.pk) * 2,
+                run.pk,
+                kind,
+                side["amount_mismatch"],
+                run.pk,
                 run.channel,
                 *side["done"],
                 sql.dt(d0),
