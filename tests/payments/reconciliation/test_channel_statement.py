@@ -724,3 +724,36 @@ def test_overlapping_starts_at_once_make_one_run(channel):
     assert crashes == []
     assert sorted(results, key=str).count("409") == 5
     assert Reconciliation.objects.filter(sales_channel=channel).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_statement_run_and_its_items_are_read_only_by_readers_of_every_row(make_staff, channel):
+    """A channel operator (scope: granted objects, holding the channel) starts the
+    statement run but reads neither the run (whole-bill figures) nor its items (no
+    region: scope "all" only); a scope-"all" finance user reads both."""
+    from payments import selectors
+    from tests.payments.reconciliation.queue_factories import make_finance
+
+    day = date(2026, 10, 12)
+    post(channel, "settlement", "100.00", "P-9", when=at(day))
+    operator = grant_channel(
+        finance_user(
+            make_staff,
+            "op_fin",
+            perms=(
+                "payments.run_reconciliation",
+                "payments.view_reconciliation",
+                "payments.view_discrepancy",
+            ),
+        ),
+        channel,
+    )
+    short = write_statement([StatementLine(at(day), "P-9", "settlement", D("90.00"))])
+    run = _start_and_execute(operator, channel, short)
+    assert run.status == "done" and run.discrepancies.count() == 1
+
+    assert not selectors.reconciliation_list(actor=operator).exists()
+    assert not selectors.discrepancy_list(actor=operator).exists()
+    everyone = make_finance("fin_all_stmt")
+    assert list(selectors.reconciliation_list(actor=everyone)) == [run]
+    assert selectors.discrepancy_list(actor=everyone).count() == 1
