@@ -313,7 +313,7 @@ def adjustment_list(*, actor) -> QuerySet[ReconciliationAdjustment]:
     rows = _visible(
         actor,
         ReconciliationAdjustment.objects.select_related(
-            "discrepancy", "discrepancy__reconciliation", "proposed_by", "decided_by"
+            "discrepancy", "discrepancy__reconciliation", "region", "proposed_by", "decided_by"
         ),
         member_path=None,
     )

@@ -388,3 +388,33 @@ def test_the_admin_upload_form_refuses_a_wrong_file_and_a_wrong_day_at_once():
     )
     assert good.status_code == 302
     assert Reconciliation.objects.filter(source="upload", channel="wechat").count() == 1
+
+
+def test_the_adjustment_list_costs_the_same_queries_for_one_row_or_six():
+    """Each adjustment shows its region: read with the list, never a query per row."""
+    from payments.services.discrepancies import adjustment_propose
+
+    east = SalesRegion.objects.get(code="east")
+    client = _client(make_finance("adj_q"))
+    run = make_run(bill_date=datetime.date(2026, 11, 20))
+    adjustment_propose(
+        actor=make_finance("adj_q0"),
+        discrepancy=make_discrepancy(run, region=east),
+        amount="1.00",
+        note="一",
+    )
+    client.get(f"{BASE}adjustments/")  # warm the permission cache
+    with CaptureQueriesContext(connection) as queries:
+        assert len(client.get(f"{BASE}adjustments/").json()["results"]) == 1
+    first = len(queries)
+    for number in range(1, 6):
+        adjustment_propose(
+            actor=make_finance(f"adj_q{number}"),
+            discrepancy=make_discrepancy(run, region=east),
+            amount="1.00",
+            note="再",
+        )
+    client.get(f"{BASE}adjustments/")  # new proposers' roles reset the scope cache
+    with CaptureQueriesContext(connection) as queries:
+        assert len(client.get(f"{BASE}adjustments/").json()["results"]) == 6
+    assert len(queries) == first
