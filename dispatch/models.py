@@ -238,6 +238,8 @@ class StockMovement(models.Model):
         STOCKTAKE_GAIN = "stocktake_gain", _("Stocktake gain")
         STOCKTAKE_LOSS = "stocktake_loss", _("Stocktake loss")
         SYNC_ADJUSTMENT = "sync_adjustment", _("Sync adjustment")
+        PROMOTION_HOLD = "promotion_hold", _("Promotion hold")
+        PROMOTION_RELEASE = "promotion_release", _("Promotion release")
 
     class ReferenceType(models.TextChoices):
         """What kind of document caused the movement (``reference_no`` names it)."""
@@ -249,6 +251,7 @@ class StockMovement(models.Model):
         STOCK_SNAPSHOT = "stock_snapshot", _("Stock snapshot")
         ORDER = "order", _("Order")
         SHIPMENT = "shipment", _("Shipment")
+        FLASH_SESSION = "flash_session", _("Flash-sale session")
 
     stock = models.ForeignKey(
         Stock, verbose_name=_("stock"), on_delete=models.PROTECT, related_name="movements"

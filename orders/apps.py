@@ -12,6 +12,7 @@ class OrdersConfig(AppConfig):
         from . import models as m
         from . import parameters  # noqa: F401 - registers the system parameters and SLA kinds
         from . import workbench_items_after_sales as _after_sales_tiles  # noqa: F401
+        from . import workbench_items_promotions as _promotion_tiles  # noqa: F401
         from .services import transitions  # noqa: F401 - registers the status tables
 
         grant = ("channel", "orders.work_channel")
@@ -24,6 +25,23 @@ class OrdersConfig(AppConfig):
             grant=("channel", "orders.work_channel"),
         )
         declare_scope(m.PromotionPeriod, unscoped=True)
+        # Promotions are national: sessions and campaigns are read by whoever may view
+        # them; their figures are scoped through the orders (orders/promotions/results.py).
+        for model in (
+            m.FlashSession,
+            m.FlashSessionItem,
+            m.FlashPurchase,
+            m.Campaign,
+            m.CampaignResult,
+            m.FlashSessionResult,
+            m.CampaignTier,
+            m.StoreEventCount,
+            m.ProductAffinity,
+            m.MemberRecommendation,
+            m.PreheatNotice,
+        ):
+            declare_scope(model, unscoped=True)
+        declare_scope(m.CampaignUsage, region="order__region", grant=("order__channel", grant[1]))
         declare_scope(m.FreightTemplate, unscoped=True)
         declare_scope(m.FreightRule, unscoped=True)
         # An order is scoped by the region of its delivery province, and granted by channel.

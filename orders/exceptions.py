@@ -82,3 +82,57 @@ class ReviewNotAllowed(OrdersError):
     code = "review_not_allowed"
     status_code = status.HTTP_409_CONFLICT
     default_message = _("This review is not allowed.")
+
+
+# --- promotions (docs/PROMOTIONS.md) ----------------------------------------------------
+
+
+class PromotionNotFound(NotFound):
+    code = "not_found"
+    default_message = _("No such promotion.")
+
+
+class InvalidPromotionInput(OrdersError):
+    code = "invalid"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_message = _("Check the promotion's fields.")
+
+
+class PromotionStateConflict(OrdersError):
+    code = "invalid_state"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("This promotion cannot be changed in its current state.")
+
+
+class PromotionSameApprover(OrdersError):
+    code = "same_approver"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_message = _("A promotion must be approved by someone other than its creator.")
+
+
+class SoldOut(OrdersError):
+    """The flash session's quota of a SKU is gone (answered by the gate or the database)."""
+
+    code = "sold_out"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("Sold out in this flash sale.")
+
+
+class LimitExceeded(OrdersError):
+    code = "limit_exceeded"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("You have reached the limit per member for this flash sale.")
+
+
+class FlashSessionNotRunning(OrdersError):
+    code = "session_not_running"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("This flash sale is not running.")
+
+
+class PriceChanged(OrdersError):
+    """A campaign's budget ran out between the preview and the placement."""
+
+    code = "price_changed"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("A campaign's budget has run out; preview the order again.")

@@ -95,3 +95,10 @@ TASK_LABELS = {
     "orders: slow movers": _("Slow-moving products to their owners"),
     "orders.slow_movers_report": _("Slow-moving products to their owners"),
 }
+
+# --- promotions (orders/promotions/labels.py, one section per part) ---
+from .promotions import labels as _promotions  # noqa: E402
+
+ACTION_LABELS.update(_promotions.ACTION_LABELS)
+NOTIFICATION_KINDS.update(_promotions.NOTIFICATION_KINDS)
+TASK_LABELS.update(_promotions.TASK_LABELS)

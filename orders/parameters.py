@@ -105,3 +105,60 @@ register_sla_kind(
     parameter=LOST_PARCEL_HOURS,
     unit="hours",
 )
+
+# --- promotions (docs/PROMOTIONS.md) ----------------------------------------------------
+PREHEAT_DAYS = "promotions.preheat_days"
+HOT_ITEM_ALERT_UNITS = "promotions.hot_item_alert_units"
+EVENTS_PER_MINUTE = "promotions.events_per_minute"
+RECOMMENDATION_WINDOW_DAYS = "promotions.recommendation_window_days"
+PRESALE_DEPOSIT_REFUND_ON_MERCHANT_CANCEL = "promotions.presale_refund_deposit_on_staff_cancel"
+FLASH_GATE_ENABLED = "promotions.flash_gate_enabled"
+
+register_parameter(
+    PREHEAT_DAYS,
+    kind=INT,
+    default=3,
+    minimum=1,
+    maximum=14,
+    description=_("Opted-in members are told of a flash sale or campaign this early (days)"),
+)
+register_parameter(
+    HOT_ITEM_ALERT_UNITS,
+    kind=INT,
+    default=20,
+    minimum=0,
+    maximum=100000,
+    description=_(
+        "During a campaign, a covered SKU whose sellable stock falls to this alerts its owner"
+    ),
+)
+register_parameter(
+    EVENTS_PER_MINUTE,
+    kind=INT,
+    default=60,
+    minimum=1,
+    maximum=10000,
+    description=_("Storefront view events accepted per client and minute"),
+)
+register_parameter(
+    RECOMMENDATION_WINDOW_DAYS,
+    kind=INT,
+    default=90,
+    minimum=7,
+    maximum=730,
+    description=_("Recommendations are computed from the paid orders of (days)"),
+)
+register_parameter(
+    PRESALE_DEPOSIT_REFUND_ON_MERCHANT_CANCEL,
+    kind=BOOL,
+    default=True,
+    description=_("A presale cancelled by staff refunds the deposit"),
+)
+register_parameter(
+    FLASH_GATE_ENABLED,
+    kind=BOOL,
+    default=True,
+    description=_(
+        "Flash sales answer losers from Redis before the database (off: the database alone)"
+    ),
+)

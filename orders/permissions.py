@@ -34,3 +34,16 @@ REFUND_AFTER_SALE = "orders.refund_aftersale"
 VIEW_REVIEW = "orders.view_review"
 REPLY_REVIEW = "orders.reply_review"
 HIDE_REVIEW = "orders.hide_review"
+
+# Promotions (docs/PROMOTIONS.md): creating needs add/change, approving the approve
+# permission and being another person than the creator.
+VIEW_FLASH_SESSION = "orders.view_flashsession"
+ADD_FLASH_SESSION = "orders.add_flashsession"
+CHANGE_FLASH_SESSION = "orders.change_flashsession"
+APPROVE_FLASH_SESSION = "orders.approve_flashsession"
+VIEW_CAMPAIGN = "orders.view_campaign"
+ADD_CAMPAIGN = "orders.add_campaign"
+CHANGE_CAMPAIGN = "orders.change_campaign"
+APPROVE_CAMPAIGN = "orders.approve_campaign"
+VIEW_PROMOTION_RESULTS = "orders.view_promotion_results"
+EXPORT_PROMOTION_RESULTS = "orders.export_promotion_results"

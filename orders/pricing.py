@@ -7,8 +7,13 @@ line by line in ``PriceQuote.steps``):
    (``catalog.PromotionPrice`` active and ``starts_at <= now < ends_at``; the lowest
    when several run; the 30-day rule was checked when it was created), else the
    sale price; line amount = unit price × quantity.
-2. **member level discount** — goods × (1 − ``member.level.discount_rate``),
-   rounded half-up once, split over the lines by line amount.
+   A flash order's lines take the session's flash price instead
+   (``flash_prices``, from ``orders.promotions.flash``).
+1b. **campaign** — ``orders.promotions.campaigns.campaign_step``: the running
+   campaigns' discounts (满减 / 满折), already split to the cent over the lines they
+   cover, and their gifts, appended as lines priced 0 (``is_gift``) that take stock.
+2. **member level discount** — (goods − campaign) × (1 − ``member.level.discount_rate``),
+   rounded half-up once, split over the lines by line amount after the campaign.
 3. **coupon** — the member's own coupon, available and valid now: amount off /
    percentage off the goods it applies to (its categories), measured after the
    level discount (``members.pricing``); split over the lines it applies to. A
@@ -26,8 +31,8 @@ line by line in ``PriceQuote.steps``):
 
 Every order-level discount is split with :func:`mall.core.money.split_amount`
 (weights = the line amounts after the earlier steps), so the lines' parts add up to
-the order's parts to the cent, and ``payable = goods − level − coupon − points +
-shipping − shipping discount`` = Σ line payable + shipping − shipping discount.
+the order's parts to the cent, and ``payable = goods − campaign − level − coupon −
+points + shipping − shipping discount`` = Σ line payable + shipping − shipping discount.
 Rounding happens only in ``to_money`` (half-up) and ``split_amount``.
 """
 
@@ -47,6 +52,7 @@ from mall.core.money import ZERO, split_amount, to_money
 
 STEP_LABELS = {
     "goods": _("Goods"),
+    "promotion_discount": _("Campaign discount"),
     "level_discount": _("Member level discount"),
     "coupon_discount": _("Coupon"),
     "points_deduction": _("Points deduction"),
@@ -66,6 +72,10 @@ class QuoteLine:
     unit_price_amount: Decimal
     line_amount: Decimal
     is_promotion: bool = False
+    flash_item: object | None = None
+    campaign: object | None = None
+    is_gift: bool = False
+    promotion_discount_amount: Decimal = ZERO
     level_discount_amount: Decimal = ZERO
     coupon_discount_amount: Decimal = ZERO
     points_deduction_amount: Decimal = ZERO
@@ -74,6 +84,7 @@ class QuoteLine:
     def payable_amount(self) -> Decimal:
         return to_money(
             self.line_amount
+            - self.promotion_discount_amount
             - self.level_discount_amount
             - self.coupon_discount_amount
             - self.points_deduction_amount
@@ -97,6 +108,10 @@ class QuoteLine:
             "unit_price": f"{self.unit_price_amount:.2f}",
             "is_promotion": self.is_promotion,
             "line_amount": f"{self.line_amount:.2f}",
+            "is_gift": self.is_gift,
+            "flash_item_id": getattr(self.flash_item, "pk", None),
+            "campaign_id": getattr(self.campaign, "pk", None),
+            "promotion_discount": f"{self.promotion_discount_amount:.2f}",
             "level_discount": f"{self.level_discount_amount:.2f}",
             "coupon_discount": f"{self.coupon_discount_amount:.2f}",
             "points_deduction": f"{self.points_deduction_amount:.2f}",
@@ -111,10 +126,13 @@ class PriceQuote:
     lines: list[QuoteLine]
     steps: list[dict] = field(default_factory=list)
     goods_amount: Decimal = ZERO
+    promotion_discount_amount: Decimal = ZERO
     level_discount_amount: Decimal = ZERO
     coupon_discount_amount: Decimal = ZERO
     points_deduction_amount: Decimal = ZERO
     points_used: int = 0
+    # what the order takes of each campaign's budget: {"campaign", "discount", "gift_cost"}
+    campaign_usages: list = field(default_factory=list)
     max_points: int = 0
     shipping_amount: Decimal = ZERO
     shipping_discount_amount: Decimal = ZERO
@@ -126,6 +144,7 @@ class PriceQuote:
         """The ``Order`` money fields of this quote."""
         return {
             "goods_amount": self.goods_amount,
+            "promotion_discount_amount": self.promotion_discount_amount,
             "level_discount_amount": self.level_discount_amount,
             "coupon_discount_amount": self.coupon_discount_amount,
             "points_deduction_amount": self.points_deduction_amount,
@@ -144,6 +163,7 @@ class PriceQuote:
                 for s in self.steps
             ],
             "goods_amount": f"{self.goods_amount:.2f}",
+            "promotion_discount_amount": f"{self.promotion_discount_amount:.2f}",
             "level_discount_amount": f"{self.level_discount_amount:.2f}",
             "coupon_discount_amount": f"{self.coupon_discount_amount:.2f}",
             "points_deduction_amount": f"{self.points_deduction_amount:.2f}",
@@ -224,7 +244,7 @@ def _coupon_step(*, member, coupon, lines, now):
         refuse(gettext("The coupon is not available now."))
     covered = coupon_covered_categories(template)
     weights = [
-        line.line_amount - line.level_discount_amount
+        line.line_amount - line.promotion_discount_amount - line.level_discount_amount
         if covered is None or line.sku.product.category_id in covered
         else ZERO
         for line in lines
@@ -247,6 +267,7 @@ def price_order(
     points: int = 0,
     channel=None,
     now: datetime | None = None,
+    flash_items: dict | None = None,
 ) -> PriceQuote:
     """Price ``lines`` ([(Sku, quantity)]) for ``member`` delivered to ``province``.
 
@@ -254,18 +275,24 @@ def price_order(
     that is not the member's, not available or valid now, or whose threshold is not
     reached, and the points errors of ``points_deduction_quote`` (``points_cap_exceeded``,
     ``invalid_points``). ``channel`` is accepted for channel-specific pricing to come
-    (every channel prices alike today).
+    (every channel prices alike today). ``flash_items`` ({sku id: FlashSessionItem})
+    prices a flash order's lines at their flash price.
     """
     from members.services.points import points_deduction_quote
     from ops.parameters import get_parameter
 
     from .parameters import FREE_SHIPPING_THRESHOLD
+    from .promotions.campaigns import campaign_step
 
     now = now or timezone.now()
+    flash_items = flash_items or {}
     promos = promotion_prices([sku.pk for sku, _q in lines], now=now)
     quote_lines = []
     for sku, quantity in lines:
-        unit = promos.get(sku.pk, sku.price_amount)
+        flash = flash_items.get(sku.pk)
+        unit = (
+            flash.flash_price_amount if flash is not None else promos.get(sku.pk, sku.price_amount)
+        )
         quote_lines.append(
             QuoteLine(
                 sku=sku,
@@ -273,17 +300,40 @@ def price_order(
                 list_price_amount=to_money(sku.price_amount),
                 unit_price_amount=to_money(unit),
                 line_amount=to_money(unit * int(quantity)),
-                is_promotion=sku.pk in promos,
+                is_promotion=flash is not None or sku.pk in promos,
+                flash_item=flash,
             )
         )
-    quote = PriceQuote(lines=quote_lines)
+
+    # 1b. campaigns: discounts split over the lines they cover, gifts as lines at 0
+    outcome = campaign_step(lines=quote_lines, now=now)
+    for index, amount in outcome.discounts.items():
+        quote_lines[index].promotion_discount_amount = to_money(amount)
+        quote_lines[index].campaign = outcome.line_campaigns.get(index)
+    for gift_sku, gift_quantity, gift_campaign in outcome.gifts:
+        quote_lines.append(
+            QuoteLine(
+                sku=gift_sku,
+                quantity=int(gift_quantity),
+                list_price_amount=to_money(gift_sku.price_amount),
+                unit_price_amount=ZERO,
+                line_amount=ZERO,
+                is_promotion=True,
+                campaign=gift_campaign,
+                is_gift=True,
+            )
+        )
+    quote = PriceQuote(lines=quote_lines, campaign_usages=list(outcome.usages))
     goods = to_money(sum((line.line_amount for line in quote_lines), ZERO))
     quote.goods_amount = goods
+    campaign_off = to_money(sum((line.promotion_discount_amount for line in quote_lines), ZERO))
+    quote.promotion_discount_amount = campaign_off
 
-    # 2. member level discount
+    # 2. member level discount (on the goods after the campaign)
     rate = Decimal(member.level.discount_rate)
-    level = to_money(goods * (Decimal("1") - rate))
-    _spread(level, quote_lines, [line.line_amount for line in quote_lines], "level_discount_amount")
+    after_campaign = [line.line_amount - line.promotion_discount_amount for line in quote_lines]
+    level = to_money((goods - campaign_off) * (Decimal("1") - rate))
+    _spread(level, quote_lines, after_campaign, "level_discount_amount")
     quote.level_discount_amount = level
 
     # 3. coupon
@@ -297,7 +347,7 @@ def price_order(
         quote.coupon_id = coupon.pk
 
     # 4. points (on the goods after level discount and coupon)
-    after_discounts = to_money(goods - level - quote.coupon_discount_amount)
+    after_discounts = to_money(goods - campaign_off - level - quote.coupon_discount_amount)
     deduction = points_deduction_quote(
         actor=member, member=member, order_amount=after_discounts, points=int(points or 0)
     )
@@ -336,6 +386,11 @@ def price_order(
     )
     quote.steps = [
         {"code": "goods", "label": STEP_LABELS["goods"], "amount": goods},
+        {
+            "code": "promotion_discount",
+            "label": STEP_LABELS["promotion_discount"],
+            "amount": _minus(campaign_off),
+        },
         {"code": "level_discount", "label": STEP_LABELS["level_discount"], "amount": _minus(level)},
         {
             "code": "coupon_discount",

@@ -68,3 +68,14 @@ SCHEDULE: dict = {
         "description": "List on-shelf products without a sale to their owners.",
     },
 }
+
+
+# --- promotions: each part's jobs live beside its services (orders/promotions/tasks_*.py)
+from .promotions import tasks_campaigns, tasks_discovery, tasks_flash, tasks_presale  # noqa: E402
+from .promotions.tasks_campaigns import *  # noqa: E402, F403
+from .promotions.tasks_discovery import *  # noqa: E402, F403
+from .promotions.tasks_flash import *  # noqa: E402, F403
+from .promotions.tasks_presale import *  # noqa: E402, F403
+
+for _part in (tasks_flash, tasks_campaigns, tasks_presale, tasks_discovery):
+    SCHEDULE.update(_part.SCHEDULE)

@@ -7,6 +7,8 @@ from .apis import (
     staff_orders,
     store,
     store_after_sales,
+    store_discovery,
+    store_flash,
     store_fulfilment,
 )
 
@@ -14,6 +16,8 @@ urlpatterns = [
     *store.urlpatterns,
     *store_fulfilment.urlpatterns,
     *store_after_sales.urlpatterns,
+    *store_flash.urlpatterns,
+    *store_discovery.urlpatterns,
     # channels before orders: /api/v1/orders/channels/ must not be read as an order number
     *staff_channels.urlpatterns,
     *staff_orders.urlpatterns,

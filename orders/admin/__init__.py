@@ -4,4 +4,12 @@ Every screen reads through ``orders.selectors`` and writes through
 ``orders.services``. One module per area; importing them registers the screens.
 """
 
-from . import after_sales, channels, orders, reviews  # noqa: F401
+from . import (  # noqa: F401
+    after_sales,
+    channels,
+    orders,
+    promotions_campaigns,
+    promotions_flash,
+    promotions_results,
+    reviews,
+)

@@ -6,7 +6,8 @@ snapshot of the address at placement, encrypted like members' addresses.
 Money is ``MoneyField`` (Decimal 14,2); every amount has a CHECK constraint.
 
 One module per section: ``channels`` (sales channels, promotion calendar, freight),
-``orders``, ``after_sales``, ``reviews``; every model is importable from here.
+``orders``, ``after_sales``, ``reviews``, ``promotions`` (flash sessions, campaigns,
+view counts, recommendations); every model is importable from here.
 """
 
 from .after_sales import AfterSale, AfterSaleEvent, AfterSaleImage, AfterSaleLine
@@ -18,6 +19,21 @@ from .channels import (
     SalesChannel,
 )
 from .orders import ModificationRequest, Order, OrderEvent, OrderLine, VirtualCode
+from .promotions import (
+    ApprovalStatus,
+    Campaign,
+    CampaignResult,
+    CampaignTier,
+    CampaignUsage,
+    FlashPurchase,
+    FlashSession,
+    FlashSessionItem,
+    FlashSessionResult,
+    MemberRecommendation,
+    PreheatNotice,
+    ProductAffinity,
+    StoreEventCount,
+)
 from .reviews import Review, ReviewImage
 
 __all__ = [
@@ -25,16 +41,29 @@ __all__ = [
     "AfterSaleEvent",
     "AfterSaleImage",
     "AfterSaleLine",
+    "ApprovalStatus",
+    "Campaign",
+    "CampaignResult",
+    "CampaignTier",
+    "CampaignUsage",
     "ChannelLedgerEntry",
+    "FlashPurchase",
+    "FlashSession",
+    "FlashSessionItem",
+    "FlashSessionResult",
     "FreightRule",
     "FreightTemplate",
+    "MemberRecommendation",
     "ModificationRequest",
     "Order",
     "OrderEvent",
     "OrderLine",
+    "PreheatNotice",
+    "ProductAffinity",
     "PromotionPeriod",
     "Review",
     "ReviewImage",
     "SalesChannel",
+    "StoreEventCount",
     "VirtualCode",
 ]

@@ -32,6 +32,8 @@ class Order(models.Model):
 
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("pending payment")
+        # presale: the deposit is paid, the final payment is due in its window
+        DEPOSIT_PAID = "deposit_paid", _("deposit paid")
         PAID = "paid", pgettext_lazy("order", "paid")
         PENDING_REVIEW = "pending_review", pgettext_lazy("order", "pending review")
         APPROVED = "approved", pgettext_lazy("order", "approved")
@@ -140,6 +142,25 @@ class Order(models.Model):
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
     is_brushed = models.BooleanField(_("brushed order"), default=False)
 
+    # Promotions (docs/PROMOTIONS.md): the flash-sale session the order was placed in.
+    flash_session = models.ForeignKey(
+        "orders.FlashSession",
+        verbose_name=_("flash-sale session"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    # Presale (预售): the deposit is paid first (its own transaction), the rest
+    # (total − deposit) in the final-payment window; shipping from the ship date.
+    is_presale = models.BooleanField(_("presale"), default=False)
+    deposit_amount = MoneyField(_("deposit"), default=0)
+    deposit_payment_no = models.CharField(_("deposit payment number"), max_length=40, blank=True)
+    deposit_paid_at = models.DateTimeField(_("deposit paid at"), null=True, blank=True)
+    final_payment_starts_at = models.DateTimeField(_("final payment from"), null=True, blank=True)
+    final_payment_ends_at = models.DateTimeField(_("final payment until"), null=True, blank=True)
+    presale_ship_date = models.DateField(_("presale ship date"), null=True, blank=True)
+
     recipient = _encrypted_property("recipient_encrypted", "order.recipient")
     phone = _encrypted_property("phone_encrypted", "order.phone")
     detail = _encrypted_property("detail_encrypted", "order.detail")
@@ -205,6 +226,10 @@ class Order(models.Model):
                 condition=Q(refunded_amount__lte=F("paid_amount")),
                 name="orders_order_refund_within_paid",
             ),
+            models.CheckConstraint(
+                condition=Q(deposit_amount__gte=0) & Q(deposit_amount__lte=F("total_amount")),
+                name="orders_order_deposit_within_total",
+            ),
         ]
         permissions = [
             ("review_order", _("Can review orders")),
@@ -257,6 +282,25 @@ class OrderLine(models.Model):
     payable_amount = MoneyField(_("payable amount"))
     refunded_quantity = models.PositiveIntegerField(_("refunded quantity"), default=0)
     refunded_amount = MoneyField(_("refunded amount"), default=0)
+    # Promotions: the flash-sale item that priced it, the campaign that discounted it
+    # (or gave it: a gift line is priced 0 and takes stock like any line).
+    flash_item = models.ForeignKey(
+        "orders.FlashSessionItem",
+        verbose_name=_("flash-sale item"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    campaign = models.ForeignKey(
+        "orders.Campaign",
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_gift = models.BooleanField(_("gift"), default=False)
 
     class Meta:
         verbose_name = _("order line")

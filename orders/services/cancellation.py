@@ -87,6 +87,9 @@ def _cancel(actor, order: Order, *, reason: str, action: str) -> Order:
     from members.services.coupons import coupon_release
     from members.services.points import points_refund
 
+    from ..promotions.campaigns import campaign_budget_return
+    from ..promotions.flash import flash_release_for_order
+
     stage = STAGES[order.status]
     now = timezone.now()
     reason = (reason or "").strip()[:200] or (
@@ -100,6 +103,10 @@ def _cancel(actor, order: Order, *, reason: str, action: str) -> Order:
             .order_by("pk")
         )
     allocation_release(actor=_stock_actor(actor), order_no=order.order_no, reason=reason)
+    # Promotions get their units and budget back (a running session re-holds the units).
+    if order.flash_session_id:
+        flash_release_for_order(actor=actor, order=order)
+    campaign_budget_return(actor=actor, order=order)
     for shipment in recalled:
         order_event_record(
             actor=actor,

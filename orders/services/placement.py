@@ -49,6 +49,7 @@ class Cart:
     coupon: Any
     points: int
     channel: SalesChannel
+    flash: Any = None  # orders.promotions.flash.FlashCart of a flash order
 
 
 def _member_of(actor):
@@ -200,8 +201,10 @@ def _check_coupon(member, coupon_id, problems: dict):
 
 
 def _checked_cart(
-    *, member, address, address_id, lines, coupon_id, points, channel
+    *, member, address, address_id, lines, coupon_id, points, channel, flash_session=None, now=None
 ) -> tuple[Cart, Any]:
+    from ..promotions.flash import flash_cart_check
+
     problems: dict[str, list[str]] = {}
     sku_lines = _check_lines(lines, problems)
     province, snapshot = _check_address(member, address, address_id, problems)
@@ -213,6 +216,9 @@ def _checked_cart(
         raise InvalidOrderInput(fields=problems)
     if sales_channel is None:
         raise ChannelUnavailable(fields={"channel": [str(ChannelUnavailable.default_message)]})
+    flash = flash_cart_check(
+        member=member, session_id=flash_session, lines=sku_lines, now=now or timezone.now()
+    )
     cart = Cart(
         member=member,
         lines=sku_lines,
@@ -221,6 +227,7 @@ def _checked_cart(
         coupon=coupon,
         points=points,
         channel=sales_channel,
+        flash=flash,
     )
     return cart, province
 
@@ -234,11 +241,17 @@ def _quote(cart: Cart, now) -> PriceQuote:
         points=cart.points,
         channel=cart.channel,
         now=now,
+        flash_items=cart.flash.items if cart.flash is not None else None,
     )
 
 
-def _physical(cart: Cart) -> list[tuple[str, int]]:
-    return [(sku.code, quantity) for sku, quantity in cart.lines if not sku.product.is_virtual]
+def _physical(quote: PriceQuote) -> list[tuple[str, int]]:
+    """The physical lines to allocate (gifts included; one line per SKU)."""
+    wanted: dict[str, int] = {}
+    for line in quote.lines:
+        if not line.sku.product.is_virtual:
+            wanted[line.sku.code] = wanted.get(line.sku.code, 0) + line.quantity
+    return list(wanted.items())
 
 
 def order_preview(
@@ -250,6 +263,7 @@ def order_preview(
     coupon_id=None,
     points: int = 0,
     channel: str = "own_store",
+    flash_session=None,
 ) -> dict:
     """Price a cart and plan its dispatch for ``actor`` (the member); reserves nothing.
 
@@ -271,9 +285,11 @@ def order_preview(
         coupon_id=coupon_id,
         points=points,
         channel=channel,
+        flash_session=flash_session,
+        now=now,
     )
     quote = _quote(cart, now)
-    physical = _physical(cart)
+    physical = _physical(quote)
     shipments: list[dict] = []
     promised = None
     if physical:
@@ -294,6 +310,7 @@ def order_preview(
         "items": priced["lines"],
         "steps": priced["steps"],
         "goods_amount": priced["goods_amount"],
+        "promotion_discount_amount": priced["promotion_discount_amount"],
         "level_discount_amount": priced["level_discount_amount"],
         "coupon": (
             {"id": quote.coupon_id, "discount_amount": priced["coupon_discount_amount"]}
@@ -340,6 +357,10 @@ def _line_rows(order: Order, quote: PriceQuote) -> list[OrderLine]:
                 unit_price_amount=line.unit_price_amount,
                 quantity=line.quantity,
                 line_amount=line.line_amount,
+                promotion_discount_amount=line.promotion_discount_amount,
+                flash_item=line.flash_item,
+                campaign=line.campaign,
+                is_gift=line.is_gift,
                 level_discount_amount=line.level_discount_amount,
                 coupon_discount_amount=line.coupon_discount_amount,
                 points_deduction_amount=line.points_deduction_amount,
@@ -382,6 +403,7 @@ def order_place(
     client_ip: str | None = None,
     device_id: str | None = None,
     address_id=None,
+    flash_session=None,
 ) -> Order:
     """Place an order for ``actor`` (the member): validate, price, risk check, write.
 
@@ -398,10 +420,14 @@ def order_place(
     lines, the coupon lock, the points spend, the ``order.unpaid`` clock, the
     ``place`` event and the ``order.place`` audit entry. A risk ``review`` verdict is
     handed to risk's case openers after commit.
+
+    A flash order (``flash_session``) passes the Redis gate first (409 ``sold_out`` /
+    ``limit_exceeded`` before PostgreSQL) and claims its units in the transaction
+    (the database's conditional updates decide); what the gate gave is given back
+    when anything after it fails (docs/FLASH_SALE.md).
     """
-    from dispatch.services import allocate
-    from members.services.coupons import coupon_lock
-    from members.services.points import points_spend_for_checkout
+    from ..promotions.flash import flash_gate_enter, flash_gate_undo
+    from ..promotions.presale import presale_order_fields, presale_terms
 
     member = _member_of(actor)
     note = (buyer_note or "").strip() if isinstance(buyer_note, str) else None
@@ -416,8 +442,11 @@ def order_place(
         coupon_id=coupon_id,
         points=points,
         channel=channel,
+        flash_session=flash_session,
+        now=now,
     )
     quote = _quote(cart, now)
+    presale = presale_terms(lines=cart.lines, quote=quote)
     verdict = guard_or_raise(
         "order.place",
         member=member,
@@ -429,12 +458,17 @@ def order_place(
             "detail": cart.address["detail"],
         },
         channel=cart.channel,
-        flash_session=None,
+        flash_session=cart.flash.session if cart.flash is not None else None,
         client_ip=client_ip,
         device_id=device_id,
         payable_amount=quote.total_amount,
     )
-    expires_at = now + timedelta(minutes=int(get_parameter(UNPAID_MINUTES)))
+    unpaid_minutes = (
+        cart.flash.session.unpaid_minutes
+        if cart.flash is not None
+        else int(get_parameter(UNPAID_MINUTES))
+    )
+    expires_at = now + timedelta(minutes=unpaid_minutes)
     is_virtual = all(sku.product.is_virtual for sku, _q in cart.lines)
 
     def create(number: str) -> Order:
@@ -452,13 +486,46 @@ def order_place(
             pricing=quote.as_dict(),
             buyer_note=note,
             expires_at=expires_at,
+            flash_session=cart.flash.session if cart.flash is not None else None,
             **quote.order_fields(),
+            **(presale_order_fields(terms=presale) if presale is not None else {}),
         )
         order.recipient = cart.address["name"]
         order.phone = cart.address["phone"]
         order.detail = cart.address["detail"]
         order.save(force_insert=True)
         return order
+
+    # The Redis gate: losers of a flash sale are answered here, before PostgreSQL.
+    gate_pass = flash_gate_enter(member=member, cart=cart.flash, lines=cart.lines)
+    try:
+        order = _place_in_transaction(
+            member=member,
+            cart=cart,
+            quote=quote,
+            province=province,
+            verdict=verdict,
+            now=now,
+            create=create,
+            client_ip=client_ip,
+            device_id=device_id,
+        )
+    except BaseException:
+        flash_gate_undo(gate_pass=gate_pass)
+        raise
+    return order
+
+
+def _place_in_transaction(
+    *, member, cart: Cart, quote: PriceQuote, province, verdict, now, create, client_ip, device_id
+) -> Order:
+    """The placement's one transaction (``order_place`` has checked everything it can)."""
+    from dispatch.services import allocate
+    from members.services.coupons import coupon_lock
+    from members.services.points import points_spend_for_checkout
+
+    from ..promotions.campaigns import campaign_budget_take
+    from ..promotions.flash import flash_claim
 
     with transaction.atomic():
         _hold_channel_open(cart.channel)
@@ -495,6 +562,10 @@ def order_place(
             "points_used": quote.points_used,
             "risk": verdict.decision,
         }
+        if cart.flash is not None:
+            facts["flash_session"] = cart.flash.session.pk
+        if order.is_presale:
+            facts["deposit_amount"] = f"{order.deposit_amount:.2f}"
         order_event_record(actor=member, order=order, type="place", data=facts)
         audit(
             actor=member,
@@ -503,9 +574,13 @@ def order_place(
             after={"status": order.status},
             data=facts,
         )
-        # Stock last: the contended stock row of a popular SKU stays locked only for its
-        # UPDATE, dispatch's rows, one UPDATE of the order and the commit.
-        physical = _physical(cart)
+        # Contended rows last: a campaign's budget, a flash item's quota and the stock
+        # row of a popular SKU stay locked only from their UPDATE to the commit.
+        if quote.campaign_usages:
+            campaign_budget_take(actor=member, order=order, usages=quote.campaign_usages)
+        if cart.flash is not None:
+            flash_claim(actor=member, member=member, cart=cart.flash, order=order, lines=cart.lines)
+        physical = _physical(quote)
         if physical:
             allocation = allocate(
                 actor=system_actor(), order_no=order.order_no, province=province, lines=physical

@@ -9,14 +9,27 @@ from __future__ import annotations
 
 from mall.core.transitions import register_transitions
 
-from ..models import AfterSale, ModificationRequest, Order, Review, SalesChannel, VirtualCode
+from ..models import (
+    AfterSale,
+    ApprovalStatus,
+    Campaign,
+    FlashSession,
+    ModificationRequest,
+    Order,
+    Review,
+    SalesChannel,
+    VirtualCode,
+)
 
 S = Order.Status
 
 ORDER_TRANSITIONS = register_transitions(
     Order,
     {
-        S.PENDING_PAYMENT: {S.PAID, S.CANCELLED},
+        S.PENDING_PAYMENT: {S.PAID, S.DEPOSIT_PAID, S.CANCELLED},
+        # presale: the final payment moves it on; a missed window or a cancellation
+        # ends it (deposit forfeited or refunded per docs/PROMOTIONS.md "Presale")
+        S.DEPOSIT_PAID: {S.PAID, S.CANCELLED, S.CLOSED},
         # paid is passed through at once to pending_review (the review clock starts)
         S.PAID: {S.PENDING_REVIEW, S.CANCELLED},
         S.PENDING_REVIEW: {S.APPROVED, S.CANCELLED, S.CLOSED},
@@ -83,3 +96,19 @@ C = SalesChannel.Status
 CHANNEL_TRANSITIONS = register_transitions(
     SalesChannel, {C.ACTIVE: {C.DISABLED}, C.DISABLED: {C.ACTIVE}}
 )
+
+P = ApprovalStatus
+
+# Sessions and campaigns: created → sent for approval → approved by someone else (or
+# sent back to draft with a reason) → opened by the job at their start → ended by the
+# job at their end (or stopped early). Cancelled: one that never ran.
+PROMOTION_TABLE = {
+    P.DRAFT: {P.PENDING_APPROVAL, P.CANCELLED},
+    P.PENDING_APPROVAL: {P.APPROVED, P.DRAFT, P.CANCELLED},
+    P.APPROVED: {P.RUNNING, P.CANCELLED},
+    P.RUNNING: {P.ENDED},
+    P.ENDED: set(),
+    P.CANCELLED: set(),
+}
+FLASH_SESSION_TRANSITIONS = register_transitions(FlashSession, PROMOTION_TABLE)
+CAMPAIGN_TRANSITIONS = register_transitions(Campaign, PROMOTION_TABLE)

@@ -84,6 +84,7 @@ def test_a_price_table_with_level_coupon_points_and_freight_adds_up_to_the_cent(
     assert quote.points_used == 1000 and quote.free_shipping_reason == "threshold"
     assert [(s["code"], s["amount"]) for s in quote.steps] == [
         ("goods", D("233.50")),
+        ("promotion_discount", D("0")),
         ("level_discount", D("-2.34")),
         ("coupon_discount", D("-20.00")),
         ("points_deduction", D("-10.00")),
@@ -91,7 +92,7 @@ def test_a_price_table_with_level_coupon_points_and_freight_adds_up_to_the_cent(
         ("shipping_discount", D("-15.00")),
         ("total", D("201.16")),
     ]
-    assert str(quote.steps[1]["label"]) == "会员折扣"
+    assert str(quote.steps[2]["label"]) == "会员折扣"
 
 
 def test_below_the_threshold_shipping_is_charged_by_weight_and_a_region_rule_overrides_it(

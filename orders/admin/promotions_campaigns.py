@@ -1,0 +1,1 @@
+"""Admin of promotions (promotions_campaigns); see docs/PROMOTIONS.md."""

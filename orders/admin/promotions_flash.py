@@ -1,0 +1,1 @@
+"""Admin of promotions (promotions_flash); see docs/PROMOTIONS.md."""

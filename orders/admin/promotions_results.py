@@ -1,0 +1,1 @@
+"""Admin of promotions (promotions_results); see docs/PROMOTIONS.md."""

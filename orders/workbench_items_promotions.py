@@ -1,0 +1,1 @@
+"""Workbench tiles of promotions (running campaigns and sessions); see docs/PROMOTIONS.md."""
