@@ -29,7 +29,9 @@ PRESALE_TASKS: dict = {}
 
 # --- results (results.py) ---------------------------------------------------------------
 
-RESULTS_ACTIONS: dict = {}
+RESULTS_ACTIONS: dict = {
+    "promotion_results.export": _("Promotion review report downloaded"),
+}
 RESULTS_NOTIFICATIONS: dict = {}
 
 
