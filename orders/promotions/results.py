@@ -462,7 +462,7 @@ def figure_rows(figures: PromotionFigures) -> list[tuple[str, object]]:
     """(label, value) pairs of the figures, as the live page and the report show them;
     money as Decimal, rates as percent text."""
     rows: list[tuple[str, object]] = [
-        (_("Orders"), figures.orders),
+        (_("Number of orders"), figures.orders),
         (_("Paid orders"), figures.paid_orders),
         (_("Buyers"), figures.buyers),
         (_("GMV (paid amount)"), figures.gmv),

@@ -364,3 +364,27 @@ def test_figures_without_orders_or_views_have_no_ratios(promo, all_viewer, marke
     figures = campaign_figures(actor=all_viewer, campaign=empty)
     assert (figures.orders, figures.gmv, figures.views) == (0, D("0.00"), 0)
     assert figures.roi is None and figures.conversion is None and figures.refund_rate is None
+
+
+def test_views_follow_the_campaigns_scope(promo, all_viewer, category):
+    """Categories cover their sub-categories' products; "all goods" every product view."""
+    from orders.models import Campaign, StoreEventCount
+
+    StoreEventCount.objects.create(
+        type=StoreEventCount.Type.PRODUCT_VIEW,
+        object_id=999_999,  # a product outside the category tree
+        day=timezone.localdate(),
+        views=5,
+    )
+    campaign = promo["campaign"]
+    Campaign.objects.filter(pk=campaign.pk).update(scope=Campaign.Scope.CATEGORIES)
+    campaign.refresh_from_db()
+    campaign.categories.set([category.parent.parent])  # the root of the tree
+    assert campaign_figures(actor=all_viewer, campaign=campaign).views == 170  # A 100 + O 70
+
+    campaign.categories.set([category])  # the leaf itself
+    assert campaign_figures(actor=all_viewer, campaign=campaign).views == 170
+
+    Campaign.objects.filter(pk=campaign.pk).update(scope=Campaign.Scope.ALL)
+    campaign.refresh_from_db()
+    assert campaign_figures(actor=all_viewer, campaign=campaign).views == 175

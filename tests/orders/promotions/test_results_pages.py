@@ -123,7 +123,7 @@ def test_the_report_downloads_with_the_same_numbers_and_is_audited(promo, east_v
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     values = {str(row[0]): row[1] for row in sheet.iter_rows(values_only=True)}
-    assert values[_("Orders")] == 3
+    assert values[_("Number of orders")] == 3
     assert D(str(values[_("GMV (paid amount)")])) == D("257.00")
     assert D(str(values[_("Discount cost")])) == D("70.00")
     assert D(str(values[_("Budget used (these orders)")])) == D("70.00")
