@@ -388,3 +388,28 @@ def test_views_follow_the_campaigns_scope(promo, all_viewer, category):
     Campaign.objects.filter(pk=campaign.pk).update(scope=Campaign.Scope.ALL)
     campaign.refresh_from_db()
     assert campaign_figures(actor=all_viewer, campaign=campaign).views == 175
+
+
+def test_the_figures_are_aggregates_not_a_query_per_order(
+    promo, all_viewer, make_member, make_order
+):
+    """More orders, the same number of queries: the figures are set-based SQL."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import OrderLine
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            campaign_figures(actor=all_viewer, campaign=promo["campaign"])
+            session_figures(actor=all_viewer, session=promo["session"])
+        return len(captured)
+
+    queries()  # the reader's permissions and scope are cached on the first call
+    before = queries()
+    member = make_member()
+    for _n in range(3):
+        order = make_order(member, [(promo["a"], 1)], status="paid", allocate_stock=False)
+        OrderLine.objects.filter(order=order).update(campaign=promo["campaign"])
+    assert campaign_figures(actor=all_viewer, campaign=promo["campaign"]).orders == 7
+    assert queries() == before
