@@ -79,7 +79,7 @@ register(
         link=lambda actor: (
             reverse("admin:orders_campaignresult_changelist") + "?status__exact=running"
         ),
-        visible=results.may_view_results,
+        visible=lambda actor: results.may_view_results(actor=actor),
         tone=lambda actor: "success" if running_promotions_count(actor=actor) else "info",
         order=30,
     )
@@ -93,7 +93,7 @@ register(
         link=lambda actor: (
             reverse("admin:orders_campaignresult_changelist") + "?status__exact=running"
         ),
-        visible=results.may_view_results,
+        visible=lambda actor: results.may_view_results(actor=actor),
         empty=_("No campaign or session is running."),
         order=30,
     )

@@ -78,13 +78,13 @@ class _ResultAdmin(ReadOnlyModelAdmin):
     # --- permissions ------------------------------------------------------------------
 
     def has_view_permission(self, request, obj=None):
-        return results.may_view_results(request.user)
+        return results.may_view_results(actor=request.user)
 
     def has_module_permission(self, request):
-        return results.may_view_results(request.user)
+        return results.may_view_results(actor=request.user)
 
     def has_export_permission(self, request, obj=None):
-        return results.may_export_results(request.user)
+        return results.may_export_results(actor=request.user)
 
     # --- the live page ----------------------------------------------------------------
 

@@ -155,7 +155,7 @@ class PromotionFigures:
 # --- permissions ------------------------------------------------------------------------
 
 
-def may_view_results(actor) -> bool:
+def may_view_results(*, actor) -> bool:
     if is_system_actor(actor):
         return True
     return bool(
@@ -165,14 +165,14 @@ def may_view_results(actor) -> bool:
     )
 
 
-def may_export_results(actor) -> bool:
+def may_export_results(*, actor) -> bool:
     if is_system_actor(actor):
         return True
-    return may_view_results(actor) and actor.has_perm(perms.EXPORT_PROMOTION_RESULTS)
+    return may_view_results(actor=actor) and actor.has_perm(perms.EXPORT_PROMOTION_RESULTS)
 
 
 def _require_view(actor) -> None:
-    if not may_view_results(actor):
+    if not may_view_results(actor=actor):
         raise OrdersPermissionDenied()
 
 
@@ -519,7 +519,7 @@ def review_report(*, actor, promotion: Campaign | FlashSession) -> tuple[bytes, 
     """The review report (复盘报表) of ``promotion`` as ``actor`` may see it, as xlsx:
     answer the file's bytes and its name. 403 without both the view and the export
     permission. Audited ``promotion_results.export``."""
-    if not may_export_results(actor):
+    if not may_export_results(actor=actor):
         raise OrdersPermissionDenied()
     from openpyxl import Workbook
 
