@@ -21,6 +21,7 @@ sellers (then to on-shelf products) so the storefront shelf is never empty.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -167,7 +168,7 @@ def recommendations_rebuild(*, actor, now: datetime | None = None) -> dict:
 # --- reads (storefront) ----------------------------------------------------------------
 
 
-def _servable(product_ids: list[int], *, limit: int, exclude: set[int] = frozenset()) -> list:
+def _servable(product_ids: list[int], *, limit: int, exclude: Set[int] = frozenset()) -> list:
     """The products among ``product_ids`` the storefront may show, in that order.
 
     On shelf in an active category (``catalog.selectors.store_product_list``) and with
@@ -211,7 +212,7 @@ def _best_seller_ids(*, now: datetime, count: int) -> list[int]:
     return [row["sku__product_id"] for row in rows]
 
 
-def best_sellers(*, actor, exclude: set[int] = frozenset(), limit: int = SERVED) -> list:
+def best_sellers(*, actor, exclude: Set[int] = frozenset(), limit: int = SERVED) -> list:
     """The window's best sellers the storefront may show, padded with on-shelf products."""
     from catalog.selectors import store_product_list
 
