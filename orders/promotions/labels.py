@@ -3,7 +3,7 @@
 Each part keeps its labels in its own section (helpers add to their section only).
 """
 
-from django.utils.translation import gettext_lazy as _  # noqa: F401
+from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS: dict = {}
 NOTIFICATION_KINDS: dict = {}
@@ -37,9 +37,23 @@ RESULTS_NOTIFICATIONS: dict = {}
 
 # --- discovery: events, recommendations, pre-heat, hot items (tasks_discovery.py) -------
 
-DISCOVERY_ACTIONS: dict = {}
-DISCOVERY_NOTIFICATIONS: dict = {}
-DISCOVERY_TASKS: dict = {}
+DISCOVERY_ACTIONS: dict = {
+    "promotions.recommendations_rebuild": _("Recommendations recomputed"),
+    "promotions.preheat_send": _("Pre-heat notices sent"),
+}
+DISCOVERY_NOTIFICATIONS: dict = {
+    "promotions.hot_item": _("Hot item running low during a promotion"),
+}
+DISCOVERY_TASKS: dict = {
+    # schedule entries (tasks_discovery.SCHEDULE)
+    "promotions: recommendations": _("Recommendations (bought together, for you)"),
+    "promotions: pre-heat notices": _("Pre-heat notices to members"),
+    "promotions: hot-item stock alerts": _("Hot-item stock alerts"),
+    # job runs (mall.core.jobs.job_run names)
+    "promotions.recommendations_rebuild": _("Recommendations (bought together, for you)"),
+    "promotions.preheat_send": _("Pre-heat notices to members"),
+    "promotions.hot_item_alerts_send": _("Hot-item stock alerts"),
+}
 
 
 for _part in (FLASH_ACTIONS, CAMPAIGN_ACTIONS, PRESALE_ACTIONS, RESULTS_ACTIONS, DISCOVERY_ACTIONS):
