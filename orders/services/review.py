@@ -194,11 +194,17 @@ def _hold(actor, order: Order, reason: str) -> Order:
 
 
 def order_in_promotion(*, actor=None, now=None) -> bool:
-    """Whether ``now`` lies inside a promotion period (shipping then takes 48 h)."""
+    """Whether ``now`` lies inside a promotion period (shipping then takes 48 h).
+
+    The promotion calendar's periods, and any flash-sale session or campaign live at
+    ``now`` (``orders.promotions.preheat.promotion_running``).
+    """
     from ..models import PromotionPeriod
+    from ..promotions.preheat import promotion_running
 
     now = now or timezone.now()
-    return PromotionPeriod.objects.filter(starts_at__lte=now, ends_at__gt=now).exists()
+    in_period = PromotionPeriod.objects.filter(starts_at__lte=now, ends_at__gt=now).exists()
+    return in_period or promotion_running(now=now)
 
 
 def _approve(actor, order: Order, note: str) -> Order:
