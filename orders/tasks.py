@@ -70,12 +70,9 @@ SCHEDULE: dict = {
 }
 
 
-# --- promotions: each part's jobs live beside its services (orders/promotions/tasks_*.py)
+# --- promotions: each part's jobs live beside its services (orders/promotions/tasks_*.py);
+# importing them registers the tasks (under their own module names) with the worker.
 from .promotions import tasks_campaigns, tasks_discovery, tasks_flash, tasks_presale  # noqa: E402
-from .promotions.tasks_campaigns import *  # noqa: E402, F403
-from .promotions.tasks_discovery import *  # noqa: E402, F403
-from .promotions.tasks_flash import *  # noqa: E402, F403
-from .promotions.tasks_presale import *  # noqa: E402, F403
 
 for _part in (tasks_flash, tasks_campaigns, tasks_presale, tasks_discovery):
     SCHEDULE.update(_part.SCHEDULE)

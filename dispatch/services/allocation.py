@@ -247,7 +247,7 @@ def _lock_plan(actor, order_no: str, plan: Plan, stock_ids: dict[tuple[int, int]
         raise _LostRace() from exc
 
 
-def allocate(*, actor, order_no: str, province, lines) -> Allocation:
+def allocate(*, actor, order_no: str, province, lines, warehouse_ids=None) -> Allocation:
     """Lock stock for an order and split it into shipments (one per warehouse).
 
     Warehouses are chosen by :func:`dispatch.planner.plan_allocation` (covering
@@ -260,6 +260,11 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
 
     Called by the orders app with its own permission checks (the buyer or the staff
     member placing the order), so no function permission is checked here.
+
+    ``warehouse_ids`` narrows the candidates: a flash order is allocated only where
+    its session holds the quota (the units it has just taken out of the hold), so a
+    placement and a cancellation of flash orders lock the same stock rows in the same
+    order (docs/FLASH_SALE.md "Lock order").
     """
     order_no = (order_no or "").strip()
     if not order_no or len(order_no) > 40:
@@ -270,8 +275,11 @@ def allocate(*, actor, order_no: str, province, lines) -> Allocation:
     if existing is not None:
         return existing
     attempts = int(get_parameter(ALLOCATION_RETRIES))
+    narrowed = (
+        Warehouse.objects.filter(pk__in=list(warehouse_ids)) if warehouse_ids is not None else None
+    )
     for _attempt in range(attempts):
-        plan, stock_ids = _plan(province, demand)
+        plan, stock_ids = _plan(province, demand, narrowed)
         view = _plan_view(plan, province, demand)
         try:
             with transaction.atomic():

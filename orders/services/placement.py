@@ -583,7 +583,16 @@ def _place_in_transaction(
         physical = _physical(quote)
         if physical:
             allocation = allocate(
-                actor=system_actor(), order_no=order.order_no, province=province, lines=physical
+                actor=system_actor(),
+                order_no=order.order_no,
+                province=province,
+                lines=physical,
+                # a flash order ships from where its session holds the quota
+                warehouse_ids=(
+                    {item.warehouse_id for item in cart.flash.items.values()}
+                    if cart.flash is not None
+                    else None
+                ),
             )
             order.promised_delivery_date = allocation.promised_delivery_date
             order.save(update_fields=["promised_delivery_date"])
