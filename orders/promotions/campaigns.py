@@ -339,10 +339,10 @@ def campaign_submit(*, actor, campaign: Campaign) -> Campaign:
 @transaction.atomic
 def campaign_approve(*, actor, campaign: Campaign) -> Campaign:
     """Approve a campaign sent for approval (never by its creator)."""
-    _require(actor, APPROVE_CAMPAIGN)
     campaign = _locked(campaign)
     if campaign.created_by_id == actor.pk:
         raise PromotionSameApprover()
+    _require(actor, APPROVE_CAMPAIGN)
     transition(
         campaign,
         S.APPROVED,
@@ -358,13 +358,13 @@ def campaign_approve(*, actor, campaign: Campaign) -> Campaign:
 @transaction.atomic
 def campaign_reject(*, actor, campaign: Campaign, reason: str) -> Campaign:
     """Send a campaign back to draft with a reason (never by its creator)."""
-    _require(actor, APPROVE_CAMPAIGN)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(fields={"reason": [_("A reason is required.")]})
     campaign = _locked(campaign)
     if campaign.created_by_id == actor.pk:
         raise PromotionSameApprover()
+    _require(actor, APPROVE_CAMPAIGN)
     transition(
         campaign,
         S.DRAFT,
