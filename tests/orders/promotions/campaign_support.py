@@ -91,7 +91,7 @@ def make_campaign(marketer, approver):
             starts_at=now - timedelta(hours=1),
             ends_at=now + timedelta(days=1),
             budget_amount=Decimal(budget),
-            tiers=list(tiers),
+            tiers=list(tiers) or [tier("199", off="20")],
             categories=categories,
             skus=skus,
             priority=priority,
