@@ -35,8 +35,24 @@ FLASH_TASKS: dict = {
 
 # --- campaigns (campaigns.py, tasks_campaigns.py) ---------------------------------------
 
-CAMPAIGN_ACTIONS: dict = {}
-CAMPAIGN_TASKS: dict = {}
+CAMPAIGN_ACTIONS: dict = {
+    "campaign.create": _("Campaign created"),
+    "campaign.update": _("Campaign changed"),
+    "campaign.submit": _("Campaign sent for approval"),
+    "campaign.approve": _("Campaign approved"),
+    "campaign.reject": _("Campaign sent back"),
+    "campaign.cancel": _("Campaign cancelled"),
+    "campaign.open": _("Campaign started"),
+    "campaign.close": _("Campaign ended"),
+    "campaign.budget_take": _("Campaign budget used by an order"),
+    "campaign.budget_return": _("Campaign budget given back by a cancelled order"),
+}
+CAMPAIGN_TASKS: dict = {
+    "orders: open campaigns": _("Start campaigns"),
+    "orders.campaigns_open_due": _("Start campaigns"),
+    "orders: close campaigns": _("End campaigns"),
+    "orders.campaigns_close_due": _("End campaigns"),
+}
 
 
 # --- presale (presale.py, tasks_presale.py) ---------------------------------------------
