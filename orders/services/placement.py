@@ -542,7 +542,10 @@ def _place_in_transaction(
                 order_no=order.order_no,
                 points=quote.points_used,
                 order_amount=to_money(
-                    quote.goods_amount - quote.level_discount_amount - quote.coupon_discount_amount
+                    quote.goods_amount
+                    - quote.promotion_discount_amount
+                    - quote.level_discount_amount
+                    - quote.coupon_discount_amount
                 ),
             )
             if deduction != quote.points_deduction_amount:  # pragma: no cover - same formula
