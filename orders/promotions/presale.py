@@ -10,7 +10,7 @@ the cart and writes ``presale_order_fields`` onto the order; payments asks
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import transaction
@@ -96,6 +96,15 @@ def presale_final_window_open(*, order, now: datetime | None = None) -> bool:
         and order.final_payment_ends_at
         and order.final_payment_starts_at <= now < order.final_payment_ends_at
     )
+
+
+def presale_ship_clock_start(*, order, approved_at: datetime) -> datetime:
+    """When the ``order.ship`` clock of ``order`` starts: at approval, or for a presale
+    at the later of approval and the start of its ship date (local time)."""
+    if not order.is_presale or order.presale_ship_date is None:
+        return approved_at
+    ship_day = timezone.make_aware(datetime.combine(order.presale_ship_date, time.min))
+    return max(approved_at, ship_day)
 
 
 def presale_deposit_kept(*, actor, order, action: str) -> bool:
