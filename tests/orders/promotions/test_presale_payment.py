@@ -188,3 +188,20 @@ def test_an_ordinary_order_shows_no_presale_block(on_shelf_sku, buyer, member_cl
     body = member_client(member).get(f"/api/v1/store/orders/{order.order_no}/").json()
 
     assert body["presale"] is None and body["amount_due"] == f"{order.total_amount:.2f}"
+
+
+def test_the_ship_clock_of_a_presale_starts_at_the_later_of_approval_and_the_ship_date(
+    presale_order,
+):
+    from orders.promotions.presale import presale_ship_clock_start
+
+    order = presale_order(1)
+    ship_day = timezone.make_aware(
+        timezone.datetime.combine(order.presale_ship_date, timezone.datetime.min.time())
+    )
+    before, after = ship_day - timedelta(days=3), ship_day + timedelta(hours=5)
+
+    assert presale_ship_clock_start(order=order, approved_at=before) == ship_day
+    assert presale_ship_clock_start(order=order, approved_at=after) == after
+    order.is_presale = False
+    assert presale_ship_clock_start(order=order, approved_at=before) == before
