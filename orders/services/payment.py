@@ -66,10 +66,11 @@ def _own_order(actor, order: Order, *, lock: bool = True) -> Order:
     return found
 
 
-def order_amount_due(*, order: Order) -> Decimal:
+def order_amount_due(*, actor=None, order: Order) -> Decimal:
     """What the next payment of ``order`` must be: the payable amount of an unpaid
     order; for a presale the deposit first, then ``total − deposit`` once the deposit is
-    paid; zero for an order not waiting for money."""
+    paid; zero for an order not waiting for money. A pure read of the order (``actor``
+    is not needed: the callers checked who asks)."""
     if order.status == Order.Status.PENDING_PAYMENT:
         return order.deposit_amount if order.is_presale else order.total_amount
     if order.status == Order.Status.DEPOSIT_PAID:
