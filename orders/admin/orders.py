@@ -59,6 +59,7 @@ S = Order.Status
 
 ORDER_STATUS_COLOURS = {
     S.PENDING_PAYMENT: "warning",
+    S.DEPOSIT_PAID: "info",  # presale: the rest is due in its window
     S.PAID: "info",
     S.PENDING_REVIEW: "warning",
     S.APPROVED: "info",
