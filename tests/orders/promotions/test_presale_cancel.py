@@ -98,8 +98,10 @@ def test_the_missed_final_window_cancels_forfeits_and_tells_the_member(deposit_p
     assert waiting.status == Order.Status.DEPOSIT_PAID
 
 
-def test_the_job_task_runs_the_service(deposit_paid):
-    from orders.tasks import presales_cancel_missed_due_task
+def test_the_job_task_runs_the_service_every_ten_minutes(deposit_paid):
+    from mall.core.jobs import JobRun
+    from orders.labels import TASK_LABELS
+    from orders.tasks import SCHEDULE, presales_cancel_missed_due_task
 
     order, _deposit_no = deposit_paid()
     Order.objects.filter(pk=order.pk).update(
@@ -110,6 +112,13 @@ def test_the_job_task_runs_the_service(deposit_paid):
     assert presales_cancel_missed_due_task.apply().get() == {"cancelled": 1}
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
+    run = JobRun.objects.get(name="orders.presales_cancel_missed_due")
+    assert run.status == JobRun.Status.SUCCEEDED
+    entry = SCHEDULE["orders: cancel presales past their final payment"]
+    assert entry["task"] == presales_cancel_missed_due_task.name
+    assert entry["cron"] == "*/10 * * * *"
+    assert TASK_LABELS["orders: cancel presales past their final payment"]
+    assert TASK_LABELS["orders.presales_cancel_missed_due"]
 
 
 def test_staff_cancelling_refunds_the_deposit_through_its_transaction(
