@@ -233,3 +233,28 @@ def test_an_after_sales_refund_of_a_presale_takes_the_final_payment_first_then_t
     deposit = PaymentTransaction.objects.get(transaction_no=deposit_no)
     assert (final.status, final.refunded_amount) == ("refunded", D("500.00"))
     assert (deposit.status, deposit.refunded_amount) == ("partially_refunded", D("50.00"))
+
+
+def test_staff_cancelling_a_fully_paid_presale_refunds_both_transactions(
+    fully_paid, staff, django_capture_on_commit_callbacks
+):
+    order, deposit_no, final_no = fully_paid()
+    ops = staff("presale_ops3", ("orders.view_order", "orders.cancel_order"))
+    finance = staff("presale_fin3", REFUND_FINANCE_PERMS)
+
+    order_cancel(actor=ops, order=order, reason="缺货")
+    case = AfterSale.objects.get(order=order)
+    assert case.approved_amount == D("600.00")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        after_sale_refund_execute(actor=finance, after_sale=case)
+
+    case.refresh_from_db()
+    order.refresh_from_db()
+    refunds = {r.transaction.transaction_no: r for r in Refund.objects.filter(order=order)}
+    assert {no: (r.amount, r.status) for no, r in refunds.items()} == {
+        final_no: (D("500.00"), "succeeded"),
+        deposit_no: (D("100.00"), "succeeded"),
+    }
+    assert (case.status, order.refunded_amount) == ("completed", D("600.00"))
+    assert not OrderEvent.objects.filter(order=order, type="presale_forfeit").exists()
