@@ -3,7 +3,7 @@
 Each part keeps its labels in its own section (helpers add to their section only).
 """
 
-from django.utils.translation import gettext_lazy as _  # noqa: F401
+from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS: dict = {}
 NOTIFICATION_KINDS: dict = {}
