@@ -59,6 +59,7 @@ S = Order.Status
 
 ORDER_STATUS_COLOURS = {
     S.PENDING_PAYMENT: "warning",
+    S.DEPOSIT_PAID: "info",  # presale: the rest is due in its window
     S.PAID: "info",
     S.PENDING_REVIEW: "warning",
     S.APPROVED: "info",
@@ -411,6 +412,17 @@ def _pending_shipments(order) -> list:
     )
 
 
+# Read-only on the page of a presale order (the "Presale" section).
+PRESALE_FIELDS = [
+    "deposit_amount",
+    "deposit_payment_no",
+    "deposit_paid_at",
+    "final_payment_starts_at",
+    "final_payment_ends_at",
+    "presale_ship_date",
+]
+
+
 @admin.register(Order)
 class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
     list_selector = selectors.order_list
@@ -582,6 +594,12 @@ class OrderAdmin(PiiAdminMixin, ServiceModelAdmin):
 
     def editable_in_state(self, obj) -> bool:
         return False  # orders change only through the buttons
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.is_presale:  # docs/PRESALE.md
+            fieldsets.insert(3, (_("Presale"), {"fields": PRESALE_FIELDS}))
+        return fieldsets
 
     def has_add_permission(self, request):
         return False

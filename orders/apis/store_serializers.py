@@ -6,6 +6,7 @@ Money is a string with two decimals; times are ISO 8601 with offset.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Order, OrderEvent, OrderLine
@@ -193,8 +194,25 @@ ORDER_FIELDS = [
     "paid_at",
     "cancelled_at",
     "cancel_reason",
+    "amount_due",
+    "presale",
     "lines",
 ]
+
+
+class StorePresaleSerializer(serializers.Serializer):
+    """A presale order's two payments (docs/PRESALE.md): the deposit, then the rest in
+    the final-payment window; shipped from the ship date."""
+
+    deposit_amount = Money()
+    final_amount = Money(help_text="total − deposit, paid in the final-payment window")
+    deposit_paid_at = serializers.DateTimeField(allow_null=True)
+    final_payment_starts_at = serializers.DateTimeField(allow_null=True)
+    final_payment_ends_at = serializers.DateTimeField(allow_null=True)
+    final_payment_open = serializers.BooleanField(
+        help_text="the deposit is paid and the final-payment window is open now"
+    )
+    ship_date = serializers.DateField(allow_null=True)
 
 
 class PlacedOrderSerializer(serializers.ModelSerializer):
@@ -212,12 +230,40 @@ class PlacedOrderSerializer(serializers.ModelSerializer):
     payable_amount = Money(source="total_amount")
     paid_amount = Money()
     refunded_amount = Money()
+    amount_due = serializers.SerializerMethodField(
+        help_text="what the next payment must be (a presale: the deposit, then the rest)"
+    )
+    presale = serializers.SerializerMethodField()
     lines = StoreOrderLineSerializer(many=True)
     steps = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
         fields = [*ORDER_FIELDS, "steps"]
+
+    def get_amount_due(self, order) -> str:
+        from ..services.payment import order_amount_due
+
+        return f"{order_amount_due(order=order):.2f}"
+
+    @extend_schema_field(StorePresaleSerializer(allow_null=True))
+    def get_presale(self, order) -> dict | None:
+        from ..promotions.presale import presale_final_window_open
+
+        if not order.is_presale:
+            return None
+        return StorePresaleSerializer(
+            {
+                "deposit_amount": order.deposit_amount,
+                "final_amount": order.total_amount - order.deposit_amount,
+                "deposit_paid_at": order.deposit_paid_at,
+                "final_payment_starts_at": order.final_payment_starts_at,
+                "final_payment_ends_at": order.final_payment_ends_at,
+                "final_payment_open": order.status == Order.Status.DEPOSIT_PAID
+                and presale_final_window_open(order=order),
+                "ship_date": order.presale_ship_date,
+            }
+        ).data
 
     def get_steps(self, order) -> list[dict[str, str]]:
         return list((order.pricing or {}).get("steps", []))

@@ -57,8 +57,17 @@ CAMPAIGN_TASKS: dict = {
 
 # --- presale (presale.py, tasks_presale.py) ---------------------------------------------
 
-PRESALE_ACTIONS: dict = {}
-PRESALE_TASKS: dict = {}
+PRESALE_ACTIONS: dict = {
+    "order.pay_deposit": _("Presale deposit paid"),
+    "order.presale_forfeit": _("Presale deposit forfeited"),
+    "order.presale_missed": _("Presale cancelled: final payment not made in time"),
+}
+PRESALE_TASKS: dict = {
+    "orders: cancel presales past their final payment": _(
+        "Cancel presales whose final payment was missed"
+    ),
+    "orders.presales_cancel_missed_due": _("Cancel presales whose final payment was missed"),
+}
 
 
 # --- results (results.py) ---------------------------------------------------------------

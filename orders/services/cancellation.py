@@ -13,6 +13,10 @@ after review (``approved``)  the same (sellable and ledger stock: the reservatio
 after warehouse approval     the same, and the pending shipments are recalled from the
 (``allocated``)              warehouse: each recall, and each waybill voided, is on the
                              order's timeline
+presale, deposit paid       the reserved stock, the points; the deposit is forfeited
+(``deposit_paid``)           (buyer's cancellation, missed final window: timeline +
+                             audit, no refund) or refunded (staff, when
+                             ``promotions.presale_refund_deposit_on_staff_cancel``)
 shipped and later            refused: 409 ``order_not_cancellable`` (after-sales instead)
 frozen                       refused: 409 ``order_frozen``
 ========================== ==========================================================
@@ -40,9 +44,10 @@ from .events import order_event_record, order_transition
 from .refunds import refund_request_open
 
 S = Order.Status
-CANCELLABLE = (S.PENDING_PAYMENT, S.PAID, S.PENDING_REVIEW, S.APPROVED, S.ALLOCATED)
+CANCELLABLE = (S.PENDING_PAYMENT, S.DEPOSIT_PAID, S.PAID, S.PENDING_REVIEW, S.APPROVED, S.ALLOCATED)
 STAGES = {
     S.PENDING_PAYMENT: "unpaid",
+    S.DEPOSIT_PAID: "deposit_paid",
     S.PAID: "before_review",
     S.PENDING_REVIEW: "before_review",
     S.APPROVED: "after_review",
@@ -89,12 +94,19 @@ def _cancel(actor, order: Order, *, reason: str, action: str) -> Order:
 
     from ..promotions.campaigns import campaign_budget_return
     from ..promotions.flash import flash_release_for_order
+    from ..promotions.presale import presale_deposit_forfeit, presale_deposit_kept
 
     stage = STAGES[order.status]
     now = timezone.now()
     reason = (reason or "").strip()[:200] or (
         _("Not paid in time") if action == "order.auto_cancel" else _("Cancelled")
     )
+    # A deposit-paid presale: the deposit is forfeited or refunded (docs/PRESALE.md).
+    forfeit = stage == "deposit_paid" and presale_deposit_kept(
+        actor=actor, order=order, action=action
+    )
+    if forfeit:
+        presale_deposit_forfeit(actor=actor, order=order, action=action)
     recalled = []
     if order.status == S.ALLOCATED:
         recalled = list(
@@ -142,11 +154,11 @@ def _cancel(actor, order: Order, *, reason: str, action: str) -> Order:
         to=S.CANCELLED,
         action=action,
         reason=reason,
-        data={"stage": stage},
+        data={"stage": stage, "deposit_forfeited": True} if forfeit else {"stage": stage},
         cancelled_at=now,
         cancel_reason=reason,
     )
-    if order.paid_amount > 0:
+    if order.paid_amount > 0 and not forfeit:
         refund_request_open(
             actor=actor, order=order, amount=order.paid_amount - order.refunded_amount
         )

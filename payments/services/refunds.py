@@ -179,33 +179,71 @@ def _send_later(refund_pk: int) -> None:
     send_refund.delay(refund_pk)
 
 
+DEPOSIT_PART_SUFFIX = "-D"
+
+
+def _case_no_of(refund: Refund) -> str:
+    """The after-sales case a refund executes (a presale's deposit part carries the case
+    number with ``DEPOSIT_PART_SUFFIX``: one refund per transaction and case)."""
+    return refund.after_sale_case_no.removesuffix(DEPOSIT_PART_SUFFIX)
+
+
+def _order_transactions(order) -> list[PaymentTransaction]:
+    """The transactions that paid ``order``: the paying one (``payment_no``) first, then
+    a presale's deposit (``deposit_payment_no``)."""
+    numbers = [
+        number
+        for number in (order.payment_no, getattr(order, "deposit_payment_no", ""))
+        if number
+    ]
+    found = {
+        txn.transaction_no: txn
+        for txn in PaymentTransaction.objects.filter(
+            order_id=order.pk, transaction_no__in=numbers
+        )
+    }
+    return [found[number] for number in dict.fromkeys(numbers) if number in found]
+
+
 def refund_submit_for_case(*, actor, order, after_sale, amount) -> str:
     """Provider of ``orders.refund_submit`` (contract in ``orders/hooks.py``).
 
     The order's paying transaction (``order.payment_no``) gets a refund of ``amount``
-    for the case (one per case). Answers ``"offline"`` when the order was not paid
-    through a channel of ours, ``"succeeded"`` when the channel settles at once (member
-    balance), else ``"pending"`` (the refund is sent after commit; its success calls
-    ``after_sale_refund_settle``).
+    for the case (one per case). A presale was paid by two transactions: the amount is
+    taken from the final payment first (up to what it can still give back), the rest
+    from the deposit's transaction (a second refund, its case number suffixed
+    ``-D``; a presale cancelled after its deposit has only the deposit to refund);
+    the case completes when both succeeded. Answers ``"offline"`` when the order was
+    not paid through a channel of ours, ``"succeeded"`` when the channel settles at
+    once (member balance), else ``"pending"`` (the refund is sent after commit; its
+    success calls ``after_sale_refund_settle``).
     """
-    txn = (
-        PaymentTransaction.objects.filter(
-            order_id=order.pk, transaction_no=order.payment_no or "-"
-        ).first()
-        if order.payment_no
-        else None
-    )
-    if txn is None:
+    transactions = _order_transactions(order)
+    if not transactions:
         return "offline"
-    refund = refund_create(
-        actor=actor,
-        transaction=txn,
-        amount=amount,
-        source=Refund.Source.AFTER_SALE,
-        reason=after_sale.get_reason_display(),
-        after_sale_case_no=after_sale.case_no,
-    )
-    return "succeeded" if refund.status == Refund.Status.SUCCEEDED else "pending"
+    amount = to_money(amount)
+    parts: list[tuple[PaymentTransaction, Decimal, str]] = []
+    left = amount
+    for index, txn in enumerate(transactions):
+        last = index == len(transactions) - 1
+        share = left if last else min(left, txn.refundable_amount)
+        if share > 0:
+            suffix = DEPOSIT_PART_SUFFIX if parts else ""  # the second part only
+            parts.append((txn, share, after_sale.case_no + suffix))
+            left -= share
+    refunds = [
+        refund_create(
+            actor=actor,
+            transaction=txn,
+            amount=share,
+            source=Refund.Source.AFTER_SALE,
+            reason=after_sale.get_reason_display(),
+            after_sale_case_no=case_no,
+        )
+        for txn, share, case_no in parts
+    ]
+    done = all(refund.status == Refund.Status.SUCCEEDED for refund in refunds)
+    return "succeeded" if done else "pending"
 
 
 # --- sending --------------------------------------------------------------------------
@@ -464,12 +502,17 @@ def _settle_case(refund: Refund) -> None:
     from orders.models import AfterSale
     from orders.services.after_sales import after_sale_refund_settle
 
-    case = AfterSale.objects.filter(case_no=refund.after_sale_case_no).first()
+    case_no = _case_no_of(refund)
+    case = AfterSale.objects.filter(case_no=case_no).first()
     if (
         case is None
         or case.status != AfterSale.Status.REFUNDING
         or case.refund_submitted_at is None
     ):
+        return
+    # A presale's refund in two parts: the case completes with the last of them.
+    parts = Refund.objects.filter(after_sale_case_no__in=(case_no, case_no + DEPOSIT_PART_SUFFIX))
+    if parts.exclude(status=Refund.Status.SUCCEEDED).exists():
         return
     after_sale_refund_settle(actor=system_actor(), after_sale=case)
 

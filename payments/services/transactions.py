@@ -104,21 +104,25 @@ def payment_start(
     The member balance pays at once (409 ``insufficient_balance``).
     """
     from orders.services.events import order_event_record
-    from orders.services.payment import order_pay_check
+    from orders.services.payment import order_amount_due, order_pay_check
 
     gateway = get_gateway(channel)
     if scene not in gateway.scenes:
         raise InvalidPaymentInput(fields={"scene": [_("This channel does not offer this scene.")]})
     with transaction.atomic():
         order = order_pay_check(actor=actor, order=order)
+        # A presale is paid twice: the deposit (until the unpaid time), then the rest
+        # (until the final-payment window ends); each is its own transaction.
+        due = order_amount_due(order=order)
+        expires_at = _payment_expiry(order)
         txn = (
             PaymentTransaction.objects.select_for_update()
             .filter(order=order, channel=channel, scene=scene, status=T.UNPAID)
             .order_by("-id")
             .first()
         )
-        if txn is not None and txn.total_amount != order.total_amount:
-            txn = None  # the amount due changed (not in this version, but never reuse it)
+        if txn is not None and (txn.total_amount != due or txn.expires_at != expires_at):
+            txn = None  # the amount due changed (a presale's deposit was paid): never reuse
         if txn is None:
             txn = PaymentTransaction.objects.create(
                 transaction_no=_new_number("PT"),
@@ -128,15 +132,13 @@ def payment_start(
                 region=order.region,
                 channel=channel,
                 scene=scene,
-                total_amount=order.total_amount,
-                expires_at=order.expires_at,
+                total_amount=due,
+                expires_at=expires_at,
             )
-            order_event_record(
-                actor=actor,
-                order=order,
-                type="pay_start",
-                data={"transaction_no": txn.transaction_no, "channel": channel},
-            )
+            facts = {"transaction_no": txn.transaction_no, "channel": channel}
+            if order.is_presale:
+                facts["part"] = _presale_part(order)
+            order_event_record(actor=actor, order=order, type="pay_start", data=facts)
             audit(
                 actor=actor,
                 action="payment.start",
@@ -170,6 +172,35 @@ def payment_start(
     )
     txn.pay_params = params
     return _start_answer(txn)
+
+
+def _presale_part(order) -> str:
+    """``deposit`` or ``final``: which payment of a presale is due now."""
+    from orders.models import Order
+
+    return "final" if order.status == Order.Status.DEPOSIT_PAID else "deposit"
+
+
+def _payment_expiry(order):
+    """Until when a transaction of ``order`` may be paid: the unpaid time, or for a
+    presale's final payment the end of its final-payment window."""
+    from orders.models import Order
+
+    if order.is_presale and order.status == Order.Status.DEPOSIT_PAID:
+        return order.final_payment_ends_at
+    return order.expires_at
+
+
+def _is_final_payment(txn: PaymentTransaction, order) -> bool:
+    """Whether ``txn`` pays the rest of the deposit-paid presale ``order`` (and not a
+    second payment of its deposit)."""
+    from orders.services.payment import order_amount_due
+
+    return (
+        txn.transaction_no != order.deposit_payment_no
+        and txn.paid_amount == order_amount_due(order=order)
+        and txn.expires_at == order.final_payment_ends_at
+    )
 
 
 def _payment_request(txn: PaymentTransaction, order, payer_id: str) -> PaymentRequest:
@@ -435,7 +466,9 @@ def _order_paid(actor, txn: PaymentTransaction, order, notice: Notice) -> None:
     from orders.models import Order
     from orders.services.payment import order_mark_paid, order_record_late_payment
 
-    if order.status == Order.Status.PENDING_PAYMENT:
+    if order.status == Order.Status.PENDING_PAYMENT or (
+        order.status == Order.Status.DEPOSIT_PAID and _is_final_payment(txn, order)
+    ):
         order_mark_paid(
             actor=actor,
             order=order,
@@ -546,9 +579,16 @@ def transactions_query_due(*, actor, limit: int = 200) -> dict:
             payable = (
                 in_time  # a recharge has no order: payable until its own time runs out
                 if txn.order is None
-                else txn.order.status == Order.Status.PENDING_PAYMENT
-                and in_time
-                and (txn.order.expires_at is None or txn.order.expires_at > now)
+                else (
+                    txn.order.status == Order.Status.PENDING_PAYMENT
+                    and in_time
+                    and (txn.order.expires_at is None or txn.order.expires_at > now)
+                )
+                or (  # a presale's final payment, inside its window
+                    txn.order.status == Order.Status.DEPOSIT_PAID
+                    and in_time
+                    and txn.expires_at == txn.order.final_payment_ends_at
+                )
             )
             if notice.status == CLOSED or not payable:
                 if notice.status != CLOSED:
