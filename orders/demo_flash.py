@@ -20,6 +20,8 @@ from decimal import ROUND_DOWN, Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from mall.core.actors import system_actor
+
 from . import permissions as perms
 from .models import ApprovalStatus, FlashSession
 
@@ -67,6 +69,43 @@ def flash_price_below_lowest(sku, *, starts_at) -> Decimal:
     if price >= lowest:
         price = lowest - Decimal("0.01")
     return max(price, Decimal("0.01"))
+
+
+def _gather_flash_stock(sku, units: int, stdout) -> None:
+    """Bring the flash SKU's sellable units into one warehouse (调拨) before the sale.
+
+    A session holds its quota in one warehouse (the one with the most sellable units,
+    docs/FLASH_SALE.md); the dispatch demo spreads the 10 units over WH-SH and WH-BJ,
+    so the others' units are transferred to the biggest holder and received there.
+    """
+    from dispatch import services as dispatch_services
+    from dispatch.availability import sellable_expression
+    from dispatch.models import Stock
+
+    rows = list(
+        Stock.objects.filter(sku=sku, warehouse__is_active=True)
+        .select_related("warehouse")
+        .annotate(units=sellable_expression())
+        .order_by("-units", "warehouse__code")
+    )
+    if not rows or rows[0].units >= units:
+        return
+    actor = system_actor()
+    target = rows[0].warehouse
+    for row in rows[1:]:
+        if row.units <= 0:
+            continue
+        document = dispatch_services.transfer_create(
+            actor=actor,
+            from_warehouse=row.warehouse,
+            to_warehouse=target,
+            lines=[(sku.code, row.units)],
+            note="秒杀备货：集中到一个仓",
+        )
+        dispatch_services.transfer_receive(actor=actor, document=document)
+        stdout.write(
+            f"  orders: {row.units} × {sku.code} moved {row.warehouse.code} → {target.code}"
+        )
 
 
 def _upcoming_skus(count: int) -> list:
@@ -123,13 +162,15 @@ def seed_flash(stdout) -> None:
     if sku is None:
         stdout.write(f"  orders: {FLASH_SKU} missing; the running flash session skipped")
     elif not FlashSession.objects.filter(name=RUNNING_NAME).exists():
-        starts_at = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        _gather_flash_stock(sku, FLASH_UNITS, stdout)
+        # Started an hour ago, runs a week (the longest a session may run).
+        starts_at = now.replace(second=0, microsecond=0) - timedelta(hours=1)
         session = _session(
             creator=creator,
             approver=approver,
             name=RUNNING_NAME,
             starts_at=starts_at,
-            ends_at=starts_at + timedelta(days=2),
+            ends_at=starts_at + timedelta(days=7),
             items=[
                 {
                     "sku": sku,
@@ -139,7 +180,7 @@ def seed_flash(stdout) -> None:
                 }
             ],
         )
-        flash.flash_session_open(actor=approver, session=session, now=starts_at)
+        flash.flash_session_open(actor=system_actor(), session=session, now=now)
         stdout.write(f"  orders: flash session {RUNNING_NAME} running ({FLASH_UNITS} units)")
 
     if not FlashSession.objects.filter(name=UPCOMING_NAME).exists():

@@ -40,6 +40,7 @@ from mall.core.admin import (
     status_display,
     workflow_action,
 )
+from mall.core.exceptions import ApplicationError
 
 from .. import permissions as perms
 from ..models import ApprovalStatus, FlashSession, FlashSessionItem
@@ -217,6 +218,33 @@ class FlashSessionItemInline(TabularInline):
         return item.remaining
 
 
+def _with_item_rows(error: ApplicationError) -> ApplicationError:
+    """The service's refusal with its item problems ("items.0.flash_price") in words.
+
+    The session's own fields keep their errors on the form; each item problem reads
+    "Row 1: …" in the message above it (the rows are numbered as shown).
+    """
+    header: dict[str, list[str]] = {}
+    rows: list[str] = []
+    for key, problems in (error.fields or {}).items():
+        problems = problems if isinstance(problems, list | tuple) else [problems]
+        parts = key.split(".")
+        if parts[0] == "items" and len(parts) >= 2 and parts[1].isdigit():
+            for problem in problems:
+                rows.append(
+                    gettext("Row %(n)s: %(problem)s") % {"n": int(parts[1]) + 1, "problem": problem}
+                )
+        elif parts[0] == "items":
+            rows.extend(str(problem) for problem in problems)
+        else:
+            header[key] = [str(problem) for problem in problems]
+    if not rows:
+        return error
+    return ApplicationError(
+        " ".join(rows), code=error.code, fields=header, status_code=error.status_code
+    )
+
+
 # --- the session ---------------------------------------------------------------------------
 
 
@@ -387,10 +415,15 @@ class FlashSessionAdmin(ServiceModelAdmin):
         ]
         header = {name: form.cleaned_data[name] for name in self.edit_fields}
         session = form.instance
-        if not change:
-            saved = flash_session_create(actor=request.user, items=items, **header)
-        else:
-            saved = flash_session_update(actor=request.user, session=session, items=items, **header)
+        try:
+            if not change:
+                saved = flash_session_create(actor=request.user, items=items, **header)
+            else:
+                saved = flash_session_update(
+                    actor=request.user, session=session, items=items, **header
+                )
+        except ApplicationError as error:
+            raise _with_item_rows(error) from error
         for field in saved._meta.concrete_fields:
             setattr(session, field.attname, getattr(saved, field.attname))
         session._state.adding = False

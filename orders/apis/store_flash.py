@@ -26,6 +26,10 @@ from ..models import ApprovalStatus
 
 class StoreFlashItemSerializer(serializers.Serializer):
     sku = serializers.CharField(help_text="SKU code")
+    title = serializers.CharField(required=False, help_text="product name")
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, help_text="the SKU's sale price"
+    )
     flash_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     remaining = serializers.IntegerField(help_text="units left of the session quota")
     per_member_limit = serializers.IntegerField()
@@ -33,6 +37,7 @@ class StoreFlashItemSerializer(serializers.Serializer):
 
 class StoreFlashSessionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    name = serializers.CharField(required=False)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=["running", "upcoming"])
@@ -46,14 +51,17 @@ def _session_data(session) -> dict:
     running = session.status == ApprovalStatus.RUNNING
     return {
         "id": session.pk,
+        "name": session.name,
         "starts_at": session.starts_at,
         "ends_at": session.ends_at,
         "status": "running" if running else "upcoming",
         "items": [
             {
                 "sku": item.sku.code,
+                "title": item.sku.product.title,
+                "price": money_str(item.sku.price_amount),
                 "flash_price": money_str(item.flash_price_amount),
-                "remaining": item.remaining if running else item.quota,
+                "remaining": item.held if running else item.quota,
                 "per_member_limit": item.per_member_limit,
             }
             for item in session.items.all()
