@@ -148,6 +148,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The flash-sale gate (docs/FLASH_SALE.md): Redis answers a sale's losers before the
+# database. Empty: no gate (the database alone decides).
+FLASH_GATE_REDIS_URL = os.environ.get("FLASH_GATE_REDIS_URL", REDIS_URL)
 
 # --- auth -----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,7 @@
 * ``allocation`` — pre-dispatch, allocate, release, ship-out, tracking events.
 * ``sync`` — inventory snapshots and their reconciliation, low-stock alerts (sent, and
   resolved when they clear).
+* ``holds`` — promotion holds (a flash session's quota out of the sellable stock).
 * ``setup`` — warehouses, coverage areas, carriers and their rules.
 * ``transitions`` — the status tables (``mall.core.transitions``).
 
@@ -24,6 +25,12 @@ from .allocation import (
     shipment_ship,
     shipments_flag_stale,
     tracking_event_record,
+)
+from .holds import (
+    promotion_hold,
+    promotion_hold_warehouse,
+    promotion_reference,
+    promotion_release,
 )
 from .ledger import StockChange, stock_move
 from .setup import (
@@ -63,6 +70,10 @@ __all__ = [
     "low_stock_alerts_clear",
     "low_stock_alerts_send",
     "predispatch",
+    "promotion_hold",
+    "promotion_hold_warehouse",
+    "promotion_reference",
+    "promotion_release",
     "purchase_inbound_arrive",
     "purchase_inbound_create",
     "return_receipt_record",

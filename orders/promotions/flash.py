@@ -11,14 +11,55 @@ Owned by the flash work (docs/FLASH_SALE.md). ``order_place`` calls, in this ord
 4. ``flash_gate_undo`` when anything after step 2 fails.
 
 Cancellation calls ``flash_release_for_order`` inside its transaction.
+
+Life: ``flash_session_create`` → ``flash_session_submit`` → ``flash_session_approve``
+(someone else) → ``flash_session_open`` (job or the first placement / storefront read
+after ``starts_at``: holds the quota out of stock, loads the gate) →
+``flash_session_close`` (job after ``ends_at``: releases what is still held).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mall.core.actors import is_system_actor, system_actor
+from mall.core.audit import audit
+from mall.core.money import to_money
+from mall.core.times import is_beyond_horizon
+from mall.core.transitions import transition
+from ops.parameters import get_parameter
+
+from ..exceptions import (
+    FlashSessionNotRunning,
+    InvalidOrderInput,
+    InvalidPromotionInput,
+    LimitExceeded,
+    OrdersPermissionDenied,
+    PromotionNotFound,
+    PromotionSameApprover,
+    PromotionStateConflict,
+    SoldOut,
+)
+from ..models import ApprovalStatus, FlashPurchase, FlashSession, FlashSessionItem
+from ..permissions import (
+    ADD_FLASH_SESSION,
+    APPROVE_FLASH_SESSION,
+    CHANGE_FLASH_SESSION,
+)
+
+P = ApprovalStatus
+NAME_LENGTH = 80
+REASON_LENGTH = 300
+MAX_ITEMS = 50
+MAX_PER_MEMBER = 32767
 
 
 @dataclass
@@ -32,28 +73,775 @@ class FlashCart:
         return {sku_id: item.flash_price_amount for sku_id, item in self.items.items()}
 
 
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _require(actor, perm: str) -> None:
+    if is_system_actor(actor):
+        return
+    if (
+        not getattr(actor, "is_active", False)
+        or not getattr(actor, "is_staff", False)
+        or not actor.has_perm(perm)
+    ):
+        raise OrdersPermissionDenied()
+
+
+def _locked(session: FlashSession | int) -> FlashSession:
+    pk = session.pk if isinstance(session, FlashSession) else session
+    found = FlashSession.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise PromotionNotFound()
+    return found
+
+
+def _reason(reason, *, required: bool) -> str:
+    text = (reason or "").strip() if isinstance(reason, str) else ""
+    if required and not text:
+        raise InvalidPromotionInput(fields={"reason": [_("Give a reason.")]})
+    if len(text) > REASON_LENGTH:
+        raise InvalidPromotionInput(
+            fields={"reason": [_("At most %(n)d characters.") % {"n": REASON_LENGTH}]}
+        )
+    return text
+
+
+def _state(session: FlashSession, *allowed: str) -> None:
+    if session.status not in allowed:
+        raise PromotionStateConflict(extra={"status": session.status})
+
+
+def _item_view(item: FlashSessionItem) -> dict:
+    return {
+        "sku": item.sku.code if hasattr(item, "sku") else item.sku_id,
+        "flash_price_amount": f"{item.flash_price_amount:.2f}",
+        "reference_price_amount": f"{item.reference_price_amount:.2f}",
+        "quota": item.quota,
+        "per_member_limit": item.per_member_limit,
+    }
+
+
+def _snapshot(session: FlashSession, items=None) -> dict:
+    rows = items if items is not None else list(session.items.select_related("sku"))
+    return {
+        "name": session.name,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "unpaid_minutes": session.unpaid_minutes,
+        "status": session.status,
+        "items": [_item_view(item) for item in rows],
+    }
+
+
+def _clean_window(*, name, starts_at, ends_at, unpaid_minutes, now) -> dict:
+    problems: dict[str, list[str]] = {}
+    text = (name or "").strip() if isinstance(name, str) else ""
+    if not text:
+        problems["name"] = [_("This field is required.")]
+    elif len(text) > NAME_LENGTH:
+        problems["name"] = [_("At most %(n)d characters.") % {"n": NAME_LENGTH}]
+    for key, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if not isinstance(value, datetime) or timezone.is_naive(value):
+            problems[key] = [_("Give a date and time with time zone.")]
+    if "starts_at" not in problems and "ends_at" not in problems:
+        if ends_at <= starts_at:
+            problems["ends_at"] = [_("The end must be after the start.")]
+        elif ends_at <= now:
+            problems["ends_at"] = [_("The end must be in the future.")]
+        elif is_beyond_horizon(starts_at):
+            problems["starts_at"] = [_("This time lies more than a year ahead.")]
+        elif ends_at - starts_at > timedelta(days=7):
+            problems["ends_at"] = [_("A flash-sale session lasts at most 7 days.")]
+    if (
+        isinstance(unpaid_minutes, bool)
+        or not isinstance(unpaid_minutes, int)
+        or not 1 <= unpaid_minutes <= 30
+    ):
+        problems["unpaid_minutes"] = [_("Enter a whole number of minutes from 1 to 30.")]
+    if problems:
+        raise InvalidPromotionInput(fields=problems)
+    return {
+        "name": text,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "unpaid_minutes": unpaid_minutes,
+    }
+
+
+def _positive_int(value, upper: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
+        return None
+    return value
+
+
+def _clean_items(items, *, starts_at: datetime) -> list[dict]:
+    """Validate the items and apply the look-back lowest-price rule to each flash price."""
+    from catalog.models import Sku
+    from catalog.parameters import PROMOTION_LOOKBACK_DAYS
+    from catalog.services.pricing import sku_lowest_price
+
+    if not isinstance(items, list | tuple) or not items:
+        raise InvalidPromotionInput(fields={"items": [_("Add at least one SKU.")]})
+    if len(items) > MAX_ITEMS:
+        raise InvalidPromotionInput(
+            fields={"items": [_("At most %(n)d SKUs per session.") % {"n": MAX_ITEMS}]}
+        )
+    days = int(get_parameter(PROMOTION_LOOKBACK_DAYS))
+    window_start = starts_at - timedelta(days=days)
+    window_end = max(starts_at, timezone.now())
+    problems: dict[str, list[str]] = {}
+    cleaned: list[dict] = []
+    seen: set[int] = set()
+    for index, raw in enumerate(items):
+        key = f"items.{index}"
+        if not isinstance(raw, dict):
+            problems[key] = [_("Give a SKU, a flash price, a quota and a limit per member.")]
+            continue
+        sku = raw.get("sku")
+        if not isinstance(sku, Sku):
+            problems[f"{key}.sku"] = [_("Choose a SKU.")]
+            continue
+        if sku.pk in seen:
+            problems[f"{key}.sku"] = [_("This SKU is already in the session.")]
+            continue
+        seen.add(sku.pk)
+        try:
+            price = to_money(Decimal(str(raw.get("flash_price"))))
+        except (InvalidOperation, TypeError, ValueError):
+            problems[f"{key}.flash_price"] = [_("Enter an amount.")]
+            continue
+        quota = _positive_int(raw.get("quota"), 1_000_000)
+        limit = _positive_int(raw.get("per_member_limit", 1), MAX_PER_MEMBER)
+        if quota is None:
+            problems[f"{key}.quota"] = [_("Enter a whole number of units, 1 or more.")]
+        if limit is None:
+            problems[f"{key}.per_member_limit"] = [_("Enter a whole number, 1 or more.")]
+        elif quota is not None and limit > quota:
+            problems[f"{key}.per_member_limit"] = [_("The limit per member cannot pass the quota.")]
+        if price <= 0:
+            problems[f"{key}.flash_price"] = [_("The price must be above zero.")]
+            continue
+        lowest = sku_lowest_price(sku=sku, start=window_start, end=window_end)
+        if lowest is None:
+            problems[f"{key}.flash_price"] = [
+                _("%(sku)s has no price in the %(days)d days before the start.")
+                % {"sku": sku.code, "days": days}
+            ]
+            continue
+        if price >= lowest:
+            problems[f"{key}.flash_price"] = [
+                _(
+                    "The flash price of %(sku)s must be lower than %(lowest)s, its lowest "
+                    "price of the %(days)d days before the start."
+                )
+                % {"sku": sku.code, "lowest": f"{lowest:.2f}", "days": days}
+            ]
+            continue
+        if quota is not None and limit is not None and limit <= quota:
+            cleaned.append(
+                {
+                    "sku": sku,
+                    "flash_price_amount": price,
+                    "reference_price_amount": lowest,
+                    "quota": quota,
+                    "per_member_limit": limit,
+                }
+            )
+    if problems:
+        raise InvalidPromotionInput(fields=problems)
+    return cleaned
+
+
+# --- life of a session -----------------------------------------------------------------
+
+
+def flash_session_create(
+    *,
+    actor,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    unpaid_minutes: int = 5,
+    items: list[dict],
+) -> FlashSession:
+    """Create a draft session with its items (``[{"sku", "flash_price", "quota",
+    "per_member_limit"}]``).
+
+    Each flash price must be above zero and strictly lower than the SKU's lowest
+    price of the ``catalog.promotion_lookback_days`` days before ``starts_at`` (up to
+    now when the start is past); that price is kept in ``reference_price_amount``.
+    Refusals are 400 ``invalid`` with a field error per item naming the price.
+    """
+    _require(actor, ADD_FLASH_SESSION)
+    now = timezone.now()
+    window = _clean_window(
+        name=name, starts_at=starts_at, ends_at=ends_at, unpaid_minutes=unpaid_minutes, now=now
+    )
+    cleaned = _clean_items(items, starts_at=starts_at)
+    with transaction.atomic():
+        session = FlashSession.objects.create(created_by=actor, **window)
+        rows = FlashSessionItem.objects.bulk_create(
+            [FlashSessionItem(session=session, **item) for item in cleaned]
+        )
+        audit(
+            actor=actor,
+            action="flash_session.create",
+            target=session,
+            after=_snapshot(session, rows),
+        )
+    return session
+
+
+def flash_session_update(
+    *,
+    actor,
+    session: FlashSession,
+    name: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    unpaid_minutes: int | None = None,
+    items: list[dict] | None = None,
+) -> FlashSession:
+    """Change a draft session (``None`` keeps a value; ``items`` replaces all items).
+
+    The price rule is checked again for every item against the (new) start.
+    """
+    _require(actor, CHANGE_FLASH_SESSION)
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _state(session, P.DRAFT)
+        before = _snapshot(session)
+        window = _clean_window(
+            name=session.name if name is None else name,
+            starts_at=session.starts_at if starts_at is None else starts_at,
+            ends_at=session.ends_at if ends_at is None else ends_at,
+            unpaid_minutes=session.unpaid_minutes if unpaid_minutes is None else unpaid_minutes,
+            now=now,
+        )
+        if items is None:
+            items = [
+                {
+                    "sku": item.sku,
+                    "flash_price": item.flash_price_amount,
+                    "quota": item.quota,
+                    "per_member_limit": item.per_member_limit,
+                }
+                for item in session.items.select_related("sku")
+            ]
+        cleaned = _clean_items(items, starts_at=window["starts_at"])
+        for key, value in window.items():
+            setattr(session, key, value)
+        session.save(update_fields=[*window, "updated_at"])
+        session.items.all().delete()
+        rows = FlashSessionItem.objects.bulk_create(
+            [FlashSessionItem(session=session, **item) for item in cleaned]
+        )
+        audit(
+            actor=actor,
+            action="flash_session.update",
+            target=session,
+            before=before,
+            after=_snapshot(session, rows),
+        )
+    return session
+
+
+def flash_session_submit(*, actor, session: FlashSession) -> FlashSession:
+    """Send a draft for approval (its start must still be ahead or its end not passed)."""
+    _require(actor, CHANGE_FLASH_SESSION)
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _state(session, P.DRAFT)
+        if session.ends_at <= now:
+            raise InvalidPromotionInput(fields={"ends_at": [_("The end must be in the future.")]})
+        transition(
+            session,
+            P.PENDING_APPROVAL,
+            actor=actor,
+            action="flash_session.submit",
+            submitted_at=now,
+            rejection_reason="",
+        )
+    return session
+
+
+def flash_session_approve(*, actor, session: FlashSession) -> FlashSession:
+    """Approve a submitted session; its creator never does (403 ``same_approver``)."""
+    _require(actor, APPROVE_FLASH_SESSION)
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _state(session, P.PENDING_APPROVAL)
+        if session.created_by_id == getattr(actor, "pk", None):
+            raise PromotionSameApprover()
+        if session.ends_at <= now:
+            raise InvalidPromotionInput(fields={"ends_at": [_("The end must be in the future.")]})
+        transition(
+            session,
+            P.APPROVED,
+            actor=actor,
+            action="flash_session.approve",
+            approved_by=actor,
+            approved_at=now,
+        )
+    return session
+
+
+def flash_session_reject(*, actor, session: FlashSession, reason: str) -> FlashSession:
+    """Send a submitted session back to draft with ``reason`` (its creator may edit it)."""
+    _require(actor, APPROVE_FLASH_SESSION)
+    text = _reason(reason, required=True)
+    with transaction.atomic():
+        session = _locked(session)
+        _state(session, P.PENDING_APPROVAL)
+        transition(
+            session,
+            P.DRAFT,
+            actor=actor,
+            action="flash_session.reject",
+            reason=text,
+            rejection_reason=text,
+        )
+    return session
+
+
+def flash_session_cancel(*, actor, session: FlashSession, reason: str) -> FlashSession:
+    """Cancel a session that has not started running (draft, submitted or approved).
+
+    A running session is stopped with ``flash_session_close`` instead.
+    """
+    _require(actor, CHANGE_FLASH_SESSION)
+    text = _reason(reason, required=True)
+    with transaction.atomic():
+        session = _locked(session)
+        _state(session, P.DRAFT, P.PENDING_APPROVAL, P.APPROVED)
+        transition(
+            session,
+            P.CANCELLED,
+            actor=actor,
+            action="flash_session.cancel",
+            reason=text,
+            cancel_reason=text,
+        )
+    return session
+
+
+def flash_session_open(
+    *, actor, session: FlashSession, now: datetime | None = None
+) -> FlashSession:
+    """Start an approved session whose window has started: hold its quota, load the gate.
+
+    Each item's quota is held (``promotion_hold``) in the active warehouse with the most
+    sellable units (safety stock respected as allocation does). When that warehouse
+    has fewer sellable units than the quota, what is sellable is held and the quota
+    is lowered to it (audited ``flash_session.quota_lowered``); with nothing sellable
+    the item holds 0 units and is sold out from the start (its quota stays: a quota is
+    never 0). Idempotent: a session already running is returned unchanged.
+    """
+    from dispatch.services import promotion_hold, promotion_hold_warehouse
+
+    _require(actor, CHANGE_FLASH_SESSION)
+    now = now or timezone.now()
+    stock_actor = system_actor() if not getattr(actor, "is_staff", False) else actor
+    with transaction.atomic():
+        session = _locked(session)
+        if session.status == P.RUNNING:
+            return session
+        _state(session, P.APPROVED)
+        if session.starts_at > now:
+            raise PromotionStateConflict(
+                _("This session starts later."), extra={"status": session.status}
+            )
+        if session.ends_at <= now:
+            # Its window passed without opening (no job ran): it runs for no time.
+            transition(session, P.RUNNING, actor=actor, action="flash_session.open", opened_at=now)
+            return _close_locked(actor=actor, session=session, now=now)
+        lowered = []
+        items = list(session.items.select_for_update().order_by("pk"))
+        for item in items:
+            warehouse, units = promotion_hold_warehouse(sku_id=item.sku_id)
+            wanted = item.quota - item.sold
+            hold = min(wanted, units)
+            if (
+                warehouse is not None
+                and hold > 0
+                and not promotion_hold(
+                    actor=stock_actor,
+                    warehouse_id=warehouse.pk,
+                    sku_id=item.sku_id,
+                    quantity=hold,
+                    session_id=session.pk,
+                    note=session.name,
+                )
+            ):
+                hold = 0  # lost a race with a buyer: nothing held
+            item.warehouse = warehouse
+            item.held = hold
+            fields = ["warehouse", "held"]
+            if hold < wanted:
+                lowered.append({"sku_id": item.sku_id, "quota": item.quota, "held": hold})
+                if hold + item.sold > 0:
+                    item.quota = hold + item.sold
+                    fields.append("quota")
+            item.save(update_fields=fields)
+        if lowered:
+            audit(
+                actor=actor,
+                action="flash_session.quota_lowered",
+                target=session,
+                data={"items": lowered},
+            )
+        transition(
+            session,
+            P.RUNNING,
+            actor=actor,
+            action="flash_session.open",
+            opened_at=now,
+            data={"held": {str(item.sku_id): item.held for item in items}},
+        )
+        session_id = session.pk
+        transaction.on_commit(lambda: _gate_load_quietly(session_id))
+    return session
+
+
+def _gate_load_quietly(session_id: int) -> None:
+    from .gate import gate_reload
+
+    gate_reload(session_id=session_id, force=True)
+
+
+def flash_sessions_open_due(*, actor, now: datetime | None = None) -> int:
+    """Open every approved session whose start has come; return how many opened."""
+    now = now or timezone.now()
+    opened = 0
+    due = FlashSession.objects.filter(status=P.APPROVED, starts_at__lte=now).order_by("starts_at")
+    for session_id in due.values_list("pk", flat=True):
+        try:
+            session = flash_session_open(actor=actor, session=session_id, now=now)
+        except PromotionStateConflict:
+            continue
+        if session.status == P.RUNNING:
+            opened += 1
+    return opened
+
+
+def _close_locked(*, actor, session: FlashSession, now: datetime) -> FlashSession:
+    from dispatch.services import promotion_release
+
+    stock_actor = system_actor() if not getattr(actor, "is_staff", False) else actor
+    released = {}
+    for item in session.items.select_for_update().order_by("pk"):
+        if item.held and item.warehouse_id:
+            promotion_release(
+                actor=stock_actor,
+                warehouse_id=item.warehouse_id,
+                sku_id=item.sku_id,
+                quantity=item.held,
+                session_id=session.pk,
+                note=session.name,
+            )
+            released[str(item.sku_id)] = item.held
+            item.held = 0
+            item.save(update_fields=["held"])
+    transition(
+        session,
+        P.ENDED,
+        actor=actor,
+        action="flash_session.close",
+        ended_at=now,
+        data={"released": released},
+    )
+    session_id = session.pk
+    transaction.on_commit(lambda: _gate_drop_quietly(session_id))
+    return session
+
+
+def _gate_drop_quietly(session_id: int) -> None:
+    from .gate import gate_drop
+
+    gate_drop(session_id=session_id)
+
+
+def flash_session_close(
+    *, actor, session: FlashSession, now: datetime | None = None
+) -> FlashSession:
+    """End a running session (its end came, or staff stop it early).
+
+    Releases what is still held (``promotion_release``), status ``ended``, the gate's
+    keys dropped after commit. Idempotent on an ended session.
+    """
+    _require(actor, CHANGE_FLASH_SESSION)
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        if session.status == P.ENDED:
+            return session
+        _state(session, P.RUNNING)
+        return _close_locked(actor=actor, session=session, now=now)
+
+
+def flash_sessions_close_due(*, actor, now: datetime | None = None) -> int:
+    """End every running session whose end has come; return how many ended."""
+    now = now or timezone.now()
+    closed = 0
+    due = FlashSession.objects.filter(status=P.RUNNING, ends_at__lte=now)
+    for session_id in due.values_list("pk", flat=True):
+        try:
+            flash_session_close(actor=actor, session=session_id, now=now)
+        except PromotionStateConflict:
+            continue
+        closed += 1
+    return closed
+
+
+def _open_if_due(session: FlashSession, now: datetime) -> FlashSession:
+    """The lazy open: an approved session whose window started is opened now."""
+    if session.status == P.APPROVED and session.starts_at <= now:
+        try:
+            return flash_session_open(actor=system_actor(), session=session, now=now)
+        except PromotionStateConflict:
+            return FlashSession.objects.get(pk=session.pk)
+    return session
+
+
+# --- placement hooks ---------------------------------------------------------------------
+
+
 def flash_cart_check(*, member, session_id, lines, now: datetime) -> FlashCart | None:
-    """``None`` when ``session_id`` is ``None``; else the running session's items of ``lines``."""
+    """``None`` when ``session_id`` is ``None``; else the running session's items of ``lines``.
+
+    400 ``invalid`` for an unknown session, a SKU outside the session or a line over
+    the per-member limit; 409 ``session_not_running`` outside its window. Opens an
+    approved session whose start has come (the lazy open).
+    """
     if session_id is None:
         return None
-    raise NotImplementedError("flash sessions: built by the flash work")
+    if isinstance(session_id, bool) or not isinstance(session_id, int):
+        raise InvalidOrderInput(fields={"flash_session": [_("Choose a flash sale.")]})
+    session = FlashSession.objects.filter(pk=session_id).first()
+    if session is None or session.status in (P.DRAFT, P.PENDING_APPROVAL):
+        raise InvalidOrderInput(fields={"flash_session": [_("No such flash sale.")]})
+    session = _open_if_due(session, now)
+    if session.status == P.RUNNING and session.ends_at <= now:
+        raise FlashSessionNotRunning()
+    if session.status != P.RUNNING:
+        raise FlashSessionNotRunning()
+    items = {item.sku_id: item for item in session.items.all()}
+    problems: dict[str, list[str]] = {}
+    chosen: dict[int, FlashSessionItem] = {}
+    for index, (sku, quantity) in enumerate(lines):
+        item = items.get(sku.pk)
+        if item is None:
+            problems[f"lines.{index}.sku"] = [_("This SKU is not in this flash sale.")]
+            continue
+        if quantity > item.per_member_limit:
+            problems[f"lines.{index}.quantity"] = [
+                _("At most %(n)d per member in this flash sale.") % {"n": item.per_member_limit}
+            ]
+            continue
+        chosen[sku.pk] = item
+    if problems:
+        raise InvalidOrderInput(fields=problems)
+    return FlashCart(session=session, items=chosen)
+
+
+def _quantities(cart: FlashCart, lines) -> dict[int, int]:
+    """``{item id: quantity}`` of a flash order's lines."""
+    return {cart.items[sku.pk].pk: quantity for sku, quantity in lines if sku.pk in cart.items}
 
 
 def flash_gate_enter(*, member, cart: FlashCart | None, lines) -> Any:
-    """Take the units at the Redis gate; ``None`` when there is no gate to pass."""
-    return None
+    """Take the units at the Redis gate; ``None`` when there is no gate to pass.
+
+    Raises ``SoldOut`` / ``LimitExceeded`` (409) for a loser, without a database write.
+    """
+    if cart is None:
+        return None
+    from .gate import gate_enter
+
+    return gate_enter(
+        session=cart.session,
+        member_id=member.pk,
+        items={
+            cart.items[sku.pk].pk: (quantity, cart.items[sku.pk].per_member_limit)
+            for sku, quantity in lines
+            if sku.pk in cart.items
+        },
+    )
 
 
 def flash_gate_undo(*, gate_pass: Any) -> None:
     """Give back what ``flash_gate_enter`` took (the order was not placed)."""
-    return None
+    if gate_pass is None:
+        return
+    from .gate import gate_give_back
+
+    gate_give_back(gate_pass=gate_pass)
 
 
 def flash_claim(*, actor, member, cart: FlashCart | None, order, lines) -> None:
-    """Inside the placement transaction: the database's conditional updates."""
-    return None
+    """Inside the placement transaction: the database's conditional updates.
+
+    Per line: the member's purchase (``quantity + q <= per_member_limit``, an upsert
+    safe against the same member in many threads) → else ``LimitExceeded``; the item
+    (``sold + q <= quota AND held >= q``) → else ``SoldOut``; then ``q`` units of the
+    hold go back to dispatch (``promotion_release``) so the allocation that follows
+    locks them for the order. Any refusal rolls the whole placement back.
+    """
+    if cart is None:
+        return
+    from dispatch.services import promotion_release
+
+    session = cart.session
+    for item_id, quantity in sorted(_quantities(cart, lines).items()):
+        item = next(i for i in cart.items.values() if i.pk == item_id)
+        FlashPurchase.objects.bulk_create(
+            [FlashPurchase(item_id=item_id, member_id=member.pk, quantity=0)],
+            ignore_conflicts=True,
+        )
+        took = FlashPurchase.objects.filter(
+            item_id=item_id,
+            member_id=member.pk,
+            quantity__lte=item.per_member_limit - quantity,
+        ).update(quantity=F("quantity") + quantity, updated_at=timezone.now())
+        if took != 1:
+            raise LimitExceeded(extra={"sku": item.sku_id})
+        sold = FlashSessionItem.objects.filter(
+            pk=item_id,
+            sold__lte=F("quota") - quantity,
+            held__gte=quantity,
+        ).update(sold=F("sold") + quantity, held=F("held") - quantity)
+        if sold != 1:
+            raise SoldOut(extra={"sku": item.sku_id})
+        warehouse_id = (
+            FlashSessionItem.objects.filter(pk=item_id).values_list("warehouse_id", flat=True).get()
+        )
+        promotion_release(
+            actor=system_actor(),
+            warehouse_id=warehouse_id,
+            sku_id=item.sku_id,
+            quantity=quantity,
+            session_id=session.pk,
+            note=order.order_no,
+        )
 
 
 def flash_release_for_order(*, actor, order) -> None:
-    """Inside a cancellation: return the order's units to its session (and the gate)."""
-    return None
+    """Inside a cancellation: return the order's units to its session (and the gate).
+
+    For each flash line: ``sold −= q`` and the member's purchase ``−= q`` (the limit
+    counts live orders only). While the session runs, the units are held again in the
+    item's warehouse (``promotion_hold``, conditional: the cancellation has just
+    released the order's reservation; when those units are no longer sellable there,
+    e.g. the order was allocated elsewhere and that warehouse sold out, nothing is
+    held and the session simply sells fewer — ``held`` says what is really there). The
+    gate gets the re-held units back after commit. An ended session only counts.
+    """
+    from dispatch.services import promotion_hold
+
+    from ..models import OrderLine
+
+    lines = list(
+        OrderLine.objects.filter(order=order, flash_item__isnull=False).values_list(
+            "flash_item_id", "quantity"
+        )
+    )
+    if not lines:
+        return
+    session = FlashSession.objects.filter(pk=order.flash_session_id).first()
+    if session is None:
+        return
+    running = session.status == P.RUNNING and session.ends_at > timezone.now()
+    returned: dict[int, int] = {}
+    for item_id, quantity in sorted(lines):
+        item = FlashSessionItem.objects.select_for_update().get(pk=item_id)
+        FlashSessionItem.objects.filter(pk=item_id, sold__gte=quantity).update(
+            sold=F("sold") - quantity
+        )
+        FlashPurchase.objects.filter(
+            item_id=item_id, member_id=order.member_id, quantity__gte=quantity
+        ).update(quantity=F("quantity") - quantity, updated_at=timezone.now())
+        if running and item.warehouse_id:
+            held = promotion_hold(
+                actor=system_actor(),
+                warehouse_id=item.warehouse_id,
+                sku_id=item.sku_id,
+                quantity=quantity,
+                session_id=session.pk,
+                note=order.order_no,
+            )
+            if held:
+                FlashSessionItem.objects.filter(pk=item_id).update(held=F("held") + quantity)
+                returned[item_id] = quantity
+    audit(
+        actor=actor,
+        action="flash_session.units_returned",
+        target=session,
+        data={
+            "order_no": order.order_no,
+            "lines": {str(item_id): q for item_id, q in lines},
+            "held_again": {str(k): v for k, v in returned.items()},
+        },
+    )
+    if running:
+        from .gate import gate_compensate
+
+        session_id, epoch, member_id = session.pk, session.gate_epoch, order.member_id
+        units = dict(lines)
+        transaction.on_commit(
+            lambda: gate_compensate(
+                session_id=session_id,
+                epoch=epoch,
+                member_id=member_id,
+                remaining=returned,
+                member_units=units,
+            )
+        )
+
+
+# --- storefront read --------------------------------------------------------------------
+
+
+def flash_sessions_for_store(*, now: datetime | None = None) -> list[dict]:
+    """Running and upcoming (approved) sessions with their items, for the storefront.
+
+    ``{"id", "name", "starts_at", "ends_at", "status": "running" | "upcoming",
+    "items": [{"sku", "title", "flash_price", "price", "remaining",
+    "per_member_limit"}]}`` (API.md). ``remaining`` is what is held while it runs
+    (the quota before). A session whose start has come is opened first (lazy open).
+    """
+    now = now or timezone.now()
+    sessions = list(
+        FlashSession.objects.filter(status__in=[P.APPROVED, P.RUNNING], ends_at__gt=now).order_by(
+            "starts_at", "pk"
+        )
+    )
+    sessions = [_open_if_due(session, now) for session in sessions]
+    answer = []
+    for session in sessions:
+        if session.status not in (P.APPROVED, P.RUNNING):
+            continue
+        items = session.items.select_related("sku", "sku__product").order_by("pk")
+        answer.append(
+            {
+                "id": session.pk,
+                "name": session.name,
+                "status": "running" if session.status == P.RUNNING else "upcoming",
+                "starts_at": session.starts_at.isoformat(),
+                "ends_at": session.ends_at.isoformat(),
+                "items": [
+                    {
+                        "sku": item.sku.code,
+                        "title": item.sku.product.title,
+                        "flash_price": f"{item.flash_price_amount:.2f}",
+                        "price": f"{item.sku.price_amount:.2f}",
+                        "remaining": item.held if session.status == P.RUNNING else item.quota,
+                        "per_member_limit": item.per_member_limit,
+                    }
+                    for item in items
+                ],
+            }
+        )
+    return answer
