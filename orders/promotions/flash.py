@@ -527,12 +527,29 @@ def flash_sessions_open_due(*, actor, now: datetime | None = None) -> int:
     return opened
 
 
+def _lock_stock(item: FlashSessionItem) -> None:
+    """Lock the stock row holding ``item``'s quota (a read lock of the row, no change)."""
+    from dispatch.models import Stock
+
+    list(
+        Stock.objects.select_for_update()
+        .filter(warehouse_id=item.warehouse_id, sku_id=item.sku_id)
+        .values_list("pk", flat=True)
+    )
+
+
 def _close_locked(*, actor, session: FlashSession, now: datetime) -> FlashSession:
     from dispatch.services import promotion_release
 
     stock_actor = system_actor() if not getattr(actor, "is_staff", False) else actor
     released = {}
-    for item in session.items.select_for_update().order_by("pk"):
+    for item_id in session.items.order_by("pk").values_list("pk", flat=True):
+        # Stock row, then item (the order placements and cancellations lock them in),
+        # and ``held`` read under the item's lock.
+        item = FlashSessionItem.objects.get(pk=item_id)
+        if item.warehouse_id is not None:
+            _lock_stock(item)
+        item = FlashSessionItem.objects.select_for_update().get(pk=item_id)
         if item.held and item.warehouse_id:
             promotion_release(
                 actor=stock_actor,
@@ -684,11 +701,12 @@ def flash_gate_undo(*, gate_pass: Any) -> None:
 def flash_claim(*, actor, member, cart: FlashCart | None, order, lines) -> None:
     """Inside the placement transaction: the database's conditional updates.
 
-    Per line: the member's purchase (``quantity + q <= per_member_limit``, an upsert
-    safe against the same member in many threads) → else ``LimitExceeded``; the item
-    (``sold + q <= quota AND held >= q``) → else ``SoldOut``; then ``q`` units of the
-    hold go back to dispatch (``promotion_release``) so the allocation that follows
-    locks them for the order. Any refusal rolls the whole placement back.
+    Per line: ``q`` units of the hold go back to dispatch (``promotion_release``) so
+    the allocation that follows locks them for the order; the member's purchase
+    (``quantity + q <= per_member_limit``, an upsert safe against the same member in
+    many threads) → else ``LimitExceeded``; the item (``sold + q <= quota AND held >=
+    q``) → else ``SoldOut``. Any refusal rolls the whole placement back. Rows are
+    locked stock → purchase → item, the order a cancellation uses.
     """
     if cart is None:
         return
@@ -697,6 +715,18 @@ def flash_claim(*, actor, member, cart: FlashCart | None, order, lines) -> None:
     session = cart.session
     for item_id, quantity in sorted(_quantities(cart, lines).items()):
         item = next(i for i in cart.items.values() if i.pk == item_id)
+        # Lock order stock → purchase → item, as a cancellation does (its reservation
+        # release has locked the stock row first): no deadlock between the two.
+        if item.warehouse_id is None:
+            raise SoldOut(extra={"sku": item.sku_id})
+        promotion_release(
+            actor=system_actor(),
+            warehouse_id=item.warehouse_id,
+            sku_id=item.sku_id,
+            quantity=quantity,
+            session_id=session.pk,
+            note=order.order_no,
+        )
         FlashPurchase.objects.bulk_create(
             [FlashPurchase(item_id=item_id, member_id=member.pk, quantity=0)],
             ignore_conflicts=True,
@@ -715,17 +745,6 @@ def flash_claim(*, actor, member, cart: FlashCart | None, order, lines) -> None:
         ).update(sold=F("sold") + quantity, held=F("held") - quantity)
         if sold != 1:
             raise SoldOut(extra={"sku": item.sku_id})
-        warehouse_id = (
-            FlashSessionItem.objects.filter(pk=item_id).values_list("warehouse_id", flat=True).get()
-        )
-        promotion_release(
-            actor=system_actor(),
-            warehouse_id=warehouse_id,
-            sku_id=item.sku_id,
-            quantity=quantity,
-            session_id=session.pk,
-            note=order.order_no,
-        )
 
 
 def flash_release_for_order(*, actor, order) -> None:
@@ -753,18 +772,22 @@ def flash_release_for_order(*, actor, order) -> None:
     session = FlashSession.objects.filter(pk=order.flash_session_id).first()
     if session is None:
         return
-    running = session.status == P.RUNNING and session.ends_at > timezone.now()
     returned: dict[int, int] = {}
+    items = FlashSessionItem.objects.in_bulk([item_id for item_id, _q in lines])
     for item_id, quantity in sorted(lines):
-        item = FlashSessionItem.objects.select_for_update().get(pk=item_id)
-        FlashSessionItem.objects.filter(pk=item_id, sold__gte=quantity).update(
-            sold=F("sold") - quantity
-        )
-        FlashPurchase.objects.filter(
-            item_id=item_id, member_id=order.member_id, quantity__gte=quantity
-        ).update(quantity=F("quantity") - quantity, updated_at=timezone.now())
-        if running and item.warehouse_id:
-            held = promotion_hold(
+        item = items[item_id]
+        # Stock → purchase → item, as the placement and the close lock them. The
+        # session's status is read once the stock row is ours: a close that ends it
+        # meanwhile waits for this row and then releases whatever is held.
+        if item.warehouse_id is not None:
+            _lock_stock(item)
+        running = FlashSession.objects.filter(
+            pk=session.pk, status=P.RUNNING, ends_at__gt=timezone.now()
+        ).exists()
+        held = (
+            running
+            and item.warehouse_id is not None
+            and promotion_hold(
                 actor=system_actor(),
                 warehouse_id=item.warehouse_id,
                 sku_id=item.sku_id,
@@ -772,9 +795,15 @@ def flash_release_for_order(*, actor, order) -> None:
                 session_id=session.pk,
                 note=order.order_no,
             )
-            if held:
-                FlashSessionItem.objects.filter(pk=item_id).update(held=F("held") + quantity)
-                returned[item_id] = quantity
+        )
+        FlashPurchase.objects.filter(
+            item_id=item_id, member_id=order.member_id, quantity__gte=quantity
+        ).update(quantity=F("quantity") - quantity, updated_at=timezone.now())
+        FlashSessionItem.objects.filter(pk=item_id, sold__gte=quantity).update(
+            sold=F("sold") - quantity, held=F("held") + (quantity if held else 0)
+        )
+        if held:
+            returned[item_id] = quantity
     audit(
         actor=actor,
         action="flash_session.units_returned",
@@ -785,20 +814,19 @@ def flash_release_for_order(*, actor, order) -> None:
             "held_again": {str(k): v for k, v in returned.items()},
         },
     )
-    if running:
-        from .gate import gate_compensate
+    from .gate import gate_compensate
 
-        session_id, epoch, member_id = session.pk, session.gate_epoch, order.member_id
-        units = dict(lines)
-        transaction.on_commit(
-            lambda: gate_compensate(
-                session_id=session_id,
-                epoch=epoch,
-                member_id=member_id,
-                remaining=returned,
-                member_units=units,
-            )
+    session_id, epoch, member_id = session.pk, session.gate_epoch, order.member_id
+    units = dict(lines)
+    transaction.on_commit(
+        lambda: gate_compensate(
+            session_id=session_id,
+            epoch=epoch,
+            member_id=member_id,
+            remaining=returned,
+            member_units=units,
         )
+    )
 
 
 # --- storefront read --------------------------------------------------------------------
