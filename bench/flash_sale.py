@@ -456,8 +456,15 @@ def _http_fixture(units: int, buyers: int):
 
 
 def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Popen:
+    import tempfile
+
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING"}
     env.pop("MALL_DEMO", None)
+    # The server's log goes to a file: 1,900 "409 Conflict" warnings would fill a pipe
+    # nobody reads and block every worker on its write.
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the server writes it until killed
+        prefix="flash-bench-gunicorn-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -476,9 +483,10 @@ def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Po
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
+    process.log_path = log.name
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -489,7 +497,7 @@ def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Po
         except OSError:
             time.sleep(0.5)
     process.kill()
-    raise SystemExit("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+    raise SystemExit("gunicorn did not start: " + Path(log.name).read_text()[-2000:])
 
 
 def _post(url: str, token: str, body: dict, key: str) -> tuple[int, str, float]:
