@@ -87,8 +87,7 @@ def test_marketing_creates_and_submits_the_ops_lead_approves(
     page.fill("#id_unpaid_minutes", "5")
 
     # the SKU box: search by product name, pick the SKU (its sellable units shown)
-    row = page.locator("[id^='items-0']").first
-    row.locator(".select2-selection").first.click()
+    page.locator(".select2-selection:visible").first.click()
     page.locator(".select2-search__field").last.fill(sku.product.title)
     option = page.locator(".select2-results__option", has_text=sku.code).first
     option.wait_for()
