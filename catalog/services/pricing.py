@@ -49,13 +49,14 @@ def _record_price(sku: Sku, *, old, new, actor, reason: str = "") -> SkuPriceCha
     )
 
 
-def sku_lowest_price(*, sku: Sku, start: datetime, end: datetime) -> Decimal | None:
+def sku_lowest_price(*, actor, sku: Sku, start: datetime, end: datetime) -> Decimal | None:
     """Return the lowest price ``sku`` sold at during ``[start, end)``, or ``None``.
 
     Counts the sale price in force at ``start`` (the last change at or before it),
     every sale-price change inside the window, and every active promotion price
     whose period overlaps the window. A SKU without history counts its current price.
     Public: the flash-sale price rule (``orders.promotions.flash``) reuses it.
+    ``actor`` is who asks (a read of public prices: no permission needed).
     """
     history = SkuPriceChange.objects.filter(sku=sku)
     candidates: list[Decimal] = list(
@@ -135,7 +136,9 @@ def promotion_price_create(
         sku = Sku.objects.select_for_update().get(pk=sku.pk)
         # A promotion that starts now (or is entered late) is also measured against
         # every price up to this moment.
-        lowest = sku_lowest_price(sku=sku, start=window_start, end=max(starts_at, timezone.now()))
+        lowest = sku_lowest_price(
+            actor=actor, sku=sku, start=window_start, end=max(starts_at, timezone.now())
+        )
         if lowest is None:
             raise PromotionPriceRefused(
                 _("The SKU has no price history in the %(days)d days before the start.")

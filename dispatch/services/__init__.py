@@ -29,7 +29,6 @@ from .allocation import (
 from .holds import (
     promotion_hold,
     promotion_hold_warehouse,
-    promotion_reference,
     promotion_release,
 )
 from .ledger import StockChange, stock_move
@@ -72,7 +71,6 @@ __all__ = [
     "predispatch",
     "promotion_hold",
     "promotion_hold_warehouse",
-    "promotion_reference",
     "promotion_release",
     "purchase_inbound_arrive",
     "purchase_inbound_create",

@@ -24,16 +24,18 @@ Kind = StockMovement.Kind
 REFERENCE_TYPE = StockMovement.ReferenceType.FLASH_SESSION
 
 
-def promotion_reference(session_id: int) -> str:
+def _reference(session_id: int) -> str:
     """The ledger's document number of a flash session's holds."""
     return f"FS{session_id}"
 
 
-def promotion_hold_warehouse(*, sku_id: int) -> tuple[Warehouse | None, int]:
+def promotion_hold_warehouse(*, actor, sku_id: int) -> tuple[Warehouse | None, int]:
     """The active warehouse with the most sellable units of ``sku_id`` and those units.
 
     Sellable as allocation counts it (safety stock held back when
     ``dispatch.safety_stock_held_back`` is on). ``(None, 0)`` when no warehouse has any.
+    ``actor`` is who opens the session: every active warehouse counts (a session's
+    quota is the whole network's, as allocation sees it).
     """
     row = (
         Stock.objects.filter(sku_id=sku_id, warehouse__is_active=True)
@@ -76,7 +78,7 @@ def promotion_hold(
                     )
                 ],
                 reference_type=REFERENCE_TYPE,
-                reference_no=promotion_reference(session_id),
+                reference_no=_reference(session_id),
             )
     except InsufficientStock:
         return False
@@ -101,5 +103,5 @@ def promotion_release(
             StockChange(stock.pk, Kind.PROMOTION_RELEASE, reserved=-quantity, note=note[:200])
         ],
         reference_type=REFERENCE_TYPE,
-        reference_no=promotion_reference(session_id),
+        reference_no=_reference(session_id),
     )

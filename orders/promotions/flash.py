@@ -174,7 +174,7 @@ def _positive_int(value, upper: int) -> int | None:
     return value
 
 
-def _clean_items(items, *, starts_at: datetime) -> list[dict]:
+def _clean_items(actor, items, *, starts_at: datetime) -> list[dict]:
     """Validate the items and apply the look-back lowest-price rule to each flash price."""
     from catalog.models import Sku
     from catalog.parameters import PROMOTION_LOOKBACK_DAYS
@@ -221,7 +221,7 @@ def _clean_items(items, *, starts_at: datetime) -> list[dict]:
         if price <= 0:
             problems[f"{key}.flash_price"] = [_("The price must be above zero.")]
             continue
-        lowest = sku_lowest_price(sku=sku, start=window_start, end=window_end)
+        lowest = sku_lowest_price(actor=actor, sku=sku, start=window_start, end=window_end)
         if lowest is None:
             problems[f"{key}.flash_price"] = [
                 _("%(sku)s has no price in the %(days)d days before the start.")
@@ -277,7 +277,7 @@ def flash_session_create(
     window = _clean_window(
         name=name, starts_at=starts_at, ends_at=ends_at, unpaid_minutes=unpaid_minutes, now=now
     )
-    cleaned = _clean_items(items, starts_at=starts_at)
+    cleaned = _clean_items(actor, items, starts_at=starts_at)
     with transaction.atomic():
         session = FlashSession.objects.create(created_by=actor, **window)
         rows = FlashSessionItem.objects.bulk_create(
@@ -329,7 +329,7 @@ def flash_session_update(
                 }
                 for item in session.items.select_related("sku")
             ]
-        cleaned = _clean_items(items, starts_at=window["starts_at"])
+        cleaned = _clean_items(actor, items, starts_at=window["starts_at"])
         for key, value in window.items():
             setattr(session, key, value)
         session.save(update_fields=[*window, "updated_at"])
@@ -461,7 +461,7 @@ def flash_session_open(
         lowered = []
         items = list(session.items.select_for_update().order_by("pk"))
         for item in items:
-            warehouse, units = promotion_hold_warehouse(sku_id=item.sku_id)
+            warehouse, units = promotion_hold_warehouse(actor=stock_actor, sku_id=item.sku_id)
             wanted = item.quota - item.sold
             hold = min(wanted, units)
             if (

@@ -8,6 +8,14 @@ from celery import shared_task
 from mall.core.actors import system_actor
 from mall.core.jobs import job_run
 
+# ``orders.tasks`` star-imports this module: export the tasks, never ``SCHEDULE``
+# (which would replace the orders app's own).
+__all__ = [
+    "flash_gates_reconcile_task",
+    "flash_sessions_close_due_task",
+    "flash_sessions_open_due_task",
+]
+
 
 @shared_task(bind=True, queue="realtime", acks_late=True)
 def flash_sessions_open_due_task(self) -> dict:

@@ -163,3 +163,42 @@ def test_the_unpaid_timeout_returns_the_units(flash_session, on_shelf_sku, buyer
     assert orders_cancel_unpaid_due(actor=system_actor()) == 1
     item = session.items.get()
     assert (item.sold, item.held) == (0, 2)
+
+
+def test_the_storefront_api_places_a_flash_order_and_answers_409_sold_out(
+    flash_session, on_shelf_sku, buyer, own_store, member_client
+):
+    sku = on_shelf_sku(10)
+    session = flash_session([(sku, "49.90", 1, 1)])
+    body = {
+        "address": SHANGHAI,
+        "lines": [{"sku": sku.code, "quantity": 1}],
+        "flash_session": session.pk,
+    }
+    preview = member_client(buyer()).post("/api/v1/store/orders/preview/", body, format="json")
+    assert preview.status_code == 200, preview.content
+    assert preview.json()["goods_amount"] == "49.90"
+    placed = member_client(buyer()).post("/api/v1/store/orders/", body, format="json")
+    assert placed.status_code == 201, placed.content
+    assert placed.json()["lines"][0]["unit_price"] == "49.90"
+    lost = member_client(buyer()).post("/api/v1/store/orders/", body, format="json")
+    assert lost.status_code == 409
+    assert lost.json()["error"]["code"] == "sold_out"
+    wrong = member_client(buyer()).post(
+        "/api/v1/store/orders/", {**body, "flash_session": "x"}, format="json"
+    )
+    assert wrong.status_code == 400
+    assert "flash_session" in wrong.json()["error"]["fields"]
+
+
+def test_an_unreachable_gate_falls_back_to_the_database(
+    flash_session, on_shelf_sku, buyer, own_store, settings
+):
+    settings.FLASH_GATE_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    sku = on_shelf_sku(10)
+    session = flash_session([(sku, "49.90", 1, 1)])
+    _place(buyer(), session, sku)
+    with pytest.raises(SoldOut):
+        _place(buyer(), session, sku)
+    item = session.items.get()
+    assert (item.sold, item.held) == (1, 0)
