@@ -478,7 +478,7 @@ class FlashSessionAdmin(ServiceModelAdmin):
 
     @workflow_action(
         description=_("Cancel the session"),
-        permission=(perms.CHANGE_FLASH_SESSION, perms.APPROVE_FLASH_SESSION),
+        permission=perms.CHANGE_FLASH_SESSION,  # what flash_session_cancel requires
         when=lambda session: session.status in (P.DRAFT, P.PENDING_APPROVAL, P.APPROVED),
         reason=True,
         success=_("The session is cancelled."),

@@ -291,6 +291,7 @@ def test_the_lead_approves_with_the_button(draft, marketing, lead):
     assert AuditEntry.objects.filter(action="flash_session.approve").count() == 1
     page = client.get(_change(session)).content.decode()
     assert "approve-button/" not in page and "刘运营" in page
+    assert "cancel-button/" not in page  # cancelling needs the change permission
 
 
 def test_reject_needs_a_reason_and_sends_the_session_back_to_draft(draft, marketing, lead):
