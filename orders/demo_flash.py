@@ -63,7 +63,9 @@ def flash_price_below_lowest(sku, *, starts_at) -> Decimal:
     from ops.parameters import get_parameter
 
     days = int(get_parameter(PROMOTION_LOOKBACK_DAYS))
-    lowest = sku_lowest_price(sku=sku, start=starts_at - timedelta(days=days), end=starts_at)
+    lowest = sku_lowest_price(
+        actor=system_actor(), sku=sku, start=starts_at - timedelta(days=days), end=starts_at
+    )
     lowest = lowest if lowest is not None else sku.price_amount
     price = (lowest * Decimal("0.6")).quantize(Decimal("1"), rounding=ROUND_DOWN)
     if price >= lowest:
