@@ -54,6 +54,8 @@ ROLES = {
     "warehouse_clerk": ("仓库管理员", ScopeKind.GRANTED_OBJECTS, [], "warehouse", []),
     "product_ops": ("商品运营", ScopeKind.DEPARTMENT_AND_BELOW, [], "ops", []),
     "ops_lead": ("运营负责人", ScopeKind.ALL, [], "ops", [*_RBAC_READ]),
+    # Creates flash-sale sessions and campaigns; the ops lead approves them (issue 15).
+    "marketing": ("营销运营", ScopeKind.ALL, [], "ops", []),
     "tech_lead": (
         "技术负责人",
         ScopeKind.ALL,
@@ -99,6 +101,7 @@ STAFF = {
     "ops_lead": ("M1000", "ops", ["ops_lead"], "运营", "刘", "13700000006"),
     "tech_lead": ("M5000", "tech", ["tech_lead"], "技术", "周", "13700000007"),
     "security": ("M6000", "security", ["security_auditor"], "安", "吴", "13700000008"),
+    "marketing": ("M7001", "ops", ["marketing"], "营销", "郑", "13700000010"),
 }
 
 
