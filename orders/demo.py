@@ -205,9 +205,12 @@ def _virtual_products(staff, stdout) -> None:
 def _skus():
     from catalog.models import Product, Sku
 
-    on_shelf = Sku.objects.filter(
-        product__status=Product.Status.ON_SHELF, is_available=True
-    ).exclude(code=FLASH_SKU)
+    # the flash SKU keeps its 10 units for the flash session; a presale sells alone
+    on_shelf = (
+        Sku.objects.filter(product__status=Product.Status.ON_SHELF, is_available=True)
+        .exclude(code=FLASH_SKU)
+        .exclude(product__is_presale=True)
+    )
     physical = list(
         on_shelf.filter(product__is_virtual=False).select_related("product").order_by("id")
     )
@@ -434,6 +437,16 @@ def _after_sales_and_reviews(orders: list[Order], staff, rng: random.Random) -> 
 
 
 def seed(*, stdout) -> None:
+    """Orders, then promotions (sessions and a campaign; the presale follows payments)."""
+    from .demo_campaigns import seed_campaigns
+    from .demo_flash import seed_flash
+
+    _seed_orders(stdout=stdout)
+    seed_flash(stdout)
+    seed_campaigns(stdout)
+
+
+def _seed_orders(*, stdout) -> None:
     from members.models import Member
 
     _grant_roles(stdout)

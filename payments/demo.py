@@ -281,3 +281,7 @@ def seed(*, stdout) -> None:
     from .demo_reconciliation import seed as seed_reconciliation
 
     seed_reconciliation(stdout=stdout)
+    # a presale product and one member's deposit, paid through the sandbox (issue 15)
+    from orders.demo_presale import seed_presale
+
+    seed_presale(stdout)

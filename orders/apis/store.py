@@ -61,11 +61,6 @@ def _placement_input(request) -> dict:
     if "address" in data:
         data["address"] = dict(data["address"])
     data["lines"] = [dict(line) for line in data["lines"]]
-    # A flash order names its session (``"flash_session": <id> | null``); the service
-    # checks it (400 for anything but a known session's id).
-    flash_session = request.data.get("flash_session") if hasattr(request.data, "get") else None
-    if flash_session is not None:
-        data["flash_session"] = flash_session
     return data
 
 

@@ -47,6 +47,10 @@ class PlaceOrderInput(serializers.Serializer):
     points = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10**9)
     channel = serializers.CharField(required=False, default="own_store", max_length=30)
     buyer_note = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
+    # a flash order names its running session (docs/FLASH_SALE.md)
+    flash_session = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
+    )
 
     def validate(self, attrs):
         if ("address" in attrs) == ("address_id" in attrs):

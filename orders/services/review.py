@@ -208,6 +208,8 @@ def order_in_promotion(*, actor=None, now=None) -> bool:
 
 
 def _approve(actor, order: Order, note: str) -> Order:
+    from ..promotions.presale import presale_ship_clock_start
+
     now = timezone.now()
     order_transition(
         actor=actor,
@@ -222,11 +224,12 @@ def _approve(actor, order: Order, note: str) -> Order:
         review_hold_reason="",
     )
     sla_clock_stop(kind="order.review", subject=order, actor=actor, outcome="met", at=now)
+    # a presale ships from its ship date: its clock starts then (or now, when later)
     sla_clock_start(
         kind="order.ship",
         subject=order,
         actor=actor,
-        started_at=now,
+        started_at=presale_ship_clock_start(order=order, approved_at=now),
         region=order.region_id,
         promotion=order_in_promotion(actor=actor, now=now),
     )
