@@ -427,7 +427,6 @@ def order_place(
     when anything after it fails (docs/FLASH_SALE.md).
     """
     from ..promotions.flash import flash_gate_enter, flash_gate_undo
-    from ..promotions.presale import presale_order_fields, presale_terms
 
     member = _member_of(actor)
     note = (buyer_note or "").strip() if isinstance(buyer_note, str) else None
@@ -445,6 +444,31 @@ def order_place(
         flash_session=flash_session,
         now=now,
     )
+    # The Redis gate: losers of a flash sale are answered here, right after the cart's
+    # checks — before pricing, the risk check and any write (docs/FLASH_SALE.md).
+    gate_pass = flash_gate_enter(member=member, cart=cart.flash, lines=cart.lines)
+    try:
+        order = _price_check_and_place(
+            member=member,
+            cart=cart,
+            province=province,
+            note=note,
+            now=now,
+            client_ip=client_ip,
+            device_id=device_id,
+        )
+    except BaseException:
+        flash_gate_undo(gate_pass=gate_pass)
+        raise
+    return order
+
+
+def _price_check_and_place(
+    *, member, cart: Cart, province, note: str, now, client_ip, device_id
+) -> Order:
+    """Price the checked cart, ask risk control, then write it all in one transaction."""
+    from ..promotions.presale import presale_order_fields, presale_terms
+
     quote = _quote(cart, now)
     presale = presale_terms(lines=cart.lines, quote=quote)
     verdict = guard_or_raise(
@@ -496,24 +520,17 @@ def order_place(
         order.save(force_insert=True)
         return order
 
-    # The Redis gate: losers of a flash sale are answered here, before PostgreSQL.
-    gate_pass = flash_gate_enter(member=member, cart=cart.flash, lines=cart.lines)
-    try:
-        order = _place_in_transaction(
-            member=member,
-            cart=cart,
-            quote=quote,
-            province=province,
-            verdict=verdict,
-            now=now,
-            create=create,
-            client_ip=client_ip,
-            device_id=device_id,
-        )
-    except BaseException:
-        flash_gate_undo(gate_pass=gate_pass)
-        raise
-    return order
+    return _place_in_transaction(
+        member=member,
+        cart=cart,
+        quote=quote,
+        province=province,
+        verdict=verdict,
+        now=now,
+        create=create,
+        client_ip=client_ip,
+        device_id=device_id,
+    )
 
 
 def _place_in_transaction(

@@ -101,7 +101,8 @@ def test_the_missed_final_window_cancels_forfeits_and_tells_the_member(deposit_p
 def test_the_job_task_runs_the_service_every_ten_minutes(deposit_paid):
     from mall.core.jobs import JobRun
     from orders.labels import TASK_LABELS
-    from orders.tasks import SCHEDULE, presales_cancel_missed_due_task
+    from orders.promotions.tasks_presale import presales_cancel_missed_due_task
+    from orders.tasks import SCHEDULE
 
     order, _deposit_no = deposit_paid()
     Order.objects.filter(pk=order.pk).update(
