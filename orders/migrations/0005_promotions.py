@@ -188,7 +188,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('threshold_amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='threshold')),
                 ('discount_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='amount off')),
-                ('discount_rate', models.DecimalField(blank=True, decimal_places=2, help_text='0.90 means 10% off.', max_digits=4, null=True, verbose_name='rate paid')),
+                ('discount_rate', models.DecimalField(blank=True, decimal_places=2, help_text='0.90 means a 10 percent discount.', max_digits=4, null=True, verbose_name='rate paid')),
                 ('gift_quantity', models.PositiveSmallIntegerField(default=0, verbose_name='gift quantity')),
                 ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tiers', to='orders.campaign', verbose_name='campaign')),
                 ('gift_sku', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.sku', verbose_name='gift SKU')),

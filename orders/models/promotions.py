@@ -274,7 +274,7 @@ class CampaignTier(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text=_("0.90 means 10% off."),
+        help_text=_("0.90 means a 10 percent discount."),
     )
     gift_sku = models.ForeignKey(
         "catalog.Sku",
