@@ -35,7 +35,7 @@ from rest_framework.routers import SimpleRouter
 
 from mall.core.api import EXPORT_RENDERERS, ScopedViewSet
 from mall.core.exports import XLSX_CONTENT_TYPE
-from mall.core.filters import FilterSet
+from mall.core.filters import FilterSet, WholeNumberFilter
 
 from .. import permissions as perms
 from .. import selectors
@@ -79,8 +79,8 @@ class RunDiscrepancyFilter(FilterSet):
 
 class DiscrepancyFilter(RunDiscrepancyFilter):
     channel = CodeChoiceFilter(choices=Channel.choices, label=_("payment channel"))
-    reconciliation = django_filters.NumberFilter(
-        field_name="reconciliation_id", label=_("reconciliation")
+    reconciliation = WholeNumberFilter(
+        field_name="reconciliation_id", min_value=1, max_value=2**63 - 1, label=_("reconciliation")
     )
     date_from = django_filters.DateFilter(
         field_name="business_date", lookup_expr="gte", label=_("business date from")

@@ -192,15 +192,11 @@ def _order_transactions(order) -> list[PaymentTransaction]:
     """The transactions that paid ``order``: the paying one (``payment_no``) first, then
     a presale's deposit (``deposit_payment_no``)."""
     numbers = [
-        number
-        for number in (order.payment_no, getattr(order, "deposit_payment_no", ""))
-        if number
+        number for number in (order.payment_no, getattr(order, "deposit_payment_no", "")) if number
     ]
     found = {
         txn.transaction_no: txn
-        for txn in PaymentTransaction.objects.filter(
-            order_id=order.pk, transaction_no__in=numbers
-        )
+        for txn in PaymentTransaction.objects.filter(order_id=order.pk, transaction_no__in=numbers)
     }
     return [found[number] for number in dict.fromkeys(numbers) if number in found]
 
