@@ -8,7 +8,8 @@ line by line in ``PriceQuote.steps``):
    when several run; the 30-day rule was checked when it was created), else the
    sale price; line amount = unit price × quantity.
    A flash order's lines take the session's flash price instead
-   (``flash_prices``, from ``orders.promotions.flash``).
+   (``flash_items``, from ``orders.promotions.flash``) — or the SKU's price of the
+   moment when that is lower (a flash buyer never pays more than anyone else).
 1b. **campaign** — ``orders.promotions.campaigns.campaign_step``: the running
    campaigns' discounts (满减 / 满折), already split to the cent over the lines they
    cover, and their gifts, appended as lines priced 0 (``is_gift``) that take stock.
@@ -290,9 +291,10 @@ def price_order(
     quote_lines = []
     for sku, quantity in lines:
         flash = flash_items.get(sku.pk)
-        unit = (
-            flash.flash_price_amount if flash is not None else promos.get(sku.pk, sku.price_amount)
-        )
+        unit = promos.get(sku.pk, sku.price_amount)
+        if flash is not None:
+            # the flash price, unless the SKU sells lower now (never charge more)
+            unit = min(unit, flash.flash_price_amount)
         quote_lines.append(
             QuoteLine(
                 sku=sku,

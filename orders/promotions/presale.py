@@ -139,9 +139,7 @@ def presale_deposit_forfeit(*, actor, order, action: str) -> None:
         if action == MISSED_WINDOW_ACTION
         else _("Presale cancelled after the deposit: the deposit is forfeited.")
     )
-    order_event_record(
-        actor=actor, order=order, type="presale_forfeit", reason=reason, data=facts
-    )
+    order_event_record(actor=actor, order=order, type="presale_forfeit", reason=reason, data=facts)
     audit(actor=actor, action="order.presale_forfeit", target=order, data=facts)
 
 
@@ -163,9 +161,7 @@ def _notify_missed(order) -> None:
     )
 
 
-def presales_cancel_missed_due(
-    *, actor, now: datetime | None = None, batch_size: int = 500
-) -> int:
+def presales_cancel_missed_due(*, actor, now: datetime | None = None, batch_size: int = 500) -> int:
     """Cancel deposit-paid presales whose final window has ended; return how many.
 
     Each order in its own transaction under its row lock, checked again (a final

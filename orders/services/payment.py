@@ -156,9 +156,7 @@ def order_mark_paid(
         raise OrderStateConflict(_("The order is not waiting for payment."))
     due = order_amount_due(order=order)
     if amount != due:
-        raise PaymentAmountMismatch(
-            extra={"expected": f"{due:.2f}", "reported": f"{amount:.2f}"}
-        )
+        raise PaymentAmountMismatch(extra={"expected": f"{due:.2f}", "reported": f"{amount:.2f}"})
     paid_at = paid_at or timezone.now()
     facts = {"transaction_no": payment_no, "channel": channel, "amount": f"{amount:.2f}"}
     if order.is_presale and order.status == Order.Status.PENDING_PAYMENT:

@@ -421,13 +421,12 @@ def order_place(
     ``place`` event and the ``order.place`` audit entry. A risk ``review`` verdict is
     handed to risk's case openers after commit.
 
-    A flash order (``flash_session``) passes the Redis gate first (409 ``sold_out`` /
-    ``limit_exceeded`` before PostgreSQL) and claims its units in the transaction
-    (the database's conditional updates decide); what the gate gave is given back
-    when anything after it fails (docs/FLASH_SALE.md).
+    A flash order (``flash_session``) passes the Redis gate after pricing and the risk
+    check (409 ``sold_out`` / ``limit_exceeded`` before any write or transaction) and
+    claims its units in the transaction (the database's conditional updates decide);
+    what the gate gave is given back when the order is not committed
+    (docs/FLASH_SALE.md).
     """
-    from ..promotions.flash import flash_gate_enter, flash_gate_undo
-
     member = _member_of(actor)
     note = (buyer_note or "").strip() if isinstance(buyer_note, str) else None
     if note is None or len(note) > 200:
@@ -444,29 +443,22 @@ def order_place(
         flash_session=flash_session,
         now=now,
     )
-    # The Redis gate: losers of a flash sale are answered here, right after the cart's
-    # checks — before pricing, the risk check and any write (docs/FLASH_SALE.md).
-    gate_pass = flash_gate_enter(member=member, cart=cart.flash, lines=cart.lines)
-    try:
-        order = _price_check_and_place(
-            member=member,
-            cart=cart,
-            province=province,
-            note=note,
-            now=now,
-            client_ip=client_ip,
-            device_id=device_id,
-        )
-    except BaseException:
-        flash_gate_undo(gate_pass=gate_pass)
-        raise
-    return order
+    return _price_check_and_place(
+        member=member,
+        cart=cart,
+        province=province,
+        note=note,
+        now=now,
+        client_ip=client_ip,
+        device_id=device_id,
+    )
 
 
 def _price_check_and_place(
     *, member, cart: Cart, province, note: str, now, client_ip, device_id
 ) -> Order:
-    """Price the checked cart, ask risk control, then write it all in one transaction."""
+    """Price the checked cart, ask risk control, pass the flash gate, then write it all."""
+    from ..promotions.flash import flash_gate_enter, flash_gate_undo
     from ..promotions.presale import presale_order_fields, presale_terms
 
     quote = _quote(cart, now)
@@ -520,23 +512,50 @@ def _price_check_and_place(
         order.save(force_insert=True)
         return order
 
-    return _place_in_transaction(
-        member=member,
-        cart=cart,
-        quote=quote,
-        province=province,
-        verdict=verdict,
-        now=now,
-        create=create,
-        client_ip=client_ip,
-        device_id=device_id,
-    )
+    # The Redis gate: losers of a flash sale are answered here, before any write and
+    # before the placement's transaction; a request risk control blocks never takes
+    # units at the gate (docs/FLASH_SALE.md).
+    gate_pass = flash_gate_enter(member=member, cart=cart.flash, lines=cart.lines)
+    state = {"committed": False}
+    try:
+        return _place_in_transaction(
+            member=member,
+            cart=cart,
+            quote=quote,
+            province=province,
+            verdict=verdict,
+            now=now,
+            create=create,
+            client_ip=client_ip,
+            device_id=device_id,
+            state=state,
+        )
+    except BaseException:
+        # Given back only when the order was not committed: an after-commit callback
+        # failing must not return units the order holds.
+        if not state["committed"]:
+            flash_gate_undo(gate_pass=gate_pass)
+        raise
 
 
 def _place_in_transaction(
-    *, member, cart: Cart, quote: PriceQuote, province, verdict, now, create, client_ip, device_id
+    *,
+    member,
+    cart: Cart,
+    quote: PriceQuote,
+    province,
+    verdict,
+    now,
+    create,
+    client_ip,
+    device_id,
+    state: dict,
 ) -> Order:
-    """The placement's one transaction (``order_place`` has checked everything it can)."""
+    """The placement's one transaction (``order_place`` has checked everything it can).
+
+    ``state["committed"]`` turns true when the transaction commits (the first
+    after-commit callback), so the caller knows whether to give the gate back.
+    """
     from dispatch.services import allocate
     from members.services.coupons import coupon_lock
     from members.services.points import points_spend_for_checkout
@@ -545,6 +564,7 @@ def _place_in_transaction(
     from ..promotions.flash import flash_claim
 
     with transaction.atomic():
+        transaction.on_commit(lambda: state.__setitem__("committed", True))
         _hold_channel_open(cart.channel)
         order = unique_number("DD", create)
         OrderLine.objects.bulk_create(_line_rows(order, quote))
