@@ -4,6 +4,10 @@
   after a shipment moves to delivered, arguments ``actor``, ``shipment``): the order
   becomes ``delivered`` once every shipment of it is
   (``orders.services.shipping.order_shipment_delivered``).
+* ``catalog.lowest_price_candidates`` (offered by ``catalog.services.pricing``,
+  arguments ``sku_id``, ``start``, ``end``): the flash prices of published flash sales
+  overlapping the window count in the look-back lowest-price rule
+  (``orders.promotions.flash._published_flash_prices``).
 
 Hooks orders offers to the apps above it:
 
@@ -22,6 +26,9 @@ Hooks orders offers to the apps above it:
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from mall.core.hooks import provide
 
 
@@ -33,3 +40,13 @@ def shipment_delivered(*, actor, shipment):
 
 
 provide("dispatch.shipment_delivered", "orders", shipment_delivered)
+
+
+def lowest_price_candidates(*, sku_id: int, start: datetime, end: datetime) -> list[Decimal]:
+    """Provider of ``catalog.lowest_price_candidates``: published flash prices."""
+    from .promotions.flash import _published_flash_prices
+
+    return _published_flash_prices(sku_id=sku_id, start=start, end=end)
+
+
+provide("catalog.lowest_price_candidates", "orders.flash", lowest_price_candidates)

@@ -49,15 +49,30 @@ def _record_price(sku: Sku, *, old, new, actor, reason: str = "") -> SkuPriceCha
     )
 
 
+LOWEST_PRICE_HOOK = "catalog.lowest_price_candidates"
+"""``mall.core.hooks`` hook offered by catalog: more prices a SKU sold at in a window.
+
+Contract: a provider is ``provider(sku_id: int, start: datetime, end: datetime) ->
+Iterable[Decimal]``: the prices the SKU was offered at, somewhere above catalog, during
+a period overlapping ``[start, end)``. :func:`sku_lowest_price` counts them like promotion
+prices. Orders provides the flash prices of published sessions
+(``orders/hooks.py`` → ``orders.promotions.flash``).
+"""
+
+
 def sku_lowest_price(*, actor, sku: Sku, start: datetime, end: datetime) -> Decimal | None:
     """Return the lowest price ``sku`` sold at during ``[start, end)``, or ``None``.
 
     Counts the sale price in force at ``start`` (the last change at or before it),
-    every sale-price change inside the window, and every active promotion price
-    whose period overlaps the window. A SKU without history counts its current price.
+    every sale-price change inside the window, every active promotion price whose
+    period overlaps the window, and the prices the ``catalog.lowest_price_candidates``
+    hook adds (the flash prices of approved, running or ended flash sales whose window
+    overlaps). A SKU without history counts its current price.
     Public: the flash-sale price rule (``orders.promotions.flash``) reuses it.
     ``actor`` is who asks (a read of public prices: no permission needed).
     """
+    from mall.core.hooks import call_providers
+
     history = SkuPriceChange.objects.filter(sku=sku)
     candidates: list[Decimal] = list(
         history.filter(changed_at__gt=start, changed_at__lt=end).values_list(
@@ -80,6 +95,8 @@ def sku_lowest_price(*, actor, sku: Sku, start: datetime, end: datetime) -> Deci
             ends_at__gt=start,
         ).values_list("price_amount", flat=True)
     )
+    for prices in call_providers(LOWEST_PRICE_HOOK, sku_id=sku.pk, start=start, end=end):
+        candidates += [Decimal(price) for price in prices or ()]
     if not candidates and not history.exists():
         candidates.append(sku.price_amount)
     return min(candidates) if candidates else None

@@ -174,8 +174,150 @@ def _positive_int(value, upper: int) -> int | None:
     return value
 
 
-def _clean_items(actor, items, *, starts_at: datetime) -> list[dict]:
-    """Validate the items and apply the look-back lowest-price rule to each flash price."""
+# Sessions whose window blocks another session of the same SKU: submitted or beyond
+# (a draft is work in progress; a cancelled session never sells). An ended session
+# blocks only the part of its window it really ran (``ended_at``: a session stopped
+# early frees the rest). Submitted ones count so that two overlapping sessions can
+# never both be approved, even when approved at the same moment: each sees the other.
+_BLOCKING = (P.PENDING_APPROVAL, P.APPROVED, P.RUNNING)
+# Sessions whose flash price counts in the look-back lowest-price rule: published ones
+# (approved, running, ended, or cancelled after approval) — never a draft, a submitted
+# session or one cancelled before approval (those prices were never public).
+
+
+def _overlapping(
+    *,
+    sku_ids,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude_session_id: int | None = None,
+    include_submitted: bool = True,
+) -> dict[int, FlashSession]:
+    """``{sku id: the other session}`` for each SKU already sold by an overlapping session.
+
+    Another session blocks ``[starts_at, ends_at)`` for one of ``sku_ids`` when it holds
+    that SKU, its window overlaps, and it is submitted, approved or running, or ended
+    after ``starts_at`` (a cancelled or draft session never blocks). The life functions
+    call it at create / update (through :func:`_clean_items` with ``ends_at``), at
+    submission and at approval (``include_submitted=True``, the default), and at opening
+    with ``include_submitted=False`` (an approved session opens even when a later
+    overlapping one waits for approval: that one is refused at its own approval).
+    The earliest other session is named per SKU.
+    """
+    from django.db.models import Q
+
+    ids = sorted({int(pk) for pk in sku_ids})
+    if not ids:
+        return {}
+    live = (P.APPROVED, P.RUNNING) if not include_submitted else _BLOCKING
+    rows = (
+        FlashSessionItem.objects.filter(
+            sku_id__in=ids,
+            session__starts_at__lt=ends_at,
+            session__ends_at__gt=starts_at,
+        )
+        .filter(
+            Q(session__status__in=live)
+            | Q(session__status=P.ENDED, session__ended_at__gt=starts_at)
+            | Q(session__status=P.ENDED, session__ended_at__isnull=True)
+        )
+        .select_related("session")
+        .order_by("session__starts_at", "session_id")
+    )
+    if exclude_session_id is not None:
+        rows = rows.exclude(session_id=exclude_session_id)
+    found: dict[int, FlashSession] = {}
+    for item in rows:
+        found.setdefault(item.sku_id, item.session)
+    return found
+
+
+def _overlap_message(sku_code: str, other: FlashSession) -> str:
+    return _(
+        "%(sku)s is already sold in the flash sale “%(name)s” (#%(id)d, %(start)s – "
+        "%(end)s), whose time overlaps this one."
+    ) % {
+        "sku": sku_code,
+        "name": other.name,
+        "id": other.pk,
+        "start": timezone.localtime(other.starts_at).strftime("%Y-%m-%d %H:%M"),
+        "end": timezone.localtime(other.ends_at).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _refuse_overlapping(session: FlashSession, *, include_submitted: bool = True) -> None:
+    """Raise when one of ``session``'s SKUs is sold by another overlapping session.
+
+    For the life functions (submit, approve, open), with ``session`` locked: 400
+    ``invalid`` with ``items.<n>.sku`` naming the SKU and the other session (``extra``
+    ``overlapping``: ``{sku code: session id}``). At opening pass
+    ``include_submitted=False`` and turn the refusal into a conflict if the job must
+    skip the session (see :func:`_overlapping`).
+    """
+    items = list(session.items.select_related("sku").order_by("pk"))
+    others = _overlapping(
+        sku_ids=[item.sku_id for item in items],
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        exclude_session_id=session.pk,
+        include_submitted=include_submitted,
+    )
+    if not others:
+        return
+    raise InvalidPromotionInput(
+        fields={
+            f"items.{index}.sku": [_overlap_message(item.sku.code, others[item.sku_id])]
+            for index, item in enumerate(items)
+            if item.sku_id in others
+        },
+        extra={
+            "overlapping": {
+                item.sku.code: others[item.sku_id].pk for item in items if item.sku_id in others
+            }
+        },
+    )
+
+
+def _published_flash_prices(*, sku_id: int, start: datetime, end: datetime) -> list[Decimal]:
+    """Provider of ``catalog.lowest_price_candidates`` (``orders/hooks.py``).
+
+    The flash prices of ``sku_id`` in sessions that were made public (approved,
+    running, ended, or cancelled after their approval) whose window overlaps
+    ``[start, end)``; an ended session counts up to when it really ended. Drafts,
+    submitted sessions and sessions cancelled before approval never count.
+    """
+    from django.db.models import Q
+
+    return list(
+        FlashSessionItem.objects.filter(
+            sku_id=sku_id,
+            session__starts_at__lt=end,
+            session__ends_at__gt=start,
+        )
+        .filter(
+            Q(session__status__in=(P.APPROVED, P.RUNNING))
+            | Q(session__status=P.ENDED, session__ended_at__gt=start)
+            | Q(session__status=P.ENDED, session__ended_at__isnull=True)
+            | Q(session__status=P.CANCELLED, session__approved_at__isnull=False)
+        )
+        .values_list("flash_price_amount", flat=True)
+    )
+
+
+def _clean_items(
+    actor,
+    items,
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    session_id: int | None = None,
+) -> list[dict]:
+    """Validate the items and apply the look-back lowest-price rule to each flash price.
+
+    With ``ends_at`` (create / update pass the session's window, ``session_id`` the
+    session being changed), a SKU already sold by another overlapping session
+    (:func:`_overlapping`) is refused: ``items.<n>.sku`` names the other session.
+    """
     from catalog.models import Sku
     from catalog.parameters import PROMOTION_LOOKBACK_DAYS
     from catalog.services.pricing import sku_lowest_price
@@ -247,6 +389,19 @@ def _clean_items(actor, items, *, starts_at: datetime) -> list[dict]:
                     "per_member_limit": limit,
                 }
             )
+    if ends_at is not None and cleaned:
+        others = _overlapping(
+            sku_ids=[row["sku"].pk for row in cleaned],
+            starts_at=starts_at,
+            ends_at=ends_at,
+            exclude_session_id=session_id,
+        )
+        for index, raw in enumerate(items):
+            sku = raw.get("sku") if isinstance(raw, dict) else None
+            if isinstance(sku, Sku) and sku.pk in others:
+                problems.setdefault(f"items.{index}.sku", []).append(
+                    _overlap_message(sku.code, others[sku.pk])
+                )
     if problems:
         raise InvalidPromotionInput(fields=problems)
     return cleaned
@@ -626,11 +781,21 @@ def _open_if_due(session: FlashSession, now: datetime) -> FlashSession:
 # --- placement hooks ---------------------------------------------------------------------
 
 
+def _never_public(session: FlashSession) -> bool:
+    """A draft, a submitted session, or one cancelled before its approval."""
+    if session.status in (P.DRAFT, P.PENDING_APPROVAL):
+        return True
+    return session.status == P.CANCELLED and session.approved_at is None
+
+
 def flash_cart_check(*, member, session_id, lines, now: datetime) -> FlashCart | None:
     """``None`` when ``session_id`` is ``None``; else the running session's items of ``lines``.
 
-    400 ``invalid`` for an unknown session, a SKU outside the session or a line over
-    the per-member limit; 409 ``session_not_running`` outside its window. Opens an
+    400 ``invalid`` for an unknown session — a session never published (draft,
+    submitted, cancelled before approval) answers exactly the same, so its existence
+    does not leak — a SKU outside the session or a line over the per-member limit;
+    409 ``session_not_running`` for a published session outside its window (approved
+    and not started, ended, cancelled after approval). Opens an
     approved session whose start has come (the lazy open).
     """
     if session_id is None:
@@ -638,7 +803,8 @@ def flash_cart_check(*, member, session_id, lines, now: datetime) -> FlashCart |
     if isinstance(session_id, bool) or not isinstance(session_id, int):
         raise InvalidOrderInput(fields={"flash_session": [_("Choose a flash sale.")]})
     session = FlashSession.objects.filter(pk=session_id).first()
-    if session is None or session.status in (P.DRAFT, P.PENDING_APPROVAL):
+    if session is None or _never_public(session):
+        # A session that was never published answers exactly like an unknown id.
         raise InvalidOrderInput(fields={"flash_session": [_("No such flash sale.")]})
     session = _open_if_due(session, now)
     if session.status == P.RUNNING and session.ends_at <= now:

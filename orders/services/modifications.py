@@ -169,11 +169,33 @@ def _replan(actor, order: Order, province) -> None:
     """Release the order's stock and allocate again for ``province`` (same transaction)."""
     from dispatch.services import allocate, allocation_release
 
-    physical = [(ln.sku_code, ln.quantity) for ln in order.lines.all() if not ln.is_virtual]
+    lines = list(order.lines.select_related("flash_item"))
+    physical = [(ln.sku_code, ln.quantity) for ln in lines if not ln.is_virtual]
     if not physical:
         return
     allocation_release(actor=actor, order_no=order.order_no, reason="address changed")
-    allocate(actor=actor, order_no=order.order_no, province=province, lines=physical)
+    allocate(
+        actor=actor,
+        order_no=order.order_no,
+        province=province,
+        lines=physical,
+        warehouse_ids=_flash_warehouses(order, lines),
+    )
+
+
+def _flash_warehouses(order: Order, lines) -> set[int] | None:
+    """A flash order ships from where its session held the quota (as placement does).
+
+    ``None`` for an ordinary order (any warehouse); for a flash order the hold
+    warehouses of its lines' session items.
+    """
+    if order.flash_session_id is None:
+        return None
+    return {
+        ln.flash_item.warehouse_id
+        for ln in lines
+        if ln.flash_item_id is not None and ln.flash_item.warehouse_id is not None
+    }
 
 
 @transaction.atomic

@@ -230,7 +230,7 @@ def test_cancel_only_before_running_and_close_is_idempotent(flash_session, on_sh
     running = flash_session([(sku, "50.00", 5, 1)])
     with pytest.raises(PromotionStateConflict):
         flash.flash_session_cancel(actor=marketing, session=running, reason="停")
-    approved = flash_session([(sku, "50.00", 5, 1)], starts_in=timedelta(hours=2), open=False)
+    approved = flash_session([(sku, "40.00", 5, 1)], starts_in=timedelta(hours=2), open=False)
     flash.flash_session_cancel(actor=marketing, session=approved, reason="取消")
     approved.refresh_from_db()
     assert (approved.status, approved.cancel_reason) == (P.CANCELLED, "取消")
