@@ -449,7 +449,7 @@ def _http_fixture(units: int, buyers: int):
         starts_at=starts + timedelta(days=1),
         ends_at=starts + timedelta(days=1, hours=2),
         unpaid_minutes=5,
-        items=[{"sku": sku, "flash_price": Decimal("9.90"), "quota": units, "per_member_limit": 1}],
+        items=[{"sku": sku, "flash_price": Decimal("9.80"), "quota": units, "per_member_limit": 1}],
     )
     baseline_item = FlashSessionItem.objects.get(session=baseline)
     return sku, warehouse, session, item, baseline_item, tokens
