@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from ops.parameters import get_parameter
 
-from .models import Stock
+from .models import CoverageArea, Stock
 from .parameters import SAFETY_STOCK_HELD_BACK
 
 
@@ -37,6 +37,29 @@ def sellable_units_by_sku(sku_ids: Iterable[int]) -> dict[int, int]:
         return {}
     rows = (
         Stock.objects.filter(sku_id__in=ids, warehouse__is_active=True)
+        .values("sku_id")
+        .annotate(units=Coalesce(Sum(sellable_expression()), 0))
+        .values_list("sku_id", "units")
+    )
+    found = dict(rows)
+    return {pk: int(found.get(pk, 0)) for pk in ids}
+
+
+def sellable_units_by_sku_in_province(sku_ids: Iterable[int], *, province) -> dict[int, int]:
+    """Sellable units per SKU over the active warehouses that deliver to ``province``.
+
+    ``province`` is an ``rbac.Province`` or its id. Coverage as the allocation reads
+    it (``CoverageArea`` of an active warehouse); the units as ``sellable_units_by_sku``.
+    """
+    ids = sorted({int(pk) for pk in sku_ids})
+    if not ids:
+        return {}
+    province_id = getattr(province, "pk", province)
+    covering = CoverageArea.objects.filter(
+        province_id=province_id, warehouse__is_active=True
+    ).values("warehouse_id")
+    rows = (
+        Stock.objects.filter(sku_id__in=ids, warehouse_id__in=covering)
         .values("sku_id")
         .annotate(units=Coalesce(Sum(sellable_expression()), 0))
         .values_list("sku_id", "units")

@@ -308,7 +308,7 @@ def price_order(
         )
 
     # 1b. campaigns: discounts split over the lines they cover, gifts as lines at 0
-    outcome = campaign_step(lines=quote_lines, now=now)
+    outcome = campaign_step(lines=quote_lines, now=now, province=province)
     for index, amount in outcome.discounts.items():
         quote_lines[index].promotion_discount_amount = to_money(amount)
         quote_lines[index].campaign = outcome.line_campaigns.get(index)

@@ -449,11 +449,14 @@ def _covers(campaign: Campaign, line, covered_categories: set[int] | None, sku_i
     return line.sku.pk in sku_ids
 
 
-def campaign_step(*, lines, now: datetime) -> CampaignOutcome:
+def campaign_step(*, lines, now: datetime, province=None) -> CampaignOutcome:
     """The running campaigns' discounts and gifts for priced ``lines`` (reads only).
 
     See the module docstring for the decisions (approved counts as running inside
     its window, one campaign per line, gifts only in stock, the budget test).
+    ``province`` (an ``rbac.Province`` or its id) is where the order is delivered: a
+    gift then needs its sellable stock in a warehouse covering it; ``None`` counts
+    every active warehouse.
     """
     outcome = CampaignOutcome()
     eligible = [
@@ -504,7 +507,7 @@ def campaign_step(*, lines, now: datetime) -> CampaignOutcome:
         elif campaign.kind == Campaign.Kind.DISCOUNT:
             discount = to_money(covered * (Decimal("1") - Decimal(tier.discount_rate)))
         else:
-            gift = _gift_if_available(tier, taken)
+            gift = _gift_if_available(tier, taken, province)
             if gift is None:
                 continue
             gift_cost = to_money(gift[0].price_amount * gift[1])
@@ -523,17 +526,24 @@ def campaign_step(*, lines, now: datetime) -> CampaignOutcome:
     return outcome
 
 
-def _gift_if_available(tier, taken: dict[int, int]):
-    """``(sku, quantity)`` when the tier's gift is on sale and in stock, else None."""
+def _gift_if_available(tier, taken: dict[int, int], province=None):
+    """``(sku, quantity)`` when the tier's gift is on sale and in stock, else None.
+
+    In stock: sellable in the warehouses that deliver to ``province`` (dispatch's
+    coverage), or in every active warehouse when ``province`` is None.
+    """
     from catalog.models import Sku
-    from dispatch.availability import sellable_units_by_sku
+    from dispatch.availability import sellable_units_by_sku, sellable_units_by_sku_in_province
 
     if tier.gift_sku_id is None or tier.gift_quantity < 1:
         return None
     sku = Sku.objects.select_related("product", "product__category").get(pk=tier.gift_sku_id)
     if not _on_sale(sku):
         return None
-    sellable = sellable_units_by_sku([sku.pk]).get(sku.pk, 0)
+    if province is None:
+        sellable = sellable_units_by_sku([sku.pk]).get(sku.pk, 0)
+    else:
+        sellable = sellable_units_by_sku_in_province([sku.pk], province=province).get(sku.pk, 0)
     if sellable < taken.get(sku.pk, 0) + tier.gift_quantity:
         return None
     return sku, int(tier.gift_quantity)

@@ -61,6 +61,7 @@ PRESALE_ACTIONS: dict = {
     "order.pay_deposit": _("Presale deposit paid"),
     "order.presale_forfeit": _("Presale deposit forfeited"),
     "order.presale_missed": _("Presale cancelled: final payment not made in time"),
+    "order.presale_window_extend": _("Presale final payment window extended after a freeze"),
 }
 PRESALE_TASKS: dict = {
     "orders: cancel presales past their final payment": _(

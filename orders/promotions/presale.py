@@ -4,13 +4,16 @@ Owned by the presale work (docs/PRESALE.md). ``order_place`` asks ``presale_term
 the cart and writes ``presale_order_fields`` onto the order; payments asks
 ``orders.services.payment.order_amount_due``; cancellation asks
 ``presale_deposit_kept`` whether a cancelled deposit is forfeited; the job
-``presales_cancel_missed_due`` cancels deposit-paid presales whose final window ended.
+``presales_cancel_missed_due`` cancels deposit-paid presales whose final window ended
+(never a frozen one); releasing a frozen deposit-paid presale
+(``orders.services.review.order_unfreeze``) calls ``presale_window_extend_after_freeze``,
+which gives the buyer back the final-window time the freeze took.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -25,6 +28,7 @@ from ..exceptions import InvalidOrderInput
 from ..parameters import PRESALE_DEPOSIT_REFUND_ON_MERCHANT_CANCEL
 
 MISSED_WINDOW_ACTION = "order.presale_missed"
+WINDOW_EXTEND_ACTION = "order.presale_window_extend"
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,71 @@ def presale_deposit_forfeit(*, actor, order, action: str) -> None:
     audit(actor=actor, action="order.presale_forfeit", target=order, data=facts)
 
 
+def presale_window_extend_after_freeze(
+    *, actor, order, now: datetime | None = None
+) -> datetime | None:
+    """Give a deposit-paid presale back the final-window time a freeze took from it.
+
+    Called by ``order_unfreeze`` in its transaction, the order locked and just
+    released. A frozen order cannot be paid (``order_pay_check``), so the buyer gets
+    again the open-window time that was left when the freeze began (its latest
+    ``freeze`` timeline step): the window now ends that long after the later of now
+    and its start. A freeze wholly before the window, or begun after it had ended,
+    changes nothing. Timeline (``presale_window_extend``) and audit; returns the new
+    end, or ``None`` when nothing changed.
+    """
+    from mall.core.audit import audit, snapshot
+
+    from ..models import Order, OrderEvent
+    from ..services.events import order_event_record
+
+    starts, ends = order.final_payment_starts_at, order.final_payment_ends_at
+    if (
+        not order.is_presale
+        or order.is_frozen
+        or order.status != Order.Status.DEPOSIT_PAID
+        or starts is None
+        or ends is None
+    ):
+        return None
+    freeze = OrderEvent.objects.filter(order=order, type="freeze").order_by("-at", "-id").first()
+    if freeze is None:
+        return None
+    now = now or timezone.now()
+    left = ends - max(freeze.at, starts)  # open-window time the buyer still had
+    if left <= timedelta(0):
+        return None
+    new_ends = max(now, starts) + left
+    if new_ends <= ends:
+        return None
+    before = snapshot(order, ["final_payment_ends_at"])
+    order.final_payment_ends_at = new_ends
+    order.save(update_fields=["final_payment_ends_at", "updated_at"])
+    facts = {
+        "frozen_at": freeze.at.isoformat(),
+        "released_at": now.isoformat(),
+        "final_payment_ends_at_before": ends.isoformat(),
+        "final_payment_ends_at": new_ends.isoformat(),
+        "extended_seconds": int((new_ends - ends).total_seconds()),
+    }
+    order_event_record(
+        actor=actor,
+        order=order,
+        type=WINDOW_EXTEND_ACTION.removeprefix("order."),
+        reason=_("Final payment window extended by the time the order was frozen."),
+        data=facts,
+    )
+    audit(
+        actor=actor,
+        action=WINDOW_EXTEND_ACTION,
+        target=order,
+        before=before,
+        after=snapshot(order, ["final_payment_ends_at"]),
+        data=facts,
+    )
+    return new_ends
+
+
 def _notify_missed(order) -> None:
     from members.models import NotificationChannel, NotificationKind
     from members.services.notifications import notification_enqueue
@@ -166,8 +235,9 @@ def presales_cancel_missed_due(*, actor, now: datetime | None = None, batch_size
 
     Each order in its own transaction under its row lock, checked again (a final
     payment that took the lock first wins). The deposit is forfeited (timeline,
-    audit), the stock released, and the member told through the outbox. Frozen orders
-    are left for risk control.
+    audit), the stock released, and the member told through the outbox. A frozen
+    order is never cancelled here (the buyer could not pay): it is left for risk
+    control, and releasing it extends its window (``presale_window_extend_after_freeze``).
     """
     from ..models import Order
     from ..services.cancellation import _cancel

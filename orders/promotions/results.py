@@ -98,6 +98,7 @@ from ..models import (
     OrderLine,
     StoreEventCount,
 )
+from .campaigns import category_subtree
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -254,14 +255,11 @@ def _campaign_products(campaign: Campaign):
         return Sku.objects.filter(
             pk__in=campaign.skus.through.objects.filter(campaign_id=campaign.pk).values("sku_id")
         ).values("product_id")
-    chosen = campaign.categories.through.objects.filter(campaign_id=campaign.pk).values(
-        "category_id"
+    chosen = campaign.categories.through.objects.filter(campaign_id=campaign.pk).values_list(
+        "category_id", flat=True
     )
-    return Product.objects.filter(
-        Q(category_id__in=chosen)
-        | Q(category__parent_id__in=chosen)
-        | Q(category__parent__parent_id__in=chosen)
-    ).values("id")
+    # every depth, as the price step reads a campaign's categories
+    return Product.objects.filter(category_id__in=sorted(category_subtree(chosen))).values("id")
 
 
 def _finish(kind, promotion, row, *, discount_cost, other_cost, views, **extra):

@@ -424,6 +424,11 @@ def _set_frozen(actor, order: Order, frozen: bool, reason: str) -> Order:
         after=snapshot(order, ["is_frozen", "frozen_reason"]),
         data={"reason": reason},
     )
+    if not frozen and order.is_presale:
+        from ..promotions.presale import presale_window_extend_after_freeze
+
+        # the buyer could not pay while frozen: give the final window that time back
+        presale_window_extend_after_freeze(actor=actor, order=order)
     return order
 
 
@@ -436,5 +441,8 @@ def order_freeze(*, actor, order: Order, reason: str) -> Order:
 
 @transaction.atomic
 def order_unfreeze(*, actor, order: Order, reason: str) -> Order:
-    """Release a frozen order (``orders.freeze_order``). Timeline + audit."""
+    """Release a frozen order (``orders.freeze_order``). Timeline + audit.
+
+    A deposit-paid presale gets back the final-window time the freeze took
+    (``orders.promotions.presale.presale_window_extend_after_freeze``)."""
     return _set_frozen(actor, order, False, reason)

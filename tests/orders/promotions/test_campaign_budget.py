@@ -161,8 +161,8 @@ def test_a_budget_spent_between_pricing_and_the_write_refuses_the_order_and_writ
     campaign = make_campaign(tiers=[tier("199", off="20")], budget="30")
     priced = svc.campaign_step
 
-    def step_then_someone_else_spends(*, lines, now):
-        outcome = priced(lines=lines, now=now)
+    def step_then_someone_else_spends(*, lines, now, province=None):
+        outcome = priced(lines=lines, now=now, province=province)
         Campaign.objects.filter(pk=campaign.pk).update(spent_amount=D("15.00"))
         return outcome
 
@@ -192,8 +192,8 @@ def test_the_api_answers_409_price_changed(
     campaign = make_campaign(tiers=[tier("199", off="20")], budget="30")
     priced = svc.campaign_step
 
-    def step_then_spent(*, lines, now):
-        outcome = priced(lines=lines, now=now)
+    def step_then_spent(*, lines, now, province=None):
+        outcome = priced(lines=lines, now=now, province=province)
         Campaign.objects.filter(pk=campaign.pk).update(spent_amount=D("25.00"))
         return outcome
 
