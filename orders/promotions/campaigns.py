@@ -18,7 +18,8 @@ Decisions of the price step (docs/PROMOTIONS.md):
   include their sub-categories). A campaign that does not apply (no tier reached,
   budget short) leaves its lines uncovered; they do not fall to the next campaign.
 * A gift is given when its SKU is on sale and has sellable stock for it (besides the
-  units of that SKU the cart already takes); else the gift is omitted (the tier's
+  units of that SKU the cart already takes) in a warehouse delivering to the order's
+  province (every active warehouse without one); else the gift is omitted (the tier's
   discount part is nothing for a gift campaign, so the campaign gives nothing).
 * The budget: a campaign whose remaining budget (``budget − spent``) cannot pay this
   order's discount plus its gifts at list price does not apply to the order at all
