@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,9 @@ from mall.core.admin import (
     status_display,
     workflow_action,
 )
+from mall.core.scoping import sees_every_row
 
+from ..models import Order
 from ..models.promotions import ApprovalStatus, Campaign, CampaignTier
 from ..permissions import ADD_CAMPAIGN, APPROVE_CAMPAIGN, CHANGE_CAMPAIGN, VIEW_CAMPAIGN
 from ..promotions import campaigns as services
@@ -38,6 +41,28 @@ STATUS_COLOURS = {
     S.CANCELLED: "danger",
 }
 CANCELLABLE = (S.DRAFT, S.PENDING_APPROVAL, S.APPROVED)
+
+
+def _prices_orders(campaign) -> bool:
+    """Running, or approved with its window started: stopped, never cancelled."""
+    return campaign.status == S.RUNNING or (
+        campaign.status == S.APPROVED and campaign.starts_at <= timezone.now()
+    )
+
+
+def _own_work(campaign, user) -> bool:
+    """The creator, the last editor or the submitter: never approves nor rejects."""
+    return user.pk in (
+        campaign.created_by_id,
+        campaign.last_edited_by_id,
+        campaign.submitted_by_id,
+    )
+
+
+def _sees_national_figures(user) -> bool:
+    """The budget used is summed over every region's orders: only staff who see every
+    order read it ("—" for the others, as on the results pages)."""
+    return sees_every_row(user, Order)
 
 
 class CategoryPathChoices(forms.ModelMultipleChoiceField):
@@ -116,6 +141,7 @@ class CampaignAdmin(ServiceModelAdmin):
     ]
     readonly_fields = [
         "spent_amount",
+        "spent_hidden",
         "status",
         "created_by",
         "submitted_at",
@@ -128,15 +154,34 @@ class CampaignAdmin(ServiceModelAdmin):
     ]
     autocomplete_fields = ["skus"]
     inlines = [CampaignTierInline]
-    actions_detail = ["submit", "approve", "reject", "cancel"]
+    actions_detail = ["submit", "approve", "reject", "cancel", "stop"]
 
     created_by_name = person_column("created_by", _("created by"))
     approved_by_name = person_column("approved_by", _("approved by"))
 
     def get_fieldsets(self, request, obj=None):
-        if obj is None:  # "add": the approval facts do not exist yet
-            return self.fieldsets[:3]
-        return self.fieldsets
+        fieldsets = self.fieldsets[:3] if obj is None else self.fieldsets  # add: no approval
+        if _sees_national_figures(request.user):
+            return fieldsets
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [
+                        "spent_hidden" if name == "spent_amount" else name
+                        for name in options["fields"]
+                    ],
+                },
+            )
+            for title, options in fieldsets
+        ]
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if not _sees_national_figures(request.user):
+            columns = ["budget_used_hidden" if c == "budget_used" else c for c in columns]
+        return columns
 
     @display(description=_("window"), ordering="starts_at")
     def window(self, obj):
@@ -155,6 +200,14 @@ class CampaignAdmin(ServiceModelAdmin):
             spent=f"{obj.spent_amount:.2f}",
             budget=f"{budget:.2f}",
         )
+
+    @display(description=_("budget used"))
+    def budget_used_hidden(self, obj):
+        return "—"
+
+    @display(description=_("budget used"))
+    def spent_hidden(self, obj):
+        return "—"
 
     def editable_in_state(self, obj) -> bool:
         return obj.status == S.DRAFT
@@ -234,7 +287,7 @@ class CampaignAdmin(ServiceModelAdmin):
     @workflow_action(
         description=_("Send for approval"),
         permission=CHANGE_CAMPAIGN,
-        when=lambda obj: obj.status == S.DRAFT,
+        when=lambda obj, user: obj.status == S.DRAFT and obj.created_by_id == user.pk,
         confirm=_("Send this campaign for approval? It cannot be edited while it waits."),
         icon="send",
     )
@@ -244,7 +297,7 @@ class CampaignAdmin(ServiceModelAdmin):
     @workflow_action(
         description=_("Approve"),
         permission=APPROVE_CAMPAIGN,
-        when=lambda obj, user: obj.status == S.PENDING_APPROVAL and obj.created_by_id != user.pk,
+        when=lambda obj, user: obj.status == S.PENDING_APPROVAL and not _own_work(obj, user),
         confirm=_("Approve this campaign? It runs from its start time."),
         icon="check_circle",
     )
@@ -254,7 +307,7 @@ class CampaignAdmin(ServiceModelAdmin):
     @workflow_action(
         description=_("Send back"),
         permission=APPROVE_CAMPAIGN,
-        when=lambda obj, user: obj.status == S.PENDING_APPROVAL and obj.created_by_id != user.pk,
+        when=lambda obj, user: obj.status == S.PENDING_APPROVAL and not _own_work(obj, user),
         reason=True,
         icon="undo",
     )
@@ -264,9 +317,19 @@ class CampaignAdmin(ServiceModelAdmin):
     @workflow_action(
         description=_("Cancel the campaign"),
         permission=(CHANGE_CAMPAIGN, APPROVE_CAMPAIGN),
-        when=lambda obj: obj.status in CANCELLABLE,
+        when=lambda obj: obj.status in CANCELLABLE and not _prices_orders(obj),
         reason=True,
         icon="cancel",
     )
     def cancel(self, request, obj, *, reason):
         services.campaign_cancel(actor=request.user, campaign=obj, reason=reason)
+
+    @workflow_action(
+        description=_("Stop the campaign now"),
+        permission=CHANGE_CAMPAIGN,  # what campaign_stop requires
+        when=_prices_orders,
+        reason=True,
+        icon="stop_circle",
+    )
+    def stop(self, request, obj, *, reason):
+        services.campaign_stop(actor=request.user, campaign=obj, reason=reason)

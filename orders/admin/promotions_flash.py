@@ -41,9 +41,10 @@ from mall.core.admin import (
     workflow_action,
 )
 from mall.core.exceptions import ApplicationError
+from mall.core.scoping import sees_every_row
 
 from .. import permissions as perms
-from ..models import ApprovalStatus, FlashSession, FlashSessionItem
+from ..models import ApprovalStatus, FlashSession, FlashSessionItem, Order
 
 P = ApprovalStatus
 STATUS_COLOURS = {
@@ -55,6 +56,17 @@ STATUS_COLOURS = {
 }
 # The SKU box lists this many SKUs per page.
 SKU_SEARCH_PAGE = 20
+
+
+def _sees_national_figures(user) -> bool:
+    """Sold / quota / held are summed over every region's orders: only staff who see
+    every order read them ("—" for the others, as on the results pages)."""
+    return sees_every_row(user, Order)
+
+
+def _own_work(session, user) -> bool:
+    """The creator, the last editor or the submitter: never approves nor rejects."""
+    return user.pk in (session.created_by_id, session.last_edited_by_id, session.submitted_by_id)
 
 
 def _editable(session) -> bool:
@@ -174,11 +186,18 @@ class FlashSessionItemInline(TabularInline):
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is None else 0
 
+    national_fields = ("sold", "remaining_units", "held")
+
+    def _view_fields(self, request) -> list[str]:
+        if _sees_national_figures(request.user):
+            return list(self.view_fields)
+        return [name for name in self.view_fields if name not in self.national_fields]
+
     def get_fields(self, request, obj=None):
-        return list(self.edit_fields) if _editable(obj) else list(self.view_fields)
+        return list(self.edit_fields) if _editable(obj) else self._view_fields(request)
 
     def get_readonly_fields(self, request, obj=None):
-        return () if _editable(obj) else list(self.view_fields)
+        return () if _editable(obj) else self._view_fields(request)
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(perms.VIEW_FLASH_SESSION) or self._may_write(request, obj)
@@ -286,7 +305,13 @@ class FlashSessionAdmin(ServiceModelAdmin):
         "ended_at",
         "cancel_reason",
     )
-    actions_detail = ["submit_button", "approve_button", "reject_button", "cancel_button"]
+    actions_detail = [
+        "submit_button",
+        "approve_button",
+        "reject_button",
+        "cancel_button",
+        "stop_button",
+    ]
 
     creator_name = person_column("created_by", _("created by"))
     approver_name = person_column("approved_by", _("approved by"))
@@ -321,18 +346,25 @@ class FlashSessionAdmin(ServiceModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a session is cancelled (with a reason), never deleted
 
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if not _sees_national_figures(request.user):
+            columns = ["sold_of_quota_hidden" if c == "sold_of_quota" else c for c in columns]
+        return columns
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return list(self.edit_fields)
         fields = [*self.edit_fields, *self.state_fields]
         if obj.status in (P.RUNNING, P.ENDED):
-            fields.append("live_figures")
+            national = _sees_national_figures(request.user)
+            fields.append("live_figures" if national else "live_figures_hidden")
         return fields
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        readonly = [*self.state_fields, "live_figures"]
+        readonly = [*self.state_fields, "live_figures", "live_figures_hidden"]
         if not self.editable_in_state(obj):
             readonly += list(self.edit_fields)
         return readonly
@@ -360,6 +392,14 @@ class FlashSessionAdmin(ServiceModelAdmin):
             figures = session.items.aggregate(sold=Sum("sold"), quota=Sum("quota"))
             sold, quota = figures["sold"], figures["quota"]
         return f"{sold or 0} / {quota or 0}"
+
+    @display(description=_("sold / quota"))
+    def sold_of_quota_hidden(self, session):
+        return "—"
+
+    @display(description=_("live figures"))
+    def live_figures_hidden(self, session):
+        return "—"
 
     @display(description=_("status"))
     def status_text(self, session):
@@ -435,7 +475,7 @@ class FlashSessionAdmin(ServiceModelAdmin):
     @workflow_action(
         description=_("Submit for approval"),
         permission=(perms.ADD_FLASH_SESSION, perms.CHANGE_FLASH_SESSION),
-        when=lambda session: session.status == P.DRAFT,
+        when=lambda session, user: session.status == P.DRAFT and session.created_by_id == user.pk,
         confirm=_("Send this session to an approver? It cannot be edited while it waits."),
         success=_("The session is waiting for approval."),
         icon="send",
@@ -449,7 +489,7 @@ class FlashSessionAdmin(ServiceModelAdmin):
         description=_("Approve"),
         permission=perms.APPROVE_FLASH_SESSION,
         when=lambda session, user: (
-            session.status == P.PENDING_APPROVAL and session.created_by_id != user.pk
+            session.status == P.PENDING_APPROVAL and not _own_work(session, user)
         ),
         confirm=_("Approve this session? It opens by itself when its window starts."),
         success=_("The session is approved."),
@@ -464,7 +504,7 @@ class FlashSessionAdmin(ServiceModelAdmin):
         description=_("Reject"),
         permission=perms.APPROVE_FLASH_SESSION,
         when=lambda session, user: (
-            session.status == P.PENDING_APPROVAL and session.created_by_id != user.pk
+            session.status == P.PENDING_APPROVAL and not _own_work(session, user)
         ),
         reason=True,
         success=_("The session is back with its creator as a draft."),
@@ -489,3 +529,20 @@ class FlashSessionAdmin(ServiceModelAdmin):
         from ..promotions.flash import flash_session_cancel
 
         flash_session_cancel(actor=request.user, session=session, reason=reason)
+
+    @workflow_action(
+        description=_("Stop now"),
+        permission=perms.CHANGE_FLASH_SESSION,  # what flash_session_close requires
+        when=lambda session: session.status == P.RUNNING,
+        confirm=_(
+            "Stop this session now? No new order gets the flash price and the units still "
+            "held go back to stock. Orders already placed keep theirs."
+        ),
+        success=_("The session is stopped."),
+        variant=ActionVariant.DANGER,
+        icon="stop_circle",
+    )
+    def stop_button(self, request, session):
+        from ..promotions.flash import flash_session_close
+
+        flash_session_close(actor=request.user, session=session)

@@ -45,7 +45,11 @@ class ApprovalStatus(models.TextChoices):
 
 
 class _Approved(TimeStampedModel):
-    """Who created, who approved (never the same person), the rejection reason."""
+    """Who created, last edited, submitted and approved; the rejection reason.
+
+    Four eyes: the approver (or rejecter) is never the creator, the last editor or
+    the submitter (``PromotionSameApprover``).
+    """
 
     status = models.CharField(
         _("status"), max_length=20, choices=ApprovalStatus.choices, default=ApprovalStatus.DRAFT
@@ -54,6 +58,22 @@ class _Approved(TimeStampedModel):
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
         on_delete=models.PROTECT,
+        related_name="+",
+    )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last edited by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)

@@ -242,6 +242,27 @@ def _locked(campaign: Campaign) -> Campaign:
 # --- life ---------------------------------------------------------------------------------
 
 
+def _refuse_own_work(campaign: Campaign, actor) -> None:
+    """Four eyes: whoever created, last edited or submitted ``campaign`` never approves
+    or rejects it (403 ``same_approver``)."""
+    pk = getattr(actor, "pk", None)
+    if pk is not None and pk in (
+        campaign.created_by_id,
+        campaign.last_edited_by_id,
+        campaign.submitted_by_id,
+    ):
+        raise PromotionSameApprover(
+            _("Someone who created, edited or submitted a promotion cannot approve or reject it.")
+        )
+
+
+def _prices_orders(campaign: Campaign, now: datetime) -> bool:
+    """Running, or approved with its window started: it may already price orders."""
+    return campaign.status == S.RUNNING or (
+        campaign.status == S.APPROVED and campaign.starts_at <= now
+    )
+
+
 @transaction.atomic
 def campaign_create(
     *,
@@ -274,6 +295,7 @@ def campaign_create(
     campaign = Campaign.objects.create(
         status=S.DRAFT,
         created_by=actor,
+        last_edited_by=actor,
         **{**values, "budget_amount": to_money(budget_amount)},
     )
     _write_children(campaign, cleaned, list(categories), list(skus))
@@ -311,7 +333,8 @@ def campaign_update(
     for name in EDITABLE:
         setattr(campaign, name, values[name])
     campaign.budget_amount = to_money(campaign.budget_amount)
-    campaign.save(update_fields=[*EDITABLE, "updated_at"])
+    campaign.last_edited_by = actor
+    campaign.save(update_fields=[*EDITABLE, "last_edited_by", "updated_at"])
     _write_children(campaign, cleaned, categories, skus)
     audit(
         actor=actor,
@@ -325,24 +348,31 @@ def campaign_update(
 
 @transaction.atomic
 def campaign_submit(*, actor, campaign: Campaign) -> Campaign:
-    """Send a draft for approval (its end must still be ahead)."""
+    """Send a draft for approval (its end must still be ahead); only its creator does."""
     _require(actor, CHANGE_CAMPAIGN)
     campaign = _locked(campaign)
     now = timezone.now()
+    if campaign.status == S.DRAFT and campaign.created_by_id != actor.pk:
+        raise PermissionDeniedError(_("Only the creator of a campaign can submit it."))
     if campaign.status == S.DRAFT and campaign.ends_at <= now:
         raise InvalidInput(fields={"ends_at": [_("The campaign has already ended.")]})
     transition(
-        campaign, S.PENDING_APPROVAL, actor=actor, action="campaign.submit", submitted_at=now
+        campaign,
+        S.PENDING_APPROVAL,
+        actor=actor,
+        action="campaign.submit",
+        submitted_at=now,
+        submitted_by=actor,
     )
     return campaign
 
 
 @transaction.atomic
 def campaign_approve(*, actor, campaign: Campaign) -> Campaign:
-    """Approve a campaign sent for approval (never by its creator)."""
+    """Approve a campaign sent for approval (never by its creator, last editor or
+    submitter: 403 ``same_approver``)."""
     campaign = _locked(campaign)
-    if campaign.created_by_id == actor.pk:
-        raise PromotionSameApprover()
+    _refuse_own_work(campaign, actor)
     _require(actor, APPROVE_CAMPAIGN)
     transition(
         campaign,
@@ -358,13 +388,13 @@ def campaign_approve(*, actor, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def campaign_reject(*, actor, campaign: Campaign, reason: str) -> Campaign:
-    """Send a campaign back to draft with a reason (never by its creator)."""
+    """Send a campaign back to draft with a reason (never by its creator, last editor
+    or submitter)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(fields={"reason": [_("A reason is required.")]})
     campaign = _locked(campaign)
-    if campaign.created_by_id == actor.pk:
-        raise PromotionSameApprover()
+    _refuse_own_work(campaign, actor)
     _require(actor, APPROVE_CAMPAIGN)
     transition(
         campaign,
@@ -379,19 +409,57 @@ def campaign_reject(*, actor, campaign: Campaign, reason: str) -> Campaign:
 
 @transaction.atomic
 def campaign_cancel(*, actor, campaign: Campaign, reason: str) -> Campaign:
-    """Cancel a campaign that has not run (draft, pending approval or approved)."""
+    """Cancel a campaign that has not priced any order (draft, pending approval, or
+    approved before its start). One that may already price orders (approved with its
+    window started, or running) is stopped with ``campaign_stop`` instead (409)."""
     if not (actor.has_perm(CHANGE_CAMPAIGN) or actor.has_perm(APPROVE_CAMPAIGN)):
         raise PermissionDeniedError()
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(fields={"reason": [_("A reason is required.")]})
     campaign = _locked(campaign)
+    if _prices_orders(campaign, timezone.now()):
+        raise PromotionStateConflict(
+            _("This campaign may already price orders: stop it instead of cancelling it."),
+            extra={"status": campaign.status},
+        )
     transition(
         campaign,
         S.CANCELLED,
         actor=actor,
         action="campaign.cancel",
         reason=reason,
+        cancel_reason=reason[:300],
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_stop(*, actor, campaign: Campaign, reason: str) -> Campaign:
+    """Stop early a campaign that may already price orders (approved with its window
+    started, or running): status ``ended`` now, with a reason (``orders.change_campaign``).
+
+    Orders already priced keep their discount and their budget use; no new order gets
+    it. Anything else is 409 (a campaign that has not started is cancelled instead).
+    """
+    _require(actor, CHANGE_CAMPAIGN)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(fields={"reason": [_("A reason is required.")]})
+    campaign = _locked(campaign)
+    now = timezone.now()
+    if not _prices_orders(campaign, now):
+        raise PromotionStateConflict(
+            _("Only a campaign whose window has started can be stopped."),
+            extra={"status": campaign.status},
+        )
+    transition(
+        campaign,
+        S.ENDED,
+        actor=actor,
+        action="campaign.stop",
+        reason=reason,
+        ended_at=now,
         cancel_reason=reason[:300],
     )
     return campaign

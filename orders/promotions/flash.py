@@ -410,6 +410,20 @@ def _clean_items(
 # --- life of a session -----------------------------------------------------------------
 
 
+def _refuse_own_work(session: FlashSession, actor) -> None:
+    """Four eyes: whoever created, last edited or submitted ``session`` never approves
+    or rejects it (403 ``same_approver``)."""
+    pk = getattr(actor, "pk", None)
+    if pk is not None and pk in (
+        session.created_by_id,
+        session.last_edited_by_id,
+        session.submitted_by_id,
+    ):
+        raise PromotionSameApprover(
+            _("Someone who created, edited or submitted a promotion cannot approve or reject it.")
+        )
+
+
 def flash_session_create(
     *,
     actor,
@@ -434,7 +448,7 @@ def flash_session_create(
     )
     cleaned = _clean_items(actor, items, starts_at=starts_at)
     with transaction.atomic():
-        session = FlashSession.objects.create(created_by=actor, **window)
+        session = FlashSession.objects.create(created_by=actor, last_edited_by=actor, **window)
         rows = FlashSessionItem.objects.bulk_create(
             [FlashSessionItem(session=session, **item) for item in cleaned]
         )
@@ -487,7 +501,8 @@ def flash_session_update(
         cleaned = _clean_items(actor, items, starts_at=window["starts_at"])
         for key, value in window.items():
             setattr(session, key, value)
-        session.save(update_fields=[*window, "updated_at"])
+        session.last_edited_by = actor
+        session.save(update_fields=[*window, "last_edited_by", "updated_at"])
         session.items.all().delete()
         rows = FlashSessionItem.objects.bulk_create(
             [FlashSessionItem(session=session, **item) for item in cleaned]
@@ -503,12 +518,14 @@ def flash_session_update(
 
 
 def flash_session_submit(*, actor, session: FlashSession) -> FlashSession:
-    """Send a draft for approval (its start must still be ahead or its end not passed)."""
+    """Send a draft for approval (its end not passed); only its creator does (403)."""
     _require(actor, CHANGE_FLASH_SESSION)
     now = timezone.now()
     with transaction.atomic():
         session = _locked(session)
         _state(session, P.DRAFT)
+        if session.created_by_id != getattr(actor, "pk", None):
+            raise OrdersPermissionDenied(_("Only the creator of a session can submit it."))
         if session.ends_at <= now:
             raise InvalidPromotionInput(fields={"ends_at": [_("The end must be in the future.")]})
         transition(
@@ -517,20 +534,21 @@ def flash_session_submit(*, actor, session: FlashSession) -> FlashSession:
             actor=actor,
             action="flash_session.submit",
             submitted_at=now,
+            submitted_by=actor,
             rejection_reason="",
         )
     return session
 
 
 def flash_session_approve(*, actor, session: FlashSession) -> FlashSession:
-    """Approve a submitted session; its creator never does (403 ``same_approver``)."""
+    """Approve a submitted session; never by its creator, last editor or submitter
+    (403 ``same_approver``)."""
     _require(actor, APPROVE_FLASH_SESSION)
     now = timezone.now()
     with transaction.atomic():
         session = _locked(session)
         _state(session, P.PENDING_APPROVAL)
-        if session.created_by_id == getattr(actor, "pk", None):
-            raise PromotionSameApprover()
+        _refuse_own_work(session, actor)
         if session.ends_at <= now:
             raise InvalidPromotionInput(fields={"ends_at": [_("The end must be in the future.")]})
         transition(
@@ -545,12 +563,16 @@ def flash_session_approve(*, actor, session: FlashSession) -> FlashSession:
 
 
 def flash_session_reject(*, actor, session: FlashSession, reason: str) -> FlashSession:
-    """Send a submitted session back to draft with ``reason`` (its creator may edit it)."""
+    """Send a submitted session back to draft with ``reason`` (its creator may edit it).
+
+    Never by its creator, last editor or submitter (403 ``same_approver``).
+    """
     _require(actor, APPROVE_FLASH_SESSION)
     text = _reason(reason, required=True)
     with transaction.atomic():
         session = _locked(session)
         _state(session, P.PENDING_APPROVAL)
+        _refuse_own_work(session, actor)
         transition(
             session,
             P.DRAFT,

@@ -42,6 +42,7 @@ CAMPAIGN_ACTIONS: dict = {
     "campaign.approve": _("Campaign approved"),
     "campaign.reject": _("Campaign sent back"),
     "campaign.cancel": _("Campaign cancelled"),
+    "campaign.stop": _("Campaign stopped early"),
     "campaign.open": _("Campaign started"),
     "campaign.close": _("Campaign ended"),
     "campaign.budget_take": _("Campaign budget used by an order"),

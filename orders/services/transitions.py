@@ -105,7 +105,7 @@ P = ApprovalStatus
 PROMOTION_TABLE = {
     P.DRAFT: {P.PENDING_APPROVAL, P.CANCELLED},
     P.PENDING_APPROVAL: {P.APPROVED, P.DRAFT, P.CANCELLED},
-    P.APPROVED: {P.RUNNING, P.CANCELLED},
+    P.APPROVED: {P.RUNNING, P.ENDED, P.CANCELLED},  # → ended: a campaign stopped in its window
     P.RUNNING: {P.ENDED},
     P.ENDED: set(),
     P.CANCELLED: set(),

@@ -141,11 +141,84 @@ def test_buttons_follow_the_state_and_the_creator_never_sees_approve(
     campaign.refresh_from_db()
     assert (campaign.status, campaign.approved_by) == ("approved", approver)
 
+    # approved and its window started: it may price orders, so it is stopped, not cancelled
+    html = maker.get(_change(campaign)).content.decode()
+    assert "cancel/" not in html and "stop/" in html
+    assert _press(maker, campaign, "cancel", reason="活动取消").status_code == 403
+    assert "stop/" not in checker.get(_change(campaign)).content.decode()  # needs change
+    assert _press(maker, campaign, "stop", reason="  ").status_code == 200  # reason needed
+    assert _press(maker, campaign, "stop", reason="预算超支").status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.cancel_reason) == ("ended", "预算超支")
+    html = maker.get(_change(campaign)).content.decode()
+    assert "cancel/" not in html and "submit/" not in html and "stop/" not in html
+
+
+def test_an_upcoming_approved_campaign_is_cancelled(client_for, marketer, approver):
+    from orders.promotions import campaigns as svc
+
+    now = timezone.now()
+    campaign = svc.campaign_create(
+        actor=marketer,
+        name="下周活动",
+        kind="full_reduction",
+        scope="all",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=2),
+        budget_amount=D("1000"),
+        tiers=[tier("199", off="20")],
+    )
+    svc.campaign_submit(actor=marketer, campaign=campaign)
+    svc.campaign_approve(actor=approver, campaign=campaign)
+    maker = client_for(marketer)
+    html = maker.get(_change(campaign)).content.decode()
+    assert "cancel/" in html and "stop/" not in html
     assert _press(maker, campaign, "cancel", reason="活动取消").status_code == 302
     campaign.refresh_from_db()
     assert (campaign.status, campaign.cancel_reason) == ("cancelled", "活动取消")
-    html = maker.get(_change(campaign)).content.decode()
-    assert "cancel/" not in html and "submit/" not in html
+
+
+def test_an_editor_who_may_approve_sees_no_approve_button(client_for, marketer, make_campaign):
+    from orders.promotions import campaigns as svc
+
+    editor = _staff(
+        "editor", ("orders.view_campaign", "orders.change_campaign", "orders.approve_campaign")
+    )
+    campaign = make_campaign(tiers=[tier("199", off="20")], status="draft")
+    svc.campaign_update(actor=editor, campaign=campaign, name="改名")
+    editing = client_for(editor)
+    assert "submit/" not in editing.get(_change(campaign)).content.decode()  # creator only
+    assert _press(editing, campaign, "submit").status_code == 403
+    svc.campaign_submit(actor=marketer, campaign=campaign)
+    html = editing.get(_change(campaign)).content.decode()
+    assert "approve/" not in html and "reject/" not in html
+    assert _press(editing, campaign, "approve").status_code == 403
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.approved_by) == ("pending_approval", None)
+
+
+def test_a_regional_reader_sees_no_national_budget_used(client_for, make_campaign, make_staff):
+    from mall.core.actors import system_actor
+    from rbac import services as rbac_services
+    from rbac.models import SalesRegion, ScopeKind
+
+    campaign = make_campaign(tiers=[tier("199", off="20")], budget="5000.00")
+    Campaign.objects.filter(pk=campaign.pk).update(spent_amount=D("1234.50"))
+    role = rbac_services.role_create(
+        actor=system_actor(),
+        code="campaign-east",
+        name="campaign-east",
+        scope_kind=ScopeKind.REGIONS,
+        regions=list(SalesRegion.objects.filter(code="east")),
+        permissions=["orders.view_campaign"],
+    )
+    regional = make_staff("east-reader")  # no role yet: its only scope is the region
+    rbac_services.role_assign(actor=system_actor(), user=regional, role=role)
+    regional = type(regional).objects.get(pk=regional.pk)
+
+    for url in (reverse("admin:orders_campaign_changelist"), _change(campaign)):
+        html = client_for(regional).get(url).content.decode()
+        assert campaign.name in html and "1234.50" not in html and "—" in html
 
 
 def test_a_reader_without_campaign_permissions_is_refused(client_for, make_campaign):

@@ -132,8 +132,12 @@ def test_cancel_needs_a_reason_and_a_campaign_that_has_not_run(marketer, make_ca
 
     running = make_campaign()
     assert running.status == "running"
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(PromotionStateConflict):
         svc.campaign_cancel(actor=marketer, campaign=running, reason="不做了")
+    ended = make_campaign()
+    svc.campaign_stop(actor=marketer, campaign=ended, reason="停")
+    with pytest.raises(InvalidTransition):  # the transition table still refuses ended → …
+        svc.campaign_cancel(actor=marketer, campaign=ended, reason="不做了")
 
 
 @pytest.mark.parametrize(
@@ -201,3 +205,106 @@ def test_an_approved_campaign_prices_inside_its_window_before_the_job_runs(
     assert outcome.discounts == {0: D("10.00")} and outcome.line_campaigns == {0: campaign}
     # outside its window: nothing
     assert campaign_step(lines=[line], now=campaign.ends_at).discounts == {}
+
+
+def test_whoever_edited_or_submitted_never_approves_and_only_the_creator_submits(
+    marketer, approver
+):
+    campaign = _create(marketer)
+    assert campaign.last_edited_by == marketer
+    # a colleague who may edit and approve edits the draft …
+    editor = _staff("editor", ("orders.change_campaign", "orders.view_campaign", APPROVE))
+    svc.campaign_update(actor=editor, campaign=campaign, name="满199减25")
+    campaign.refresh_from_db()
+    assert (campaign.last_edited_by, campaign.created_by) == (editor, marketer)
+
+    # … may not send it for approval: only its creator does
+    with pytest.raises(PermissionDeniedError) as refused:
+        svc.campaign_submit(actor=editor, campaign=campaign)
+    assert refused.value.status_code == 403 and "creator" in str(refused.value.message)
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+    svc.campaign_submit(actor=marketer, campaign=campaign)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.submitted_by) == ("pending_approval", marketer)
+
+    # neither the editor nor the creator approves or rejects it
+    for someone in (editor, marketer):
+        with pytest.raises(PromotionSameApprover) as same:
+            svc.campaign_approve(actor=someone, campaign=campaign)
+        assert same.value.status_code == 403 and same.value.code == "same_approver"
+        with pytest.raises(PromotionSameApprover):
+            svc.campaign_reject(actor=someone, campaign=campaign, reason="不行")
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.approved_by) == ("pending_approval", None)
+
+    # a third person does
+    svc.campaign_approve(actor=approver, campaign=campaign)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.approved_by) == ("approved", approver)
+
+
+def test_a_submitter_who_may_approve_cannot_reject_their_own(marketer):
+    both = _staff("both2", ("orders.add_campaign", "orders.change_campaign", APPROVE))
+    campaign = _create(both)
+    svc.campaign_submit(actor=both, campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.submitted_by == both
+    with pytest.raises(PromotionSameApprover):
+        svc.campaign_reject(actor=both, campaign=campaign, reason="自己退回")
+
+
+def test_a_campaign_pricing_orders_is_stopped_not_cancelled(marketer, approver, make_campaign):
+    # approved, window not started: cancelled as before
+    upcoming = _create(marketer)
+    svc.campaign_submit(actor=marketer, campaign=upcoming)
+    svc.campaign_approve(actor=approver, campaign=upcoming)
+    with pytest.raises(PromotionStateConflict):  # nothing to stop yet
+        svc.campaign_stop(actor=marketer, campaign=upcoming, reason="停")
+    svc.campaign_cancel(actor=marketer, campaign=upcoming, reason="不做了")
+    upcoming.refresh_from_db()
+    assert upcoming.status == "cancelled"
+
+    # approved and inside its window (the job has not opened it): stopped, not cancelled
+    in_window = make_campaign(status="approved")
+    assert in_window.status == "approved" and in_window.starts_at <= timezone.now()
+    with pytest.raises(PromotionStateConflict) as conflict:
+        svc.campaign_cancel(actor=marketer, campaign=in_window, reason="不做了")
+    assert conflict.value.status_code == 409
+    svc.campaign_stop(actor=marketer, campaign=in_window, reason="预算超支")
+    in_window.refresh_from_db()
+    assert (in_window.status, in_window.cancel_reason) == ("ended", "预算超支")
+    assert in_window.ended_at is not None
+
+    # running: a reason is needed, the approver alone may not, the marketer may
+    running = make_campaign()
+    with pytest.raises(InvalidInput):
+        svc.campaign_stop(actor=marketer, campaign=running, reason="  ")
+    with pytest.raises(PermissionDeniedError):
+        svc.campaign_stop(actor=approver, campaign=running, reason="停")
+    svc.campaign_stop(actor=marketer, campaign=running, reason="活动提前结束")
+    running.refresh_from_db()
+    assert running.status == "ended"
+    entry = AuditEntry.objects.get(action="campaign.stop", object_id=str(running.pk))
+    assert entry.actor_id == marketer.pk
+    assert "活动提前结束" in str(entry.data)
+    with pytest.raises(PromotionStateConflict):  # once only
+        svc.campaign_stop(actor=marketer, campaign=running, reason="再停")
+
+
+def test_a_stopped_campaign_prices_no_new_order(make_campaign, marketer, on_shelf_sku):
+    from orders.pricing import QuoteLine
+    from orders.promotions.campaigns import campaign_step
+
+    campaign = make_campaign(tiers=[tier("100", off="10")])
+    sku = on_shelf_sku(5, price="120.00")
+    line = QuoteLine(
+        sku=sku,
+        quantity=1,
+        list_price_amount=D("120.00"),
+        unit_price_amount=D("120.00"),
+        line_amount=D("120.00"),
+    )
+    assert campaign_step(lines=[line], now=timezone.now()).discounts == {0: D("10.00")}
+    svc.campaign_stop(actor=marketer, campaign=campaign, reason="停")
+    assert campaign_step(lines=[line], now=timezone.now()).discounts == {}

@@ -46,12 +46,31 @@ def marketing(make_staff):
     return user
 
 
+def _scope(user, regions=None):
+    """Give ``user`` a role without permissions whose data scope is every row
+    (``regions=None``) or the sales regions named: what decides the national figures."""
+    from django.contrib.auth import get_user_model
+
+    from rbac import services as rbac_services
+    from rbac.models import SalesRegion, ScopeKind
+
+    role = rbac_services.role_create(
+        actor=system_actor(),
+        code=f"scope-{user.username}",
+        name=f"scope-{user.username}",
+        scope_kind=ScopeKind.ALL if regions is None else ScopeKind.REGIONS,
+        regions=[] if regions is None else list(SalesRegion.objects.filter(code__in=regions)),
+    )
+    rbac_services.role_assign(actor=system_actor(), user=user, role=role)
+    return get_user_model().objects.get(pk=user.pk)
+
+
 @pytest.fixture
 def lead(make_staff):
     user = make_staff("lead", perms=LEAD)
     user.first_name, user.last_name = "运营", "刘"
     user.save(update_fields=["first_name", "last_name"])
-    return user
+    return _scope(user)  # sees every order: the national counters
 
 
 @pytest.fixture
@@ -340,3 +359,72 @@ def test_a_running_session_shows_its_live_figures_and_no_buttons(draft, marketin
         assert name not in page
     assert 'name="name"' not in page
     assert _raw_codes(page) == []
+
+
+# --- four eyes, stop now, national counters --------------------------------------------
+
+
+def test_an_editor_who_may_approve_sees_no_approve_button_and_only_the_creator_submits(
+    draft, marketing, make_staff
+):
+    editor = make_staff("editor", perms=(*MARKETING, perms.APPROVE_FLASH_SESSION))
+    session = draft()
+    flash.flash_session_update(actor=editor, session=session, name="改过的秒杀")
+    editing = _client(editor)
+    assert "submit-button/" not in editing.get(_change(session)).content.decode()
+    refused = editing.post(_button(session, "submit-button"), {"_form_submitted": "on"})
+    assert refused.status_code == 403
+    session.refresh_from_db()
+    assert session.status == P.DRAFT
+
+    assert "submit-button/" in _client(marketing).get(_change(session)).content.decode()
+    flash.flash_session_submit(actor=marketing, session=session)
+    page = editing.get(_change(session)).content.decode()
+    assert "approve-button/" not in page and "reject-button/" not in page
+    pressed = editing.post(_button(session, "approve-button"), {"_form_submitted": "on"})
+    assert pressed.status_code == 403
+    session.refresh_from_db()
+    assert session.status == P.PENDING_APPROVAL and session.approved_by is None
+
+
+def test_stop_now_closes_a_running_session_and_gives_the_units_back(draft, marketing, lead):
+    session = draft(quota=10, starts_in=timedelta(minutes=-5))
+    flash.flash_session_submit(actor=marketing, session=session)
+    flash.flash_session_approve(actor=lead, session=session)
+    client = _client(marketing)
+    assert "stop-button/" not in client.get(_change(session)).content.decode()  # not running
+    flash.flash_session_open(actor=system_actor(), session=session)
+    session.refresh_from_db()
+    assert session.status == P.RUNNING and session.items.get().held == 10
+
+    assert "stop-button/" in client.get(_change(session)).content.decode()
+    assert "stop-button/" not in _client(lead).get(_change(session)).content.decode()
+    dialog = client.get(_button(session, "stop-button"))
+    assert dialog.status_code == 200  # a confirmation first, nothing done
+    session.refresh_from_db()
+    assert session.status == P.RUNNING
+
+    client.post(_button(session, "stop-button"), {"_form_submitted": "on"})
+    session.refresh_from_db()
+    assert session.status == P.ENDED and session.ended_at is not None
+    assert session.items.get().held == 0
+    entry = AuditEntry.objects.get(action="flash_session.close", object_id=str(session.pk))
+    assert entry.actor_id == marketing.pk
+
+
+def test_a_regional_reader_sees_no_national_sold_figures(draft, marketing, lead, make_staff):
+    session = draft(quota=8, starts_in=timedelta(minutes=-5))
+    flash.flash_session_submit(actor=marketing, session=session)
+    flash.flash_session_approve(actor=lead, session=session)
+    flash.flash_session_open(actor=system_actor(), session=session)
+    FlashSessionItem.objects.filter(session=session).update(sold=3, held=5)
+
+    regional = _scope(make_staff("east-reader", perms=LEAD), regions=["east"])
+    page = _client(regional).get(LIST).content.decode()
+    assert "周末秒杀" in page and "3 / 8" not in page and "—" in page
+    page = _client(regional).get(_change(session)).content.decode()
+    assert "flash-live" not in page and "—" in page
+
+    national = _client(lead)
+    assert "3 / 8" in national.get(LIST).content.decode()
+    assert "flash-live" in national.get(_change(session)).content.decode()

@@ -239,3 +239,42 @@ def test_cancel_only_before_running_and_close_is_idempotent(flash_session, on_sh
     running.refresh_from_db()
     assert running.status == P.ENDED
     assert AuditEntry.objects.filter(action="flash_session.close").count() == 1
+
+
+def test_an_editor_who_may_approve_never_approves_what_they_edited(
+    make_staff, marketing, ops_lead, on_shelf_sku
+):
+    from orders.permissions import APPROVE_FLASH_SESSION, VIEW_FLASH_SESSION
+
+    sku = on_shelf_sku(50)
+    starts, ends = _window()
+    items = [{"sku": sku, "flash_price": "50.00", "quota": 5, "per_member_limit": 1}]
+    session = flash.flash_session_create(
+        actor=marketing, name="a", starts_at=starts, ends_at=ends, unpaid_minutes=5, items=items
+    )
+    assert session.last_edited_by_id == marketing.pk
+    # ops_lead may change and approve sessions: they edit marketing's draft …
+    flash.flash_session_update(actor=ops_lead, session=session, name="改过")
+    session.refresh_from_db()
+    assert (session.last_edited_by_id, session.created_by_id) == (ops_lead.pk, marketing.pk)
+    # … cannot submit it (only its creator does) …
+    with pytest.raises(OrdersPermissionDenied) as refused:
+        flash.flash_session_submit(actor=ops_lead, session=session)
+    assert refused.value.status_code == 403 and "creator" in str(refused.value.message)
+    flash.flash_session_submit(actor=marketing, session=session)
+    session.refresh_from_db()
+    assert (session.status, session.submitted_by_id) == (P.PENDING_APPROVAL, marketing.pk)
+    # … and neither approves nor rejects it
+    with pytest.raises(PromotionSameApprover) as same:
+        flash.flash_session_approve(actor=ops_lead, session=session)
+    assert same.value.status_code == 403 and same.value.code == "same_approver"
+    with pytest.raises(PromotionSameApprover):
+        flash.flash_session_reject(actor=ops_lead, session=session, reason="不行")
+    session.refresh_from_db()
+    assert (session.status, session.approved_by_id) == (P.PENDING_APPROVAL, None)
+
+    # a third person approves
+    checker = make_staff("checker-t", perms=(VIEW_FLASH_SESSION, APPROVE_FLASH_SESSION))
+    flash.flash_session_approve(actor=checker, session=session)
+    session.refresh_from_db()
+    assert (session.status, session.approved_by_id) == (P.APPROVED, checker.pk)
