@@ -446,7 +446,7 @@ def flash_session_create(
     window = _clean_window(
         name=name, starts_at=starts_at, ends_at=ends_at, unpaid_minutes=unpaid_minutes, now=now
     )
-    cleaned = _clean_items(actor, items, starts_at=starts_at)
+    cleaned = _clean_items(actor, items, starts_at=starts_at, ends_at=ends_at)
     with transaction.atomic():
         session = FlashSession.objects.create(created_by=actor, last_edited_by=actor, **window)
         rows = FlashSessionItem.objects.bulk_create(
@@ -498,7 +498,13 @@ def flash_session_update(
                 }
                 for item in session.items.select_related("sku")
             ]
-        cleaned = _clean_items(actor, items, starts_at=window["starts_at"])
+        cleaned = _clean_items(
+            actor,
+            items,
+            starts_at=window["starts_at"],
+            ends_at=window["ends_at"],
+            session_id=session.pk,
+        )
         for key, value in window.items():
             setattr(session, key, value)
         session.last_edited_by = actor
@@ -528,6 +534,7 @@ def flash_session_submit(*, actor, session: FlashSession) -> FlashSession:
             raise OrdersPermissionDenied(_("Only the creator of a session can submit it."))
         if session.ends_at <= now:
             raise InvalidPromotionInput(fields={"ends_at": [_("The end must be in the future.")]})
+        _refuse_overlapping(session)
         transition(
             session,
             P.PENDING_APPROVAL,
@@ -551,6 +558,7 @@ def flash_session_approve(*, actor, session: FlashSession) -> FlashSession:
         _refuse_own_work(session, actor)
         if session.ends_at <= now:
             raise InvalidPromotionInput(fields={"ends_at": [_("The end must be in the future.")]})
+        _refuse_overlapping(session)
         transition(
             session,
             P.APPROVED,
@@ -631,6 +639,13 @@ def flash_session_open(
             raise PromotionStateConflict(
                 _("This session starts later."), extra={"status": session.status}
             )
+        try:
+            _refuse_overlapping(session, include_submitted=False)
+        except InvalidPromotionInput as overlap:
+            # The job and the lazy open skip it (a conflict), never a 400 to a buyer.
+            raise PromotionStateConflict(
+                overlap.message, extra={"status": session.status, **overlap.extra}
+            ) from None
         if session.ends_at <= now:
             # Its window passed without opening (no job ran): it runs for no time.
             transition(session, P.RUNNING, actor=actor, action="flash_session.open", opened_at=now)
