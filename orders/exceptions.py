@@ -107,7 +107,9 @@ class PromotionStateConflict(OrdersError):
 class PromotionSameApprover(OrdersError):
     code = "same_approver"
     status_code = status.HTTP_403_FORBIDDEN
-    default_message = _("A promotion must be approved by someone other than its creator.")
+    default_message = _(
+        "A promotion must be approved by someone other than its creator, editor or submitter."
+    )
 
 
 class SoldOut(OrdersError):
