@@ -221,7 +221,7 @@ def test_whoever_edited_or_submitted_never_approves_and_only_the_creator_submits
     # … may not send it for approval: only its creator does
     with pytest.raises(PermissionDeniedError) as refused:
         svc.campaign_submit(actor=editor, campaign=campaign)
-    assert refused.value.status_code == 403 and "creator" in str(refused.value.message)
+    assert refused.value.status_code == 403 and "创建人" in str(refused.value.message)
     campaign.refresh_from_db()
     assert campaign.status == "draft"
     svc.campaign_submit(actor=marketer, campaign=campaign)

@@ -260,7 +260,7 @@ def test_an_editor_who_may_approve_never_approves_what_they_edited(
     # … cannot submit it (only its creator does) …
     with pytest.raises(OrdersPermissionDenied) as refused:
         flash.flash_session_submit(actor=ops_lead, session=session)
-    assert refused.value.status_code == 403 and "creator" in str(refused.value.message)
+    assert refused.value.status_code == 403 and "创建人" in str(refused.value.message)
     flash.flash_session_submit(actor=marketing, session=session)
     session.refresh_from_db()
     assert (session.status, session.submitted_by_id) == (P.PENDING_APPROVAL, marketing.pk)
