@@ -90,6 +90,8 @@ MOVEMENT_KIND_COLOURS = {
     _Kind.STOCKTAKE_GAIN: "success",
     _Kind.STOCKTAKE_LOSS: "danger",
     _Kind.SYNC_ADJUSTMENT: "warning",
+    _Kind.PROMOTION_HOLD: "info",
+    _Kind.PROMOTION_RELEASE: "info",
 }
 
 

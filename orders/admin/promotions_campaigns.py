@@ -127,9 +127,9 @@ class CampaignAdmin(ServiceModelAdmin):
             {
                 "fields": [
                     "status",
-                    "created_by",
+                    "created_by_name",
                     "submitted_at",
-                    "approved_by",
+                    "approved_by_name",
                     "approved_at",
                     "rejection_reason",
                     "opened_at",
@@ -143,9 +143,9 @@ class CampaignAdmin(ServiceModelAdmin):
         "spent_amount",
         "spent_hidden",
         "status",
-        "created_by",
+        "created_by_name",
         "submitted_at",
-        "approved_by",
+        "approved_by_name",
         "approved_at",
         "rejection_reason",
         "opened_at",
