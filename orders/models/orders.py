@@ -153,9 +153,12 @@ class Order(models.Model):
     )
     # Presale (预售): the deposit is paid first (its own transaction), the rest
     # (total − deposit) in the final-payment window; shipping from the ship date.
-    is_presale = models.BooleanField(_("presale"), default=False)
-    deposit_amount = MoneyField(_("deposit"), default=0)
-    deposit_payment_no = models.CharField(_("deposit payment number"), max_length=40, blank=True)
+    # database defaults too: the bulk generator (bench/orders_generate.py) COPYs rows
+    is_presale = models.BooleanField(_("presale"), default=False, db_default=False)
+    deposit_amount = MoneyField(_("deposit"), default=0, db_default=0)
+    deposit_payment_no = models.CharField(
+        _("deposit payment number"), max_length=40, blank=True, db_default=""
+    )
     deposit_paid_at = models.DateTimeField(_("deposit paid at"), null=True, blank=True)
     final_payment_starts_at = models.DateTimeField(_("final payment from"), null=True, blank=True)
     final_payment_ends_at = models.DateTimeField(_("final payment until"), null=True, blank=True)
@@ -300,7 +303,7 @@ class OrderLine(models.Model):
         blank=True,
         related_name="+",
     )
-    is_gift = models.BooleanField(_("gift"), default=False)
+    is_gift = models.BooleanField(_("gift"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("order line")
