@@ -3,7 +3,7 @@
 Public browsing like the product list (no authentication, the same answer for
 everyone): the running and the upcoming sessions, each with its items — SKU code,
 flash price, units remaining of the session quota and the per-member limit. The read
-is ``orders.promotions.flash.flash_sessions_for_store`` (which also opens a session
+is ``orders.promotions.flash_orders.flash_sessions_for_store`` (which also opens a session
 whose window has started). A flash order is placed through ``POST
 api/v1/store/orders/`` with ``"flash_session": <id>``.
 """
@@ -83,7 +83,7 @@ class StoreFlashSessionListView(APIView):
         summary="Running and upcoming flash-sale sessions with their items",
     )
     def get(self, request):
-        from ..promotions.flash import flash_sessions_for_store
+        from ..promotions.flash_orders import flash_sessions_for_store
 
         sessions = [_session_data(s) for s in flash_sessions_for_store(now=timezone.now())]
         return Response(StoreFlashSessionSerializer(sessions, many=True).data)

@@ -5,7 +5,7 @@ remaining counter and the member's counter, then (all or nothing) decrements the
 first and increments the second. It answers ``ok``, ``sold_out``,
 ``limit_exceeded`` or ``unknown`` (the keys of this load are missing). The gate can
 only refuse early: a grant goes on to the database, whose conditional updates decide
-(``orders.promotions.flash.flash_claim``).
+(``orders.promotions.flash_orders.flash_claim``).
 
 Keys: ``<cache KEY_PREFIX>:flash:<database NAME>:<session id>:<gate_epoch>:…`` —
 ``…:loaded`` (the marker, written last), ``…:i<item id>`` (remaining units) and

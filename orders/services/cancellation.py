@@ -93,7 +93,7 @@ def _cancel(actor, order: Order, *, reason: str, action: str) -> Order:
     from members.services.points import points_refund
 
     from ..promotions.campaigns import campaign_budget_return
-    from ..promotions.flash import flash_release_for_order
+    from ..promotions.flash_orders import flash_release_for_order
     from ..promotions.presale import presale_deposit_forfeit, presale_deposit_kept
 
     stage = STAGES[order.status]

@@ -203,7 +203,7 @@ def _check_coupon(member, coupon_id, problems: dict):
 def _checked_cart(
     *, member, address, address_id, lines, coupon_id, points, channel, flash_session=None, now=None
 ) -> tuple[Cart, Any]:
-    from ..promotions.flash import flash_cart_check
+    from ..promotions.flash_orders import flash_cart_check
 
     problems: dict[str, list[str]] = {}
     sku_lines = _check_lines(lines, problems)
@@ -458,7 +458,7 @@ def _price_check_and_place(
     *, member, cart: Cart, province, note: str, now, client_ip, device_id
 ) -> Order:
     """Price the checked cart, ask risk control, pass the flash gate, then write it all."""
-    from ..promotions.flash import flash_gate_enter, flash_gate_undo
+    from ..promotions.flash_orders import flash_gate_enter, flash_gate_undo
     from ..promotions.presale import presale_order_fields, presale_terms
 
     quote = _quote(cart, now)
@@ -561,7 +561,7 @@ def _place_in_transaction(
     from members.services.points import points_spend_for_checkout
 
     from ..promotions.campaigns import campaign_budget_take
-    from ..promotions.flash import flash_claim
+    from ..promotions.flash_orders import flash_claim
 
     with transaction.atomic():
         transaction.on_commit(lambda: state.__setitem__("committed", True))

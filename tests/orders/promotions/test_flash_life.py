@@ -21,7 +21,7 @@ from orders.exceptions import (
     PromotionStateConflict,
 )
 from orders.models import ApprovalStatus, FlashSession
-from orders.promotions import flash
+from orders.promotions import flash, flash_orders
 from tests.orders.checkout_support import on_shelf_sku  # noqa: F401 - fixture
 from tests.orders.promotions.flash_support import (  # noqa: F401 - fixtures
     flash_session,
@@ -195,7 +195,7 @@ def test_lazy_open_by_the_storefront_read_and_jobs_open_and_close(
     upcoming = flash_session([(sku, "50.00", 5, 1)], starts_in=timedelta(hours=1), open=False)
     due = flash_session([(sku, "40.00", 6, 1)], open=False)
     assert due.status == P.APPROVED
-    listed = flash.flash_sessions_for_store()
+    listed = flash_orders.flash_sessions_for_store()
     assert [(s["id"], s["status"]) for s in listed] == [
         (due.pk, "running"),
         (upcoming.pk, "upcoming"),

@@ -15,7 +15,7 @@ from catalog.services.pricing import promotion_price_create, sku_lowest_price
 from dispatch.models import Allocation, Stock
 from orders.exceptions import FlashSessionNotRunning, InvalidOrderInput, InvalidPromotionInput
 from orders.models import ApprovalStatus, FlashSession
-from orders.promotions import flash
+from orders.promotions import flash, flash_orders
 from orders.services.modifications import modification_request_apply, modification_request_create
 from orders.services.placement import order_place
 from tests.orders.checkout_support import buyer, on_shelf_sku  # noqa: F401 - fixtures
@@ -234,7 +234,7 @@ def test_an_address_change_re_allocates_a_flash_order_in_its_hold_warehouse(
 
 
 def _check(member, session_id, sku):
-    return flash.flash_cart_check(
+    return flash_orders.flash_cart_check(
         member=member, session_id=session_id, lines=[(sku, 1)], now=timezone.now()
     )
 
