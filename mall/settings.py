@@ -440,6 +440,10 @@ STAFF_TOKEN_HASH_KEY = os.environ.get("STAFF_TOKEN_HASH_KEY", "")
 # security.two_factor_permissions lists: on by default in production (DJANGO_SECURE=1),
 # off in demo/dev/tests unless TWO_FACTOR_REQUIRED=1 (docs/SECURITY.md).
 TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", SECURE and not DEMO_MODE)
+# Storefront registration needs an SMS verification code (API.md): the default of the
+# parameter members.register_requires_sms_code — on with production settings, off in demo
+# and development (no SMS provider there); the parameter decides at run time.
+REGISTER_REQUIRES_SMS_CODE = env_bool("REGISTER_REQUIRES_SMS_CODE", SECURE and not DEMO_MODE)
 AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 365), 180)
 
 

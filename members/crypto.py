@@ -171,3 +171,17 @@ def lookup_hash(value: str, *, purpose: str = "phone") -> str:
         return ""
     message = f"{purpose}:{normalized}".encode()
     return hmac.new(key_ring().lookup_key, message, hashlib.sha256).hexdigest()
+
+
+def address_hash(*, province: str, city: str, district: str = "", detail: str = "") -> str:
+    """The lookup hash of a delivery address, normalised (no spaces, case-folded).
+
+    Risk control compares addresses by this hash (blacklists, the daily brushing scan):
+    the same place written with other spacing or case hashes the same. The recipient's
+    name and phone are not part of it, so a family at one address shares one hash.
+    """
+    parts = [province, city, district, detail]
+    normalized = "|".join("".join((part or "").split()).casefold() for part in parts)
+    if not (detail or "").strip():
+        return ""
+    return lookup_hash(normalized, purpose="address")

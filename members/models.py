@@ -737,3 +737,38 @@ class BalanceEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.audit_label} {self.kind} {self.amount}"
+
+
+class SmsCode(models.Model):
+    """A verification code sent by SMS (注册验证码), stored only as a keyed hash.
+
+    One code per send; the newest unexpired, unused code of a (phone, purpose) is the
+    one checked. A code is used once and dies after ``members.sms_code_max_attempts``
+    wrong guesses. Sending is rate limited by risk control (``member.sms_code``) per
+    phone, IP and device. Rows older than a day are deleted by the daily cleanup job.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("registration")
+
+    phone_hash = models.CharField(_("phone lookup hash"), max_length=64)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    code_hash = models.CharField(_("code hash"), max_length=64, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    device_id = models.CharField(_("device"), max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("SMS verification code")
+        verbose_name_plural = _("SMS verification codes")
+        ordering = ["-id"]
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["phone_hash", "purpose", "-id"], name="members_sms_phone_purpose")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -167,3 +167,34 @@ register_parameter(
     minimum=1,
     maximum=10_000,
 )
+
+# --- SMS verification codes (API.md: POST /api/v1/store/auth/sms-code/) --------------
+from django.conf import settings as _settings  # noqa: E402
+
+from ops.parameters import BOOL  # noqa: E402
+
+REGISTER_REQUIRES_SMS_CODE = "members.register_requires_sms_code"
+register_parameter(
+    REGISTER_REQUIRES_SMS_CODE,
+    kind=BOOL,
+    default=bool(getattr(_settings, "REGISTER_REQUIRES_SMS_CODE", False)),
+    description=_("Storefront registration needs an SMS verification code"),
+)
+SMS_CODE_TTL_MINUTES = "members.sms_code_ttl_minutes"
+register_parameter(
+    SMS_CODE_TTL_MINUTES,
+    kind=INT,
+    default=5,
+    minimum=1,
+    maximum=30,
+    description=_("An SMS verification code is valid for (minutes)"),
+)
+SMS_CODE_MAX_ATTEMPTS = "members.sms_code_max_attempts"
+register_parameter(
+    SMS_CODE_MAX_ATTEMPTS,
+    kind=INT,
+    default=5,
+    minimum=1,
+    maximum=10,
+    description=_("Wrong guesses before an SMS verification code dies"),
+)

@@ -13,6 +13,7 @@ MODIFY_ORDER = "orders.modify_order"
 EXPORT_ORDER = "orders.export_order"
 VIEW_ORDER_PII = "orders.view_order_pii"
 FREEZE_ORDER = "orders.freeze_order"
+CLOSE_ORDER = "orders.close_order"
 REVEAL_VIRTUAL_CODE = "orders.reveal_virtual_code"
 
 VIEW_CHANNEL = "orders.view_saleschannel"

@@ -7,10 +7,12 @@ With no rule registered every action is allowed.
 Points and the context each passes (keyword arguments to every rule):
 
 ==================== ============================================================
+``member.sms_code``   ``phone``, ``purpose``, ``client_ip``, ``device_id``
 ``member.register``   ``phone``, ``client_ip``, ``device_id``
 ``coupon.claim``      ``member``, ``template``, ``client_ip``, ``device_id``
 ``order.place``       ``member``, ``lines`` ([(sku, quantity)]), ``address``
                       (dict: province, city, district, detail — no name/phone),
+                      ``address_hash`` (``members.crypto.address_hash``),
                       ``channel``, ``flash_session``, ``client_ip``, ``device_id``,
                       ``payable_amount``
 ``after_sale.request`` ``member``, ``order``, ``kind``, ``reason``, ``amount``,
@@ -27,6 +29,10 @@ writing anything); else any ``review`` lets the action through and the caller
 hands the verdict to risk's case opener after commit (``on_review``); else allow.
 A rule that raises is logged and counted as "nothing to say": a bug in a risk
 rule must not stop the shop (rules that must fail closed return ``block``).
+
+Every non-allow combined verdict is also handed to the registered observers
+(:func:`register_verdict_observer`: risk records it as a risk event) before the call
+returns or raises; an observer that fails is logged and ignored.
 
 ``client_ip`` and ``device_id`` default to the request's (``mall.core.context``:
 the client IP the whole project trusts, and the ``X-Device-Id`` header), so a
@@ -88,6 +94,7 @@ class RiskRateLimited(RiskBlocked):
 Rule = Callable[..., Verdict | None]
 _rules: dict[str, dict[str, Rule]] = {}
 _review_handlers: list[Callable[..., None]] = []
+_observers: list[Callable[..., None]] = []
 
 
 def register_rule(point: str, code: str, rule: Rule) -> None:
@@ -103,6 +110,12 @@ def register_review_handler(handler: Callable[..., None]) -> None:
     """``handler(point=, verdict=, subject=, context=)`` opens a case for a review verdict."""
     if handler not in _review_handlers:
         _review_handlers.append(handler)
+
+
+def register_verdict_observer(observer: Callable[..., None]) -> None:
+    """``observer(point=, verdict=, context=)`` hears every non-allow combined verdict."""
+    if observer not in _observers:
+        _observers.append(observer)
 
 
 def guard(point: str, **context: Any) -> Verdict:
@@ -123,7 +136,7 @@ def guard(point: str, **context: Any) -> Verdict:
     if not findings:
         return Verdict()
     worst = max(findings, key=lambda v: (_ORDER[v.decision], v.score))
-    return Verdict(
+    combined = Verdict(
         decision=worst.decision,
         score=max(v.score for v in findings),
         rule=worst.rule,
@@ -132,6 +145,12 @@ def guard(point: str, **context: Any) -> Verdict:
         rate_limited=worst.rate_limited,
         findings=tuple(findings),
     )
+    for observer in list(_observers):
+        try:
+            observer(point=point, verdict=combined, context=context)
+        except Exception:
+            logger.exception("risk verdict observer failed at %s", point)
+    return combined
 
 
 def guard_or_raise(point: str, **context: Any) -> Verdict:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core import lockout
 from mall.core.audit import audit, snapshot
-from mall.core.context import current_client_ip
+from mall.core.context import current_client_ip, current_device_id
 from mall.core.exceptions import InvalidInput
 from mall.core.guard import guard_or_raise
 from mall.core.transitions import transition
@@ -137,7 +137,13 @@ def member_register(
                 target=member,
                 after=_member_snapshot(member),
             )
-            send_on_commit(member_registered, Member, member=member, client_ip=current_client_ip())
+            send_on_commit(
+                member_registered,
+                Member,
+                member=member,
+                client_ip=current_client_ip(),
+                device_id=current_device_id(),
+            )
     except IntegrityError as exc:
         if Member.objects.filter(phone_hash=member.phone_hash).exists():
             raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]}) from exc

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
-from mall.core.context import current_client_ip
+from mall.core.context import current_client_ip, current_device_id
 from mall.core.guard import guard_or_raise
 from mall.core.money import ZERO
 from mall.core.transitions import transition, transition_update
@@ -171,6 +171,7 @@ def coupon_issue(
                 coupon=coupon,
                 member=locked_member,
                 client_ip=current_client_ip(),
+                device_id=current_device_id(),
             )
         audit(
             actor=actor or locked_member,

@@ -141,6 +141,14 @@ class Order(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
     is_brushed = models.BooleanField(_("brushed order"), default=False)
+    # Where the order was placed from (risk control's rules and daily scan): the client
+    # IP and X-Device-Id of the placement request, and the lookup hash of the normalised
+    # delivery address (members.crypto.address_hash) — never the address itself.
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    device_id = models.CharField(_("device"), max_length=128, blank=True, db_default="")
+    address_hash = models.CharField(
+        _("address lookup hash"), max_length=64, blank=True, db_default="", editable=False
+    )
 
     # Promotions (docs/PROMOTIONS.md): the flash-sale session the order was placed in.
     flash_session = models.ForeignKey(
@@ -210,6 +218,12 @@ class Order(models.Model):
                 condition=Q(status="shipped"),
                 name="orders_order_shipped_due",
             ),
+            # risk's flash-hoarding rule: unpaid flash orders per device
+            models.Index(
+                fields=["device_id"],
+                condition=Q(status="pending_payment", flash_session__isnull=False),
+                name="orders_order_unpaid_flash_dev",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -245,6 +259,7 @@ class Order(models.Model):
             ("export_order", _("Can export orders")),
             ("view_order_pii", _("Can see recipients of orders unmasked")),
             ("freeze_order", _("Can freeze and release orders")),
+            ("close_order", _("Can close abusive orders")),
             ("reveal_virtual_code", _("Can reveal and copy virtual goods codes")),
         ]
 

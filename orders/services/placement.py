@@ -22,6 +22,7 @@ from mall.core.actors import system_actor
 from mall.core.audit import audit
 from mall.core.guard import guard_or_raise, review_opened
 from mall.core.money import to_money
+from members.crypto import address_hash
 from ops.parameters import get_parameter
 from ops.services.sla import sla_clock_start
 
@@ -463,6 +464,12 @@ def _price_check_and_place(
 
     quote = _quote(cart, now)
     presale = presale_terms(lines=cart.lines, quote=quote)
+    where = address_hash(
+        province=province.name,
+        city=cart.address["city"],
+        district=cart.address.get("district", ""),
+        detail=cart.address["detail"],
+    )
     verdict = guard_or_raise(
         "order.place",
         member=member,
@@ -473,6 +480,7 @@ def _price_check_and_place(
             "district": cart.address.get("district", ""),
             "detail": cart.address["detail"],
         },
+        address_hash=where,
         channel=cart.channel,
         flash_session=cart.flash.session if cart.flash is not None else None,
         client_ip=client_ip,
@@ -503,6 +511,9 @@ def _price_check_and_place(
             buyer_note=note,
             expires_at=expires_at,
             flash_session=cart.flash.session if cart.flash is not None else None,
+            client_ip=client_ip or None,
+            device_id=(device_id or "")[:128],
+            address_hash=where,
             **quote.order_fields(),
             **(presale_order_fields(terms=presale) if presale is not None else {}),
         )

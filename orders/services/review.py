@@ -44,6 +44,7 @@ from ..exceptions import (
 from ..models import Order
 from ..parameters import VIRTUAL_AUTO_SHIP
 from ..selectors import order_get
+from ..signals import order_freeze_changed
 from .events import order_event_record, order_transition
 
 S = Order.Status
@@ -414,6 +415,7 @@ def _set_frozen(actor, order: Order, frozen: bool, reason: str) -> Order:
     order.is_frozen = frozen
     order.frozen_reason = reason if frozen else ""
     order.save(update_fields=["is_frozen", "frozen_reason", "updated_at"])
+    order_freeze_changed.send(sender=Order, order=order, frozen=frozen, actor=actor, reason=reason)
     action = "order.freeze" if frozen else "order.unfreeze"
     order_event_record(actor=actor, order=order, type=action.removeprefix("order."), reason=reason)
     audit(

@@ -26,12 +26,13 @@ S = Order.Status
 ORDER_TRANSITIONS = register_transitions(
     Order,
     {
-        S.PENDING_PAYMENT: {S.PAID, S.DEPOSIT_PAID, S.CANCELLED},
+        # closed: risk control closes an abusive order (services.cancellation.order_close)
+        S.PENDING_PAYMENT: {S.PAID, S.DEPOSIT_PAID, S.CANCELLED, S.CLOSED},
         # presale: the final payment moves it on; a missed window or a cancellation
         # ends it (deposit forfeited or refunded per docs/PROMOTIONS.md "Presale")
         S.DEPOSIT_PAID: {S.PAID, S.CANCELLED, S.CLOSED},
         # paid is passed through at once to pending_review (the review clock starts)
-        S.PAID: {S.PENDING_REVIEW, S.CANCELLED},
+        S.PAID: {S.PENDING_REVIEW, S.CANCELLED, S.CLOSED},
         S.PENDING_REVIEW: {S.APPROVED, S.CANCELLED, S.CLOSED},
         # an address change after review sends the order back to review
         S.APPROVED: {S.ALLOCATED, S.SHIPPED, S.PENDING_REVIEW, S.CANCELLED, S.CLOSED},

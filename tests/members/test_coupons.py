@@ -267,8 +267,8 @@ def test_claims_and_registrations_signal_risk_after_commit(template, make_member
         member_registered.disconnect(receiver)
         coupon_claimed.disconnect(receiver)
     assert seen == [
-        ["client_ip", "member", "signal"],
-        ["client_ip", "coupon", "member", "signal"],
+        ["client_ip", "device_id", "member", "signal"],
+        ["client_ip", "coupon", "device_id", "member", "signal"],
     ]
 
 

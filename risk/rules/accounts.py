@@ -1,0 +1,1 @@
+"""Risk rules (accounts); see risk/rules/__init__.py."""

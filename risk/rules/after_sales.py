@@ -1,0 +1,1 @@
+"""Risk rules (after_sales); see risk/rules/__init__.py."""

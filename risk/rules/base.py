@@ -1,0 +1,75 @@
+"""What every rule shares: registration with its on/off switch, verdict helpers,
+windowed counts of :class:`~risk.models.RiskAttempt`.
+
+A rule is a function of the guard point's context (``mall.core.guard``'s table) that
+returns a :class:`~mall.core.guard.Verdict` or ``None``. Register it with::
+
+    @rule("order.place", "frequent_purchase", params=(FREQUENT_WINDOW_HOURS, ...))
+    def frequent_purchase(*, member, lines, settings, **context): ...
+
+The wrapper reads the rule's switch and its ``params`` in one cache round trip
+(``ops.parameters.get_parameters``) and passes them as ``settings`` (a dict); a
+switched-off rule is not called at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from mall.core.guard import BLOCK, REVIEW, Verdict, register_rule
+from ops.parameters import get_parameters
+
+from ..models import RiskAttempt
+from ..parameters import enabled_key
+
+# code → (point, …) for the guide and the tests
+REGISTERED: dict[str, list[str]] = {}
+
+
+def rule(point: str, code: str, *, params: Iterable[str] = ()) -> Callable:
+    keys = (enabled_key(code), *params)
+
+    def register(func: Callable[..., Verdict | None]) -> Callable[..., Verdict | None]:
+        def checked(**context: Any) -> Verdict | None:
+            values = get_parameters(keys)
+            if not values[keys[0]]:
+                return None
+            return func(settings=values, **context)
+
+        checked.__name__ = func.__name__
+        checked.__doc__ = func.__doc__
+        register_rule(point, code, checked)
+        REGISTERED.setdefault(code, []).append(point)
+        return func
+
+    return register
+
+
+def block(code: str, reason: str, *, score: int = 100, rate_limited: bool = False, **evidence):
+    return Verdict(
+        decision=BLOCK,
+        score=score,
+        rule=code,
+        reason=str(reason),
+        evidence=evidence,
+        rate_limited=rate_limited,
+    )
+
+
+def review(code: str, reason: str, *, score: int = 60, **evidence):
+    return Verdict(decision=REVIEW, score=score, rule=code, reason=str(reason), evidence=evidence)
+
+
+def since(**delta) -> Any:
+    return timezone.now() - timedelta(**delta)
+
+
+def attempts(point: str, *, after) -> QuerySet[RiskAttempt]:
+    """The recorded attempts at ``point`` since ``after`` (filter further by member,
+    device_id, client_ip, phone_hash, phone_prefix, ref)."""
+    return RiskAttempt.objects.filter(point=point, created_at__gte=after)

@@ -1,0 +1,1 @@
+"""Risk rules (coupons); see risk/rules/__init__.py."""

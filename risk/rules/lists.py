@@ -1,0 +1,1 @@
+"""Risk rules (lists); see risk/rules/__init__.py."""

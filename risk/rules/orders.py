@@ -1,0 +1,1 @@
+"""Risk rules (orders); see risk/rules/__init__.py."""

@@ -1,0 +1,1 @@
+"""Risk rules (payments); see risk/rules/__init__.py."""
