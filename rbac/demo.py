@@ -32,6 +32,7 @@ DEPARTMENTS = [
     ("warehouse", "仓储部", "hq"),
     ("tech", "技术部", "hq"),
     ("security", "安全合规部", "hq"),
+    ("risk", "风控部", "hq"),
 ]
 DEPARTMENT_HEADS = {"ops": "ops_lead", "tech": "tech_lead"}
 
@@ -56,6 +57,8 @@ ROLES = {
     "ops_lead": ("运营负责人", ScopeKind.ALL, [], "ops", [*_RBAC_READ]),
     # Creates flash-sale sessions and campaigns; the ops lead approves them (issue 15).
     "marketing": ("营销运营", ScopeKind.ALL, [], "ops", []),
+    # Decides risk cases, keeps marks and the blacklist, freezes funds (issue 16).
+    "risk_officer": ("风控专员", ScopeKind.ALL, [], "risk", []),
     "tech_lead": (
         "技术负责人",
         ScopeKind.ALL,
@@ -102,6 +105,7 @@ STAFF = {
     "tech_lead": ("M5000", "tech", ["tech_lead"], "技术", "周", "13700000007"),
     "security": ("M6000", "security", ["security_auditor"], "安", "吴", "13700000008"),
     "marketing": ("M7001", "ops", ["marketing"], "营销", "郑", "13700000010"),
+    "risk_officer": ("M8001", "risk", ["risk_officer"], "风控", "冯", "13700000011"),
 }
 
 
