@@ -28,10 +28,12 @@ Demo roles' risk permissions (``ROLE_PERMISSIONS``):
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from . import permissions as perms
 
@@ -182,7 +184,12 @@ def _plant(fingerprint: str, **fields):
     from .models import RiskCase
     from .services.cases import case_open
 
-    found = RiskCase.objects.filter(fingerprint=fingerprint).order_by("pk").first()
+    # one planted case per rule: a case of the rule already there (planted by an earlier
+    # run, or opened by the real rule) is the one shown
+    found = (
+        RiskCase.objects.filter(kind=fields["kind"], rule=fields["rule"]).order_by("pk").first()
+        or RiskCase.objects.filter(fingerprint=fingerprint).order_by("pk").first()
+    )
     if found is not None:
         return found
     case, _created = case_open(actor=system_actor(), fingerprint=fingerprint, **fields)
@@ -301,7 +308,7 @@ def _rule_cases(members, officer) -> dict:
         "会员已有 2 笔秒杀订单未支付（上限 2 笔），同设备另有 3 笔",
         90,
         lambda order, orders: {
-            "sku": "DEMO-FLASH-001",
+            "sku": order.lines.values_list("sku_code", flat=True).first() or "",
             "unpaid_flash_orders": 2,
             "limit": 2,
             "device_unpaid": 3,
@@ -336,7 +343,7 @@ def _rule_cases(members, officer) -> dict:
         statuses=(S.PENDING_REVIEW,),
     )
     marked = members[23]
-    if not marked_has_mark(marked):
+    if not _has_mark(marked):
         mark_add(actor=officer, member=marked, level="high", reason=MARK_REASON, days=90)
     order_case(
         "marked",
@@ -348,25 +355,26 @@ def _rule_cases(members, officer) -> dict:
         70,
         lambda order, orders: {"mark": "high", "mark_reason": MARK_REASON},
     )
+    refunder, paid, refunded, paid_orders = _refund_figures(members)
+    ratio = (refunded / paid) if paid else Decimal(0)
     order_case(
         "refund",
-        members[24],
+        refunder,
         "refund_ratio",
         K.REFUND_ABUSE,
         Point.AFTER_SALE,
-        "90 天退款金额占支付金额 84%（复核阈值 60%），5 笔已付订单",
+        f"90 天退款 {_money(refunded)} 元，占已付 {_money(paid)} 元的 {ratio:.0%}"
+        f"（复核阈值 60%），{paid_orders} 笔已付订单",
         65,
         lambda order, orders: {
             "days": 90,
-            "paid_orders": 5,
-            "paid": _money(sum((o.paid_amount for o in orders), Decimal(0)) or 1530),
-            "refunded": _money(
-                (sum((o.paid_amount for o in orders), Decimal(0)) or Decimal(1530))
-                * Decimal("0.84")
-            ),
-            "ratio": "0.84",
+            "paid_orders": paid_orders,
+            "paid": _money(paid),
+            "refunded": _money(refunded),
+            "ratio": f"{ratio:.2f}",
             "threshold": "0.60",
         },
+        statuses=(S.CANCELLED, S.CLOSED, S.COMPLETED),
     )
     order_case(
         "not_received",
@@ -414,7 +422,30 @@ def _rule_cases(members, officer) -> dict:
     return cases
 
 
-def marked_has_mark(member) -> bool:
+def _refund_figures(members):
+    """The demo member (not of the ring) whose paid orders were refunded the most, in
+    proportion: ``(member, paid, refunded, paid orders)`` over 90 days."""
+    from django.db.models import Count, Sum
+
+    from orders.models import Order
+
+    ring = {m.pk for m in members[RING_MEMBERS]}
+    since = timezone.now() - timedelta(days=90)
+    rows = (
+        Order.objects.filter(member__in=members, paid_at__gte=since)
+        .exclude(member__in=ring)
+        .values("member_id")
+        .annotate(paid=Sum("paid_amount"), refunded=Sum("refunded_amount"), n=Count("id"))
+        .filter(refunded__gt=0)
+    )
+    best = max(rows, key=lambda r: (r["refunded"] / r["paid"], r["member_id"]), default=None)
+    by_pk = {m.pk: m for m in members}
+    if best is None:
+        return members[24], Decimal(0), Decimal(0), 0
+    return by_pk[best["member_id"]], best["paid"], best["refunded"], best["n"]
+
+
+def _has_mark(member) -> bool:
     from .models import RiskMark
 
     return RiskMark.objects.filter(member=member, reason=MARK_REASON).exists()

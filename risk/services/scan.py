@@ -134,8 +134,8 @@ def _dismissed_before(fingerprint: str):
 
 
 def brushing_scan(*, actor, now=None) -> dict:
-    """The daily brushing scan (刷单, 04:00): rings of accounts sharing a device, an IP or
-    a delivery address that bought from one channel in the last ``risk.scan_window_days``.
+    """Find brushing rings (刷单, the 04:00 scan): accounts sharing a device, an IP or a
+    delivery address that bought from one channel in the last ``risk.scan_window_days``.
 
     One set-based ``GROUP BY (channel, key) HAVING count(distinct member) ≥
     risk.ring_min_accounts AND count(*) ≥ risk.ring_min_orders`` per key kind over the
