@@ -175,6 +175,20 @@ def test_an_address_ring_is_found_with_its_address_hash_in_the_evidence(buyer, p
     assert orders[0].address_hash and "工业园" not in json.dumps(case.evidence)
 
 
+def test_an_ip_ring_is_found_and_its_ip_masked_in_the_queue(buyer, place_paid):
+    members = [buyer() for _ in range(4)]
+    for i in range(8):
+        place_paid(members[i % 4], device_id=f"dev-ip-{i}", client_ip="10.8.0.77")
+
+    result = brushing_scan(actor=system_actor())
+
+    assert result["rings"] == 1
+    case = RiskCase.objects.get()
+    assert (case.evidence["key_kind"], case.evidence["key"]) == ("ip", "10.8.0.*")
+    assert case.evidence["ips"] == ["10.8.0.77"]
+    assert case.fingerprint.endswith(":ip:10.8.0.77")
+
+
 def test_unpaid_cancelled_and_old_orders_do_not_count(buyer, place_paid):
     members = [buyer() for _ in range(6)]
     paid = [place_paid(members[i % 6], device_id="dev-ring-0002") for i in range(7)]
