@@ -161,17 +161,20 @@ def brushing_scan(*, actor, now=None) -> dict:
         found = _rings(orders, column, values[RING_MIN_ACCOUNTS], values[RING_MIN_ORDERS])
         for ring in found:
             channel_id, key = ring["channel_id"], str(ring[column])
-            fingerprint = f"brushing_ring:{channel_id}:{kind}:{key}"
-            members = orders.filter(channel_id=channel_id, **{column: ring[column]})
-            rows = list(
-                members.order_by("created_at", "pk").values(
-                    "pk", "order_no", "member_id", "region_id", "created_at", "shipped_at"
-                )[:RING_ORDER_CAP]
-            )
+            fingerprint = f"brushing_ring:{channel_id}:{kind}:{key}"[:128]
+            ring_orders = orders.filter(channel_id=channel_id, **{column: ring[column]})
             dismissed_at = _dismissed_before(fingerprint)
-            if dismissed_at is not None and not any(r["created_at"] > dismissed_at for r in rows):
+            if (
+                dismissed_at is not None
+                and not ring_orders.filter(created_at__gt=dismissed_at).exists()
+            ):
                 result["skipped_dismissed"] += 1
                 continue
+            rows = list(
+                ring_orders.order_by("created_at", "pk").values(
+                    "pk", "order_no", "member_id", "region_id", "shipped_at"
+                )[:RING_ORDER_CAP]
+            )
             if channel_id not in channels:
                 channels[channel_id] = SalesChannel.objects.get(pk=channel_id)
             channel = channels[channel_id]
@@ -237,7 +240,7 @@ def _open_ring(
     # A sighting on the open case keeps the figures only (the case's own evidence is
     # brought up to date below; twenty sightings of 5,000 order numbers would not do).
     still_open = RiskCase.objects.filter(
-        fingerprint=fingerprint[:128], status=RiskCase.Status.OPEN
+        fingerprint=fingerprint, status=RiskCase.Status.OPEN
     ).exists()
     figures = ("channel", "key_kind", "key", "member_count", "order_count", "amount")
     case, created = case_open(
@@ -264,6 +267,6 @@ def _open_ring(
             actor=actor,
             action="risk.orders_brushed",
             target=case,
-            data={"orders": flagged, "ring": fingerprint[:128]},
+            data={"orders": flagged, "ring": fingerprint},
         )
     return flagged
