@@ -14,6 +14,8 @@ ACTION_LABELS = {
     # --- decisions, marks, blacklist, closing orders (cases part) ---
     # --- SMS codes and rules (rules part) ---
     # --- daily scan (scan part) ---
+    "risk.orders_brushed": _("Orders flagged as brushed"),
+    "risk.orders_unbrushed": _("Brushed flag removed from orders"),
 }
 
 NOTIFICATION_KINDS = {
@@ -26,4 +28,6 @@ NOTIFICATION_KINDS = {
 TASK_LABELS = {
     # --- rules housekeeping (rules part) ---
     # --- daily scan (scan part) ---
+    "risk: daily brushing scan": _("Daily brushing scan"),
+    "risk.brushing_scan": _("Daily brushing scan"),
 }

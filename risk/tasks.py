@@ -6,10 +6,10 @@ Each part of the app keeps its tasks in its own section below.
 
 from __future__ import annotations
 
-from celery import shared_task  # noqa: F401
+from celery import shared_task
 
-from mall.core.actors import system_actor  # noqa: F401
-from mall.core.jobs import job_run  # noqa: F401
+from mall.core.actors import system_actor
+from mall.core.jobs import job_run
 
 # --- rules housekeeping (rules part) ---
 
@@ -17,7 +17,24 @@ from mall.core.jobs import job_run  # noqa: F401
 # --- daily scan (scan part) ---
 
 
+@shared_task(bind=True, queue="heavy", acks_late=True)
+def risk_brushing_scan_task(self) -> dict:
+    """The daily brushing scan: rings of accounts sharing a device, IP or address."""
+    from .services.scan import brushing_scan
+
+    with job_run("risk.brushing_scan", self.request.id) as run:
+        run.result = brushing_scan(actor=system_actor())
+    return run.result
+
+
 SCHEDULE: dict = {
     # --- rules housekeeping (rules part) ---
     # --- daily scan (scan part) ---
+    "risk: daily brushing scan": {
+        "task": "risk.tasks.risk_brushing_scan_task",
+        "cron": "0 4 * * *",
+        "queue": "heavy",
+        "description": "Find brushing rings (accounts sharing a device, IP or address "
+        "buying from one channel); open their cases and flag their orders.",
+    },
 }
