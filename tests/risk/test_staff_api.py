@@ -635,3 +635,41 @@ def test_events_are_listed_in_scope_and_filtered(make_ops, orders_, staff_client
     missing = _error(east.get(f"{BASE}events/99999999/"), 404, "not_found")
     assert _error(east.get(f"{BASE}events/{north_event.pk}/"), 404) == missing
     assert east.post(f"{BASE}events/", {}).status_code in (403, 405)
+
+
+def test_lists_cost_a_constant_number_of_queries_and_offer_no_ordering_or_search(
+    officer, orders_, staff_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.risk.scope_cases import make_order as matrix_order
+
+    client = staff_client(officer)
+    make_case(order=orders_["east"], fingerprint="q:1")
+
+    def cost(path):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"{BASE}{path}").status_code == 200
+        return len(queries)
+
+    paths = ("cases/", "freezes/", "events/", "marks/", "blacklist/")
+    for path in paths:  # warm the caller's permission and scope caches
+        cost(path)
+    small = {path: cost(path) for path in paths}
+    for n in range(2, 7):
+        case = make_case(order=orders_["north"], fingerprint=f"q:{n}")
+        case.handler = officer
+        case.save(update_fields=["handler"])
+        make_freeze(order=matrix_order(orders_["east"].region), by=officer)
+        make_event(region=orders_["east"].region, member=orders_["east"].member)
+        RiskMark.objects.create(
+            member=orders_["east"].member, level="watch", reason="x", case=case, created_by=officer
+        )
+    assert {path: cost(path) for path in small} == small
+
+    # no ordering or search parameter: a masked field cannot be sorted or probed
+    plain = [c["case_no"] for c in client.get(f"{BASE}cases/").json()["results"]]
+    for query in ("ordering=member_phone", "ordering=-member_phone", "search=138"):
+        listed = [c["case_no"] for c in client.get(f"{BASE}cases/?{query}").json()["results"]]
+        assert listed == plain, query
