@@ -25,5 +25,7 @@ NOTIFICATION_KINDS = {
 
 TASK_LABELS = {
     # --- rules housekeeping (rules part) ---
+    "risk: attempt cleanup": _("Risk attempt cleanup"),
+    "risk.attempts_purge": _("Risk attempt cleanup"),
     # --- daily scan (scan part) ---
 }

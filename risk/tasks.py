@@ -6,12 +6,22 @@ Each part of the app keeps its tasks in its own section below.
 
 from __future__ import annotations
 
-from celery import shared_task  # noqa: F401
+from celery import shared_task
 
-from mall.core.actors import system_actor  # noqa: F401
-from mall.core.jobs import job_run  # noqa: F401
+from mall.core.actors import system_actor
+from mall.core.jobs import job_run
 
 # --- rules housekeeping (rules part) ---
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def attempts_purge_task(self) -> int:
+    """Delete velocity attempts older than ``risk.attempt_retention_days``."""
+    from .services.housekeeping import attempts_purge
+
+    with job_run("risk.attempts_purge", self.request.id) as run:
+        run.result = {"deleted": attempts_purge(actor=system_actor())}
+    return run.result["deleted"]
 
 
 # --- daily scan (scan part) ---
@@ -19,5 +29,9 @@ from mall.core.jobs import job_run  # noqa: F401
 
 SCHEDULE: dict = {
     # --- rules housekeeping (rules part) ---
+    "risk: attempt cleanup": {
+        "task": "risk.tasks.attempts_purge_task",
+        "cron": "30 3 * * *",
+    },
     # --- daily scan (scan part) ---
 }
