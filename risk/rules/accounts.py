@@ -46,9 +46,15 @@ def _where(*, client_ip, device_id, **extra) -> Q | None:
     return where
 
 
-def _count(condition: bool, q: Q) -> Count:
-    # a key the request does not have counts nothing (Q(pk__in=[]) is never true)
-    return Count("pk", filter=q if condition else Q(pk__in=[]))
+def _counts(queryset, **counts: tuple[bool, Count]) -> dict[str, int]:
+    """``queryset.aggregate`` of the counts whose key the request has (the others 0)."""
+    wanted = {key: count for key, (present, count) in counts.items() if present}
+    values = queryset.aggregate(**wanted) if wanted else {}
+    return {key: values.get(key) or 0 for key in counts}
+
+
+def _count(q: Q) -> Count:
+    return Count("pk", filter=q)
 
 
 @rule(
@@ -64,18 +70,15 @@ def sms_velocity(*, phone, settings, client_ip=None, device_id=None, **context):
     if where is None:
         return None
     interval = int(settings[SMS_MIN_INTERVAL_SECONDS])
-    counts = (
-        attempts(Point.SMS_CODE, after=since(hours=1))
-        .filter(where)
-        .aggregate(
-            phone=_count(bool(phone_hash), Q(phone_hash=phone_hash)),
-            ip=_count(bool(client_ip), Q(client_ip=client_ip)),
-            device=_count(bool(device_id), Q(device_id=device_id)),
-            recent=_count(
-                bool(phone_hash) and interval > 0,
-                Q(phone_hash=phone_hash, created_at__gte=since(seconds=interval)),
-            ),
-        )
+    counts = _counts(
+        attempts(Point.SMS_CODE, after=since(hours=1)).filter(where),
+        phone=(bool(phone_hash), _count(Q(phone_hash=phone_hash))),
+        ip=(bool(client_ip), _count(Q(client_ip=client_ip))),
+        device=(bool(device_id), _count(Q(device_id=device_id))),
+        recent=(
+            bool(phone_hash) and interval > 0,
+            _count(Q(phone_hash=phone_hash, created_at__gte=since(seconds=interval))),
+        ),
     )
     over = []
     if counts["recent"]:
@@ -124,13 +127,10 @@ def register_burst(*, settings, phone="", client_ip=None, device_id=None, **cont
     if where is None:
         return None  # a job or a test without a request: nothing to group by
     window = int(settings[REGISTER_WINDOW_MINUTES])
-    counts = (
-        attempts(Point.REGISTER, after=since(minutes=window))
-        .filter(where)
-        .aggregate(
-            ip=_count(bool(client_ip), Q(client_ip=client_ip)),
-            device=_count(bool(device_id), Q(device_id=device_id)),
-        )
+    counts = _counts(
+        attempts(Point.REGISTER, after=since(minutes=window)).filter(where),
+        ip=(bool(client_ip), _count(Q(client_ip=client_ip))),
+        device=(bool(device_id), _count(Q(device_id=device_id))),
     )
     evidence = {
         "window_minutes": window,

@@ -21,7 +21,7 @@ from ..parameters import (
     COUPON_PER_MEMBER_HOUR,
 )
 from ..receivers import _prefix
-from .accounts import _count, _where
+from .accounts import _count, _counts, _where
 from .base import attempts, block, review, rule, since
 
 
@@ -36,14 +36,11 @@ def coupon_velocity(*, member, settings, client_ip=None, device_id=None, **conte
     where = _where(client_ip=client_ip, device_id=device_id, member_id=member_id)
     if where is None:
         return None
-    counts = (
-        attempts(Point.COUPON_CLAIM, after=since(hours=1))
-        .filter(where)
-        .aggregate(
-            member=_count(bool(member_id), Q(member_id=member_id)),
-            device=_count(bool(device_id), Q(device_id=device_id)),
-            ip=_count(bool(client_ip), Q(client_ip=client_ip)),
-        )
+    counts = _counts(
+        attempts(Point.COUPON_CLAIM, after=since(hours=1)).filter(where),
+        member=(bool(member_id), _count(Q(member_id=member_id))),
+        device=(bool(device_id), _count(Q(device_id=device_id))),
+        ip=(bool(client_ip), _count(Q(client_ip=client_ip))),
     )
     limits = {
         "member": settings[COUPON_PER_MEMBER_HOUR],
@@ -81,24 +78,23 @@ def coupon_multi_account(*, member, template, settings, device_id=None, **contex
     prefix = _prefix(phone)
     if not (device_id or prefix):
         return None
-    one_hour = since(hours=1)
-    others = (
+    others = _counts(
         attempts(Point.COUPON_CLAIM, after=since(hours=24))
         .filter(ref=ref)
         .filter(_where(client_ip=None, device_id=device_id, phone_prefix=prefix))
-        .exclude(member_id=member_id)
-        .aggregate(
-            device=Count("member_id", filter=Q(device_id=device_id), distinct=True)
-            if device_id
-            else _count(False, Q()),
-            prefix=Count(
+        .exclude(member_id=member_id),
+        device=(
+            bool(device_id),
+            Count("member_id", filter=Q(device_id=device_id), distinct=True),
+        ),
+        prefix=(
+            bool(prefix),
+            Count(
                 "member_id",
-                filter=Q(phone_prefix=prefix, created_at__gte=one_hour),
+                filter=Q(phone_prefix=prefix, created_at__gte=since(hours=1)),
                 distinct=True,
-            )
-            if prefix
-            else _count(False, Q()),
-        )
+            ),
+        ),
     )
     limits = {
         "device": settings[COUPON_ACCOUNTS_PER_DEVICE],

@@ -166,3 +166,20 @@ def test_attempts_older_than_the_retention_are_deleted_daily(db):
     RiskAttempt.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
     assert attempts_purge_task.apply().get() == 1
     assert list(RiskAttempt.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_requests_without_a_device_header_are_counted_by_ip(
+    db, client, django_capture_on_commit_callbacks
+):
+    set_param("risk.sms_per_ip_hour", 1)
+    statuses = []
+    for phone in ("13700008001", "13700008002"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("store-sms-code"),
+                {"phone": phone, "purpose": "register"},
+                format="json",
+                REMOTE_ADDR="10.9.3.1",
+            )
+        statuses.append(response.status_code)
+    assert statuses == [202, 429]

@@ -200,3 +200,20 @@ def test_multi_account_counts_the_same_template_only(make_member, make_template,
     assert claim(first, make_template(), ip="10.6.4.1", device="shared").status_code == 201
     # another coupon on the same device: not farming the first one
     assert claim(second, make_template(), ip="10.6.4.2", device="shared").status_code == 201
+
+
+def test_claims_without_a_device_header_still_count_by_account_and_ip(
+    make_member, make_template, django_capture_on_commit_callbacks
+):
+    set_param("risk.coupon_per_member_hour", 1)
+    member = make_member()
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {member_token_issue(actor=member, member=member)}"
+    )
+    statuses = []
+    for template in (make_template(), make_template()):
+        with django_capture_on_commit_callbacks(execute=True):
+            url = reverse("store-coupon-claim", args=[template.pk])
+            statuses.append(client.post(url, REMOTE_ADDR="10.6.5.1").status_code)
+    assert statuses == [201, 429]
