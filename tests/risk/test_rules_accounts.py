@@ -183,3 +183,17 @@ def test_requests_without_a_device_header_are_counted_by_ip(
             )
         statuses.append(response.status_code)
     assert statuses == [202, 429]
+
+
+def test_the_cleanup_jobs_are_scheduled_and_labelled():
+    from mall.core.schedule import collect_schedule
+    from members.labels import ACTION_LABELS as MEMBER_ACTIONS
+    from members.labels import TASK_LABELS as MEMBER_TASKS
+    from risk.labels import TASK_LABELS as RISK_TASKS
+
+    schedule = collect_schedule()
+    assert schedule["risk: attempt cleanup"]["task"] == "risk.tasks.attempts_purge_task"
+    assert schedule["members: SMS code cleanup"]["task"] == "members.tasks.sms_codes_purge_task"
+    assert {"risk: attempt cleanup", "risk.attempts_purge"} <= set(RISK_TASKS)
+    assert {"members: SMS code cleanup", "members.sms_codes_purge"} <= set(MEMBER_TASKS)
+    assert "member.sms_code_send" in MEMBER_ACTIONS
