@@ -164,3 +164,21 @@ class InsufficientBalance(MemberError):
 class InvalidBalanceAmount(MemberError):
     code = "invalid"
     default_message = _("Give an amount in yuan with at most two decimals.")
+
+
+# --- SMS verification codes (issue 16) -------------------------------------------------
+
+
+class InvalidSmsCode(MemberError):
+    """The SMS code is missing, wrong, expired, used, or died after too many guesses.
+
+    One code and one message for every case: the answer does not tell a guesser which.
+    """
+
+    code = "invalid_sms_code"
+    default_message = _("The SMS verification code is wrong or has expired.")
+
+
+class InvalidSmsPurpose(MemberError):
+    code = "invalid"
+    default_message = _("Unknown SMS code purpose.")

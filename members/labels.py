@@ -53,6 +53,8 @@ ACTION_LABELS = {
     "member.balance_pay": _("Paid with balance"),
     "member.balance_refund": _("Refunded to balance"),
     "member.balance_adjustment": _("Balance adjusted"),
+    # SMS verification codes (issue 16)
+    "member.sms_code_send": _("SMS verification code sent"),
 }
 
 NOTIFICATION_KINDS = {
@@ -72,4 +74,7 @@ TASK_LABELS = {
     "members.notifications_deliver": _("Notification delivery"),
     "members.birthday_benefits": _("Birthday benefits"),
     "members.member_tokens_purge": _("Expired token purge"),
+    # SMS verification codes (issue 16)
+    "members: SMS code cleanup": _("SMS verification code cleanup"),
+    "members.sms_codes_purge": _("SMS verification code cleanup"),
 }

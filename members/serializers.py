@@ -18,6 +18,7 @@ from .models import (
     NotificationKind,
     PointsEntry,
     PointsLot,
+    SmsCode,
 )
 from .selectors import member_opt_outs
 
@@ -365,3 +366,17 @@ class LevelUpdateSerializer(serializers.Serializer):
     birthday_coupon = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True
     )
+
+
+# --- SMS verification codes (issue 16) -------------------------------------------------
+
+
+class RegisterSerializer(CredentialsSerializer):
+    """Registration: phone + password, and the SMS code when the parameter requires it."""
+
+    sms_code = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+
+
+class SmsCodeRequestSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=20)
+    purpose = serializers.ChoiceField(choices=SmsCode.Purpose.choices)

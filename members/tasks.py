@@ -74,6 +74,19 @@ def member_tokens_purge_task(self) -> int:
     return run.result["deleted"]
 
 
+# --- SMS verification codes (issue 16) -------------------------------------------------
+
+
+@shared_task(bind=True, queue="default", acks_late=True)
+def sms_codes_purge_task(self) -> int:
+    """Delete SMS verification codes older than a day (used, expired or dead alike)."""
+    from .services.sms_codes import sms_codes_purge
+
+    with job_run("members.sms_codes_purge", self.request.id) as run:
+        run.result = {"deleted": sms_codes_purge(actor=system_actor())}
+    return run.result["deleted"]
+
+
 SCHEDULE = {
     "members: points expiry": {
         "task": "members.tasks.points_expire_due_task",
@@ -95,5 +108,10 @@ SCHEDULE = {
     "members: birthday benefits": {
         "task": "members.tasks.birthday_benefits_task",
         "cron": "0 8 * * *",
+    },
+    # --- SMS verification codes (issue 16) ---
+    "members: SMS code cleanup": {
+        "task": "members.tasks.sms_codes_purge_task",
+        "cron": "15 1 * * *",
     },
 }

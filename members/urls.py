@@ -20,6 +20,7 @@ store_router.register("api/v1/store/me/addresses", store.AddressViewSet, basenam
 
 urlpatterns = [
     path("api/v1/store/auth/register/", store.RegisterView.as_view(), name="store-register"),
+    path("api/v1/store/auth/sms-code/", store.SmsCodeView.as_view(), name="store-sms-code"),
     path("api/v1/store/auth/login/", store.LoginView.as_view(), name="store-login"),
     path("api/v1/store/auth/logout/", store.LogoutView.as_view(), name="store-logout"),
     path("api/v1/store/me/", store.MeView.as_view(), name="store-me"),

@@ -27,6 +27,8 @@ NOTIFICATION_KINDS = {
 
 TASK_LABELS = {
     # --- rules housekeeping (rules part) ---
+    "risk: attempt cleanup": _("Risk attempt cleanup"),
+    "risk.attempts_purge": _("Risk attempt cleanup"),
     # --- daily scan (scan part) ---
     "risk: daily brushing scan": _("Daily brushing scan"),
     "risk.brushing_scan": _("Daily brushing scan"),

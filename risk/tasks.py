@@ -14,6 +14,16 @@ from mall.core.jobs import job_run
 # --- rules housekeeping (rules part) ---
 
 
+@shared_task(bind=True, queue="default", acks_late=True)
+def attempts_purge_task(self) -> int:
+    """Delete velocity attempts older than ``risk.attempt_retention_days``."""
+    from .services.housekeeping import attempts_purge
+
+    with job_run("risk.attempts_purge", self.request.id) as run:
+        run.result = {"deleted": attempts_purge(actor=system_actor())}
+    return run.result["deleted"]
+
+
 # --- daily scan (scan part) ---
 
 
@@ -29,6 +39,10 @@ def risk_brushing_scan_task(self) -> dict:
 
 SCHEDULE: dict = {
     # --- rules housekeeping (rules part) ---
+    "risk: attempt cleanup": {
+        "task": "risk.tasks.attempts_purge_task",
+        "cron": "30 3 * * *",
+    },
     # --- daily scan (scan part) ---
     "risk: daily brushing scan": {
         "task": "risk.tasks.risk_brushing_scan_task",

@@ -38,9 +38,12 @@ from ..serializers import (
     MeUpdateSerializer,
     PointsEntrySerializer,
     PointsLotSerializer,
+    RegisterSerializer,
     SignInResultSerializer,
+    SmsCodeRequestSerializer,
     TokenSerializer,
 )
+from ..services.sms_codes import sms_code_send
 
 
 class MemberView:
@@ -58,17 +61,63 @@ class RegisterView(APIView):
 
     @extend_schema(
         auth=[],
-        request=CredentialsSerializer,
+        request=RegisterSerializer,
         responses={201: TokenSerializer},
         tags=["storefront"],
     )
     def post(self, request):
-        """Register by phone + password and log in: answer the new member's token."""
-        serializer = CredentialsSerializer(data=request.data)
+        """Register by phone + password and log in: answer the new member's token.
+
+        ``sms_code`` (from ``auth/sms-code/``) is required when the parameter
+        ``members.register_requires_sms_code`` is on (400 ``invalid_sms_code``)."""
+        serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = services.member_register(actor=None, **serializer.validated_data)
         token = services.member_token_issue(actor=member, member=member)
         return Response({"token": token}, status=status.HTTP_201_CREATED)
+
+
+class SmsCodeThrottle(ScopedRateThrottle):
+    """Raw request cap per client IP (risk control's limits count completed sends).
+
+    The rate is ``DEFAULT_THROTTLE_RATES["member_sms_code"]`` when settings name it,
+    else the same 5/min as registration.
+    """
+
+    scope_attr = "throttle_scope"
+    fallback_rate = "5/min"
+
+    def get_rate(self):
+        return self.THROTTLE_RATES.get(self.scope) or self.fallback_rate
+
+
+class SmsCodeView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [SmsCodeThrottle]
+    throttle_scope = "member_sms_code"
+
+    @extend_schema(
+        auth=[],
+        request=SmsCodeRequestSerializer,
+        responses={202: None},
+        tags=["storefront"],
+    )
+    def post(self, request):
+        """Send an SMS verification code to the phone (registration).
+
+        Always 202 when accepted, whether or not the phone is already registered (no
+        account enumeration); 429 ``rate_limited`` over risk control's limits per
+        phone, IP and device (``X-Device-Id``)."""
+        serializer = SmsCodeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sms_code_send(
+            actor=None,
+            phone=serializer.validated_data["phone"],
+            purpose=serializer.validated_data["purpose"],
+            client_ip=client_ip_from_meta(request.META),
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class LoginView(APIView):

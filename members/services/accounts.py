@@ -17,7 +17,7 @@ from mall.core import lockout
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip, current_device_id
 from mall.core.exceptions import InvalidInput
-from mall.core.guard import guard_or_raise
+from mall.core.guard import guard_or_raise, review_opened
 from mall.core.transitions import transition
 from ops.parameters import get_parameter
 from rbac.models import Province
@@ -34,9 +34,19 @@ from ..exceptions import (
     UnknownProvince,
 )
 from ..levels import levels_ensure
-from ..models import Address, Level, Member, MemberToken, NotificationKind, NotificationOptOut
+from ..models import (
+    Address,
+    Level,
+    Member,
+    MemberToken,
+    NotificationKind,
+    NotificationOptOut,
+    SmsCode,
+)
+from ..parameters import REGISTER_REQUIRES_SMS_CODE
 from ..signals import member_registered, send_on_commit
 from ..validators import id_number_is_valid, normalize_phone
+from .sms_codes import sms_code_verify
 from .transitions import MEMBER_STATUS
 
 MEMBER_AUDIT_FIELDS = (
@@ -78,6 +88,7 @@ def member_register(
     gender: str = Member.Gender.UNKNOWN,
     birthday: date | None = None,
     password_hash: str | None = None,
+    sms_code: str = "",
 ) -> Member:
     """Create a member with a hashed password and encrypted personal data.
 
@@ -90,7 +101,10 @@ def member_register(
     an existing Django password hash instead of ``password`` (imports from another
     system, the demo seeder); it must be a hash Django recognises. A storefront
     registration asks risk control first (``mall.core.guard``, point
-    ``member.register``).
+    ``member.register``); a ``review`` verdict opens a risk case after commit. With
+    the parameter ``members.register_requires_sms_code`` on, a storefront
+    registration also needs ``sms_code`` (``members.services.sms_codes``): checked
+    after risk control and before anything is written (400 ``invalid_sms_code``).
     """
     phone = normalize_phone(phone)
     if channel not in Member.Channel.values:
@@ -116,7 +130,13 @@ def member_register(
     if actor is None:
         # A storefront sign-up: risk control may refuse it (bursts from one IP or
         # device) before anything is written — 403 risk_blocked / 429.
-        guard_or_raise("member.register", phone=phone)
+        verdict = guard_or_raise("member.register", phone=phone)
+        if get_parameter(REGISTER_REQUIRES_SMS_CODE):
+            sms_code_verify(
+                actor=None, phone=phone, purpose=SmsCode.Purpose.REGISTER, code=sms_code
+            )
+    else:
+        verdict = None
     member = Member(
         phone=phone,
         name=name,
@@ -144,6 +164,18 @@ def member_register(
                 client_ip=current_client_ip(),
                 device_id=current_device_id(),
             )
+            if verdict is not None and verdict.needs_review:
+                transaction.on_commit(
+                    lambda: review_opened(
+                        point="member.register",
+                        verdict=verdict,
+                        subject=member,
+                        context={
+                            "client_ip": current_client_ip(),
+                            "device_id": current_device_id(),
+                        },
+                    )
+                )
     except IntegrityError as exc:
         if Member.objects.filter(phone_hash=member.phone_hash).exists():
             raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]}) from exc
