@@ -302,6 +302,7 @@ REST_FRAMEWORK = {
         # per sender IP, on the payment channels' callback endpoints
         "payment_notify": os.environ.get("THROTTLE_PAYMENT_NOTIFY", "3000/min"),
         "member_register": os.environ.get("THROTTLE_MEMBER_REGISTER", "5/min"),
+        "member_sms_code": os.environ.get("THROTTLE_MEMBER_SMS_CODE", "5/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
@@ -501,7 +502,7 @@ SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
 SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
 SMS_TEMPLATES = {
     kind: os.environ.get(f"SMS_TEMPLATE_{kind.upper()}", "")
-    for kind in ("order", "after_sale", "benefit", "marketing")
+    for kind in ("order", "after_sale", "benefit", "marketing", "sms_code")
 }
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
 # E-mail through Django's backend (SMTP unless EMAIL_BACKEND says otherwise).

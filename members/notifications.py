@@ -57,6 +57,9 @@ class OutgoingMessage:
     kind: str
     channel: str
     payload: dict
+    # a phone given directly (an SMS verification code before the account exists);
+    # empty: the member's own phone
+    phone: str = ""
 
 
 class NotificationAdapter:
@@ -233,8 +236,10 @@ class AliyunSmsAdapter(NotificationAdapter):
         template = self.templates.get(message.kind)
         if not template:
             raise DeliveryError(f"sms: no template for kind {message.kind!r}", permanent=True)
-        member = Member.objects.filter(pk=message.member_id).first()
-        phone = member.phone if member is not None else ""
+        phone = message.phone
+        if not phone and message.member_id:
+            member = Member.objects.filter(pk=message.member_id).first()
+            phone = member.phone if member is not None else ""
         if not phone:
             raise DeliveryError("sms: the member has no phone number", permanent=True)
         params = self.request_params(phone=phone, template=template, payload=message.payload)

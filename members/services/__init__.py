@@ -59,6 +59,7 @@ from .points import (
     points_spend,
     points_spend_for_checkout,
 )
+from .sms_codes import sms_code_send, sms_code_verify, sms_codes_purge
 
 __all__ = [
     "address_create",
@@ -105,4 +106,7 @@ __all__ = [
     "points_refund",
     "points_spend",
     "points_spend_for_checkout",
+    "sms_code_send",
+    "sms_code_verify",
+    "sms_codes_purge",
 ]

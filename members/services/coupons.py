@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
 from mall.core.context import current_client_ip, current_device_id
-from mall.core.guard import guard_or_raise
+from mall.core.guard import guard_or_raise, review_opened
 from mall.core.money import ZERO
 from mall.core.transitions import transition, transition_update
 
@@ -187,11 +187,22 @@ def coupon_claim(
 ) -> Coupon:
     """A member claims a coupon in the storefront (see :func:`coupon_issue`);
     ``actor`` is the member. Risk control is asked first (``coupon.claim``): a block
-    raises ``RiskBlocked`` (403) / ``RiskRateLimited`` (429) and nothing is written."""
-    guard_or_raise("coupon.claim", member=member, template=template)
-    return coupon_issue(
+    raises ``RiskBlocked`` (403) / ``RiskRateLimited`` (429) and nothing is written; a
+    review lets the claim through and hands the verdict to risk's case opener after
+    commit."""
+    verdict = guard_or_raise("coupon.claim", member=member, template=template)
+    coupon = coupon_issue(
         actor=actor, member=member, template=template, source=Coupon.Source.CLAIM, now=now
     )
+    if verdict.needs_review:
+        context = {"client_ip": current_client_ip(), "device_id": current_device_id()}
+        transaction.on_commit(
+            lambda: review_opened(
+                point="coupon.claim", verdict=verdict, subject=coupon, context=context
+            ),
+            robust=True,
+        )
+    return coupon
 
 
 def _move(

@@ -50,12 +50,6 @@ SMS_CODE_KIND = "sms_code"  # the SMS template key (settings.SMS_TEMPLATES["sms_
 
 
 @dataclass(frozen=True)
-class SmsCodeMessage(OutgoingMessage):
-    """An SMS to a phone that need not belong to a member yet (``member_id`` 0)."""
-
-    phone: str = ""
-
-
 def _code_hash(*, phone: str, purpose: str, code: str) -> str:
     return crypto.lookup_hash(code, purpose=f"sms:{purpose}:{phone}")
 
@@ -71,7 +65,7 @@ def _deliver(*, phone: str, code: str, ttl_minutes: int) -> None:
     if adapter is None:
         logger.warning("no SMS adapter configured: verification code not delivered")
         return
-    message = SmsCodeMessage(
+    message = OutgoingMessage(
         notification_id=0,
         member_id=0,
         kind=SMS_CODE_KIND,

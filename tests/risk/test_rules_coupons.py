@@ -179,11 +179,6 @@ def test_multi_account_reviews_many_accounts_of_one_phone_block(make_member, mak
     assert "13912340002" not in str(event.evidence)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="members.services.coupons.coupon_claim does not yet hand a review verdict to "
-    "review_opened after commit (change requested in the rules-acc report)",
-)
 def test_multi_account_review_opens_a_case_after_commit(make_member, make_template, claim):
     set_param("risk.coupon_accounts_per_prefix", 1)
     template = make_template()
