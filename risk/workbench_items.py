@@ -79,7 +79,7 @@ register(
         hint=_("open cases past their deadline"),
         icon="alarm",
         count=lambda actor: cases_late(actor=actor).count(),
-        link=lambda actor: _changelist("riskcase", {"status__exact": "open"}),
+        link=lambda actor: _changelist("riskcase", {"sla": "overdue"}),
         visible=_may(perms.VIEW_CASE),
         tone=lambda actor: "danger" if cases_late(actor=actor).exists() else "success",
         order=61,

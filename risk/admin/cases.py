@@ -26,7 +26,15 @@ from mall.core.admin import ServiceModelAdmin, person_column, status_display, wo
 from .. import permissions as perms
 from .. import selectors
 from ..models import RiskCase, RiskMark
-from .common import CASE_COLOURS, evidence_table, member_text, rule_label, when, with_sla_due
+from .common import (
+    CASE_COLOURS,
+    cases_breached,
+    evidence_table,
+    member_text,
+    rule_label,
+    when,
+    with_sla_due,
+)
 
 _reader: ContextVar = ContextVar("risk_case_reader", default=None)
 
@@ -54,6 +62,21 @@ class HandlerFilter(admin.SimpleListFilter):
             return queryset.filter(handler=request.user)
         if self.value() == "none":
             return queryset.filter(handler__isnull=True)
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """``?sla=overdue``: open cases past their deadline (the workbench tile 超时案件)."""
+
+    title = _("deadline")
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return cases_breached(queryset)
         return queryset
 
 
@@ -107,7 +130,7 @@ class RiskCaseAdmin(ServiceModelAdmin):
     nav_icon = "gpp_maybe"
     search_fields = ["=case_no", "=order__order_no"]
     search_help_text = _("Search by case or order number (exact).")
-    list_filter = ["status", "kind", "point", "region", HandlerFilter]
+    list_filter = ["status", "kind", "point", "region", HandlerFilter, OverdueFilter]
     list_select_related = ["member", "order", "region", "handler"]
     list_display = [
         "case_no",

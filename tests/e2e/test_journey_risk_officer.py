@@ -12,6 +12,8 @@ at 1440×900 and 1280×800 in artifacts/e2e/. Data made through services in the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import translation
 
@@ -86,7 +88,8 @@ def _officer():
 
 
 def _dialog_submit(page, button: str, fill=None):
-    page.get_by_role("link", name=button, exact=True).first.click()
+    # the button's accessible name starts with its icon's ligature ("person_add认领")
+    page.get_by_role("link", name=re.compile(f"{button}$")).first.click()
     dialog = page.locator("#dialog")
     dialog.wait_for()
     if fill:

@@ -31,14 +31,20 @@ _phones = itertools.count(13700000001)
 _fingerprints = itertools.count(1)
 
 
+def _named(user, first: str, last: str):
+    user.first_name, user.last_name = first, last
+    user.save(update_fields=["first_name", "last_name"])
+    return user
+
+
 @pytest.fixture
 def officer(make_ops):
-    return make_ops("risk_officer_t", perms=OFFICER_PERMS, regions=None)
+    return _named(make_ops("risk_officer_t", perms=OFFICER_PERMS, regions=None), "风控", "王")
 
 
 @pytest.fixture
 def officer2(make_ops):
-    return make_ops("risk_officer_2", perms=OFFICER_PERMS, regions=None)
+    return _named(make_ops("risk_officer_2", perms=OFFICER_PERMS, regions=None), "审核", "李")
 
 
 @pytest.fixture

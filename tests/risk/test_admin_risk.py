@@ -30,7 +30,9 @@ def world(open_case, make_order, stocked_sku, buyer, officer, make_member):
     sku = stocked_sku(20)
     east = make_order(buyer, [(sku, 1)], status="paid")  # 上海: east
     north_buyer = make_member("13600000077")
-    north = make_order(north_buyer, [(sku, 1)], status="paid", province_name="北京")
+    north = make_order(
+        north_buyer, [(sku, 1)], status="paid", province_name="北京", allocate_stock=False
+    )
     case = open_case(order=east, evidence={"orders": [east.order_no], "count": 6, "threshold": 5})
     far = open_case(order=north)
     event_record(
@@ -271,3 +273,22 @@ def test_revoke_buttons(world, officer):
     world["mark"].refresh_from_db()
     world["entry"].refresh_from_db()
     assert world["mark"].revoked_at is not None and world["entry"].revoked_at is not None
+
+
+def test_overdue_cases_on_the_tile_and_the_filter(world, officer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ops.models import SlaClock
+    from ops.workbench import workbench
+
+    past = timezone.now() - timedelta(hours=30)
+    SlaClock.objects.filter(kind="risk.case", subject_id=str(world["case"].pk)).update(
+        started_at=past, due_at=past + timedelta(hours=24)
+    )
+    tiles = {item["key"]: item for item in workbench(actor=officer)["tiles"]}
+    assert tiles["risk.cases_late"]["count"] == 1
+    assert tiles["risk.cases_late"]["tone"] == "danger"
+    response = _client(officer).get(reverse("admin:risk_riskcase_changelist"), {"sla": "overdue"})
+    assert [row.pk for row in response.context["cl"].result_list] == [world["case"].pk]
