@@ -111,8 +111,9 @@ register(
             "riskevent",
             {
                 "decision__exact": "block",
-                "created_at__gte": _today_start().date().isoformat(),
-                "created_at__lt": (_today_start().date() + timedelta(days=1)).isoformat(),
+                # the changelist's date filter (DateFieldListFilter) takes a range
+                "created_at__gte": str(_today_start()),
+                "created_at__lt": str(_today_start() + timedelta(days=1)),
             },
         ),
         visible=_may(perms.VIEW_EVENT),
