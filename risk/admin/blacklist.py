@@ -15,7 +15,7 @@ from mall.core.admin import ServiceModelAdmin, person_column, workflow_action
 from .. import permissions as perms
 from .. import selectors
 from ..models import BlacklistEntry
-from .common import when
+from .common import member_text, when
 from .lists import STATE_LABELS, StateFilter, state_column, state_of
 
 
@@ -50,12 +50,12 @@ class BlacklistEntryAdmin(ServiceModelAdmin):
     nav_icon = "block"
     ordering = ["-id"]
     list_filter = ["kind", StateFilter]
-    list_select_related = ["case", "created_by"]
+    list_select_related = ["member", "case", "created_by"]
     search_fields = ["=label"]
     search_help_text = _("Search by the label shown (exact).")
     list_display = [
         "kind",
-        "label",
+        "shown_as",
         "reason",
         "expires",
         state_column,
@@ -64,7 +64,7 @@ class BlacklistEntryAdmin(ServiceModelAdmin):
     ]
     fields = [
         "kind",
-        "label",
+        "shown_as",
         "reason",
         "case_no",
         "expires",
@@ -108,6 +108,14 @@ class BlacklistEntryAdmin(ServiceModelAdmin):
             reason=data["reason"],
             days=data.get("days"),
         )
+
+    @admin.display(description=_("shown as"), ordering="label")
+    def shown_as(self, entry):
+        # A member entry's stored label is its audit label ("member:12"): show the
+        # member masked instead, as every risk page does.
+        if entry.kind == BlacklistEntry.Kind.MEMBER and entry.member_id:
+            return member_text(entry.member)
+        return entry.label or "—"
 
     @admin.display(description=_("risk case"))
     def case_no(self, entry):

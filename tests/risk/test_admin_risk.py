@@ -49,6 +49,7 @@ def world(open_case, make_order, stocked_sku, buyer, officer, make_member):
     )
     mark = mark_add(actor=officer, member=buyer, level="watch", reason="观察")
     entry = blacklist_add(actor=officer, kind="ip", value="203.0.113.77", reason="撞库")
+    blacklist_add(actor=officer, kind="member", member=buyer, reason="黄牛")  # shown masked
     freeze = freeze_create(actor=officer, order=north, reason="冻结")
     return {
         "case": case,
