@@ -217,8 +217,6 @@ def test_closing_abusive_orders_by_stage(
 def test_two_officers_confirming_at_once_one_wins(open_case, buyer, officer, officer2):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
-    from django.db import close_old_connections
-
     case = open_case(member=buyer)
     barrier = threading.Barrier(2)
     results: list[str] = []
@@ -231,7 +229,7 @@ def test_two_officers_confirming_at_once_one_wins(open_case, buyer, officer, off
         except RiskStateConflict:
             results.append("conflict")
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
 
     threads = [
         threading.Thread(target=decide, args=(officer, "甲确认")),
