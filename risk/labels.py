@@ -12,6 +12,17 @@ ACTION_LABELS = {
     "risk.freeze": _("Order funds frozen"),
     "risk.freeze_release": _("Fund freeze released"),
     # --- decisions, marks, blacklist, closing orders (cases part) ---
+    "risk.case_confirm": _("Risk case confirmed"),
+    "risk.case_dismiss": _("Risk case dismissed"),
+    "risk.case_take": _("Risk case taken"),
+    "risk.case_note": _("Note added to a risk case"),
+    "risk.case_close_orders": _("Abusive orders closed"),
+    "risk.mark_add": _("Account risk mark added"),
+    "risk.mark_revoke": _("Account risk mark revoked"),
+    "risk.blacklist_add": _("Added to the blacklist"),
+    "risk.blacklist_revoke": _("Removed from the blacklist"),
+    "risk.orders_brushed": _("Orders flagged as brushed"),
+    "risk.orders_unbrushed": _("Orders no longer flagged as brushed"),
     # --- SMS codes and rules (rules part) ---
     # --- daily scan (scan part) ---
     "risk.orders_brushed": _("Orders flagged as brushed"),
