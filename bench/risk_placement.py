@@ -138,6 +138,15 @@ def _history(args) -> None:
         )
 
 
+def _analyze() -> None:
+    """Fresh planner statistics after the bulk loads (as autovacuum would give them)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("risk_blacklistentry", "risk_riskmark", "orders_order", "orders_orderline"):
+            cursor.execute(f"ANALYZE {table}")
+
+
 def _fixture(units: int):
     """An on-shelf SKU with ``units`` in a warehouse covering 上海."""
     from catalog import services as catalog_services
@@ -270,6 +279,7 @@ def main() -> int:
 
     print(f"database {args.database} · cache {settings.CACHES['default']['BACKEND']}", flush=True)
     _history(args)
+    _analyze()
     sku = _fixture(units=args.placements * 2 + 100)
     buyers = list(
         Member.objects.filter(phone_hash__isnull=False, orders__isnull=False)
@@ -341,12 +351,23 @@ def main() -> int:
                     if verdict.decision != "allow":
                         raise SystemExit(f"a rule fired in the bench: {verdict}")
 
+    from django.test.utils import CaptureQueriesContext
+
+    query_counts = {}
+    for is_flash in (False, True):
+        for on in (True, False):
+            _switch(on)
+            with CaptureQueriesContext(connection) as queries:
+                guard("order.place", **context(buyers[0], 0, flash if is_flash else None))
+            query_counts[(on, is_flash)] = len(queries)
+
     _switch(True)
     fired = RiskEvent.objects.count() - events_before
     print(
         f"\nPostgreSQL {connection.pg_version} · {args.background:,} history orders · "
         f"{args.blacklist:,} blacklist entries · {args.marks:,} marks · "
-        f"{args.placements} placements per mode in blocks of {args.block}\n",
+        f"{args.placements} placements per mode in blocks of {args.block} · "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n",
         flush=True,
     )
     rows = [
@@ -358,9 +379,18 @@ def main() -> int:
             "guard alone, flash order", guard_samples[(True, True)], guard_samples[(False, True)]
         ),
     ]
-    print(f"\nrisk events written during the run: {fired} (expected 0)")
+    print(
+        "\nSQL queries per guard call (rules on / off): ordinary "
+        f"{query_counts[(True, False)]} / {query_counts[(False, False)]}, flash "
+        f"{query_counts[(True, True)]} / {query_counts[(False, True)]}"
+    )
+    print(f"risk events written during the run: {fired} (expected 0)")
     if args.json:
-        print(json.dumps({"rows": rows, "events": fired}, indent=2))
+        counts = {
+            f"{'on' if k[0] else 'off'}_{'flash' if k[1] else 'ordinary'}": v
+            for k, v in query_counts.items()
+        }
+        print(json.dumps({"rows": rows, "events": fired, "queries": counts}, indent=2))
     return 0 if fired == 0 else 1
 
 

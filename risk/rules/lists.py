@@ -161,7 +161,13 @@ def blacklist_after_sale(
 def _high_mark(member_id) -> RiskMark | None:
     if not member_id:
         return None
-    return live_marks(member_id).filter(level=RiskMark.Level.HIGH).order_by("-id").first()
+    return (
+        live_marks(member_id)
+        .filter(level=RiskMark.Level.HIGH)
+        .only("pk", "member_id", "level", "reason", "expires_at")
+        .order_by("-id")
+        .first()
+    )
 
 
 def _mark_review(mark: RiskMark | None, **named):
