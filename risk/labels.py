@@ -25,8 +25,6 @@ ACTION_LABELS = {
     "risk.orders_unbrushed": _("Orders no longer flagged as brushed"),
     # --- SMS codes and rules (rules part) ---
     # --- daily scan (scan part) ---
-    "risk.orders_brushed": _("Orders flagged as brushed"),
-    "risk.orders_unbrushed": _("Brushed flag removed from orders"),
 }
 
 NOTIFICATION_KINDS = {

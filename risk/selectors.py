@@ -65,6 +65,17 @@ def case_get_by_pk(*, actor, pk, lock: bool = False) -> RiskCase:
     return row
 
 
+def case_order_list(*, actor, case: RiskCase) -> QuerySet:
+    """The orders ``case`` is about that ``actor`` may see: its order, or a ring's orders
+    (``evidence["orders"]``), oldest first."""
+    from orders.selectors import order_list
+
+    numbers = [str(number) for number in (case.evidence or {}).get("orders", [])][:5000]
+    if case.order_id:
+        numbers.append(case.order.order_no)
+    return order_list(actor=actor).filter(order_no__in=numbers).order_by("pk")
+
+
 # --- events ---------------------------------------------------------------------------
 
 

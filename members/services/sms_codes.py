@@ -22,7 +22,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -49,7 +48,6 @@ CODE_DIGITS = 6
 SMS_CODE_KIND = "sms_code"  # the SMS template key (settings.SMS_TEMPLATES["sms_code"])
 
 
-@dataclass(frozen=True)
 def _code_hash(*, phone: str, purpose: str, code: str) -> str:
     return crypto.lookup_hash(code, purpose=f"sms:{purpose}:{phone}")
 

@@ -282,23 +282,10 @@ class RiskCaseAdmin(ServiceModelAdmin):
 
     @display(description=_("linked orders"))
     def linked_orders(self, case):
-        from mall.core.scoping import scope_queryset
-
-        from ..services.decisions import case_orders
+        from ..selectors import case_order_list
 
         reader = _reader.get()
-        orders = case_orders(case)
-        if reader is not None:
-            visible = (
-                set(
-                    scope_queryset(
-                        reader, type(orders[0]).objects.filter(pk__in=[o.pk for o in orders])
-                    ).values_list("pk", flat=True)
-                )
-                if orders
-                else set()
-            )
-            orders = [order for order in orders if order.pk in visible]
+        orders = list(case_order_list(actor=reader, case=case)[:50]) if reader else []
         if not orders:
             return "—"
         return format_html_join(

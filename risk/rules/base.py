@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from mall.core.guard import BLOCK, REVIEW, Verdict, register_rule
 from ops.parameters import get_parameters
 
-from ..models import RiskAttempt
+from ..models import BlacklistEntry, RiskAttempt, RiskMark
 from ..parameters import enabled_key
 
 # code → (point, …) for the guide and the tests
@@ -73,3 +73,27 @@ def attempts(point: str, *, after) -> QuerySet[RiskAttempt]:
     """The recorded attempts at ``point`` since ``after`` (filter further by member,
     device_id, client_ip, phone_hash, phone_prefix, ref)."""
     return RiskAttempt.objects.filter(point=point, created_at__gte=after)
+
+
+# --- what the rules read of the marks and the blacklist (risk.services.lists) ---------
+
+
+def _live(now=None) -> Q:
+    now = now or timezone.now()
+    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def live_marks(member_id: int) -> QuerySet[RiskMark]:
+    return RiskMark.objects.filter(_live(), member_id=member_id)
+
+
+def blacklisted(values: dict[str, list[str] | str | None]) -> BlacklistEntry | None:
+    """The first live entry matching any ``{kind: value(s)}`` (one indexed query)."""
+    match = Q()
+    for kind, found in values.items():
+        found = [found] if isinstance(found, str) else [v for v in (found or []) if v]
+        if found:
+            match |= Q(kind=kind, value__in=[str(v) for v in found])
+    if not match:
+        return None
+    return BlacklistEntry.objects.filter(_live()).filter(match).order_by("pk").first()

@@ -27,7 +27,7 @@ from ops.services.sla import sla_clock_stop
 from .. import permissions as perms
 from ..exceptions import InvalidRiskInput, RiskPermissionDenied, RiskStateConflict
 from ..models import Point, RiskCase, RiskMark
-from ..selectors import case_get
+from ..selectors import case_get, case_order_list
 from .cases import case_open
 
 C = RiskCase.Status
@@ -191,16 +191,6 @@ def case_report(
     return case
 
 
-def case_orders(case: RiskCase) -> list:
-    """The orders a case is about: its order, or a ring's orders (``evidence.orders``)."""
-    from orders.models import Order
-
-    numbers = list(case.evidence.get("orders", []))
-    if case.order_id:
-        numbers.append(case.order.order_no)
-    return list(Order.objects.filter(order_no__in=numbers).order_by("pk"))
-
-
 def case_close_orders(*, actor, case: RiskCase, reason: str) -> list[str]:
     """Close the case's orders that have not shipped (``orders.close_order`` and the
     orders in scope; each in its own transaction). Returns the closed order numbers;
@@ -212,7 +202,7 @@ def case_close_orders(*, actor, case: RiskCase, reason: str) -> list[str]:
     reason = _text(reason, limit=200)
     case = case_get(actor=actor, case_no=case.case_no)
     closed = []
-    for order in case_orders(case):
+    for order in list(case_order_list(actor=actor, case=case)):
         try:
             before = order.status
             order = order_close(actor=actor, order=order, reason=reason)

@@ -8,8 +8,9 @@
   hash (``members.crypto``); the label shown is masked. One live entry per value.
 * :func:`blacklist_from_case` — what a confirmed case's evidence names (its member,
   ``devices``, ``ips``, ``addresses`` hashes).
-* :func:`live_marks` / :func:`blacklisted` — the reads of the rules (no actor: they
-  serve risk control, never a person).
+
+The rules' reads of these lists (``live_marks``, ``blacklisted``) are in
+``risk.rules.base``: they serve risk control, never a person.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,30 +59,6 @@ def _expiry(days) -> datetime | None:
             fields={"days": [_("Between 1 and %(max)s days.") % {"max": MAX_DAYS}]}
         )
     return timezone.now() + timedelta(days=days)
-
-
-def _live(now=None) -> Q:
-    now = now or timezone.now()
-    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-
-
-# --- reads of the rules -----------------------------------------------------------------
-
-
-def live_marks(member_id: int) -> QuerySet[RiskMark]:
-    return RiskMark.objects.filter(_live(), member_id=member_id)
-
-
-def blacklisted(values: dict[str, list[str] | str | None]) -> BlacklistEntry | None:
-    """The first live entry matching any ``{kind: value(s)}`` (one indexed query)."""
-    match = Q()
-    for kind, found in values.items():
-        found = [found] if isinstance(found, str) else [v for v in (found or []) if v]
-        if found:
-            match |= Q(kind=kind, value__in=[str(v) for v in found])
-    if not match:
-        return None
-    return BlacklistEntry.objects.filter(_live()).filter(match).order_by("pk").first()
 
 
 # --- marks ----------------------------------------------------------------------------

@@ -12,11 +12,10 @@ from django.utils import timezone
 from ops.models import AuditEntry
 from risk.exceptions import InvalidRiskInput, RiskPermissionDenied, RiskStateConflict
 from risk.models import BlacklistEntry, RiskMark
+from risk.rules.base import blacklisted, live_marks
 from risk.services.lists import (
     blacklist_add,
     blacklist_revoke,
-    blacklisted,
-    live_marks,
     mark_add,
     mark_revoke,
 )
