@@ -100,10 +100,10 @@ COUPON_ACCOUNTS_PER_PREFIX = _int(
 
 # --- order placement ----------------------------------------------------------------
 FLASH_UNPAID_PER_MEMBER = _int(
-    "risk.flash_unpaid_per_member", 2, _("Unpaid flash-sale orders one member may hold (block)")
+    "risk.flash_unpaid_per_member", 3, _("Unpaid flash-sale orders one member may hold (block)")
 )
 FLASH_UNPAID_PER_DEVICE = _int(
-    "risk.flash_unpaid_per_device", 3, _("Unpaid flash-sale orders one device may hold (block)")
+    "risk.flash_unpaid_per_device", 5, _("Unpaid flash-sale orders one device may hold (block)")
 )
 FREQUENT_WINDOW_HOURS = _int(
     "risk.frequent_window_hours", 24, _("Frequent purchase window (hours)"), maximum=720

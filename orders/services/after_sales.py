@@ -232,32 +232,11 @@ def _resolve(actor, case: AfterSale) -> None:
 # --- request --------------------------------------------------------------------------
 
 
-@transaction.atomic
-def after_sale_request(
-    *,
-    actor,
-    order: Order,
-    kind: str,
-    lines: Iterable[tuple[OrderLine, int]],
-    reason: str,
-    description: str = "",
-    amount=None,
-    images: Iterable = (),
-    client_ip: str | None = None,
-    device_id: str | None = None,
-) -> AfterSale:
-    """Open an after-sales case on some units of the member's own order.
-
-    Rules: the order is the member's (else ``OrderNotFound``-like 404) and not frozen;
-    ``refund_only`` from payment to completion, ``return_refund`` / ``exchange`` once
-    shipped (never for virtual lines); after completion only within
-    ``orders.after_sale_window_days``; ``no_reason`` only when every chosen line
-    allows a no-reason return and within ``orders.no_reason_return_days`` of receipt;
-    quantities at most what no other case holds; ``amount`` (default: the lines'
-    payable share) positive and at most what can still be refunded (exchange: none).
-    Risk control is asked (``after_sale.request``) before anything is written.
-    Starts the ``after_sale.review`` clock and tells customer service.
-    """
+def _request_checked(
+    *, actor, order: Order, kind, lines, reason, description, amount, images, lock: bool
+):
+    """The request's checks; returns (order, chosen, amount, line_amounts, description,
+    images). ``lock``: reload the order under its row lock (inside the transaction)."""
     from ..exceptions import OrderNotFound
 
     if not _is_member(actor) or order.member_id != actor.pk:
@@ -268,7 +247,7 @@ def after_sale_request(
         raise InvalidOrderInput(fields={"reason": [_("Choose a reason from the list.")]})
     description = _text(description, field="description", limit=500)
     images = _check_images(images)
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = (Order.objects.select_for_update() if lock else Order.objects).get(pk=order.pk)
     if order.is_frozen:
         raise OrderFrozen()
     now = timezone.now()
@@ -324,6 +303,49 @@ def after_sale_request(
             raise AfterSaleNotAllowed(
                 _("The order has not shipped yet: cancel it instead to get the full refund.")
             )
+    return order, chosen, amount, line_amounts, description, images
+
+
+def after_sale_request(
+    *,
+    actor,
+    order: Order,
+    kind: str,
+    lines: Iterable[tuple[OrderLine, int]],
+    reason: str,
+    description: str = "",
+    amount=None,
+    images: Iterable = (),
+    client_ip: str | None = None,
+    device_id: str | None = None,
+) -> AfterSale:
+    """Open an after-sales case on some units of the member's own order.
+
+    Rules: the order is the member's (else ``OrderNotFound``-like 404) and not frozen;
+    ``refund_only`` from payment to completion, ``return_refund`` / ``exchange`` once
+    shipped (never for virtual lines); after completion only within
+    ``orders.after_sale_window_days``; ``no_reason`` only when every chosen line
+    allows a no-reason return and within ``orders.no_reason_return_days`` of receipt;
+    quantities at most what no other case holds; ``amount`` (default: the lines'
+    payable share) positive and at most what can still be refunded (exchange: none).
+    Risk control is asked (``after_sale.request``) before the transaction, on the same
+    checks run without the row lock, so a block is refused before anything is written
+    and risk's record of it is not rolled back; the checks run again under the lock.
+    Starts the ``after_sale.review`` clock and tells customer service.
+    """
+    checked = {
+        "actor": actor,
+        "order": order,
+        "kind": kind,
+        "lines": list(lines),
+        "reason": reason,
+        "description": description,
+        "amount": amount,
+        "images": list(images),
+    }
+    order, _chosen, amount, _line_amounts, _description, _images = _request_checked(
+        **checked, lock=False
+    )
     verdict = guard_or_raise(
         "after_sale.request",
         member=actor,
@@ -333,6 +355,15 @@ def after_sale_request(
         amount=amount,
         client_ip=client_ip,
         device_id=device_id,
+    )
+    return _after_sale_create(checked=checked, verdict=verdict)
+
+
+@transaction.atomic
+def _after_sale_create(*, checked: dict, verdict) -> AfterSale:
+    actor, kind, reason = checked["actor"], checked["kind"], checked["reason"]
+    order, chosen, amount, line_amounts, description, images = _request_checked(
+        **checked, lock=True
     )
 
     def create(number: str) -> AfterSale:

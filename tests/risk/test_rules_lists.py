@@ -197,11 +197,6 @@ def test_a_blacklisted_member_cannot_request_after_sales_and_an_honest_one_can(
     assert list(AfterSale.objects.values_list("order_id", flat=True)) == [orders[1].pk]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders.services.after_sales.after_sale_request asks the guard inside its "
-    "transaction (after select_for_update): the block's RiskEvent rolls back with it",
-)
 def test_a_blocked_after_sales_request_leaves_its_risk_event(
     superuser, buyer, member_client, make_order, stocked_sku
 ):

@@ -59,6 +59,7 @@ def test_a_member_holding_two_unpaid_flash_orders_is_blocked_and_nothing_is_writ
     flash_sku, buyer, member_client, give_coupon, warehouses
 ):
     sku, session = flash_sku
+    set_parameter("risk.flash_unpaid_per_member", 2)
     member = buyer()
     client = member_client(member)
     for device in ("dev-a", "dev-b"):
@@ -89,6 +90,7 @@ def test_one_device_holding_three_unpaid_flash_orders_blocks_a_fourth_account(
     flash_sku, buyer, member_client
 ):
     sku, session = flash_sku
+    set_parameter("risk.flash_unpaid_per_device", 3)
     for _n in range(3):
         answer = place(member_client(buyer()), sku, device="farm-1", flash_session=session.pk)
         assert answer.status_code == 201
@@ -126,6 +128,7 @@ def test_switched_off_flash_hoarding_lets_the_third_unpaid_order_through(
     flash_sku, buyer, member_client
 ):
     sku, session = flash_sku
+    set_parameter("risk.flash_unpaid_per_member", 1)  # would block the second when on
     set_parameter("risk.flash_hoarding_enabled", False)
     client = member_client(buyer())
     answers = [place(client, sku, flash_session=session.pk) for _n in range(3)]
