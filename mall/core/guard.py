@@ -34,6 +34,9 @@ Every non-allow combined verdict is also handed to the registered observers
 (:func:`register_verdict_observer`: risk records it as a risk event) before the call
 returns or raises; an observer that fails is logged and ignored.
 
+Every rule also gets ``guard_memo``: a dict shared by the rules of one call and
+discarded after it (risk reads all of a point's parameters into it once).
+
 ``client_ip`` and ``device_id`` default to the request's (``mall.core.context``:
 the client IP the whole project trusts, and the ``X-Device-Id`` header), so a
 service deep in the stack need not carry them; a job's context has neither.
@@ -122,6 +125,8 @@ def guard(point: str, **context: Any) -> Verdict:
     """Ask every rule at ``point``; return the combined verdict (never raises for a verdict)."""
     context.setdefault("client_ip", current_client_ip())
     context.setdefault("device_id", current_device_id())
+    # one dict shared by the rules of this call (risk reads its parameters once per call)
+    context["guard_memo"] = {}
     findings: list[Verdict] = []
     for code, rule in list(_rules.get(point, {}).items()):
         try:

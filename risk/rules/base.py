@@ -7,9 +7,10 @@ returns a :class:`~mall.core.guard.Verdict` or ``None``. Register it with::
     @rule("order.place", "frequent_purchase", params=(FREQUENT_WINDOW_HOURS, ...))
     def frequent_purchase(*, member, lines, settings, **context): ...
 
-The wrapper reads the rule's switch and its ``params`` in one cache round trip
-(``ops.parameters.get_parameters``) and passes them as ``settings`` (a dict); a
-switched-off rule is not called at all.
+The wrapper reads the switches and thresholds of every rule at the point in one cache
+round trip per guard call (``ops.parameters.get_parameters``, kept in the call's
+``guard_memo``) and passes the rule's own as ``settings`` (a dict); a switched-off rule
+is not called at all.
 """
 
 from __future__ import annotations
@@ -31,15 +32,30 @@ from ..parameters import enabled_key
 REGISTERED: dict[str, list[str]] = {}
 
 
+# point → every parameter key its rules read (one cache round trip per guard call)
+POINT_KEYS: dict[str, list[str]] = {}
+
+
+def _point_parameters(point: str, memo: dict | None) -> dict[str, Any]:
+    if memo is None:
+        return get_parameters(POINT_KEYS[point])
+    values = memo.get("risk.parameters")
+    if values is None:
+        values = memo["risk.parameters"] = get_parameters(POINT_KEYS[point])
+    return values
+
+
 def rule(point: str, code: str, *, params: Iterable[str] = ()) -> Callable:
     keys = (enabled_key(code), *params)
+    POINT_KEYS.setdefault(point, [])
+    POINT_KEYS[point] = list(dict.fromkeys([*POINT_KEYS[point], *keys]))
 
     def register(func: Callable[..., Verdict | None]) -> Callable[..., Verdict | None]:
         def checked(**context: Any) -> Verdict | None:
-            values = get_parameters(keys)
-            if not values[keys[0]]:
+            every = _point_parameters(point, context.get("guard_memo"))
+            if not every[keys[0]]:
                 return None
-            return func(settings=values, **context)
+            return func(settings={key: every[key] for key in keys}, **context)
 
         checked.__name__ = func.__name__
         checked.__doc__ = func.__doc__

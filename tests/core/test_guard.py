@@ -67,7 +67,21 @@ def test_rules_get_the_request_ip_and_device_by_default(rules):
     finally:
         client_ip_var.reset(ip)
         device_id_var.reset(device)
-    assert seen == {"member": "m", "client_ip": "10.0.0.9", "device_id": "dev-1"}
+    assert seen == {
+        "member": "m",
+        "client_ip": "10.0.0.9",
+        "device_id": "dev-1",
+        "guard_memo": {},  # one per call, shared by its rules
+    }
+
+
+def test_the_rules_of_one_call_share_one_memo_and_the_next_call_gets_a_new_one(rules):
+    memos = []
+    rules("t.memo", "first", lambda guard_memo, **kw: memos.append(guard_memo))
+    rules("t.memo", "second", lambda guard_memo, **kw: memos.append(guard_memo))
+    guard("t.memo")
+    guard("t.memo")
+    assert memos[0] is memos[1] and memos[2] is memos[3] and memos[0] is not memos[2]
 
 
 def test_a_block_raises_403_or_429_without_naming_the_rule(rules):
