@@ -94,7 +94,7 @@ COUPON_ACCOUNTS_PER_DEVICE = _int(
 )
 COUPON_ACCOUNTS_PER_PREFIX = _int(
     "risk.coupon_accounts_per_prefix",
-    10,
+    30,
     _("Accounts of one phone prefix claiming the same coupon in one hour (review)"),
 )
 

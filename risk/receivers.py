@@ -121,6 +121,10 @@ def case_open_from_verdict(*, point: str, verdict: Verdict, subject, context: di
             if "member" in parts
             else f"{type(subject).__name__}:{getattr(subject, 'pk', subject)}"
         )
+        # A rule may name its own fingerprint (a pattern many subjects share: one case
+        # collects them as sightings); else one case per rule and subject.
+        evidence = dict(finding.evidence)
+        fingerprint = str(evidence.pop("case_fingerprint", "") or f"{finding.rule}:{subject_key}")
         case_open(
             actor=system_actor(),
             kind=kind,
@@ -128,8 +132,8 @@ def case_open_from_verdict(*, point: str, verdict: Verdict, subject, context: di
             rule=finding.rule,
             score=finding.score,
             summary=finding.reason or _label(subject),
-            fingerprint=f"{finding.rule}:{subject_key}",
-            evidence={**finding.evidence, **_context_evidence(context)},
+            fingerprint=fingerprint,
+            evidence={**evidence, **_context_evidence(context)},
             **parts,
         )
 

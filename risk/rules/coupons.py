@@ -118,10 +118,12 @@ def coupon_multi_account(*, member, template, settings, device_id=None, **contex
             **evidence,
         )
     if prefix and others["prefix"] >= limits["prefix"]:
+        # one case per (number block, coupon): every further claim is a sighting on it
         return review(
             "coupon_multi_account",
             gettext("Many accounts of one phone number block claimed this coupon."),
             over=["prefix"],
+            case_fingerprint=f"coupon_multi_account:prefix:{prefix}:{ref}",
             **evidence,
         )
     return None
