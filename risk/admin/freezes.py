@@ -77,7 +77,7 @@ class FundFreezeAdmin(ReadOnlyModelAdmin):
         return freeze.case.case_no if freeze.case_id else "—"
 
     @workflow_action(
-        description=_("Release"),
+        description=_("Release the freeze"),
         permission=perms.RELEASE_FREEZE,
         when=lambda freeze: freeze.status == FundFreeze.Status.ACTIVE,
         reason=True,
