@@ -9,6 +9,11 @@
   overlapping the window count in the look-back lowest-price rule
   (``orders.promotions.flash._published_flash_prices``).
 
+* ``dispatch.shipment_may_ship`` (offered by dispatch's ``shipment_ship`` before it
+  locks anything, arguments ``actor``, ``order_no``): the order is locked and a frozen
+  order refuses the shipment (409 ``order_frozen``) — a risk freeze holds the goods
+  whichever screen ships them.
+
 Hooks orders offers to the apps above it:
 
 * ``orders.refund_submit`` (called by ``after_sale_refund_execute`` inside its
@@ -30,6 +35,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from mall.core.hooks import provide
+
+
+def shipment_may_ship(*, actor, order_no: str) -> None:
+    """Provider of ``dispatch.shipment_may_ship``: no shipping of a frozen order."""
+    from .exceptions import OrderFrozen
+    from .models import Order
+
+    order = Order.objects.select_for_update().filter(order_no=order_no).first()
+    if order is not None and order.is_frozen:
+        raise OrderFrozen(extra={"reason": order.frozen_reason})
+
+
+provide("dispatch.shipment_may_ship", "orders", shipment_may_ship)
 
 
 def shipment_delivered(*, actor, shipment):

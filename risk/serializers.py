@@ -134,7 +134,11 @@ class CaseDetailSerializer(CaseSerializer):
         read_only_fields = fields
 
     def get_freezes(self, case) -> list[str]:
-        return list(case.freezes.order_by("id").values_list("freeze_no", flat=True))
+        from .selectors import freeze_list
+
+        reader = self.context["request"].user
+        rows = freeze_list(actor=reader).filter(case=case).order_by("id")
+        return list(rows.values_list("freeze_no", flat=True))
 
 
 class CaseReasonInput(serializers.Serializer):

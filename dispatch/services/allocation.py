@@ -421,6 +421,11 @@ def shipment_ship(*, actor, shipment: Shipment, waybill_no: str, carrier: Carrie
     silence SLA clock. Raises ``InvalidStateTransition`` unless the shipment waits.
     """
     require_permission(actor, "dispatch.change_shipment")
+    # The apps above may veto (hook ``dispatch.shipment_may_ship``: orders locks the order
+    # and refuses a frozen one, 409 ``order_frozen``); they lock first, so the lock order
+    # stays order → allocation → shipment, as orders' own ship path takes it.
+    order_no = Shipment.objects.filter(pk=shipment.pk).values_list("order_no", flat=True).first()
+    call_providers("dispatch.shipment_may_ship", actor=actor, order_no=order_no or "")
     # Lock order allocation → shipment, as allocation_release does (no deadlock).
     allocation = (
         Allocation.objects.select_for_update()

@@ -125,18 +125,22 @@ def member_register(
                 code="weak_password",
                 fields={"password": exc.messages},
             ) from exc
-    if Member.objects.filter(phone_hash=crypto.lookup_hash(phone)).exists():
-        raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]})
     if actor is None:
         # A storefront sign-up: risk control may refuse it (bursts from one IP or
-        # device) before anything is written — 403 risk_blocked / 429.
-        verdict = guard_or_raise("member.register", phone=phone)
+        # device) before anything is written — 403 risk_blocked / 429. The SMS code is
+        # checked before "phone taken", so only the phone's owner learns that it is
+        # registered (a registered phone is never sent a code: API.md, no enumeration).
+        # The code first: a blocked (blacklisted) phone is then only ever told so
+        # once its owner proved it is theirs.
         if get_parameter(REGISTER_REQUIRES_SMS_CODE):
             sms_code_verify(
                 actor=None, phone=phone, purpose=SmsCode.Purpose.REGISTER, code=sms_code
             )
+        verdict = guard_or_raise("member.register", phone=phone)
     else:
         verdict = None
+    if Member.objects.filter(phone_hash=crypto.lookup_hash(phone)).exists():
+        raise PhoneTaken(fields={"phone": [str(PhoneTaken.default_message)]})
     member = Member(
         phone=phone,
         name=name,

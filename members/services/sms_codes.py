@@ -111,6 +111,11 @@ def sms_code_send(
     with transaction.atomic():
         row = None
         if not registered:
+            # one live code per phone and purpose: a new one kills the older ones
+            max_attempts = int(get_parameters((SMS_CODE_MAX_ATTEMPTS,))[SMS_CODE_MAX_ATTEMPTS])
+            SmsCode.objects.filter(
+                phone_hash=phone_hash, purpose=purpose, used_at__isnull=True
+            ).update(attempts=max_attempts)
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             row = SmsCode.objects.create(
                 phone_hash=phone_hash,
@@ -156,22 +161,26 @@ def sms_code_verify(*, actor, phone: str, purpose: str, code: str) -> SmsCode:
         raise error
     max_attempts = int(get_parameters((SMS_CODE_MAX_ATTEMPTS,))[SMS_CODE_MAX_ATTEMPTS])
     now = timezone.now()
-    live = SmsCode.objects.filter(
+    unused = SmsCode.objects.filter(
         phone_hash=crypto.lookup_hash(phone),
         purpose=purpose,
         used_at__isnull=True,
         expires_at__gt=now,
-        attempts__lt=max_attempts,
     )
-    row = live.order_by("-id").first()
+    # Only the newest code counts: a dead newest code does not hand the guesser the
+    # older ones (sending a new code kills the older ones too).
+    row = unused.order_by("-id").first()
     if row is None:
+        raise error
+    # The guess is paid for before it is compared: one conditional UPDATE takes an
+    # attempt, so parallel guesses cannot all read "0 attempts" and each get a try.
+    if not unused.filter(pk=row.pk, attempts__lt=max_attempts).update(attempts=F("attempts") + 1):
         raise error
     expected = _code_hash(phone=phone, purpose=purpose, code=code)
     if not hmac.compare_digest(row.code_hash, expected):
-        live.filter(pk=row.pk).update(attempts=F("attempts") + 1)
         raise error
-    if not live.filter(pk=row.pk).update(used_at=now):
-        raise error  # used (or killed) by a concurrent request in between
+    if not unused.filter(pk=row.pk).update(used_at=now):
+        raise error  # used by a concurrent request in between
     row.used_at = now
     return row
 

@@ -100,7 +100,7 @@ def _cancel(actor, order: Order, *, reason: str, action: str, to: str = S.CANCEL
     """
     from dispatch.models import Shipment
     from dispatch.services import allocation_release
-    from members.services.coupons import coupon_release
+    from members.services.coupons import coupon_release, coupon_use
     from members.services.points import points_refund
 
     from ..promotions.campaigns import campaign_budget_return
@@ -152,6 +152,9 @@ def _cancel(actor, order: Order, *, reason: str, action: str, to: str = S.CANCEL
         coupon_release(
             actor=actor, member=order.member, coupon=order.coupon, order_no=order.order_no, now=now
         )
+    elif order.coupon_id and stage == "unpaid":
+        # an abusive order's coupon is spent, not handed back (nor left locked forever)
+        coupon_use(actor=actor, member=order.member, coupon=order.coupon, order_no=order.order_no)
     if order.points_used:
         points_refund(
             actor=actor,

@@ -236,14 +236,15 @@ def order_record_late_payment(
     channel_trade_no: str = "",
     paid_at: datetime | None = None,
 ):
-    """Money arrived for ``order``, cancelled meanwhile: record it, open its refund.
+    """Money arrived for ``order``, cancelled (or closed by risk control) meanwhile:
+    record it, open its refund.
 
     Returns the refund request (an ``AfterSale`` in ``refunding``) for the payments app
     to execute; idempotent per ``payment_no`` (a second call returns ``None``).
     Raises 409 ``invalid_state`` for an order that is not cancelled.
     """
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.status != Order.Status.CANCELLED:
+    if order.status not in (Order.Status.CANCELLED, Order.Status.CLOSED):
         raise OrderStateConflict(_("Only a cancelled order can receive a late payment."))
     if order.paid_at is not None:
         return None

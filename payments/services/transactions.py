@@ -478,7 +478,7 @@ def _order_paid(actor, txn: PaymentTransaction, order, notice: Notice) -> None:
             paid_at=txn.paid_at,
         )
         return
-    if order.status == Order.Status.CANCELLED and order.paid_at is None:
+    if order.status in (Order.Status.CANCELLED, Order.Status.CLOSED) and order.paid_at is None:
         case = order_record_late_payment(
             actor=actor,
             order=order,

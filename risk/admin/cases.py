@@ -304,7 +304,10 @@ class RiskCaseAdmin(ServiceModelAdmin):
 
     @display(description=_("fund freezes"))
     def freezes_of_case(self, case):
-        rows = list(case.freezes.select_related("order").order_by("-id")[:20])
+        from ..selectors import freeze_list
+
+        reader = _reader.get()
+        rows = list(freeze_list(actor=reader).filter(case=case)[:20]) if reader else []
         if not rows:
             return "—"
         return format_html_join(
@@ -388,7 +391,10 @@ class RiskCaseAdmin(ServiceModelAdmin):
     @workflow_action(
         description=_("Close abusive orders"),
         permission=perms.CLOSE_ORDER,
-        when=lambda case: bool(case.order_id or (case.evidence or {}).get("orders")),
+        when=lambda case: (
+            case.status == RiskCase.Status.CONFIRMED
+            and bool(case.order_id or (case.evidence or {}).get("orders"))
+        ),
         reason=True,
         confirm=_(
             "Close the case's orders that have not shipped? Stock is released and paid "

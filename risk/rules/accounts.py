@@ -10,6 +10,7 @@ per rule (conditional aggregates over the window).
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils.translation import gettext
 
@@ -89,6 +90,12 @@ def sms_velocity(*, phone, settings, client_ip=None, device_id=None, **context):
         over.append("ip")
     if counts["device"] >= settings[SMS_PER_DEVICE_HOUR]:
         over.append("device")
+    # The counts above see committed sends only, so simultaneous requests could all
+    # pass them: the first takes the phone's slot in the cache for the interval
+    # (atomic ``add``), the others are refused at once.
+    gate = f"risk:sms-gate:{phone_hash}"
+    if not over and phone_hash and interval > 0 and not cache.add(gate, 1, timeout=interval):
+        over.append("interval")
     if not over:
         return None
     return block(
@@ -170,10 +177,14 @@ def register_burst(*, settings, phone="", client_ip=None, device_id=None, **cont
         if counts[key] >= limit
     ]
     if reviewed:
+        # one case per burst source (the device, else the IP): each further account
+        # registered from it is a sighting on that case, not a case of its own
+        source = f"device:{device_id}" if "device" in reviewed else f"ip:{client_ip}"
         return review(
             "register_burst",
             gettext("Many registrations from one IP or device."),
             over=reviewed,
+            case_fingerprint=f"register_burst:{source}"[:128],
             **evidence,
         )
     return None

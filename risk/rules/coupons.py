@@ -10,8 +10,6 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.utils.translation import gettext
 
-from mall.core.masking import mask_phone
-
 from ..models import Point
 from ..parameters import (
     COUPON_ACCOUNTS_PER_DEVICE,
@@ -105,8 +103,9 @@ def coupon_multi_account(*, member, template, settings, device_id=None, **contex
         "other_accounts": others,
         "limits": limits,
         "window_hours": {"device": 24, "prefix": 1},
-        "phone_prefix": prefix,  # a block of numbers (号段 + area), not a person
-        "phone_masked": mask_phone(phone),
+        # a block of numbers (号段 + area), not a person; never beside a masked phone,
+        # whose last four digits would complete it
+        "phone_prefix": prefix,
         "members": [member_id] if member_id else [],
         "devices": [device_id] if device_id else [],
     }

@@ -70,7 +70,9 @@ def _block(entry: BlacklistEntry | None, **named):
 
 @rule("member.sms_code", "blacklist")
 def blacklist_sms_code(*, settings, phone=None, client_ip=None, device_id=None, **context):
-    entry = blacklisted({B.PHONE: _phone_hash(phone), B.DEVICE: device_id, B.IP: client_ip})
+    # Not the phone: an anonymous caller would learn from 403 vs 202 whether a number is
+    # blacklisted. A blacklisted phone is refused at registration, after its code.
+    entry = blacklisted({B.DEVICE: device_id, B.IP: client_ip})
     return _block(entry, devices=[device_id], ips=[client_ip])
 
 

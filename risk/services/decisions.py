@@ -201,6 +201,10 @@ def case_close_orders(*, actor, case: RiskCase, reason: str) -> list[str]:
     _require(actor, perms.CLOSE_ORDER)
     reason = _text(reason, limit=200)
     case = case_get(actor=actor, case_no=case.case_no)
+    if case.status != C.CONFIRMED:
+        # an open case is a suspicion, a dismissed one a false alarm: neither closes
+        # (and refunds) anybody's orders
+        raise RiskStateConflict(_("Confirm the case before closing its orders."))
     closed = []
     for order in list(case_order_list(actor=actor, case=case)):
         try:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mall.core.actors import system_actor
+from mall.core.actors import is_system_actor, system_actor
 from mall.core.audit import audit
 from mall.core.transitions import transition
 
@@ -137,4 +137,9 @@ def freeze_sync_from_order(*, actor, order, frozen: bool, reason: str) -> None:
     if frozen and active is None:
         _record(actor, order, reason=reason or _("Frozen in the order screen"), case=None)
     elif not frozen and active is not None:
+        # A freeze risk control holds is released by whoever may release it: the order
+        # screen's own button does not get around ``risk.release_fundfreeze`` (raising
+        # here rolls orders' unfreeze back).
+        if not (is_system_actor(actor) or actor.has_perm(perms.RELEASE_FREEZE)):
+            raise RiskPermissionDenied()
         _release(actor, active, reason or _("Released in the order screen"))

@@ -212,9 +212,14 @@ def blacklist_revoke(*, actor, entry: BlacklistEntry, reason: str) -> BlacklistE
     return entry
 
 
+# How long a confirmed case's finding stays on the list (member: until revoked). An IP
+# is often shared (carrier NAT, campus), so it is listed for the shortest time.
+CASE_LIST_DAYS = {B.MEMBER: None, B.DEVICE: 180, B.IP: 30, B.ADDRESS: 180}
+
+
 def blacklist_from_case(*, actor, case: RiskCase, reason: str) -> list[BlacklistEntry]:
     """Blacklist the case's member and the ``devices`` / ``ips`` / ``addresses`` its
-    evidence lists (values already live are skipped)."""
+    evidence lists (values already live are skipped), each for ``CASE_LIST_DAYS``."""
     wanted: list[tuple[str, str, object]] = []
     if case.member_id:
         wanted.append((B.MEMBER, "", case.member))
@@ -227,7 +232,13 @@ def blacklist_from_case(*, actor, case: RiskCase, reason: str) -> list[Blacklist
         try:
             added.append(
                 blacklist_add(
-                    actor=actor, kind=kind, value=value, member=member, reason=reason, case=case
+                    actor=actor,
+                    kind=kind,
+                    value=value,
+                    member=member,
+                    reason=reason,
+                    case=case,
+                    days=CASE_LIST_DAYS[kind],
                 )
             )
         except RiskStateConflict:

@@ -207,8 +207,10 @@ def _open_ring(
     member_ids = sorted({r["member_id"] for r in rows})
     numbers = [r["order_no"] for r in rows]
     open_orders = [r["order_no"] for r in rows if r["shipped_at"] is None]
+    # A ring inside one sales region is that region's case; a ring across regions is
+    # seen with scope "all" only (its evidence names every region's orders and members).
     regions = Counter(r["region_id"] for r in rows if r["region_id"] is not None)
-    region_id = regions.most_common(1)[0][0] if regions else None
+    region_id = next(iter(regions)) if len(regions) == 1 else None
     label = _key_label(kind, key)
     evidence = {
         "channel": channel.code,

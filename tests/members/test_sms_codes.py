@@ -253,3 +253,25 @@ def test_the_daily_cleanup_deletes_codes_older_than_a_day(sms, db):
     assert sms_codes_purge_task.apply().get() == 1
     assert SmsCode.objects.count() == 1
     assert sms_codes_purge(actor=None) == 0
+
+
+def test_a_dead_newest_code_does_not_bring_an_older_one_back(
+    sms, db, django_capture_on_commit_callbacks
+):
+    """Each send kills the codes before it, and only the newest is ever compared: a
+    guesser gets max_attempts tries in all, not max_attempts per code sent."""
+    set_param("risk.sms_min_interval_seconds", 0)
+    set_param("members.sms_code_max_attempts", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        sms_code_send(actor=None, phone=PHONE, purpose="register", client_ip="10.0.0.9")
+        sms_code_send(actor=None, phone=PHONE, purpose="register", client_ip="10.0.0.9")
+    old, new = (m.payload["code"] for m in sms.messages)
+    assert SmsCode.objects.order_by("id").first().attempts == 2  # killed by the second send
+    wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in (old, new))
+    for _n in range(2):
+        with pytest.raises(InvalidSmsCode):
+            sms_code_verify(actor=None, phone=PHONE, purpose="register", code=wrong)
+    for code in (old, new):  # neither the dead newest nor the older one works
+        with pytest.raises(InvalidSmsCode):
+            sms_code_verify(actor=None, phone=PHONE, purpose="register", code=code)
+    assert list(SmsCode.objects.order_by("id").values_list("attempts", flat=True)) == [2, 2]

@@ -218,11 +218,12 @@ def test_case_buttons_dismiss_freeze_close(world, officer):
     freeze.refresh_from_db()
     assert freeze.status == "released"
 
-    assert client.post(
+    # an open case closes nobody's orders (the button is offered on confirmed cases only)
+    client.post(
         _button("riskcase", case.pk, "close_orders"), {"_form_submitted": "on", "reason": "违规"}
-    ).status_code in (204, 302)
+    )
     world["east"].refresh_from_db()
-    assert world["east"].status == "closed"
+    assert world["east"].status != "closed"
     assert client.post(
         _button("riskcase", case.pk, "dismiss"), {"_form_submitted": "on", "reason": "误报"}
     ).status_code in (204, 302)

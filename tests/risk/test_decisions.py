@@ -180,6 +180,7 @@ def test_closing_abusive_orders_by_stage(
         status=Coupon.Status.LOCKED,
     )
     unpaid = make_order(buyer, [(sku, 1)], status="pending_payment", coupon=coupon)
+    Coupon.objects.filter(pk=coupon.pk).update(order_no=unpaid.order_no)  # locked by it
     paid = make_order(buyer, [(sku, 2)], status="paid")
     shipped = make_order(buyer, [(sku, 1)], status="shipped")
     reserved_before = Stock.objects.get(warehouse=warehouses["WH-SH"], sku=sku).reserved
@@ -193,6 +194,9 @@ def test_closing_abusive_orders_by_stage(
         case_close_orders(actor=viewer, case=case, reason="刷单")
     with pytest.raises(InvalidRiskInput):
         case_close_orders(actor=officer, case=case, reason="")
+    with pytest.raises(RiskStateConflict):  # an open case is a suspicion: nothing closes
+        case_close_orders(actor=officer, case=case, reason="刷单")
+    case_confirm(actor=officer, case=case, reason="刷单团伙属实")
 
     closed = case_close_orders(actor=officer, case=case, reason="刷单团伙")
 
@@ -203,7 +207,7 @@ def test_closing_abusive_orders_by_stage(
     reserved_after = Stock.objects.get(warehouse=warehouses["WH-SH"], sku=sku).reserved
     assert reserved_after == reserved_before - 3  # the unpaid and paid orders' units
     coupon.refresh_from_db()
-    assert coupon.status != Coupon.Status.AVAILABLE  # an abusive order's coupon stays used
+    assert coupon.status == Coupon.Status.USED  # an abusive order's coupon is spent
     refund = AfterSale.objects.get(order=paid)
     assert refund.kind == AfterSale.Kind.REFUND_ONLY
     assert not AfterSale.objects.filter(order=unpaid).exists()

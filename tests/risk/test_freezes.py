@@ -145,3 +145,43 @@ def test_freeze_refusals(make_order, stocked_sku, buyer, officer, viewer, north_
         freeze_create(actor=officer, order=done, reason="x")
     assert getattr(finished.value, "status_code", None) == 409
     assert not FundFreeze.objects.filter(order=done).exists()
+
+
+def test_the_warehouse_cannot_ship_a_frozen_order_from_the_shipment_either(
+    make_order, stocked_sku, buyer, officer, shipper
+):
+    """dispatch's own ship path (发货单 → 发货, the dispatch API) asks orders first."""
+    from dispatch.models import Shipment
+    from dispatch.services.allocation import shipment_ship
+
+    order = make_order(buyer, [(stocked_sku(), 1)], status="allocated")
+    shipment = Shipment.objects.filter(order_no=order.order_no).first()
+    assert shipment is not None and shipment.status == Shipment.Status.PENDING
+    freeze = freeze_create(actor=officer, order=order, reason="疑似盗卡")
+
+    with pytest.raises(OrderFrozen):
+        shipment_ship(actor=shipper, shipment=shipment, waybill_no="SF0001")
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PENDING
+
+    freeze_release(actor=officer, freeze=freeze, reason="核实为本人")
+    shipment_ship(actor=shipper, shipment=shipment, waybill_no="SF0001")
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.SHIPPED
+
+
+def test_the_order_screen_cannot_release_a_freeze_without_the_release_permission(
+    make_order, stocked_sku, buyer, officer, make_ops
+):
+    """orders.freeze_order alone (an ops lead) does not lift risk's freeze."""
+    from risk.exceptions import RiskPermissionDenied as Denied
+
+    lead = make_ops("freezer_only", perms=["orders.view_order", "orders.freeze_order"])
+    order = make_order(buyer, [(stocked_sku(), 1)], status="pending_review")
+    freeze = freeze_create(actor=officer, order=order, reason="疑似盗卡")
+    order.refresh_from_db()
+    with pytest.raises(Denied):
+        order_unfreeze(actor=lead, order=order, reason="想发货")
+    order.refresh_from_db()
+    freeze.refresh_from_db()
+    assert order.is_frozen and freeze.status == "active"

@@ -395,6 +395,14 @@ def test_close_the_orders_of_a_case(officer, make_order, stocked_sku, buyer, sta
             "fields"
         ]
     )
+    refused = client.post(
+        f"{BASE}cases/{case.case_no}/close-orders/", {"reason": "恶意下单"}, format="json"
+    )
+    assert _error(refused, 409)["code"] == "invalid_state"  # confirm first
+    confirmed = client.post(
+        f"{BASE}cases/{case.case_no}/confirm/", {"reason": "恶意下单属实"}, format="json"
+    )
+    assert confirmed.status_code == 200, confirmed.content
     response = client.post(
         f"{BASE}cases/{case.case_no}/close-orders/", {"reason": "恶意下单"}, format="json"
     )
