@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from mall.core.filters import FilterSet
 
@@ -27,6 +29,12 @@ from .models import (
 from .services.phone_search import member_search_by_phone
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CodeChoiceFilter(django_filters.ChoiceFilter):
+    """A status code validated against its choices (an unknown code is a 400); a string
+    in the schema, where an empty value means "no filter" as on every list."""
+
+
 class MemberFilter(FilterSet):
     """``?phone=`` (full number, exact), ``?level=VIP3``, ``?status=``, ``?region=east``."""
 
@@ -36,7 +44,7 @@ class MemberFilter(FilterSet):
     level = django_filters.CharFilter(
         field_name="level__code", max_length=10, label=_("Level code, e.g. VIP3.")
     )
-    status = django_filters.ChoiceFilter(choices=Member.Status.choices)
+    status = CodeChoiceFilter(choices=Member.Status.choices)
     region = django_filters.CharFilter(
         field_name="region__code", max_length=20, label=_("Sales region code.")
     )
@@ -86,7 +94,7 @@ class GrowthEntryFilter(FilterSet):
 class CouponFilter(FilterSet):
     """``?status=available`` … on a coupon wallet."""
 
-    status = django_filters.ChoiceFilter(choices=Coupon.Status.choices)
+    status = CodeChoiceFilter(choices=Coupon.Status.choices)
 
     class Meta:
         model = Coupon

@@ -61,6 +61,22 @@ def _celery_join_state():
 
 
 @pytest.fixture(autouse=True)
+def _guard_registry():
+    """Put the kernel guard's registries (rules, review handlers, verdict observers) back
+    after each test: a test that registers or clears them must not switch risk control
+    off for the tests after it."""
+    from mall.core import guard
+
+    rules = {point: dict(found) for point, found in guard._rules.items()}
+    handlers, observers = list(guard._review_handlers), list(guard._observers)
+    yield
+    guard._rules.clear()
+    guard._rules.update(rules)
+    guard._review_handlers[:] = handlers
+    guard._observers[:] = observers
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Lockout counters and throttles live in the cache; each test starts clean."""
     from django.core.cache import cache
