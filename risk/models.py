@@ -378,6 +378,16 @@ class FundFreeze(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
+
+    class Origin(models.TextChoices):
+        RISK = "risk", _("risk control")
+        ORDER_SCREEN = "order_screen", _("order screen")
+
+    # risk control's freezes are lifted only with risk.release_fundfreeze; a freeze set
+    # with the order screen's own button may be lifted there (orders.freeze_order)
+    origin = models.CharField(
+        _("frozen from"), max_length=15, choices=Origin.choices, default=Origin.RISK
+    )
     reason = models.CharField(_("reason"), max_length=200)
     amount = MoneyField(_("amount frozen"), default=0)
     frozen_by = models.ForeignKey(

@@ -50,8 +50,11 @@ def _frozen_amount(order) -> Decimal:
     return max(order.paid_amount - order.refunded_amount, Decimal("0.00"))
 
 
-def _record(actor, order, *, reason: str, case: RiskCase | None) -> FundFreeze:
+def _record(
+    actor, order, *, reason: str, case: RiskCase | None, origin: str = FundFreeze.Origin.RISK
+) -> FundFreeze:
     freeze = FundFreeze.objects.create(
+        origin=origin,
         freeze_no=_number(),
         order=order,
         region_id=order.region_id,
@@ -135,11 +138,23 @@ def freeze_sync_from_order(*, actor, order, frozen: bool, reason: str) -> None:
         .first()
     )
     if frozen and active is None:
-        _record(actor, order, reason=reason or _("Frozen in the order screen"), case=None)
+        _record(
+            actor,
+            order,
+            reason=reason or _("Frozen in the order screen"),
+            case=None,
+            origin=FundFreeze.Origin.ORDER_SCREEN,
+        )
     elif not frozen and active is not None:
-        # A freeze risk control holds is released by whoever may release it: the order
+        # A freeze risk control set is released by whoever may release it: the order
         # screen's own button does not get around ``risk.release_fundfreeze`` (raising
-        # here rolls orders' unfreeze back).
-        if not (is_system_actor(actor) or actor.has_perm(perms.RELEASE_FREEZE)):
+        # here rolls orders' unfreeze back). One set from the order screen is the order
+        # screen's to lift.
+        may = (
+            active.origin == FundFreeze.Origin.ORDER_SCREEN
+            or is_system_actor(actor)
+            or actor.has_perm(perms.RELEASE_FREEZE)
+        )
+        if not may:
             raise RiskPermissionDenied()
         _release(actor, active, reason or _("Released in the order screen"))
