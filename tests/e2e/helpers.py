@@ -38,7 +38,9 @@ def shoot(page, name: str) -> list[Path]:
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
         path = ARTIFACTS / f"{name}-{width}x{height}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # a full page after a resize can take a while on a loaded 2-core CI machine (one
+        # journey timed out at the default 20 s while the page itself was complete)
+        page.screenshot(path=str(path), full_page=True, timeout=60_000)
         saved.append(path)
     if original:
         page.set_viewport_size(original)
