@@ -51,8 +51,6 @@ class BlacklistEntryAdmin(ServiceModelAdmin):
     ordering = ["-id"]
     list_filter = ["kind", StateFilter]
     list_select_related = ["member", "case", "created_by"]
-    search_fields = ["=label"]
-    search_help_text = _("Search by the label shown (exact).")
     list_display = [
         "kind",
         "shown_as",
@@ -109,7 +107,9 @@ class BlacklistEntryAdmin(ServiceModelAdmin):
             days=data.get("days"),
         )
 
-    @admin.display(description=_("shown as"), ordering="label")
+    # no search and no ordering on the label: it is the masked form of a value (a
+    # member entry's stored label is even its id), never a key to probe with
+    @admin.display(description=_("shown as"))
     def shown_as(self, entry):
         # A member entry's stored label is its audit label ("member:12"): show the
         # member masked instead, as every risk page does.
