@@ -80,6 +80,12 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "risk",
+    # Edge apps (DESIGN.md §3 "ops/reports/ (and similar)"): they import any app above;
+    # nothing imports them.
+    "ops.backups",
+    "ops.reports",
+    "ops.monitoring",
+    "ops.tickets",
 ]
 
 MIDDLEWARE = [

@@ -120,6 +120,10 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("risk.urls")),
+    path("", include("ops.backups.urls")),
+    path("", include("ops.reports.urls")),
+    path("", include("ops.monitoring.urls")),
+    path("", include("ops.tickets.urls")),
     # Last: any other path under /api/ is a 404 in the API error shape, in DEBUG too
     # (Django's debug 404 page would otherwise list every route to a stranger).
     re_path(r"^api/", api_route_not_found),

@@ -15,7 +15,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 DEMO_PASSWORD = "mall-demo-2026"  # noqa: S105 - the documented demo password
-APP_ORDER = ["rbac", "ops", "catalog", "dispatch", "members", "orders", "payments", "risk"]
+APP_ORDER = [
+    "rbac",
+    "ops",
+    "catalog",
+    "dispatch",
+    "members",
+    "orders",
+    "payments",
+    "risk",
+    "ops.backups",
+    "ops.reports",
+    "ops.monitoring",
+    "ops.tickets",
+]
 
 
 def seed_superuser() -> None:

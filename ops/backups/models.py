@@ -1,0 +1,1 @@
+"""Models of this edge app (filled in by its owner)."""

@@ -1,0 +1,3 @@
+"""API routes of this edge app (filled in by its owner)."""
+
+urlpatterns: list = []
