@@ -21,8 +21,8 @@ demo: install
 	@echo ""
 	@echo "  Mall back office: http://127.0.0.1:8000/admin/   API docs: http://127.0.0.1:8000/api/docs/"
 	@echo "  Staff logins (password mall-demo-2026): admin, ops_east, ops_north, cs_agent,"
-	@echo "    finance, finance_lead, warehouse_sh, marketing, ops_lead, tech_lead, security,"
-	@echo "    risk_officer"
+	@echo "    finance, finance_lead, warehouse_sh, product_ops, product_ops2, marketing,"
+	@echo "    ops_lead, tech_lead, security, risk_officer"
 	@echo "  Members (password mall-demo-2026): 13900000000 … 13900000099"
 	@echo ""
 	MALL_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:8000

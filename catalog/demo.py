@@ -286,8 +286,8 @@ TREE = [
 
 # Demo product specialists (商品运营) in the ops department, besides rbac's staff.
 SPECIALISTS = [
-    ("product_ops", "M1101", "商品", "孙", "13700000011"),
-    ("product_ops2", "M1102", "商品", "钱", "13700000012"),
+    ("product_ops", "M1101", "商品", "孙", "13700000012"),
+    ("product_ops2", "M1102", "商品", "钱", "13700000013"),
 ]
 
 

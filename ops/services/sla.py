@@ -44,7 +44,7 @@ from mall.core.transitions import register_transitions, transition
 from ..exceptions import OpsPermissionDenied, SlaClockClosed, SlaExtensionInvalid
 from ..models import SlaClock, SlaClockExtension
 from ..sla_kinds import registered_sla_kinds, sla_kind
-from .notifications import staff_notify
+from .notifications import notifications_resolve, staff_notify
 
 MAX_EXTENSION_MINUTES = 60 * 24 * 30
 
@@ -176,6 +176,8 @@ def _close(actor, clock: SlaClock, *, outcome: str, at: datetime) -> None:
             SlaClock.Status.MET if outcome == SlaClock.Outcome.MET else SlaClock.Status.CANCELLED
         )
         transition(clock, verdict, actor=actor, action="sla.stop", data=data, **closing)
+    # A breach notice is work until the awaited step is done: stopping the clock is that.
+    notifications_resolve(actor=actor, subject=clock, kinds=["sla.breached"])
 
 
 def sla_clock_stop(
@@ -278,6 +280,8 @@ def sla_clock_extend(*, actor, clock: SlaClock, minutes: int, reason: str) -> Sl
                 escalated_at=None,
                 **changes,
             )
+            # No longer overdue: the breach notice is not open work any more.
+            notifications_resolve(actor=actor, subject=locked, kinds=["sla.breached"])
         else:
             before = snapshot(locked, list(changes))
             for name, value in changes.items():
@@ -409,6 +413,7 @@ def sla_scan(*, actor, now: datetime | None = None, batch_size: int = 500) -> Sc
                     % {"due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")},
                     link=_clock_link(clock),
                     dedupe_key=f"sla-breach:{clock.pk}:{clock.due_at.timestamp():.0f}",
+                    subject=clock,
                 )
                 before = snapshot(clock)
                 clock.escalated_at = now

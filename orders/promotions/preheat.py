@@ -225,6 +225,8 @@ def hot_item_alerts_send(*, actor, now: datetime | None = None) -> int:
 
     One notice per (promotion, SKU) ever (the ``dedupe_key`` names both; a key already
     used, even resolved, is skipped). SKUs of products without an owner are skipped.
+    An open notice whose SKU is no longer low in any live promotion (restocked, or the
+    promotion ended) is resolved: the inbox counts only work still waiting.
     """
     from catalog.availability import sellable_stock
     from catalog.models import Sku
@@ -234,6 +236,7 @@ def hot_item_alerts_send(*, actor, now: datetime | None = None) -> int:
     now = now or timezone.now()
     covered = _covered(now)
     if not covered:
+        _hot_item_notices_resolve(actor, still_low=set())
         return 0
     threshold = get_parameter(HOT_ITEM_ALERT_UNITS)
     all_ids = set().union(*(sku_ids for _kind, _promotion, sku_ids in covered))
@@ -275,4 +278,19 @@ def hot_item_alerts_send(*, actor, now: datetime | None = None) -> int:
             dedupe_key=key,
             subject=sku,
         )
+    _hot_item_notices_resolve(actor, still_low={sku_id for _k, _p, sku_id in low})
     return notified
+
+
+def _hot_item_notices_resolve(actor, *, still_low: set[int]) -> None:
+    """Resolve the open hot-item notices of SKUs not in ``still_low``."""
+    from catalog.models import Sku
+    from ops.models import StaffNotification
+    from ops.services.notifications import notifications_resolve
+
+    keys = StaffNotification.objects.filter(
+        kind=HOT_ITEM_KIND, resolved_at__isnull=True
+    ).values_list("dedupe_key", flat=True)
+    cleared = {int(key.rsplit(":", 1)[1]) for key in keys if key.count(":") == 3} - still_low
+    for sku in Sku.objects.filter(pk__in=cleared):
+        notifications_resolve(actor=actor, subject=sku, kinds=[HOT_ITEM_KIND])

@@ -97,9 +97,10 @@ def _locked_discrepancy(actor, discrepancy: Discrepancy) -> Discrepancy:
     return Discrepancy.objects.select_for_update().get(pk=discrepancy.pk)
 
 
-def _recount(reconciliation_id: int) -> Reconciliation:
+def _recount(actor, reconciliation_id: int) -> Reconciliation:
     """Recount the run's open discrepancies and the amount at stake (under its lock, so
-    two changes in the same run cannot both write a stale figure)."""
+    two changes in the same run cannot both write a stale figure). When none is left
+    open, the run's "open discrepancies" notices are done work and resolved."""
     run = Reconciliation.objects.select_for_update().get(pk=reconciliation_id)
     figures = Discrepancy.objects.filter(reconciliation_id=run.pk, status=D.OPEN).aggregate(
         count=Count("id"), amount=Sum("difference_amount")
@@ -107,6 +108,10 @@ def _recount(reconciliation_id: int) -> Reconciliation:
     run.open_count = figures["count"] or 0
     run.open_amount = to_money(figures["amount"] or Decimal("0"))
     run.save(update_fields=["open_count", "open_amount", "updated_at"])
+    if not run.open_count:
+        from ops.services.notifications import notifications_resolve
+
+        notifications_resolve(actor=actor, subject=run, kinds=["payments.reconciliation_open"])
     return run
 
 
@@ -144,7 +149,7 @@ def discrepancy_resolve(*, actor, discrepancy: Discrepancy, note: str) -> Discre
         resolved_by=None if is_system_actor(actor) else actor,
         resolved_at=timezone.now(),
     )
-    _recount(row.reconciliation_id)
+    _recount(actor, row.reconciliation_id)
     return row
 
 
@@ -309,7 +314,7 @@ def adjustment_approve(
         resolved_by=actor,
         resolved_at=now,
     )
-    _recount(item.reconciliation_id)
+    _recount(actor, item.reconciliation_id)
     return row
 
 

@@ -188,6 +188,7 @@ def _notify(actor, run: Reconciliation, *, failed: bool) -> None:
         dedupe_key=f"{kind}:{run.pk}",
         # the figures are the whole bill's: only readers whose scope covers every item
         whole_of=Discrepancy,
+        subject=run,  # resolved when the run's last open discrepancy is decided
     )
 
 

@@ -30,14 +30,16 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
+from catalog.demo import SPECIALISTS
 from mall.core import navigation
 from rbac.demo import STAFF
 from tests.e2e.helpers import raw_codes
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-# Demo logins: the superuser and every demo staff user (rbac/demo.py STAFF).
-DEMO_USERS = ("admin", *STAFF)
+# Demo logins: the superuser, every demo staff user (rbac/demo.py STAFF) and the product
+# specialists catalog's demo adds (catalog/demo.py SPECIALISTS).
+DEMO_USERS = ("admin", *STAFF, *(row[0] for row in SPECIALISTS))
 
 
 # --- structural: the labels themselves -----------------------------------------------------

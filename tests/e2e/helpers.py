@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 
 def admin_login(page, base_url: str, username: str, password: str) -> None:
@@ -37,6 +40,12 @@ def shoot(page, name: str) -> list[Path]:
     saved = []
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
+        # charts resize a moment after the viewport: wait until the page fits (a page
+        # that is really wider, e.g. a long table, is photographed as it is after 5 s)
+        with contextlib.suppress(PlaywrightTimeoutError):
+            page.wait_for_function(
+                f"document.documentElement.scrollWidth <= {width}", timeout=5_000
+            )
         path = ARTIFACTS / f"{name}-{width}x{height}.png"
         # a full page after a resize can take a while on a loaded 2-core CI machine (one
         # journey timed out at the default 20 s while the page itself was complete)

@@ -126,6 +126,7 @@ def test_product_ops_creates_and_submits_the_ops_lead_approves_and_lists(
         page.set_input_files(f"input[name='images-{index}-image']", str(picture))
         page.fill(f"input[name='images-{index}-alt_text']", f"电饭煲 图{index + 1}")
     assert "{" not in page.locator("[data-spec-rows]").first.inner_text()  # no raw JSON
+    assert_no_raw_codes(page, allowed=_login_names())
     shoot(page, "journey-product-1-new-product-form")
 
     with page.expect_navigation():

@@ -67,6 +67,7 @@ def test_tech_lead_approves_a_parameter_change_with_the_button_and_reads_it_in_t
     dialog = page.locator("#dialog")
     dialog.wait_for()
     assert "以技术负责人身份批准此参数变更？" in dialog.inner_text()
+    _no_raw_codes(page)
     shoot(page, "tech_lead-4-dialog")
     dialog.locator("button[type=submit]").click()
     page.wait_for_selector("text=已以技术负责人身份批准。")

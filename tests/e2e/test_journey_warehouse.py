@@ -128,6 +128,7 @@ def test_the_clerk_receives_a_purchase_with_the_sku_search(page, live_server, de
     document.refresh_from_db()
     assert document.status == PurchaseInbound.Status.ARRIVED
     assert page.get_by_role("link", name="确认到货").count() == 0
+    _no_raw_codes(page)
     shoot(page, "warehouse-07-arrived")
 
     after = Stock.objects.get(pk=before.pk)

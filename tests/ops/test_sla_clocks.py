@@ -183,6 +183,38 @@ def test_scan_marks_overdue_clocks_breached_and_escalates_once(subject, east, ma
     assert AuditEntry.objects.filter(action="sla.escalate").count() == 1
 
 
+def test_stopping_a_breached_clock_resolves_its_breach_notices(subject, make_staff):
+    owner = make_staff("clock_owner")
+    start = timezone.now() - timedelta(minutes=11)
+    sla_clock_start(
+        kind="order.review", subject=subject, actor=owner, started_at=start, owner=owner
+    )
+    sla_scan(actor=system_actor())
+    notice = StaffNotification.objects.get(recipient=owner, kind="sla.breached")
+    assert notice.resolved_at is None
+
+    sla_clock_stop(kind="order.review", subject=subject, actor=owner)
+
+    notice.refresh_from_db()
+    assert notice.resolved_at is not None
+    assert AuditEntry.objects.filter(action="notification.resolve").count() == 1
+
+
+def test_extending_a_breached_clock_past_now_resolves_its_breach_notice(subject, make_staff):
+    owner = make_staff("clock_owner")
+    lead = make_staff("lead", superuser=True)
+    start = timezone.now() - timedelta(minutes=11)
+    clock = sla_clock_start(
+        kind="order.review", subject=subject, actor=owner, started_at=start, owner=owner
+    )
+    sla_scan(actor=system_actor())
+    assert StaffNotification.objects.filter(resolved_at__isnull=True).count() == 1
+
+    sla_clock_extend(actor=lead, clock=clock, minutes=60, reason="客户改约时间")
+
+    assert StaffNotification.objects.filter(resolved_at__isnull=True).count() == 0
+
+
 def test_extending_a_breached_clock_reopens_it_and_a_new_breach_escalates_again(
     subject, make_staff
 ):

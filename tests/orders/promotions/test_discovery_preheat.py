@@ -156,6 +156,21 @@ def test_a_running_campaign_alerts_the_owner_once_per_sku(on_shelf_sku, promo, p
     assert len(_notices()) == 1
 
 
+def test_a_hot_item_notice_is_resolved_once_its_promotion_has_ended(on_shelf_sku, promo):
+    from ops.models import StaffNotification
+    from orders.models import Campaign
+
+    low = on_shelf_sku(5)
+    campaign = promo("campaign", starts_in=-timedelta(hours=1), status="running", scope="skus")
+    campaign.skus.set([low])
+    assert _alerts() == 1
+    assert StaffNotification.objects.get().resolved_at is None
+
+    Campaign.objects.filter(pk=campaign.pk).update(status="ended")
+    assert _alerts(now=campaign.ends_at + timedelta(minutes=1)) == 0
+    assert StaffNotification.objects.get().resolved_at is not None
+
+
 def test_a_category_campaign_covers_sub_categories_and_the_parameter_sets_the_level(
     on_shelf_sku, promo, category
 ):

@@ -105,6 +105,7 @@ def make_discrepancy(
     not given) or ``refund``; ``no_record`` for a channel-only item (no region)."""
     from payments.models import Discrepancy
     from payments.services.discrepancies import _recount
+    from mall.core.actors import system_actor
 
     run = run or make_run()
     if not no_record and txn is None and refund is None:
@@ -136,5 +137,5 @@ def make_discrepancy(
     from django.db import transaction
 
     with transaction.atomic():
-        _recount(run.pk)
+        _recount(system_actor(), run.pk)
     return row

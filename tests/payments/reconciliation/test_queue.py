@@ -69,6 +69,31 @@ def test_resolving_an_open_discrepancy_keeps_the_note_and_recounts_the_run(finan
     assert _audits("reconciliation.discrepancy_resolve", row) == 1
 
 
+def test_the_runs_open_items_notice_is_resolved_when_its_last_item_is_decided(finance):
+    from ops.models import StaffNotification
+    from ops.services.notifications import staff_notify
+
+    run = make_run()
+    first = make_discrepancy(run)
+    second = make_discrepancy(run, our_amount="5.00", channel_amount="7.50")
+    staff_notify(
+        actor=finance,
+        recipients=[finance],
+        kind="payments.reconciliation_open",
+        title="2 open discrepancies",
+        subject=run,
+    )
+    notice = StaffNotification.objects.get(recipient=finance)
+
+    discrepancy_resolve(actor=finance, discrepancy=first, note="渠道已补单")
+    notice.refresh_from_db()
+    assert notice.resolved_at is None  # one item is still open
+
+    discrepancy_resolve(actor=finance, discrepancy=second, note="手续费差异已确认")
+    notice.refresh_from_db()
+    assert notice.resolved_at is not None
+
+
 def test_resolving_needs_a_note_permission_scope_and_an_open_item(finance, make_staff):
     item = make_discrepancy()
     with pytest.raises(InvalidPaymentInput):
