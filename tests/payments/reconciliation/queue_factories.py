@@ -103,9 +103,9 @@ def make_discrepancy(
 ):
     """An open discrepancy of ``run`` on a real transaction (of ``region``; made when
     not given) or ``refund``; ``no_record`` for a channel-only item (no region)."""
+    from mall.core.actors import system_actor
     from payments.models import Discrepancy
     from payments.services.discrepancies import _recount
-    from mall.core.actors import system_actor
 
     run = run or make_run()
     if not no_record and txn is None and refund is None:
