@@ -150,9 +150,7 @@ def kpi_figures(*, actor, window: Window, region: str = "", channel: str = "") -
         "gmv": gmv,
         "paid_conversion": _ratio(row["paid_orders"], row["orders"]),
         "average_order_value": to_money(gmv / row["paid_orders"]) if row["paid_orders"] else None,
-        "new_members": new_member_count(
-            actor=actor, window=window, region=region, channel=channel
-        ),
+        "new_members": new_member_count(actor=actor, window=window, region=region, channel=channel),
         "buyers": buyers,
         "repeat_buyers": repeat_buyers,
         "repeat_purchase_rate": _ratio(repeat_buyers, buyers),

@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from mall.core.actors import system_actor
 from ops.models import AuditEntry, StaffNotification
+from ops.reports.exceptions import InvalidReportInput, SubscriptionNotAllowed
 from ops.reports.models import ReportArchive, ReportKind
 from ops.reports.services import (
     report_generate,
     report_generate_latest,
     subscription_create,
 )
-from ops.reports.exceptions import InvalidReportInput, SubscriptionNotAllowed
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,9 @@ def test_a_period_that_has_not_ended_or_does_not_start_on_its_first_day_is_refus
         report_generate(actor=system_actor(), kind="daily", period_start=today)
     with pytest.raises(InvalidReportInput):
         report_generate(
-            actor=system_actor(), kind="weekly", period_start=today - timedelta(days=today.weekday() + 6)
+            actor=system_actor(),
+            kind="weekly",
+            period_start=today - timedelta(days=today.weekday() + 6),
         )
     with pytest.raises(InvalidReportInput):
         report_generate(actor=system_actor(), kind="yearly", period_start=today)
@@ -148,9 +150,7 @@ def test_a_period_that_has_not_ended_or_does_not_start_on_its_first_day_is_refus
     assert not AuditEntry.objects.filter(action="report.generate").exists()
 
 
-def test_subscribers_who_may_read_reports_get_one_notice_with_the_download_link(
-    all_reader, trade
-):
+def test_subscribers_who_may_read_reports_get_one_notice_with_the_download_link(all_reader, trade):
     subscription_create(actor=all_reader, kind="daily")
     subscription_create(actor=all_reader, kind="daily")  # twice: still one subscription
 

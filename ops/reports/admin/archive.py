@@ -81,4 +81,3 @@ class ReportArchiveAdmin(ReadOnlyModelAdmin):
         return FileResponse(
             handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE
         )
-

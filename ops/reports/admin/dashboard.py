@@ -88,7 +88,7 @@ class DashboardForm(forms.Form):
     def __init__(self, *args, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
         everything = [("", _("All in my scope"))]
-        self.fields["period"].choices = [(key, label) for key, label in PERIOD_LABELS.items()]
+        self.fields["period"].choices = list(PERIOD_LABELS.items())
         self.fields["region"].choices = everything + list(choices["regions"])
         self.fields["channel"].choices = everything + list(choices["channels"])
 

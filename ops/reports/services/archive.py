@@ -171,7 +171,12 @@ def report_generate_latest(*, actor, kind: str, today: date | None = None) -> di
     archive, created = report_generate(
         actor=actor, kind=kind, period_start=_latest_start(kind, today)
     )
-    return {"archive": archive.pk, "kind": kind, "period_start": archive.period_start, "created": created}
+    return {
+        "archive": archive.pk,
+        "kind": kind,
+        "period_start": archive.period_start,
+        "created": created,
+    }
 
 
 def report_download(*, actor, archive: ReportArchive) -> tuple[File, str]:

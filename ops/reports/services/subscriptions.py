@@ -22,7 +22,9 @@ def subscription_create(*, actor, kind: str) -> ReportSubscription:
     if not selectors.may_read_reports(actor=actor):
         raise SubscriptionNotAllowed()
     if kind not in ReportKind.values:
-        raise InvalidReportInput(_("Unknown report kind."), fields={"kind": [_("Unknown report kind.")]})
+        raise InvalidReportInput(
+            _("Unknown report kind."), fields={"kind": [_("Unknown report kind.")]}
+        )
     existing = ReportSubscription.objects.filter(user_id=actor.pk, kind=kind).first()
     if existing is not None:
         return existing
