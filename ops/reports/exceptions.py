@@ -18,12 +18,6 @@ class ReportFileMissing(ApplicationError):
     default_message = _("The file of this report is no longer stored.")
 
 
-class ReportsPermissionDenied(ApplicationError):
-    code = "permission_denied"
-    status_code = status.HTTP_403_FORBIDDEN
-    default_message = _("You do not have permission to do this.")
-
-
 class SubscriptionNotAllowed(ApplicationError):
     code = "subscription_not_allowed"
     status_code = status.HTTP_403_FORBIDDEN

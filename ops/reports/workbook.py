@@ -12,7 +12,7 @@ import io
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from mall.core.cells import export_cell
 
@@ -21,30 +21,30 @@ PERCENT_FORMAT = "0.00%"
 
 # (key, header, kind): kind "money", "ratio" or "count"
 SUMMARY_COLUMNS = [
-    ("gmv", "GMV (yuan)", "money"),
-    ("orders", "Orders placed", "count"),
-    ("paid_orders", "Paid orders", "count"),
-    ("paid_conversion", "Paid conversion", "ratio"),
-    ("average_order_value", "Average order value (yuan)", "money"),
-    ("new_members", "New members", "count"),
-    ("buyers", "Buyers", "count"),
-    ("repeat_purchase_rate", "Repeat-purchase rate", "ratio"),
-    ("retention_rate", "Retention", "ratio"),
-    ("refunded", "Refunded (yuan)", "money"),
-    ("refund_rate", "Refund rate", "ratio"),
+    ("gmv", gettext_lazy("GMV (yuan)"), "money"),
+    ("orders", gettext_lazy("Orders placed"), "count"),
+    ("paid_orders", gettext_lazy("Paid orders"), "count"),
+    ("paid_conversion", gettext_lazy("Paid conversion"), "ratio"),
+    ("average_order_value", gettext_lazy("Average order value (yuan)"), "money"),
+    ("new_members", gettext_lazy("New members"), "count"),
+    ("buyers", gettext_lazy("Buyers"), "count"),
+    ("repeat_purchase_rate", gettext_lazy("Repeat-purchase rate"), "ratio"),
+    ("retention_rate", gettext_lazy("Retention"), "ratio"),
+    ("refunded", gettext_lazy("Refunded (yuan)"), "money"),
+    ("refund_rate", gettext_lazy("Refund rate"), "ratio"),
 ]
 BREAKDOWN_COLUMNS = [
-    ("gmv", "GMV (yuan)", "money"),
-    ("orders", "Orders placed", "count"),
-    ("paid_orders", "Paid orders", "count"),
-    ("paid_conversion", "Paid conversion", "ratio"),
-    ("average_order_value", "Average order value (yuan)", "money"),
-    ("refund_rate", "Refund rate", "ratio"),
+    ("gmv", gettext_lazy("GMV (yuan)"), "money"),
+    ("orders", gettext_lazy("Orders placed"), "count"),
+    ("paid_orders", gettext_lazy("Paid orders"), "count"),
+    ("paid_conversion", gettext_lazy("Paid conversion"), "ratio"),
+    ("average_order_value", gettext_lazy("Average order value (yuan)"), "money"),
+    ("refund_rate", gettext_lazy("Refund rate"), "ratio"),
 ]
 DAILY_COLUMNS = [
-    ("gmv", "GMV (yuan)", "money"),
-    ("orders", "Orders placed", "count"),
-    ("paid_orders", "Paid orders", "count"),
+    ("gmv", gettext_lazy("GMV (yuan)"), "money"),
+    ("orders", gettext_lazy("Orders placed"), "count"),
+    ("paid_orders", gettext_lazy("Paid orders"), "count"),
 ]
 
 
@@ -68,7 +68,7 @@ def _append(sheet, values: list, kinds: list[str]) -> None:
 def _header(sheet, first: str, columns) -> None:
     from openpyxl.styles import Font
 
-    sheet.append([first, *[_(header) for _key, header, _kind in columns]])
+    sheet.append([first, *[str(header) for _key, header, _kind in columns]])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
 
