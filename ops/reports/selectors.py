@@ -32,8 +32,7 @@ the denominator is zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -44,41 +43,12 @@ from mall.core.db_router import read_db
 from mall.core.money import to_money
 from mall.core.scoping import sees_every_row
 
+from .periods import PERIODS, Window, days_window, period_window  # noqa: F401 - re-exported
+
 ZERO = Decimal("0.00")
 RATIO = Decimal("0.0001")
-PERIODS = {"today": 1, "7d": 7, "30d": 30}
 TREND_DAYS = 30
 _PAID = Q(paid_at__isnull=False)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A time window ``[start, end)`` of local days (``end`` may be "now")."""
-
-    start: datetime
-    end: datetime
-    days: int
-
-    def previous(self) -> Window:
-        """The window of the same number of days just before this one."""
-        return Window(self.start - timedelta(days=self.days), self.start, self.days)
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
-def days_window(first_day: date, days: int) -> Window:
-    """Return the closed window of ``days`` whole local days from ``first_day``."""
-    return Window(_day_start(first_day), _day_start(first_day + timedelta(days=days)), days)
-
-
-def period_window(period: str, *, now: datetime | None = None) -> Window:
-    """Return the window of a dashboard period: today, the last 7 or 30 days (today in)."""
-    now = now or timezone.now()
-    days = PERIODS[period]
-    today = timezone.localdate(now)
-    return Window(_day_start(today - timedelta(days=days - 1)), now, days)
 
 
 def _ratio(numerator, denominator) -> Decimal | None:

@@ -119,3 +119,12 @@ def report_workbook_bytes(*, title: str, period_label: str, figures: dict) -> by
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def store_report_file(archive, file_name: str, content: bytes) -> str:
+    """Write ``content`` into the archive's private storage; return the stored name."""
+    from django.core.files.base import ContentFile
+
+    field = archive.file.field
+    name = field.generate_filename(archive, file_name)
+    return field.storage.save(name, ContentFile(content), max_length=field.max_length)

@@ -17,7 +17,7 @@ import logging
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -128,7 +128,7 @@ def report_generate(*, actor, kind: str, period_start: date) -> tuple[ReportArch
     if existing is not None:
         return existing, False
     with translation.override(settings.LANGUAGE_CODE):
-        from ..workbook import report_workbook_bytes
+        from ..workbook import report_workbook_bytes, store_report_file
 
         figures = _figures(first, last)
         title = str(ReportKind(kind).label)
@@ -144,7 +144,7 @@ def report_generate(*, actor, kind: str, period_start: date) -> tuple[ReportArch
             size_bytes=len(content),
             summary=jsonable(figures["current"]),
         )
-        archive.file.save(file_name, ContentFile(content), save=False)
+        archive.file.name = store_report_file(archive, file_name, content)
         try:
             with transaction.atomic():
                 archive.save(force_insert=True)
