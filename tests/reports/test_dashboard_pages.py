@@ -111,3 +111,22 @@ def test_the_admin_dashboard_refuses_a_region_outside_the_readers_scope(east_rea
 def test_the_admin_dashboard_is_forbidden_without_the_permission(no_perm_reader):
     response = _client(no_perm_reader).get(reverse("admin:reports_dashboard"))
     assert response.status_code == 403
+
+
+def test_the_yesterday_gmv_tile_counts_only_the_readers_region(east_reader, all_reader, trade):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ops.workbench import workbench
+
+    yesterday = selectors.period_window("today").start - timedelta(days=1)
+    Order.objects.update(created_at=yesterday + timedelta(hours=12))
+
+    def tile(actor):
+        tiles = {t["key"]: t for t in workbench(actor=actor)["tiles"]}
+        return tiles["reports.gmv_yesterday"]["count"]
+
+    assert timezone.localdate(yesterday) == timezone.localdate() - timedelta(days=1)
+    assert tile(east_reader) == "¥280.00"  # east: 100 + 50 + 30 + 40 + 60
+    assert tile(all_reader) == "¥630.00"
