@@ -1,3 +1,5 @@
-"""API routes of this edge app (filled in by its owner)."""
+"""URLs of the reports app: the staff API under ``/api/v1/reports/`` (docs/REPORTS.md)."""
 
-urlpatterns: list = []
+from .apis import staff
+
+urlpatterns: list = [*staff.urlpatterns]
