@@ -107,12 +107,17 @@ def _visible(item, actor) -> bool:
 _COLOURS = ["#dc2626", "#2563eb", "#16a34a", "#d97706", "#7c3aed", "#0891b2"]
 
 
-def _chart_json(chart: Chart, data: ChartData) -> str:
+def chart_json(data: ChartData, *, kind: str = "bar") -> str:
+    """The Chart.js data (labels, coloured datasets) of ``data`` drawn as ``kind``.
+
+    The one way every admin chart is coloured and sized: the workbench's charts and
+    other pages drawing with the theme's Chart.js (the reports dashboard) use it.
+    """
     datasets = []
     for index, (label, values) in enumerate(data.series):
         colour = _COLOURS[index % len(_COLOURS)]
         dataset = {"label": str(label), "data": list(values)}
-        if chart.kind == "bar":
+        if kind == "bar":
             # The theme's default bar is a hairline; size bars to their slot instead.
             dataset.update(backgroundColor=colour, maxBarThickness=40)
         else:
@@ -146,7 +151,7 @@ def workbench(*, actor) -> dict[str, list[dict]]:
                 )
                 panels.append(entry)
             else:
-                entry.update(kind=item.kind, data=_chart_json(item, item.data(actor)))
+                entry.update(kind=item.kind, data=chart_json(item.data(actor), kind=item.kind))
                 charts.append(entry)
         except Exception:
             log.exception("workbench item %s failed", item.key)

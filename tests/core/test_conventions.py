@@ -22,7 +22,21 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ["mall/core", "ops", "rbac", "catalog", "dispatch", "members", "orders", "payments", "risk"]
+APPS = [
+    "mall/core",
+    "ops",
+    "ops/reports",
+    "ops/backups",
+    "ops/monitoring",
+    "ops/tickets",
+    "rbac",
+    "catalog",
+    "dispatch",
+    "members",
+    "orders",
+    "payments",
+    "risk",
+]
 
 
 def _modules(app: str, name: str) -> list[Path]:

@@ -10,14 +10,14 @@ Viewing needs ``reports.view_dashboard``.
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from ops.workbench import ChartData, chart_json
 
 from .. import selectors
 from ..permissions import VIEW_DASHBOARD
@@ -49,7 +49,6 @@ BREAKDOWN = [
     ("average_order_value", _("Average order value"), "money"),
     ("refund_rate", _("Refund rate"), "ratio"),
 ]
-_COLOURS = ["#2563eb", "#dc2626"]
 
 
 def may_view_dashboard(request) -> bool:
@@ -94,28 +93,16 @@ class DashboardForm(forms.Form):
 
 
 def _chart(labels, series) -> str:
-    datasets = [
-        {"label": str(label), "data": values, "borderColor": _COLOURS[index % len(_COLOURS)]}
-        for index, (label, values) in enumerate(series)
-    ]
-    return json.dumps({"labels": labels, "datasets": datasets})
+    return chart_json(ChartData(labels=labels, series=series), kind="line")
 
 
 def _comparison_chart(current: dict, previous: dict) -> str:
     labels = [str(_("Orders placed")), str(_("Paid orders")), str(_("Buyers"))]
-    datasets = []
-    for index, (label, figures) in enumerate(
-        ((_("This period"), current), (_("Previous period"), previous))
-    ):
-        datasets.append(
-            {
-                "label": str(label),
-                "data": [figures["orders"], figures["paid_orders"], figures["buyers"]],
-                "backgroundColor": _COLOURS[index],
-                "maxBarThickness": 40,
-            }
-        )
-    return json.dumps({"labels": labels, "datasets": datasets})
+    series = [
+        (label, [figures["orders"], figures["paid_orders"], figures["buyers"]])
+        for label, figures in ((_("This period"), current), (_("Previous period"), previous))
+    ]
+    return chart_json(ChartData(labels=labels, series=series), kind="bar")
 
 
 def dashboard_context(*, actor, params) -> dict:
