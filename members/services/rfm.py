@@ -47,7 +47,10 @@ def _recency_days_sql() -> str:
     if connection.vendor == "postgresql":
         return "CAST(FLOOR(EXTRACT(EPOCH FROM (%s - c.last_paid_at)) / 86400) AS integer)"
     # SQLite: integer seconds (strftime '%s'), integer division floors positive numbers
-    return "((CAST(strftime('%%s', %s) AS INTEGER) - CAST(strftime('%%s', c.last_paid_at) AS INTEGER)) / 86400)"  # noqa: E501
+    return (
+        "((CAST(strftime('%%s', %s) AS INTEGER)"
+        " - CAST(strftime('%%s', c.last_paid_at) AS INTEGER)) / 86400)"
+    )
 
 
 def _segment_sql() -> str:
@@ -70,7 +73,13 @@ def _segment_sql() -> str:
 
 
 def _statement(
-    *, current: tuple[str, list], previous: tuple[str, list], run_id: int, window_end, percent, minimum
+    *,
+    current: tuple[str, list],
+    previous: tuple[str, list],
+    run_id: int,
+    window_end: datetime,
+    percent: int,
+    minimum: int,
 ) -> tuple[str, list]:
     q = connection.ops.quote_name
     table = q(MemberRfm._meta.db_table)
@@ -122,7 +131,7 @@ SELECT p.member_id, %s, NULL, NULL, 0, 0, NULL, NULL, NULL, '', p.order_count,
        (p.order_count >= %s)
 FROM prev p
 WHERE NOT EXISTS (SELECT 1 FROM cur c WHERE c.member_id = p.member_id)
-"""  # noqa: E501
+"""  # noqa: S608 - table and column names are ours, the source SQL is the hook's, values are parameters
     adapted_end = connection.ops.adapt_datetimefield_value(window_end)
     params = [
         *current_params,
@@ -176,7 +185,8 @@ def rfm_run(*, actor, run_date: date | None = None) -> RfmRun:
             minimum=minimum,
         )
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(MemberRfm._meta.db_table)}")
+            table = connection.ops.quote_name(MemberRfm._meta.db_table)
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our table name
             cursor.execute(sql, params)
         counts = MemberRfm.objects.aggregate(
             scored=Count("pk", filter=Q(frequency__gt=0)),

@@ -116,7 +116,7 @@ def run(day: date = RUN_DATE) -> RfmRun:
 def test_the_eight_segment_table_is_scored_exactly(eight_segments):
     rfm_run_result = run()
     assert rfm_run_result.members_scored == 8
-    for letter, recency, frequency, monetary, scores, segment, label in EIGHT_SEGMENTS:
+    for letter, recency, frequency, monetary, scores, segment, _label in EIGHT_SEGMENTS:
         row = MemberRfm.objects.get(member=eight_segments[letter])
         assert (row.recency_days, row.frequency, row.monetary_amount) == (
             recency,
