@@ -30,6 +30,12 @@ from ops.parameters import INT, register_parameter
 
 RFM_SOURCE_HOOK = "members.rfm_source"
 
+# Permissions (declared on the models): the results (member list columns and filters,
+# 360° section, workbench charts), the marketing export, the runs.
+VIEW_RFM = "members.view_memberrfm"
+EXPORT_RFM = "members.export_rfm"
+VIEW_RFM_RUN = "members.view_rfmrun"
+
 WINDOW_DAYS = "members.rfm_window_days"
 WIN_BACK_DROP_PERCENT = "members.rfm_win_back_drop_percent"
 WIN_BACK_MIN_PREVIOUS = "members.rfm_win_back_min_previous"
