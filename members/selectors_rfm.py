@@ -45,4 +45,3 @@ def member_level_distribution(*, actor) -> list[tuple[str, int]]:
         .values_list("level", "total")
     )
     return [(level.name, counts.get(level.pk, 0)) for level in Level.objects.order_by("rank")]
-
