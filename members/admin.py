@@ -39,6 +39,7 @@ from .models import (
     Notification,
     PointsEntry,
     PointsLot,
+    RfmRun,
     RfmSegment,
 )
 from .rfm import VIEW_RFM
@@ -819,3 +820,24 @@ class LevelAdmin(ServiceModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RfmRun)
+class RfmRunAdmin(ReadOnlyModelAdmin):
+    """The nightly RFM runs (a system record over every member: shown only with
+    ``members.view_rfmrun``, given to whoever sees every member — the ops lead)."""
+
+    nav_group = "members"
+    nav_order = 90
+    list_display = [
+        "run_date",
+        "window_days",
+        "window_start",
+        "window_end",
+        "members_scored",
+        "members_win_back",
+        "duration_ms",
+    ]
+    fields = list_display
+    readonly_fields = list_display
+    ordering = ["-run_date"]

@@ -827,15 +827,25 @@ class MemberRfm(models.Model):
     window has ``frequency`` 0, no scores, and may be flagged for win-back.
     """
 
+    # No database foreign keys: the nightly INSERT writes a row per buying member (a
+    # million at scale) and a deferred check per row and key doubled its time
+    # (bench/rfm_million.py). The member ids come from orders, whose own foreign key
+    # guarantees them; deleting a member or a run still cascades (Django's collector).
     member = models.OneToOneField(
         Member,
         verbose_name=_("member"),
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="rfm",
+        db_constraint=False,
     )
     run = models.ForeignKey(
-        RfmRun, verbose_name=_("RFM run"), on_delete=models.CASCADE, related_name="+"
+        RfmRun,
+        verbose_name=_("RFM run"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     last_paid_at = models.DateTimeField(_("last paid at"), null=True, blank=True)
     recency_days = models.PositiveIntegerField(_("recency (days)"), null=True, blank=True)
@@ -845,16 +855,23 @@ class MemberRfm(models.Model):
     f_score = models.PositiveSmallIntegerField(_("F score"), null=True, blank=True)
     m_score = models.PositiveSmallIntegerField(_("M score"), null=True, blank=True)
     segment = models.CharField(
-        _("RFM segment"), max_length=20, choices=RfmSegment.choices, blank=True, db_index=True
+        _("RFM segment"), max_length=20, choices=RfmSegment.choices, blank=True
     )
     previous_frequency = models.PositiveIntegerField(_("frequency in the previous window"))
-    is_win_back = models.BooleanField(_("win-back"), default=False, db_index=True)
+    is_win_back = models.BooleanField(_("win-back"), default=False)
 
     class Meta:
         verbose_name = _("member RFM")
         verbose_name_plural = _("member RFM")
         default_permissions = ("view",)
         permissions = [("export_rfm", _("Can export members' RFM segments"))]
+        indexes = [
+            # the member list's filters (a plain index: no LIKE on a code)
+            models.Index(fields=["segment"], name="members_rfm_segment"),
+            models.Index(
+                fields=["member"], condition=Q(is_win_back=True), name="members_rfm_win_back"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(r_score__isnull=True) | Q(r_score__gte=1, r_score__lte=5),

@@ -50,7 +50,7 @@ def _rfm_segments(actor) -> ChartData:
     labels = dict(RfmSegment.choices)
     return ChartData(
         labels=[str(labels[segment]) for segment, _count in rows],
-        series=[(_("Members"), [count for _segment, count in rows])],
+        series=[(_("Number of members"), [count for _segment, count in rows])],
     )
 
 
@@ -60,7 +60,7 @@ def _member_levels(actor) -> ChartData:
     rows = member_level_distribution(actor=actor)
     return ChartData(
         labels=[name for name, _count in rows],
-        series=[(_("Members"), [count for _name, count in rows])],
+        series=[(_("Number of members"), [count for _name, count in rows])],
     )
 
 

@@ -185,6 +185,9 @@ def rfm_run(*, actor, run_date: date | None = None) -> RfmRun:
             minimum=minimum,
         )
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # the three NTILE orderings and the joins sort ~1M rows: in memory
+                cursor.execute("SET LOCAL work_mem = '128MB'")
             table = connection.ops.quote_name(MemberRfm._meta.db_table)
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our table name
             cursor.execute(sql, params)

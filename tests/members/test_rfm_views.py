@@ -197,3 +197,13 @@ def test_the_member_360_page_shows_the_rfm_section_to_its_readers(scored):
     assert [cell["text"] for cell in rfm[0]["rows"][0]][2:6] == ["300", "1", "20.00", "3"]
     others = member_360_sections(member=member, actor=staff("cs", ["members.view_member"]))
     assert title not in [section["title"] for section in others]
+
+
+def test_the_runs_show_read_only_to_holders_of_the_run_permission(admin_client_for, scored):
+    url = reverse("admin:members_rfmrun_changelist")
+    lead = admin_client_for(staff("lead", [*READ, "members.view_rfmrun"]))
+    page = lead.get(url)
+    assert page.status_code == 200
+    assert [run.members_scored for run in page.context["cl"].result_list] == [3]
+    assert not page.context["has_add_permission"]
+    assert admin_client_for(staff("mkt", READ)).get(url).status_code == 403
