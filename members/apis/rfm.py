@@ -9,13 +9,12 @@ as a file job that re-checks the permission, the scope and the masking.
 
 from __future__ import annotations
 
-import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from mall.core.api import ExportColumn, MaskedField, ScopedExportMixin, ScopedViewSet
-from mall.core.filters import FilterSet
+from mall.core.filters import FilterSet, StrictBooleanFilter
 
 from ..filters import CodeChoiceFilter
 from ..models import Member, RfmSegment
@@ -67,9 +66,7 @@ class MemberRfmFilter(FilterSet):
     """``?segment=important_value`` (an RFM segment code), ``?win_back=true|false``."""
 
     segment = CodeChoiceFilter(field_name="rfm__segment", choices=RfmSegment.choices)
-    win_back = django_filters.BooleanFilter(
-        field_name="rfm__is_win_back", label=_("Flagged for win-back.")
-    )
+    win_back = StrictBooleanFilter(field_name="rfm__is_win_back", label=_("Flagged for win-back."))
 
     class Meta:
         model = Member

@@ -207,3 +207,9 @@ def test_the_runs_show_read_only_to_holders_of_the_run_permission(admin_client_f
     assert [run.members_scored for run in page.context["cl"].result_list] == [3]
     assert not page.context["has_add_permission"]
     assert admin_client_for(staff("mkt", READ)).get(url).status_code == 403
+
+
+def test_a_win_back_filter_other_than_true_or_false_is_a_400(staff_client, scored):
+    client = staff_client(staff("reader", READ))
+    assert client.get(reverse("member-rfm-list"), {"win_back": "maybe"}).status_code == 400
+    assert client.get(reverse("member-rfm-list"), {"win_back": ""}).status_code == 200
