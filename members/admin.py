@@ -829,6 +829,7 @@ class RfmRunAdmin(ReadOnlyModelAdmin):
 
     nav_group = "members"
     nav_order = 90
+    nav_icon = "insights"
     list_display = [
         "run_date",
         "window_days",
