@@ -43,7 +43,7 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _recency_days_sql() -> str:
-    """Whole days from ``b.last_paid_at`` to the window end (the first parameter)."""
+    """Whole days from ``c.last_paid_at`` to the window end (the statement's parameter)."""
     if connection.vendor == "postgresql":
         return "CAST(FLOOR(EXTRACT(EPOCH FROM (%s - c.last_paid_at)) / 86400) AS integer)"
     # SQLite: integer seconds (strftime '%s'), integer division floors positive numbers
