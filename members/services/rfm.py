@@ -25,7 +25,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from mall.core.actors import is_system_actor
 from mall.core.audit import audit
+from mall.core.exceptions import PermissionDeniedError
 from ops.parameters import get_parameter
 
 from ..models import MemberRfm, RfmRun, RfmSegment
@@ -152,9 +154,12 @@ def rfm_run(*, actor, run_date: date | None = None) -> RfmRun:
     Idempotent per run date: when the date's run exists it is returned untouched. The
     window is the ``members.rfm_window_days`` days before the local midnight starting
     ``run_date``. Every member's previous result is replaced in the same transaction
-    (readers see the old rows until it commits). A system job (``rfm_run_task``);
-    audited as ``member.rfm_run`` with the counts.
+    (readers see the old rows until it commits). A system job (``rfm_run_task``, the
+    demo): any other actor gets ``PermissionDeniedError`` and nothing is written.
+    Audited as ``member.rfm_run`` with the counts.
     """
+    if not is_system_actor(actor):
+        raise PermissionDeniedError()
     run_date = run_date or timezone.localdate()
     window_days = int(get_parameter(WINDOW_DAYS))
     percent = int(get_parameter(WIN_BACK_DROP_PERCENT))

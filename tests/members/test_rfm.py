@@ -262,3 +262,14 @@ def test_the_task_runs_the_service_and_records_the_job(eight_segments):
     result = rfm_run_task.delay(RUN_DATE.isoformat()).get()
     assert result["members_scored"] == 8
     assert JobRun.objects.get(name="members.rfm_run").status == "succeeded"
+
+
+def test_only_the_system_runs_rfm_and_a_refusal_writes_nothing(eight_segments, make_staff):
+    from mall.core.exceptions import PermissionDeniedError
+    from members.services.rfm import rfm_run
+    from ops.models import AuditEntry
+
+    with pytest.raises(PermissionDeniedError):
+        rfm_run(actor=make_staff("boss", superuser=True), run_date=RUN_DATE)
+    assert not RfmRun.objects.exists() and not MemberRfm.objects.exists()
+    assert not AuditEntry.objects.filter(action="member.rfm_run").exists()
