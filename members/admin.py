@@ -39,11 +39,52 @@ from .models import (
     Notification,
     PointsEntry,
     PointsLot,
+    RfmRun,
+    RfmSegment,
 )
+from .rfm import VIEW_RFM
 from .services.phone_search import member_search_by_phone
 from .validators import TEMPLATE_FIELDS, coupon_template_errors, normalize_phone
 
 # --- members as staff read them on ledgers ------------------------------------------------
+
+
+class RfmSegmentFilter(admin.SimpleListFilter):
+    """``?rfm_segment=<code>``: members of one RFM segment (the latest nightly run)."""
+
+    title = _("RFM segment")
+    parameter_name = "rfm_segment"
+
+    def lookups(self, request, model_admin):
+        return RfmSegment.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in RfmSegment.values:
+            return queryset.none()
+        return queryset.filter(rfm__segment=value)
+
+
+class RfmWinBackFilter(admin.SimpleListFilter):
+    """``?rfm_win_back=yes|no``: members flagged (or not) for win-back by the RFM run."""
+
+    title = _("RFM win-back")
+    parameter_name = "rfm_win_back"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged for win-back")), ("no", _("Not flagged for win-back"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in ("yes", "no"):
+            return queryset.none()
+        if value == "yes":
+            return queryset.filter(rfm__is_win_back=True)
+        return queryset.exclude(rfm__is_win_back=True)
 
 
 class MemberListFilter(admin.SimpleListFilter):
@@ -321,6 +362,50 @@ class MemberAdmin(NamedByMemberMixin, MemberPhoneSearchMixin, PiiAdminMixin, Sco
     actions = ["freeze_selected", "unfreeze_selected"]
     actions_detail = ["adjust_points", "adjust_growth"]
     change_form_after_template = "admin/members/member_360.html"
+
+    # --- RFM (issue 17): columns and filters for readers of the results ---
+
+    RFM_COLUMNS = ["rfm_segment", "rfm_scores", "rfm_win_back"]
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if request.user.has_perm(VIEW_RFM):
+            columns[columns.index("status") : columns.index("status")] = self.RFM_COLUMNS
+        return columns
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if request.user.has_perm(VIEW_RFM):
+            filters += [RfmSegmentFilter, RfmWinBackFilter]
+        return filters
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.select_related("rfm") if request.user.has_perm(VIEW_RFM) else queryset
+
+    @staticmethod
+    def _rfm(obj):
+        try:
+            return obj.rfm
+        except Member.rfm.RelatedObjectDoesNotExist:
+            return None
+
+    @admin.display(description=_("RFM segment"))
+    def rfm_segment(self, obj):
+        rfm = self._rfm(obj)
+        return (rfm.get_segment_display() if rfm else "") or "—"
+
+    @admin.display(description=_("R / F / M"))
+    def rfm_scores(self, obj):
+        rfm = self._rfm(obj)
+        if rfm is None or rfm.r_score is None:
+            return "—"
+        return f"{rfm.r_score} / {rfm.f_score} / {rfm.m_score}"
+
+    @admin.display(description=_("RFM win-back"), boolean=True)
+    def rfm_win_back(self, obj):
+        rfm = self._rfm(obj)
+        return bool(rfm and rfm.is_win_back)
 
     def search_other(self, request, queryset, term):
         # Anything but a full phone is a member id; a partial phone never matches
@@ -735,3 +820,25 @@ class LevelAdmin(ServiceModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RfmRun)
+class RfmRunAdmin(ReadOnlyModelAdmin):
+    """The nightly RFM runs (a system record over every member: shown only with
+    ``members.view_rfmrun``, given to whoever sees every member — the ops lead)."""
+
+    nav_group = "members"
+    nav_order = 90
+    nav_icon = "insights"
+    list_display = [
+        "run_date",
+        "window_days",
+        "window_start",
+        "window_end",
+        "members_scored",
+        "members_win_back",
+        "duration_ms",
+    ]
+    fields = list_display
+    readonly_fields = list_display
+    ordering = ["-run_date"]

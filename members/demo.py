@@ -22,6 +22,7 @@ from . import permissions as perms
 from .exceptions import CouponLimitReached, CouponSoldOut
 from .levels import level_thresholds, levels_ensure
 from .models import Coupon, CouponTemplate, GrowthReason, Level, Member, PointsReason
+from .rfm import EXPORT_RFM, VIEW_RFM, VIEW_RFM_RUN
 from .selectors import member_get_by_phone
 from .services import (
     address_create,
@@ -70,6 +71,11 @@ ROLE_PERMISSIONS = {
         perms.CHANGE_LEVEL,
     ],
 }
+
+# RFM (issue 17): marketing reads the segments and exports them (phones masked, no PII
+# permission); the ops lead too, and sees the nightly runs.
+ROLE_PERMISSIONS["marketing"] = [perms.VIEW_MEMBER, perms.VIEW_LEVEL, VIEW_RFM, EXPORT_RFM]
+ROLE_PERMISSIONS["ops_lead"] += [VIEW_RFM, EXPORT_RFM, VIEW_RFM_RUN]
 
 
 def _grant_roles(stdout) -> None:
@@ -220,3 +226,15 @@ def seed(*, stdout) -> None:
                 with contextlib.suppress(CouponLimitReached, CouponSoldOut):
                     coupon_claim(actor=member, member=member, template=templates[name])
     stdout.write(f"  members: {MEMBER_COUNT} demo members (13900000000 … 13900000099)")
+
+
+def seed_rfm(*, stdout) -> None:
+    """Run the nightly RFM once on the demo orders (after the orders demo; idempotent:
+    one run per date, a second call the same day changes nothing)."""
+    from .services.rfm import rfm_run
+
+    run = rfm_run(actor=system_actor())
+    stdout.write(
+        f"  members: RFM {run.run_date.isoformat()}: {run.members_scored} members scored, "
+        f"{run.members_win_back} flagged for win-back"
+    )

@@ -241,6 +241,44 @@ def _notification_section(member: Member, actor) -> dict:
     }
 
 
+def _rfm_section(member: Member, actor) -> dict:
+    from .selectors_rfm import member_rfm_list
+
+    found = member_rfm_list(actor=actor).filter(pk=member.pk).first()
+    rfm = found.rfm if found is not None else None
+    rows = []
+    if rfm is not None:
+        scores = (
+            f"{rfm.r_score} / {rfm.f_score} / {rfm.m_score}" if rfm.r_score is not None else "—"
+        )
+        rows.append(
+            [
+                rfm.get_segment_display() or "—",
+                scores,
+                "—" if rfm.recency_days is None else str(rfm.recency_days),
+                str(rfm.frequency),
+                str(rfm.monetary_amount),
+                str(rfm.previous_frequency),
+                _("Yes") if rfm.is_win_back else _("No"),
+            ]
+        )
+    return {
+        "title": _("RFM (latest nightly run)"),
+        "columns": [
+            pgettext("member 360", "RFM segment"),
+            pgettext("member 360", "R / F / M scores"),
+            pgettext("member 360", "Days since last purchase"),
+            pgettext("member 360", "Orders in the window"),
+            pgettext("member 360", "Paid in the window"),
+            pgettext("member 360", "Orders in the previous window"),
+            pgettext("member 360", "Win-back"),
+        ],
+        "rows": rows,
+        "link": "",
+        "empty": _("No paid order in the RFM windows."),
+    }
+
+
 # (view permission, section builder): a section shows only to readers of its rows.
 OWN_SECTIONS = [
     ("view_levelchange", _level_section),
@@ -248,6 +286,7 @@ OWN_SECTIONS = [
     ("view_pointsentry", _points_section),
     ("view_coupon", _coupon_section),
     ("view_notification", _notification_section),
+    ("view_memberrfm", _rfm_section),  # RFM (issue 17)
 ]
 
 

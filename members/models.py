@@ -772,3 +772,120 @@ class SmsCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- RFM (issue 17; members/rfm.py, members/services/rfm.py) ----------------------------
+
+
+class RfmSegment(models.TextChoices):
+    """The eight classic RFM segments (GLOSSARY: "RFM segment"), by above/below mean."""
+
+    IMPORTANT_VALUE = "important_value", _("RFM: important value customer")
+    IMPORTANT_DEVELOP = "important_develop", _("RFM: important development customer")
+    IMPORTANT_KEEP = "important_keep", _("RFM: important retention customer")
+    IMPORTANT_RETAIN = "important_retain", _("RFM: important win-back customer")
+    GENERAL_VALUE = "general_value", _("RFM: general value customer")
+    GENERAL_DEVELOP = "general_develop", _("RFM: general development customer")
+    GENERAL_KEEP = "general_keep", _("RFM: general retention customer")
+    GENERAL_RETAIN = "general_retain", _("RFM: general win-back customer")
+
+
+class RfmRun(models.Model):
+    """One nightly RFM computation (one per run date; see ``members.services.rfm``).
+
+    The window is ``[window_start, window_end)`` with ``window_end`` the local midnight
+    starting ``run_date``; the previous window (for the win-back flag) is the equal
+    span before it. Counts are of the whole data set (no scope): the run is a system
+    record, shown only to who may see every member (``members.view_rfmrun``).
+    """
+
+    run_date = models.DateField(_("RFM run date"), unique=True)
+    window_days = models.PositiveIntegerField(_("RFM window (days)"))
+    window_start = models.DateTimeField(_("window start"))
+    window_end = models.DateTimeField(_("window end"))
+    members_scored = models.PositiveIntegerField(_("members scored"), default=0)
+    members_win_back = models.PositiveIntegerField(_("members flagged for win-back"), default=0)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("RFM run")
+        verbose_name_plural = _("RFM runs")
+        ordering = ["-run_date"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"RFM {self.run_date.isoformat()}"
+
+
+class MemberRfm(models.Model):
+    """The latest RFM result of one member (replaced as a whole by each run).
+
+    A member has a row when they paid at least one counted order in the current or the
+    previous window. Scores and segment are set only for members with an order in the
+    current window (``frequency`` > 0); a member whose orders all lie in the previous
+    window has ``frequency`` 0, no scores, and may be flagged for win-back.
+    """
+
+    # No database foreign keys: the nightly INSERT writes a row per buying member (a
+    # million at scale) and a deferred check per row and key doubled its time
+    # (bench/rfm_million.py). The member ids come from orders, whose own foreign key
+    # guarantees them; deleting a member or a run still cascades (Django's collector).
+    member = models.OneToOneField(
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="rfm",
+        db_constraint=False,
+    )
+    run = models.ForeignKey(
+        RfmRun,
+        verbose_name=_("RFM run"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    last_paid_at = models.DateTimeField(_("last paid at"), null=True, blank=True)
+    recency_days = models.PositiveIntegerField(_("recency (days)"), null=True, blank=True)
+    frequency = models.PositiveIntegerField(_("frequency (orders)"), default=0)
+    monetary_amount = MoneyField(_("monetary (paid)"), default=0)
+    r_score = models.PositiveSmallIntegerField(_("R score"), null=True, blank=True)
+    f_score = models.PositiveSmallIntegerField(_("F score"), null=True, blank=True)
+    m_score = models.PositiveSmallIntegerField(_("M score"), null=True, blank=True)
+    segment = models.CharField(
+        _("RFM segment"), max_length=20, choices=RfmSegment.choices, blank=True
+    )
+    previous_frequency = models.PositiveIntegerField(_("frequency in the previous window"))
+    is_win_back = models.BooleanField(_("win-back"), default=False)
+
+    class Meta:
+        verbose_name = _("member RFM")
+        verbose_name_plural = _("member RFM")
+        default_permissions = ("view",)
+        permissions = [("export_rfm", _("Can export members' RFM segments"))]
+        indexes = [
+            # the member list's filters (a plain index: no LIKE on a code)
+            models.Index(fields=["segment"], name="members_rfm_segment"),
+            models.Index(
+                fields=["member"], condition=Q(is_win_back=True), name="members_rfm_win_back"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(r_score__isnull=True) | Q(r_score__gte=1, r_score__lte=5),
+                name="members_rfm_r_score_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(f_score__isnull=True) | Q(f_score__gte=1, f_score__lte=5),
+                name="members_rfm_f_score_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(m_score__isnull=True) | Q(m_score__gte=1, m_score__lte=5),
+                name="members_rfm_m_score_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} RFM"

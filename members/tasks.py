@@ -87,6 +87,28 @@ def sms_codes_purge_task(self) -> int:
     return run.result["deleted"]
 
 
+# --- RFM (issue 17) --------------------------------------------------------------------
+
+
+@shared_task(bind=True, queue="heavy", acks_late=True)
+def rfm_run_task(self, run_date: str | None = None) -> dict:
+    """Compute the nightly RFM segmentation (idempotent per run date)."""
+    from datetime import date
+
+    from .services.rfm import rfm_run
+
+    with job_run("members.rfm_run", self.request.id) as run:
+        day = date.fromisoformat(run_date) if run_date else None
+        rfm = rfm_run(actor=system_actor(), run_date=day)
+        run.result = {
+            "run_date": rfm.run_date.isoformat(),
+            "members_scored": rfm.members_scored,
+            "members_win_back": rfm.members_win_back,
+            "duration_ms": rfm.duration_ms,
+        }
+    return run.result
+
+
 SCHEDULE = {
     "members: points expiry": {
         "task": "members.tasks.points_expire_due_task",
@@ -113,5 +135,11 @@ SCHEDULE = {
     "members: SMS code cleanup": {
         "task": "members.tasks.sms_codes_purge_task",
         "cron": "15 1 * * *",
+    },
+    # --- RFM (issue 17) ---
+    "members: RFM segmentation": {
+        "task": "members.tasks.rfm_run_task",
+        "cron": "0 3 * * *",
+        "queue": "heavy",
     },
 }

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ops.workbench import Chart, ChartData, register
 
 from . import permissions, selectors
+from .rfm import VIEW_RFM
 
 
 def _new_members(actor) -> ChartData:
@@ -30,5 +31,56 @@ register(
         kind="bar",
         visible=lambda actor: actor.has_perm(permissions.VIEW_MEMBER),
         order=60,
+    )
+)
+
+
+# --- RFM (issue 17): segment and level distributions for marketing and the ops lead ---
+
+
+def _may_read_rfm(actor) -> bool:
+    return actor.has_perm(permissions.VIEW_MEMBER) and actor.has_perm(VIEW_RFM)
+
+
+def _rfm_segments(actor) -> ChartData:
+    from .models import RfmSegment
+    from .selectors_rfm import rfm_segment_distribution
+
+    rows = rfm_segment_distribution(actor=actor)
+    labels = dict(RfmSegment.choices)
+    return ChartData(
+        labels=[str(labels[segment]) for segment, _count in rows],
+        series=[(_("Number of members"), [count for _segment, count in rows])],
+    )
+
+
+def _member_levels(actor) -> ChartData:
+    from .selectors_rfm import member_level_distribution
+
+    rows = member_level_distribution(actor=actor)
+    return ChartData(
+        labels=[name for name, _count in rows],
+        series=[(_("Number of members"), [count for _name, count in rows])],
+    )
+
+
+register(
+    Chart(
+        key="members.rfm_segments",
+        title=_("Members per RFM segment (latest nightly run)"),
+        data=_rfm_segments,
+        kind="bar",
+        visible=_may_read_rfm,
+        order=61,
+    )
+)
+register(
+    Chart(
+        key="members.levels",
+        title=_("Members per level"),
+        data=_member_levels,
+        kind="bar",
+        visible=_may_read_rfm,
+        order=62,
     )
 )

@@ -75,3 +75,4 @@ class OrdersConfig(AppConfig):
         # fulfilment: provides dispatch.shipment_delivered; adminui: workbench tiles and
         # charts, the member 360° sections (hook providers)
         from . import hooks, member_360, workbench_items  # noqa: F401
+        from . import rfm_source as _rfm_source  # noqa: F401 - provides members.rfm_source
