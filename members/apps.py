@@ -55,3 +55,7 @@ class MembersConfig(AppConfig):
         declare_scope(PointsLotUse, region="entry__member__region")
         declare_scope(CouponTemplate, unscoped=True)
         declare_scope(Level, unscoped=True)
+
+        from .rfm import rfm_ready  # RFM (issue 17): parameters, labels, scopes
+
+        rfm_ready()

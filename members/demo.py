@@ -238,3 +238,7 @@ def seed_rfm(*, stdout) -> None:
         f"  members: RFM {run.run_date.isoformat()}: {run.members_scored} members scored, "
         f"{run.members_win_back} flagged for win-back"
     )
+
+
+# Called by seed_demo after every app's seed: RFM needs the orders demo's orders.
+seed_last = seed_rfm

@@ -68,6 +68,8 @@ TASK_LABELS = {
     "members: notification delivery": _("Notification delivery"),
     "members: expired token purge": _("Expired token purge"),
     "members: birthday benefits": _("Birthday benefits"),
+    "members: RFM segmentation": _("RFM segmentation"),
+    "members.rfm_run": _("RFM segmentation"),
     # job runs (mall.core.jobs.job_run names)
     "members.points_expire_due": _("Points expiry"),
     "members.coupons_expire_due": _("Coupon expiry"),

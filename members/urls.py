@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .apis import staff, store
+from .apis import rfm, staff, store
 
 staff_router = SimpleRouter()
 staff_router.register(
@@ -13,6 +13,7 @@ staff_router.register(
 )
 staff_router.register("api/v1/members/levels", staff.LevelViewSet, basename="member-level")
 staff_router.register("api/v1/members/addresses", staff.AddressViewSet, basename="member-address")
+staff_router.register("api/v1/members/rfm", rfm.MemberRfmViewSet, basename="member-rfm")
 staff_router.register("api/v1/members", staff.MemberViewSet, basename="member")
 
 store_router = SimpleRouter()

@@ -1,7 +1,9 @@
 """Create the demo data of DESIGN.md §7 (idempotent).
 
 Each app contributes through ``<app>/demo.py`` with ``seed(*, stdout) -> None``;
-they run in dependency order, so later apps can rely on earlier apps' rows.
+they run in dependency order, so later apps can rely on earlier apps' rows. A demo
+that needs rows of apps to its right (members' RFM scores the orders demo's orders)
+also defines ``seed_last(*, stdout)``, called once every app's ``seed`` has run.
 """
 
 from __future__ import annotations
@@ -63,4 +65,10 @@ class Command(BaseCommand):
             module = importlib.import_module(f"{app}.demo")
             self.stdout.write(f"seeding {app} …")
             module.seed(stdout=self.stdout)
+        for app in APP_ORDER:
+            if importlib.util.find_spec(f"{app}.demo") is None:
+                continue
+            module = importlib.import_module(f"{app}.demo")
+            if hasattr(module, "seed_last"):
+                module.seed_last(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("demo data ready"))
