@@ -162,7 +162,7 @@ def _http_totals() -> dict[str, float] | None:
 def _http_rates(before: dict | None, now_totals: dict) -> dict[str, float | None]:
     """Error share and p95 of the requests between two cumulative snapshots."""
     unknown = {"http.error_rate": None, "http.latency_p95_seconds": None}
-    if not before:
+    if before is None:
         return unknown
     requests = now_totals.get("requests", 0.0) - before.get("requests", 0.0)
     if requests <= 0:  # no traffic, or the counters restarted: nothing to judge
@@ -209,7 +209,7 @@ def _task_totals() -> dict[str, float] | None:
 
 
 def _task_failure_rate(before: dict | None, now_totals: dict) -> float | None:
-    if not before:
+    if before is None:
         return None
     failures = now_totals["failure"] - before.get("failure", 0.0)
     done = failures + now_totals["success"] - before.get("success", 0.0)
