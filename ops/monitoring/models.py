@@ -38,7 +38,7 @@ class MetricReading(models.Model):
 
     code = models.CharField(_("metric"), max_length=100, unique=True)
     value = models.FloatField(_("value"), null=True, blank=True)
-    read_at = models.DateTimeField(_("read at"))
+    read_at = models.DateTimeField(_("measured at"))
 
     class Meta:
         verbose_name = _("metric reading")
@@ -65,7 +65,7 @@ class AlertRule(TimeStampedModel):
     comparison = models.CharField(
         _("comparison"), max_length=3, choices=Comparison.choices, default=Comparison.GT
     )
-    threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=4)
+    threshold = models.DecimalField(_("alert threshold"), max_digits=14, decimal_places=4)
     # "Never verified" and the like: a provider that answers ``None`` for this metric.
     fires_when_missing = models.BooleanField(
         _("fire when the metric has no value"),

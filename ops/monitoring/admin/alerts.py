@@ -181,6 +181,6 @@ class MetricReadingAdmin(ReadOnlyModelAdmin):
     def value_text(self, reading):
         return number(reading.value) if reading.value is not None else _("no value")
 
-    @admin.display(description=_("read at"))
+    @admin.display(description=_("measured at"))
     def read(self, reading):
         return when(reading.read_at)
