@@ -15,7 +15,10 @@ class AlertSerializer(serializers.ModelSerializer):
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     metric = serializers.CharField(source="rule.metric", read_only=True)
     metric_label = serializers.SerializerMethodField()
+    # codes as plain strings (no schema enum named after another app's "status")
+    status = serializers.CharField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    severity = serializers.CharField(read_only=True)
     severity_label = serializers.CharField(source="get_severity_display", read_only=True)
 
     class Meta:
@@ -43,7 +46,10 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
+    # codes as plain strings (no schema enum named after another app's "status")
+    status = serializers.CharField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    severity = serializers.CharField(read_only=True)
     severity_label = serializers.CharField(source="get_severity_display", read_only=True)
     reported_by = serializers.SerializerMethodField()
 
