@@ -114,9 +114,7 @@ def _incident(lead) -> None:
         incident=incident,
         body="运维 3 分钟内响应；定位为回调入口所在节点网络抖动，回调重试堆积。",
     )
-    incident_mitigate(
-        actor=lead, incident=incident, note="切换回调入口到备用节点，主动查询补单。"
-    )
+    incident_mitigate(actor=lead, incident=incident, note="切换回调入口到备用节点，主动查询补单。")
     incident_resolve(
         actor=lead,
         incident=incident,

@@ -66,9 +66,7 @@ METRIC_LABELS = {
     "jobs.failed_last_hour": _("Scheduled jobs failed in the last hour"),
     "audit.seal_lag_seconds": _("Age of the oldest unsealed audit entry (seconds)"),
     "payments.channels_degraded": _("Payment channels degraded"),
-    "backup.last_verified_restore_age_hours": _(
-        "Hours since the last verified backup restore"
-    ),
+    "backup.last_verified_restore_age_hours": _("Hours since the last verified backup restore"),
 }
 
 

@@ -71,8 +71,7 @@ class AlertRule(TimeStampedModel):
         _("fire when the metric has no value"),
         default=False,
         help_text=_(
-            "For example a restore that was never verified. A metric nobody provides "
-            "never fires."
+            "For example a restore that was never verified. A metric nobody provides never fires."
         ),
     )
     severity = models.CharField(

@@ -54,9 +54,9 @@ def alerts_firing(*, actor) -> QuerySet[Alert]:
 
 def incident_list(*, actor) -> QuerySet[Incident]:
     """Incidents, newest first."""
-    return _visible(
-        actor, Incident.objects.select_related("alert__rule", "reported_by")
-    ).order_by("-id")
+    return _visible(actor, Incident.objects.select_related("alert__rule", "reported_by")).order_by(
+        "-id"
+    )
 
 
 def incident_get(*, actor, incident_no: str) -> Incident:

@@ -54,9 +54,7 @@ register(
         count=lambda actor: selectors.alerts_firing(actor=actor).count(),
         link=lambda actor: _changelist("alert", {"status__exact": "firing"}),
         visible=_may(perms.VIEW_ALERT),
-        tone=lambda actor: (
-            "danger" if selectors.alerts_firing(actor=actor).exists() else "success"
-        ),
+        tone=lambda actor: "danger" if selectors.alerts_firing(actor=actor).exists() else "success",
         order=90,
     )
 )

@@ -108,7 +108,10 @@ def test_incident_buttons_take_it_from_open_to_closed(world, tech_lead):
         ("note", {"note": "已定位到网关"}),
         ("mitigate", {"note": "摘除故障节点"}),
         ("resolve", {"resolution": "替换网关实例"}),
-        ("submit_report", {"cause": "实例宕机", "analysis": "无健康检查", "improvements": "加探活"}),
+        (
+            "submit_report",
+            {"cause": "实例宕机", "analysis": "无健康检查", "improvements": "加探活"},
+        ),
         ("close", {}),
     ]
     for name, data in steps:

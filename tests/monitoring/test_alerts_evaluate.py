@@ -27,9 +27,7 @@ def test_the_first_evaluation_installs_every_default_rule_once(actor, fake_metri
     alerts_evaluate(actor=actor)
     alerts_evaluate(actor=actor)
     assert AlertRule.objects.count() == len(DEFAULT_RULES)
-    assert AuditEntry.objects.filter(action="monitoring.rule_install").count() == len(
-        DEFAULT_RULES
-    )
+    assert AuditEntry.objects.filter(action="monitoring.rule_install").count() == len(DEFAULT_RULES)
     stale = _rule("backup-restore-stale")
     assert stale.metric == "backup.last_verified_restore_age_hours"
     assert stale.comparison == "gt" and stale.threshold == Decimal("192")
@@ -128,7 +126,7 @@ def test_a_restore_verified_eight_days_ago_fires_and_a_fresh_one_resolves(
 def test_a_rule_naming_a_role_notifies_that_roles_staff_only(
     actor, tech_lead, make_role_user, fake_metrics
 ):
-    oncall, role = make_role_user("oncall_t", ())
+    _oncall, role = make_role_user("oncall_t", ())
     alert_rules_install(actor=actor)
     rule = _rule("failed-jobs")
     alert_rule_update(

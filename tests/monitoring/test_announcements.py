@@ -38,9 +38,7 @@ def test_an_announcement_for_all_staff_shows_to_every_staff_member(ops_lead, cs_
     assert AuditEntry.objects.filter(action="monitoring.announcement_create").count() == 1
 
 
-def test_an_announcement_for_a_role_shows_only_to_its_holders(
-    ops_lead, cs_agent, make_role_user
-):
+def test_an_announcement_for_a_role_shows_only_to_its_holders(ops_lead, cs_agent, make_role_user):
     on_duty, role = make_role_user("duty_t", ())
     announcement = _create(ops_lead, title="值班安排", is_for_all_staff=False, roles=[role])
     assert list(announcement_feed(actor=on_duty)) == [announcement]

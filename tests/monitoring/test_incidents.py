@@ -147,9 +147,7 @@ def test_an_incident_cannot_start_in_the_future(tech_lead):
 
 def test_the_ops_lead_reads_incidents_but_cannot_record_or_work_them(ops_lead, open_incident):
     with pytest.raises(MonitoringPermissionDenied):
-        incident_open(
-            actor=ops_lead, title="x", severity="minor", started_at=timezone.now()
-        )
+        incident_open(actor=ops_lead, title="x", severity="minor", started_at=timezone.now())
     with pytest.raises(MonitoringPermissionDenied):
         incident_note_add(actor=ops_lead, incident=open_incident, body="我来看看")
     assert open_incident.notes.count() == 0

@@ -20,9 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_failed_jobs_count_the_failed_runs_of_the_last_hour_only():
-    with pytest.raises(RuntimeError):
-        with job_run("test.failing"):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), job_run("test.failing"):
+        raise RuntimeError("boom")
     with job_run("test.fine") as run:
         run.result = {"ok": True}
     now = timezone.now()
@@ -99,7 +98,9 @@ def test_queue_depths_are_read_from_the_redis_broker(monkeypatch):
     client.lpush(queue, "a", "b")
     client.lpush(queue + "\x06\x169", "urgent")
     try:
-        with override_settings(CELERY_BROKER_URL=settings.REDIS_URL, CELERY_TASK_ALWAYS_EAGER=False):
+        with override_settings(
+            CELERY_BROKER_URL=settings.REDIS_URL, CELERY_TASK_ALWAYS_EAGER=False
+        ):
             values = builtin_metrics(now=timezone.now())
     finally:
         client.delete(queue, queue + "\x06\x169")

@@ -66,9 +66,7 @@ class ResolveForm(BaseDialogForm):
     resolution = forms.CharField(
         label=_("resolution"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    ended_at = forms.DateTimeField(
-        label=_("ended at"), required=False, help_text=_("Empty: now.")
-    )
+    ended_at = forms.DateTimeField(label=_("ended at"), required=False, help_text=_("Empty: now."))
 
 
 class ReportForm(BaseDialogForm):

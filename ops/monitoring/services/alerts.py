@@ -189,9 +189,7 @@ def alert_rule_update(
         rule.save(update_fields=[*fields, "recipient_role", "updated_at"])
         rule.recipient_users.set(users)
         after = {**snapshot(rule, [*fields, "recipient_role_id"]), "recipient_users": users}
-        audit(
-            actor=actor, action="monitoring.rule_update", target=rule, before=before, after=after
-        )
+        audit(actor=actor, action="monitoring.rule_update", target=rule, before=before, after=after)
     return rule
 
 
@@ -319,4 +317,3 @@ def alerts_evaluate(*, actor, now: datetime | None = None) -> dict[str, int]:
             _resolve(actor, alert, value, now, "condition cleared")
             counts["resolved"] += 1
     return counts
-

@@ -23,9 +23,7 @@ from ..models import Announcement
 FIELDS = ["title", "body", "is_for_all_staff", "publish_at", "expire_at"]
 
 
-def _clean(
-    *, title, body, is_for_all_staff, roles, publish_at, expire_at
-) -> tuple[str, str, list]:
+def _clean(*, title, body, is_for_all_staff, roles, publish_at, expire_at) -> tuple[str, str, list]:
     problems: dict[str, list[str]] = {}
     title = (title or "").strip()
     body = (body or "").strip()

@@ -168,9 +168,7 @@ def incident_resolve(
     with transaction.atomic():
         incident = _locked(incident)
         if ended_at > now or ended_at < incident.started_at:
-            problems["ended_at"] = [
-                gettext("Enter an end time between the start and now.")
-            ]
+            problems["ended_at"] = [gettext("Enter an end time between the start and now.")]
         if problems:
             raise InvalidMonitoringInput(fields=problems)
         transition(
