@@ -39,7 +39,10 @@ def metric_reading_list(*, actor) -> QuerySet[MetricReading]:
 
 def alert_rule_list(*, actor) -> QuerySet[AlertRule]:
     """Alert rules, by code."""
-    return _visible(actor, AlertRule.objects.select_related("recipient_role")).order_by("code")
+    return _visible(
+        actor,
+        AlertRule.objects.select_related("recipient_role").prefetch_related("recipient_users"),
+    ).order_by("code")
 
 
 def alert_list(*, actor) -> QuerySet[Alert]:
@@ -95,9 +98,9 @@ def incidents_report_overdue(*, actor, now: datetime | None = None) -> QuerySet[
 
 def announcement_list(*, actor) -> QuerySet[Announcement]:
     """Every announcement (the management list), newest first."""
-    return _visible(actor, Announcement.objects.select_related("created_by")).order_by(
-        "-publish_at", "-id"
-    )
+    return _visible(
+        actor, Announcement.objects.select_related("created_by").prefetch_related("roles")
+    ).order_by("-publish_at", "-id")
 
 
 def announcement_get(*, actor, pk) -> Announcement:

@@ -94,7 +94,7 @@ class AlertRuleAdmin(ServiceModelAdmin):
         data = form.cleaned_data
         return alert_rule_update(
             actor=request.user,
-            rule=AlertRule.objects.get(pk=obj.pk),
+            rule=selectors.alert_rule_list(actor=request.user).get(pk=obj.pk),
             name=data["name"],
             comparison=data["comparison"],
             threshold=data["threshold"],
