@@ -179,3 +179,14 @@ def test_status_and_severity_read_in_chinese(world, tech_lead):
     html = _client(tech_lead).get(reverse("admin:monitoring_alert_changelist")).content.decode()
     assert "告警中" in html
     assert ">firing<" not in html and ">major<" not in html
+
+
+def test_an_incident_is_recorded_from_the_alert_page(world, tech_lead):
+    alert = world["alert"]
+    response = _client(tech_lead).post(
+        _button("alert", alert.pk, "record_incident"),
+        {"_form_submitted": "on", "title": "定时任务连续失败", "severity": "major"},
+    )
+    assert response.status_code in (204, 302)
+    incident = Incident.objects.get(alert=alert)
+    assert (incident.title, incident.started_at) == ("定时任务连续失败", alert.opened_at)

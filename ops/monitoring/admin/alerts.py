@@ -6,13 +6,20 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from unfold.forms import BaseDialogForm
 
-from mall.core.admin import ReadOnlyModelAdmin, ServiceModelAdmin, status_display
+from mall.core.admin import (
+    ReadOnlyModelAdmin,
+    ServiceModelAdmin,
+    status_display,
+    workflow_action,
+)
 from mall.core.people import person_name
 
+from .. import permissions as perms
 from .. import selectors
 from ..metrics import metric_label
-from ..models import Alert, AlertRule, MetricReading
+from ..models import Alert, AlertRule, MetricReading, Severity
 from .common import ALERT_COLOURS, SEVERITY_COLOURS, number, when
 
 
@@ -106,6 +113,14 @@ class AlertRuleAdmin(ServiceModelAdmin):
         )
 
 
+class IncidentFromAlertForm(BaseDialogForm):
+    title = forms.CharField(label=_("title"), max_length=200)
+    severity = forms.ChoiceField(label=_("severity"), choices=Severity.choices)
+    impact = forms.CharField(
+        label=_("impact"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyModelAdmin):
     list_selector = selectors.alert_list
@@ -136,6 +151,7 @@ class AlertAdmin(ReadOnlyModelAdmin):
         "resolved",
     ]
     readonly_fields = fields
+    actions_detail = ["record_incident"]
 
     @admin.display(description=_("metric"))
     def metric_name(self, alert):
@@ -160,6 +176,25 @@ class AlertAdmin(ReadOnlyModelAdmin):
     @admin.display(description=_("resolved at"))
     def resolved(self, alert):
         return when(alert.resolved_at)
+
+    @workflow_action(
+        description=_("Record an incident"),
+        permission=perms.ADD_INCIDENT,
+        form_class=IncidentFromAlertForm,
+        success=_("The incident was recorded."),
+        icon="report",
+    )
+    def record_incident(self, request, alert, *, title, severity, impact=""):
+        from ..services.incidents import incident_open
+
+        incident_open(
+            actor=request.user,
+            title=title,
+            severity=severity,
+            started_at=alert.opened_at,
+            impact=impact,
+            alert=alert,
+        )
 
 
 @admin.register(MetricReading)
