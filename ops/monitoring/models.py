@@ -54,10 +54,10 @@ class AlertRule(TimeStampedModel):
     """An alert rule (告警规则): fires while ``metric comparison threshold`` holds."""
 
     class Comparison(models.TextChoices):
-        GT = "gt", ">"
-        GTE = "gte", "≥"
-        LT = "lt", "<"
-        LTE = "lte", "≤"
+        GT = "gt", pgettext_lazy("alert comparison", "above")
+        GTE = "gte", pgettext_lazy("alert comparison", "at or above")
+        LT = "lt", pgettext_lazy("alert comparison", "below")
+        LTE = "lte", pgettext_lazy("alert comparison", "at or below")
 
     code = models.SlugField(_("rule code"), max_length=60, unique=True)
     name = models.CharField(_("rule name"), max_length=100)
