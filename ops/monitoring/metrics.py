@@ -25,7 +25,8 @@ Built-in metrics (provider ``monitoring``, registered in ``MonitoringConfig.read
   of the requests since the previous evaluation, from ``mall.core.metrics``' request
   counter and histogram. Those live in each web process (multi-process files under
   ``PROMETHEUS_MULTIPROC_DIR`` with gunicorn): the figures are read from those files
-  when this process sees that directory, else from this process's own registry —
+  when this process sees that directory (``MONITORING_WEB_METRICS_DIR``, else
+  ``PROMETHEUS_MULTIPROC_DIR``), else from this process's own registry —
   in a Celery worker in another container that is no request at all, so both are
   ``None`` (unavailable, never firing). Run the evaluation where the directory is
   mounted (docs/MONITORING.md) or rely on ``celery.task_failure_rate``.
@@ -129,7 +130,12 @@ def _http_samples() -> Iterable:
 
     from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    # MONITORING_WEB_METRICS_DIR: the web containers' PROMETHEUS_MULTIPROC_DIR mounted
+    # read-only into the worker (a worker must not set PROMETHEUS_MULTIPROC_DIR itself:
+    # its own metrics would then be written among the web workers' files).
+    path = os.environ.get("MONITORING_WEB_METRICS_DIR") or os.environ.get(
+        "PROMETHEUS_MULTIPROC_DIR"
+    )
     if path and os.path.isdir(path):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=path)
