@@ -1,0 +1,1 @@
+"""Services of monitoring (every write: checks, audit, transitions). docs/MONITORING.md."""
