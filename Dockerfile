@@ -18,8 +18,9 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
 RUN DJANGO_SECURE=1 DJANGO_SECRET_KEY=collectstatic-only PII_ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     PII_LOOKUP_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
-    && useradd --system --uid 1000 mall && mkdir -p /app/media /app/private /app/backups /app/backups-offsite \
-    && chown -R mall /app/media /app/private /app/backups /app/backups-offsite /app/staticfiles
+    && useradd --system --uid 1000 mall && mkdir -p /app/media /app/private /app/backups /app/backups-offsite /app/web-metrics \
+    && chown -R mall /app/media /app/private /app/backups /app/backups-offsite /app/web-metrics \
+       /app/staticfiles
 USER mall
 
 EXPOSE 8000

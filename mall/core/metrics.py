@@ -294,6 +294,21 @@ class _WorkerFiles(multiprocess.MultiProcessCollector):
         return self.merge(glob.glob(os.path.join(self._path, "*.db")), accumulate=True)
 
 
+def web_process_families(path: str | None = None):
+    """The per-web-process metric families (requests, latency, queries), summed.
+
+    ``path`` is a directory of gunicorn workers' files (``PROMETHEUS_MULTIPROC_DIR``
+    of the web container, possibly mounted read-only elsewhere — the monitoring job in
+    a Celery worker reads them so); without one, this process's own metrics.
+    """
+    path = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path and os.path.isdir(path):
+        registry = CollectorRegistry(auto_describe=False)
+        _WorkerFiles(registry, path=path)
+        return list(registry.collect())
+    return list(REGISTRY.collect())
+
+
 def scrape_registry() -> CollectorRegistry:
     """Return a registry holding everything one scrape reports."""
     registry = CollectorRegistry(auto_describe=False)

@@ -128,19 +128,12 @@ def builtin_metrics(*, now: datetime) -> dict[str, float | None]:
 def _http_samples() -> Iterable:
     import os
 
-    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
+    from mall.core.metrics import web_process_families
 
     # MONITORING_WEB_METRICS_DIR: the web containers' PROMETHEUS_MULTIPROC_DIR mounted
     # read-only into the worker (a worker must not set PROMETHEUS_MULTIPROC_DIR itself:
     # its own metrics would then be written among the web workers' files).
-    path = os.environ.get("MONITORING_WEB_METRICS_DIR") or os.environ.get(
-        "PROMETHEUS_MULTIPROC_DIR"
-    )
-    if path and os.path.isdir(path):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=path)
-        return registry.collect()
-    return REGISTRY.collect()
+    return web_process_families(os.environ.get("MONITORING_WEB_METRICS_DIR") or None)
 
 
 def _http_totals() -> dict[str, float] | None:

@@ -76,6 +76,33 @@ def test_the_http_error_rate_and_p95_cover_the_requests_since_the_previous_readi
     assert values["http.latency_p95_seconds"] == pytest.approx(0.25)
 
 
+def _web_worker_counts(directory, pid: int, ok: float, errors: float) -> None:
+    """What a gunicorn worker of the web container leaves in its metrics directory."""
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    values = MmapedDict(str(directory / f"counter_{pid}.db"))
+    name = "mall_http_requests_total"
+    for status, value in (("2xx", ok), ("5xx", errors)):
+        key = mmap_key(name, name, ["method", "view", "status"], ["GET", "home", status], "")
+        values.write_value(key, value, 0.0)
+    values.close()
+
+
+def test_a_worker_reads_the_web_containers_request_counts_from_the_mounted_directory(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MONITORING_WEB_METRICS_DIR", str(tmp_path))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    _web_worker_counts(tmp_path, 101, ok=10, errors=0)
+    builtin_metrics(now=timezone.now())  # baseline: 10 answers so far
+    _web_worker_counts(tmp_path, 101, ok=28, errors=1)
+    _web_worker_counts(tmp_path, 102, ok=1, errors=0)  # a second web worker
+
+    values = builtin_metrics(now=timezone.now())
+
+    assert values["http.error_rate"] == pytest.approx(1 / 20)
+
+
 def test_without_requests_since_the_previous_reading_the_http_metrics_have_no_value():
     builtin_metrics(now=timezone.now())
     values = builtin_metrics(now=timezone.now())
