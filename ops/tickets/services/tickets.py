@@ -410,6 +410,8 @@ def ticket_reopen(*, actor, ticket: Ticket, reason: str) -> Ticket:
     reason = _text(reason, "reason", REASON_MAX)
     with transaction.atomic():
         ticket = _locked(ticket)
+        if ticket.status != S.RESOLVED:
+            raise TicketStateConflict(_("Only a resolved ticket can be reopened."))
         _reopen(actor, ticket, reason=reason)
     return ticket
 
