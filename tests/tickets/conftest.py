@@ -29,19 +29,25 @@ AGENT = tuple(ROLE_PERMISSIONS["customer_service"])
 SUPERVISOR = tuple(ROLE_PERMISSIONS["ops_lead"])
 
 
+def _named(user, first: str, last: str):
+    user.first_name, user.last_name = first, last
+    user.save(update_fields=["first_name", "last_name"])
+    return user
+
+
 @pytest.fixture
 def agent(make_ops):
-    return make_ops("cs_test_agent", perms=AGENT, regions=None)
+    return _named(make_ops("cs_test_agent", perms=AGENT, regions=None), "小客", "张")
 
 
 @pytest.fixture
 def other_agent(make_ops):
-    return make_ops("cs_test_agent2", perms=AGENT, regions=None)
+    return _named(make_ops("cs_test_agent2", perms=AGENT, regions=None), "小服", "李")
 
 
 @pytest.fixture
 def supervisor(make_ops):
-    return make_ops("cs_test_lead", perms=SUPERVISOR, regions=None)
+    return _named(make_ops("cs_test_lead", perms=SUPERVISOR, regions=None), "主管", "刘")
 
 
 @pytest.fixture

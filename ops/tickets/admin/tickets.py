@@ -259,6 +259,7 @@ class CloseForm(BaseDialogForm):
 @admin.register(Ticket)
 class TicketAdmin(ServiceModelAdmin):
     list_selector = ticket_rows
+    change_list_template = "admin/tickets/ticket/change_list.html"
     nav_group = "service"
     nav_order = 10
     nav_icon = "support_agent"
