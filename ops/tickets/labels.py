@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 ACTION_LABELS = {
     "tickets.create": _("Customer service ticket created"),
     "tickets.assign": _("Customer service ticket assigned"),
-    "tickets.start": _("Customer service ticket taken in hand"),
     "tickets.staff_reply": _("Customer service replied to a ticket"),
     "tickets.internal_note": _("Internal note added to a ticket"),
     "tickets.member_reply": _("Member replied to a ticket"),

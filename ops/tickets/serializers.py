@@ -188,7 +188,7 @@ class TicketSerializer(serializers.ModelSerializer):
         return ticket.escalated_at is not None or bool(getattr(ticket, "sla_escalated", False))
 
 
-class SlaClockSerializer(serializers.Serializer):
+class TicketSlaClockSerializer(serializers.Serializer):
     kind = serializers.CharField()
     status = serializers.CharField()
     started_at = serializers.DateTimeField()
@@ -222,9 +222,9 @@ class TicketDetailSerializer(TicketSerializer):
     def get_messages(self, ticket) -> list:
         return MessageSerializer(self.context.get("messages", []), many=True).data
 
-    @extend_schema_field(SlaClockSerializer(many=True))
+    @extend_schema_field(TicketSlaClockSerializer(many=True))
     def get_sla_clocks(self, ticket) -> list:
-        return SlaClockSerializer(self.context.get("sla_clocks", []), many=True).data
+        return TicketSlaClockSerializer(self.context.get("sla_clocks", []), many=True).data
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_escalated_by(self, ticket) -> str | None:
@@ -238,14 +238,8 @@ class StaffCreateInput(serializers.Serializer):
     member = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.TICKET)
     category = serializers.ChoiceField(choices=Ticket.Category.choices)
-    source = serializers.ChoiceField(
-        choices=[
-            (value, label)
-            for value, label in Ticket.Source.choices
-            if value != Ticket.Source.STOREFRONT
-        ],
-        default=Ticket.Source.PHONE,
-    )
+    # the full list (one enum in the schema); the service refuses "storefront"
+    source = serializers.ChoiceField(choices=Ticket.Source.choices, default=Ticket.Source.PHONE)
     priority = serializers.ChoiceField(
         choices=Ticket.Priority.choices, default=Ticket.Priority.NORMAL
     )
@@ -278,11 +272,11 @@ class ResolveInput(serializers.Serializer):
     resolution = serializers.CharField(max_length=BODY_MAX)
 
 
-class ReasonInput(serializers.Serializer):
+class TicketReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class CloseInput(serializers.Serializer):
+class TicketCloseInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
