@@ -42,9 +42,7 @@ def world(agent, orders_, open_ticket):
     return {"east": east, "north": north}
 
 
-def test_every_page_opens_for_customer_service_without_raw_codes_or_phones(
-    world, agent, buyer
-):
+def test_every_page_opens_for_customer_service_without_raw_codes_or_phones(world, agent, buyer):
     client = _client(agent)
     problems = []
     urls = [
@@ -89,9 +87,7 @@ def test_the_buttons_call_the_services(world, agent, other_agent):
     ticket.refresh_from_db()
     assert (ticket.status, ticket.assignee) == ("assigned", agent)
 
-    client.post(
-        _button(ticket.pk, "assign"), {"_form_submitted": "on", "assignee": other_agent.pk}
-    )
+    client.post(_button(ticket.pk, "assign"), {"_form_submitted": "on", "assignee": other_agent.pk})
     client.post(
         _button(ticket.pk, "reply"),
         {"_form_submitted": "on", "body": "请提供照片", "await_member": "on"},
@@ -153,7 +149,9 @@ def test_regional_ops_see_only_their_regions_tickets_read_only(world, east_ops):
     assert client.get(_change(world["north"].pk)).status_code in (302, 404)
     page = client.get(_change(world["east"].pk)).content.decode()
     assert _button(world["east"].pk, "resolve") not in page
-    assert client.post(_button(world["east"].pk, "take"), {"_form_submitted": "on"}).status_code == 403
+    assert (
+        client.post(_button(world["east"].pk, "take"), {"_form_submitted": "on"}).status_code == 403
+    )
 
 
 def test_the_workbench_shows_customer_service_tiles_and_chart(world, agent):

@@ -63,9 +63,7 @@ def test_an_action_on_a_ticket_out_of_scope_is_404_and_changes_nothing(
 
     east_agent = make_ops("east_agent", perms=AGENT, regions=("east",))
     north = tickets["north"]
-    _error(
-        staff_client(east_agent).post(f"{BASE}{north.ticket_no}/close/", {"reason": "x"}), 404
-    )
+    _error(staff_client(east_agent).post(f"{BASE}{north.ticket_no}/close/", {"reason": "x"}), 404)
     north.refresh_from_db()
     assert north.status == "open"
     assert audit_actions(north) == ["tickets.create"]
@@ -78,7 +76,9 @@ def test_without_the_view_permission_the_list_is_forbidden(make_ops, tickets, st
 
 def test_a_reader_cannot_act(east_ops, tickets, staff_client):
     ticket = tickets["east"]
-    _error(staff_client(east_ops).post(f"{BASE}{ticket.ticket_no}/resolve/", {"resolution": "r"}), 403)
+    _error(
+        staff_client(east_ops).post(f"{BASE}{ticket.ticket_no}/resolve/", {"resolution": "r"}), 403
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,9 +129,7 @@ def test_the_workflow_through_the_api(agent, buyer, tickets, staff_client):
 def test_an_illegal_step_is_409_and_leaves_no_audit_entry(agent, tickets, staff_client):
     ticket = tickets["east"]
     before = AuditEntry.objects.count()
-    _error(
-        staff_client(agent).post(f"{BASE}{ticket.ticket_no}/reopen/", {"reason": "x"}), 409
-    )
+    _error(staff_client(agent).post(f"{BASE}{ticket.ticket_no}/reopen/", {"reason": "x"}), 409)
     assert AuditEntry.objects.count() == before
 
 
@@ -140,9 +138,10 @@ def test_escalating_twice_is_a_conflict(agent, tickets, staff_client):
     url = f"{BASE}{tickets['east'].ticket_no}/escalate/"
     assert client.post(url, {"reason": "会员投诉升级"}).json()["escalated"] is True
     _error(client.post(url, {"reason": "again"}), 409, "ticket_state_conflict")
-    assert staff_client(agent).get(BASE, {"escalated": "true"}).json()["results"][0][
-        "ticket_no"
-    ] == tickets["east"].ticket_no
+    assert (
+        staff_client(agent).get(BASE, {"escalated": "true"}).json()["results"][0]["ticket_no"]
+        == tickets["east"].ticket_no
+    )
 
 
 def test_assigning_to_an_unknown_person_is_a_400(agent, tickets, staff_client):
@@ -190,7 +189,9 @@ def test_staff_entry_refuses_a_partial_phone_and_an_order_of_another_member(
     assert not Ticket.objects.exists()
 
 
-def test_the_analysis_counts_only_the_readers_tickets(agent, east_ops, buyer, tickets, staff_client):
+def test_the_analysis_counts_only_the_readers_tickets(
+    agent, east_ops, buyer, tickets, staff_client
+):
     services.ticket_close(actor=agent, ticket=tickets["east"], reason="r")
     services.ticket_rate(actor=buyer, ticket=tickets["east"], rating=4)
 

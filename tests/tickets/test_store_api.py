@@ -87,9 +87,7 @@ def test_the_same_idempotency_key_replays_the_first_answer(buyer, member_client)
 def test_opening_tickets_is_rate_limited_per_member(buyer, stranger, member_client, settings):
     from ops.models import SystemParameter
 
-    SystemParameter.objects.update_or_create(
-        key="tickets.create_per_hour", defaults={"value": 2}
-    )
+    SystemParameter.objects.update_or_create(key="tickets.create_per_hour", defaults={"value": 2})
     from django.core.cache import cache
 
     cache.clear()

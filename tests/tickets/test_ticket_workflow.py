@@ -96,9 +96,7 @@ def test_handing_a_ticket_to_a_colleague_notifies_them(agent, other_agent, open_
     ticket = services.ticket_assign(actor=agent, ticket=open_ticket(), assignee=other_agent)
 
     assert ticket.assignee == other_agent
-    assert StaffNotification.objects.filter(
-        recipient=other_agent, kind="tickets.assigned"
-    ).exists()
+    assert StaffNotification.objects.filter(recipient=other_agent, kind="tickets.assigned").exists()
 
 
 def test_a_reply_waits_for_the_member_and_makes_the_replier_the_assignee(agent, open_ticket):
@@ -205,9 +203,10 @@ def test_escalating_tells_the_supervisors_once_and_raises_the_priority(
 
     assert ticket.escalated_by == agent
     assert ticket.priority == Ticket.Priority.HIGH
-    assert StaffNotification.objects.filter(
-        recipient=supervisor, kind="tickets.escalated"
-    ).count() == 1
+    assert (
+        StaffNotification.objects.filter(recipient=supervisor, kind="tickets.escalated").count()
+        == 1
+    )
     with pytest.raises(TicketStateConflict):
         services.ticket_escalate(actor=agent, ticket=ticket, reason="again")
     assert audit_actions(ticket).count("tickets.escalate") == 1
@@ -242,7 +241,9 @@ def test_a_low_rating_goes_to_the_supervisors(agent, buyer, supervisor, open_tic
     services.ticket_close(actor=agent, ticket=ticket, reason="会员撤回")
     services.ticket_rate(actor=buyer, ticket=ticket, rating=2, comment="太慢")
 
-    assert StaffNotification.objects.filter(recipient=supervisor, kind="tickets.low_rating").exists()
+    assert StaffNotification.objects.filter(
+        recipient=supervisor, kind="tickets.low_rating"
+    ).exists()
 
 
 def test_only_the_ticket_owner_may_rate(agent, stranger, open_ticket):

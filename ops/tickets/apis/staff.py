@@ -43,12 +43,12 @@ from ..serializers import (
     AnalysisInput,
     AnalysisSerializer,
     AssignInput,
-    TicketCloseInput,
-    TicketReasonInput,
     ReplyInput,
     ResolveInput,
     StaffCreateInput,
+    TicketCloseInput,
     TicketDetailSerializer,
+    TicketReasonInput,
     TicketSerializer,
 )
 from ..services import tickets as services
