@@ -1,0 +1,1 @@
+"""Services of customer service (every write: checks, audit, SLA clocks). See docs/TICKETS.md."""
