@@ -325,6 +325,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets that share a field name across apps get their own schema names.
     "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "ops.tickets.models.Ticket.Status",
+        "TicketKindEnum": "ops.tickets.models.Ticket.Kind",
+        "TicketSourceEnum": "ops.tickets.models.Ticket.Source",
         "CouponKindEnum": "members.models.CouponTemplate.Kind",
         "CategoryChangeKindEnum": "catalog.models.CategoryChangeRequest.Kind",
         "MemberStatusEnum": "members.models.Member.Status",

@@ -105,13 +105,15 @@ def sla_clock_start(
     region=None,
     owner=None,
     promotion: bool = False,
+    variant: str = "",
 ) -> SlaClock:
     """Start the ``kind`` clock on ``subject``; return the running clock.
 
     Idempotent: when a clock of this kind is already running on the subject it is
     returned unchanged (also under concurrent starts, through the partial unique
-    constraint). ``due_at`` = ``started_at`` + the kind's parameter (the promotion
-    parameter when ``promotion``). ``region`` (an ``rbac.SalesRegion`` or its id)
+    constraint). ``due_at`` = ``started_at`` + the kind's parameter (the parameter of
+    the kind's ``variant`` when one is named; the promotion parameter when
+    ``promotion``). ``region`` (an ``rbac.SalesRegion`` or its id)
     scopes the clock on the SLA board; ``owner`` receives the breach escalation.
     Raises ``SlaKindUnknown``. Audited as ``sla.start``.
     """
@@ -133,14 +135,16 @@ def sla_clock_start(
                     region_id=region_id,
                     owner=owner,
                     started_at=started_at,
-                    due_at=started_at + declared.duration(promotion=promotion),
+                    due_at=started_at
+                    + declared.duration(promotion=promotion, variant=variant),
                 )
         except IntegrityError:
             existing = _running(kind, subject)
             if existing is None:
                 raise
             return existing
-        _audit_clock(actor, "sla.start", clock, None, promotion=promotion)
+        extra = {"variant": variant} if variant else {}
+        _audit_clock(actor, "sla.start", clock, None, promotion=promotion, **extra)
     return clock
 
 
@@ -215,6 +219,7 @@ def sla_clock_restart(
     region=None,
     owner=None,
     promotion: bool = False,
+    variant: str = "",
 ) -> SlaClock:
     """Cancel the running ``kind`` clock on ``subject`` (if any) and start a fresh one.
 
@@ -235,6 +240,7 @@ def sla_clock_restart(
             region=region,
             owner=owner,
             promotion=promotion,
+            variant=variant,
         )
 
 

@@ -1,9 +1,9 @@
 """System parameters of customer service (read with ``ops.parameters.get_parameter``)
 and its two SLA kinds.
 
-The SLA kinds use the kernel's alternative duration (``promotion_parameter``) for
-complaints: a complaint's clocks are started with ``promotion=True`` and so run on the
-shorter complaint parameter (docs/TICKETS.md "SLA clocks").
+Both SLA kinds have the variant ``"complaint"``: a complaint's clocks are started with
+``variant="complaint"`` and so run on the shorter complaint parameter
+(docs/TICKETS.md "SLA clocks").
 """
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ register_sla_kind(
     label=_("First reply to a ticket"),
     parameter=FIRST_RESPONSE_HOURS,
     unit="hours",
-    promotion_parameter=COMPLAINT_FIRST_RESPONSE_HOURS,
+    variants={"complaint": COMPLAINT_FIRST_RESPONSE_HOURS},
 )
 register_sla_kind(
     RESOLUTION,
     label=_("Ticket resolution"),
     parameter=RESOLUTION_HOURS,
     unit="hours",
-    promotion_parameter=COMPLAINT_RESOLUTION_HOURS,
+    variants={"complaint": COMPLAINT_RESOLUTION_HOURS},
 )

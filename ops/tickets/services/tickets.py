@@ -251,7 +251,7 @@ def ticket_create(
                 subject=ticket,
                 region=region_id,
                 started_at=ticket.created_at,
-                promotion=complaint,
+                variant="complaint" if complaint else "",
             )
         if complaint:
             staff_notify_holders(
@@ -432,7 +432,7 @@ def _reopen(actor, ticket: Ticket, *, reason: str, data: dict | None = None) -> 
         kind=RESOLUTION,
         subject=ticket,
         region=ticket.region_id,
-        promotion=_is_complaint(ticket),
+        variant="complaint" if _is_complaint(ticket) else "",
     )
 
 
