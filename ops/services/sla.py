@@ -135,8 +135,7 @@ def sla_clock_start(
                     region_id=region_id,
                     owner=owner,
                     started_at=started_at,
-                    due_at=started_at
-                    + declared.duration(promotion=promotion, variant=variant),
+                    due_at=started_at + declared.duration(promotion=promotion, variant=variant),
                 )
         except IntegrityError:
             existing = _running(kind, subject)

@@ -141,6 +141,8 @@ def test_sla_board_lists_running_clocks_overdue_first_and_extends_with_a_reason(
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [late, fresh]
     assert response.context["sla_board"][0]["overdue"] == 1
+    page = response.content.decode()
+    assert 'id="sla-board"' in page and "订单审核" in page  # the board is on the page
     overdue_only = client.get("/admin/ops/slaclock/", {"state": "overdue"})
     assert list(overdue_only.context["cl"].result_list) == [late]
 

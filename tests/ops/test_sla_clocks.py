@@ -57,6 +57,24 @@ def test_shipping_during_a_promotion_uses_the_promotion_parameter(subject, actor
     assert clock.due_at - clock.started_at == timedelta(hours=48)
 
 
+def test_a_named_variant_uses_its_own_parameter_and_an_unknown_one_is_refused(subject, actor):
+    start = timezone.now()
+    complaint = sla_clock_start(
+        kind="tickets.first_response",
+        subject=subject,
+        actor=actor,
+        started_at=start,
+        variant="complaint",
+    )
+    assert complaint.due_at == start + timedelta(hours=2)  # sla.complaint_first_response_hours
+    ordinary = sla_clock_start(
+        kind="tickets.resolution", subject=subject, actor=actor, started_at=start
+    )
+    assert ordinary.due_at == start + timedelta(hours=48)  # sla.ticket_resolution_hours
+    with pytest.raises(ValueError):
+        sla_clock_start(kind="order.review", subject=subject, actor=actor, variant="complaint")
+
+
 def test_starting_twice_returns_the_running_clock(subject, actor):
     first = sla_clock_start(kind="order.review", subject=subject, actor=actor)
     second = sla_clock_start(kind="order.review", subject=subject, actor=actor)
