@@ -97,7 +97,7 @@ def copy_verified(source: Path, target: Path, digest: str) -> None:
     os.replace(partial, target)
     for extra in (sidecar_path(source), manifest_path(source)):
         if extra.exists():
-            shutil.copyfile(extra, Path(f"{target}{extra.name[len(source.name):]}"))
+            shutil.copyfile(extra, Path(f"{target}{extra.name[len(source.name) :]}"))
 
 
 def remove_artifact(path: str) -> None:
@@ -110,7 +110,10 @@ def remove_artifact(path: str) -> None:
 def media_archive(target: Path) -> None:
     """Archive MEDIA_ROOT as ``media/`` and PRIVATE_MEDIA_ROOT as ``private/`` (tar.gz)."""
     with tarfile.open(target, "w:gz") as archive:
-        for root, name in ((settings.MEDIA_ROOT, "media"), (settings.PRIVATE_MEDIA_ROOT, "private")):
+        for root, name in (
+            (settings.MEDIA_ROOT, "media"),
+            (settings.PRIVATE_MEDIA_ROOT, "private"),
+        ):
             if root and Path(root).is_dir():
                 archive.add(str(root), arcname=name)
 
@@ -159,16 +162,14 @@ def _pg_connect(settings_dict: dict, dbname: str | None = None):
 
 
 def _pg_tables(cursor) -> list[str]:
-    cursor.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-    )
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
     return [row[0] for row in cursor.fetchall()]
 
 
 def _pg_counts(cursor) -> dict[str, int]:
     counts = {}
     for table in _pg_tables(cursor):
-        cursor.execute(f'SELECT count(*) FROM "{table}"')  # names from the catalog
+        cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - names from the catalog
         counts[table] = int(cursor.fetchone()[0])
     return counts
 
@@ -177,7 +178,7 @@ def _audit_head_seq(cursor) -> int | None:
     from ops.models import AuditChainHead
 
     table = AuditChainHead._meta.db_table
-    cursor.execute(f'SELECT seq FROM "{table}" WHERE id = 1')
+    cursor.execute(f'SELECT seq FROM "{table}" WHERE id = 1')  # noqa: S608 - a model's table
     row = cursor.fetchone()
     return int(row[0]) if row else None
 
@@ -212,7 +213,7 @@ def _pg_dump(target: Path) -> tuple[dict[str, int], int | None]:
             *_pg_args(settings_dict),
             str(settings_dict["NAME"]),
         ]
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603 - fixed program, arguments from settings
             command, env=_pg_env(settings_dict), capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
@@ -231,7 +232,11 @@ def _sqlite_counts(raw: sqlite3.Connection) -> dict[str, int]:
             "AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
     ]
-    return {table: int(raw.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]) for table in tables}
+    counts = {}
+    for table in tables:
+        query = f'SELECT count(*) FROM "{table}"'  # noqa: S608 - names from the catalog
+        counts[table] = int(raw.execute(query).fetchone()[0])
+    return counts
 
 
 def _sqlite_dump(target: Path) -> tuple[dict[str, int], int | None]:
@@ -325,7 +330,7 @@ def _pg_restore(source: Path, name: str, *, clean_live: bool) -> None:
         *_pg_args(settings_dict),
         str(source),
     ]
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - fixed program, arguments from settings
         command, env=_pg_env(settings_dict), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
@@ -376,7 +381,7 @@ def run_against(name: str, func: Callable[[], Any]) -> Any:
         connections[DEFAULT_DB_ALIAS] = wrapper
         try:
             outcome["value"] = func()
-        except BaseException as exc:  # handed back to the caller's thread below
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             outcome["error"] = exc
         finally:
             wrapper.close()

@@ -35,9 +35,7 @@ class BackupUnavailable(ApplicationError):
 class RestoreTargetRefused(ApplicationError):
     code = "restore_target_refused"
     status_code = status.HTTP_409_CONFLICT
-    default_message = _(
-        "Restoring over the live database needs the explicit --force-live flag."
-    )
+    default_message = _("Restoring over the live database needs the explicit --force-live flag.")
 
 
 class BackupNotFound(NotFound):

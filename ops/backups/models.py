@@ -49,7 +49,9 @@ class Backup(models.Model):
     media_path = models.CharField(_("media archive"), max_length=500, blank=True)
     size_bytes = models.BigIntegerField(_("size (bytes)"), default=0)
     sha256 = models.CharField(_("database file checksum (SHA-256)"), max_length=64, blank=True)
-    media_sha256 = models.CharField(_("media archive checksum (SHA-256)"), max_length=64, blank=True)
+    media_sha256 = models.CharField(
+        _("media archive checksum (SHA-256)"), max_length=64, blank=True
+    )
     offsite_copied = models.BooleanField(_("copied offsite"), default=False)
     offsite_path = models.CharField(_("offsite copy"), max_length=500, blank=True)
     table_counts = models.JSONField(_("rows per table"), default=dict, blank=True)
@@ -80,7 +82,9 @@ class Backup(models.Model):
                 condition=Q(trigger="schedule", status__in=["running", "succeeded"]),
                 name="backups_one_live_backup_per_day_kind",
             ),
-            models.CheckConstraint(condition=Q(size_bytes__gte=0), name="backups_size_not_negative"),
+            models.CheckConstraint(
+                condition=Q(size_bytes__gte=0), name="backups_size_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["status", "kind", "-started_at"])]
         permissions = [("run_backup", _("Can run a backup or a restore check"))]

@@ -122,7 +122,10 @@ def _backup_start(
                 .first()
             )
         if existing is not None:
-            if existing.status == Backup.Status.SUCCEEDED or existing.started_at > now - STALE_RUNNING:
+            if (
+                existing.status == Backup.Status.SUCCEEDED
+                or existing.started_at > now - STALE_RUNNING
+            ):
                 return existing, False
             transition(
                 existing,
@@ -192,7 +195,9 @@ def _backup_write(backup: Backup) -> dict:
     if offsite is not None:
         for file, file_digest in files:
             engines.copy_verified(file, offsite / relative / file.name, file_digest)
-        fields.update(offsite_copied=True, offsite_path=str(offsite / relative / database_file.name))
+        fields.update(
+            offsite_copied=True, offsite_path=str(offsite / relative / database_file.name)
+        )
     return fields
 
 
@@ -210,7 +215,10 @@ def backup_prune(*, actor, now: datetime | None = None) -> int:
     full_cutoff = today - timedelta(weeks=int(get_parameter(FULL_RETENTION_WEEKS)))
     succeeded = Backup.objects.filter(status=Backup.Status.SUCCEEDED)
     newest_full = (
-        succeeded.filter(kind=Backup.Kind.FULL).order_by("-day", "-id").values_list("pk", flat=True).first()
+        succeeded.filter(kind=Backup.Kind.FULL)
+        .order_by("-day", "-id")
+        .values_list("pk", flat=True)
+        .first()
     )
     expired = list(
         succeeded.filter(
