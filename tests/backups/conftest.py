@@ -7,6 +7,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from ops.backups import engines
+from tests.members.conftest import admin_client_for  # noqa: F401
 
 
 @pytest.fixture
