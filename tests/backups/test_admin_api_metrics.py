@@ -64,9 +64,7 @@ def test_the_tech_lead_sees_the_backup_list_with_sizes_labels_and_buttons(
 def test_a_backup_page_is_read_only_with_the_verify_button(admin_client_for, tech_lead):
     backup = _backup()
 
-    page = admin_client_for(tech_lead).get(
-        reverse("admin:backups_backup_change", args=[backup.pk])
-    )
+    page = admin_client_for(tech_lead).get(reverse("admin:backups_backup_change", args=[backup.pk]))
 
     assert page.status_code == 200
     html = page.content.decode()
@@ -91,17 +89,15 @@ def test_backup_pages_are_forbidden_to_a_customer_service_agent(admin_client_for
     client = admin_client_for(cs_agent)
 
     assert client.get(reverse("admin:backups_backup_changelist")).status_code == 403
-    assert (
-        client.get(reverse("admin:backups_backup_change", args=[backup.pk])).status_code
-        in (403, 302)
+    assert client.get(reverse("admin:backups_backup_change", args=[backup.pk])).status_code in (
+        403,
+        302,
     )
     assert client.get(reverse("admin:backups_restorecheck_changelist")).status_code == 403
     assert client.post(reverse("admin:backups_backup_backup_now")).status_code == 403
 
 
-def test_a_viewer_without_the_run_permission_cannot_press_backup_now(
-    admin_client_for, make_staff
-):
+def test_a_viewer_without_the_run_permission_cannot_press_backup_now(admin_client_for, make_staff):
     viewer = make_staff("viewer", perms=("backups.view_backup",))
 
     response = admin_client_for(viewer).post(reverse("admin:backups_backup_backup_now"))
@@ -164,3 +160,19 @@ def test_the_workbench_tile_is_red_after_eight_days_without_a_verified_restore(t
     assert tile.tone(tech_lead) == "danger"
     _check(backup, hours_ago=1)
     assert tile.tone(tech_lead) == "success"
+
+
+def test_the_backup_list_shows_kinds_and_statuses_in_chinese(admin_client_for, tech_lead):
+    """Needs the compiled translations of tr-backups.py (the lead compiles them)."""
+    _backup()
+    _backup(
+        kind=Backup.Kind.FULL,
+        status=Backup.Status.FAILED,
+        day=timezone.localdate() - timedelta(days=1),
+    )
+
+    html = admin_client_for(tech_lead).get(reverse("admin:backups_backup_changelist")).content
+    text = html.decode()
+
+    for label in ("每日备份", "全量备份", "备份成功", "备份失败", "立即备份"):
+        assert label in text

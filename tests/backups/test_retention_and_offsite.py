@@ -93,8 +93,10 @@ def test_the_offsite_copy_has_the_same_checksum_and_its_sidecar(backup_dirs):
     copy = Path(backup.offsite_path)
     assert backup.offsite_copied
     assert copy.is_relative_to(offsite)
-    assert engines.sha256_file(copy) == backup.sha256 == engines.sha256_file(
-        Path(backup.database_path)
+    assert (
+        engines.sha256_file(copy)
+        == backup.sha256
+        == engines.sha256_file(Path(backup.database_path))
     )
     assert engines.read_sidecar(copy) == backup.sha256
     assert engines.read_manifest(copy)["table_counts"] == backup.table_counts

@@ -35,9 +35,7 @@ def test_the_daily_task_backs_up_once_per_day_however_often_it_runs(backup_dirs,
     assert JobRun.objects.filter(name="backups.backup_run", status="succeeded").count() == 2
 
 
-def test_on_sunday_the_task_makes_a_full_backup_and_verifies_its_restore(
-    backup_dirs, monkeypatch
-):
+def test_on_sunday_the_task_makes_a_full_backup_and_verifies_its_restore(backup_dirs, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: _at("2026-11-29"))  # a Sunday
 
     result = backup_run_task.delay().get()

@@ -9,6 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.decorators import action
 
 from mall.core.admin import (
@@ -269,7 +270,9 @@ class RestoreCheckAdmin(ReadOnlyModelAdmin):
                 (
                     (
                         labels.get(row.get("name"), _("other verification")),
-                        _("passed") if row.get("ok") else _("failed"),
+                        pgettext_lazy("verification result", "passed")
+                        if row.get("ok")
+                        else pgettext_lazy("verification result", "failed"),
                         row.get("detail") or "",
                     )
                     for row in check.checks
