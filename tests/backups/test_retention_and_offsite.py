@@ -86,7 +86,7 @@ def test_pruning_twice_prunes_nothing_more(backup_dirs):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_offsite_copy_has_the_same_checksum_and_its_sidecar(backup_dirs):
-    root, offsite = backup_dirs
+    _root, offsite = backup_dirs
 
     backup = backup_run(actor=system_actor(), kind=Backup.Kind.DAILY)
 
@@ -104,7 +104,7 @@ def test_the_offsite_copy_has_the_same_checksum_and_its_sidecar(backup_dirs):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_damaged_offsite_copy_fails_the_backup_and_leaves_no_copy(backup_dirs, monkeypatch):
-    root, offsite = backup_dirs
+    _root, offsite = backup_dirs
 
     def damaging_copy(source, target):  # the transfer to the second location corrupts
         Path(target).write_bytes(Path(source).read_bytes() + b"\x00")
