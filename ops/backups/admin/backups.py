@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
@@ -48,6 +49,24 @@ def check_labels() -> dict:
         "audit_verify": _("audit chain against its anchors"),
         "media_archive": _("media archive readable"),
     }
+
+
+def _table_rows(counts: dict, value) -> list[tuple]:
+    """Rows per model in words (a table no model owns is summed into "other tables")."""
+    names = {model._meta.db_table: model._meta.verbose_name for model in apps.get_models()}
+    rows, other = [], None
+    for table, count in counts.items():
+        if table in names:
+            rows.append((str(names[table]), *value(count)))
+        else:
+            other = [
+                sum(pair)
+                for pair in zip(other or [0] * len(value(count)), value(count), strict=True)
+            ]
+    rows.sort()
+    if other is not None:
+        rows.append((str(_("other tables")), *other))
+    return rows
 
 
 def _seconds(value) -> str:
@@ -97,7 +116,7 @@ class BackupAdmin(ReadOnlyModelAdmin):
         "trigger",
         "status",
         "day",
-        "engine",
+        "engine_label",
         "size",
         "database_path",
         "sha256",
@@ -123,6 +142,10 @@ class BackupAdmin(ReadOnlyModelAdmin):
     def size(self, backup):
         return filesizeformat(backup.size_bytes) if backup.size_bytes else "—"
 
+    @admin.display(description=_("database engine"))
+    def engine_label(self, backup):
+        return {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(backup.engine, "—")
+
     @admin.display(description=_("checksum"))
     def checksum_short(self, backup):
         return f"{backup.sha256[:12]}…" if backup.sha256 else "—"
@@ -136,9 +159,9 @@ class BackupAdmin(ReadOnlyModelAdmin):
         counts = backup.table_counts or {}
         if not counts:
             return "—"
+        rows = _table_rows(counts, lambda count: (int(count),))
         return format_html(
-            "<table>{}</table>",
-            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", sorted(counts.items())),
+            "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         )
 
     def has_run_permission(self, request, obj=None):
@@ -229,7 +252,6 @@ class RestoreCheckAdmin(ReadOnlyModelAdmin):
     fields = [
         "backup_link",
         "source",
-        "scratch_database",
         "status",
         "started_at",
         "finished_at",
@@ -292,9 +314,9 @@ class RestoreCheckAdmin(ReadOnlyModelAdmin):
             format_html_join(
                 "",
                 "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
-                (
-                    (table, row.get("expected"), row.get("restored"))
-                    for table, row in sorted(counts.items())
+                _table_rows(
+                    counts,
+                    lambda row: (int(row.get("expected") or 0), int(row.get("restored") or 0)),
                 ),
             ),
         )

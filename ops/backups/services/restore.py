@@ -105,7 +105,7 @@ def latest_backup() -> Backup:
 def default_scratch_name() -> str:
     if engines.engine_name() == "postgresql":
         return f"{engines.live_name()}_restore_check"[:63]
-    return str(Path(settings.BACKUP_DIR) / "scratch" / "restore_check.sqlite3")
+    return str(Path(settings.BACKUP_DIR) / "scratch" / "restore-check.sqlite3")
 
 
 def restore_check_run(
