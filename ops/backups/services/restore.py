@@ -155,8 +155,8 @@ def restore_check_run(
         if corrupted:
             error = str(BackupCorrupted.default_message)
         else:
-            engines.restore_into(source.database_path, name)
             try:
+                engines.restore_into(source.database_path, name)
                 compared = _compare_counts(source, name, results)
                 _verifications(source, name, results)
             finally:
