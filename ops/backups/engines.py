@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.utils import load_backend
 
 CHUNK = 1024 * 1024
@@ -41,6 +41,25 @@ SCRATCH_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 class EngineError(Exception):
     """A dump, restore or copy step failed (message is a short diagnostic)."""
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg2
+    except ImportError:  # SQLite-only installs
+        return ()
+    return (psycopg2.Error,)
+
+
+# What a restore into a scratch database can raise that means "this backup does not
+# restore" (recorded as a failed check) rather than a bug.
+RESTORE_ERRORS: tuple[type[BaseException], ...] = (
+    EngineError,
+    OSError,
+    DatabaseError,
+    sqlite3.Error,
+    *_driver_errors(),
+)
 
 
 # --- files ------------------------------------------------------------------------------------

@@ -142,3 +142,19 @@ def _scratch_exists(name: str) -> bool:
             return False
         return True
     return Path(name).exists()
+
+
+def test_a_backup_that_does_not_restore_fails_the_check_and_leaves_no_scratch_database(
+    backup_dirs, scratch_name
+):
+    backup = backup_run(actor=system_actor(), kind=Backup.Kind.DAILY)
+    path = Path(backup.database_path)
+    path.write_bytes(b"not a database at all" * 100)  # damaged before its checksum was taken
+    Backup.objects.filter(pk=backup.pk).update(sha256=engines.sha256_file(path))
+    backup.refresh_from_db()
+
+    check = restore_check_run(actor=system_actor(), backup=backup, into=scratch_name)
+
+    assert check.status == RestoreCheck.Status.FAILED
+    assert check.error
+    assert not _scratch_exists(scratch_name)

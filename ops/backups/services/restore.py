@@ -162,8 +162,8 @@ def restore_check_run(
             finally:
                 if not keep:
                     engines.drop_scratch(name)
-    except (engines.EngineError, OSError) as exc:
-        error = str(exc)[:4000]
+    except engines.RESTORE_ERRORS as exc:
+        error = f"{type(exc).__name__}: {exc}"[:4000]
     passed = not error and bool(results) and all(result["ok"] for result in results)
     with transaction.atomic():
         transition(
