@@ -51,8 +51,8 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (psycopg2.Error,)
 
 
-# What a restore into a scratch database can raise that means "this backup does not
-# restore" (recorded as a failed check) rather than a bug.
+# What a dump, a copy or a restore can raise that means "this backup (or this restore)
+# did not work" — recorded as a failed backup or check — rather than a bug.
 RESTORE_ERRORS: tuple[type[BaseException], ...] = (
     EngineError,
     OSError,

@@ -11,6 +11,7 @@ back and checked against the checksum.
 
 from __future__ import annotations
 
+import tarfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -81,7 +82,7 @@ def backup_run(
     started = time.monotonic()
     try:
         fields = _backup_write(backup)
-    except (engines.EngineError, OSError, ValueError) as exc:
+    except (*engines.RESTORE_ERRORS, ValueError, tarfile.TarError) as exc:
         with transaction.atomic():
             transition(
                 backup,
@@ -90,7 +91,7 @@ def backup_run(
                 action="backups.backup_fail",
                 finished_at=timezone.now(),
                 duration_seconds=round(time.monotonic() - started, 3),
-                error=str(exc)[:4000],
+                error=f"{type(exc).__name__}: {exc}"[:4000],
             )
         raise BackupFailed(extra={"backup_id": backup.pk}) from exc
     with transaction.atomic():
