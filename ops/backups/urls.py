@@ -1,3 +1,5 @@
-"""API routes of this edge app (filled in by its owner)."""
+"""API routes of the backups app: the staff API under ``/api/v1/backups/``."""
 
-urlpatterns: list = []
+from .apis import urlpatterns as api_urlpatterns
+
+urlpatterns: list = [*api_urlpatterns]

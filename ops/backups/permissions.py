@@ -1,0 +1,7 @@
+"""Permission codenames of the backups app (declared once; services and views read these)."""
+
+from __future__ import annotations
+
+VIEW_BACKUP = "backups.view_backup"
+RUN_BACKUP = "backups.run_backup"  # 立即备份 / 校验恢复 (tech lead)
+VIEW_RESTORE_CHECK = "backups.view_restorecheck"

@@ -1,0 +1,1 @@
+"""Services of the backups app: ``backups`` (run, prune) and ``restore`` (restore checks)."""
