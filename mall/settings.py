@@ -482,6 +482,9 @@ if SENTRY_DSN:
 # file (append-only, outside the database; by default in the backup location).
 AUDIT_HMAC_KEYS = env_list("AUDIT_HMAC_KEYS")
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+# The second location every backup is copied to and verified in (docs/OPERATIONS.md §4):
+# storage of another machine. Empty: no offsite copy (the backup says so in the admin).
+BACKUP_OFFSITE_DIR = os.environ.get("BACKUP_OFFSITE_DIR", "")
 AUDIT_ANCHOR_PATH = Path(os.environ.get("AUDIT_ANCHOR_PATH", BACKUP_DIR / "audit-anchors.jsonl"))
 AUDIT_UNSEALED_MAX_SECONDS = env_int("AUDIT_UNSEALED_MAX_SECONDS", 120)
 

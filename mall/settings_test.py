@@ -13,6 +13,11 @@ PRIVATE_MEDIA_ROOT = Path(  # noqa: F405
     os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "artifacts" / "test-private")  # noqa: F405
 )
 STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT  # noqa: F405
+# Backups made by tests (the demo seeds one): under artifacts/, one folder per xdist
+# worker so two test processes never write the same backup file name.
+BACKUP_DIR = (
+    BASE_DIR / "artifacts" / "test-backups" / os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405
+)
 
 # A test-only app with scoped models: the scope matrix and the browser test use it
 # (tests/scopetest; its API is mounted by tests that ask for tests.scopetest.urls).
