@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from mall.core.filters import FilterSet, StrictBooleanFilter
+from mall.core.filters import FilterSet, IsoDateTimeFilter, StrictBooleanFilter
 
 from .models import AfterSale, Order, OrderLine
 
@@ -64,10 +64,10 @@ class OrderFilter(FilterSet):
     channel = django_filters.CharFilter(
         field_name="channel__code", max_length=30, label=_("channel code")
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("placed from")
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("placed before")
     )
     frozen = StrictBooleanFilter(field_name="is_frozen", label=_("frozen"))
@@ -126,12 +126,8 @@ class OrderLineFilter(FilterSet):
     status = StatusChoiceFilter(field_name="order__status", choices=S.choices)
     region = django_filters.CharFilter(field_name="order__region__code", max_length=20)
     channel = django_filters.CharFilter(field_name="order__channel__code", max_length=30)
-    created_after = django_filters.IsoDateTimeFilter(
-        field_name="order__created_at", lookup_expr="gte"
-    )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="order__created_at", lookup_expr="lt"
-    )
+    created_after = IsoDateTimeFilter(field_name="order__created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="order__created_at", lookup_expr="lt")
 
     class Meta:
         model = OrderLine

@@ -12,7 +12,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from mall.core.filters import FilterSet, StrictBooleanFilter, WholeNumberFilter
+from mall.core.filters import FilterSet, IsoDateTimeFilter, StrictBooleanFilter, WholeNumberFilter
 
 from .models import AfterSale, Review
 
@@ -24,8 +24,8 @@ class AfterSaleFilter(FilterSet):
     region = django_filters.CharFilter(
         field_name="region__code", max_length=20, label=_("sales region code")
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(
         method="filter_q", max_length=24, label=_("after-sales or order number")
     )

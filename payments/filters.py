@@ -21,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from mall.core.filters import FilterSet, StrictBooleanFilter
+from mall.core.filters import FilterSet, IsoDateTimeFilter, StrictBooleanFilter
 
 from .models import (
     CallbackRecord,
@@ -49,16 +49,12 @@ class TransactionFilter(FilterSet):
     status = CodeChoiceFilter(choices=PaymentTransaction.Status.choices, label=_("status"))
     channel = CodeChoiceFilter(choices=Channel.choices, label=_("payment channel"))
     purpose = CodeChoiceFilter(choices=PaymentTransaction.Purpose.choices, label=_("purpose"))
-    paid_after = django_filters.IsoDateTimeFilter(
-        field_name="paid_at", lookup_expr="gte", label=_("paid from")
-    )
-    paid_before = django_filters.IsoDateTimeFilter(
-        field_name="paid_at", lookup_expr="lt", label=_("paid before")
-    )
-    created_after = django_filters.IsoDateTimeFilter(
+    paid_after = IsoDateTimeFilter(field_name="paid_at", lookup_expr="gte", label=_("paid from"))
+    paid_before = IsoDateTimeFilter(field_name="paid_at", lookup_expr="lt", label=_("paid before"))
+    created_after = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("created from")
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("created before")
     )
     order_no = _number("order__order_no", _("order number"))
@@ -73,16 +69,16 @@ class RefundFilter(FilterSet):
     status = CodeChoiceFilter(choices=Refund.Status.choices, label=_("status"))
     channel = CodeChoiceFilter(choices=Channel.choices, label=_("payment channel"))
     source = CodeChoiceFilter(choices=Refund.Source.choices, label=_("source"))
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("created from")
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("created before")
     )
-    succeeded_after = django_filters.IsoDateTimeFilter(
+    succeeded_after = IsoDateTimeFilter(
         field_name="succeeded_at", lookup_expr="gte", label=_("refunded from")
     )
-    succeeded_before = django_filters.IsoDateTimeFilter(
+    succeeded_before = IsoDateTimeFilter(
         field_name="succeeded_at", lookup_expr="lt", label=_("refunded before")
     )
     refund_no = _number("refund_no", _("refund number"))
@@ -126,10 +122,10 @@ class CallbackFilter(FilterSet):
         choices=CallbackRecord.Outcome.choices, label=pgettext_lazy("payments", "outcome")
     )
     verified = StrictBooleanFilter(field_name="verified", label=_("signature valid"))
-    received_after = django_filters.IsoDateTimeFilter(
+    received_after = IsoDateTimeFilter(
         field_name="received_at", lookup_expr="gte", label=_("received from")
     )
-    received_before = django_filters.IsoDateTimeFilter(
+    received_before = IsoDateTimeFilter(
         field_name="received_at", lookup_expr="lt", label=_("received before")
     )
     reference_no = django_filters.CharFilter(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from mall.core.filters import FilterSet, StrictBooleanFilter, WholeNumberFilter
+from mall.core.filters import FilterSet, IsoDateTimeFilter, StrictBooleanFilter, WholeNumberFilter
 
 from .models import BlacklistEntry, Decision, FundFreeze, Point, RiskCase, RiskEvent, RiskMark
 
@@ -59,10 +59,8 @@ def _member() -> WholeNumberFilter:
     )
 
 
-def _created(lookup: str, label) -> django_filters.IsoDateTimeFilter:
-    return django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr=lookup, label=label
-    )
+def _created(lookup: str, label) -> IsoDateTimeFilter:
+    return IsoDateTimeFilter(field_name="created_at", lookup_expr=lookup, label=label)
 
 
 class _LiveFilterSet(FilterSet):

@@ -18,6 +18,9 @@ Conventions:
 * whole numbers are :class:`WholeNumberFilter` (every integer model field gets one,
   bounded to the column's database range): ``1.5``, ``1e309``, ``NaN`` and a number
   the column cannot hold are 400, never a silent "no rows" or a database error;
+* date-times are :class:`IsoDateTimeFilter` (every datetime model field gets one):
+  ISO 8601, within years 1970–2999 — ``0001-01-01T00:00:00+14:00`` would overflow
+  when converted to UTC or local time (a 500), so it is a 400;
 * never filter on a secret or personal-data column (password, token hashes,
   encrypted values, lookup hashes); a search by phone goes through the app's
   selector, which hashes the input.
@@ -78,6 +81,33 @@ def _column_range(field: models.Field) -> dict[str, int]:
 _WHOLE_NUMBER = {"filter_class": WholeNumberFilter, "extra": _column_range}
 
 
+DATETIME_YEARS = (1970, 2999)
+
+
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time within :data:`DATETIME_YEARS` (converting a time near
+    ``datetime.min``/``max`` to UTC or local time overflows: a 500 otherwise)."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        first, last = DATETIME_YEARS
+        if not first <= parsed.year <= last:
+            raise forms.ValidationError(
+                _("Enter a date and time between the years %(first)s and %(last)s.")
+                % {"first": first, "last": last},
+                code="invalid",
+            )
+        return parsed
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """The kernel's date-time filter: ISO 8601, bounded (:class:`BoundedIsoDateTimeField`)."""
+
+    field_class = BoundedIsoDateTimeField
+
+
 class FilterSet(django_filters.FilterSet):
     """Base of every FilterSet: strict booleans and bounded whole numbers for model fields."""
 
@@ -93,4 +123,5 @@ class FilterSet(django_filters.FilterSet):
         models.AutoField: _WHOLE_NUMBER,
         models.BigAutoField: _WHOLE_NUMBER,
         models.SmallAutoField: _WHOLE_NUMBER,
+        models.DateTimeField: {"filter_class": IsoDateTimeFilter},
     }

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from mall.core.filters import FilterSet, StrictBooleanFilter, WholeNumberFilter
+from mall.core.filters import FilterSet, IsoDateTimeFilter, StrictBooleanFilter, WholeNumberFilter
 
 from .models import Ticket
 
@@ -51,10 +51,10 @@ class TicketFilter(FilterSet):
         field_name="member_id", min_value=1, max_value=ID_MAX, label=_("member id")
     )
     escalated = StrictBooleanFilter(method="filter_escalated", label=_("escalated"))
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("created from")
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("created before")
     )
 

@@ -3,9 +3,11 @@ once, and resolve (with their notices) when it clears."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from ops.models import AuditEntry, StaffNotification
 from ops.monitoring.models import Alert, AlertRule, MetricReading
@@ -62,13 +64,18 @@ def test_a_firing_alert_keeps_its_last_value_without_a_new_notice(actor, tech_le
     assert StaffNotification.objects.filter(kind="monitoring.alert").count() == 1
 
 
+def _later(minutes: float):
+    return timezone.now() + timedelta(minutes=minutes)
+
+
 def test_an_alert_resolves_when_the_condition_clears_and_its_notice_is_resolved(
     actor, tech_lead, fake_metrics
 ):
     fake_metrics["jobs.failed_last_hour"] = 1.0
     alerts_evaluate(actor=actor)
     fake_metrics["jobs.failed_last_hour"] = 0.0
-    counts = alerts_evaluate(actor=actor)
+    assert alerts_evaluate(actor=actor, now=_later(1))["resolved"] == 0  # clear 1 min only
+    counts = alerts_evaluate(actor=actor, now=_later(6))  # clear for 5 min and more
 
     alert = Alert.objects.get(rule__code="failed-jobs")
     assert counts["resolved"] == 1
@@ -83,9 +90,9 @@ def test_a_rule_firing_again_after_resolving_opens_a_new_alert_and_notifies_agai
     fake_metrics["jobs.failed_last_hour"] = 1.0
     alerts_evaluate(actor=actor)
     fake_metrics["jobs.failed_last_hour"] = 0.0
-    alerts_evaluate(actor=actor)
+    alerts_evaluate(actor=actor, now=_later(6))
     fake_metrics["jobs.failed_last_hour"] = 3.0
-    alerts_evaluate(actor=actor)
+    alerts_evaluate(actor=actor, now=_later(7))
     assert Alert.objects.filter(rule__code="failed-jobs").count() == 2
     assert StaffNotification.objects.filter(recipient=tech_lead).count() == 2
 
@@ -119,8 +126,19 @@ def test_a_restore_verified_eight_days_ago_fires_and_a_fresh_one_resolves(
     alerts_evaluate(actor=actor)
     assert Alert.objects.get(rule__code="backup-restore-stale").status == "firing"
     fake_metrics["backup.last_verified_restore_age_hours"] = 2.0
-    alerts_evaluate(actor=actor)
+    alerts_evaluate(actor=actor, now=_later(6))
     assert Alert.objects.get(rule__code="backup-restore-stale").status == "resolved"
+
+
+def test_a_metric_flapping_around_its_threshold_keeps_one_alert_and_one_notice(
+    actor, tech_lead, fake_metrics
+):
+    for minute in range(8):  # bad, good, bad, good … one evaluation a minute
+        fake_metrics["jobs.failed_last_hour"] = 2.0 if minute % 2 == 0 else 0.0
+        alerts_evaluate(actor=actor, now=_later(minute))
+    assert Alert.objects.filter(rule__code="failed-jobs").count() == 1
+    assert Alert.objects.get(rule__code="failed-jobs").status == "firing"
+    assert StaffNotification.objects.filter(recipient=tech_lead).count() == 1
 
 
 def test_a_rule_naming_a_role_notifies_that_roles_staff_only(

@@ -7,8 +7,10 @@ readings, and for each enabled rule:
   on-call staff get one notice (dedupe key ``monitoring.alert:<rule id>``, subject the
   alert): while the alert fires no second notice is sent, however often the job runs;
 * condition holds, alert firing → only its last value and time are updated;
-* condition no longer holds → the alert resolves and its notices are resolved in every
-  inbox (``notifications_resolve``);
+* condition no longer holds, and has not held for ``monitoring.alert_clear_minutes``
+  (5) → the alert resolves and its notices are resolved in every inbox
+  (``notifications_resolve``); a metric flapping around its threshold keeps its one
+  alert and its one notice;
 * metric unavailable (no provider returned it, or ``None`` on a rule that does not fire
   when missing) → nothing changes: an unknown is neither a fault nor a recovery.
 
@@ -18,7 +20,7 @@ A disabled rule's firing alert resolves at the next run.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -31,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.core.audit import audit, snapshot
 from mall.core.transitions import transition
+from ops.parameters import get_parameter
 from ops.services.notifications import (
     notifications_resolve,
     staff_notify,
@@ -41,6 +44,7 @@ from .. import permissions as perms
 from ..exceptions import InvalidMonitoringInput, MonitoringPermissionDenied
 from ..metrics import metric_label, metrics_read
 from ..models import Alert, AlertRule, MetricReading, Severity
+from ..parameters import ALERT_CLEAR_MINUTES
 from . import transitions  # noqa: F401 - registers the status tables
 
 NOTICE_KIND = "monitoring.alert"
@@ -291,6 +295,7 @@ def alerts_evaluate(*, actor, now: datetime | None = None) -> dict[str, int]:
     readings = metrics_read(now=now)
     _store_readings(readings, now)
     firing = {alert.rule_id: alert for alert in Alert.objects.filter(status=Alert.Status.FIRING)}
+    clear_after = timedelta(minutes=get_parameter(ALERT_CLEAR_MINUTES))
     counts = {"fired": 0, "resolved": 0, "firing": 0, "metrics": len(readings)}
     for rule in AlertRule.objects.order_by("pk"):
         alert = firing.get(rule.pk)
@@ -313,7 +318,9 @@ def alerts_evaluate(*, actor, now: datetime | None = None) -> dict[str, int]:
                     last_value=value, last_seen_at=now
                 )
             counts["firing"] += 1
-        elif alert is not None:
+        elif alert is not None and now - alert.last_seen_at >= clear_after:
+            # Clear for long enough: a metric flapping around its threshold keeps its
+            # one alert (and one notice) instead of firing and notifying every minute.
             _resolve(actor, alert, value, now, "condition cleared")
             counts["resolved"] += 1
     return counts
