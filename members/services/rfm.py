@@ -148,10 +148,15 @@ WHERE NOT EXISTS (SELECT 1 FROM cur c WHERE c.member_id = p.member_id)
     return sql, params
 
 
+RFM_RUN_LOCK = 0x52464D  # "RFM": the advisory lock that keeps runs one at a time
+
+
 def rfm_run(*, actor, run_date: date | None = None) -> RfmRun:
     """Compute every member's RFM for ``run_date`` (default today) and return the run.
 
-    Idempotent per run date: when the date's run exists it is returned untouched. The
+    Idempotent per run date: when the date's run exists it is returned untouched; when
+    a later date's run exists, that one is returned and nothing is replaced. Runs take
+    turns (an advisory lock on PostgreSQL; SQLite writes one at a time). The
     window is the ``members.rfm_window_days`` days before the local midnight starting
     ``run_date``. Every member's previous result is replaced in the same transaction
     (readers see the old rows until it commits). A system job (``rfm_run_task``, the
@@ -169,6 +174,13 @@ def rfm_run(*, actor, run_date: date | None = None) -> RfmRun:
     previous_start = window_start - timedelta(days=window_days)
     started = time.monotonic()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # one run at a time: two runs would both replace every member's one row
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RFM_RUN_LOCK])
+        newer = RfmRun.objects.filter(run_date__gt=run_date).order_by("-run_date").first()
+        if newer is not None:  # a late or repeated older job never replaces newer results
+            return newer
         run, created = RfmRun.objects.get_or_create(
             run_date=run_date,
             defaults={

@@ -238,6 +238,17 @@ def test_the_next_days_run_replaces_every_result(eight_segments):
     assert (h.frequency, h.recency_days, h.segment) == (5, 1, RfmSegment.IMPORTANT_DEVELOP)
 
 
+def test_a_late_run_for_an_earlier_date_never_replaces_newer_results(eight_segments):
+    newer = run(RUN_DATE + timedelta(days=1))
+    before = list(MemberRfm.objects.order_by("pk").values())
+
+    late = run(RUN_DATE)
+
+    assert late.pk == newer.pk
+    assert RfmRun.objects.count() == 1
+    assert list(MemberRfm.objects.order_by("pk").values()) == before
+
+
 def test_a_run_is_audited_with_its_counts(eight_segments):
     from ops.models import AuditEntry
 

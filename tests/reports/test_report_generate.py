@@ -134,6 +134,19 @@ def test_the_scheduled_job_generates_the_last_closed_period_of_each_kind(db):
     assert ReportArchive.objects.count() == 3
 
 
+def test_the_job_also_generates_the_days_missed_since_the_newest_report(db):
+    today = timezone.localdate()
+    report_generate(actor=system_actor(), kind="daily", period_start=today - timedelta(days=4))
+
+    result = report_generate_latest(actor=system_actor(), kind="daily")
+
+    assert result["caught_up"] == 2  # three and two days ago; then yesterday
+    starts = set(ReportArchive.objects.values_list("period_start", flat=True))
+    assert starts == {today - timedelta(days=n) for n in (4, 3, 2, 1)}
+    again = report_generate_latest(actor=system_actor(), kind="daily")
+    assert (again["created"], again["caught_up"]) == (False, 0)
+
+
 def test_a_period_that_has_not_ended_or_does_not_start_on_its_first_day_is_refused(db):
     today = timezone.localdate()
     with pytest.raises(InvalidReportInput):

@@ -165,17 +165,49 @@ def report_generate(*, actor, kind: str, period_start: date) -> tuple[ReportArch
     return archive, True
 
 
+def _previous_start(kind: str, start: date) -> date:
+    if kind == ReportKind.DAILY:
+        return start - timedelta(days=1)
+    if kind == ReportKind.WEEKLY:
+        return start - timedelta(days=7)
+    return (start - timedelta(days=1)).replace(day=1)
+
+
+CATCH_UP_PERIODS = 31  # at most this many missed periods are generated in one run
+
+
 def report_generate_latest(*, actor, kind: str, today: date | None = None) -> dict:
-    """Generate the report of the last closed period of ``kind`` (the scheduled job)."""
+    """Generate the report of the last closed period of ``kind`` (the scheduled job).
+
+    Periods missed since the newest archived report of ``kind`` (the worker was down on
+    a morning) are generated too, oldest first, at most :data:`CATCH_UP_PERIODS`; a
+    mall without any report of the kind starts with the last closed period only.
+    Returns the last period's result and how many missed ones were made.
+    """
     today = today or timezone.localdate()
-    archive, created = report_generate(
-        actor=actor, kind=kind, period_start=_latest_start(kind, today)
+    latest = _latest_start(kind, today)
+    newest = (
+        ReportArchive.objects.filter(kind=kind, period_start__lt=latest)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .first()
     )
+    missed: list[date] = []
+    if newest is not None:
+        start = _previous_start(kind, latest)
+        while start > newest and len(missed) < CATCH_UP_PERIODS:
+            missed.append(start)
+            start = _previous_start(kind, start)
+    caught_up = 0
+    for start in reversed(missed):
+        caught_up += report_generate(actor=actor, kind=kind, period_start=start)[1]
+    archive, created = report_generate(actor=actor, kind=kind, period_start=latest)
     return {
         "archive": archive.pk,
         "kind": kind,
         "period_start": archive.period_start,
         "created": created,
+        "caught_up": caught_up,
     }
 
 
