@@ -11,7 +11,12 @@ from django.utils import timezone
 from mall.core.actors import system_actor
 from mall.core.transitions import InvalidTransition
 from ops.models import StaffNotification
-from ops.tickets.exceptions import TicketInvalid, TicketPermissionDenied, TicketStateConflict
+from ops.tickets.exceptions import (
+    TicketHeldByOther,
+    TicketInvalid,
+    TicketPermissionDenied,
+    TicketStateConflict,
+)
 from ops.tickets.models import Ticket, TicketMessage
 from ops.tickets.services import tickets as services
 
@@ -75,6 +80,35 @@ def test_assign_to_me_moves_a_new_ticket_to_assigned(agent, open_ticket):
     ticket = services.ticket_assign(actor=agent, ticket=open_ticket())
 
     assert ticket.status == Ticket.Status.ASSIGNED
+    assert ticket.assignee == agent
+    assert audit_actions(ticket)[-1] == "tickets.assign"
+
+
+def test_an_agent_cannot_take_a_ticket_another_agent_holds(plain_agents, open_ticket):
+    first, second = plain_agents
+    ticket = services.ticket_assign(actor=first, ticket=open_ticket())
+
+    with pytest.raises(TicketHeldByOther) as refused:
+        services.ticket_assign(actor=second, ticket=ticket)
+
+    assert (refused.value.code, refused.value.status_code) == ("ticket_held_by_other", 409)
+    ticket.refresh_from_db()
+    assert ticket.assignee == first
+    assert audit_actions(ticket) == ["tickets.create", "tickets.assign"]
+
+
+def test_an_agent_may_take_again_a_ticket_they_already_hold(plain_agents, open_ticket):
+    first, _second = plain_agents
+    ticket = services.ticket_assign(actor=first, ticket=open_ticket())
+
+    assert services.ticket_assign(actor=first, ticket=ticket).assignee == first
+
+
+def test_whoever_may_assign_tickets_can_take_over_a_held_one(agent, plain_agents, open_ticket):
+    ticket = services.ticket_assign(actor=plain_agents[0], ticket=open_ticket())
+
+    ticket = services.ticket_assign(actor=agent, ticket=ticket)
+
     assert ticket.assignee == agent
     assert audit_actions(ticket)[-1] == "tickets.assign"
 

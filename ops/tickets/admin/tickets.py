@@ -556,7 +556,9 @@ class TicketAdmin(ServiceModelAdmin):
         description=_("Assign to me"),
         permission=perms.CHANGE_TICKET,
         when=lambda ticket, user: (
-            ticket.status not in (S.RESOLVED, S.CLOSED) and ticket.assignee_id != user.pk
+            ticket.status not in (S.RESOLVED, S.CLOSED)
+            and ticket.assignee_id != user.pk
+            and (ticket.assignee_id is None or user.has_perm(perms.ASSIGN_TICKET))
         ),
         confirm=_("Handle this ticket yourself?"),
         success=_("The ticket is assigned to you."),

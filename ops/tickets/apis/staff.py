@@ -165,7 +165,8 @@ class TicketViewSet(ScopedViewSet):
     @extend_schema(request=AssignInput, responses=TicketDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def assign(self, request, ticket_no=None):
-        """Assign the ticket (``{"assignee": <staff id>}``; without it: to yourself)."""
+        """Assign the ticket (``{"assignee": <staff id>}``; without it: to yourself —
+        409 ``ticket_held_by_other`` when another agent holds it and you may not assign)."""
         data = self.validated(AssignInput)
         ticket = self.get_object()
         assignee = None

@@ -41,7 +41,12 @@ from ops.services.notifications import (
 from ops.services.sla import sla_clock_start, sla_clock_stop
 
 from .. import permissions as perms
-from ..exceptions import TicketInvalid, TicketPermissionDenied, TicketStateConflict
+from ..exceptions import (
+    TicketHeldByOther,
+    TicketInvalid,
+    TicketPermissionDenied,
+    TicketStateConflict,
+)
 from ..models import BODY_MAX, SUBJECT_MAX, Ticket, TicketMessage
 from ..parameters import AUTO_CLOSE_DAYS, FIRST_RESPONSE, RESOLUTION
 from . import transitions  # noqa: F401 - registers the status table
@@ -273,10 +278,12 @@ def ticket_create(
 def ticket_assign(*, actor, ticket: Ticket, assignee=None) -> Ticket:
     """Give ``ticket`` to ``assignee`` (default: ``actor`` — "assign to me").
 
-    Taking a ticket needs ``tickets.change_ticket``; handing it to somebody else also
-    ``tickets.assign_ticket``, and the assignee must be active staff holding
-    ``tickets.change_ticket`` who can see the ticket (``TicketInvalid`` on ``assignee``
-    otherwise). A new ticket becomes "assigned"; a ticket in hand keeps its status.
+    Taking a ticket needs ``tickets.change_ticket``; taking one another agent holds, or
+    handing it to somebody else, also ``tickets.assign_ticket`` (a plain agent taking a
+    held ticket gets ``TicketHeldByOther``, 409 — checked on the locked row, so of two
+    agents taking one ticket at once the second is refused). The assignee must be active
+    staff holding ``tickets.change_ticket`` who can see the ticket (``TicketInvalid`` on
+    ``assignee`` otherwise). A new ticket becomes "assigned"; a ticket in hand keeps its status.
     Resolved and closed tickets are refused (409). Audited ``tickets.assign``; the new
     assignee (when not ``actor``) is notified.
     """
@@ -288,6 +295,10 @@ def ticket_assign(*, actor, ticket: Ticket, assignee=None) -> Ticket:
         ticket = _locked(ticket)
         if ticket.status in (S.RESOLVED, S.CLOSED):
             transition_check(ticket, S.ASSIGNED)  # raises InvalidTransition (409)
+        if ticket.assignee_id not in (None, assignee.pk) and not actor.has_perm(
+            perms.ASSIGN_TICKET
+        ):
+            raise TicketHeldByOther()
         if not _assignable(assignee, ticket):
             raise TicketInvalid(fields={"assignee": [_("This person cannot handle this ticket.")]})
         to = S.ASSIGNED if ticket.status == S.OPEN else None
