@@ -118,6 +118,35 @@ def ticket_get_by_pk(*, actor, pk) -> Ticket:
     return row
 
 
+def ticket_agents(*, actor, ticket: Ticket) -> QuerySet:
+    """The staff ``ticket`` can be handed to (the assign dropdown): active staff holding
+    ``tickets.change_ticket`` (directly or by role) whose data scope includes it.
+
+    ``ticket`` was read through a ticket selector for ``actor``; by username."""
+    from django.contrib.auth import get_user_model
+
+    from . import permissions as perms
+
+    holders = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(
+                user_permissions__codename="change_ticket",
+                user_permissions__content_type__app_label="tickets",
+            )
+            | Q(
+                groups__permissions__codename="change_ticket",
+                groups__permissions__content_type__app_label="tickets",
+            )
+        )
+        .distinct()
+        .order_by("username")
+    )
+    keep = [user.pk for user in holders if perms.can_handle(user, ticket)]
+    return holders.filter(pk__in=keep)
+
+
 def ticket_messages(*, actor, ticket: Ticket) -> QuerySet[TicketMessage]:
     """The thread of ``ticket`` (already read through a ticket selector), oldest first.
 

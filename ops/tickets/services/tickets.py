@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit
-from mall.core.scoping import is_member_actor, scope_queryset
+from mall.core.scoping import is_member_actor
 from mall.core.transitions import transition, transition_check
 from ops.parameters import get_parameter
 from ops.services.notifications import (
@@ -152,16 +152,6 @@ def _order_of_member(member, order, after_sale):
                 fields={"after_sale_no": [_("The after-sales case is not about this order.")]}
             )
     return order, after_sale
-
-
-def _assignable(user, ticket: Ticket) -> bool:
-    return (
-        user is not None
-        and user.is_active
-        and user.is_staff
-        and user.has_perm(perms.CHANGE_TICKET)
-        and scope_queryset(user, Ticket.objects.filter(pk=ticket.pk)).exists()
-    )
 
 
 # --- create --------------------------------------------------------------------------------
@@ -299,7 +289,7 @@ def ticket_assign(*, actor, ticket: Ticket, assignee=None) -> Ticket:
             perms.ASSIGN_TICKET
         ):
             raise TicketHeldByOther()
-        if not _assignable(assignee, ticket):
+        if not perms.can_handle(assignee, ticket):
             raise TicketInvalid(fields={"assignee": [_("This person cannot handle this ticket.")]})
         to = S.ASSIGNED if ticket.status == S.OPEN else None
         _save_or_move(
