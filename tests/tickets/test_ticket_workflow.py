@@ -230,6 +230,20 @@ def test_a_resolved_ticket_reopens_when_the_member_answers(agent, buyer, open_ti
     assert [c.status for c in resolution] == ["met", "open"]
 
 
+def test_the_escalation_notice_names_the_ticket_but_not_the_free_text_reason(
+    agent, supervisor, open_ticket
+):
+    reason = "会员张三 13800000001 情绪激动"
+    ticket = services.ticket_escalate(actor=agent, ticket=open_ticket(), reason=reason)
+
+    notice = StaffNotification.objects.get(recipient=supervisor, kind="tickets.escalated")
+    assert ticket.ticket_no in notice.title
+    for text in (notice.title, notice.body):
+        assert "13800000001" not in text and "张三" not in text
+    ticket.refresh_from_db()
+    assert ticket.escalation_reason == reason
+
+
 def test_escalating_tells_the_supervisors_once_and_raises_the_priority(
     agent, supervisor, open_ticket
 ):

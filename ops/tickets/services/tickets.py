@@ -472,7 +472,8 @@ def ticket_close(*, actor, ticket: Ticket, reason: str = "") -> Ticket:
 def ticket_escalate(*, actor, ticket: Ticket, reason: str) -> Ticket:
     """Escalate ``ticket`` to the supervisors (holders of ``tickets.supervise_ticket``
     who can see it; demo: the ops lead), with a reason. Once per ticket (409 when already
-    escalated), not on closed tickets (409). Raises the priority to at least "high".
+    escalated), not on closed tickets (409). Raises the priority to at least "high". The
+    notice names only the ticket number (the reason stays on the ticket and its audit).
     Audited ``tickets.escalate``. (A breached SLA clock is escalated by the ops SLA scan
     on its own; docs/TICKETS.md.)"""
     _require(actor, perms.ESCALATE_TICKET)
@@ -497,8 +498,9 @@ def ticket_escalate(*, actor, ticket: Ticket, reason: str) -> Ticket:
             actor=actor,
             permission=perms.SUPERVISE_TICKET,
             kind="tickets.escalated",
-            title=_("Ticket %(no)s escalated: %(reason)s")
-            % {"no": ticket.ticket_no, "reason": reason},
+            # A fixed title: the free-text reason may name people; it stays on the
+            # ticket (and in the audit), which the link opens for those in scope.
+            title=_("Ticket %(no)s was escalated") % {"no": ticket.ticket_no},
             link=_link(ticket),
             dedupe_key=f"tickets.escalated:{ticket.pk}",
             subject=ticket,
