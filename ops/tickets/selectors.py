@@ -61,7 +61,7 @@ def _clocks(kind: str):
     )
 
 
-def with_sla(queryset: QuerySet) -> QuerySet:
+def _with_sla(queryset: QuerySet) -> QuerySet:
     """Annotate each ticket with its SLA state: the due time of the running first-response
     and resolution clocks (``first_response_due``, ``resolution_due``) and whether any of
     its clocks was breached (``sla_breached``) or escalated by the SLA scan
@@ -94,6 +94,12 @@ def ticket_list(*, actor) -> QuerySet[Ticket]:
             "member", "order", "after_sale", "region", "assignee", "escalated_by"
         ),
     ).order_by("-id")
+
+
+def ticket_list_with_sla(*, actor) -> QuerySet[Ticket]:
+    """Tickets ``actor`` may see, each with its SLA state (``first_response_due``,
+    ``resolution_due``, ``sla_breached``, ``sla_escalated``): the staff list and queue."""
+    return _with_sla(ticket_list(actor=actor))
 
 
 def ticket_get(*, actor, ticket_no: str) -> Ticket:

@@ -53,8 +53,8 @@ PRIORITY_COLOURS = {
 
 
 def ticket_rows(*, actor):
-    """The queue: scoped tickets with their SLA state (see ``selectors.with_sla``)."""
-    return selectors.with_sla(selectors.ticket_list(actor=actor))
+    """The queue: scoped tickets with their SLA state."""
+    return selectors.ticket_list_with_sla(actor=actor)
 
 
 def _when(value) -> str:

@@ -59,7 +59,7 @@ NUMBER_REGEX = r"[A-Za-z0-9-]{1,24}"
 
 def staff_ticket_list(*, actor):
     """The staff list: scoped tickets with their SLA state annotated."""
-    return selectors.with_sla(selectors.ticket_list(actor=actor))
+    return selectors.ticket_list_with_sla(actor=actor)
 
 
 @extend_schema_view(
