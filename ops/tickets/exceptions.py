@@ -33,3 +33,10 @@ class TicketStateConflict(ApplicationError):
     code = "ticket_state_conflict"
     status_code = status.HTTP_409_CONFLICT
     default_message = _("This is not possible in the ticket's current state.")
+
+
+class TicketHeldByOther(TicketStateConflict):
+    """ "Assign to me" on a ticket another agent holds, without ``tickets.assign_ticket``."""
+
+    code = "ticket_held_by_other"
+    default_message = _("Another agent is handling this ticket; a supervisor can hand it over.")

@@ -61,7 +61,7 @@ def _clocks(kind: str):
     )
 
 
-def with_sla(queryset: QuerySet) -> QuerySet:
+def _with_sla(queryset: QuerySet) -> QuerySet:
     """Annotate each ticket with its SLA state: the due time of the running first-response
     and resolution clocks (``first_response_due``, ``resolution_due``) and whether any of
     its clocks was breached (``sla_breached``) or escalated by the SLA scan
@@ -96,6 +96,12 @@ def ticket_list(*, actor) -> QuerySet[Ticket]:
     ).order_by("-id")
 
 
+def ticket_list_with_sla(*, actor) -> QuerySet[Ticket]:
+    """Tickets ``actor`` may see, each with its SLA state (``first_response_due``,
+    ``resolution_due``, ``sla_breached``, ``sla_escalated``): the staff list and queue."""
+    return _with_sla(ticket_list(actor=actor))
+
+
 def ticket_get(*, actor, ticket_no: str) -> Ticket:
     """One ticket by number that ``actor`` may see; ``TicketNotFound`` (404) otherwise."""
     number = str(ticket_no or "").strip()
@@ -116,6 +122,35 @@ def ticket_get_by_pk(*, actor, pk) -> Ticket:
     if row is None:
         raise TicketNotFound()
     return row
+
+
+def ticket_agents(*, actor, ticket: Ticket) -> QuerySet:
+    """The staff ``ticket`` can be handed to (the assign dropdown): active staff holding
+    ``tickets.change_ticket`` (directly or by role) whose data scope includes it.
+
+    ``ticket`` was read through a ticket selector for ``actor``; by username."""
+    from django.contrib.auth import get_user_model
+
+    from . import permissions as perms
+
+    holders = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(
+                user_permissions__codename="change_ticket",
+                user_permissions__content_type__app_label="tickets",
+            )
+            | Q(
+                groups__permissions__codename="change_ticket",
+                groups__permissions__content_type__app_label="tickets",
+            )
+        )
+        .distinct()
+        .order_by("username")
+    )
+    keep = [user.pk for user in holders if perms.can_handle(user, ticket)]
+    return holders.filter(pk__in=keep)
 
 
 def ticket_messages(*, actor, ticket: Ticket) -> QuerySet[TicketMessage]:

@@ -45,6 +45,18 @@ def other_agent(make_ops):
     return _named(make_ops("cs_test_agent2", perms=AGENT, regions=None), "小服", "李")
 
 
+PLAIN_AGENT = ("tickets.view_ticket", "tickets.change_ticket")  # no tickets.assign_ticket
+
+
+@pytest.fixture
+def plain_agents(make_ops):
+    """Two agents (scope all) who may take tickets but not hand them over."""
+    return [
+        _named(make_ops(f"cs_test_plain{n}", perms=PLAIN_AGENT, regions=None), "小平", f"王{n}")
+        for n in (1, 2)
+    ]
+
+
 @pytest.fixture
 def supervisor(make_ops):
     return _named(make_ops("cs_test_lead", perms=SUPERVISOR, regions=None), "主管", "刘")

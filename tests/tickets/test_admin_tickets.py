@@ -15,6 +15,8 @@ from ops.tickets.services import tickets as services
 from tests.core.test_admin_walk import _no_chinese, _parse
 from tests.e2e.helpers import raw_codes
 
+from .conftest import PLAIN_AGENT
+
 pytestmark = pytest.mark.django_db
 LIST = "admin:tickets_ticket_changelist"
 
@@ -190,3 +192,55 @@ def test_labels_read_in_chinese(world, agent):
             page = _parse(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
             gaps += [f"{url}: {text}" for text in _no_chinese(page.headers + page.labels)]
     assert gaps == []
+
+
+def _region_filter(user):
+    from ops.tickets.admin.tickets import TicketRegionFilter
+
+    listing = _client(user).get(reverse(LIST))
+    field = Ticket._meta.get_field("region")
+    cl = listing.context["cl"]
+    spec = TicketRegionFilter(field, listing.wsgi_request, {}, Ticket, cl.model_admin, "region")
+    shown = [s for s in cl.filter_specs if isinstance(s, TicketRegionFilter)]
+    return spec, shown
+
+
+def test_the_region_filter_offers_only_the_regions_the_reader_sees_tickets_of(world, east_ops):
+    spec, shown = _region_filter(east_ops)
+
+    assert [pk for pk, _name in spec.lookup_choices] == [world["east"].region_id]
+    assert spec.include_empty_choice is False
+    assert shown == []  # one region and no "(none)": nothing to choose
+
+
+def test_the_region_filter_of_customer_service_lists_the_regions_of_all_tickets(world, agent):
+    spec, shown = _region_filter(agent)
+
+    assert {pk for pk, _name in spec.lookup_choices} == {
+        world["east"].region_id,
+        world["north"].region_id,
+    }
+    assert len(shown) == 1
+
+
+def test_no_two_list_filters_share_a_title(world, agent):
+    with translation.override("zh-hans"):
+        listing = _client(agent).get(reverse(LIST), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        titles = [str(spec.title) for spec in listing.context["cl"].filter_specs]
+
+    assert len(titles) == len(set(titles)), titles
+
+
+def test_the_assign_dropdown_lists_only_people_the_ticket_can_go_to(
+    world, agent, other_agent, make_ops
+):
+    north_agent = make_ops("cs_test_north", perms=PLAIN_AGENT, regions=("north",))
+    client = _client(agent)
+
+    def people(ticket) -> set:
+        dialog = client.get(_button(ticket.pk, "assign"))
+        assert dialog.status_code == 200
+        return set(dialog.context["form"].fields["assignee"].queryset)
+
+    assert people(world["north"]) == {agent, other_agent, north_agent}
+    assert people(world["east"]) == {agent, other_agent}

@@ -144,6 +144,20 @@ def test_escalating_twice_is_a_conflict(agent, tickets, staff_client):
     )
 
 
+def test_taking_a_ticket_another_agent_holds_is_a_409_and_keeps_the_holder(
+    plain_agents, tickets, staff_client
+):
+    first, second = plain_agents
+    url = f"{BASE}{tickets['east'].ticket_no}/assign/"
+    assert staff_client(first).post(url, {}, format="json").status_code == 200
+
+    _error(staff_client(second).post(url, {}, format="json"), 409, "ticket_held_by_other")
+
+    ticket = Ticket.objects.get(pk=tickets["east"].pk)
+    assert ticket.assignee == first
+    assert audit_actions(ticket) == ["tickets.create", "tickets.assign"]
+
+
 def test_assigning_to_an_unknown_person_is_a_400(agent, tickets, staff_client):
     response = staff_client(agent).post(
         f"{BASE}{tickets['east'].ticket_no}/assign/", {"assignee": 987654321}, format="json"

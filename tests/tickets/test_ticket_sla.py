@@ -103,7 +103,7 @@ def test_a_breached_first_response_clock_is_escalated_by_the_ops_scan(
     assert clocks(ticket, RESOLUTION)[0].status == "open"
     assert StaffNotification.objects.filter(recipient=lead, kind="sla.breached").exists()
     assert not StaffNotification.objects.filter(recipient=west, kind="sla.breached").exists()
-    row = selectors.with_sla(selectors.ticket_list(actor=system_actor())).get(pk=ticket.pk)
+    row = selectors.ticket_list_with_sla(actor=system_actor()).get(pk=ticket.pk)
     assert row.sla_breached and row.sla_escalated
     late = selectors.tickets_first_response_late(
         actor=system_actor(), now=timezone.now() + timedelta(hours=5)

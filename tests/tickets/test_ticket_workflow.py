@@ -11,7 +11,12 @@ from django.utils import timezone
 from mall.core.actors import system_actor
 from mall.core.transitions import InvalidTransition
 from ops.models import StaffNotification
-from ops.tickets.exceptions import TicketInvalid, TicketPermissionDenied, TicketStateConflict
+from ops.tickets.exceptions import (
+    TicketHeldByOther,
+    TicketInvalid,
+    TicketPermissionDenied,
+    TicketStateConflict,
+)
 from ops.tickets.models import Ticket, TicketMessage
 from ops.tickets.services import tickets as services
 
@@ -75,6 +80,35 @@ def test_assign_to_me_moves_a_new_ticket_to_assigned(agent, open_ticket):
     ticket = services.ticket_assign(actor=agent, ticket=open_ticket())
 
     assert ticket.status == Ticket.Status.ASSIGNED
+    assert ticket.assignee == agent
+    assert audit_actions(ticket)[-1] == "tickets.assign"
+
+
+def test_an_agent_cannot_take_a_ticket_another_agent_holds(plain_agents, open_ticket):
+    first, second = plain_agents
+    ticket = services.ticket_assign(actor=first, ticket=open_ticket())
+
+    with pytest.raises(TicketHeldByOther) as refused:
+        services.ticket_assign(actor=second, ticket=ticket)
+
+    assert (refused.value.code, refused.value.status_code) == ("ticket_held_by_other", 409)
+    ticket.refresh_from_db()
+    assert ticket.assignee == first
+    assert audit_actions(ticket) == ["tickets.create", "tickets.assign"]
+
+
+def test_an_agent_may_take_again_a_ticket_they_already_hold(plain_agents, open_ticket):
+    first, _second = plain_agents
+    ticket = services.ticket_assign(actor=first, ticket=open_ticket())
+
+    assert services.ticket_assign(actor=first, ticket=ticket).assignee == first
+
+
+def test_whoever_may_assign_tickets_can_take_over_a_held_one(agent, plain_agents, open_ticket):
+    ticket = services.ticket_assign(actor=plain_agents[0], ticket=open_ticket())
+
+    ticket = services.ticket_assign(actor=agent, ticket=ticket)
+
     assert ticket.assignee == agent
     assert audit_actions(ticket)[-1] == "tickets.assign"
 
@@ -194,6 +228,20 @@ def test_a_resolved_ticket_reopens_when_the_member_answers(agent, buyer, open_ti
     assert ticket.resolved_at is None
     resolution = clocks(ticket, "tickets.resolution")
     assert [c.status for c in resolution] == ["met", "open"]
+
+
+def test_the_escalation_notice_names_the_ticket_but_not_the_free_text_reason(
+    agent, supervisor, open_ticket
+):
+    reason = "会员张三 13800000001 情绪激动"
+    ticket = services.ticket_escalate(actor=agent, ticket=open_ticket(), reason=reason)
+
+    notice = StaffNotification.objects.get(recipient=supervisor, kind="tickets.escalated")
+    assert ticket.ticket_no in notice.title
+    for text in (notice.title, notice.body):
+        assert "13800000001" not in text and "张三" not in text
+    ticket.refresh_from_db()
+    assert ticket.escalation_reason == reason
 
 
 def test_escalating_tells_the_supervisors_once_and_raises_the_priority(

@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter, SimpleListFilter
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,7 @@ from mall.core.people import person_label, person_name
 
 from .. import permissions as perms
 from .. import selectors
+from ..exceptions import TicketNotFound
 from ..models import SUBJECT_MAX, Ticket
 from ..services import tickets as services
 
@@ -52,8 +53,8 @@ PRIORITY_COLOURS = {
 
 
 def ticket_rows(*, actor):
-    """The queue: scoped tickets with their SLA state (see ``selectors.with_sla``)."""
-    return selectors.with_sla(selectors.ticket_list(actor=actor))
+    """The queue: scoped tickets with their SLA state."""
+    return selectors.ticket_list_with_sla(actor=actor)
 
 
 def _when(value) -> str:
@@ -114,7 +115,7 @@ class SlaFilter(SimpleListFilter):
 class OpenFilter(SimpleListFilter):
     """``?state=open``: tickets not resolved or closed (the workbench tiles)."""
 
-    title = _("state")
+    title = pgettext_lazy("ticket filter", "progress")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
@@ -124,6 +125,27 @@ class OpenFilter(SimpleListFilter):
         if self.value() == "open":
             return queryset.filter(status__in=selectors.OPEN_STATUSES)
         return queryset
+
+
+class TicketRegionFilter(admin.RelatedFieldListFilter):
+    """Region: only the sales regions of tickets the reader may see (regions are
+    reference data, so the kernel's scoped relation filter would list them all), and
+    "(none)" only when the reader sees a ticket without a region."""
+
+    def field_choices(self, field, request, model_admin):
+        visible = selectors.ticket_list(actor=request.user).order_by()
+        self._has_empty = visible.filter(region__isnull=True).exists()
+        regions = field.related_model._default_manager.filter(
+            Exists(visible.filter(region=OuterRef("pk")))
+        )
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            regions = regions.order_by(*ordering)
+        return [(region.pk, str(region)) for region in regions]
+
+    @property
+    def include_empty_choice(self):
+        return getattr(self, "_has_empty", False)
 
 
 class TicketMemberFilter(SimpleListFilter):
@@ -187,25 +209,6 @@ class StaffEntryForm(forms.ModelForm):
         self.fields["subject"].max_length = SUBJECT_MAX
 
 
-def _agents():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(
-            Q(
-                user_permissions__codename="change_ticket",
-                user_permissions__content_type__app_label="tickets",
-            )
-            | Q(
-                groups__permissions__codename="change_ticket",
-                groups__permissions__content_type__app_label="tickets",
-            )
-        )
-        .distinct()
-        .order_by("username")
-    )
-
-
 class AgentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return person_label(obj)
@@ -218,7 +221,14 @@ class AssignForm(BaseDialogForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _agents()  # read now, not at import
+        # Only the people this ticket can be given to (read now, not at import).
+        try:
+            ticket = selectors.ticket_get_by_pk(actor=self.request.user, pk=self.object_id)
+        except TicketNotFound:
+            return
+        self.fields["assignee"].queryset = selectors.ticket_agents(
+            actor=self.request.user, ticket=ticket
+        )
 
 
 class ReplyForm(BaseDialogForm):
@@ -274,7 +284,7 @@ class TicketAdmin(ServiceModelAdmin):
         "category",
         "priority",
         "source",
-        "region",
+        ("region", TicketRegionFilter),
         AssigneeFilter,
         SlaFilter,
         TicketMemberFilter,
@@ -556,7 +566,9 @@ class TicketAdmin(ServiceModelAdmin):
         description=_("Assign to me"),
         permission=perms.CHANGE_TICKET,
         when=lambda ticket, user: (
-            ticket.status not in (S.RESOLVED, S.CLOSED) and ticket.assignee_id != user.pk
+            ticket.status not in (S.RESOLVED, S.CLOSED)
+            and ticket.assignee_id != user.pk
+            and (ticket.assignee_id is None or user.has_perm(perms.ASSIGN_TICKET))
         ),
         confirm=_("Handle this ticket yourself?"),
         success=_("The ticket is assigned to you."),

@@ -59,7 +59,7 @@ NUMBER_REGEX = r"[A-Za-z0-9-]{1,24}"
 
 def staff_ticket_list(*, actor):
     """The staff list: scoped tickets with their SLA state annotated."""
-    return selectors.with_sla(selectors.ticket_list(actor=actor))
+    return selectors.ticket_list_with_sla(actor=actor)
 
 
 @extend_schema_view(
@@ -165,7 +165,8 @@ class TicketViewSet(ScopedViewSet):
     @extend_schema(request=AssignInput, responses=TicketDetailSerializer, tags=TAGS)
     @action(detail=True, methods=["post"])
     def assign(self, request, ticket_no=None):
-        """Assign the ticket (``{"assignee": <staff id>}``; without it: to yourself)."""
+        """Assign the ticket (``{"assignee": <staff id>}``; without it: to yourself —
+        409 ``ticket_held_by_other`` when another agent holds it and you may not assign)."""
         data = self.validated(AssignInput)
         ticket = self.get_object()
         assignee = None

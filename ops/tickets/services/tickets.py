@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall.core.audit import audit
-from mall.core.scoping import is_member_actor, scope_queryset
+from mall.core.scoping import is_member_actor
 from mall.core.transitions import transition, transition_check
 from ops.parameters import get_parameter
 from ops.services.notifications import (
@@ -41,7 +41,12 @@ from ops.services.notifications import (
 from ops.services.sla import sla_clock_start, sla_clock_stop
 
 from .. import permissions as perms
-from ..exceptions import TicketInvalid, TicketPermissionDenied, TicketStateConflict
+from ..exceptions import (
+    TicketHeldByOther,
+    TicketInvalid,
+    TicketPermissionDenied,
+    TicketStateConflict,
+)
 from ..models import BODY_MAX, SUBJECT_MAX, Ticket, TicketMessage
 from ..parameters import AUTO_CLOSE_DAYS, FIRST_RESPONSE, RESOLUTION
 from . import transitions  # noqa: F401 - registers the status table
@@ -147,16 +152,6 @@ def _order_of_member(member, order, after_sale):
                 fields={"after_sale_no": [_("The after-sales case is not about this order.")]}
             )
     return order, after_sale
-
-
-def _assignable(user, ticket: Ticket) -> bool:
-    return (
-        user is not None
-        and user.is_active
-        and user.is_staff
-        and user.has_perm(perms.CHANGE_TICKET)
-        and scope_queryset(user, Ticket.objects.filter(pk=ticket.pk)).exists()
-    )
 
 
 # --- create --------------------------------------------------------------------------------
@@ -273,10 +268,12 @@ def ticket_create(
 def ticket_assign(*, actor, ticket: Ticket, assignee=None) -> Ticket:
     """Give ``ticket`` to ``assignee`` (default: ``actor`` — "assign to me").
 
-    Taking a ticket needs ``tickets.change_ticket``; handing it to somebody else also
-    ``tickets.assign_ticket``, and the assignee must be active staff holding
-    ``tickets.change_ticket`` who can see the ticket (``TicketInvalid`` on ``assignee``
-    otherwise). A new ticket becomes "assigned"; a ticket in hand keeps its status.
+    Taking a ticket needs ``tickets.change_ticket``; taking one another agent holds, or
+    handing it to somebody else, also ``tickets.assign_ticket`` (a plain agent taking a
+    held ticket gets ``TicketHeldByOther``, 409 — checked on the locked row, so of two
+    agents taking one ticket at once the second is refused). The assignee must be active
+    staff holding ``tickets.change_ticket`` who can see the ticket (``TicketInvalid`` on
+    ``assignee`` otherwise). A new ticket becomes "assigned"; a ticket in hand keeps its status.
     Resolved and closed tickets are refused (409). Audited ``tickets.assign``; the new
     assignee (when not ``actor``) is notified.
     """
@@ -288,7 +285,11 @@ def ticket_assign(*, actor, ticket: Ticket, assignee=None) -> Ticket:
         ticket = _locked(ticket)
         if ticket.status in (S.RESOLVED, S.CLOSED):
             transition_check(ticket, S.ASSIGNED)  # raises InvalidTransition (409)
-        if not _assignable(assignee, ticket):
+        if ticket.assignee_id not in (None, assignee.pk) and not actor.has_perm(
+            perms.ASSIGN_TICKET
+        ):
+            raise TicketHeldByOther()
+        if not perms.can_handle(assignee, ticket):
             raise TicketInvalid(fields={"assignee": [_("This person cannot handle this ticket.")]})
         to = S.ASSIGNED if ticket.status == S.OPEN else None
         _save_or_move(
@@ -471,7 +472,8 @@ def ticket_close(*, actor, ticket: Ticket, reason: str = "") -> Ticket:
 def ticket_escalate(*, actor, ticket: Ticket, reason: str) -> Ticket:
     """Escalate ``ticket`` to the supervisors (holders of ``tickets.supervise_ticket``
     who can see it; demo: the ops lead), with a reason. Once per ticket (409 when already
-    escalated), not on closed tickets (409). Raises the priority to at least "high".
+    escalated), not on closed tickets (409). Raises the priority to at least "high". The
+    notice names only the ticket number (the reason stays on the ticket and its audit).
     Audited ``tickets.escalate``. (A breached SLA clock is escalated by the ops SLA scan
     on its own; docs/TICKETS.md.)"""
     _require(actor, perms.ESCALATE_TICKET)
@@ -496,8 +498,9 @@ def ticket_escalate(*, actor, ticket: Ticket, reason: str) -> Ticket:
             actor=actor,
             permission=perms.SUPERVISE_TICKET,
             kind="tickets.escalated",
-            title=_("Ticket %(no)s escalated: %(reason)s")
-            % {"no": ticket.ticket_no, "reason": reason},
+            # A fixed title: the free-text reason may name people; it stays on the
+            # ticket (and in the audit), which the link opens for those in scope.
+            title=_("Ticket %(no)s was escalated") % {"no": ticket.ticket_no},
             link=_link(ticket),
             dedupe_key=f"tickets.escalated:{ticket.pk}",
             subject=ticket,
