@@ -395,7 +395,7 @@ class MemberAdmin(NamedByMemberMixin, MemberPhoneSearchMixin, PiiAdminMixin, Sco
         rfm = self._rfm(obj)
         return (rfm.get_segment_display() if rfm else "") or "—"
 
-    @admin.display(description=_("R / F / M"))
+    @admin.display(description=_("RFM scores (R / F / M)"))
     def rfm_scores(self, obj):
         rfm = self._rfm(obj)
         if rfm is None or rfm.r_score is None:

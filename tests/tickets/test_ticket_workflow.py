@@ -104,10 +104,14 @@ def test_an_agent_may_take_again_a_ticket_they_already_hold(plain_agents, open_t
     assert services.ticket_assign(actor=first, ticket=ticket).assignee == first
 
 
-def test_whoever_may_assign_tickets_can_take_over_a_held_one(agent, plain_agents, open_ticket):
+def test_whoever_may_assign_tickets_hands_a_held_one_over_but_never_takes_it_silently(
+    agent, plain_agents, open_ticket
+):
     ticket = services.ticket_assign(actor=plain_agents[0], ticket=open_ticket())
+    with pytest.raises(TicketHeldByOther):  # "assign to me" never takes a held ticket
+        services.ticket_assign(actor=agent, ticket=ticket)
 
-    ticket = services.ticket_assign(actor=agent, ticket=ticket)
+    ticket = services.ticket_assign(actor=agent, ticket=ticket, assignee=agent)
 
     assert ticket.assignee == agent
     assert audit_actions(ticket)[-1] == "tickets.assign"

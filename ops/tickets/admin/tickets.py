@@ -567,8 +567,7 @@ class TicketAdmin(ServiceModelAdmin):
         permission=perms.CHANGE_TICKET,
         when=lambda ticket, user: (
             ticket.status not in (S.RESOLVED, S.CLOSED)
-            and ticket.assignee_id != user.pk
-            and (ticket.assignee_id is None or user.has_perm(perms.ASSIGN_TICKET))
+            and ticket.assignee_id is None  # a held ticket is handed over with "Assign"
         ),
         confirm=_("Handle this ticket yourself?"),
         success=_("The ticket is assigned to you."),

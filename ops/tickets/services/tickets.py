@@ -268,16 +268,19 @@ def ticket_create(
 def ticket_assign(*, actor, ticket: Ticket, assignee=None) -> Ticket:
     """Give ``ticket`` to ``assignee`` (default: ``actor`` — "assign to me").
 
-    Taking a ticket needs ``tickets.change_ticket``; taking one another agent holds, or
-    handing it to somebody else, also ``tickets.assign_ticket`` (a plain agent taking a
-    held ticket gets ``TicketHeldByOther``, 409 — checked on the locked row, so of two
-    agents taking one ticket at once the second is refused). The assignee must be active
+    Taking a ticket ("assign to me", no ``assignee``) needs ``tickets.change_ticket`` and
+    never takes one another agent holds: ``TicketHeldByOther``, 409 — checked on the
+    locked row, so of two agents taking one ticket at once the second is refused, whatever
+    their permissions. Handing a ticket to somebody (``assignee`` given, oneself included)
+    needs ``tickets.assign_ticket`` too, and may move a held ticket (a supervisor's
+    hand-over). The assignee must be active
     staff holding ``tickets.change_ticket`` who can see the ticket (``TicketInvalid`` on
     ``assignee`` otherwise). A new ticket becomes "assigned"; a ticket in hand keeps its status.
     Resolved and closed tickets are refused (409). Audited ``tickets.assign``; the new
     assignee (when not ``actor``) is notified.
     """
     _require(actor, perms.CHANGE_TICKET)
+    taking = assignee is None  # "assign to me": never takes a ticket from somebody else
     assignee = assignee or actor
     if assignee.pk != actor.pk:
         _require(actor, perms.ASSIGN_TICKET)
@@ -285,8 +288,8 @@ def ticket_assign(*, actor, ticket: Ticket, assignee=None) -> Ticket:
         ticket = _locked(ticket)
         if ticket.status in (S.RESOLVED, S.CLOSED):
             transition_check(ticket, S.ASSIGNED)  # raises InvalidTransition (409)
-        if ticket.assignee_id not in (None, assignee.pk) and not actor.has_perm(
-            perms.ASSIGN_TICKET
+        if ticket.assignee_id not in (None, assignee.pk) and (
+            taking or not actor.has_perm(perms.ASSIGN_TICKET)
         ):
             raise TicketHeldByOther()
         if not perms.can_handle(assignee, ticket):
