@@ -123,6 +123,8 @@ def _plain_restore(source: Path, name: str) -> float:
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
+        # marked like the restore tool's scratch databases, so drop_scratch may drop it
+        cursor.execute(f"COMMENT ON DATABASE \"{name}\" IS '{engines.SCRATCH_MARK}'")
     admin.close()
     subprocess.run(
         ["pg_restore", "--no-owner", "--no-privileges", f"--dbname={name}", *args, str(source)],
@@ -172,7 +174,7 @@ def main() -> int:
 
     ok = True
     actor = system_actor()
-    scratch = f"{args.database}_restore_check"[:63]
+    scratch = f"{args.database}_restore_bench"  # the scratch naming rule: <live>_restore_…
     for number in range(args.rounds):
         plain_file = folder / f"plain-{number}.dump"
         plain_dump = _plain_dump(plain_file)

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -81,8 +82,40 @@ def manifest_path(path: Path) -> Path:
     return Path(f"{path}.manifest.json")
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by the owner only (0700)."""
+    path = Path(path)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+    if path.is_dir() and path not in missing:
+        # a folder another user owns (a mounted volume's root) keeps its mode
+        with contextlib.suppress(PermissionError):
+            os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create (or truncate) ``path`` with mode 0600, so what is written to it never was
+    readable by others; writers that open it again keep the mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return Path(path)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    private_file(path)
+    Path(path).write_text(text, encoding="utf-8")
+
+
 def write_sidecar(path: Path, digest: str) -> None:
-    sidecar_path(path).write_text(f"{digest}  {Path(path).name}\n", encoding="utf-8")
+    write_private_text(sidecar_path(path), f"{digest}  {Path(path).name}\n")
 
 
 def read_sidecar(path: Path) -> str:
@@ -93,7 +126,7 @@ def read_sidecar(path: Path) -> str:
 
 
 def write_manifest(path: Path, manifest: dict) -> None:
-    manifest_path(path).write_text(json.dumps(manifest, sort_keys=True, indent=1), "utf-8")
+    write_private_text(manifest_path(path), json.dumps(manifest, sort_keys=True, indent=1))
 
 
 def read_manifest(path: Path) -> dict:
@@ -106,8 +139,8 @@ def read_manifest(path: Path) -> dict:
 def copy_verified(source: Path, target: Path, digest: str) -> None:
     """Copy ``source`` to ``target`` (and its sidecars); raise unless the copy's sha256 is
     ``digest``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
+    private_dir(target.parent)
+    partial = private_file(target.with_name(target.name + ".partial"))
     shutil.copyfile(source, partial)
     copied = sha256_file(partial)
     if copied != digest:
@@ -116,7 +149,8 @@ def copy_verified(source: Path, target: Path, digest: str) -> None:
     os.replace(partial, target)
     for extra in (sidecar_path(source), manifest_path(source)):
         if extra.exists():
-            shutil.copyfile(extra, Path(f"{target}{extra.name[len(source.name) :]}"))
+            copy = private_file(Path(f"{target}{extra.name[len(source.name) :]}"))
+            shutil.copyfile(extra, copy)
 
 
 def remove_artifact(path: str) -> None:
@@ -128,6 +162,7 @@ def remove_artifact(path: str) -> None:
 
 def media_archive(target: Path) -> None:
     """Archive MEDIA_ROOT as ``media/`` and PRIVATE_MEDIA_ROOT as ``private/`` (tar.gz)."""
+    private_file(target)
     with tarfile.open(target, "w:gz") as archive:
         for root, name in (
             (settings.MEDIA_ROOT, "media"),
@@ -204,7 +239,8 @@ def _audit_head_seq(cursor) -> int | None:
 
 def dump_database(target: Path) -> tuple[dict[str, int], int | None]:
     """Dump the live database to ``target``; return (rows per table, audit head seq)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
+    private_file(target)
     if engine_name() == "postgresql":
         return _pg_dump(target)
     return _sqlite_dump(target)
@@ -261,6 +297,7 @@ def _sqlite_counts(raw: sqlite3.Connection) -> dict[str, int]:
 def _sqlite_dump(target: Path) -> tuple[dict[str, int], int | None]:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)
     holds_writes = connection.in_atomic_block  # the caller's transaction (demo, tests)
     with transaction.atomic():
         connection.ensure_connection()
@@ -285,16 +322,63 @@ def _sqlite_dump(target: Path) -> tuple[dict[str, int], int | None]:
 # --- scratch databases ------------------------------------------------------------------------
 
 
+SCRATCH_MARK = "mall-restore-scratch"  # COMMENT ON DATABASE of the scratch databases we create
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def live_name() -> str:
     return str(connection.settings_dict["NAME"])
 
 
+def scratch_prefix() -> str:
+    """The fixed prefix of every scratch database: ``<live name>_restore_`` (PostgreSQL)."""
+    return f"{live_name()}_restore_"
+
+
+def scratch_dir() -> Path:
+    """The only folder SQLite scratch databases may live in: ``BACKUP_DIR/scratch``."""
+    return Path(settings.BACKUP_DIR) / "scratch"
+
+
+def _configured_names() -> set[str]:
+    names = set()
+    for alias in settings.DATABASES:
+        names.add(str(connections[alias].settings_dict.get("NAME") or ""))
+        names.add(str(settings.DATABASES[alias].get("NAME") or ""))
+    return names - {""}
+
+
+def _sqlite_live_files() -> list[Path]:
+    suffixes = ("", *SQLITE_SIDE_FILES)
+    return [Path(f"{name}{suffix}") for name in _configured_names() for suffix in suffixes]
+
+
+def _same_file(left: Path, right: Path) -> bool:
+    try:
+        return left.exists() and right.exists() and os.path.samefile(left, right)
+    except OSError:
+        return False
+
+
 def is_live_target(name: str) -> bool:
+    """True when ``name`` is the live database (PostgreSQL: its name; SQLite: its file,
+    through a symbolic link, a hard link or one of its -wal/-shm/-journal files too)."""
     if engine_name() == "sqlite":
         try:
-            return Path(name).resolve() == Path(live_name()).resolve()
-        except OSError:
-            return False
+            target = Path(name).resolve()
+        except (OSError, ValueError):
+            return True  # cannot tell: treat as live (refused)
+        for live in _sqlite_live_files():
+            try:
+                if target == live.resolve():
+                    return True
+            except (OSError, ValueError):
+                continue
+        for suffix in ("", *SQLITE_SIDE_FILES):
+            candidate = Path(f"{target}{suffix}")
+            if any(_same_file(candidate, live) for live in _sqlite_live_files()):
+                return True
+        return False
     return name == live_name()
 
 
@@ -308,9 +392,72 @@ def scratch_settings(name: str) -> dict:
 
 
 def valid_scratch_name(name: str) -> bool:
+    """A name the restore tool may create, fill and drop (never a configured database).
+
+    PostgreSQL: ``<live name>_restore_<suffix>`` (lower case, digits, underscores, at
+    most 63 characters). SQLite: a file inside ``BACKUP_DIR/scratch`` whose name does
+    not end in -wal/-shm/-journal, and neither it nor its side files is a link to a
+    configured database's files.
+    """
+    if not name or "\x00" in name:
+        return False
     if engine_name() == "postgresql":
-        return bool(SCRATCH_NAME.match(name))
-    return bool(name) and "\x00" not in name
+        return (
+            bool(SCRATCH_NAME.match(name))
+            and name.startswith(scratch_prefix())
+            and len(name) > len(scratch_prefix())
+            and name not in _configured_names()
+        )
+    if name.endswith(SQLITE_SIDE_FILES) or is_live_target(name):
+        return False
+    try:
+        target = Path(name).resolve()
+        folder = scratch_dir().resolve()
+    except (OSError, ValueError):
+        return False
+    if target.parent != folder or Path(name).is_symlink():
+        return False
+    return not (target.exists() and not target.is_file())
+
+
+def scratch_foreign(name: str) -> bool:
+    """True when ``name`` exists but was not created by this tool (PostgreSQL: no
+    ``mall-restore-scratch`` comment; SQLite: a file with more than one link)."""
+    if engine_name() == "postgresql":
+        mark = _pg_database_mark(name)
+        return mark is not None and mark != SCRATCH_MARK
+    for suffix in ("", *SQLITE_SIDE_FILES):
+        path = Path(f"{name}{suffix}")
+        try:
+            if path.is_symlink() or (path.exists() and path.stat().st_nlink > 1):
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _pg_database_mark(name: str) -> str | None:
+    """The comment of database ``name`` (``""`` without one); ``None`` when it does not exist."""
+    admin = _pg_connect(connection.settings_dict, "postgres")
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(shobj_description(oid, 'pg_database'), '') "
+                "FROM pg_database WHERE datname = %s",
+                [name],
+            )
+            row = cursor.fetchone()
+    finally:
+        admin.close()
+    return None if row is None else str(row[0])
+
+
+def lock_scratch_name(name: str) -> None:
+    """Serialize, until the end of the current transaction, the checks that claim the
+    scratch database ``name`` (PostgreSQL advisory lock; SQLite serializes writes)."""
+    if engine_name() == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"backups:{name}"])
 
 
 def restore_into(source: Path, name: str, *, clean_live: bool = False) -> None:
@@ -318,11 +465,13 @@ def restore_into(source: Path, name: str, *, clean_live: bool = False) -> None:
     unless ``clean_live``: then the objects of the live database are replaced)."""
     if engine_name() == "postgresql":
         _pg_restore(source, name, clean_live=clean_live)
+    elif clean_live:
+        connections.close_all()
+        shutil.copyfile(source, Path(name))
     else:
-        target = Path(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if clean_live:
-            connections.close_all()
+        drop_scratch(name)
+        private_dir(Path(name).parent)
+        target = private_file(Path(name))
         shutil.copyfile(source, target)
 
 
@@ -334,7 +483,8 @@ def _pg_restore(source: Path, name: str, *, clean_live: bool) -> None:
         admin.autocommit = True
         try:
             with admin.cursor() as cursor:
-                cursor.execute(f'CREATE DATABASE "{name}"')  # name checked: SCRATCH_NAME
+                cursor.execute(f'CREATE DATABASE "{name}"')  # name checked: valid_scratch_name
+                cursor.execute(f"COMMENT ON DATABASE \"{name}\" IS '{SCRATCH_MARK}'")
         finally:
             admin.close()
     else:
@@ -357,10 +507,15 @@ def _pg_restore(source: Path, name: str, *, clean_live: bool) -> None:
 
 
 def drop_scratch(name: str) -> None:
-    """Drop the scratch database ``name`` (never the live one)."""
-    if is_live_target(name):
-        raise EngineError("refusing to drop the live database")
+    """Drop the scratch database ``name``: only a valid scratch name, and only a database
+    this tool created (PostgreSQL: carries the ``mall-restore-scratch`` comment)."""
+    if not valid_scratch_name(name):
+        raise EngineError("refusing to drop a database that is not a scratch database")
+    if scratch_foreign(name):
+        raise EngineError("refusing to drop a database this tool did not create")
     if engine_name() == "postgresql":
+        if _pg_database_mark(name) is None:
+            return
         admin = _pg_connect(connection.settings_dict, "postgres")
         admin.autocommit = True
         try:
@@ -369,7 +524,7 @@ def drop_scratch(name: str) -> None:
         finally:
             admin.close()
     else:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in ("", *SQLITE_SIDE_FILES):
             Path(f"{name}{suffix}").unlink(missing_ok=True)
 
 

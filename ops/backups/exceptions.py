@@ -38,6 +38,31 @@ class RestoreTargetRefused(ApplicationError):
     default_message = _("Restoring over the live database needs the explicit --force-live flag.")
 
 
+class ScratchTargetRefused(ApplicationError):
+    code = "scratch_target_refused"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _(
+        "This database cannot be a scratch database: use a name the restore tool "
+        "creates (PostgreSQL: <live database>_restore_<suffix>; SQLite: a file in the "
+        "scratch folder of the backup directory) that no other database uses."
+    )
+
+
+class ScratchTargetForeign(ApplicationError):
+    code = "scratch_target_foreign"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _(
+        "This database already exists and was not created by the restore tool: it will "
+        "not be overwritten or dropped."
+    )
+
+
+class ScratchTargetBusy(ApplicationError):
+    code = "scratch_target_busy"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = _("Another restore check is using this scratch database right now.")
+
+
 class BackupNotFound(NotFound):
     code = "not_found"
     default_message = _("No backup has this id.")

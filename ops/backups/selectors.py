@@ -52,14 +52,20 @@ def restore_check_get(*, actor, pk) -> RestoreCheck:
 
 
 def last_verified_restore_age_hours(*, actor, now: datetime | None = None) -> float | None:
-    """Hours since the newest passed restore check finished (``None``: never)."""
-    finished = (
+    """Return the age in hours of the newest backup that a restore check verified.
+
+    The age of the data one could restore today: the newest backup (by ``started_at``)
+    with a passed restore check of that backup row; a check of a file given by path
+    (``backup`` empty) does not count, nor does a drill of an old backup make the
+    metric fresh. ``None``: no backup was ever verified.
+    """
+    started = (
         restore_check_list(actor=actor)
-        .filter(status=RestoreCheck.Status.PASSED, finished_at__isnull=False)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
+        .filter(status=RestoreCheck.Status.PASSED, backup__isnull=False)
+        .order_by("-backup__started_at")
+        .values_list("backup__started_at", flat=True)
         .first()
     )
-    if finished is None:
+    if started is None:
         return None
-    return round(((now or timezone.now()) - finished).total_seconds() / 3600, 2)
+    return round(((now or timezone.now()) - started).total_seconds() / 3600, 2)

@@ -21,6 +21,24 @@ def _actor(actor_id: int | None):
     return system_actor()
 
 
+def _needs_check(backup) -> bool:
+    """A succeeded backup without a passed check, nor one running (started < 6 h ago)."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from .models import Backup, RestoreCheck
+
+    if backup.status != Backup.Status.SUCCEEDED:
+        return False
+    recent = timezone.now() - timedelta(hours=6)
+    return not backup.restore_checks.filter(
+        Q(status=RestoreCheck.Status.PASSED)
+        | Q(status=RestoreCheck.Status.RUNNING, started_at__gt=recent)
+    ).exists()
+
+
 @shared_task(bind=True, queue="heavy", acks_late=True)
 def backup_run_task(
     self,
@@ -32,8 +50,10 @@ def backup_run_task(
     """The 02:00 backup: daily, or on Sunday full + a restore check of it.
 
     Idempotent when ``scheduled``: the day's backup of that kind is made once (a
-    redelivered task returns the existing one and does not check it again). On demand
-    (``scheduled=False``, the admin button) it always backs up.
+    redelivered task returns the existing one). The restore check runs when the
+    schedule asks for it and the succeeded backup has no passed (or running) check
+    yet, so a task redelivered after its worker died mid-check still verifies it. On
+    demand (``scheduled=False``, the admin button) it always backs up.
     """
     from .models import Backup
     from .services.backups import backup_run
@@ -43,9 +63,10 @@ def backup_run_task(
         actor = _actor(actor_id)
         before = Backup.objects.order_by("-id").values_list("pk", flat=True).first() or 0
         backup = backup_run(actor=actor, kind=kind or None, scheduled=scheduled)
-        fresh = backup.pk > before
-        run.result = {"backup_id": backup.pk, "kind": backup.kind, "created": fresh}
-        if fresh and (verify or (verify is None and backup.kind == Backup.Kind.FULL)):
+        # "created" is information only; whether to verify does not depend on it
+        run.result = {"backup_id": backup.pk, "kind": backup.kind, "created": backup.pk > before}
+        wanted = verify or (verify is None and backup.kind == Backup.Kind.FULL)
+        if wanted and _needs_check(backup):
             check = restore_check_run(actor=actor, backup=backup)
             run.result.update(restore_check_id=check.pk, restore_check=check.status)
     return run.result

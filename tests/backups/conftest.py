@@ -19,13 +19,13 @@ def backup_dirs(settings, tmp_path):
 
 
 @pytest.fixture
-def scratch_name(tmp_path):
-    """A scratch database: ``<test db>_scratch`` on PostgreSQL, a file on SQLite; dropped
-    after the test whatever happened."""
+def scratch_name(backup_dirs):
+    """A scratch database by the naming rule: ``<test db>_restore_t`` on PostgreSQL, a file
+    in ``BACKUP_DIR/scratch`` on SQLite; dropped after the test whatever happened."""
     if django_settings.IS_POSTGRES:
-        name = f"{connection.settings_dict['NAME']}_scratch"[:63]
+        name = f"{connection.settings_dict['NAME']}_restore_t"
     else:
-        name = str(tmp_path / "scratch.sqlite3")
+        name = str(engines.scratch_dir() / "scratch.sqlite3")
     yield name
     engines.drop_scratch(name)
 

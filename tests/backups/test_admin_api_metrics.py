@@ -19,7 +19,6 @@ def _backup(**fields) -> Backup:
     values = {
         "kind": Backup.Kind.DAILY,
         "status": Backup.Status.SUCCEEDED,
-        "day": timezone.localdate(),
         "engine": "sqlite",
         "database_path": "/nowhere/mall-daily.sqlite3",
         "sha256": "ab" * 32,
@@ -29,6 +28,7 @@ def _backup(**fields) -> Backup:
         "table_counts": {"auth_user": 3},
     }
     values.update(fields)
+    values.setdefault("day", timezone.localdate(values["started_at"]))
     return Backup.objects.create(**values)
 
 
@@ -136,29 +136,47 @@ def test_the_api_is_forbidden_without_the_view_permission(staff_client, cs_agent
     assert staff_client(cs_agent).get("/api/v1/backups/restore-checks/").status_code == 403
 
 
-def test_the_metric_is_the_age_in_hours_of_the_last_passed_restore_check():
+def test_the_metric_is_the_age_in_hours_of_the_newest_backup_with_a_passed_check():
     (metrics,) = [p for p in providers("ops.metrics") if p.__module__ == "ops.backups.apps"]
-    backup = _backup()
+    verified = _backup(started_at=timezone.now() - timedelta(hours=30))
+    newer = _backup(started_at=timezone.now() - timedelta(hours=5))
 
     never = metrics(now=timezone.now())
-    _check(backup, hours_ago=30)
-    _check(backup, hours_ago=2, passed=False)
+    _check(verified, hours_ago=1)
+    _check(newer, hours_ago=2, passed=False)
     age = metrics(now=timezone.now())["backup.last_verified_restore_age_hours"]
 
     assert never == {"backup.last_verified_restore_age_hours": None}
     assert 29.9 < age < 30.1
 
 
+def test_the_metric_ignores_a_fresh_drill_of_an_old_backup_and_checks_of_bare_files():
+    (metrics,) = [p for p in providers("ops.metrics") if p.__module__ == "ops.backups.apps"]
+    old = _backup(started_at=timezone.now() - timedelta(days=20))
+    _check(old, hours_ago=0.1)  # today's drill of a twenty-day-old backup
+    RestoreCheck.objects.create(
+        backup=None,
+        source="mall-daily.sqlite3",
+        scratch_database="scratch",
+        status=RestoreCheck.Status.PASSED,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+
+    age = metrics(now=timezone.now())["backup.last_verified_restore_age_hours"]
+
+    assert 20 * 24 - 0.1 < age < 20 * 24 + 0.1
+
+
 def test_the_workbench_tile_is_red_after_eight_days_without_a_verified_restore(tech_lead):
     from ops.workbench import registered
 
     (tile,) = [item for item in registered() if item.key == "backups.last_verified_restore"]
-    backup = _backup()
-    _check(backup, hours_ago=9 * 24)
+    _check(_backup(started_at=timezone.now() - timedelta(days=9)), hours_ago=1)
 
     assert tile.count(tech_lead) == 216
     assert tile.tone(tech_lead) == "danger"
-    _check(backup, hours_ago=1)
+    _check(_backup(started_at=timezone.now() - timedelta(hours=1)), hours_ago=0.5)
     assert tile.tone(tech_lead) == "success"
 
 

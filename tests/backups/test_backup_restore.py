@@ -11,6 +11,7 @@ from django.db import transaction
 from mall.core.actors import system_actor
 from mall.core.audit import audit
 from ops.backups import engines
+from ops.backups.exceptions import BackupCorrupted
 from ops.backups.models import Backup, RestoreCheck
 from ops.backups.services.backups import backup_run
 from ops.backups.services.restore import restore_check_run
@@ -91,9 +92,15 @@ def test_a_corrupted_backup_is_detected_before_restoring_and_the_check_is_failed
 
     assert check.status == RestoreCheck.Status.FAILED
     assert check.checks == [
-        {"name": "checksum", "ok": False, "detail": f"{path.name}: checksum mismatch"}
+        {
+            "name": "checksum",
+            "ok": False,
+            "detail": f"{path.name}: checksum mismatch",
+            "data": {"files": 1},
+        }
     ]
-    assert "checksum" in check.error
+    assert check.error == str(BackupCorrupted.default_message)
+    assert "备份文件" in check.error  # shown in Chinese (the compiled catalog)
     assert check.table_counts == {}
     assert not _scratch_exists(scratch_name)
 

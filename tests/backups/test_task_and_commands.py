@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mall.core.models import JobRun
+from ops.backups.exceptions import BackupCorrupted
 from ops.backups.models import Backup, RestoreCheck
 from ops.backups.tasks import SCHEDULE, backup_run_task
 
@@ -98,10 +100,12 @@ def test_restore_backup_by_path_of_a_corrupted_file_refuses_with_a_clear_error(
     data[100] ^= 0xFF
     path.write_bytes(bytes(data))
 
-    with pytest.raises(CommandError, match="checksum"):
+    with pytest.raises(CommandError, match=re.escape(str(BackupCorrupted.default_message))):
         call_command("restore_backup", str(path), "--into", scratch_name, stdout=io.StringIO())
 
-    assert RestoreCheck.objects.get().status == RestoreCheck.Status.FAILED
+    check = RestoreCheck.objects.get()
+    assert check.status == RestoreCheck.Status.FAILED
+    assert [(row["name"], row["ok"]) for row in check.checks] == [("checksum", False)]
 
 
 def test_restore_backup_over_the_live_database_is_refused_without_force_live(backup_dirs):

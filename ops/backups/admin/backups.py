@@ -24,6 +24,7 @@ from mall.core.admin import (
 from .. import permissions as perms
 from .. import selectors
 from ..models import Backup, RestoreCheck
+from ..services.backups import backup_file_name
 
 BACKUP_COLOURS = {
     Backup.Status.RUNNING: "info",
@@ -51,9 +52,59 @@ def check_labels() -> dict:
     }
 
 
+def _passed_summary(name: str, data: dict):
+    """A passed verification in words, with its numbers."""
+    if name == "table_counts" and "tables" in data:
+        return _("rows of all %(tables)d tables match") % {"tables": data["tables"]}
+    if name == "audit_verify" and "entries" in data:
+        text = _("%(entries)d entries, %(anchors)d anchors: the chain is intact") % {
+            "entries": data["entries"],
+            "anchors": data["anchors"],
+        }
+        if data.get("anchored_newer"):
+            text = f"{text}{_('; anchors newer than the backup are expected')}"
+        return text
+    if name == "media_archive" and "entries" in data:
+        return _("%(entries)d files read") % {"entries": data["entries"]}
+    if name == "checksum":
+        return _("the files match their recorded checksums")
+    return _("everything matches")
+
+
+def _failed_summary(name: str, data: dict):
+    """A failed verification in words, with its numbers."""
+    if name == "table_counts" and "differing" in data:
+        return _("%(differing)d of %(tables)d tables differ") % data
+    if name == "checksum":
+        return _("a file is missing or does not match its checksum")
+    if name == "channel_ledger" and "differing" in data:
+        return _("%(differing)d sales channels differ from their ledger") % data
+    return _("differences found (technical detail below)")
+
+
+def check_summary(row: dict):
+    """One verification of a restore check in Chinese (the stored detail is technical)."""
+    data = row.get("data") or {}
+    if row.get("ok"):
+        return _passed_summary(row.get("name"), data)
+    return _failed_summary(row.get("name"), data)
+
+
+def _model_names() -> dict:
+    names = {model._meta.db_table: model._meta.verbose_name for model in apps.get_models()}
+    # django-guardian ships its models without a Chinese translation
+    names.update(
+        {
+            "guardian_groupobjectpermission": _("object permission of a user group"),
+            "guardian_userobjectpermission": _("object permission of a staff user"),
+        }
+    )
+    return names
+
+
 def _table_rows(counts: dict, value) -> list[tuple]:
     """Rows per model in words (a table no model owns is summed into "other tables")."""
-    names = {model._meta.db_table: model._meta.verbose_name for model in apps.get_models()}
+    names = _model_names()
     rows, other = [], None
     for table, count in counts.items():
         if table in names:
@@ -118,12 +169,12 @@ class BackupAdmin(ReadOnlyModelAdmin):
         "day",
         "engine_label",
         "size",
-        "database_path",
+        "database_file",
         "sha256",
-        "media_path",
+        "media_file",
         "media_sha256",
         "offsite_copied",
-        "offsite_path",
+        "offsite_file",
         "started_at",
         "finished_at",
         "duration",
@@ -145,6 +196,18 @@ class BackupAdmin(ReadOnlyModelAdmin):
     @admin.display(description=_("database engine"))
     def engine_label(self, backup):
         return {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(backup.engine, "—")
+
+    @admin.display(description=_("database file"))
+    def database_file(self, backup):
+        return backup_file_name(backup.database_path) or "—"
+
+    @admin.display(description=_("media archive"))
+    def media_file(self, backup):
+        return backup_file_name(backup.media_path) or "—"
+
+    @admin.display(description=_("offsite copy"))
+    def offsite_file(self, backup):
+        return backup_file_name(backup.offsite_path) or "—"
 
     @admin.display(description=_("checksum"))
     def checksum_short(self, backup):
@@ -251,7 +314,7 @@ class RestoreCheckAdmin(ReadOnlyModelAdmin):
     ]
     fields = [
         "backup_link",
-        "source",
+        "source_file",
         "status",
         "started_at",
         "finished_at",
@@ -264,6 +327,10 @@ class RestoreCheckAdmin(ReadOnlyModelAdmin):
     readonly_fields = fields
 
     requested_by_name = person_column("requested_by", _("requested by"))
+
+    @admin.display(description=_("backup file"))
+    def source_file(self, check):
+        return backup_file_name(check.source) or "—"
 
     @admin.display(description=_("backup"))
     def backup_link(self, check):
@@ -288,14 +355,20 @@ class RestoreCheckAdmin(ReadOnlyModelAdmin):
             "<table>{}</table>",
             format_html_join(
                 "",
-                "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+                "<tr><th>{}</th><td>{}</td><td>{}{}</td></tr>",
                 (
                     (
                         labels.get(row.get("name"), _("other verification")),
                         pgettext_lazy("verification result", "passed")
                         if row.get("ok")
                         else pgettext_lazy("verification result", "failed"),
-                        row.get("detail") or "",
+                        check_summary(row),
+                        ""
+                        if row.get("ok") or not row.get("detail")
+                        else format_html(
+                            '<br><small class="text-font-subtle-light">{}</small>',
+                            row["detail"],
+                        ),
                     )
                     for row in check.checks
                 ),

@@ -40,6 +40,27 @@ def ensure_may_run(actor) -> None:
         raise BackupPermissionDenied()
 
 
+def server_paths_hidden(text: str) -> str:
+    """``text`` without the backup folders' absolute paths (errors shown to staff)."""
+    for root in (offsite_root(), backup_root()):
+        if root is not None:
+            text = text.replace(f"{root}/", "").replace(str(root), "")
+    return text
+
+
+def backup_file_name(path: str) -> str:
+    """The path of a backup artifact relative to its backup folder (else its file name)."""
+    if not path:
+        return ""
+    for root in (backup_root(), offsite_root()):
+        if root is not None:
+            try:
+                return str(Path(path).relative_to(root))
+            except ValueError:
+                continue
+    return Path(path).name
+
+
 def backup_kind_for(day: date) -> str:
     return Backup.Kind.FULL if day.weekday() == 6 else Backup.Kind.DAILY
 
@@ -91,7 +112,7 @@ def backup_run(
                 action="backups.backup_fail",
                 finished_at=timezone.now(),
                 duration_seconds=round(time.monotonic() - started, 3),
-                error=f"{type(exc).__name__}: {exc}"[:4000],
+                error=server_paths_hidden(f"{type(exc).__name__}: {exc}")[:4000],
             )
         raise BackupFailed(extra={"backup_id": backup.pk}) from exc
     with transaction.atomic():
@@ -157,7 +178,9 @@ def _backup_write(backup: Backup) -> dict:
     """Write the artifacts of ``backup``; return the fields to record on success."""
     stamp = timezone.localtime(backup.started_at).strftime("%Y%m%dT%H%M%S")
     relative = Path(backup.kind) / f"{backup.day:%Y-%m-%d}"
-    folder = backup_root() / relative
+    for folder in (backup_root(), backup_root() / backup.kind):
+        engines.private_dir(folder)
+    folder = engines.private_dir(backup_root() / relative)
     suffix = "dump" if backup.engine == "postgresql" else "sqlite3"
     database_file = folder / f"mall-{backup.kind}-{stamp}-{backup.pk}.{suffix}"
     counts, head = engines.dump_database(database_file)
@@ -194,6 +217,8 @@ def _backup_write(backup: Backup) -> dict:
     fields["size_bytes"] = size
     offsite = offsite_root()
     if offsite is not None:
+        for folder in (offsite, offsite / backup.kind):
+            engines.private_dir(folder)
         for file, file_digest in files:
             engines.copy_verified(file, offsite / relative / file.name, file_digest)
         fields.update(

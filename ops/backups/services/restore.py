@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -36,9 +35,16 @@ from mall.core.audit import audit
 from mall.core.transitions import transition
 
 from .. import engines
-from ..exceptions import BackupCorrupted, BackupUnavailable, RestoreTargetRefused
+from ..exceptions import (
+    BackupCorrupted,
+    BackupUnavailable,
+    RestoreTargetRefused,
+    ScratchTargetBusy,
+    ScratchTargetForeign,
+    ScratchTargetRefused,
+)
 from ..models import Backup, RestoreCheck
-from .backups import ensure_may_run
+from .backups import STALE_RUNNING, ensure_may_run, server_paths_hidden
 
 ANCHORED_NEWER = "newest entries missing (anchored)"
 
@@ -102,10 +108,20 @@ def latest_backup() -> Backup:
     return backup
 
 
-def default_scratch_name() -> str:
+def default_scratch_name(check_pk: int) -> str:
+    """The scratch database of restore check ``check_pk`` (unique per check)."""
     if engines.engine_name() == "postgresql":
-        return f"{engines.live_name()}_restore_check"[:63]
-    return str(Path(settings.BACKUP_DIR) / "scratch" / "restore-check.sqlite3")
+        return f"{engines.scratch_prefix()}{check_pk}"
+    return str(engines.scratch_dir() / f"restore-{check_pk}.sqlite3")
+
+
+def _ensure_scratch_target(name: str) -> None:
+    if engines.is_live_target(name):
+        raise RestoreTargetRefused()
+    if not engines.valid_scratch_name(name):
+        raise ScratchTargetRefused()
+    if engines.scratch_foreign(name):
+        raise ScratchTargetForeign()
 
 
 def restore_check_run(
@@ -120,32 +136,48 @@ def restore_check_run(
     """Restore a backup into a scratch database, verify it and record the result.
 
     ``backup`` (or ``source``, a file given by path) defaults to the newest succeeded
-    backup; ``into`` to ``<live name>_restore_check`` (PostgreSQL) or a scratch file
-    under ``BACKUP_DIR/scratch`` (SQLite). The scratch database is dropped afterwards
-    unless ``keep`` (the drill). A checksum mismatch fails the check before anything
-    is restored. Returns the check, passed or failed (a failure is a result, not an
-    exception). Raises :class:`BackupUnavailable` when there is nothing to restore and
-    :class:`RestoreTargetRefused` for the live database or a malformed name.
+    backup; ``into`` to ``<live name>_restore_<check id>`` (PostgreSQL) or
+    ``BACKUP_DIR/scratch/restore-<check id>.sqlite3`` (SQLite), unique per check. The
+    scratch database is dropped afterwards unless ``keep`` (the drill). A checksum
+    mismatch fails the check before anything is restored. Returns the check, passed
+    or failed (a failure is a result, not an exception). Raises
+    :class:`BackupUnavailable` when there is nothing to restore,
+    :class:`RestoreTargetRefused` for the live database, :class:`ScratchTargetRefused`
+    for a name outside the scratch naming rule (docs/BACKUPS.md),
+    :class:`ScratchTargetForeign` for an existing database the tool did not create and
+    :class:`ScratchTargetBusy` while another running check uses ``into``.
     """
     ensure_may_run(actor)
     if source is None:
         source = source_for_backup(backup or latest_backup())
-    name = into or default_scratch_name()
-    if engines.is_live_target(name) or not engines.valid_scratch_name(name):
-        raise RestoreTargetRefused()
+    if into is not None:
+        _ensure_scratch_target(into)
     if source.engine != engines.engine_name():
         raise BackupUnavailable()
     now = now or timezone.now()
     with transaction.atomic():
+        if into is not None:
+            engines.lock_scratch_name(into)
+            busy = RestoreCheck.objects.filter(
+                scratch_database=into,
+                status=RestoreCheck.Status.RUNNING,
+                started_at__gt=now - STALE_RUNNING,
+            ).exists()
+            if busy:
+                raise ScratchTargetBusy()
         check = RestoreCheck.objects.create(
             backup=source.backup,
             source=str(source.database_path),
-            scratch_database=name,
+            scratch_database=into or "",
             status=RestoreCheck.Status.RUNNING,
             started_at=now,
             requested_by=None if is_system_actor(actor) else actor,
         )
+        if into is None:
+            check.scratch_database = default_scratch_name(check.pk)
+            check.save(update_fields=["scratch_database"])
         audit(actor=actor, action="backups.restore_check_start", target=check)
+    name = check.scratch_database
     started = time.monotonic()
     results: list[dict] = []
     compared: dict = {}
@@ -163,7 +195,7 @@ def restore_check_run(
                 if not keep:
                     engines.drop_scratch(name)
     except engines.RESTORE_ERRORS as exc:
-        error = f"{type(exc).__name__}: {exc}"[:4000]
+        error = server_paths_hidden(f"{type(exc).__name__}: {exc}")[:4000]
     passed = not error and bool(results) and all(result["ok"] for result in results)
     with transaction.atomic():
         transition(
@@ -215,6 +247,8 @@ def _checksums(source: Source, results: list[dict]) -> bool:
         elif not expected or engines.sha256_file(path) != expected:
             problems.append(f"{path.name}: checksum mismatch")
     results.append({"name": "checksum", "ok": not problems, "detail": "; ".join(problems)})
+    if problems:
+        results[-1]["data"] = {"files": len(problems)}
     return bool(problems)
 
 
@@ -230,6 +264,7 @@ def _compare_counts(source: Source, name: str, results: list[dict]) -> dict:
             "name": "table_counts",
             "ok": bool(compared) and not differing,
             "detail": ", ".join(differing[:20]) if differing else f"{len(compared)} tables",
+            "data": {"tables": len(compared), "differing": len(differing)},
         }
     )
     return compared
@@ -243,7 +278,14 @@ def _verifications(source: Source, name: str, results: list[dict]) -> None:
     if source.media_path is not None:
         try:
             members = engines.media_archive_readable(source.media_path)
-            results.append({"name": "media_archive", "ok": True, "detail": f"{members} entries"})
+            results.append(
+                {
+                    "name": "media_archive",
+                    "ok": True,
+                    "detail": f"{members} entries",
+                    "data": {"entries": members},
+                }
+            )
         except (OSError, EOFError, tarfile.TarError) as exc:
             results.append({"name": "media_archive", "ok": False, "detail": str(exc)[:500]})
 
@@ -274,6 +316,7 @@ def _channel_ledger() -> dict:
         "name": "channel_ledger",
         "ok": not differing,
         "detail": f"channels {differing[:20]} differ from their ledger" if differing else "",
+        "data": {"differing": len(differing)},
     }
 
 
@@ -292,7 +335,12 @@ def _audit_chain(recorded_head: int | None) -> dict:
     detail = f"{report.checked} entries, {report.anchors} anchors"
     if not report.ok:
         detail += f"; {report.problem} at {report.broken_seq}"
-    return {"name": "audit_verify", "ok": ok, "detail": detail}
+    data = {
+        "entries": report.checked,
+        "anchors": report.anchors,
+        "anchored_newer": not report.ok and ok,
+    }
+    return {"name": "audit_verify", "ok": ok, "detail": detail, "data": data}
 
 
 def _first_problem(results: list[dict]) -> str:

@@ -1,7 +1,9 @@
 """``manage.py restore_backup <id|path> --into <name> [--verify-only] [--force-live]``.
 
 * ``--into <scratch>``: restore into that scratch database (PostgreSQL: a database
-  name, created anew; SQLite: a file path), verify it and record a restore check; the
+  named ``<live>_restore_<suffix>``, created anew and marked; SQLite: a file in
+  ``BACKUP_DIR/scratch``; an existing database the tool did not create is refused —
+  docs/BACKUPS.md, *Scratch databases*), verify it and record a restore check; the
   scratch database is kept for inspection (the drill, docs/BACKUPS.md).
 * ``--verify-only``: the same, and drop the scratch database afterwards.
 * ``--into <the live database> --force-live``: replace the live database with the
@@ -37,7 +39,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("backup", help="backup id, or path of a .dump / .sqlite3 file")
         parser.add_argument(
-            "--into", required=True, help="scratch database name (SQLite: file path)"
+            "--into",
+            required=True,
+            help="scratch database: <live name>_restore_<suffix> (SQLite: a file in "
+            "BACKUP_DIR/scratch)",
         )
         parser.add_argument(
             "--verify-only",
