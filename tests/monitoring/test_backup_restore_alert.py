@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from mall.core.actors import system_actor
-from ops.backups.models import RestoreCheck
+from ops.backups.models import Backup, RestoreCheck
 from ops.models import StaffNotification
 from ops.monitoring.models import Alert, AlertRule
 from ops.monitoring.services.alerts import alert_rules_install, alerts_evaluate
@@ -23,7 +23,17 @@ RULE = "backup.last_verified_restore_age_hours"
 
 def _passed_check(days_ago: float) -> RestoreCheck:
     finished = timezone.now() - timedelta(days=days_ago)
+    backup = Backup.objects.create(  # the metric is the age of the verified backup
+        kind=Backup.Kind.DAILY,
+        status=Backup.Status.SUCCEEDED,
+        trigger=Backup.Trigger.MANUAL,
+        day=timezone.localdate(finished),
+        engine="postgresql",
+        database_path="daily/mall-daily.dump",
+        started_at=finished - timedelta(minutes=10),
+    )
     return RestoreCheck.objects.create(
+        backup=backup,
         source="daily/mall-daily.dump",
         scratch_database="mall_restore_check",
         status=RestoreCheck.Status.PASSED,

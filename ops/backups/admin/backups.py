@@ -23,8 +23,8 @@ from mall.core.admin import (
 
 from .. import permissions as perms
 from .. import selectors
+from ..files import backup_file_name
 from ..models import Backup, RestoreCheck
-from ..services.backups import backup_file_name
 
 BACKUP_COLOURS = {
     Backup.Status.RUNNING: "info",

@@ -16,7 +16,6 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,51 +26,13 @@ from mall.core.transitions import transition
 from ops.parameters import get_parameter
 
 from .. import engines
-from .. import permissions as perms
-from ..exceptions import BackupFailed, BackupPermissionDenied
+from ..exceptions import BackupFailed
+from ..files import backup_kind_for, backup_root, offsite_root, server_paths_hidden
 from ..models import Backup
 from ..parameters import DAILY_RETENTION_DAYS, FULL_RETENTION_WEEKS
+from ..permissions import ensure_may_run
 
 STALE_RUNNING = timedelta(hours=6)  # a running backup older than this died with its worker
-
-
-def ensure_may_run(actor) -> None:
-    if not (is_system_actor(actor) or actor.has_perm(perms.RUN_BACKUP)):
-        raise BackupPermissionDenied()
-
-
-def server_paths_hidden(text: str) -> str:
-    """``text`` without the backup folders' absolute paths (errors shown to staff)."""
-    for root in (offsite_root(), backup_root()):
-        if root is not None:
-            text = text.replace(f"{root}/", "").replace(str(root), "")
-    return text
-
-
-def backup_file_name(path: str) -> str:
-    """The path of a backup artifact relative to its backup folder (else its file name)."""
-    if not path:
-        return ""
-    for root in (backup_root(), offsite_root()):
-        if root is not None:
-            try:
-                return str(Path(path).relative_to(root))
-            except ValueError:
-                continue
-    return Path(path).name
-
-
-def backup_kind_for(day: date) -> str:
-    return Backup.Kind.FULL if day.weekday() == 6 else Backup.Kind.DAILY
-
-
-def backup_root() -> Path:
-    return Path(settings.BACKUP_DIR)
-
-
-def offsite_root() -> Path | None:
-    configured = getattr(settings, "BACKUP_OFFSITE_DIR", None)
-    return Path(configured) if configured else None
 
 
 def backup_run(

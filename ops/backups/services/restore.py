@@ -20,9 +20,7 @@ from __future__ import annotations
 import io
 import tarfile
 import time
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -43,63 +41,16 @@ from ..exceptions import (
     ScratchTargetForeign,
     ScratchTargetRefused,
 )
+from ..files import server_paths_hidden
 from ..models import Backup, RestoreCheck
-from .backups import STALE_RUNNING, ensure_may_run, server_paths_hidden
+from ..permissions import ensure_may_run
+from ..sources import Source, source_for_backup
+from .backups import STALE_RUNNING
 
 ANCHORED_NEWER = "newest entries missing (anchored)"
 
 
-@dataclass(frozen=True)
-class Source:
-    """What is restored: the database file, its media archive and what was recorded."""
-
-    backup: Backup | None
-    database_path: Path
-    sha256: str
-    media_path: Path | None
-    media_sha256: str
-    table_counts: dict
-    audit_head_seq: int | None
-    engine: str
-
-
-def source_for_backup(backup: Backup) -> Source:
-    if backup.status != Backup.Status.SUCCEEDED or not backup.database_path:
-        raise BackupUnavailable()
-    return Source(
-        backup,
-        Path(backup.database_path),
-        backup.sha256,
-        Path(backup.media_path) if backup.media_path else None,
-        backup.media_sha256,
-        backup.table_counts or {},
-        backup.audit_head_seq,
-        backup.engine,
-    )
-
-
-def source_for_path(path: Path) -> Source:
-    """A backup file given by path: its manifest says what it holds (its sidecar, when the
-    manifest is missing, gives the checksum)."""
-    backup = Backup.objects.filter(database_path=str(path), status=Backup.Status.SUCCEEDED).first()
-    if backup is not None:
-        return source_for_backup(backup)
-    manifest = engines.read_manifest(path)
-    if not path.exists() or not (manifest.get("sha256") or engines.read_sidecar(path)):
-        raise BackupUnavailable()
-    return Source(
-        None,
-        path,
-        manifest.get("sha256") or engines.read_sidecar(path),
-        None,
-        "",
-        manifest.get("table_counts") or {},
-        manifest.get("audit_head_seq"),
-        manifest.get("engine") or ("postgresql" if path.suffix == ".dump" else "sqlite"),
-    )
-
-
-def latest_backup() -> Backup:
+def _latest_backup() -> Backup:
     backup = (
         Backup.objects.filter(status=Backup.Status.SUCCEEDED).order_by("-started_at", "-id").first()
     )
@@ -108,7 +59,7 @@ def latest_backup() -> Backup:
     return backup
 
 
-def default_scratch_name(check_pk: int) -> str:
+def _default_scratch_name(check_pk: int) -> str:
     """The scratch database of restore check ``check_pk`` (unique per check)."""
     if engines.engine_name() == "postgresql":
         return f"{engines.scratch_prefix()}{check_pk}"
@@ -149,7 +100,7 @@ def restore_check_run(
     """
     ensure_may_run(actor)
     if source is None:
-        source = source_for_backup(backup or latest_backup())
+        source = source_for_backup(backup or _latest_backup())
     if into is not None:
         _ensure_scratch_target(into)
     if source.engine != engines.engine_name():
@@ -174,7 +125,7 @@ def restore_check_run(
             requested_by=None if is_system_actor(actor) else actor,
         )
         if into is None:
-            check.scratch_database = default_scratch_name(check.pk)
+            check.scratch_database = _default_scratch_name(check.pk)
             check.save(update_fields=["scratch_database"])
         audit(actor=actor, action="backups.restore_check_start", target=check)
     name = check.scratch_database
@@ -212,7 +163,7 @@ def restore_check_run(
     return check
 
 
-def ensure_not_corrupted(source: Source) -> None:
+def _ensure_not_corrupted(source: Source) -> None:
     """Raise :class:`BackupCorrupted` unless the files match their recorded checksums."""
     if _checksums(source, []):
         raise BackupCorrupted()
@@ -231,7 +182,7 @@ def backup_restore_live(*, actor, source: Source, force_live: bool = False) -> N
         raise RestoreTargetRefused()
     if source.engine != engines.engine_name():
         raise BackupUnavailable()
-    ensure_not_corrupted(source)
+    _ensure_not_corrupted(source)
     engines.restore_into(source.database_path, engines.live_name(), clean_live=True)
 
 

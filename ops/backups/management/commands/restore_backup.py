@@ -21,12 +21,8 @@ from mall.core.exceptions import ApplicationError
 
 from ... import engines
 from ...selectors import backup_get
-from ...services.restore import (
-    backup_restore_live,
-    restore_check_run,
-    source_for_backup,
-    source_for_path,
-)
+from ...services.restore import backup_restore_live, restore_check_run
+from ...sources import source_for_backup, source_for_path
 from .backup_now import _report
 
 
