@@ -38,7 +38,10 @@ class Backup(models.Model):
 
     kind = models.CharField(_("backup kind"), max_length=10, choices=Kind.choices)
     trigger = models.CharField(
-        _("started by"), max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE
+        pgettext_lazy("backup field", "started by"),
+        max_length=10,
+        choices=Trigger.choices,
+        default=Trigger.SCHEDULE,
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING

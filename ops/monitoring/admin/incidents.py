@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.enums import ActionVariant
 from unfold.forms import BaseDialogForm
 
@@ -252,7 +253,7 @@ class IncidentAdmin(ServiceModelAdmin):
     # --- buttons -------------------------------------------------------------------------
 
     @workflow_action(
-        description=_("Add a note"),
+        description=pgettext_lazy("incident action", "Add a note"),
         permission=perms.CHANGE_INCIDENT,
         when=lambda incident: incident.status != _S.CLOSED,
         form_class=NoteForm,

@@ -606,7 +606,7 @@ class TicketAdmin(ServiceModelAdmin):
         )
 
     @workflow_action(
-        description=_("Resolve"),
+        description=pgettext_lazy("ticket action", "Resolve"),
         permission=perms.CHANGE_TICKET,
         when=lambda ticket: ticket.status not in (S.RESOLVED, S.CLOSED),
         form_class=ResolveForm,
